@@ -1,0 +1,67 @@
+/**
+ * The one error catalogue of assay.
+ *
+ * Every error a user can see has a stable code from this table, an HTTP status for the
+ * server, and a one-line summary (docs/errors.md is the documented copy, checked by a test).
+ * This module imports nothing, so every layer, stats/ included, may depend on it.
+ */
+
+export const errorCatalogue = {
+  // Input validation (run record, SDK, CLI)
+  ASSAY_INVALID_ARGUMENT: { status: 400, summary: 'An argument has the wrong type or shape.' },
+  ASSAY_INVALID_KEY: { status: 400, summary: 'A key is empty, too long, or contains characters that are not allowed.' },
+  ASSAY_VALUE_TOO_LARGE: { status: 413, summary: 'A value is over its documented size limit.' },
+  ASSAY_PARAM_CONFLICT: { status: 409, summary: 'A parameter was logged twice with different values.' },
+  ASSAY_INVALID_ARTIFACT_NAME: { status: 400, summary: 'An artifact name would leave the artifact store or is not a plain relative path.' },
+  ASSAY_DATASET_NOT_FOUND: { status: 400, summary: 'A dataset path does not exist.' },
+  ASSAY_INVALID_FILTER: { status: 400, summary: 'A run filter does not parse.' },
+  ASSAY_INVALID_STORE_URL: { status: 400, summary: 'The store location is not one assay can open.' },
+
+  // Lookups
+  ASSAY_RUN_NOT_FOUND: { status: 404, summary: 'No run has this id.' },
+  ASSAY_EXPERIMENT_NOT_FOUND: { status: 404, summary: 'No experiment has this name.' },
+  ASSAY_ARTIFACT_NOT_FOUND: { status: 404, summary: 'The run has no artifact with this name.' },
+  ASSAY_EVAL_NOT_FOUND: { status: 404, summary: 'The run has no eval records for this dataset.' },
+
+  // State
+  ASSAY_RUN_NOT_ACTIVE: { status: 409, summary: 'The run has ended; nothing more can be logged to it.' },
+  ASSAY_ARTIFACT_CORRUPT: { status: 500, summary: 'Stored artifact bytes no longer match their sha256.' },
+  ASSAY_STORE_BUSY: { status: 503, summary: 'The store stayed locked by other writers past the retry budget.' },
+  ASSAY_STORE_SCHEMA_TOO_NEW: { status: 500, summary: 'The store was written by a newer assay than this one.' },
+
+  // Statistics (assay/stats)
+  ASSAY_STATS_EMPTY_INPUT: { status: 400, summary: 'A statistic was asked of an empty sample.' },
+  ASSAY_STATS_NON_FINITE_INPUT: { status: 400, summary: 'A sample contains NaN or an infinity.' },
+  ASSAY_STATS_LENGTH_MISMATCH: { status: 400, summary: 'Paired samples have different lengths.' },
+  ASSAY_STATS_INVALID_OPTION: { status: 400, summary: 'An option is out of its range (for example a confidence level outside (0, 1)).' },
+  ASSAY_STATS_INVALID_COUNT: { status: 400, summary: 'A count is negative, not an integer, or larger than its total.' },
+  ASSAY_STATS_TOO_FEW_OBSERVATIONS: { status: 400, summary: 'The sample is too small for this statistic.' },
+  ASSAY_STATS_DEGENERATE_INPUT: { status: 400, summary: 'The data are constant or otherwise degenerate, so the statistic is undefined.' },
+} as const satisfies Record<string, { status: number; summary: string }>
+
+export type ErrorCode = keyof typeof errorCatalogue
+
+/** The single error type assay throws on purpose. `code` is stable; `message` is for people. */
+export class AssayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'AssayError'
+    this.code = code
+    this.status = errorCatalogue[code].status
+    this.details = details
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details }
+  }
+}
+
+export function isAssayError(error: unknown, code?: ErrorCode): error is AssayError {
+  return error instanceof AssayError && (code === undefined || error.code === code)
+}
