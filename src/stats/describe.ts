@@ -1,0 +1,113 @@
+import { AssayError } from '../errors.js'
+import { assertSample, type Sample } from './validate.js'
+
+/**
+ * Descriptive statistics. Every function validates its input (non-empty, finite) and never
+ * returns NaN: a statistic that needs more observations throws ASSAY_STATS_TOO_FEW_OBSERVATIONS.
+ */
+
+/** Arithmetic mean. */
+export function mean(x: Sample): number {
+  assertSample(x, 'x')
+  return meanUnchecked(x)
+}
+
+/** Sample variance with the n - 1 denominator (R var, numpy var(ddof=1)). Needs n >= 2. */
+export function variance(x: Sample): number {
+  assertSample(x, 'x', 2)
+  return varianceUnchecked(x, meanUnchecked(x))
+}
+
+/** Sample standard deviation, sqrt(variance). Needs n >= 2. */
+export function sd(x: Sample): number {
+  return Math.sqrt(variance(x))
+}
+
+/** Standard error of the mean, sd / sqrt(n). Needs n >= 2. */
+export function standardError(x: Sample): number {
+  return Math.sqrt(variance(x) / x.length)
+}
+
+/** Median (R median, numpy median). */
+export function median(x: Sample): number {
+  assertSample(x, 'x')
+  return quantileSorted(sortedCopy(x), 0.5)
+}
+
+/** Quantile of definition 7 in R (the default of R quantile and numpy percentile). p in [0, 1]. */
+export function quantile(x: Sample, p: number): number {
+  assertSample(x, 'x')
+  assertProbabilityOption(p, 'p')
+  return quantileSorted(sortedCopy(x), p)
+}
+
+/** Mean after removing floor(proportion * n) values from each end (scipy.stats.trim_mean). proportion in [0, 0.5). */
+export function trimmedMean(x: Sample, proportion: number): number {
+  assertSample(x, 'x')
+  if (typeof proportion !== 'number' || !(proportion >= 0 && proportion < 0.5)) {
+    throw new AssayError('ASSAY_STATS_INVALID_OPTION', `proportion must be in [0, 0.5), got ${String(proportion)}`)
+  }
+  return trimmedMeanSorted(sortedCopy(x), proportion)
+}
+
+/** Interquartile mean: trim floor(n / 4) from each end and average the rest (scipy trim_mean(x, 0.25)). */
+export function iqm(x: Sample): number {
+  assertSample(x, 'x')
+  return trimmedMeanSorted(sortedCopy(x), 0.25)
+}
+
+// ---- internal helpers shared by the other part-A modules (not exported from index.ts) ----
+
+export function assertProbabilityOption(p: number, name: string): void {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new AssayError('ASSAY_STATS_INVALID_OPTION', `${name} must be in [0, 1], got ${String(p)}`)
+  }
+}
+
+export function meanUnchecked(x: Sample): number {
+  const n = x.length
+  let s = 0
+  for (let i = 0; i < n; i++) s += x[i]
+  return s / n
+}
+
+/** Two-pass variance around a given mean, n - 1 denominator. */
+export function varianceUnchecked(x: Sample, m: number): number {
+  const n = x.length
+  let ss = 0
+  let comp = 0
+  for (let i = 0; i < n; i++) {
+    const dev = x[i] - m
+    ss += dev * dev
+    comp += dev
+  }
+  // Corrected two-pass algorithm (Chan, Golub, LeVeque): removes the rounding error of m.
+  return (ss - (comp * comp) / n) / (n - 1)
+}
+
+export function sortedCopy(x: Sample): Float64Array {
+  const out = Float64Array.from(x)
+  out.sort()
+  return out
+}
+
+/** R type 7 quantile of an ascending sorted array: (1 - h) x[lo] + h x[hi]. */
+export function quantileSorted(sorted: Float64Array, p: number): number {
+  const n = sorted.length
+  const index = (n - 1) * p
+  const lo = Math.floor(index)
+  const hi = Math.ceil(index)
+  const xl = sorted[lo]
+  const h = index - lo
+  if (h === 0 || sorted[hi] === xl) return xl
+  return (1 - h) * xl + h * sorted[hi]
+}
+
+/** scipy.stats.trim_mean on an ascending sorted array: cut int(proportion * n) from each end. */
+export function trimmedMeanSorted(sorted: Float64Array, proportion: number): number {
+  const n = sorted.length
+  const cut = Math.floor(proportion * n)
+  let s = 0
+  for (let i = cut; i < n - cut; i++) s += sorted[i]
+  return s / (n - 2 * cut)
+}

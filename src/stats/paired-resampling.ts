@@ -1,0 +1,246 @@
+import { AssayError } from '../errors.js'
+import { meanUnchecked, quantileSorted } from './describe.js'
+import { differences } from './paired.js'
+import { createRandom } from './random.js'
+import {
+  clampProbability,
+  resolveAlternative,
+  resolveConfidenceLevel,
+  resolveResamples,
+  resolveSeed,
+  type Alternative,
+  type Sample,
+} from './validate.js'
+
+/** Resampling on paired data: sign-flip permutation test and the paired bootstrap. */
+
+export interface PairedPermutationOptions {
+  /** Monte Carlo resamples (default 10000); the test is exact when 2^n <= resamples or n <= 10. */
+  resamples?: number
+  seed?: number
+  alternative?: Alternative
+}
+
+export interface PairedPermutationResult {
+  method: string
+  /** mean(a - b). */
+  statistic: number
+  estimate: number
+  pValue: number
+  exact: boolean
+  /** Monte Carlo standard error of pValue (0 when exact). */
+  monteCarloStandardError: number
+  n: number
+  /** Sign patterns evaluated: 2^n when exact, else the Monte Carlo resamples. */
+  resamples: number
+  seed: number
+  alternative: Alternative
+}
+
+const EXACT_MAX_N = 30
+const ALWAYS_EXACT_N = 10
+
+/**
+ * Paired permutation (sign-flip) test of mean(a - b) = 0, as scipy.stats.permutation_test(
+ * (a, b), statistic = mean difference, permutation_type = 'samples'). Exact: p = share of the 2^n sign
+ * patterns at least as extreme. Monte Carlo: p = (k + 1) / (B + 1) per side. Two-sided:
+ * min(1, 2 min(p_less, p_greater)), as scipy. A null value counts as "as extreme" within a rounding
+ * tolerance of 1e-12 * sum|d|.
+ */
+export function pairedPermutationTest(a: Sample, b: Sample, opts: PairedPermutationOptions = {}): PairedPermutationResult {
+  const d = differences(a, b)
+  const alternative = resolveAlternative(opts.alternative)
+  const resamplesOpt = resolveResamples(opts.resamples, 10000)
+  const seed = resolveSeed(opts.seed)
+  const n = d.length
+  let observed = 0
+  let absSum = 0
+  for (let i = 0; i < n; i++) {
+    observed += d[i]
+    absSum += Math.abs(d[i])
+  }
+  const gamma = 1e-12 * absSum
+  const exact = n <= ALWAYS_EXACT_N || (n <= EXACT_MAX_N && 2 ** n <= resamplesOpt)
+  let countGe = 0
+  let countLe = 0
+  let total: number
+  if (exact) {
+    ;({ countGe, countLe } = enumerateSignFlips(d, observed, gamma))
+    total = 2 ** n
+  } else {
+    total = resamplesOpt
+    const rng = createRandom(seed)
+    const hi = observed + gamma
+    const lo = observed - gamma
+    for (let r = 0; r < total; r++) {
+      let s = 0
+      let bits = 0
+      for (let i = 0; i < n; i++) {
+        if ((i & 31) === 0) bits = rng.nextUint32()
+        s += (bits & 1) === 1 ? d[i] : -d[i]
+        bits >>>= 1
+      }
+      if (s >= lo) countGe++
+      if (s <= hi) countLe++
+    }
+  }
+  const adjust = exact ? 0 : 1
+  const pGreater = (countGe + adjust) / (total + adjust)
+  const pLess = (countLe + adjust) / (total + adjust)
+  let pValue: number
+  let se: number
+  if (alternative === 'greater') {
+    pValue = pGreater
+    se = Math.sqrt((pGreater * (1 - pGreater)) / total)
+  } else if (alternative === 'less') {
+    pValue = pLess
+    se = Math.sqrt((pLess * (1 - pLess)) / total)
+  } else {
+    const side = Math.min(pGreater, pLess)
+    pValue = Math.min(1, 2 * side)
+    se = 2 * Math.sqrt((side * (1 - side)) / total)
+  }
+  return {
+    method: exact ? 'Paired permutation test (exact sign-flip enumeration)' : 'Paired permutation test (Monte Carlo sign flips)',
+    statistic: observed / n,
+    estimate: meanUnchecked(d),
+    pValue: clampProbability(pValue),
+    exact,
+    monteCarloStandardError: exact ? 0 : se,
+    n,
+    resamples: total,
+    seed,
+    alternative,
+  }
+}
+
+/**
+ * All 2^n signed sums, split in two halves so that each sum is one addition of two directly computed
+ * partial sums (no drift from incremental updates).
+ */
+function enumerateSignFlips(d: Float64Array, observed: number, gamma: number): { countGe: number; countLe: number } {
+  const n = d.length
+  const nLeft = n >> 1
+  const left = signedSums(d, 0, nLeft)
+  const right = signedSums(d, nLeft, n)
+  const lo = observed - gamma
+  const hi = observed + gamma
+  let countGe = 0
+  let countLe = 0
+  for (let i = 0; i < left.length; i++) {
+    const l = left[i]
+    for (let j = 0; j < right.length; j++) {
+      const s = l + right[j]
+      if (s >= lo) countGe++
+      if (s <= hi) countLe++
+    }
+  }
+  return { countGe, countLe }
+}
+
+function signedSums(d: Float64Array, from: number, to: number): Float64Array {
+  const m = to - from
+  const out = new Float64Array(2 ** m)
+  for (let mask = 0; mask < out.length; mask++) {
+    let s = 0
+    for (let i = 0; i < m; i++) s += (mask >>> i) & 1 ? -d[from + i] : d[from + i]
+    out[mask] = s
+  }
+  return out
+}
+
+export interface PairedBootstrapOptions {
+  /** Default 10000. */
+  resamples?: number
+  seed?: number
+  confidenceLevel?: number
+  alternative?: Alternative
+}
+
+export interface PairedBootstrapResult {
+  method: 'Paired bootstrap'
+  /** mean(a) - mean(b), computed as mean(a - b). */
+  estimate: number
+  /** Percentile interval of the bootstrap distribution of the mean difference (one-sided for one-sided alternatives). */
+  ci: [number, number]
+  /** Standard deviation of the bootstrap distribution. */
+  standardError: number
+  /** Percentile-inversion bootstrap p-value, (k + 1) / (B + 1) per side; see docs/stats.md. */
+  pValue: number
+  monteCarloStandardError: number
+  n: number
+  resamples: number
+  seed: number
+  confidenceLevel: number
+  alternative: Alternative
+}
+
+/**
+ * Paired bootstrap of the mean difference: each resample draws ONE set of n example indices shared by both
+ * arms (so the pairing is kept), i.e. it resamples d = a - b. p-value: with k_le = #{mean* <= 0} and
+ * k_ge = #{mean* >= 0}, 'greater' p = (k_le + 1) / (B + 1), 'less' p = (k_ge + 1) / (B + 1), two-sided
+ * p = min(1, 2 min of the two): the smallest level at which the percentile interval excludes 0.
+ */
+export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptions = {}): PairedBootstrapResult {
+  const d = differences(a, b)
+  const alternative = resolveAlternative(opts.alternative)
+  const confidenceLevel = resolveConfidenceLevel(opts.confidenceLevel)
+  const resamples = resolveResamples(opts.resamples, 10000)
+  const seed = resolveSeed(opts.seed)
+  const n = d.length
+  if (n >= 2 ** 32) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'too many pairs for the bootstrap')
+  const rng = createRandom(seed)
+  const means = new Float64Array(resamples)
+  let kLe = 0
+  let kGe = 0
+  for (let r = 0; r < resamples; r++) {
+    let s = 0
+    for (let i = 0; i < n; i++) s += d[rng.nextInt(n)]
+    const m = s / n
+    means[r] = m
+    if (m <= 0) kLe++
+    if (m >= 0) kGe++
+  }
+  const estimate = meanUnchecked(d)
+  const bootMean = meanUnchecked(means)
+  let ss = 0
+  for (let r = 0; r < resamples; r++) ss += (means[r] - bootMean) ** 2
+  means.sort()
+  let ci: [number, number]
+  if (alternative === 'two-sided') {
+    const alpha = (1 - confidenceLevel) / 2
+    ci = [quantileSorted(means, alpha), quantileSorted(means, 1 - alpha)]
+  } else if (alternative === 'greater') {
+    ci = [quantileSorted(means, 1 - confidenceLevel), Infinity]
+  } else {
+    ci = [-Infinity, quantileSorted(means, confidenceLevel)]
+  }
+  const pGreater = (kLe + 1) / (resamples + 1)
+  const pLess = (kGe + 1) / (resamples + 1)
+  let pValue: number
+  let se: number
+  if (alternative === 'greater') {
+    pValue = pGreater
+    se = Math.sqrt((pGreater * (1 - pGreater)) / resamples)
+  } else if (alternative === 'less') {
+    pValue = pLess
+    se = Math.sqrt((pLess * (1 - pLess)) / resamples)
+  } else {
+    const side = Math.min(pGreater, pLess)
+    pValue = Math.min(1, 2 * side)
+    se = 2 * Math.sqrt((side * (1 - side)) / resamples)
+  }
+  return {
+    method: 'Paired bootstrap',
+    estimate,
+    ci,
+    standardError: resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0,
+    pValue: clampProbability(pValue),
+    monteCarloStandardError: se,
+    n,
+    resamples,
+    seed,
+    confidenceLevel,
+    alternative,
+  }
+}
