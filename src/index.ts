@@ -1,0 +1,13 @@
+/**
+ * assay: the public SDK surface. Statistics live at the subpath 'assay/stats'.
+ */
+export { Assay, CODE_DIFF_ARTIFACT, DEFAULT_HEARTBEAT_TIMEOUT_MS, evalColumnsToRecords } from './sdk/assay.js'
+export type { MetricHistoryPoint, OpenOptions, StartRunOptions } from './sdk/assay.js'
+export { Run } from './sdk/run.js'
+export { AssayError, errorCatalogue, isAssayError } from './errors.js'
+export type { ErrorCode } from './errors.js'
+export { LIMITS } from './record/validate.js'
+export { parseRunFilter } from './store/run-filter.js'
+export type { Store } from './store/store.js'
+export type * from './record/types.js'
+export type { DatasetInput } from './record/datasets.js'

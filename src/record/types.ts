@@ -1,0 +1,180 @@
+/**
+ * The run record r = (λ params, s seed, e environment, D_v datasets, c code, m metrics, A_r artifacts)
+ * and the values that travel between the SDK, the store contract and the CLI.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type Params = Record<string, JsonValue>
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'killed' | 'crashed'
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed', 'crashed']
+
+export type DatasetRole = 'train' | 'validation' | 'test' | 'holdout' | 'other'
+export const DATASET_ROLES: readonly DatasetRole[] = ['train', 'validation', 'test', 'holdout', 'other']
+
+/** e: where the run executed. Captured automatically at startRun. */
+export interface Environment {
+  runtime: string
+  runtimeVersion: string
+  os: string
+  osRelease: string
+  arch: string
+  cpuModel: string
+  cpuCount: number
+  memoryBytes: number
+  gpu: string[] | null
+  hostname: string
+  argv: string[]
+  cwd: string
+  /** sha256 of the calling project's lockfile, with which file it was. */
+  lockfile: { path: string; sha256: string } | null
+  /** Direct dependencies of the calling project and the versions actually installed. */
+  dependencies: Record<string, string>
+  /** Environment variables on the allowlist only; names that look like secrets are never kept. */
+  envVars: Record<string, string>
+}
+
+/** c: the code version. */
+export interface CodeVersion {
+  vcs: 'git' | null
+  /** Why there is no code version, when vcs is null. */
+  reason?: string
+  commit?: string
+  branch?: string | null
+  remote?: string | null
+  dirty?: boolean
+  /** sha256 of `git diff HEAD` (binary), when dirty. */
+  diffSha256?: string | null
+  /** The artifact holding that diff, so a dirty run can be replayed. */
+  diffArtifact?: string | null
+  /** Untracked files are not in the diff; replay lists them as not reproducible. */
+  untracked?: string[]
+  root?: string
+}
+
+/** One dataset version in D_v, named by its content hash. */
+export interface DatasetVersion {
+  name: string
+  role: DatasetRole
+  /** sha256 of the file, or of the manifest of a directory's files. */
+  sha256: string
+  kind: 'file' | 'directory'
+  sizeBytes: number
+  fileCount: number
+  rows: number | null
+  columns: string[] | null
+  source: string
+}
+
+/** Fingerprints of the envelope E(r) = {D_v, c, e, s, H}. */
+export interface Envelope {
+  datasets: string
+  code: string
+  environment: string
+  seed: string
+  hardware: string
+  hardwareClass: string
+  /** Hash of (λ, c, D_v, e) without s: replicate runs that differ only by seed share it. */
+  config: string
+}
+
+export interface MetricPoint {
+  key: string
+  value: number
+  step: number
+  timestamp: number
+}
+
+export interface MetricSummary {
+  key: string
+  /** Value at the highest step (the last logged among equal steps). */
+  last: number
+  lastStep: number
+  /** Min and max over finite values; null when there are none. */
+  min: number | null
+  max: number | null
+  count: number
+}
+
+export interface EvalRecord {
+  id: string
+  cluster?: string
+  scores: Record<string, number>
+  latencyMs?: number
+  tokens?: number
+  cost?: number
+  outputHash?: string
+}
+
+/** Eval records of one (run, dataset) in columns: what statistics read. */
+export interface EvalColumns {
+  dataset: string
+  datasetSha256: string
+  ids: string[]
+  clusters: (string | null)[] | null
+  scores: Record<string, Float64Array>
+  latencyMs: Float64Array | null
+  tokens: Float64Array | null
+  cost: Float64Array | null
+  outputHashes: (string | null)[] | null
+  /**
+   * Positions where a record had no value for a column ('score:<name>', 'latencyMs', 'tokens',
+   * 'cost'); those positions hold NaN in the arrays. A NaN that was logged is not listed here.
+   */
+  missing: Record<string, number[]>
+}
+
+export interface EvalSetSummary {
+  dataset: string
+  datasetSha256: string
+  count: number
+  scoreNames: string[]
+}
+
+export type ArtifactDirection = 'produced' | 'consumed'
+
+export interface ArtifactRef {
+  runId: string
+  name: string
+  sha256: string
+  sizeBytes: number
+  direction: ArtifactDirection
+  createdAt: number
+}
+
+export interface RunRecord {
+  id: string
+  experiment: string
+  name: string
+  owner: string
+  status: RunStatus
+  startTime: number
+  endTime: number | null
+  heartbeatAt: number
+  parentId: string | null
+  groupId: string | null
+  params: Params
+  seed: number
+  seedSource: 'user' | 'drawn'
+  tags: Record<string, string>
+  environment: Environment
+  code: CodeVersion
+  datasets: DatasetVersion[]
+  metrics: MetricSummary[]
+  evals: EvalSetSummary[]
+  artifacts: ArtifactRef[]
+  envelope: Envelope
+}
+
+/** What a listing shows of a run: enough to filter on without loading series. */
+export type RunSummary = Pick<
+  RunRecord,
+  'id' | 'experiment' | 'name' | 'owner' | 'status' | 'startTime' | 'endTime' | 'params' | 'seed' | 'tags' | 'parentId' | 'groupId'
+> & { metrics: Record<string, number>; configFingerprint: string }
+
+export interface ExperimentSummary {
+  name: string
+  createdAt: number
+  runCount: number
+  lastRunAt: number | null
+}

@@ -1,0 +1,208 @@
+import { randomInt, randomUUID } from 'node:crypto'
+import os from 'node:os'
+import { AssayError } from '../errors.js'
+import { captureCode } from '../record/code-version.js'
+import { versionDataset, type DatasetInput } from '../record/datasets.js'
+import { captureEnvironment } from '../record/environment.js'
+import type { ArtifactRef, EvalColumns, EvalRecord, ExperimentSummary, Params, RunRecord, RunSummary } from '../record/types.js'
+import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
+import { openStore } from '../store/open-store.js'
+import { parseRunFilter, runMatches } from '../store/run-filter.js'
+import type { Store } from '../store/store.js'
+import { Run } from './run.js'
+
+/** A running run whose heartbeat is older than this is marked crashed (ASSAY_HEARTBEAT_TIMEOUT_MS). */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000
+/** Where a dirty run's uncommitted diff is kept. */
+export const CODE_DIFF_ARTIFACT = 'assay/code.diff'
+
+export interface OpenOptions {
+  /** A directory (embedded store), sqlite:<path>. Defaults to ASSAY_STORE, ASSAY_HOME, then ./.assay. */
+  store?: string
+  heartbeatTimeoutMs?: number
+}
+
+export interface StartRunOptions {
+  experiment: string
+  name?: string
+  params?: Params
+  /** The run's seed; when absent assay draws one, records it and hands it back as run.seed. */
+  seed?: number
+  datasets?: DatasetInput[]
+  tags?: Record<string, string>
+  owner?: string
+  parentId?: string
+  groupId?: string
+  /** Directory whose git state is the code version c (default: the working directory). */
+  codeDir?: string
+}
+
+export interface MetricHistoryPoint {
+  step: number
+  value: number
+  timestamp: number
+}
+
+export class Assay {
+  private constructor(
+    readonly store: Store,
+    private readonly heartbeatTimeoutMs: number,
+  ) {}
+
+  static async open(options: OpenOptions = {}): Promise<Assay> {
+    const timeout = options.heartbeatTimeoutMs ?? Number(process.env.ASSAY_HEARTBEAT_TIMEOUT_MS ?? DEFAULT_HEARTBEAT_TIMEOUT_MS)
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+      throw new AssayError('ASSAY_INVALID_ARGUMENT', `heartbeatTimeoutMs must be a positive number of milliseconds, got ${String(timeout)}`)
+    }
+    return new Assay(await openStore(options.store), timeout)
+  }
+
+  /** Start a run: captures environment, code, seed and dataset versions before anything else. */
+  async startRun(options: StartRunOptions): Promise<Run> {
+    if (options === null || typeof options !== 'object') throw new AssayError('ASSAY_INVALID_ARGUMENT', 'startRun takes an options object { experiment, ... }')
+    assertName(options.experiment, 'experiment name')
+    const id = randomUUID().replaceAll('-', '')
+    const name = options.name ?? `run-${id.slice(0, 8)}`
+    assertName(name, 'run name')
+    const params = options.params ?? {}
+    assertParams(params)
+    const tags = options.tags ?? {}
+    assertTags(tags)
+    if (options.seed !== undefined) assertSeed(options.seed)
+    const owner = options.owner ?? process.env.ASSAY_OWNER ?? safeUsername()
+    assertName(owner, 'owner')
+    if (options.datasets !== undefined && !Array.isArray(options.datasets)) {
+      throw new AssayError('ASSAY_INVALID_ARGUMENT', `datasets must be an array of { name, path, role }, got ${describe(options.datasets)}`)
+    }
+    const datasets = []
+    for (const input of options.datasets ?? []) datasets.push(await versionDataset(input))
+    const names = datasets.map((d) => d.name)
+    if (new Set(names).size !== names.length) throw new AssayError('ASSAY_INVALID_ARGUMENT', `dataset names must be unique within a run: ${names.join(', ')}`)
+    for (const [field, value] of [['parentId', options.parentId], ['groupId', options.groupId]] as const) {
+      if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > 250)) {
+        throw new AssayError('ASSAY_INVALID_ARGUMENT', `${field} must be a non-empty string, got ${describe(value)}`)
+      }
+    }
+
+    const { code, diff } = captureCode(options.codeDir)
+    if (diff !== null) code.diffArtifact = CODE_DIFF_ARTIFACT
+    const seed = options.seed ?? randomInt(0, 2 ** 32)
+    await this.store.createRun({
+      id,
+      experiment: options.experiment,
+      name,
+      owner,
+      startTime: Date.now(),
+      parentId: options.parentId ?? null,
+      groupId: options.groupId ?? null,
+      params,
+      seed,
+      seedSource: options.seed === undefined ? 'drawn' : 'user',
+      tags,
+      environment: captureEnvironment(),
+      code,
+      datasets,
+    })
+    if (diff !== null) await this.store.putArtifact(id, CODE_DIFF_ARTIFACT, { bytes: diff }, 'produced')
+    return new Run(this.store, { id, experiment: options.experiment, name, seed, datasets })
+  }
+
+  /** Start a run, give it to `body`, and end it: 'finished' on return, 'failed' if body throws. */
+  async withRun<T>(options: StartRunOptions, body: (run: Run) => Promise<T>): Promise<T> {
+    const run = await this.startRun(options)
+    try {
+      const result = await body(run)
+      await run.end('finished')
+      return result
+    } catch (error) {
+      await run.end('failed').catch(() => undefined)
+      throw error
+    }
+  }
+
+  private async sweepCrashed(): Promise<void> {
+    await this.store.markCrashedRuns(Date.now() - this.heartbeatTimeoutMs)
+  }
+
+  /** The whole record of a run, by id or unique id prefix. */
+  async getRun(idOrPrefix: string): Promise<RunRecord> {
+    await this.sweepCrashed()
+    return this.store.getRun(await this.store.resolveRunId(idOrPrefix))
+  }
+
+  /** Runs, oldest first; `filter` uses the grammar in docs/cli.md (for example "params.lr > 0.01 and metrics.acc >= 0.8"). */
+  async listRuns(query: { experiment?: string; filter?: string } = {}): Promise<RunSummary[]> {
+    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+    await this.sweepCrashed()
+    const runs = await this.store.listRuns({ experiment: query.experiment })
+    return filter === null ? runs : runs.filter((run) => runMatches(filter, run))
+  }
+
+  listExperiments(): Promise<ExperimentSummary[]> {
+    return this.store.listExperiments()
+  }
+
+  /** Every point of one metric in step order (equal steps keep their logging order). */
+  async metricHistory(idOrPrefix: string, key: string): Promise<MetricHistoryPoint[]> {
+    const runId = await this.store.resolveRunId(idOrPrefix)
+    const { steps, values, timestamps } = await this.store.metricHistory(runId, key)
+    const order = Array.from({ length: values.length }, (_, i) => i)
+    order.sort((x, y) => steps[x] - steps[y] || x - y)
+    return order.map((i) => ({ step: steps[i], value: values[i], timestamp: timestamps[i] }))
+  }
+
+  /** Eval records of a run for one dataset as logged, in logging order. */
+  async evalRecords(idOrPrefix: string, dataset: string): Promise<EvalRecord[]> {
+    return evalColumnsToRecords(await this.evalColumns(idOrPrefix, dataset))
+  }
+
+  /** The same records as columns (float64 arrays): what comparisons read. */
+  async evalColumns(idOrPrefix: string, dataset: string): Promise<EvalColumns> {
+    return this.store.evalColumns(await this.store.resolveRunId(idOrPrefix), dataset)
+  }
+
+  /** An artifact's bytes, verified against their sha256. */
+  async getArtifact(idOrPrefix: string, name: string): Promise<Buffer> {
+    return this.store.readArtifact(await this.store.resolveRunId(idOrPrefix), name)
+  }
+
+  /** Which runs produced and consumed the content with this sha256. */
+  lineage(sha256: string): Promise<ArtifactRef[]> {
+    return this.store.artifactLineage(sha256)
+  }
+
+  async close(): Promise<void> {
+    await this.store.close()
+  }
+}
+
+export function evalColumnsToRecords(columns: EvalColumns): EvalRecord[] {
+  const n = columns.ids.length
+  const absent = new Map<string, Set<number>>()
+  for (const [name, indices] of Object.entries(columns.missing)) absent.set(name, new Set(indices))
+  const scoreEntries = Object.entries(columns.scores).map(([name, values]) => ({ name, values, absent: absent.get(`score:${name}`) }))
+  const optional = (['latencyMs', 'tokens', 'cost'] as const)
+    .map((field) => ({ field, values: columns[field], absent: absent.get(field) }))
+    .filter((o): o is { field: 'latencyMs' | 'tokens' | 'cost'; values: Float64Array; absent: Set<number> | undefined } => o.values !== null)
+  const records: EvalRecord[] = new Array(n)
+  for (let i = 0; i < n; i++) {
+    const scores: Record<string, number> = {}
+    for (const s of scoreEntries) if (s.absent === undefined || !s.absent.has(i)) scores[s.name] = s.values[i]
+    const record: EvalRecord = { id: columns.ids[i], scores }
+    const cluster = columns.clusters?.[i]
+    if (cluster != null) record.cluster = cluster
+    for (const o of optional) if (o.absent === undefined || !o.absent.has(i)) record[o.field] = o.values[i]
+    const hash = columns.outputHashes?.[i]
+    if (hash != null) record.outputHash = hash
+    records[i] = record
+  }
+  return records
+}
+
+function safeUsername(): string {
+  try {
+    return os.userInfo().username || 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}

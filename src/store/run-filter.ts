@@ -1,0 +1,199 @@
+import { AssayError } from '../errors.js'
+import type { JsonValue, RunSummary } from '../record/types.js'
+
+/**
+ * The run filter grammar (docs/cli.md). Parsed into a tree and evaluated in memory, never
+ * pasted into SQL, so a filter can only ever filter.
+ *
+ *   filter     := or
+ *   or         := and ("or" and)*
+ *   and        := unary ("and" unary)*
+ *   unary      := "not" unary | "(" or ")" | comparison
+ *   comparison := field op literal
+ *   field      := ("params" | "metrics" | "tags") "." key | "status" | "name" | "owner" | "seed" | "experiment" | "id"
+ *   key        := [A-Za-z0-9_\-/:.]+ | `any text`
+ *   op         := "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "~"   (~ is "contains", for text)
+ *   literal    := number | 'text' | "text" | true | false | null
+ */
+export type FilterNode =
+  | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
+  | { kind: 'not'; operand: FilterNode }
+  | { kind: 'compare'; field: FilterField; op: FilterOp; value: JsonValue }
+
+export type FilterField = { scope: 'params' | 'metrics' | 'tags'; key: string } | { scope: 'run'; key: RunAttribute }
+export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~'
+type RunAttribute = 'status' | 'name' | 'owner' | 'seed' | 'experiment' | 'id'
+
+const RUN_ATTRIBUTES: readonly RunAttribute[] = ['status', 'name', 'owner', 'seed', 'experiment', 'id']
+const MAX_FILTER_LENGTH = 4096
+
+interface Token {
+  type: 'word' | 'string' | 'number' | 'op' | 'paren' | 'quoted-key' | 'end'
+  text: string
+  at: number
+}
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = []
+  let i = 0
+  while (i < input.length) {
+    const ch = input[i]
+    if (/\s/.test(ch)) {
+      i++
+      continue
+    }
+    const start = i
+    if (ch === '(' || ch === ')') {
+      tokens.push({ type: 'paren', text: ch, at: start })
+      i++
+    } else if (ch === "'" || ch === '"' || ch === '`') {
+      let text = ''
+      i++
+      while (i < input.length && input[i] !== ch) {
+        if (input[i] === '\\' && i + 1 < input.length) i++
+        text += input[i++]
+      }
+      if (i >= input.length) throw filterError(`unterminated ${ch === '`' ? 'quoted key' : 'string'}`, start)
+      i++
+      tokens.push({ type: ch === '`' ? 'quoted-key' : 'string', text, at: start })
+    } else if ('=!<>~'.includes(ch)) {
+      const two = input.slice(i, i + 2)
+      const op = ['==', '!=', '<=', '>='].includes(two) ? two : ch
+      if (op === '!') throw filterError("'!' must be followed by '='", start)
+      tokens.push({ type: 'op', text: op, at: start })
+      i += op.length
+    } else if (/[-+0-9.]/.test(ch) && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.test(input.slice(i)) && !/[A-Za-z_]/.test(input[i - 1] ?? ' ')) {
+      const match = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.exec(input.slice(i)) as RegExpExecArray
+      tokens.push({ type: 'number', text: match[0], at: start })
+      i += match[0].length
+    } else if (/[A-Za-z0-9_\-/:.]/.test(ch)) {
+      while (i < input.length && /[A-Za-z0-9_\-/:.]/.test(input[i])) i++
+      tokens.push({ type: 'word', text: input.slice(start, i), at: start })
+    } else {
+      throw filterError(`unexpected character ${JSON.stringify(ch)}`, start)
+    }
+  }
+  tokens.push({ type: 'end', text: '', at: input.length })
+  return tokens
+}
+
+export function parseRunFilter(input: string): FilterNode {
+  if (typeof input !== 'string') throw new AssayError('ASSAY_INVALID_FILTER', 'a filter must be a string')
+  if (input.length > MAX_FILTER_LENGTH) throw new AssayError('ASSAY_INVALID_FILTER', `a filter is limited to ${MAX_FILTER_LENGTH} characters`)
+  const tokens = tokenize(input)
+  let pos = 0
+  const peek = (): Token => tokens[pos]
+  const isWord = (word: string): boolean => peek().type === 'word' && peek().text.toLowerCase() === word
+
+  const parseOr = (): FilterNode => {
+    let node = parseAnd()
+    while (isWord('or')) {
+      pos++
+      node = { kind: 'or', left: node, right: parseAnd() }
+    }
+    return node
+  }
+  const parseAnd = (): FilterNode => {
+    let node = parseUnary()
+    while (isWord('and')) {
+      pos++
+      node = { kind: 'and', left: node, right: parseUnary() }
+    }
+    return node
+  }
+  const parseUnary = (): FilterNode => {
+    if (isWord('not')) {
+      pos++
+      return { kind: 'not', operand: parseUnary() }
+    }
+    const token = peek()
+    if (token.type === 'paren' && token.text === '(') {
+      pos++
+      const node = parseOr()
+      const close = peek()
+      if (close.type !== 'paren' || close.text !== ')') throw filterError("expected ')'", close.at)
+      pos++
+      return node
+    }
+    return parseComparison()
+  }
+  const parseField = (): FilterField => {
+    const token = peek()
+    if (token.type !== 'word') throw filterError(`expected a field such as params.lr or metrics.acc, found ${describeToken(token)}`, token.at)
+    pos++
+    const dot = token.text.indexOf('.')
+    const head = (dot === -1 ? token.text : token.text.slice(0, dot)).toLowerCase()
+    if (head === 'params' || head === 'metrics' || head === 'tags') {
+      let key = dot === -1 ? '' : token.text.slice(dot + 1)
+      if (key === '' && peek().type === 'quoted-key') key = tokens[pos++].text
+      if (key === '') throw filterError(`${head} needs a key, as in ${head}.name or ${head}.\`a key\``, token.at)
+      return { scope: head, key }
+    }
+    if (dot === -1 && (RUN_ATTRIBUTES as readonly string[]).includes(head)) return { scope: 'run', key: head as RunAttribute }
+    throw filterError(`unknown field ${JSON.stringify(token.text)}; use params.<key>, metrics.<key>, tags.<key> or one of ${RUN_ATTRIBUTES.join(', ')}`, token.at)
+  }
+  const parseComparison = (): FilterNode => {
+    const field = parseField()
+    const opToken = peek()
+    if (opToken.type !== 'op') throw filterError(`expected a comparison operator (= != < <= > >= ~), found ${describeToken(opToken)}`, opToken.at)
+    pos++
+    const op = (opToken.text === '==' ? '=' : opToken.text) as FilterOp
+    const valueToken = peek()
+    pos++
+    let value: JsonValue
+    if (valueToken.type === 'number') value = Number(valueToken.text)
+    else if (valueToken.type === 'string') value = valueToken.text
+    else if (valueToken.type === 'word' && ['true', 'false', 'null'].includes(valueToken.text.toLowerCase())) {
+      value = JSON.parse(valueToken.text.toLowerCase()) as JsonValue
+    } else throw filterError(`expected a number, a quoted string, true, false or null, found ${describeToken(valueToken)}`, valueToken.at)
+    if (op === '~' && typeof value !== 'string') throw filterError("'~' (contains) takes a quoted string", valueToken.at)
+    return { kind: 'compare', field, op, value }
+  }
+
+  const tree = parseOr()
+  if (peek().type !== 'end') throw filterError(`unexpected ${describeToken(peek())}; join conditions with 'and' or 'or'`, peek().at)
+  return tree
+}
+
+export function runMatches(node: FilterNode, run: RunSummary): boolean {
+  switch (node.kind) {
+    case 'and':
+      return runMatches(node.left, run) && runMatches(node.right, run)
+    case 'or':
+      return runMatches(node.left, run) || runMatches(node.right, run)
+    case 'not':
+      return !runMatches(node.operand, run)
+    case 'compare':
+      return compare(fieldValue(node.field, run), node.op, node.value)
+  }
+}
+
+function fieldValue(field: FilterField, run: RunSummary): JsonValue | undefined {
+  if (field.scope === 'run') return run[field.key]
+  const scope: Record<string, JsonValue> = run[field.scope]
+  return Object.hasOwn(scope, field.key) ? scope[field.key] : undefined
+}
+
+/** A missing field matches nothing, as NULL does in SQL; numbers compare as numbers, text as text. */
+function compare(actual: JsonValue | undefined, op: FilterOp, expected: JsonValue): boolean {
+  if (actual === undefined) return false
+  if (op === '~') return typeof actual === 'string' && actual.includes(expected as string)
+  if (op === '=' || op === '!=') {
+    const equal = typeof actual === 'object' && actual !== null ? JSON.stringify(actual) === JSON.stringify(expected) : actual === expected
+    return op === '=' ? equal : !equal
+  }
+  const bothNumbers = typeof actual === 'number' && typeof expected === 'number'
+  const bothStrings = typeof actual === 'string' && typeof expected === 'string'
+  if (!bothNumbers && !bothStrings) return false
+  const a = actual as number | string
+  const b = expected as number | string
+  return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b
+}
+
+function describeToken(token: Token): string {
+  return token.type === 'end' ? 'the end of the filter' : JSON.stringify(token.text)
+}
+
+function filterError(message: string, at: number): AssayError {
+  return new AssayError('ASSAY_INVALID_FILTER', `filter error at character ${at + 1}: ${message}`, { at })
+}

@@ -1,0 +1,109 @@
+/**
+ * Versioned schema of the embedded store. A migration is appended, never edited; the store
+ * records the highest applied version in PRAGMA user_version and refuses a newer file.
+ *
+ * Numbers that may be NaN (metric summaries) sit in REAL columns where SQLite turns NaN into
+ * NULL; the column comments say what NULL means. Series themselves live in float64 blobs.
+ */
+export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE experiments (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL
+);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  name TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time REAL NOT NULL,
+  end_time REAL,
+  heartbeat_at REAL NOT NULL,
+  parent_id TEXT,
+  group_id TEXT,
+  seed INTEGER NOT NULL,
+  seed_source TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  code TEXT NOT NULL,
+  config_fingerprint TEXT NOT NULL
+);
+CREATE INDEX runs_experiment ON runs(experiment_id, start_time);
+CREATE INDEX runs_running ON runs(status, heartbeat_at);
+CREATE TABLE run_params (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL, -- canonical JSON
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE run_tags (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE run_datasets (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  file_count INTEGER NOT NULL,
+  rows INTEGER,
+  columns TEXT, -- JSON array or NULL
+  source TEXT NOT NULL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE INDEX run_datasets_sha256 ON run_datasets(sha256);
+CREATE TABLE metric_chunks (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, key, seq)
+);
+CREATE TABLE metric_summaries (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  last REAL,          -- NULL means the last value was NaN
+  last_step INTEGER NOT NULL,
+  min REAL,           -- over finite values; NULL when there were none
+  max REAL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE eval_sets (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  dataset TEXT NOT NULL,
+  dataset_sha256 TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  score_names TEXT NOT NULL, -- JSON array
+  PRIMARY KEY (run_id, dataset)
+) WITHOUT ROWID;
+CREATE TABLE eval_chunks (
+  run_id TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, dataset, seq),
+  FOREIGN KEY (run_id, dataset) REFERENCES eval_sets(run_id, dataset)
+);
+CREATE TABLE artifacts (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  name TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('produced', 'consumed')),
+  sha256 TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  created_at REAL NOT NULL,
+  PRIMARY KEY (run_id, name, direction)
+) WITHOUT ROWID;
+CREATE INDEX artifacts_sha256 ON artifacts(sha256);
+`,
+  },
+]
