@@ -26,7 +26,7 @@ export interface StartRunOptions {
   experiment: string
   name?: string
   params?: Params
-  /** The run's seed; when absent assay draws one, records it and hands it back as run.seed. */
+  /** The run's seed; when absent, ASSAY_SEED if set, else assay draws one, records it and hands it back as run.seed. */
   seed?: number
   datasets?: DatasetInput[]
   tags?: Record<string, string>
@@ -68,7 +68,10 @@ export class Assay {
     assertParams(params)
     const tags = options.tags ?? {}
     assertTags(tags)
-    if (options.seed !== undefined) assertSeed(options.seed)
+    // ASSAY_SEED lets `assay replay` hand a drawn seed back to a script that never named one.
+    const seedFromEnv = process.env.ASSAY_SEED === undefined || process.env.ASSAY_SEED === '' ? undefined : Number(process.env.ASSAY_SEED)
+    const requestedSeed = options.seed ?? seedFromEnv
+    if (requestedSeed !== undefined) assertSeed(requestedSeed)
     const owner = options.owner ?? process.env.ASSAY_OWNER ?? safeUsername()
     assertName(owner, 'owner')
     if (options.datasets !== undefined && !Array.isArray(options.datasets)) {
@@ -86,7 +89,7 @@ export class Assay {
 
     const { code, diff } = captureCode(options.codeDir)
     if (diff !== null) code.diffArtifact = CODE_DIFF_ARTIFACT
-    const seed = options.seed ?? randomInt(0, 2 ** 32)
+    const seed = requestedSeed ?? randomInt(0, 2 ** 32)
     await this.store.createRun({
       id,
       experiment: options.experiment,
@@ -97,7 +100,7 @@ export class Assay {
       groupId: options.groupId ?? null,
       params,
       seed,
-      seedSource: options.seed === undefined ? 'drawn' : 'user',
+      seedSource: requestedSeed === undefined ? 'drawn' : 'user',
       tags,
       environment: captureEnvironment(),
       code,
