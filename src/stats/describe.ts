@@ -64,11 +64,15 @@ export function assertProbabilityOption(p: number, name: string): void {
   }
 }
 
+/** Mean with R's second refinement pass (exact for constant data). */
 export function meanUnchecked(x: Sample): number {
   const n = x.length
   let s = 0
   for (let i = 0; i < n; i++) s += x[i]
-  return s / n
+  const m = s / n
+  let t = 0
+  for (let i = 0; i < n; i++) t += x[i] - m
+  return m + t / n
 }
 
 /** Two-pass variance around a given mean, n - 1 denominator. */
@@ -107,7 +111,5 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
 export function trimmedMeanSorted(sorted: Float64Array, proportion: number): number {
   const n = sorted.length
   const cut = Math.floor(proportion * n)
-  let s = 0
-  for (let i = cut; i < n - cut; i++) s += sorted[i]
-  return s / (n - 2 * cut)
+  return meanUnchecked(sorted.subarray(cut, n - cut))
 }
