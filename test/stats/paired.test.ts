@@ -53,7 +53,7 @@ describe('pairedTTest: R t.test(a, b, paired = TRUE)', () => {
         assert.ok(r.ci[0] <= r.estimate && r.estimate <= r.ci[1])
         assert.ok(r.pValue >= 0 && r.pValue <= 1)
         const s = pairedTTest(b, a, { alternative: mirror[alternative] })
-        assert.equal(s.estimate, -r.estimate)
+        assert.ok(s.estimate === -r.estimate) // === treats 0 and -0 as equal
         assertClose(s.pValue, r.pValue, 1e-9)
         const t = pairedTTest(a.map((x) => x + shift), b.map((y) => y + shift), { alternative })
         assert.deepEqual(t, r)

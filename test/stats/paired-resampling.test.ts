@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { isAssayError } from '../../src/errors.js'
+import { pairedBootstrap, pairedPermutationTest } from '../../src/stats/paired-resampling.js'
+import { assertAbsClose, assertClose } from './assert-close.js'
+import { PY, data } from './part-a-fixtures.js'
+
+const mirror = { 'two-sided': 'two-sided', greater: 'less', less: 'greater' } as const
+const eighth = fc.integer({ min: -80, max: 80 }).map((v) => v / 8)
+
+describe('pairedPermutationTest: exact enumeration vs scipy.stats.permutation_test(permutation_type="samples")', () => {
+  for (const c of PY.permutation) {
+    it(c.call, () => {
+      const r = pairedPermutationTest(c.a_values, c.b_values, { alternative: c.alternative, resamples: 2 ** c.a_values.length })
+      assert.equal(r.exact, true)
+      assertClose(r.statistic, c.statistic, 1e-12)
+      assertClose(r.pValue, c.pValue, 1e-12)
+      assert.equal(r.monteCarloStandardError, 0)
+      assert.equal(r.resamples, 2 ** c.a_values.length)
+    })
+  }
+})
+
+describe('pairedPermutationTest: Monte Carlo', () => {
+  const a = data('r30_a').slice(0, 16)
+  const b = data('r30_b').slice(0, 16)
+  for (const alternative of ['two-sided', 'greater', 'less'] as const) {
+    it(`${alternative}: Monte Carlo p within 4 MCSE of the exact p (n = 16, 2^16 patterns enumerated)`, () => {
+      const exact = pairedPermutationTest(a, b, { alternative, resamples: 2 ** 16 })
+      assert.equal(exact.exact, true)
+      const mc = pairedPermutationTest(a, b, { alternative, resamples: 10000, seed: 11 })
+      assert.equal(mc.exact, false)
+      assert.ok(mc.monteCarloStandardError > 0)
+      assertAbsClose(mc.pValue, exact.pValue, 4 * mc.monteCarloStandardError + 1 / 10001)
+    })
+  }
+  it('same seed gives an identical result; p = (k + 1) / (B + 1) is never 0', () => {
+    const x = data('r60_a')
+    const y = data('r60_b')
+    assert.deepEqual(pairedPermutationTest(x, y, { seed: 5, resamples: 2000 }), pairedPermutationTest(x, y, { seed: 5, resamples: 2000 }))
+    const strong = pairedPermutationTest(x.map((v) => v + 1), y, { resamples: 999, alternative: 'greater' })
+    assert.equal(strong.pValue, 1 / 1000)
+  })
+})
+
+describe('pairedPermutationTest: edge cases', () => {
+  it('n = 1: two sign patterns, two-sided p = 1, greater p = 1/2', () => {
+    assert.equal(pairedPermutationTest([3], [1]).pValue, 1)
+    assert.equal(pairedPermutationTest([3], [1], { alternative: 'greater' }).pValue, 0.5)
+  })
+  it('all differences zero: the null distribution is degenerate at 0 and p = 1', () => {
+    const r = pairedPermutationTest([1, 2, 3], [1, 2, 3])
+    assert.equal(r.pValue, 1)
+    assert.equal(r.statistic, 0)
+  })
+  it('ties and zeros among differences are handled (counted within rounding tolerance)', () => {
+    // d = (1, 1, 0, -1): 16 patterns; the sum is >= 1 in 6 of them (sums are 1,1,-1 signed plus 0).
+    const r = pairedPermutationTest([2, 2, 5, 0], [1, 1, 5, 1], { alternative: 'greater' })
+    // Enumerate: signs of (1, 1, -1) give sums in {3, 1, 1, -1, 1, -1, -1, -3}, each twice (zero flips): P(S >= 1) = 8/16
+    assert.equal(r.pValue, 0.5)
+  })
+  it('bad input throws', () => {
+    assert.throws(() => pairedPermutationTest([1, 2], [1]), (e) => isAssayError(e, 'ASSAY_STATS_LENGTH_MISMATCH'))
+    assert.throws(() => pairedPermutationTest([1, 2], [1, 2], { resamples: 0 }), (e) => isAssayError(e, 'ASSAY_STATS_INVALID_OPTION'))
+    assert.throws(() => pairedPermutationTest([1, 2], [1, 2], { seed: -1 }), (e) => isAssayError(e, 'ASSAY_STATS_INVALID_OPTION'))
+  })
+  it('properties: p in [0, 1], swap flips the estimate and mirrors p exactly, shift changes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(eighth, eighth), { minLength: 1, maxLength: 24 }),
+        fc.constantFrom('two-sided', 'greater', 'less' as const),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: -20, max: 20 }),
+        (p, alternative, seed, shift) => {
+          const a = p.map(([x]) => x)
+          const b = p.map(([, y]) => y)
+          const opts = { alternative, seed, resamples: 500 }
+          const r = pairedPermutationTest(a, b, opts)
+          assert.ok(r.pValue >= 0 && r.pValue <= 1)
+          const s = pairedPermutationTest(b, a, { ...opts, alternative: mirror[alternative] })
+          assert.ok(s.estimate === -r.estimate) // === treats 0 and -0 as equal
+          assert.equal(s.pValue, r.pValue)
+          assert.deepEqual(pairedPermutationTest(a.map((x) => x + shift), b.map((y) => y + shift), opts), r)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
+
+/** Exact bootstrap P(mean* <= 0) and P(mean* >= 0) by enumerating all n^n index tuples. */
+function exactBootstrapTails(d: number[]): { le: number; ge: number } {
+  const n = d.length
+  const total = n ** n
+  let le = 0
+  let ge = 0
+  const idx = new Array<number>(n).fill(0)
+  for (let t = 0; t < total; t++) {
+    let s = 0
+    for (let i = 0; i < n; i++) s += d[idx[i]]
+    if (s <= 0) le++
+    if (s >= 0) ge++
+    for (let i = 0; i < n; i++) {
+      if (++idx[i] < n) break
+      idx[i] = 0
+    }
+  }
+  return { le: le / total, ge: ge / total }
+}
+
+describe('pairedBootstrap', () => {
+  it('estimate is mean(a) - mean(b); the standard error is close to the plug-in sd(d) / sqrt(n)', () => {
+    const a = data('acc_a')
+    const b = data('acc_b')
+    const r = pairedBootstrap(a, b, { resamples: 10000, seed: 3 })
+    const n = a.length
+    const ma = a.reduce((s, v) => s + v, 0) / n
+    const mb = b.reduce((s, v) => s + v, 0) / n
+    assertClose(r.estimate, ma - mb, 1e-9)
+    const d = a.map((v, i) => v - b[i])
+    const md = d.reduce((s, v) => s + v, 0) / n
+    const plugin = Math.sqrt(d.reduce((s, v) => s + (v - md) ** 2, 0) / n / n)
+    // The relative Monte Carlo error of an sd from B draws is about 1 / sqrt(2B) = 0.7%; allow 4 of them.
+    assertClose(r.standardError, plugin, 4 / Math.sqrt(2 * 10000))
+  })
+  it('draws one index set for both arms: a correlated pair has the tiny standard error of a - b', () => {
+    const b = Array.from({ length: 200 }, (_, i) => i)
+    const a = b.map((v, i) => v + 0.5 + (i % 2 ? 0.01 : -0.01))
+    const r = pairedBootstrap(a, b, { resamples: 2000 })
+    assert.ok(r.standardError < 0.002, String(r.standardError)) // independent draws would give about 8
+    assert.ok(r.ci[0] > 0.49 && r.ci[1] < 0.51)
+  })
+  for (const alternative of ['two-sided', 'greater', 'less'] as const) {
+    it(`${alternative}: bootstrap p within 4 MCSE of the exact bootstrap p (n = 6, all 6^6 resamples enumerated)`, () => {
+      const a = [0.9, 0.7, 0.85, 0.6, 0.95, 0.8]
+      const b = [0.8, 0.75, 0.7, 0.65, 0.7, 0.85]
+      const d = a.map((v, i) => v - b[i])
+      const { le, ge } = exactBootstrapTails(d)
+      const expected = alternative === 'greater' ? le : alternative === 'less' ? ge : Math.min(1, 2 * Math.min(le, ge))
+      const r = pairedBootstrap(a, b, { alternative, resamples: 20000, seed: 9 })
+      assertAbsClose(r.pValue, expected, 4 * r.monteCarloStandardError + 2 / 20001)
+    })
+  }
+  it('one-sided intervals are open at ±Infinity', () => {
+    const a = data('acc_a')
+    const b = data('acc_b')
+    assert.equal(pairedBootstrap(a, b, { alternative: 'greater', resamples: 500 }).ci[1], Infinity)
+    assert.equal(pairedBootstrap(a, b, { alternative: 'less', resamples: 500 }).ci[0], -Infinity)
+  })
+  it('n = 1: every resample is the one difference; all-equal differences give a zero-width interval', () => {
+    const r = pairedBootstrap([3], [1], { resamples: 100 })
+    assert.deepEqual(r.ci, [2, 2])
+    assert.equal(r.pValue, 2 / 101) // two-sided: 2 (0 + 1) / (B + 1)
+    const z = pairedBootstrap([1, 2, 3], [1, 2, 3], { resamples: 100 })
+    assert.deepEqual(z.ci, [0, 0])
+    assert.equal(z.pValue, 1)
+  })
+  it('bad input throws', () => {
+    assert.throws(() => pairedBootstrap([1, 2], [1]), (e) => isAssayError(e, 'ASSAY_STATS_LENGTH_MISMATCH'))
+    assert.throws(() => pairedBootstrap([1, Infinity], [1, 2]), (e) => isAssayError(e, 'ASSAY_STATS_NON_FINITE_INPUT'))
+    assert.throws(() => pairedBootstrap([1, 2], [1, 2], { confidenceLevel: 1.5 }), (e) => isAssayError(e, 'ASSAY_STATS_INVALID_OPTION'))
+    assert.throws(() => pairedBootstrap([1, 2], [1, 2], { resamples: 1.5 }), (e) => isAssayError(e, 'ASSAY_STATS_INVALID_OPTION'))
+  })
+  it('properties: ci contains the estimate, p in [0, 1], same seed identical, swap mirrors, shift changes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(eighth, eighth), { minLength: 2, maxLength: 30 }),
+        fc.constantFrom('two-sided', 'greater', 'less' as const),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: -20, max: 20 }),
+        (p, alternative, seed, shift) => {
+          const a = p.map(([x]) => x)
+          const b = p.map(([, y]) => y)
+          const opts = { alternative, seed, resamples: 400 }
+          const r = pairedBootstrap(a, b, opts)
+          assert.ok(r.ci[0] <= r.estimate && r.estimate <= r.ci[1], JSON.stringify(r))
+          assert.ok(r.pValue >= 0 && r.pValue <= 1)
+          assert.deepEqual(pairedBootstrap(a, b, opts), r)
+          const s = pairedBootstrap(b, a, { ...opts, alternative: mirror[alternative] })
+          assert.ok(s.estimate === -r.estimate) // === treats 0 and -0 as equal
+          assert.equal(s.pValue, r.pValue)
+          assert.deepEqual(pairedBootstrap(a.map((x) => x + shift), b.map((y) => y + shift), opts), r)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
