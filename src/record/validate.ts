@@ -13,7 +13,8 @@ export const LIMITS = {
   scoresPerRecord: 64,
 } as const
 
-// C0 controls, DEL and C1 controls.
+// C0 controls, DEL and C1 controls: matching them is the point.
+// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
 
 export function assertKey(key: unknown, what = 'key'): asserts key is string {

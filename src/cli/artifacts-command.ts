@@ -1,0 +1,41 @@
+import { Command } from 'commander'
+import { writeFile } from 'node:fs/promises'
+import type { CliContext } from './context.js'
+import { formatTime, writeJson, writeTable } from './output.js'
+
+export function artifactsCommand(ctx: CliContext): Command {
+  const command = new Command('artifacts').description('content-addressed artifacts of runs')
+  command
+    .command('ls')
+    .argument('<run>', 'run id or unique prefix')
+    .option('--json', 'print JSON (schema assay.artifacts/v1)')
+    .action(async (runId: string, options: { json?: boolean }, self: Command) => {
+      const artifacts = await ctx.withAssay(self, async (assay) => (await assay.getRun(runId)).artifacts)
+      if (options.json) return writeJson(ctx.io, 'assay.artifacts/v1', { artifacts })
+      writeTable(ctx.io, ['DIRECTION', 'NAME', 'SHA256', 'BYTES', 'CREATED'], artifacts.map((a) => [a.direction, a.name, a.sha256, String(a.sizeBytes), formatTime(a.createdAt)]))
+    })
+  command
+    .command('get')
+    .description('write an artifact (verified against its sha256) to a file or stdout')
+    .argument('<run>', 'run id or unique prefix')
+    .argument('<name>', 'artifact name')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (runId: string, name: string, options: { output?: string }, self: Command) => {
+      const bytes = await ctx.withAssay(self, (assay) => assay.getArtifact(runId, name))
+      if (options.output) {
+        await writeFile(options.output, bytes)
+        ctx.io.err.write(`wrote ${bytes.length} bytes to ${options.output}\n`)
+      } else ctx.io.out.write(bytes)
+    })
+  command
+    .command('lineage')
+    .description('which runs produced and consumed the content with this sha256')
+    .argument('<sha256>')
+    .option('--json', 'print JSON (schema assay.lineage/v1)')
+    .action(async (sha256: string, options: { json?: boolean }, self: Command) => {
+      const edges = await ctx.withAssay(self, (assay) => assay.lineage(sha256))
+      if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256, edges })
+      writeTable(ctx.io, ['EDGE', 'RUN', 'NAME'], edges.map((e) => [e.direction === 'produced' ? 'run -> artifact' : 'artifact -> run', e.runId, e.name]))
+    })
+  return command
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander'
+import { Assay } from '../sdk/assay.js'
+import type { CliIo } from './output.js'
+
+export interface CliContext {
+  io: CliIo
+  /** Open the store named by --store (or ASSAY_STORE / ASSAY_HOME / ./.assay), run `body`, close it. */
+  withAssay<T>(command: Command, body: (assay: Assay) => Promise<T>): Promise<T>
+}
+
+export function createContext(io: CliIo): CliContext {
+  return {
+    io,
+    async withAssay(command, body) {
+      const { store } = command.optsWithGlobals<{ store?: string }>()
+      const assay = await Assay.open({ store })
+      try {
+        return await body(assay)
+      } finally {
+        await assay.close()
+      }
+    },
+  }
+}

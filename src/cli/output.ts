@@ -1,0 +1,42 @@
+import type { Writable } from 'node:stream'
+
+/** What every command writes to: stdout for results, stderr for progress and errors. */
+export interface CliIo {
+  out: Writable
+  err: Writable
+}
+
+/**
+ * JSON for --json output. NaN and ±Infinity have no JSON form; they are written as the strings
+ * "NaN", "Infinity" and "-Infinity" rather than silently becoming null (docs/cli.md).
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v instanceof Float64Array ? Array.from(v) : v),
+    2,
+  )
+}
+
+export function writeJson(io: CliIo, schema: string, body: Record<string, unknown>): void {
+  io.out.write(`${toJson({ schema, ...body })}\n`)
+}
+
+export function formatNumber(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined) return '-'
+  if (!Number.isFinite(value)) return String(value)
+  if (Number.isInteger(value)) return String(value)
+  return value.toPrecision(digits)
+}
+
+export function formatTime(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
+}
+
+/** A plain aligned table; the last column is not padded. */
+export function writeTable(io: CliIo, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ')
+  io.out.write(`${line(header)}\n`)
+  for (const row of rows) io.out.write(`${line(row)}\n`)
+}

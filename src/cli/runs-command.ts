@@ -1,0 +1,105 @@
+import { Command } from 'commander'
+import { diffRuns } from '../record/run-diff.js'
+import type { RunRecord } from '../record/types.js'
+import type { CliContext } from './context.js'
+import { formatNumber, formatTime, toJson, writeJson, writeTable } from './output.js'
+
+export function runsCommand(ctx: CliContext): Command {
+  const command = new Command('runs').description('list, show and compare the record of runs')
+
+  command
+    .command('ls')
+    .description('list runs, oldest first')
+    .option('-e, --experiment <name>', 'only runs of this experiment')
+    .option('-f, --filter <expression>', "filter, e.g. \"params.lr > 0.01 and metrics.acc >= 0.8\" (docs/cli.md)")
+    .option('--json', 'print JSON (schema assay.runs/v1)')
+    .action(async (options: { experiment?: string; filter?: string; json?: boolean }, self: Command) => {
+      const runs = await ctx.withAssay(self, (assay) => assay.listRuns({ experiment: options.experiment, filter: options.filter }))
+      if (options.json) return writeJson(ctx.io, 'assay.runs/v1', { runs })
+      const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 4)
+      writeTable(
+        ctx.io,
+        ['RUN', 'EXPERIMENT', 'NAME', 'STATUS', 'SEED', 'STARTED', ...metricKeys.map((k) => k.toUpperCase())],
+        runs.map((r) => [r.id.slice(0, 8), r.experiment, r.name, r.status, String(r.seed), formatTime(r.startTime), ...metricKeys.map((k) => formatNumber(r.metrics[k]))]),
+      )
+    })
+
+  command
+    .command('show')
+    .description('the whole record of a run')
+    .argument('<run>', 'run id or unique prefix')
+    .option('--json', 'print JSON (schema assay.run/v1)')
+    .action(async (runId: string, options: { json?: boolean }, self: Command) => {
+      const run = await ctx.withAssay(self, (assay) => assay.getRun(runId))
+      if (options.json) return writeJson(ctx.io, 'assay.run/v1', { run })
+      ctx.io.out.write(describeRun(run))
+    })
+
+  command
+    .command('diff')
+    .description('which parts of two runs\' envelopes differ, and how')
+    .argument('<a>', 'run id or prefix')
+    .argument('<b>', 'run id or prefix')
+    .option('--json', 'print JSON (schema assay.run-diff/v1)')
+    .action(async (a: string, b: string, options: { json?: boolean }, self: Command) => {
+      const diff = await ctx.withAssay(self, async (assay) => diffRuns(await assay.getRun(a), await assay.getRun(b)))
+      if (options.json) return writeJson(ctx.io, 'assay.run-diff/v1', { diff })
+      const out = ctx.io.out
+      out.write(`a: ${diff.a}\nb: ${diff.b}\n`)
+      out.write(diff.replicates ? 'same config fingerprint: these runs are replicates (they may differ by seed and hardware)\n' : 'different config fingerprint: these runs are not replicates\n')
+      for (const part of diff.parts) {
+        out.write(`\n${part.part}: ${part.same ? 'same' : 'DIFFERENT'}${part.inConfig ? '' : ' (not part of the config fingerprint)'}\n`)
+        for (const change of part.changes) out.write(`  ${change.field}: ${toJson(change.a)} -> ${toJson(change.b)}\n`)
+      }
+      if (diff.metrics.length > 0) {
+        out.write('\nmetrics (last values):\n')
+        for (const change of diff.metrics) out.write(`  ${change.field}: ${formatNumber(change.a as number)} -> ${formatNumber(change.b as number)}\n`)
+      }
+    })
+  return command
+}
+
+function describeRun(run: RunRecord): string {
+  const lines: string[] = []
+  const add = (label: string, value: string): void => void lines.push(`${label.padEnd(14)}${value}`)
+  add('run', run.id)
+  add('name', run.name)
+  add('experiment', run.experiment)
+  add('owner', run.owner)
+  add('status', run.status)
+  add('started', formatTime(run.startTime))
+  add('ended', formatTime(run.endTime))
+  add('seed', `${run.seed} (${run.seedSource === 'drawn' ? 'drawn by assay' : 'given'})`)
+  if (run.parentId) add('parent', run.parentId)
+  if (run.groupId) add('group', run.groupId)
+  lines.push('', 'params')
+  for (const [k, v] of Object.entries(run.params)) lines.push(`  ${k} = ${JSON.stringify(v)}`)
+  lines.push('', 'code')
+  if (run.code.vcs === null) lines.push(`  none: ${run.code.reason}`)
+  else {
+    lines.push(`  commit ${run.code.commit} on ${run.code.branch ?? '(detached)'}${run.code.remote ? ` from ${run.code.remote}` : ''}`)
+    lines.push(`  ${run.code.dirty ? `dirty: diff sha256 ${run.code.diffSha256 ?? '(only untracked files)'}${run.code.diffArtifact ? `, kept as artifact ${run.code.diffArtifact}` : ''}` : 'clean'}`)
+  }
+  lines.push('', 'datasets')
+  for (const d of run.datasets) {
+    lines.push(`  ${d.name} (${d.role}) sha256 ${d.sha256} ${d.sizeBytes} bytes${d.rows === null ? '' : `, ${d.rows} rows`}${d.columns ? `, columns ${d.columns.join(',')}` : ''}`)
+  }
+  const e = run.environment
+  lines.push('', 'environment')
+  lines.push(`  ${e.runtime} ${e.runtimeVersion} on ${e.os} ${e.osRelease} ${e.arch}; ${e.cpuCount} × ${e.cpuModel}; ${(e.memoryBytes / 2 ** 30).toFixed(1)} GiB; GPU ${e.gpu?.join(', ') ?? 'none'}`)
+  lines.push(`  host ${e.hostname}; command ${e.argv.join(' ')}`)
+  if (e.lockfile) lines.push(`  lockfile ${e.lockfile.path} sha256 ${e.lockfile.sha256}`)
+  lines.push('', 'metrics (last / min / max / points)')
+  for (const m of run.metrics) lines.push(`  ${m.key}: ${formatNumber(m.last)} / ${formatNumber(m.min)} / ${formatNumber(m.max)} / ${m.count}`)
+  if (run.evals.length > 0) {
+    lines.push('', 'eval records')
+    for (const s of run.evals) lines.push(`  ${s.dataset}: ${s.count} records, scores ${s.scoreNames.join(', ')} (dataset sha256 ${s.datasetSha256.slice(0, 16)}…)`)
+  }
+  if (run.artifacts.length > 0) {
+    lines.push('', 'artifacts')
+    for (const a of run.artifacts) lines.push(`  ${a.direction === 'produced' ? '->' : '<-'} ${a.name} sha256 ${a.sha256.slice(0, 16)}… ${a.sizeBytes} bytes`)
+  }
+  lines.push('', 'envelope')
+  for (const [k, v] of Object.entries(run.envelope)) lines.push(`  ${k}: ${v}`)
+  return `${lines.join('\n')}\n`
+}
