@@ -1,0 +1,457 @@
+/**
+ * The store contract (src/store/store.ts), written once and run against every backend in
+ * STORE_BACKENDS. Tests talk to the Store interface only; what is backend-specific (damaging a
+ * blob, listing blobs) comes from the backend's factory.
+ */
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, test } from 'node:test'
+import { computeEnvelope } from '../../src/record/envelope.js'
+import type { EvalChunk } from '../../src/store/chunk-codec.js'
+import type { Store } from '../../src/store/store.js'
+import { STORE_BACKENDS, tempDir, type OpenedStore } from './backends.js'
+import { CODE, DATASETS, ENVIRONMENT, newRun, plain, rejectsWith, runId, series } from './fixtures.js'
+
+function sha256(bytes: string | Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+function evalChunk(parts: Partial<EvalChunk> & { ids: string[] }): EvalChunk {
+  return { clusters: null, outputHashes: null, numeric: new Map(), missing: new Map(), ...parts }
+}
+
+/** Everything a reader can see of one run, to compare before and after a refused write. */
+async function snapshot(store: Store, id: string): Promise<unknown> {
+  const run = await store.getRun(id)
+  const histories: Record<string, unknown> = {}
+  for (const m of run.metrics) histories[m.key] = plain(await store.metricHistory(id, m.key))
+  const evals: Record<string, unknown> = {}
+  for (const e of run.evals) evals[e.dataset] = await store.evalColumns(id, e.dataset)
+  const listed = (await store.listRuns({})).find((r) => r.id === id)
+  return { run, histories, evals, listed }
+}
+
+for (const backend of STORE_BACKENDS) {
+  describe(`store contract: ${backend.name}`, { skip: backend.skip }, () => {
+    let opened: OpenedStore
+    let store: Store
+
+    beforeEach(async () => {
+      opened = await backend.open()
+      store = opened.store
+    })
+    afterEach(async () => {
+      await opened.dispose()
+    })
+
+    describe('createRun / getRun', () => {
+      test('every part of the record comes back as it went in', async () => {
+        const run = newRun({ parentId: runId(), groupId: 'sweep-1', seedSource: 'drawn', seed: 2 ** 32 - 1 })
+        await store.createRun(run)
+        const got = await store.getRun(run.id)
+        assert.equal(got.id, run.id)
+        assert.equal(got.experiment, run.experiment)
+        assert.equal(got.name, run.name)
+        assert.equal(got.owner, run.owner)
+        assert.equal(got.status, 'running')
+        assert.equal(got.startTime, run.startTime)
+        assert.equal(got.endTime, null)
+        assert.equal(got.heartbeatAt, run.startTime)
+        assert.equal(got.parentId, run.parentId)
+        assert.equal(got.groupId, 'sweep-1')
+        assert.deepEqual(got.params, run.params)
+        assert.equal(got.seed, 2 ** 32 - 1)
+        assert.equal(got.seedSource, 'drawn')
+        assert.deepEqual(got.tags, run.tags)
+        assert.deepEqual(got.environment, ENVIRONMENT)
+        assert.deepEqual(got.code, CODE)
+        assert.deepEqual(
+          got.datasets,
+          [...DATASETS].sort((a, b) => a.name.localeCompare(b.name)),
+        )
+        assert.deepEqual(got.metrics, [])
+        assert.deepEqual(got.evals, [])
+        assert.deepEqual(got.artifacts, [])
+        assert.deepEqual(got.envelope, computeEnvelope(run))
+      })
+
+      test('a code version without git and a run without datasets, params or tags round-trip', async () => {
+        const run = newRun({ code: { vcs: null, reason: 'not a git work tree' }, datasets: [], params: {}, tags: {}, environment: { ...ENVIRONMENT, gpu: null, lockfile: null } })
+        await store.createRun(run)
+        const got = await store.getRun(run.id)
+        assert.deepEqual(got.code, { vcs: null, reason: 'not a git work tree' })
+        assert.deepEqual(got.datasets, [])
+        assert.deepEqual(got.params, {})
+        assert.deepEqual(got.tags, {})
+        assert.equal(got.environment.gpu, null)
+        assert.equal(got.environment.lockfile, null)
+      })
+
+      test('an unknown run id is ASSAY_RUN_NOT_FOUND', async () => {
+        await rejectsWith(store.getRun(runId()), 'ASSAY_RUN_NOT_FOUND')
+        await rejectsWith(store.logBatch(runId(), { tags: { a: 'b' } }), 'ASSAY_RUN_NOT_FOUND')
+      })
+    })
+
+    describe('logBatch', () => {
+      test('params, tags and metrics are written; NaN and ±Infinity read back exactly', async () => {
+        const run = newRun({ params: { lr: 0.1 }, tags: { team: 'a' } })
+        await store.createRun(run)
+        await store.logBatch(run.id, {
+          params: { batch: 32, lr: 0.1 },
+          tags: { team: 'b', extra: 'yes' },
+          metrics: [series('loss', [[0, 2.5], [1, NaN], [2, Infinity], [3, -Infinity], [4, -0], [5, 0.25]])],
+        })
+        const got = await store.getRun(run.id)
+        assert.deepEqual(got.params, { batch: 32, lr: 0.1 })
+        assert.deepEqual(got.tags, { extra: 'yes', team: 'b' })
+        const history = plain(await store.metricHistory(run.id, 'loss'))
+        assert.deepEqual(history.steps, [0, 1, 2, 3, 4, 5])
+        assert.deepEqual(history.values, [2.5, NaN, Infinity, -Infinity, -0, 0.25])
+        assert.ok(Object.is(history.values[4], -0), '-0 is kept bit for bit')
+        assert.deepEqual(history.timestamps, [0, 1, 2, 3, 4, 5].map((i) => 1_700_000_000_500 + i))
+        const [loss] = got.metrics
+        assert.deepEqual({ ...loss, min: null }, { key: 'loss', last: 0.25, lastStep: 5, min: null, max: 2.5, count: 6 })
+        // min is over finite values (NaN and ±Infinity left out); the zero's sign is not promised.
+        assert.ok(loss.min === 0, `min is zero, got ${loss.min}`)
+      })
+
+      test('summaries: last is the value at the highest step, min/max over finite values, count of all points', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.logBatch(run.id, { metrics: [series('a', [[0, 3], [5, 1], [2, 7]]), series('nan_last', [[0, 1], [1, NaN]])] })
+        await store.logBatch(run.id, { metrics: [series('a', [[4, -2]]), series('inf_last', [[0, -Infinity], [1, Infinity]])] })
+        const byKey = Object.fromEntries((await store.getRun(run.id)).metrics.map((m) => [m.key, m]))
+        assert.deepEqual(byKey.a, { key: 'a', last: 1, lastStep: 5, min: -2, max: 7, count: 4 })
+        assert.ok(Number.isNaN(byKey.nan_last.last), 'a NaN last value reads back as NaN')
+        assert.equal(byKey.nan_last.min, 1)
+        assert.equal(byKey.nan_last.max, 1)
+        assert.equal(byKey.inf_last.last, Infinity)
+        assert.equal(byKey.inf_last.min, null, 'no finite values: min is null')
+        assert.equal(byKey.inf_last.max, null)
+        assert.equal(byKey.inf_last.count, 2)
+        const listed = (await store.listRuns({})).find((r) => r.id === run.id)
+        assert.equal(listed?.metrics.a, 1)
+        assert.equal(listed?.metrics.inf_last, Infinity)
+        assert.ok(Number.isNaN(listed?.metrics.nan_last))
+      })
+
+      test('equal steps: the value logged last wins, within a batch and across batches', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.logBatch(run.id, { metrics: [series('acc', [[3, 0.1], [3, 0.2]])] })
+        let acc = (await store.getRun(run.id)).metrics[0]
+        assert.equal(acc.last, 0.2)
+        await store.logBatch(run.id, { metrics: [series('acc', [[3, 0.3], [1, 0.9]])] })
+        acc = (await store.getRun(run.id)).metrics[0]
+        assert.equal(acc.last, 0.3)
+        assert.equal(acc.lastStep, 3)
+        assert.equal(acc.count, 4)
+        assert.deepEqual(plain(await store.metricHistory(run.id, 'acc')).values, [0.1, 0.2, 0.3, 0.9])
+      })
+
+      test('the same param logged again with the same value is accepted, key order of objects notwithstanding', async () => {
+        const run = newRun({ params: { opt: { name: 'adam', lr: 0.1 } } })
+        await store.createRun(run)
+        await store.logBatch(run.id, { params: { opt: { lr: 0.1, name: 'adam' } } })
+        assert.deepEqual((await store.getRun(run.id)).params, { opt: { lr: 0.1, name: 'adam' } })
+      })
+
+      test('a param conflict is ASSAY_PARAM_CONFLICT and nothing of that batch is written', async () => {
+        const run = newRun({ params: { lr: 0.1 }, tags: { team: 'a' } })
+        await store.createRun(run)
+        await store.logBatch(run.id, { metrics: [series('loss', [[0, 1]])] })
+        const before = await snapshot(store, run.id)
+        const error = await rejectsWith(
+          store.logBatch(run.id, {
+            params: { fresh: 1, lr: 0.2 },
+            tags: { team: 'b', added: 'x' },
+            metrics: [series('loss', [[1, 0.5]]), series('acc', [[0, 0.9]])],
+          }),
+          'ASSAY_PARAM_CONFLICT',
+          /lr/,
+        )
+        assert.equal((error as { details?: { key?: string } }).details?.key, 'lr')
+        assert.deepEqual(await snapshot(store, run.id), before)
+        const got = await store.getRun(run.id)
+        assert.deepEqual(got.params, { lr: 0.1 })
+        assert.equal(got.metrics.find((m) => m.key === 'acc'), undefined)
+        assert.equal((await store.metricHistory(run.id, 'acc')).values.length, 0)
+      })
+
+      test('a changed param changes the config fingerprint in listings and in getRun alike', async () => {
+        const run = newRun({ params: { lr: 0.1 } })
+        await store.createRun(run)
+        const before = (await store.getRun(run.id)).envelope.config
+        await store.logBatch(run.id, { params: { dropout: 0.5 } })
+        const after = await store.getRun(run.id)
+        assert.notEqual(after.envelope.config, before)
+        assert.equal((await store.listRuns({})).find((r) => r.id === run.id)?.configFingerprint, after.envelope.config)
+      })
+
+      test('logging to an ended run is ASSAY_RUN_NOT_ACTIVE and changes nothing', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.logBatch(run.id, { metrics: [series('loss', [[0, 1]])] })
+        await store.setRunStatus(run.id, 'finished', run.startTime + 1000)
+        const before = await snapshot(store, run.id)
+        await rejectsWith(store.logBatch(run.id, { metrics: [series('loss', [[1, 0.5]])] }), 'ASSAY_RUN_NOT_ACTIVE')
+        await rejectsWith(store.logBatch(run.id, { params: { z: 1 } }), 'ASSAY_RUN_NOT_ACTIVE')
+        await rejectsWith(store.logEval(run.id, 'val', 'd'.repeat(64), evalChunk({ ids: ['a'], numeric: new Map([['score:x', Float64Array.of(1)]]) })), 'ASSAY_RUN_NOT_ACTIVE')
+        await rejectsWith(store.putArtifact(run.id, 'late.txt', { bytes: Buffer.from('late') }, 'produced'), 'ASSAY_RUN_NOT_ACTIVE')
+        await rejectsWith(store.setRunStatus(run.id, 'failed', run.startTime + 2000), 'ASSAY_RUN_NOT_ACTIVE')
+        assert.deepEqual(await snapshot(store, run.id), before)
+        const got = await store.getRun(run.id)
+        assert.equal(got.status, 'finished')
+        assert.equal(got.endTime, run.startTime + 1000)
+      })
+    })
+
+    describe('eval chunks', () => {
+      test('round-trip across chunks: missing scores stay missing, logged NaN stays NaN, clusters and output hashes kept', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.logEval(
+          run.id,
+          'val',
+          'd'.repeat(64),
+          evalChunk({
+            ids: ['q1', 'q2', 'q3'],
+            clusters: ['c1', null, 'c2'],
+            numeric: new Map([
+              ['score:exact', Float64Array.of(1, NaN, 0)],
+              ['score:f1', Float64Array.of(0.5, NaN, NaN)],
+              ['latencyMs', Float64Array.of(12, 15, Infinity)],
+            ]),
+            missing: new Map([['score:f1', [1, 2]]]),
+          }),
+        )
+        await store.logEval(
+          run.id,
+          'val',
+          'd'.repeat(64),
+          evalChunk({
+            ids: ['q4', 'q5'],
+            outputHashes: ['h4', null],
+            numeric: new Map([['score:exact', Float64Array.of(-Infinity, 1)], ['tokens', Float64Array.of(7, 8)]]),
+          }),
+        )
+        const cols = await store.evalColumns(run.id, 'val')
+        assert.equal(cols.dataset, 'val')
+        assert.equal(cols.datasetSha256, 'd'.repeat(64))
+        assert.deepEqual(cols.ids, ['q1', 'q2', 'q3', 'q4', 'q5'])
+        assert.deepEqual(cols.clusters, ['c1', null, 'c2', null, null])
+        assert.deepEqual(cols.outputHashes, [null, null, null, 'h4', null])
+        assert.deepEqual([...cols.scores.exact], [1, NaN, 0, -Infinity, 1])
+        assert.deepEqual([...cols.scores.f1].slice(0, 1), [0.5])
+        assert.deepEqual([...(cols.latencyMs ?? [])].slice(0, 3), [12, 15, Infinity])
+        assert.deepEqual([...(cols.tokens ?? [])].slice(3), [7, 8])
+        assert.equal(cols.cost, null)
+        // q2's exact score was logged as NaN: not missing. f1 is missing at 1 and 2 and for the whole second chunk.
+        assert.deepEqual(cols.missing['score:f1'], [1, 2, 3, 4])
+        assert.equal(cols.missing['score:exact'], undefined)
+        assert.deepEqual(cols.missing.latencyMs, [3, 4])
+        assert.deepEqual(cols.missing.tokens, [0, 1, 2])
+        const summary = (await store.getRun(run.id)).evals
+        assert.deepEqual(summary, [{ dataset: 'val', datasetSha256: 'd'.repeat(64), count: 5, scoreNames: ['exact', 'f1'] }])
+      })
+
+      test('records against another version of the dataset are refused and nothing is added', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        const chunk = evalChunk({ ids: ['a'], numeric: new Map([['score:x', Float64Array.of(1)]]) })
+        await store.logEval(run.id, 'val', 'd'.repeat(64), chunk)
+        const before = await snapshot(store, run.id)
+        await rejectsWith(store.logEval(run.id, 'val', 'e'.repeat(64), evalChunk({ ids: ['b'], numeric: new Map([['score:x', Float64Array.of(0)]]) })), 'ASSAY_INVALID_ARGUMENT', /eeee/)
+        assert.deepEqual(await snapshot(store, run.id), before)
+      })
+
+      test('a dataset without eval records is ASSAY_EVAL_NOT_FOUND', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await rejectsWith(store.evalColumns(run.id, 'val'), 'ASSAY_EVAL_NOT_FOUND')
+      })
+    })
+
+    describe('artifacts', () => {
+      test('bytes and files round-trip; the same bytes twice are stored once', async () => {
+        const { dir, cleanup } = tempDir()
+        try {
+          const a = newRun()
+          const b = newRun({ name: 'run-two' })
+          await store.createRun(a)
+          await store.createRun(b)
+          const bytes = Buffer.from('model weights \u0000\u00ff', 'utf8')
+          const file = path.join(dir, 'weights.bin')
+          writeFileSync(file, bytes)
+          const r1 = await store.putArtifact(a.id, 'model/weights.bin', { bytes }, 'produced')
+          const r2 = await store.putArtifact(a.id, 'copy.bin', { path: file }, 'produced')
+          const r3 = await store.putArtifact(b.id, 'model/weights.bin', { bytes: new Uint8Array(bytes) }, 'produced')
+          for (const ref of [r1, r2, r3]) {
+            assert.equal(ref.sha256, sha256(bytes))
+            assert.equal(ref.sizeBytes, bytes.length)
+            assert.equal(ref.direction, 'produced')
+          }
+          assert.deepEqual(opened.blobs(), [sha256(bytes)], 'one blob for three puts of the same bytes')
+          assert.deepEqual(await store.readArtifact(a.id, 'model/weights.bin'), bytes)
+          assert.deepEqual(await store.readArtifact(a.id, 'copy.bin'), bytes)
+          assert.deepEqual(await store.readArtifact(b.id, 'model/weights.bin'), bytes)
+          const artifacts = (await store.getRun(a.id)).artifacts
+          assert.deepEqual(
+            artifacts.map((r) => [r.name, r.sha256, r.sizeBytes, r.direction]).sort(),
+            [['copy.bin', sha256(bytes), bytes.length, 'produced'], ['model/weights.bin', sha256(bytes), bytes.length, 'produced']],
+          )
+          await store.putArtifact(a.id, 'other.txt', { bytes: Buffer.from('other') }, 'produced')
+          assert.deepEqual(opened.blobs(), [sha256(bytes), sha256('other')].sort())
+        } finally {
+          cleanup()
+        }
+      })
+
+      test('putting the same name again with the same bytes is idempotent; with other bytes it is refused', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('one') }, 'produced')
+        await store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('one') }, 'produced')
+        await rejectsWith(store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('two') }, 'produced'), 'ASSAY_PARAM_CONFLICT')
+        assert.deepEqual(await store.readArtifact(run.id, 'a.txt'), Buffer.from('one'))
+        assert.equal((await store.getRun(run.id)).artifacts.length, 1)
+      })
+
+      test('a read verifies the bytes: a damaged blob is ASSAY_ARTIFACT_CORRUPT, never the damaged bytes', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        const ref = await store.putArtifact(run.id, 'model.bin', { bytes: Buffer.from('pristine') }, 'produced')
+        assert.deepEqual(await store.readArtifact(run.id, 'model.bin'), Buffer.from('pristine'))
+        opened.corruptBlob(ref.sha256)
+        await rejectsWith(store.readArtifact(run.id, 'model.bin'), 'ASSAY_ARTIFACT_CORRUPT', new RegExp(ref.sha256))
+      })
+
+      test('unknown artifacts and unknown content are ASSAY_ARTIFACT_NOT_FOUND', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await rejectsWith(store.readArtifact(run.id, 'nope.txt'), 'ASSAY_ARTIFACT_NOT_FOUND')
+        await rejectsWith(store.putArtifact(run.id, 'used', { sha256: sha256('never stored') }, 'consumed'), 'ASSAY_ARTIFACT_NOT_FOUND')
+        assert.deepEqual((await store.getRun(run.id)).artifacts, [])
+      })
+
+      test('lineage lists the produced and consumed edges of a sha256', async () => {
+        const producer = newRun({ name: 'producer' })
+        const consumer = newRun({ name: 'consumer' })
+        const bystander = newRun({ name: 'bystander' })
+        for (const r of [producer, consumer, bystander]) await store.createRun(r)
+        const ref = await store.putArtifact(producer.id, 'model.bin', { bytes: Buffer.from('weights') }, 'produced')
+        await store.putArtifact(bystander.id, 'unrelated.bin', { bytes: Buffer.from('unrelated') }, 'produced')
+        await store.putArtifact(consumer.id, 'input/model.bin', { sha256: ref.sha256 }, 'consumed')
+        const lineage = await store.artifactLineage(ref.sha256)
+        assert.deepEqual(
+          lineage.map((e) => [e.runId, e.name, e.direction, e.sha256, e.sizeBytes]).sort(),
+          [
+            [producer.id, 'model.bin', 'produced', ref.sha256, 7],
+            [consumer.id, 'input/model.bin', 'consumed', ref.sha256, 7],
+          ].sort(),
+        )
+        assert.deepEqual(await store.artifactLineage(sha256('nothing')), [])
+        assert.deepEqual(await store.readArtifact(consumer.id, 'input/model.bin'), Buffer.from('weights'))
+      })
+    })
+
+    describe('resolveRunId', () => {
+      test('full ids, unique prefixes, ambiguous prefixes and unknown ids', async () => {
+        const a = newRun({ id: 'abcdef01' + '0'.repeat(24) })
+        const b = newRun({ id: 'abcdef02' + '0'.repeat(24) })
+        const c = newRun({ id: '12345678' + '0'.repeat(24) })
+        for (const r of [a, b, c]) await store.createRun(r)
+        assert.equal(await store.resolveRunId(a.id), a.id)
+        assert.equal(await store.resolveRunId('abcdef01'), a.id)
+        assert.equal(await store.resolveRunId('abcdef02'), b.id)
+        assert.equal(await store.resolveRunId('123456'), c.id)
+        await rejectsWith(store.resolveRunId('abcdef'), 'ASSAY_INVALID_ARGUMENT', /ambiguous/)
+        await rejectsWith(store.resolveRunId('abcdef0'), 'ASSAY_INVALID_ARGUMENT', /ambiguous/)
+        await rejectsWith(store.resolveRunId('fedcba'), 'ASSAY_RUN_NOT_FOUND')
+        await rejectsWith(store.resolveRunId('abcde'), 'ASSAY_RUN_NOT_FOUND', /6 or more/)
+        await rejectsWith(store.resolveRunId("abcdef' OR 1=1 --"), 'ASSAY_RUN_NOT_FOUND')
+        await rejectsWith(store.resolveRunId('f'.repeat(32)), 'ASSAY_RUN_NOT_FOUND')
+      })
+    })
+
+    describe('listRuns / listExperiments', () => {
+      test('runs oldest first, per experiment, with params, tags, last metrics and config fingerprint', async () => {
+        const r1 = newRun({ experiment: 'exp-b', name: 'r1', startTime: 3000, params: { lr: 0.1 } })
+        const r2 = newRun({ experiment: 'exp-a', name: 'r2', startTime: 1000, params: { lr: 0.2 } })
+        const r3 = newRun({ experiment: 'exp-b', name: 'r3', startTime: 2000, params: { lr: 0.3 } })
+        for (const r of [r1, r2, r3]) await store.createRun(r)
+        await store.logBatch(r3.id, { metrics: [series('acc', [[0, 0.5], [1, 0.75]])], tags: { best: 'yes' } })
+        await store.setRunStatus(r2.id, 'failed', 1500)
+
+        const all = await store.listRuns({})
+        assert.deepEqual(all.map((r) => r.name), ['r2', 'r3', 'r1'])
+        const onlyB = await store.listRuns({ experiment: 'exp-b' })
+        assert.deepEqual(onlyB.map((r) => r.name), ['r3', 'r1'])
+        const listed3 = onlyB[0]
+        assert.equal(listed3.id, r3.id)
+        assert.equal(listed3.experiment, 'exp-b')
+        assert.equal(listed3.status, 'running')
+        assert.equal(listed3.seed, 42)
+        assert.deepEqual(listed3.params, { lr: 0.3 })
+        assert.deepEqual(listed3.metrics, { acc: 0.75 })
+        assert.equal(listed3.tags.best, 'yes')
+        assert.equal(listed3.configFingerprint, (await store.getRun(r3.id)).envelope.config)
+        const listed2 = all[0]
+        assert.equal(listed2.status, 'failed')
+        assert.equal(listed2.endTime, 1500)
+        assert.notEqual(listed2.configFingerprint, listed3.configFingerprint, 'different lr, different config')
+
+        await rejectsWith(store.listRuns({ experiment: 'nope' }), 'ASSAY_EXPERIMENT_NOT_FOUND')
+        const experiments = await store.listExperiments()
+        assert.deepEqual(experiments, [
+          { name: 'exp-a', createdAt: 1000, runCount: 1, lastRunAt: 1000 },
+          { name: 'exp-b', createdAt: 3000, runCount: 2, lastRunAt: 3000 },
+        ])
+      })
+
+      test('an empty store lists nothing', async () => {
+        assert.deepEqual(await store.listRuns({}), [])
+        assert.deepEqual(await store.listExperiments(), [])
+      })
+    })
+
+    describe('heartbeats and crashed runs', () => {
+      test('markCrashedRuns marks only running runs whose heartbeat is older than the cut-off', async () => {
+        const stale = newRun({ name: 'stale', startTime: 1000 })
+        const fresh = newRun({ name: 'fresh', startTime: 1000 })
+        const finished = newRun({ name: 'finished', startTime: 1000 })
+        for (const r of [stale, fresh, finished]) await store.createRun(r)
+        await store.setRunStatus(finished.id, 'finished', 1200)
+        await store.heartbeat(stale.id, 1500)
+        await store.heartbeat(fresh.id, 5000)
+        assert.equal((await store.getRun(fresh.id)).heartbeatAt, 5000)
+
+        assert.equal(await store.markCrashedRuns(4000), 1)
+        const s = await store.getRun(stale.id)
+        assert.equal(s.status, 'crashed')
+        assert.equal(s.endTime, 1500, 'a crashed run ends at its last heartbeat')
+        assert.equal((await store.getRun(fresh.id)).status, 'running')
+        const f = await store.getRun(finished.id)
+        assert.equal(f.status, 'finished')
+        assert.equal(f.endTime, 1200)
+        assert.equal(await store.markCrashedRuns(4000), 0, 'idempotent')
+        await rejectsWith(store.logBatch(stale.id, { tags: { late: 'yes' } }), 'ASSAY_RUN_NOT_ACTIVE')
+        // A heartbeat cannot revive a crashed run.
+        await store.heartbeat(stale.id, 9000)
+        assert.equal((await store.getRun(stale.id)).heartbeatAt, 1500)
+      })
+
+      test('logBatch refreshes the heartbeat', async () => {
+        const run = newRun({ startTime: 1000 })
+        await store.createRun(run)
+        const before = Date.now()
+        await store.logBatch(run.id, { tags: { a: 'b' } })
+        assert.ok((await store.getRun(run.id)).heartbeatAt >= before)
+        assert.equal(await store.markCrashedRuns(before - 1), 0)
+      })
+    })
+  })
+}
