@@ -236,10 +236,18 @@ function jackknife(data: Float64Array, statistic: BootstrapStatistic, fn: (x: Fl
 
 export function statisticFunction(statistic: BootstrapStatistic): (x: Float64Array) => number {
   if (typeof statistic === 'function') return statistic
-  if (statistic === 'mean') return meanUnchecked
+  if (statistic === 'mean') return plainMean
   if (statistic === 'median') return (x) => quantileSorted(x.sort(), 0.5)
   if (statistic === 'iqm') return (x) => trimmedMeanSorted(x.sort(), 0.25)
   throw new AssayError('ASSAY_STATS_INVALID_OPTION', `statistic must be 'mean', 'median', 'iqm' or a function, got ${String(statistic)}`)
+}
+
+/** sum / n in index order: the same arithmetic as the resampling loop (and numpy for n < 8), so that a
+ * resample equal to the data compares equal to the estimate in the BCa bias correction. */
+function plainMean(x: Float64Array): number {
+  let s = 0
+  for (let i = 0; i < x.length; i++) s += x[i]
+  return s / x.length
 }
 
 function checkedValue(v: number): number {
