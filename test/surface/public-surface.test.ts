@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import * as sdk from '../../src/index.js'
+import { errorCatalogue } from '../../src/errors.js'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+describe('public surface', () => {
+  it('exports the SDK entry points', () => {
+    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter']) {
+      assert.ok(name in sdk, `assay does not export ${name}`)
+    }
+  })
+
+  it('declares the package subpaths . and ./stats, each backed by one index file', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'))
+    assert.equal(pkg.exports['.'].default, './dist/index.js')
+    assert.equal(pkg.exports['./stats'].default, './dist/stats/index.js')
+  })
+
+  it('documents exactly the codes of the error catalogue', () => {
+    const doc = readFileSync(path.join(repo, 'docs/errors.md'), 'utf8')
+    const documented = new Set([...doc.matchAll(/`(ASSAY_[A-Z_]+)`/g)].map((m) => m[1]))
+    assert.deepEqual([...documented].sort(), Object.keys(errorCatalogue).sort())
+    for (const [code, entry] of Object.entries(errorCatalogue)) {
+      assert.match(doc, new RegExp(`\\| \`${code}\` \\| ${entry.status} \\|`), `${code} status in docs/errors.md`)
+    }
+  })
+})
