@@ -178,3 +178,14 @@ export interface ExperimentSummary {
   runCount: number
   lastRunAt: number | null
 }
+
+/** One comparison that read a holdout or test dataset: counted against that dataset version. */
+export interface HoldoutRead {
+  datasetSha256: string
+  datasetName: string
+  runIds: string[]
+  /** What read it, e.g. "compare accuracy" or "leaderboard". */
+  purpose: string
+  actor: string
+  at: number
+}

@@ -6,6 +6,7 @@ import type {
   EvalColumns,
   Environment,
   ExperimentSummary,
+  HoldoutRead,
   Params,
   RunRecord,
   RunStatus,
@@ -46,6 +47,11 @@ export interface Store {
   readArtifact(runId: string, name: string): Promise<Buffer>
   /** Every produced and consumed edge of the content with this sha256. */
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
+
+  /** Append one entry to the holdout ledger (append-only). */
+  recordHoldoutRead(read: HoldoutRead): Promise<void>
+  /** Every ledger entry for one dataset version, oldest first. */
+  holdoutReads(datasetSha256: string): Promise<HoldoutRead[]>
 
   close(): Promise<void>
 }

@@ -106,4 +106,19 @@ CREATE TABLE artifacts (
 CREATE INDEX artifacts_sha256 ON artifacts(sha256);
 `,
   },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE holdout_reads (
+  id INTEGER PRIMARY KEY,
+  dataset_sha256 TEXT NOT NULL,
+  dataset_name TEXT NOT NULL,
+  run_ids TEXT NOT NULL, -- JSON array
+  purpose TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at REAL NOT NULL
+);
+CREATE INDEX holdout_reads_dataset ON holdout_reads(dataset_sha256, at);
+`,
+  },
 ]

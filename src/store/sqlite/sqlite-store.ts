@@ -11,6 +11,7 @@ import type {
   EvalColumns,
   Environment,
   ExperimentSummary,
+  HoldoutRead,
   MetricSummary,
   Params,
   RunRecord,
@@ -433,6 +434,26 @@ export class SqliteStore implements Store {
 
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
     return (this.db.prepare('SELECT * FROM artifacts WHERE sha256 = ? ORDER BY created_at, run_id').all(sha256) as ArtifactRow[]).map(artifactFromRow)
+  }
+
+  async recordHoldoutRead(read: HoldoutRead): Promise<void> {
+    this.write(() => {
+      this.db
+        .prepare('INSERT INTO holdout_reads (dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(read.datasetSha256, read.datasetName, JSON.stringify(read.runIds), read.purpose, read.actor, read.at)
+    })
+  }
+
+  async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
+    const rows = this.db.prepare('SELECT * FROM holdout_reads WHERE dataset_sha256 = ? ORDER BY at, id').all(datasetSha256) as {
+      dataset_sha256: string
+      dataset_name: string
+      run_ids: string
+      purpose: string
+      actor: string
+      at: number
+    }[]
+    return rows.map((r) => ({ datasetSha256: r.dataset_sha256, datasetName: r.dataset_name, runIds: JSON.parse(r.run_ids) as string[], purpose: r.purpose, actor: r.actor, at: r.at }))
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,99 @@
+/**
+ * The shape of a comparison: what `assay.compare`, `assay compare --json`, reports and (later)
+ * promotion gates read. A comparison is evidence: it names every method, parameter and seed, and
+ * the run ids and dataset hashes it was computed from, so it can be recomputed.
+ */
+
+export type Verdict = 'better' | 'worse' | 'equivalent' | 'inconclusive'
+
+export type ComparisonMode =
+  /** Both sides are single runs with eval records on the same dataset version: per-example pairs. */
+  | 'paired-examples'
+  /** Different data allowed (--allow-different-data): unpaired per-example methods. */
+  | 'unpaired-examples'
+  /** Groups of replicate runs, one value per run (seed). */
+  | 'replicate-groups'
+  /** Groups of runs that all have eval records: bootstrap over seeds, then over examples. */
+  | 'two-level'
+
+/** A stable, machine-readable warning with a sentence for people. */
+export interface ComparisonWarning {
+  code:
+    | 'PARTIAL_OVERLAP'
+    | 'DIFFERENT_DATA'
+    | 'FEW_SEEDS'
+    | 'FEW_EXAMPLES'
+    | 'HOLDOUT_OVERUSE'
+    | 'WINNERS_CURSE'
+    | 'BEST_SEED_ONLY'
+    | 'METHOD_FALLBACK'
+    | 'NON_FINITE_SCORES'
+  message: string
+}
+
+export interface ComparisonSide {
+  /** What the user named: a run id, a group expression, later an alias. */
+  label: string
+  runIds: string[]
+  seeds: number[]
+  /** Dataset version the eval records point at; null for run-level metrics. */
+  datasetSha256: string | null
+  /** Examples (paired or per side) or runs, whichever the mode counts. */
+  n: number
+  /** Mean of the metric on this side. */
+  mean: number
+}
+
+export interface GroupSummary {
+  label: string
+  runIds: string[]
+  seeds: number[]
+  values: number[]
+  mean: number
+  ci: [number, number]
+  sd: number
+  min: number
+  max: number
+}
+
+export interface ExampleDelta {
+  id: string
+  a: number
+  b: number
+  delta: number
+}
+
+export interface Comparison {
+  schema: 'assay.comparison/v1'
+  assayVersion: string
+  metric: string
+  /** Direction of "better"; the estimate is always a minus b. */
+  higherIsBetter: boolean
+  mode: ComparisonMode
+  a: ComparisonSide
+  b: ComparisonSide
+  verdict: Verdict
+  estimate: number
+  ci: [number, number]
+  pValue: number
+  /** The primary test that decided the verdict, e.g. "McNemar exact test + paired bootstrap". */
+  method: string
+  confidenceLevel: number
+  alpha: number
+  /** Equivalence margin in metric units, or null when no equivalence claim was asked for. */
+  margin: number | null
+  resamples: number
+  seed: number
+  sampleSizes: { a: number; b: number; pairs: number | null; lostA: number; lostB: number }
+  /** Every statistic computed, as returned by assay/stats (each names its method and parameters). */
+  tests: Record<string, unknown>[]
+  effectSize: { name: string; value: number } | null
+  /** Cluster-robust standard error of the mean difference when examples carry cluster ids. */
+  clusteredStandardError: { value: number; clusters: number } | null
+  groups: { a: GroupSummary; b: GroupSummary } | null
+  topRegressions: ExampleDelta[]
+  topImprovements: ExampleDelta[]
+  /** When inconclusive: how many examples or seeds would detect the observed difference at 80% power. */
+  required: { examples: number | null; seeds: number | null; power: number } | null
+  warnings: ComparisonWarning[]
+}
