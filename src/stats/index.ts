@@ -59,3 +59,54 @@ export {
   type TostOptions,
   type TostResult,
 } from './equivalence.js'
+// Part B: two-sample tests, stochastic dominance, ranks across datasets, multiplicity, effect sizes, planning.
+export { welchTTest, studentTTest, type TwoSampleTTestOptions, type TwoSampleTTestResult } from './two-sample.js'
+export { mannWhitneyU, type MannWhitneyOptions, type MannWhitneyResult } from './mann-whitney.js'
+export { permutationTest, type PermutationTestOptions, type PermutationTestResult, type TwoSampleStatistic } from './permutation.js'
+export {
+  probabilityOfImprovement,
+  almostStochasticOrder,
+  type ProbabilityOfImprovementOptions,
+  type ProbabilityOfImprovementResult,
+  type AlmostStochasticOrderOptions,
+  type AlmostStochasticOrderResult,
+} from './stochastic-dominance.js'
+export {
+  averageRanks,
+  friedman,
+  nemenyiCriticalDifference,
+  type ScoreMatrix,
+  type AverageRanksOptions,
+  type AverageRanksResult,
+  type FriedmanResult,
+  type NemenyiResult,
+} from './ranks.js'
+export { adjustPValues, type PValueAdjustment, type AdjustedPValues } from './multiplicity.js'
+export {
+  cohensD,
+  hedgesG,
+  cliffsDelta,
+  type CohensDOptions,
+  type StandardizedMeanDifference,
+  type HedgesGResult,
+  type CliffsDeltaResult,
+} from './effect-size.js'
+export {
+  sampleSizePaired,
+  sampleSizeProportions,
+  minimumDetectableEffect,
+  seedsNeeded,
+  expectedMaxPerformance,
+  type DifferenceSpread,
+  type SampleSizePairedOptions,
+  type SampleSizePairedResult,
+  type SampleSizeProportionsOptions,
+  type SampleSizeProportionsResult,
+  type SampleSizeResult,
+  type MinimumDetectableEffectOptions,
+  type MinimumDetectableEffectResult,
+  type SeedsNeededOptions,
+  type SeedsNeededResult,
+  type ExpectedMaxPerformanceOptions,
+  type ExpectedMaxPerformanceResult,
+} from './planning.js'
