@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, statSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { AssayError } from '../errors.js'
 import type { DatasetRole, DatasetVersion } from './types.js'
@@ -50,12 +50,34 @@ export async function versionDataset(input: DatasetInput): Promise<DatasetVersio
   return { name: input.name, role: input.role, sha256, kind: 'file', sizeBytes: size, fileCount: 1, rows: table?.rows ?? null, columns: table?.columns ?? null, source }
 }
 
+/**
+ * Every file below root, as sorted '/'-separated relative paths. Symlinks are followed: a
+ * directory of links (a Hugging Face cache snapshot) is versioned by the content it links to,
+ * and a dangling link is an error rather than a file silently left out of the hash.
+ */
 async function listFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true })
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .sort()
+  const files: string[] = []
+  const walk = async (dir: string, prefix: string, ancestors: ReadonlySet<string>): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name)
+      let isFile = entry.isFile()
+      let isDirectory = entry.isDirectory()
+      if (entry.isSymbolicLink()) {
+        const target = await stat(full).catch(() => null)
+        if (target === null) throw new AssayError('ASSAY_DATASET_NOT_FOUND', `${full} in the dataset is a symlink to nothing`, { path: full })
+        isFile = target.isFile()
+        isDirectory = target.isDirectory()
+      }
+      if (isFile) files.push(prefix + entry.name)
+      else if (isDirectory) {
+        const real = await realpath(full)
+        if (ancestors.has(real)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${full} in the dataset is a symlink cycle`, { path: full })
+        await walk(full, `${prefix}${entry.name}/`, new Set([...ancestors, real]))
+      }
+    }
+  }
+  await walk(root, '', new Set([await realpath(root)]))
+  return files.sort()
 }
 
 export function hashFile(file: string): Promise<{ sha256: string; size: number }> {
