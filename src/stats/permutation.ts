@@ -28,11 +28,10 @@ export interface PermutationTestResult {
   pValue: number
   /** True when every split was enumerated (p-value exact); false for Monte Carlo. */
   exact: boolean
-  /** Number of splits evaluated (all C(nA+nB, nA) when exact, else the requested resamples). */
-  permutations: number
+  /** Splits evaluated: all C(nA + nB, nA) when exact, else the requested Monte Carlo resamples (as pairedPermutationTest). */
   resamples: number
   seed: number
-  /** sqrt(p(1 - p) / B) for Monte Carlo; 0 when exact. */
+  /** Monte Carlo: sqrt(p(1 - p) / B) one-sided, 2 sqrt(s(1 - s) / B) two-sided with s = min(p_less, p_greater); 0 when exact. */
   monteCarloStandardError: number
   nA: number
   nB: number
@@ -119,7 +118,9 @@ export function permutationTest(a: Sample, b: Sample, options: PermutationTestOp
   const adjust = exact ? 0 : 1
   const pLess = (countLess + adjust) / (evaluated + adjust)
   const pGreater = (countGreater + adjust) / (evaluated + adjust)
-  const pValue = clampProbability(alternative === 'less' ? pLess : alternative === 'greater' ? pGreater : 2 * Math.min(pLess, pGreater))
+  const side = alternative === 'less' ? pLess : alternative === 'greater' ? pGreater : Math.min(pLess, pGreater)
+  const tails = alternative === 'two-sided' ? 2 : 1
+  const pValue = clampProbability(tails * side)
   return {
     method: exact ? 'Two-sample permutation test (exact enumeration)' : 'Two-sample permutation test (Monte Carlo)',
     alternative,
@@ -128,10 +129,9 @@ export function permutationTest(a: Sample, b: Sample, options: PermutationTestOp
     estimate: observed,
     pValue,
     exact,
-    permutations: evaluated,
-    resamples,
+    resamples: evaluated,
     seed,
-    monteCarloStandardError: exact ? 0 : Math.sqrt((pValue * (1 - pValue)) / resamples),
+    monteCarloStandardError: exact ? 0 : tails * Math.sqrt((side * (1 - side)) / evaluated),
     nA,
     nB,
   }
