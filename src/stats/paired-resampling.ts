@@ -1,4 +1,3 @@
-import { AssayError } from '../errors.js'
 import { meanUnchecked, quantileSorted } from './describe.js'
 import { differences } from './paired.js'
 import { createRandom } from './random.js'
@@ -69,20 +68,7 @@ export function pairedPermutationTest(a: Sample, b: Sample, opts: PairedPermutat
     total = 2 ** n
   } else {
     total = resamplesOpt
-    const rng = createRandom(seed)
-    const hi = observed + gamma
-    const lo = observed - gamma
-    for (let r = 0; r < total; r++) {
-      let s = 0
-      let bits = 0
-      for (let i = 0; i < n; i++) {
-        if ((i & 31) === 0) bits = rng.nextUint32()
-        s += (bits & 1) === 1 ? d[i] : -d[i]
-        bits >>>= 1
-      }
-      if (s >= lo) countGe++
-      if (s <= hi) countLe++
-    }
+    ;({ countGe, countLe } = monteCarloSignFlips(d, observed, gamma, total, seed))
   }
   const adjust = exact ? 0 : 1
   const pGreater = (countGe + adjust) / (total + adjust)
@@ -149,6 +135,156 @@ function signedSums(d: Float64Array, from: number, to: number): Float64Array {
   return out
 }
 
+/**
+ * The hot loops below run xoshiro128** inline (no closure call per draw). Its 128-bit state is the first
+ * four outputs of createRandom(seed), so results are still a pure function of the seed.
+ */
+function initialState(seed: number): Int32Array {
+  const rng = createRandom(seed)
+  const state = new Int32Array(4)
+  for (let i = 0; i < 4; i++) state[i] = rng.nextUint32() | 0
+  if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1
+  return state
+}
+
+/**
+ * Monte Carlo sign flips. The differences are cut into blocks of 4 whose 16 signed partial sums are
+ * tabulated once, so each resample costs n / 4 table look-ups driven by 4 random bits each.
+ */
+function monteCarloSignFlips(
+  d: Float64Array,
+  observed: number,
+  gamma: number,
+  resamples: number,
+  seed: number,
+): { countGe: number; countLe: number } {
+  const n = d.length
+  const blocks = Math.ceil(n / 4)
+  const table = new Float64Array(blocks * 16)
+  for (let k = 0; k < blocks; k++) {
+    for (let mask = 0; mask < 16; mask++) {
+      let s = 0
+      for (let j = 0; j < 4; j++) {
+        const i = 4 * k + j
+        if (i < n) s += (mask >>> j) & 1 ? -d[i] : d[i]
+      }
+      table[16 * k + mask] = s
+    }
+  }
+  const state = initialState(seed)
+  let s0 = state[0]
+  let s1 = state[1]
+  let s2 = state[2]
+  let s3 = state[3]
+  const lo = observed - gamma
+  const hi = observed + gamma
+  let countGe = 0
+  let countLe = 0
+  for (let r = 0; r < resamples; r++) {
+    let sum = 0
+    let bits = 0
+    for (let k = 0; k < blocks; k++) {
+      if ((k & 7) === 0) {
+        // xoshiro128**: one 32-bit output feeds 8 blocks of 4 signs.
+        bits = Math.imul(rotl(Math.imul(s1, 5), 7), 9)
+        const t = s1 << 9
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = (s3 << 11) | (s3 >>> 21)
+      }
+      sum += table[(k << 4) | (bits & 15)]
+      bits >>>= 4
+    }
+    if (sum >= lo) countGe++
+    if (sum <= hi) countLe++
+  }
+  return { countGe, countLe }
+}
+
+/**
+ * Bootstrap means of d: each resample sums d at n uniform indices drawn with Lemire's unbiased
+ * multiply-and-reject. For n <= 2^15 one 32-bit output yields two 16-bit draws (all-integer arithmetic).
+ */
+function bootstrapMeans(d: Float64Array, seed: number, out: Float64Array): void {
+  const n = d.length
+  const resamples = out.length
+  const state = initialState(seed)
+  let s0 = state[0]
+  let s1 = state[1]
+  let s2 = state[2]
+  let s3 = state[3]
+  if (n <= 32768) {
+    const threshold = (65536 - n) % n
+    for (let r = 0; r < resamples; r++) {
+      let sum = 0
+      let i = 0
+      while (i < n) {
+        const x = Math.imul(rotl(Math.imul(s1, 5), 7), 9)
+        const t = s1 << 9
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = (s3 << 11) | (s3 >>> 21)
+        // Two 16-bit draws per output; m < 2^31, so this is exact small-integer arithmetic.
+        const m1 = (x & 0xffff) * n
+        if ((m1 & 0xffff) >= threshold) {
+          sum += d[m1 >>> 16]
+          i++
+        }
+        if (i < n) {
+          const m2 = (x >>> 16) * n
+          if ((m2 & 0xffff) >= threshold) {
+            sum += d[m2 >>> 16]
+            i++
+          }
+        }
+      }
+      out[r] = sum / n
+    }
+    return
+  }
+  if (n >= 2097152) {
+    // x * n must stay below 2^53 for the double-based path; very large samples use the generic generator.
+    const rng = createRandom(seed)
+    for (let r = 0; r < resamples; r++) {
+      let sum = 0
+      for (let i = 0; i < n; i++) sum += d[rng.nextInt(n)]
+      out[r] = sum / n
+    }
+    return
+  }
+  const threshold = (4294967296 - n) % n
+  for (let r = 0; r < resamples; r++) {
+    let sum = 0
+    for (let i = 0; i < n; ) {
+      const x = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+      const t = s1 << 9
+      s2 ^= s0
+      s3 ^= s1
+      s1 ^= s2
+      s0 ^= s3
+      s2 ^= t
+      s3 = (s3 << 11) | (s3 >>> 21)
+      const m = x * n
+      const index = Math.floor(m * 2.3283064365386963e-10)
+      if (m - index * 4294967296 >= threshold) {
+        sum += d[index]
+        i++
+      }
+    }
+    out[r] = sum / n
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k))
+}
+
 export interface PairedBootstrapOptions {
   /** Default 10000. */
   resamples?: number
@@ -188,18 +324,13 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
   const resamples = resolveResamples(opts.resamples, 10000)
   const seed = resolveSeed(opts.seed)
   const n = d.length
-  if (n >= 2 ** 32) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'too many pairs for the bootstrap')
-  const rng = createRandom(seed)
   const means = new Float64Array(resamples)
+  bootstrapMeans(d, seed, means)
   let kLe = 0
   let kGe = 0
   for (let r = 0; r < resamples; r++) {
-    let s = 0
-    for (let i = 0; i < n; i++) s += d[rng.nextInt(n)]
-    const m = s / n
-    means[r] = m
-    if (m <= 0) kLe++
-    if (m >= 0) kGe++
+    if (means[r] <= 0) kLe++
+    if (means[r] >= 0) kGe++
   }
   const estimate = meanUnchecked(d)
   const bootMean = meanUnchecked(means)

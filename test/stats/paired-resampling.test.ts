@@ -142,6 +142,18 @@ describe('pairedBootstrap', () => {
       assertAbsClose(r.pValue, expected, 4 * r.monteCarloStandardError + 2 / 20001)
     })
   }
+  for (const n of [40000, 2100000]) {
+    it(`large n = ${n} (the 32-bit and generic index paths): bootstrap SE close to sd(d) / sqrt(n)`, () => {
+      const d = Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000)
+      const zeros = new Float64Array(n)
+      const resamples = n > 1e6 ? 30 : 200
+      const r = pairedBootstrap(d, zeros, { resamples })
+      const m = d.reduce((s, v) => s + v, 0) / n
+      const plugin = Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / n / n)
+      assertClose(r.standardError, plugin, 4 / Math.sqrt(2 * resamples))
+      assert.deepEqual(pairedBootstrap(d.slice(0, 50000), zeros.subarray(0, 50000), { resamples: 3, seed: 1 }), pairedBootstrap(d.slice(0, 50000), zeros.subarray(0, 50000), { resamples: 3, seed: 1 }))
+    })
+  }
   it('one-sided intervals are open at ±Infinity', () => {
     const a = data('acc_a')
     const b = data('acc_b')
