@@ -189,3 +189,17 @@ export interface HoldoutRead {
   actor: string
   at: number
 }
+
+export type TokenScope = 'read' | 'write' | 'admin'
+
+/** An API token of the team server. The secret itself is never stored, only its sha256. */
+export interface ApiToken {
+  id: string
+  name: string
+  scope: TokenScope
+  /** Experiments the token may touch; null means all. */
+  experiments: string[] | null
+  createdAt: number
+  createdBy: string
+  revokedAt: number | null
+}

@@ -1,4 +1,5 @@
 import type {
+  ApiToken,
   ArtifactDirection,
   ArtifactRef,
   CodeVersion,
@@ -26,9 +27,13 @@ export interface Store {
   readonly location: string
 
   createRun(run: NewRun): Promise<void>
-  /** Params, tags and metric chunks of one run in one transaction; also refreshes the heartbeat. */
+  /**
+   * Params, tags and metric chunks of one run in one transaction; also refreshes the heartbeat.
+   * A batch with a `batchId` already applied to this store is skipped: a retried upload (the
+   * remote SDK's spool) is stored once.
+   */
   logBatch(runId: string, batch: RunBatch): Promise<void>
-  logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk): Promise<void>
+  logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId?: string): Promise<void>
   setRunStatus(runId: string, status: Exclude<RunStatus, 'running'>, endTime: number): Promise<void>
   heartbeat(runId: string, at: number): Promise<void>
   /** Mark running runs whose heartbeat is older than `staleBefore` as crashed; returns how many. */
@@ -53,6 +58,12 @@ export interface Store {
   /** Every ledger entry for one dataset version, oldest first. */
   holdoutReads(datasetSha256: string): Promise<HoldoutRead[]>
 
+  createApiToken(token: ApiToken, secretSha256: string): Promise<void>
+  /** The token whose secret hashes to this value, revoked or not; null when none. */
+  findApiToken(secretSha256: string): Promise<ApiToken | null>
+  listApiTokens(): Promise<ApiToken[]>
+  revokeApiToken(id: string, at: number): Promise<void>
+
   close(): Promise<void>
 }
 
@@ -74,6 +85,8 @@ export interface NewRun {
 }
 
 export interface RunBatch {
+  /** Idempotency key: a batch with an id the store has seen is not applied again. */
+  batchId?: string
   params?: Params
   tags?: Record<string, string>
   metrics?: MetricSeries[]

@@ -121,4 +121,24 @@ CREATE TABLE holdout_reads (
 CREATE INDEX holdout_reads_dataset ON holdout_reads(dataset_sha256, at);
 `,
   },
+  {
+    version: 3,
+    sql: `
+CREATE TABLE applied_batches (
+  batch_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  applied_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+  experiments TEXT, -- JSON array, NULL for all experiments
+  created_at REAL NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_at REAL
+);
+`,
+  },
 ]

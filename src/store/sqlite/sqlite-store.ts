@@ -4,6 +4,7 @@ import path from 'node:path'
 import { AssayError } from '../../errors.js'
 import { computeEnvelope } from '../../record/envelope.js'
 import type {
+  ApiToken,
   ArtifactDirection,
   ArtifactRef,
   CodeVersion,
@@ -169,9 +170,16 @@ export class SqliteStore implements Store {
     return row
   }
 
+  /** True when this batch id was applied before; otherwise remembers it (inside the caller's transaction). */
+  private alreadyApplied(batchId: string | undefined, runId: string): boolean {
+    if (batchId === undefined) return false
+    return this.db.prepare('INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(batchId, runId, Date.now()).changes === 0
+  }
+
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
     const now = Date.now()
     this.write(() => {
+      if (this.alreadyApplied(batch.batchId, runId)) return
       const row = this.requireRunning(runId)
       if (batch.params && Object.keys(batch.params).length > 0) {
         const existing = this.db.prepare('SELECT value FROM run_params WHERE run_id = ? AND key = ?')
@@ -218,10 +226,11 @@ export class SqliteStore implements Store {
     })
   }
 
-  async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk): Promise<void> {
+  async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId?: string): Promise<void> {
     const encoded = encodeEvalChunk(chunk)
     const scoreNames = [...chunk.numeric.keys()].filter((n) => n.startsWith('score:')).map((n) => n.slice(6))
     this.write(() => {
+      if (this.alreadyApplied(batchId, runId)) return
       this.requireRunning(runId)
       const set = this.db.prepare('SELECT dataset_sha256, count, score_names FROM eval_sets WHERE run_id = ? AND dataset = ?').get(runId, dataset) as
         | { dataset_sha256: string; count: number; score_names: string }
@@ -456,8 +465,54 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ datasetSha256: r.dataset_sha256, datasetName: r.dataset_name, runIds: JSON.parse(r.run_ids) as string[], purpose: r.purpose, actor: r.actor, at: r.at }))
   }
 
+  async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
+    this.write(() => {
+      this.db
+        .prepare('INSERT INTO api_tokens (id, secret_sha256, name, scope, experiments, created_at, created_by, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(token.id, secretSha256, token.name, token.scope, token.experiments === null ? null : JSON.stringify(token.experiments), token.createdAt, token.createdBy, token.revokedAt)
+    })
+  }
+
+  async findApiToken(secretSha256: string): Promise<ApiToken | null> {
+    const row = this.db.prepare('SELECT * FROM api_tokens WHERE secret_sha256 = ?').get(secretSha256) as TokenRow | undefined
+    return row === undefined ? null : tokenFromRow(row)
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(tokenFromRow)
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<void> {
+    this.write(() => {
+      const changed = this.db.prepare('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id).changes
+      if (changed === 0) throw new AssayError('ASSAY_TOKEN_NOT_FOUND', `no API token has id ${id}`)
+    })
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close()
+  }
+}
+
+interface TokenRow {
+  id: string
+  name: string
+  scope: ApiToken['scope']
+  experiments: string | null
+  created_at: number
+  created_by: string
+  revoked_at: number | null
+}
+
+function tokenFromRow(r: TokenRow): ApiToken {
+  return {
+    id: r.id,
+    name: r.name,
+    scope: r.scope,
+    experiments: r.experiments === null ? null : (JSON.parse(r.experiments) as string[]),
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    revokedAt: r.revoked_at,
   }
 }
 
