@@ -30,6 +30,11 @@ export const errorCatalogue = {
   ASSAY_STORE_BUSY: { status: 503, summary: 'The store stayed locked by other writers past the retry budget.' },
   ASSAY_STORE_SCHEMA_TOO_NEW: { status: 500, summary: 'The store was written by a newer assay than this one.' },
 
+  // Comparisons (assay compare, assay variance)
+  ASSAY_METRIC_NOT_FOUND: { status: 404, summary: 'A side of a comparison has no score or metric with this name.' },
+  ASSAY_NOT_COMPARABLE: { status: 422, summary: 'The two sides were evaluated on different dataset versions or cannot be paired.' },
+  ASSAY_GROUP_TOO_SMALL: { status: 400, summary: 'A group has too few runs (or examples) for the method asked for.' },
+
   // Statistics (assay/stats)
   ASSAY_STATS_EMPTY_INPUT: { status: 400, summary: 'A statistic was asked of an empty sample.' },
   ASSAY_STATS_NON_FINITE_INPUT: { status: 400, summary: 'A sample contains NaN or an infinity.' },
