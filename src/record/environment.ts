@@ -12,7 +12,9 @@ export const DEFAULT_ENV_ALLOWLIST = [
 ]
 
 // Even an allowlisted name is dropped when it looks like it holds a secret.
-const SECRET_NAME = /TOKEN|SECRET|PASSW|PASSPHRASE|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE/i
+// PASS also covers DB_PASS and SMTP_PASS; _PWD/_PW are MySQL-style passwords (PWD itself, the
+// working directory, is not); PAT is a personal access token; a DSN (Sentry, databases) embeds one.
+const SECRET_NAME = /TOKEN|SECRET|PASS|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|DSN|_PWD?(_|$)|(^|_)PAT(_|$)/i
 
 const LOCKFILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'npm-shrinkwrap.json', 'uv.lock', 'poetry.lock', 'requirements.txt', 'Cargo.lock']
 
