@@ -49,7 +49,10 @@ export function captureCode(cwd: string = process.cwd()): CapturedCode {
   }
 }
 
-/** https://user:token@host/repo → https://host/repo: a remote URL may carry a secret. */
+/**
+ * https://user:token@host/repo → https://host/repo: a remote URL may carry a secret. Everything
+ * up to the last '@' of the authority goes, so a password with an unencoded '@' does not leak.
+ */
 export function redactCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1')
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1')
 }
