@@ -28,8 +28,8 @@ export function captureCode(cwd: string = process.cwd()): CapturedCode {
   if (commit === null) return { code: { vcs: null, reason: 'the git repository has no commit yet' }, diff: null }
   const branch = gitText(root, ['rev-parse', '--abbrev-ref', 'HEAD'])
   const remote = gitText(root, ['remote', 'get-url', 'origin'])
-  const porcelain = gitText(root, ['status', '--porcelain', '--untracked-files=all']) ?? ''
-  const untracked = porcelain.split('\n').filter((line) => line.startsWith('?? ')).map((line) => line.slice(3))
+  // -z: names as they are on disk (status --porcelain quotes and octal-escapes unusual ones).
+  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z']).toString('utf8').split('\0').filter(Boolean)
   // --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it.
   const diff = git(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color'])
   const dirty = diff.length > 0 || untracked.length > 0
