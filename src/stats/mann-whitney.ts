@@ -36,8 +36,8 @@ export interface MannWhitneyResult {
   nB: number
 }
 
-/** Largest nA·nB for which the exact distribution is tabulated (the work grows like (nA·nB)·nA·nB/min). */
-const EXACT_CELL_LIMIT = 40000
+/** Largest nA·nB for which the exact distribution is tabulated (the work grows like (nA·nB)^2). */
+const EXACT_CELL_LIMIT = 10000
 
 /**
  * Wilcoxon–Mann–Whitney rank-sum test with Hodges–Lehmann estimate and interval, matching R's

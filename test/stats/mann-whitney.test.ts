@@ -48,6 +48,18 @@ describe('mannWhitneyU edge cases', () => {
     assert.equal(mannWhitneyU(a, b).exact, false)
     assert.equal(mannWhitneyU(a, b, { method: 'exact' }).exact, true)
   })
+  it('exact distribution for 100 vs 100, and its size limit', () => {
+    const a = Array.from({ length: 100 }, (_, i) => i * 1.37 + 0.1)
+    const b = Array.from({ length: 100 }, (_, i) => i * 1.41 + 0.33)
+    const r = mannWhitneyU(a, b, { method: 'exact' })
+    // R: a <- (0:99) * 1.37 + 0.1; b <- (0:99) * 1.41 + 0.33; wilcox.test(a, b, exact = TRUE, conf.int = TRUE)
+    assertClose(r.pValue, 0.7064024834505952, 1e-12)
+    assertClose(r.estimate, -2.2099999999999973, 1e-12)
+    assertClose(r.ci[0], -13.7999999999999972, 1e-12)
+    assertClose(r.ci[1], 9.3800000000000097, 1e-12)
+    const big = Array.from({ length: 101 }, (_, i) => i + 0.5)
+    assert.throws(() => mannWhitneyU(big, b, { method: 'exact' }), (e) => isAssayError(e, 'ASSAY_STATS_INVALID_OPTION'))
+  })
   it('rejects bad options and input', () => {
     assert.throws(() => mannWhitneyU([1, 2], [3, 4], { method: 'fast' as never }), (e) => isAssayError(e, 'ASSAY_STATS_INVALID_OPTION'))
     assert.throws(() => mannWhitneyU([], [3, 4]), (e) => isAssayError(e, 'ASSAY_STATS_EMPTY_INPUT'))
