@@ -30,8 +30,9 @@ export function captureCode(cwd: string = process.cwd()): CapturedCode {
   const remote = gitText(root, ['remote', 'get-url', 'origin'])
   // -z: names as they are on disk (status --porcelain quotes and octal-escapes unusual ones).
   const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z']).toString('utf8').split('\0').filter(Boolean)
-  // --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it.
-  const diff = git(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color'])
+  // --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it;
+  // explicit a/ b/ prefixes keep diff.noprefix or diff.mnemonicPrefix from breaking `git apply`.
+  const diff = git(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/'])
   const dirty = diff.length > 0 || untracked.length > 0
   return {
     code: {
