@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, test } from 'node:test'
+import { captureCode, redactCredentials } from '../../src/record/code-version.js'
+import { CODE_DIFF_ARTIFACT } from '../../src/sdk/assay.js'
+import { tempDir } from '../store/backends.js'
+import { openHarness } from '../sdk/harness.js'
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+}
+
+function git(cwd: string, ...args: string[]): Buffer {
+  return execFileSync('git', args, { cwd, env: GIT_ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function sha256(bytes: string | Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+const BINARY_V1 = Buffer.from([0, 1, 2, 3, 255, 254, 0, 0, 10, 0])
+const BINARY_V2 = Buffer.from([0, 1, 2, 3, 255, 254, 0, 7, 10, 0, 99])
+
+describe('code version from git', () => {
+  let dir: string
+  let repo: string
+  let cleanup: () => void
+
+  beforeEach(() => {
+    ;({ dir, cleanup } = tempDir('assay-git-'))
+    repo = path.join(dir, 'repo')
+    mkdirSync(path.join(repo, 'src'), { recursive: true })
+    git(repo, 'init', '-q', '-b', 'main')
+    writeFileSync(path.join(repo, 'src', 'train.py'), 'lr = 0.1\nepochs = 10\n')
+    writeFileSync(path.join(repo, 'weights.bin'), BINARY_V1)
+    writeFileSync(path.join(repo, '.gitignore'), 'ignored/\n')
+    git(repo, 'add', '.')
+    git(repo, 'commit', '-q', '-m', 'initial')
+  })
+  afterEach(() => cleanup())
+
+  function dirty(): void {
+    writeFileSync(path.join(repo, 'src', 'train.py'), 'lr = 0.2\nepochs = 10\nwarmup = 5\n')
+    writeFileSync(path.join(repo, 'weights.bin'), BINARY_V2)
+    writeFileSync(path.join(repo, 'notes with space.txt'), 'untracked\n')
+    mkdirSync(path.join(repo, 'ignored'))
+    writeFileSync(path.join(repo, 'ignored', 'cache.txt'), 'ignored\n')
+  }
+
+  test('a clean tree: commit and branch, not dirty, no diff', () => {
+    const { code, diff } = captureCode(repo)
+    assert.equal(code.vcs, 'git')
+    assert.equal(code.commit, git(repo, 'rev-parse', 'HEAD').toString().trim())
+    assert.equal(code.branch, 'main')
+    assert.equal(code.remote, null)
+    assert.equal(code.dirty, false)
+    assert.equal(code.diffSha256, null)
+    assert.deepEqual(code.untracked, [])
+    assert.equal(code.root, git(repo, 'rev-parse', '--show-toplevel').toString().trim())
+    assert.equal(diff, null)
+  })
+
+  test('a dirty tree: the diff is `git diff HEAD --binary`, its sha256 recorded; untracked files listed by their real names', () => {
+    dirty()
+    const { code, diff } = captureCode(path.join(repo, 'src'))
+    const expected = git(repo, 'diff', 'HEAD', '--binary')
+    assert.ok(expected.length > 0)
+    assert.equal(code.dirty, true)
+    assert.deepEqual(diff, expected)
+    assert.equal(code.diffSha256, sha256(expected))
+    assert.deepEqual(code.untracked, ['notes with space.txt'], 'ignored files are not listed; names are not quoted')
+  })
+
+  test('untracked files alone make the tree dirty without a diff', () => {
+    writeFileSync(path.join(repo, 'new.py'), 'x = 1\n')
+    const { code, diff } = captureCode(repo)
+    assert.equal(code.dirty, true)
+    assert.equal(diff, null)
+    assert.equal(code.diffSha256, null)
+    assert.deepEqual(code.untracked, ['new.py'])
+  })
+
+  test('a detached HEAD has no branch', () => {
+    git(repo, 'checkout', '-q', '--detach')
+    const { code } = captureCode(repo)
+    assert.equal(code.branch, null)
+    assert.equal(code.commit, git(repo, 'rev-parse', 'HEAD').toString().trim())
+  })
+
+  test('outside git, and in a repository without commits, there is no code version and a reason', () => {
+    const plain = path.join(dir, 'plain')
+    mkdirSync(plain)
+    const outside = captureCode(plain)
+    assert.equal(outside.code.vcs, null)
+    assert.match(outside.code.reason ?? '', /not inside a git work tree/)
+    assert.equal(outside.diff, null)
+    const empty = path.join(dir, 'empty')
+    mkdirSync(empty)
+    git(empty, 'init', '-q')
+    const fresh = captureCode(empty)
+    assert.equal(fresh.code.vcs, null)
+    assert.match(fresh.code.reason ?? '', /no commit/)
+  })
+
+  test('remote credentials are redacted', () => {
+    git(repo, 'remote', 'add', 'origin', 'https://alice:ghp_s3cret@github.com/org/project.git')
+    const { code } = captureCode(repo)
+    assert.equal(code.remote, 'https://github.com/org/project.git')
+  })
+
+  test('redactCredentials: user, token and password forms, with the rest of the URL kept', () => {
+    const cases: [string, string][] = [
+      ['https://user:token@github.com/org/repo.git', 'https://github.com/org/repo.git'],
+      ['https://x-access-token:ghs_abc@github.com/org/repo', 'https://github.com/org/repo'],
+      ['https://ghp_tokenonly@github.com/org/repo', 'https://github.com/org/repo'],
+      ['https://user:p@ss@host.example/repo', 'https://host.example/repo'],
+      ['https://user:p%40ss@host.example:8443/repo', 'https://host.example:8443/repo'],
+      ['ssh://git:pw@host.example/repo.git', 'ssh://host.example/repo.git'],
+      ['HTTPS://u:p@Host/Repo', 'HTTPS://Host/Repo'],
+      ['https://github.com/org/repo.git', 'https://github.com/org/repo.git'],
+      ['https://github.com/org/repo@v1', 'https://github.com/org/repo@v1'],
+      ['git@github.com:org/repo.git', 'git@github.com:org/repo.git'],
+      ['/srv/git/repo.git', '/srv/git/repo.git'],
+    ]
+    for (const [url, expected] of cases) assert.equal(redactCredentials(url), expected, url)
+  })
+
+  test('through the SDK: the diff is stored as assay/code.diff and `git apply` onto a clean checkout reproduces the working tree', async () => {
+    git(repo, 'remote', 'add', 'origin', 'https://bob:hunter2@example.com/org/project.git')
+    dirty()
+    const expected = git(repo, 'diff', 'HEAD', '--binary')
+    const h = await openHarness()
+    try {
+      const run = await h.start({ codeDir: repo })
+      await run.end()
+      const record = await h.assay.getRun(run.id)
+      assert.equal(record.code.commit, git(repo, 'rev-parse', 'HEAD').toString().trim())
+      assert.equal(record.code.branch, 'main')
+      assert.equal(record.code.dirty, true)
+      assert.equal(record.code.remote, 'https://example.com/org/project.git')
+      assert.ok(!JSON.stringify(record).includes('hunter2'))
+      assert.equal(record.code.diffSha256, sha256(expected))
+      assert.equal(record.code.diffArtifact, CODE_DIFF_ARTIFACT)
+      const artifact = record.artifacts.find((a) => a.name === CODE_DIFF_ARTIFACT)
+      assert.equal(artifact?.sha256, sha256(expected))
+      assert.equal(artifact?.direction, 'produced')
+      const stored = await h.assay.getArtifact(run.id, CODE_DIFF_ARTIFACT)
+      assert.deepEqual(stored, expected)
+
+      const clone = path.join(dir, 'clone')
+      git(dir, 'clone', '-q', repo, clone)
+      git(clone, 'checkout', '-q', record.code.commit as string)
+      const patch = path.join(dir, 'code.diff')
+      writeFileSync(patch, stored)
+      git(clone, 'apply', '--binary', patch)
+      assert.equal(readFileSync(path.join(clone, 'src', 'train.py'), 'utf8'), readFileSync(path.join(repo, 'src', 'train.py'), 'utf8'))
+      assert.deepEqual(readFileSync(path.join(clone, 'weights.bin')), BINARY_V2)
+      assert.equal(git(clone, 'diff', 'HEAD', '--binary').toString('base64'), expected.toString('base64'))
+    } finally {
+      await h.cleanup()
+    }
+  })
+
+  test('the stored diff applies even when the user configures diff.noprefix', async () => {
+    git(repo, 'config', 'diff.noprefix', 'true')
+    dirty()
+    const { diff } = captureCode(repo)
+    assert.ok(diff !== null)
+    const clone = path.join(dir, 'clone')
+    git(dir, 'clone', '-q', repo, clone)
+    const patch = path.join(dir, 'code.diff')
+    writeFileSync(patch, diff)
+    git(clone, 'apply', '--binary', patch)
+    assert.deepEqual(readFileSync(path.join(clone, 'weights.bin')), BINARY_V2)
+    assert.equal(readFileSync(path.join(clone, 'src', 'train.py'), 'utf8'), 'lr = 0.2\nepochs = 10\nwarmup = 5\n')
+  })
+
+  test('a clean run stores no diff artifact', async () => {
+    const h = await openHarness()
+    try {
+      const run = await h.start({ codeDir: repo })
+      await run.end()
+      const record = await h.assay.getRun(run.id)
+      assert.equal(record.code.dirty, false)
+      assert.equal(record.code.diffArtifact, null)
+      assert.deepEqual(record.artifacts, [])
+    } finally {
+      await h.cleanup()
+    }
+  })
+})
