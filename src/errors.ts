@@ -30,6 +30,14 @@ export const errorCatalogue = {
   ASSAY_STORE_BUSY: { status: 503, summary: 'The store stayed locked by other writers past the retry budget.' },
   ASSAY_STORE_SCHEMA_TOO_NEW: { status: 500, summary: 'The store was written by a newer assay than this one.' },
 
+  // Server and remote SDK (assay server, http:// stores)
+  ASSAY_UNAUTHENTICATED: { status: 401, summary: 'The request has no API token, or its token is unknown or revoked.' },
+  ASSAY_FORBIDDEN: { status: 403, summary: "The API token's scope or experiments do not allow this request." },
+  ASSAY_ROUTE_NOT_FOUND: { status: 404, summary: 'No server route has this method and path.' },
+  ASSAY_BODY_TOO_LARGE: { status: 413, summary: 'The request body is over the documented limit of the server.' },
+  ASSAY_MALFORMED_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
+  ASSAY_STORE_UNAVAILABLE: { status: 503, summary: 'The store or server cannot be reached (reads fail; writes are spooled by the remote SDK).' },
+
   // Comparisons (assay compare, assay variance)
   ASSAY_METRIC_NOT_FOUND: { status: 404, summary: 'A side of a comparison has no score or metric with this name.' },
   ASSAY_NOT_COMPARABLE: { status: 422, summary: 'The two sides were evaluated on different dataset versions or cannot be paired.' },
