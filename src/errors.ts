@@ -43,6 +43,9 @@ export const errorCatalogue = {
   ASSAY_NOT_COMPARABLE: { status: 422, summary: 'The two sides were evaluated on different dataset versions or cannot be paired.' },
   ASSAY_GROUP_TOO_SMALL: { status: 400, summary: 'A group has too few runs (or examples) for the method asked for.' },
 
+  // Leaderboards (assay leaderboard, assay report)
+  ASSAY_LEADERBOARD_EMPTY: { status: 400, summary: 'A leaderboard found too few candidate runs with eval records on the dataset (a baseline and at least one candidate).' },
+
   // Statistics (assay/stats)
   ASSAY_STATS_EMPTY_INPUT: { status: 400, summary: 'A statistic was asked of an empty sample.' },
   ASSAY_STATS_NON_FINITE_INPUT: { status: 400, summary: 'A sample contains NaN or an infinity.' },
