@@ -155,16 +155,37 @@ export function parseRunFilter(input: string): FilterNode {
   return tree
 }
 
+/**
+ * Whether a run passes the filter. Conditions on a missing field are unknown, as NULL is in SQL,
+ * and unknown stays unknown under 'not' (Kleene logic), so a missing field matches nothing:
+ * "not params.x = 1" lists the same runs as "params.x != 1".
+ */
 export function runMatches(node: FilterNode, run: RunSummary): boolean {
+  return evaluate(node, run) === true
+}
+
+function evaluate(node: FilterNode, run: RunSummary): boolean | null {
   switch (node.kind) {
-    case 'and':
-      return runMatches(node.left, run) && runMatches(node.right, run)
-    case 'or':
-      return runMatches(node.left, run) || runMatches(node.right, run)
-    case 'not':
-      return !runMatches(node.operand, run)
-    case 'compare':
-      return compare(fieldValue(node.field, run), node.op, node.value)
+    case 'and': {
+      const left = evaluate(node.left, run)
+      if (left === false) return false
+      const right = evaluate(node.right, run)
+      return right === false ? false : left === null || right === null ? null : true
+    }
+    case 'or': {
+      const left = evaluate(node.left, run)
+      if (left === true) return true
+      const right = evaluate(node.right, run)
+      return right === true ? true : left === null || right === null ? null : false
+    }
+    case 'not': {
+      const operand = evaluate(node.operand, run)
+      return operand === null ? null : !operand
+    }
+    case 'compare': {
+      const actual = fieldValue(node.field, run)
+      return actual === undefined ? null : compare(actual, node.op, node.value)
+    }
   }
 }
 
@@ -174,9 +195,8 @@ function fieldValue(field: FilterField, run: RunSummary): JsonValue | undefined 
   return Object.hasOwn(scope, field.key) ? scope[field.key] : undefined
 }
 
-/** A missing field matches nothing, as NULL does in SQL; numbers compare as numbers, text as text. */
-function compare(actual: JsonValue | undefined, op: FilterOp, expected: JsonValue): boolean {
-  if (actual === undefined) return false
+/** Numbers compare as numbers, text as text (a missing field never gets here). */
+function compare(actual: JsonValue, op: FilterOp, expected: JsonValue): boolean {
   if (op === '~') return typeof actual === 'string' && actual.includes(expected as string)
   if (op === '=' || op === '!=') {
     const equal = typeof actual === 'object' && actual !== null ? JSON.stringify(actual) === JSON.stringify(expected) : actual === expected
