@@ -4,11 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { computeEnvelope } from '../../src/record/envelope.js'
-import type { RunRecord } from '../../src/record/types.js'
+import type { Params, RunRecord } from '../../src/record/types.js'
 import { CODE, DATASETS, ENVIRONMENT } from '../store/fixtures.js'
 import { openHarness, type Harness } from '../sdk/harness.js'
 
-const base = { params: { lr: 0.1, opt: { name: 'adam', beta: 0.9 } }, seed: 1, environment: ENVIRONMENT, code: CODE, datasets: DATASETS }
+const base = { params: { lr: 0.1, opt: { name: 'adam', beta: 0.9 } } as Params, seed: 1, environment: ENVIRONMENT, code: CODE, datasets: DATASETS }
 
 describe('envelope fingerprints (unit)', () => {
   test('runs differing only by seed share config and differ in seed', () => {
