@@ -37,6 +37,7 @@ export const errorCatalogue = {
   ASSAY_BODY_TOO_LARGE: { status: 413, summary: 'The request body is over the documented limit of the server.' },
   ASSAY_MALFORMED_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
   ASSAY_STORE_UNAVAILABLE: { status: 503, summary: 'The store or server cannot be reached (reads fail; writes are spooled by the remote SDK).' },
+  ASSAY_INTERNAL: { status: 500, summary: 'An unexpected server failure (a bug); the server log has the details.' },
 
   // Comparisons (assay compare, assay variance)
   ASSAY_METRIC_NOT_FOUND: { status: 404, summary: 'A side of a comparison has no score or metric with this name.' },
