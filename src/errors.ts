@@ -47,6 +47,17 @@ export const errorCatalogue = {
   // Leaderboards (assay leaderboard, assay report)
   ASSAY_LEADERBOARD_EMPTY: { status: 400, summary: 'A leaderboard found too few candidate runs with eval records on the dataset (a baseline and at least one candidate).' },
 
+  // Registry, promotion gates and the audit log (assay models, alias, gate, promote, rollback, audit)
+  ASSAY_MODEL_NOT_FOUND: { status: 404, summary: 'No registered model has this name, or the model has no such version.' },
+  ASSAY_MODEL_EXISTS: { status: 409, summary: 'A registered model with this name already exists.' },
+  ASSAY_ALIAS_NOT_FOUND: { status: 404, summary: 'The model has no holder for this alias.' },
+  ASSAY_INVALID_GATE_SPEC: { status: 400, summary: 'A gate file does not parse or breaks the gate schema (details name the field and line).' },
+  ASSAY_GATE_BLOCKED: { status: 409, summary: 'The promotion gate blocked the candidate; no alias moved.' },
+  ASSAY_WARNINGS_NOT_ACCEPTED: { status: 409, summary: 'The gate warned; promotion needs --accept-warnings and a reason.' },
+  ASSAY_NOTHING_TO_ROLL_BACK: { status: 409, summary: 'The alias has no previous holder to restore.' },
+  ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },
+  ASSAY_AUDIT_CHAIN_BROKEN: { status: 500, summary: 'An audit record was changed, removed or reordered (details name the first bad sequence number).' },
+
   // Statistics (assay/stats)
   ASSAY_STATS_EMPTY_INPUT: { status: 400, summary: 'A statistic was asked of an empty sample.' },
   ASSAY_STATS_NON_FINITE_INPUT: { status: 400, summary: 'A sample contains NaN or an infinity.' },
