@@ -28,7 +28,10 @@ export interface WilcoxonResult {
   n: number
   zeros: number
   ties: boolean
+  /** Whether the p-value is exact (signed-rank distribution) rather than the normal approximation. */
   exact: boolean
+  /** The method option as asked for ('auto', 'exact' or 'asymptotic'); `exact` says what was used. */
+  requestedMethod: WilcoxonMethod
   zeroMethod: ZeroMethod
   correction: boolean
   alternative: Alternative
@@ -98,7 +101,7 @@ export function wilcoxonSignedRank(a: Sample, b?: Sample, opts: WilcoxonOptions 
       ? `cannot compute exact p-value with ${tiesNonZero ? 'ties' : 'zeros'}; used the normal approximation`
       : undefined
 
-  const base = { n, zeros, ties: tiesNonZero, zeroMethod, alternative }
+  const base = { n, zeros, ties: tiesNonZero, requestedMethod: method, zeroMethod, alternative }
   if (exact) {
     const total = (n * (n + 1)) / 2
     // P(V <= v) and P(V >= v) = P(V <= total - v) by symmetry (precise in both tails).

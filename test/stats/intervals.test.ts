@@ -25,6 +25,22 @@ describe('tInterval: R t.test(x)$conf.int', () => {
   })
 })
 
+describe('tInterval: properties', () => {
+  it('the interval contains the estimate; one-sided intervals are open at ±Infinity; wider at higher levels', () => {
+    const eighth = fc.integer({ min: -800, max: 800 }).map((v) => v / 8)
+    fc.assert(
+      fc.property(fc.array(eighth, { minLength: 2, maxLength: 40 }).filter((x) => new Set(x).size > 1), fc.constantFrom('two-sided', 'greater', 'less' as const), (x, alternative) => {
+        const r = tInterval(x, { alternative })
+        assert.ok(r.ci[0] <= r.estimate && r.estimate <= r.ci[1])
+        if (alternative === 'greater') assert.equal(r.ci[1], Infinity)
+        if (alternative === 'less') assert.equal(r.ci[0], -Infinity)
+        const wide = tInterval(x, { alternative, confidenceLevel: 0.99 })
+        assert.ok(wide.ci[0] <= r.ci[0] && wide.ci[1] >= r.ci[1])
+      }),
+    )
+  })
+})
+
 describe('wilsonInterval and clopperPearsonInterval: R prop.test(correct=FALSE) and binom.test', () => {
   for (const c of R.proportions) {
     const opts = { alternative: alt(c.alternative), confidenceLevel: c.confidenceLevel }
