@@ -46,7 +46,16 @@ export class FileBlobStore {
       size += chunk.length
       hash.update(chunk)
     })
-    await pipeline(source, createWriteStream(tmp))
+    try {
+      await pipeline(source, createWriteStream(tmp))
+    } catch (error) {
+      await rm(tmp, { force: true })
+      const code = (error as { code?: string }).code
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+        throw new AssayError('ASSAY_INVALID_ARGUMENT', `cannot read artifact file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : 'permission denied'}`, { path: file })
+      }
+      throw error
+    }
     const sha256 = hash.digest('hex')
     if (this.has(sha256)) await rm(tmp, { force: true })
     else await this.commit(tmp, sha256)
