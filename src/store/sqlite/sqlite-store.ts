@@ -7,13 +7,10 @@ import type {
   ApiToken,
   ArtifactDirection,
   ArtifactRef,
-  CodeVersion,
   DatasetVersion,
   EvalColumns,
-  Environment,
   ExperimentSummary,
   HoldoutRead,
-  MetricSummary,
   Params,
   RunRecord,
   RunStatus,
@@ -21,41 +18,39 @@ import type {
 } from '../../record/types.js'
 import { canonicalJson } from '../../record/validate.js'
 import { FileBlobStore } from '../artifacts/file-blob-store.js'
-import {
-  concatMetricChunks,
-  decodeEvalChunk,
-  decodeMetricChunk,
-  encodeEvalChunk,
-  encodeMetricChunk,
-  joinEvalChunks,
-  type EvalChunk,
-  type MetricColumns,
-} from '../chunk-codec.js'
+import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { foldMetricSummary } from '../metric-summary.js'
+import {
+  artifactFromRow,
+  configFingerprint,
+  datasetFromRow,
+  evalColumnsFromChunks,
+  evalScoreNames,
+  experimentFromRow,
+  holdoutReadFromRow,
+  mergeScoreNames,
+  metricColumnsFromChunks,
+  paramsFromRows,
+  runRecordFromRows,
+  runSummariesFromRows,
+  summaryFromRow,
+  tokenFromRow,
+  type ArtifactRow,
+  type DatasetRow,
+  type EvalSetRow,
+  type ExperimentRow,
+  type HoldoutRow,
+  type KeyValueRow,
+  type RunRow,
+  type SummaryRow,
+  type TokenRow,
+} from '../row-mapping.js'
 import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 
 /** How long one write waits for other writers (SQLite busy_timeout), and how often it retries after. */
 const BUSY_TIMEOUT_MS = 5_000
 const BUSY_RETRIES = 12
-
-interface RunRow {
-  id: string
-  experiment: string
-  name: string
-  owner: string
-  status: RunStatus
-  start_time: number
-  end_time: number | null
-  heartbeat_at: number
-  parent_id: string | null
-  group_id: string | null
-  seed: number
-  seed_source: 'user' | 'drawn'
-  environment: string
-  code: string
-  config_fingerprint: string
-}
 
 /**
  * The embedded store: one SQLite file in WAL mode plus a content-addressed artifact folder.
@@ -192,13 +187,7 @@ export class SqliteStore implements Store {
             throw new AssayError('ASSAY_PARAM_CONFLICT', `param ${JSON.stringify(key)} of run ${runId} is already ${stored.value}; it cannot become ${text}`, { key, stored: stored.value, attempted: text })
           }
         }
-        const config = computeEnvelope({
-          params: this.params(runId),
-          seed: row.seed,
-          environment: JSON.parse(row.environment) as Environment,
-          code: JSON.parse(row.code) as CodeVersion,
-          datasets: this.datasets(runId),
-        }).config
+        const config = configFingerprint(row, this.params(runId), this.datasets(runId))
         this.db.prepare('UPDATE runs SET config_fingerprint = ? WHERE id = ?').run(config, runId)
       }
       if (batch.tags) {
@@ -228,7 +217,7 @@ export class SqliteStore implements Store {
 
   async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId?: string): Promise<void> {
     const encoded = encodeEvalChunk(chunk)
-    const scoreNames = [...chunk.numeric.keys()].filter((n) => n.startsWith('score:')).map((n) => n.slice(6))
+    const scoreNames = evalScoreNames(chunk)
     this.write(() => {
       if (this.alreadyApplied(batchId, runId)) return
       this.requireRunning(runId)
@@ -243,8 +232,7 @@ export class SqliteStore implements Store {
         if (set.dataset_sha256 !== datasetSha256) {
           throw new AssayError('ASSAY_INVALID_ARGUMENT', `eval records of ${dataset} in run ${runId} were logged against ${set.dataset_sha256}, not ${datasetSha256}`)
         }
-        const names = [...new Set([...(JSON.parse(set.score_names) as string[]), ...scoreNames])]
-        this.db.prepare('UPDATE eval_sets SET count = count + ?, score_names = ? WHERE run_id = ? AND dataset = ?').run(chunk.ids.length, JSON.stringify(names), runId, dataset)
+        this.db.prepare('UPDATE eval_sets SET count = count + ?, score_names = ? WHERE run_id = ? AND dataset = ?').run(chunk.ids.length, mergeScoreNames(set.score_names, scoreNames), runId, dataset)
       }
       const { seq } = this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM eval_chunks WHERE run_id = ? AND dataset = ?').get(runId, dataset) as { seq: number }
       this.db.prepare('INSERT INTO eval_chunks (run_id, dataset, seq, count, data) VALUES (?, ?, ?, ?, ?)').run(runId, dataset, seq, chunk.ids.length, encoded)
@@ -282,61 +270,31 @@ export class SqliteStore implements Store {
   }
 
   private params(runId: string): Params {
-    const rows = this.db.prepare('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key').all(runId) as { key: string; value: string }[]
-    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]))
+    return paramsFromRows(this.paramRows(runId))
   }
 
-  private tags(runId: string): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key').all(runId) as { key: string; value: string }[]
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]))
+  private paramRows(runId: string): KeyValueRow[] {
+    return this.db.prepare('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key').all(runId) as KeyValueRow[]
   }
 
   private datasets(runId: string): DatasetVersion[] {
-    const rows = this.db.prepare('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name').all(runId) as DatasetRow[]
-    return rows.map(datasetFromRow)
+    return this.datasetRows(runId).map(datasetFromRow)
+  }
+
+  private datasetRows(runId: string): DatasetRow[] {
+    return this.db.prepare('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name').all(runId) as DatasetRow[]
   }
 
   async getRun(runId: string): Promise<RunRecord> {
-    const row = this.runRow(runId)
-    const params = this.params(runId)
-    const environment = JSON.parse(row.environment) as Environment
-    const code = JSON.parse(row.code) as CodeVersion
-    const datasets = this.datasets(runId)
-    const metrics = (this.db.prepare('SELECT * FROM metric_summaries WHERE run_id = ? ORDER BY key').all(runId) as SummaryRow[]).map(
-      (r) => summaryFromRow(r) as MetricSummary,
-    )
-    const evals = (
-      this.db.prepare('SELECT dataset, dataset_sha256, count, score_names FROM eval_sets WHERE run_id = ? ORDER BY dataset').all(runId) as {
-        dataset: string
-        dataset_sha256: string
-        count: number
-        score_names: string
-      }[]
-    ).map((r) => ({ dataset: r.dataset, datasetSha256: r.dataset_sha256, count: r.count, scoreNames: JSON.parse(r.score_names) as string[] }))
-    const artifacts = (this.db.prepare('SELECT * FROM artifacts WHERE run_id = ? ORDER BY direction DESC, name').all(runId) as ArtifactRow[]).map(artifactFromRow)
-    return {
-      id: row.id,
-      experiment: row.experiment,
-      name: row.name,
-      owner: row.owner,
-      status: row.status,
-      startTime: row.start_time,
-      endTime: row.end_time,
-      heartbeatAt: row.heartbeat_at,
-      parentId: row.parent_id,
-      groupId: row.group_id,
-      params,
-      seed: row.seed,
-      seedSource: row.seed_source,
-      tags: this.tags(runId),
-      environment,
-      code,
-      datasets,
-      metrics,
-      evals,
-      artifacts,
-      envelope: computeEnvelope({ params, seed: row.seed, environment, code, datasets }),
-    }
+    return runRecordFromRows({
+      row: this.runRow(runId),
+      params: this.paramRows(runId),
+      tags: this.db.prepare('SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key').all(runId) as KeyValueRow[],
+      datasets: this.datasetRows(runId),
+      metrics: this.db.prepare('SELECT * FROM metric_summaries WHERE run_id = ? ORDER BY key').all(runId) as SummaryRow[],
+      evals: this.db.prepare('SELECT dataset, dataset_sha256, count, score_names FROM eval_sets WHERE run_id = ? ORDER BY dataset').all(runId) as EvalSetRow[],
+      artifacts: this.db.prepare('SELECT * FROM artifacts WHERE run_id = ? ORDER BY direction DESC, name').all(runId) as ArtifactRow[],
+    })
   }
 
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
@@ -351,34 +309,12 @@ export class SqliteStore implements Store {
       const exists = this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(query.experiment)
       if (!exists) throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
     }
-    const byRun = <T extends { run_id: string }>(sql: string): Map<string, T[]> => {
-      const map = new Map<string, T[]>()
-      for (const r of this.db.prepare(sql).all() as T[]) {
-        const list = map.get(r.run_id)
-        if (list) list.push(r)
-        else map.set(r.run_id, [r])
-      }
-      return map
-    }
-    const params = byRun<{ run_id: string; key: string; value: string }>('SELECT run_id, key, value FROM run_params')
-    const tags = byRun<{ run_id: string; key: string; value: string }>('SELECT run_id, key, value FROM run_tags')
-    const metrics = byRun<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries')
-    return rows.map((row) => ({
-      id: row.id,
-      experiment: row.experiment,
-      name: row.name,
-      owner: row.owner,
-      status: row.status,
-      startTime: row.start_time,
-      endTime: row.end_time,
-      params: Object.fromEntries((params.get(row.id) ?? []).map((p) => [p.key, JSON.parse(p.value)])),
-      seed: row.seed,
-      tags: Object.fromEntries((tags.get(row.id) ?? []).map((t) => [t.key, t.value])),
-      parentId: row.parent_id,
-      groupId: row.group_id,
-      metrics: Object.fromEntries((metrics.get(row.id) ?? []).map((m) => [m.key, m.last ?? NaN])),
-      configFingerprint: row.config_fingerprint,
-    }))
+    return runSummariesFromRows(
+      rows,
+      this.db.prepare('SELECT run_id, key, value FROM run_params').all() as (KeyValueRow & { run_id: string })[],
+      this.db.prepare('SELECT run_id, key, value FROM run_tags').all() as (KeyValueRow & { run_id: string })[],
+      this.db.prepare('SELECT run_id, key, last FROM metric_summaries').all() as { run_id: string; key: string; last: number | null }[],
+    )
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
@@ -387,26 +323,20 @@ export class SqliteStore implements Store {
         `SELECT e.name, e.created_at, COUNT(r.id) AS run_count, MAX(r.start_time) AS last_run_at
          FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.name`,
       )
-      .all() as { name: string; created_at: number; run_count: number; last_run_at: number | null }[]
-    return rows.map((r) => ({ name: r.name, createdAt: r.created_at, runCount: r.run_count, lastRunAt: r.last_run_at }))
+      .all() as ExperimentRow[]
+    return rows.map(experimentFromRow)
   }
 
   async metricHistory(runId: string, key: string): Promise<MetricColumns> {
     this.runRow(runId)
-    const chunks = (this.db.prepare('SELECT data FROM metric_chunks WHERE run_id = ? AND key = ? ORDER BY seq').all(runId, key) as { data: Buffer }[]).map((r) =>
-      decodeMetricChunk(r.data),
-    )
-    return concatMetricChunks(chunks)
+    return metricColumnsFromChunks(this.db.prepare('SELECT data FROM metric_chunks WHERE run_id = ? AND key = ? ORDER BY seq').all(runId, key) as { data: Buffer }[])
   }
 
   async evalColumns(runId: string, dataset: string): Promise<EvalColumns> {
     this.runRow(runId)
     const set = this.db.prepare('SELECT dataset_sha256 FROM eval_sets WHERE run_id = ? AND dataset = ?').get(runId, dataset) as { dataset_sha256: string } | undefined
     if (set === undefined) throw new AssayError('ASSAY_EVAL_NOT_FOUND', `run ${runId} has no eval records for dataset ${JSON.stringify(dataset)}`, { runId, dataset })
-    const chunks = (this.db.prepare('SELECT data FROM eval_chunks WHERE run_id = ? AND dataset = ? ORDER BY seq').all(runId, dataset) as { data: Buffer }[]).map((r) =>
-      decodeEvalChunk(r.data),
-    )
-    return joinEvalChunks(dataset, set.dataset_sha256, chunks)
+    return evalColumnsFromChunks(dataset, set.dataset_sha256, this.db.prepare('SELECT data FROM eval_chunks WHERE run_id = ? AND dataset = ? ORDER BY seq').all(runId, dataset) as { data: Buffer }[])
   }
 
   async putArtifact(runId: string, name: string, content: ArtifactContent, direction: ArtifactDirection): Promise<ArtifactRef> {
@@ -454,15 +384,7 @@ export class SqliteStore implements Store {
   }
 
   async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
-    const rows = this.db.prepare('SELECT * FROM holdout_reads WHERE dataset_sha256 = ? ORDER BY at, id').all(datasetSha256) as {
-      dataset_sha256: string
-      dataset_name: string
-      run_ids: string
-      purpose: string
-      actor: string
-      at: number
-    }[]
-    return rows.map((r) => ({ datasetSha256: r.dataset_sha256, datasetName: r.dataset_name, runIds: JSON.parse(r.run_ids) as string[], purpose: r.purpose, actor: r.actor, at: r.at }))
+    return (this.db.prepare('SELECT * FROM holdout_reads WHERE dataset_sha256 = ? ORDER BY at, id').all(datasetSha256) as HoldoutRow[]).map(holdoutReadFromRow)
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
@@ -492,81 +414,6 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close()
   }
-}
-
-interface TokenRow {
-  id: string
-  name: string
-  scope: ApiToken['scope']
-  experiments: string | null
-  created_at: number
-  created_by: string
-  revoked_at: number | null
-}
-
-function tokenFromRow(r: TokenRow): ApiToken {
-  return {
-    id: r.id,
-    name: r.name,
-    scope: r.scope,
-    experiments: r.experiments === null ? null : (JSON.parse(r.experiments) as string[]),
-    createdAt: r.created_at,
-    createdBy: r.created_by,
-    revokedAt: r.revoked_at,
-  }
-}
-
-interface SummaryRow {
-  key: string
-  last: number | null
-  last_step: number
-  min: number | null
-  max: number | null
-  count: number
-}
-
-interface DatasetRow {
-  name: string
-  role: DatasetVersion['role']
-  sha256: string
-  kind: DatasetVersion['kind']
-  size_bytes: number
-  file_count: number
-  rows: number | null
-  columns: string | null
-  source: string
-}
-
-interface ArtifactRow {
-  run_id: string
-  name: string
-  direction: ArtifactDirection
-  sha256: string
-  size_bytes: number
-  created_at: number
-}
-
-function summaryFromRow(row: SummaryRow | undefined): MetricSummary | undefined {
-  if (row === undefined) return undefined
-  return { key: row.key, last: row.last ?? NaN, lastStep: row.last_step, min: row.min, max: row.max, count: row.count }
-}
-
-function datasetFromRow(r: DatasetRow): DatasetVersion {
-  return {
-    name: r.name,
-    role: r.role,
-    sha256: r.sha256,
-    kind: r.kind,
-    sizeBytes: r.size_bytes,
-    fileCount: r.file_count,
-    rows: r.rows,
-    columns: r.columns === null ? null : (JSON.parse(r.columns) as string[]),
-    source: r.source,
-  }
-}
-
-function artifactFromRow(r: ArtifactRow): ArtifactRef {
-  return { runId: r.run_id, name: r.name, sha256: r.sha256, sizeBytes: r.size_bytes, direction: r.direction, createdAt: r.created_at }
 }
 
 function nullIfNaN(value: number): number | null {
