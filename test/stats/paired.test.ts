@@ -130,3 +130,35 @@ describe('mcnemar', () => {
     )
   })
 })
+
+describe('part A results are plain JSON-serialisable objects that name their method', () => {
+  it('two-sided results survive a JSON round trip unchanged and have no undefined or NaN fields', async () => {
+    const s = await import('../../src/stats/index.js')
+    const a = data('acc_a')
+    const b = data('acc_b')
+    const results: object[] = [
+      s.tInterval(a),
+      s.wilsonInterval(3, 10),
+      s.clopperPearsonInterval(3, 10),
+      s.clusteredStandardError(a, a.map((_, i) => i % 5)),
+      s.bootstrapInterval(a, 'mean', { resamples: 200, method: 'BCa' }),
+      s.stratifiedBootstrapInterval(a, a.map((_, i) => i % 4), { resamples: 200 }),
+      s.pairedTTest(a, b),
+      s.wilcoxonSignedRank(a, b),
+      s.wilcoxonSignedRank(data('tie_a'), data('tie_b'), { method: 'exact' }),
+      s.signTest(a, b),
+      s.mcnemar(12, 5),
+      s.mcnemar(12, 5, { exact: true }),
+      s.pairedPermutationTest(a, b, { resamples: 500 }),
+      s.pairedBootstrap(a, b, { resamples: 500 }),
+      s.tost(a, b, { margin: 0.01 }),
+    ]
+    for (const r of results) {
+      assert.deepEqual(JSON.parse(JSON.stringify(r)), r)
+      assert.equal(typeof (r as { method: unknown }).method, 'string')
+      for (const [k, v] of Object.entries(r)) {
+        assert.ok(v !== undefined && !(typeof v === 'number' && Number.isNaN(v)), `${(r as { method: string }).method}.${k}`)
+      }
+    }
+  })
+})
