@@ -118,6 +118,8 @@ async function describeTable(file: string): Promise<{ rows: number; columns: str
     if (text.length > 0) lastChar = text[text.length - 1]
   }
   firstLine ??= head
+  // A byte order mark (Excel and many Windows tools write one) is not part of the first record.
+  firstLine = firstLine.replace(/^\uFEFF/, '')
   const lines = newlines + (lastChar !== '' && lastChar !== '\n' ? 1 : 0)
   if (delimiter === null) {
     let columns: string[] = []
