@@ -176,6 +176,15 @@ describe('dataset versioning', () => {
     assert.deepEqual([a.rows, a.columns], [2, []])
   })
 
+  test('a byte order mark does not hide the columns of the first record', async () => {
+    const jsonl = write('bom.jsonl', '\uFEFF{"prompt":"a","id":1}\n{"prompt":"b","id":2}\n')
+    const j = await versionDataset({ name: 'j', path: jsonl, role: 'test' })
+    assert.deepEqual([j.rows, j.columns], [2, ['prompt', 'id']])
+    const csv = write('bom.csv', '\uFEFFid,label\r\n1,0\r\n')
+    const c = await versionDataset({ name: 'c', path: csv, role: 'test' })
+    assert.deepEqual([c.rows, c.columns], [1, ['id', 'label']])
+  })
+
   test('a path that does not exist is ASSAY_DATASET_NOT_FOUND; bad names, roles and paths are refused', async () => {
     const missing = path.join(dir, 'missing.csv')
     const error = await rejectsWith(versionDataset({ name: 'm', path: missing, role: 'test' }), 'ASSAY_DATASET_NOT_FOUND')
