@@ -238,3 +238,46 @@ export function alignExamples(a: EvalColumns, b: EvalColumns, metric: string): A
     scoreType: detectScoreType(outA, outB),
   }
 }
+
+export interface AlignedRuns {
+  metric: string
+  /** Ids present, with a finite score, in every run (in the first run's order). */
+  ids: string[]
+  /** One array per run, over `ids`. */
+  scores: Float64Array[]
+  /** Per run: records that are not in the common set. */
+  lost: number[]
+}
+
+/**
+ * Align any number of runs' eval records on the ids every one of them scored (finite `metric`), in
+ * the first run's order: what the two-level bootstrap and validation variance read. Throws
+ * ASSAY_METRIC_NOT_FOUND naming the run index when one has no such score.
+ */
+export function alignRuns(columns: readonly EvalColumns[], metric: string): AlignedRuns {
+  if (columns.length === 0) return { metric, ids: [], scores: [], lost: [] }
+  const usable = columns.map((c, k) => {
+    const values = scoreColumn(c, metric, `#${k + 1}`)
+    const miss = missingMask(c, metric)
+    const map = new Map<string, number>()
+    for (let i = 0; i < c.ids.length; i++) {
+      const v = values[i] as number
+      if ((miss === null || miss[i] === 0) && Number.isFinite(v) && !map.has(c.ids[i] as string)) map.set(c.ids[i] as string, i)
+    }
+    return { values, map }
+  })
+  const first = columns[0] as EvalColumns
+  // Fast path: every run has the first run's ids in the same order and no unusable value.
+  const sameOrder = columns.every((c, k) => c.ids.length === first.ids.length && usable[k]?.map.size === first.ids.length && c.ids.every((id, i) => id === first.ids[i]))
+  if (sameOrder) {
+    return { metric, ids: first.ids.slice(), scores: usable.map((u) => Float64Array.from(u.values)), lost: columns.map(() => 0) }
+  }
+  const ids: string[] = []
+  for (const id of (usable[0] as { map: Map<string, number> }).map.keys()) if (usable.every((u) => u.map.has(id))) ids.push(id)
+  const scores = usable.map((u) => {
+    const out = new Float64Array(ids.length)
+    for (let k = 0; k < ids.length; k++) out[k] = u.values[u.map.get(ids[k] as string) as number] as number
+    return out
+  })
+  return { metric, ids, scores, lost: columns.map((c) => c.ids.length - ids.length) }
+}

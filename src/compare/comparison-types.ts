@@ -84,7 +84,7 @@ export interface Comparison {
   margin: number | null
   resamples: number
   seed: number
-  sampleSizes: { a: number; b: number; pairs: number | null; lostA: number; lostB: number }
+  sampleSizes: { a: number; b: number; pairs: number | null; lostA: number; lostB: number; /** Two-level mode: examples every run scored. */ examples?: number }
   /** Every statistic computed, as returned by assay/stats (each names its method and parameters). */
   tests: Record<string, unknown>[]
   effectSize: { name: string; value: number } | null
@@ -96,4 +96,18 @@ export interface Comparison {
   /** When inconclusive: how many examples or seeds would detect the observed difference at 80% power. */
   required: { examples: number | null; seeds: number | null; power: number } | null
   warnings: ComparisonWarning[]
+  /** Eval dataset the per-example scores came from (A's name), or null for run-level metrics. */
+  dataset: string | null
+  /** Where the metric was read: per-example scores in eval records, or the runs' metric summaries (`last`). */
+  source: 'eval-records' | 'run-metrics'
+  /** Score type of per-example scores (decides the paired tests); null for run-level metrics. */
+  scoreType: 'binary' | 'continuous' | null
+  /** How the verdict was reached: the rule applied and why (see docs/compare.md). */
+  decision: { significant: boolean; withinMargin: boolean; reason: string }
+  /** estimate ± t(C−1) × clustered SE when examples carry cluster ids; it must also exclude 0 for better/worse. */
+  clusteredCi: [number, number] | null
+  /** Holdout/test dataset versions this comparison read, with their ledger counts after this read. */
+  holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean }[]
+  /** How each side was resolved to runs, in words. */
+  resolvedAs: { a: string; b: string }
 }

@@ -1,0 +1,143 @@
+import { AssayError, isAssayError } from '../errors.js'
+import { almostStochasticOrder, cohensD, mannWhitneyU, probabilityOfImprovement, seedsNeeded, tInterval, welchTTest } from '../stats/index.js'
+import type { ComparisonWarning, GroupSummary } from './comparison-types.js'
+
+/**
+ * Comparison of two groups of replicate runs, one value per run (seed). Pure.
+ *
+ * Primary: Welch's t-test (p-value and interval of mean(A) − mean(B)). Reported beside it:
+ * Mann–Whitney U, the probability of improvement P(A > B) with a bootstrap interval, almost
+ * stochastic order both ways, and Cohen's d.
+ */
+
+export interface GroupInput {
+  label: string
+  runIds: string[]
+  seeds: number[]
+  values: number[]
+}
+
+export interface GroupComparisonOptions {
+  confidenceLevel: number
+  resamples: number
+  seed: number
+}
+
+export interface GroupComparison {
+  estimate: number
+  ci: [number, number]
+  pValue: number
+  method: string
+  groups: { a: GroupSummary; b: GroupSummary }
+  tests: Record<string, unknown>[]
+  effectSize: { name: string; value: number } | null
+  probabilityOfImprovement: { estimate: number; ci: [number, number] } | null
+  warnings: ComparisonWarning[]
+}
+
+/** Fewest seeds per group below which a replicate comparison always gets a FEW_SEEDS warning. */
+export const MIN_SEEDS = 5
+
+function errorEntry(name: string, error: unknown): Record<string, unknown> {
+  if (isAssayError(error)) return { method: name, error: { code: error.code, message: error.message } }
+  throw error
+}
+
+/** Each seed's value, the mean with its t interval, the spread. */
+export function summarizeGroup(group: GroupInput, confidenceLevel: number): GroupSummary {
+  const values = group.values
+  const n = values.length
+  if (n === 0) throw new AssayError('ASSAY_GROUP_TOO_SMALL', `group ${group.label} has no runs`)
+  const mean = values.reduce((s, v) => s + v, 0) / n
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0
+  let ci: [number, number] = [mean, mean]
+  if (n > 1 && sd > 0) ci = tInterval(values, { confidenceLevel }).ci
+  return { label: group.label, runIds: group.runIds, seeds: group.seeds, values, mean, ci, sd, min: Math.min(...values), max: Math.max(...values) }
+}
+
+export function groupComparison(a: GroupInput, b: GroupInput, options: GroupComparisonOptions): GroupComparison {
+  const { confidenceLevel, resamples, seed } = options
+  for (const g of [a, b]) {
+    if (g.values.length < 2) {
+      throw new AssayError(
+        'ASSAY_GROUP_TOO_SMALL',
+        `group ${g.label} has ${g.values.length} run${g.values.length === 1 ? '' : 's'}; comparing replicate groups needs at least 2 runs (seeds) per side` +
+          ` — run more seeds, or compare two single runs per example (without --group-by)`,
+        { label: g.label, runs: g.values.length },
+      )
+    }
+  }
+  const groups = { a: summarizeGroup(a, confidenceLevel), b: summarizeGroup(b, confidenceLevel) }
+  const estimate = groups.a.mean - groups.b.mean
+  const tests: Record<string, unknown>[] = []
+  const warnings: ComparisonWarning[] = []
+  let ci: [number, number] = [estimate, estimate]
+  let pValue = NaN
+  let method = "Welch's t-test over seeds"
+  try {
+    const t = welchTTest(a.values, b.values, { confidenceLevel })
+    tests.push({ ...t })
+    ci = t.ci
+    pValue = t.pValue
+  } catch (error) {
+    tests.push(errorEntry("Welch's two-sample t-test", error))
+  }
+  try {
+    const u = mannWhitneyU(a.values, b.values, { confidenceLevel })
+    tests.push({ ...u })
+    if (Number.isNaN(pValue)) {
+      pValue = estimate === 0 ? 1 : u.pValue
+      method = 'Mann-Whitney U over seeds (Welch t undefined)'
+      warnings.push({ code: 'METHOD_FALLBACK', message: "every seed of both groups gave the same value within its group: Welch's t-test is undefined; the p-value is Mann-Whitney's" })
+    }
+  } catch (error) {
+    tests.push(errorEntry('Mann-Whitney U test', error))
+  }
+  if (Number.isNaN(pValue)) pValue = 1
+  let poi: GroupComparison['probabilityOfImprovement'] = null
+  try {
+    const p = probabilityOfImprovement(a.values, b.values, { confidenceLevel, resamples, seed })
+    tests.push({ ...p })
+    poi = { estimate: p.estimate, ci: p.ci }
+  } catch (error) {
+    tests.push(errorEntry('Probability of improvement', error))
+  }
+  for (const [x, y, name] of [
+    [a, b, 'A over B'],
+    [b, a, 'B over A'],
+  ] as const) {
+    try {
+      tests.push({ ...almostStochasticOrder(x.values, y.values, { confidenceLevel, seed }), direction: name })
+    } catch (error) {
+      tests.push({ ...errorEntry('Almost stochastic order', error), direction: name })
+    }
+  }
+  let effectSize: GroupComparison['effectSize'] = null
+  try {
+    const es = cohensD(a.values, b.values)
+    effectSize = { name: "Cohen's d (pooled SD over seeds)", value: es.estimate }
+    tests.push({ ...es })
+  } catch (error) {
+    tests.push(errorEntry("Cohen's d", error))
+  }
+  return { estimate, ci, pValue, method, groups, tests, effectSize, probabilityOfImprovement: poi, warnings }
+}
+
+/**
+ * FEW_SEEDS when a group has fewer runs than `required` (seeds to detect the observed difference at
+ * 80% power) or than MIN_SEEDS. The message also gives Noether's count for detecting P(A > B) ≥ 0.75.
+ */
+export function fewSeedsWarning(groups: { a: GroupSummary; b: GroupSummary }, required: number | null, alpha: number): ComparisonWarning | null {
+  const smallest = Math.min(groups.a.values.length, groups.b.values.length)
+  const need = Math.max(MIN_SEEDS, required ?? MIN_SEEDS)
+  if (smallest >= need) return null
+  const noether = seedsNeeded({ gamma: 0.75, alpha, power: 0.8 }).n
+  const sizes = `A has ${groups.a.values.length} run${groups.a.values.length === 1 ? '' : 's'}, B has ${groups.b.values.length}`
+  return {
+    code: 'FEW_SEEDS',
+    message:
+      `${sizes}: too few seeds to support a claim about this difference; ` +
+      (required === null ? `the observed difference is 0, no number of seeds detects it` : `about ${required} seeds per group would detect the observed difference at 80% power`) +
+      ` (${noether} per group detect P(A > B) ≥ 0.75 with a one-sided Mann-Whitney test at 80% power, Noether 1987)`,
+  }
+}

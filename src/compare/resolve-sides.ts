@@ -1,0 +1,92 @@
+import { AssayError } from '../errors.js'
+import type { RunRecord, RunSummary } from '../record/types.js'
+import { parseRunFilter, runMatches } from '../store/run-filter.js'
+import type { Store } from '../store/store.js'
+
+/**
+ * Side specs (docs/compare.md):
+ *   RUN                      a run id or unique prefix (one run; --group-by expands it)
+ *   RUN1,RUN2,...            a group of runs
+ *   config:<prefix>          every finished run whose config fingerprint starts with <prefix>
+ *   filter:<expression>      every run the run filter matches (grammar in docs/cli.md)
+ */
+
+export type GroupBy = { by: 'config' } | { by: 'params'; keys: string[] }
+
+export interface ResolvedSide {
+  /** What the user named. */
+  label: string
+  /** The runs, oldest first for expansions, in the given order for id lists. */
+  runs: RunRecord[]
+  /** How the runs were found, in words. */
+  how: string
+}
+
+/** "config" or "params.k1,params.k2" (also "params.k1,k2"). */
+export function parseGroupBy(text: string): GroupBy {
+  const value = text.trim()
+  if (value === '' || value === 'config') return { by: 'config' }
+  const keys = value.split(',').map((k) => k.trim()).filter((k) => k.length > 0).map((k) => (k.startsWith('params.') ? k.slice('params.'.length) : k))
+  if (keys.length === 0 || keys.some((k) => k.length === 0)) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `--group-by must be "config" or "params.KEY[,params.KEY]", got ${JSON.stringify(text)}`)
+  }
+  return { by: 'params', keys }
+}
+
+function sameJson(x: unknown, y: unknown): boolean {
+  return JSON.stringify(x) === JSON.stringify(y)
+}
+
+async function runsOf(store: Store, summaries: RunSummary[]): Promise<RunRecord[]> {
+  const out: RunRecord[] = []
+  for (const s of summaries) out.push(await store.getRun(s.id))
+  return out
+}
+
+/** Resolve one side spec to its runs. Throws ASSAY_RUN_NOT_FOUND when it names no run. */
+export async function resolveSide(store: Store, spec: string, options: { groupBy?: GroupBy | null } = {}): Promise<ResolvedSide> {
+  if (typeof spec !== 'string' || spec.trim() === '') throw new AssayError('ASSAY_INVALID_ARGUMENT', 'a side must be a run id, a comma-separated list of run ids, config:<fingerprint> or filter:<expression>')
+  const text = spec.trim()
+  if (text.startsWith('config:')) {
+    const prefix = text.slice('config:'.length).trim()
+    if (prefix.length < 4) throw new AssayError('ASSAY_INVALID_ARGUMENT', `config:<prefix> needs at least 4 characters of the config fingerprint, got ${JSON.stringify(prefix)}`)
+    const all = await store.listRuns({})
+    const matched = all.filter((r) => r.configFingerprint.startsWith(prefix) && r.status === 'finished')
+    if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no finished run has a config fingerprint starting with ${prefix}`, { spec: text })
+    const fingerprints = new Set(matched.map((r) => r.configFingerprint))
+    if (fingerprints.size > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `config prefix ${prefix} is ambiguous: it matches ${fingerprints.size} fingerprints; give more characters`)
+    return { label: text, runs: await runsOf(store, matched), how: `finished runs with config fingerprint ${[...fingerprints][0] as string}` }
+  }
+  if (text.startsWith('filter:')) {
+    const filter = parseRunFilter(text.slice('filter:'.length))
+    const matched = (await store.listRuns({})).filter((r) => runMatches(filter, r))
+    if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run matches the filter ${JSON.stringify(text.slice('filter:'.length).trim())}`, { spec: text })
+    return { label: text, runs: await runsOf(store, matched), how: 'runs matching the filter' }
+  }
+  const ids = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  const resolved: string[] = []
+  for (const id of ids) {
+    const full = await store.resolveRunId(id)
+    if (!resolved.includes(full)) resolved.push(full)
+  }
+  if (resolved.length > 1) {
+    const runs: RunRecord[] = []
+    for (const id of resolved) runs.push(await store.getRun(id))
+    return { label: text, runs, how: 'the listed runs' }
+  }
+  const run = await store.getRun(resolved[0] as string)
+  const groupBy = options.groupBy ?? null
+  if (groupBy === null) return { label: text, runs: [run], how: 'one run' }
+  const all = await store.listRuns({ experiment: run.experiment })
+  let matched: RunSummary[]
+  let how: string
+  if (groupBy.by === 'config') {
+    matched = all.filter((r) => r.configFingerprint === run.envelope.config)
+    how = `finished runs of experiment ${run.experiment} with the config fingerprint of ${run.id.slice(0, 8)} (${run.envelope.config.slice(0, 12)}; they differ only by seed)`
+  } else {
+    matched = all.filter((r) => groupBy.keys.every((k) => k in r.params === k in run.params && sameJson(r.params[k], run.params[k])))
+    how = `finished runs of experiment ${run.experiment} with the same ${groupBy.keys.map((k) => `params.${k}`).join(', ')} as ${run.id.slice(0, 8)}`
+  }
+  matched = matched.filter((r) => r.status === 'finished' || r.id === run.id)
+  return { label: text, runs: await runsOf(store, matched), how }
+}
