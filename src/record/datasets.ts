@@ -131,6 +131,34 @@ async function describeTable(file: string): Promise<{ rows: number; columns: str
     }
     return { rows: lines, columns }
   }
-  const header = firstLine.replace(/\r$/, '').split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'))
+  const header = splitHeader(firstLine.replace(/\r$/, ''), delimiter)
   return { rows: Math.max(0, lines - 1), columns: header }
+}
+
+/** Split a CSV/TSV header line: a "quoted, name" keeps its delimiter, and "" inside quotes is one quote. */
+function splitHeader(line: string, delimiter: string): string[] {
+  const fields: string[] = []
+  let field = ''
+  let quoted = false
+  let wasQuoted = false
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (ch === '"') quoted = false
+      else field += ch
+    } else if (ch === '"' && field.trim() === '' && !wasQuoted) {
+      quoted = true
+      wasQuoted = true
+      field = ''
+    } else if (ch === delimiter) {
+      fields.push(wasQuoted ? field : field.trim())
+      field = ''
+      wasQuoted = false
+    } else if (!wasQuoted || ch.trim() !== '') field += ch
+  }
+  fields.push(wasQuoted ? field : field.trim())
+  return fields
 }
