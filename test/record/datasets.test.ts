@@ -185,6 +185,17 @@ describe('dataset versioning', () => {
     assert.deepEqual([c.rows, c.columns], [1, ['id', 'label']])
   })
 
+  test('quoted CSV header fields keep their commas and escaped quotes', async () => {
+    const csv = write('quoted.csv', '"name, first","say ""hi""", age ,"  padded  ",plain\n1,2,3,4,5\n')
+    const c = await versionDataset({ name: 'c', path: csv, role: 'test' })
+    assert.deepEqual(c.columns, ['name, first', 'say "hi"', 'age', '  padded  ', 'plain'])
+    assert.equal(c.rows, 1)
+    const tsv = write('quoted.tsv', '"a\tb"\tc\n1\t2\n')
+    assert.deepEqual((await versionDataset({ name: 't', path: tsv, role: 'test' })).columns, ['a\tb', 'c'])
+    const empty = write('empty-fields.csv', 'a,,"",b\n')
+    assert.deepEqual((await versionDataset({ name: 'e', path: empty, role: 'test' })).columns, ['a', '', '', 'b'])
+  })
+
   test('a path that does not exist is ASSAY_DATASET_NOT_FOUND; bad names, roles and paths are refused', async () => {
     const missing = path.join(dir, 'missing.csv')
     const error = await rejectsWith(versionDataset({ name: 'm', path: missing, role: 'test' }), 'ASSAY_DATASET_NOT_FOUND')
