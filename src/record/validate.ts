@@ -31,6 +31,8 @@ export function assertKey(key: unknown, what = 'key'): asserts key is string {
   if (key.trim() !== key) {
     throw new AssayError('ASSAY_INVALID_KEY', `${what} ${JSON.stringify(key)} has leading or trailing whitespace`)
   }
+  // Assigning it on a plain object sets the prototype instead of a property, so the value would vanish.
+  if (key === '__proto__') throw new AssayError('ASSAY_INVALID_KEY', `${what} "__proto__" is reserved`)
 }
 
 export function assertName(value: unknown, what: string): asserts value is string {
