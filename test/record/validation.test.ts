@@ -85,6 +85,16 @@ describe('validation through the SDK', () => {
     })
   })
 
+  describe('__proto__ as a key (as JSON.parse produces it)', () => {
+    test('is refused for nested params, tags, metrics and score names instead of silently vanishing', async () => {
+      const proto = JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as Record<string, never>
+      await refused('ASSAY_INVALID_KEY', () => run.logParams({ cfg: proto }), /reserved/)
+      await refused('ASSAY_INVALID_KEY', () => run.logParams(JSON.parse('{"__proto__": 1}')), /reserved/)
+      await refused('ASSAY_INVALID_KEY', () => run.setTags(JSON.parse('{"__proto__": "x"}')), /reserved/)
+      await refused('ASSAY_INVALID_KEY', () => run.log(JSON.parse('{"__proto__": 1}')), /reserved/)
+    })
+  })
+
   describe('values over the documented limits', () => {
     test(`a param value over ${LIMITS.paramValueBytes} bytes of JSON is ASSAY_VALUE_TOO_LARGE; at the limit it is kept`, async () => {
       // JSON of a string of n ASCII characters is n + 2 bytes.

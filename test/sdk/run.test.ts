@@ -245,6 +245,14 @@ describe('Assay SDK', () => {
       assert.equal((await h.assay.evalRecords(run.id, 'val')).length, 2)
     })
 
+    test('a score named __proto__ (from JSON.parse) is refused rather than lost', async () => {
+      const run = await h.start({ datasets: [dataset('val', 'a\n')] })
+      await rejectsWith(run.logEval({ dataset: 'val', records: [{ id: 'a', scores: JSON.parse('{"__proto__": 1, "ok": 2}') }] }), 'ASSAY_INVALID_KEY', /reserved/)
+      await run.logEval({ dataset: 'val', records: [{ id: 'a', scores: { ok: 2 } }] })
+      await run.end()
+      assert.deepEqual(await h.assay.evalRecords(run.id, 'val'), [{ id: 'a', scores: { ok: 2 } }])
+    })
+
     test('logEval on a dataset the run did not declare is ASSAY_DATASET_NOT_FOUND', async () => {
       const run = await h.start({ datasets: [dataset('val', 'a\n')] })
       const error = await rejectsWith(run.logEval({ dataset: 'test', records: [{ id: 'a', scores: { s: 1 } }] }), 'ASSAY_DATASET_NOT_FOUND', /startRun/)
