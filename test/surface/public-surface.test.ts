@@ -4,6 +4,7 @@ import path from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import * as sdk from '../../src/index.js'
+import * as stats from '../../src/stats/index.js'
 import { errorCatalogue } from '../../src/errors.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -13,6 +14,17 @@ describe('public surface', () => {
     for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter']) {
       assert.ok(name in sdk, `assay does not export ${name}`)
     }
+  })
+
+  it('exports every statistics function the engine promises from assay/stats', () => {
+    const promised = `mean variance sd standardError median quantile iqm trimmedMean tInterval wilsonInterval
+      clopperPearsonInterval bootstrapInterval stratifiedBootstrapInterval clusteredStandardError pairedTTest
+      wilcoxonSignedRank signTest mcnemar pairedPermutationTest pairedBootstrap welchTTest studentTTest mannWhitneyU
+      permutationTest probabilityOfImprovement almostStochasticOrder friedman averageRanks nemenyiCriticalDifference
+      adjustPValues cohensD hedgesG cliffsDelta nonInferiority tost sampleSizePaired sampleSizeProportions
+      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom`.split(/\s+/)
+    const missing = promised.filter((name) => typeof (stats as Record<string, unknown>)[name] !== 'function')
+    assert.deepEqual(missing, [])
   })
 
   it('declares the package subpaths . and ./stats, each backed by one index file', () => {
