@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { AssayError } from '../errors.js'
+import type { ApiToken, TokenScope } from '../record/types.js'
+import type { Store } from '../store/store.js'
+
+/**
+ * API tokens of `assay server` (docs/server.md). A secret is `assay_` and 43 base64url
+ * characters (256 random bits); the store keeps only its sha256. Scopes are ordered
+ * read < write < admin; a token may be limited to some experiments (null: all).
+ */
+export type AuthMode = { enabled: true } | { enabled: false }
+
+export const SCOPE_RANK: Record<TokenScope, number> = { read: 1, write: 2, admin: 3 }
+
+export function newTokenSecret(): string {
+  return `assay_${randomBytes(32).toString('base64url')}`
+}
+
+export function newTokenId(): string {
+  return `tok_${randomBytes(8).toString('hex')}`
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex')
+}
+
+/** Who is calling: a token, or nobody in particular when auth is off (--no-auth, local use). */
+export interface Caller {
+  token: ApiToken | null
+  /** May this caller touch runs of `experiment`? */
+  allows(experiment: string): boolean
+  /** True when the caller is limited to some experiments. */
+  restricted: boolean
+}
+
+export const UNRESTRICTED: Caller = { token: null, allows: () => true, restricted: false }
+
+export function callerOf(token: ApiToken): Caller {
+  const experiments = token.experiments === null ? null : new Set(token.experiments)
+  return { token, allows: (e) => experiments === null || experiments.has(e), restricted: experiments !== null }
+}
+
+/** Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown or revoked. */
+export async function authenticate(store: Store, header: string | undefined): Promise<Caller> {
+  if (header === undefined || header === '') {
+    throw new AssayError('ASSAY_UNAUTHENTICATED', 'this server needs an API token: send "Authorization: Bearer assay_…" (set ASSAY_TOKEN for the SDK and CLI)')
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (match === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"')
+  const secret = match[1]
+  if (!/^assay_[A-Za-z0-9_-]{20,200}$/.test(secret)) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not an assay token (assay_…)')
+  const token = await store.findApiToken(hashSecret(secret))
+  if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
+  if (token.revokedAt !== null) throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) was revoked`, { tokenId: token.id })
+  return callerOf(token)
+}
+
+export function requireScope(caller: Caller, scope: TokenScope, what: string): void {
+  if (caller.token === null) return
+  if (SCOPE_RANK[caller.token.scope] < SCOPE_RANK[scope]) {
+    throw new AssayError('ASSAY_FORBIDDEN', `${what} needs a ${scope} token; token ${caller.token.id} (${caller.token.name}) has scope ${caller.token.scope}`, {
+      tokenId: caller.token.id,
+      scope: caller.token.scope,
+      needed: scope,
+    })
+  }
+}
+
+export function requireExperiment(caller: Caller, experiment: string): void {
+  if (!caller.allows(experiment)) {
+    throw new AssayError('ASSAY_FORBIDDEN', `token ${caller.token?.id} (${caller.token?.name}) may not touch experiment ${JSON.stringify(experiment)}`, {
+      tokenId: caller.token?.id,
+      experiment,
+    })
+  }
+}
+
+export function requireUnrestricted(caller: Caller, what: string): void {
+  if (caller.restricted) {
+    throw new AssayError('ASSAY_FORBIDDEN', `${what} needs a token valid for all experiments; token ${caller.token?.id} is limited to some`, { tokenId: caller.token?.id })
+  }
+}

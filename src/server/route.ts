@@ -1,0 +1,62 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Readable } from 'node:stream'
+import type { z } from 'zod'
+import type { TokenScope } from '../record/types.js'
+import type { Store } from '../store/store.js'
+import type { Caller } from './auth.js'
+
+/**
+ * One route of `assay server`, declared as data: the scope it needs, the experiment it touches,
+ * and the schemas of its parameters, query and body. app.ts validates and authorizes every
+ * request from this declaration, and openapi.ts writes the OpenAPI document from it.
+ */
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  url: string
+  summary: string
+  tag: string
+  /** The least scope a token needs; 'public' routes need no token. */
+  scope: TokenScope | 'public'
+  /**
+   * Which experiment the request touches, for tokens limited to some experiments:
+   * 'run' — the experiment of the run in :runId (checked before the handler runs);
+   * 'handler' — the handler checks or filters by experiment itself (requests that name an
+   * experiment in the body, listings, lineage); 'all' — only tokens valid for all experiments;
+   * 'none' — nothing experiment-specific (health, the OpenAPI document, whoami).
+   */
+  touches: 'run' | 'handler' | 'all' | 'none'
+  params?: z.ZodObject
+  query?: z.ZodObject
+  /** json: a JSON body of this schema; binary: an octet-stream body (buffered); stream: an octet-stream body handed over unread. */
+  body?: { json?: z.ZodType; binary?: string; stream?: string }
+  response: { json?: string; binary?: string; status?: number }
+  handler(ctx: RouteContext): Promise<unknown>
+}
+
+export interface ServerState {
+  store: Store
+  /** Largest buffered body, in bytes (JSON and binary batches). */
+  bodyLimit: number
+  /** Largest streamed artifact, in bytes. */
+  artifactLimit: number
+  /** A client cannot mark runs crashed whose heartbeat is younger than this. */
+  crashAfterMs: number
+  /** Where uploads are staged while their sha256 is checked. */
+  uploadDir: string
+  /** The experiment of a run, cached (a run never changes experiment). */
+  runExperiment(runId: string): Promise<string>
+  rememberRun(runId: string, experiment: string): void
+}
+
+export interface RouteContext {
+  params: Record<string, unknown>
+  query: Record<string, unknown>
+  /** The validated JSON body, a Buffer for binary bodies, or a Readable for streamed ones. */
+  body: unknown
+  caller: Caller
+  state: ServerState
+  request: FastifyRequest
+  reply: FastifyReply
+}
+
+export type BodyStream = Readable

@@ -1,0 +1,125 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { AssayError } from '../../errors.js'
+import type { ArtifactDirection } from '../../record/types.js'
+import { assertArtifactName } from '../../record/validate.js'
+import type { RouteSpec } from '../route.js'
+import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param } from '../schemas.js'
+
+export function artifactRoutes(): RouteSpec[] {
+  return [
+    {
+      method: 'PUT',
+      url: '/api/v1/runs/:runId/artifacts',
+      summary: 'upload an artifact as a stream; x-assay-sha256 names the expected content and is checked on arrival (mismatch: 400, nothing stored)',
+      tag: 'artifacts',
+      scope: 'write',
+      touches: 'run',
+      params: RunIdParam,
+      query: ArtifactUploadQuery,
+      body: { stream: 'the artifact bytes' },
+      response: { json: '{ artifact: ArtifactRef }', status: 201 },
+      async handler({ params, query, body, request, state }) {
+        const name = query.name as string
+        assertArtifactName(name)
+        const expected = String(request.headers['x-assay-sha256'] ?? '')
+        if (!/^[0-9a-f]{64}$/.test(expected)) {
+          ;(body as Readable).resume()
+          throw new AssayError('ASSAY_INVALID_ARGUMENT', 'header x-assay-sha256 must be the sha256 (64 lowercase hex) of the uploaded bytes', { field: 'header.x-assay-sha256' })
+        }
+        const declared = Number(request.headers['content-length'] ?? NaN)
+        if (Number.isFinite(declared) && declared > state.artifactLimit) {
+          ;(body as Readable).resume()
+          throw new AssayError('ASSAY_BODY_TOO_LARGE', `the artifact is over the limit of ${state.artifactLimit} bytes`, { limit: state.artifactLimit })
+        }
+        // The staging file's name is a random UUID in the server's own upload directory: no
+        // part of the request reaches a file system path.
+        const staging = path.join(state.uploadDir, randomUUID())
+        const hash = createHash('sha256')
+        let size = 0
+        const limit = state.artifactLimit
+        try {
+          await pipeline(
+            body as Readable,
+            async function* (source: AsyncIterable<Buffer>) {
+              for await (const chunk of source) {
+                size += chunk.length
+                if (size > limit) throw new AssayError('ASSAY_BODY_TOO_LARGE', `the artifact is over the limit of ${limit} bytes`, { limit })
+                hash.update(chunk)
+                yield chunk
+              }
+            },
+            createWriteStream(staging),
+          )
+          const actual = hash.digest('hex')
+          if (actual !== expected) {
+            throw new AssayError('ASSAY_INVALID_ARGUMENT', `the uploaded bytes hash to ${actual}, not ${expected} as x-assay-sha256 says; nothing was stored`, {
+              field: 'header.x-assay-sha256',
+              expected,
+              actual,
+            })
+          }
+          const artifact = await state.store.putArtifact(params.runId as string, name, { path: staging }, query.direction as ArtifactDirection)
+          return { artifact }
+        } finally {
+          await rm(staging, { force: true })
+        }
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/runs/:runId/artifacts/by-sha256',
+      summary: 'record an artifact by the sha256 of content the store already holds (a consumed edge, usually)',
+      tag: 'artifacts',
+      scope: 'write',
+      touches: 'run',
+      params: RunIdParam,
+      body: { json: ArtifactRefSchema },
+      response: { json: '{ artifact: ArtifactRef }', status: 201 },
+      async handler({ params, body, state }) {
+        const { name, sha256, direction } = body as { name: string; sha256: string; direction: ArtifactDirection }
+        assertArtifactName(name)
+        return { artifact: await state.store.putArtifact(params.runId as string, name, { sha256 }, direction) }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/runs/:runId/artifacts/content',
+      summary: "an artifact's bytes, verified by the store; x-assay-sha256 carries the sha256 for the client to check again",
+      tag: 'artifacts',
+      scope: 'read',
+      touches: 'run',
+      params: RunIdParam,
+      query: ArtifactReadQuery,
+      response: { binary: 'the artifact bytes' },
+      async handler({ params, query, state, reply }) {
+        const name = query.name as string
+        assertArtifactName(name)
+        const bytes = await state.store.readArtifact(params.runId as string, name)
+        void reply.header('x-assay-sha256', createHash('sha256').update(bytes).digest('hex'))
+        return bytes
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/artifacts/:sha256/lineage',
+      summary: 'runs that produced and consumed this content (only runs of experiments the token may read)',
+      tag: 'artifacts',
+      scope: 'read',
+      touches: 'handler',
+      params: Sha256Param,
+      response: { json: '{ edges: ArtifactRef[] }' },
+      async handler({ params, caller, state }) {
+        const edges = await state.store.artifactLineage(params.sha256 as string)
+        if (!caller.restricted) return { edges }
+        const allowed = []
+        for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
+        return { edges: allowed }
+      },
+    },
+  ]
+}

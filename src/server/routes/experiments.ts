@@ -1,0 +1,19 @@
+import type { RouteSpec } from '../route.js'
+
+export function experimentRoutes(): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/v1/experiments',
+      summary: 'experiments with run counts (only those the token may read)',
+      tag: 'experiments',
+      scope: 'read',
+      touches: 'handler',
+      response: { json: '{ experiments: ExperimentSummary[] }' },
+      async handler({ caller, state }) {
+        const experiments = await state.store.listExperiments()
+        return { experiments: caller.restricted ? experiments.filter((e) => caller.allows(e.name)) : experiments }
+      },
+    },
+  ]
+}

@@ -1,0 +1,229 @@
+import { AssayError, isAssayError } from '../../errors.js'
+import type { Params } from '../../record/types.js'
+import { assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
+import { encodeMetricChunk } from '../../store/chunk-codec.js'
+import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
+import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
+import { validate } from '../app.js'
+import { requireExperiment } from '../auth.js'
+import type { RouteSpec } from '../route.js'
+import {
+  BatchHeaderSchema,
+  HeartbeatSchema,
+  JsonBatchSchema,
+  ListRunsQuery,
+  MarkCrashedSchema,
+  MetricQuery,
+  NewRunSchema,
+  ResolveQuery,
+  RunIdParam,
+  StatusSchema,
+} from '../schemas.js'
+
+export function runRoutes(): RouteSpec[] {
+  return [
+    {
+      method: 'POST',
+      url: '/api/v1/runs',
+      summary: 'create a run (idempotent: the same record sent again is accepted)',
+      tag: 'runs',
+      scope: 'write',
+      touches: 'handler',
+      body: { json: NewRunSchema },
+      response: { json: '{ id }', status: 201 },
+      async handler({ body, caller, state }) {
+        const run = body as unknown as NewRun
+        requireExperiment(caller, run.experiment)
+        assertName(run.experiment, 'experiment name')
+        assertName(run.name, 'run name')
+        assertName(run.owner, 'owner')
+        assertParams(run.params)
+        assertTags(run.tags)
+        try {
+          await state.store.createRun(run)
+        } catch (error) {
+          // A replayed createRun (the remote SDK's spool) finds its run already there.
+          const existing = await state.store.getRun(run.id).catch(() => null)
+          if (existing === null) throw error
+          const same = existing.experiment === run.experiment && existing.name === run.name && existing.startTime === run.startTime && existing.seed === run.seed && existing.owner === run.owner
+          if (!same) throw new AssayError('ASSAY_INVALID_ARGUMENT', `run ${run.id} already exists with another record`, { field: 'body.id', runId: run.id })
+        }
+        state.rememberRun(run.id, run.experiment)
+        return { id: run.id }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/runs',
+      summary: 'runs, oldest first (only the experiments the token may read)',
+      tag: 'runs',
+      scope: 'read',
+      touches: 'handler',
+      query: ListRunsQuery,
+      response: { json: '{ runs: RunSummary[] } (NaN and ±Infinity as strings)' },
+      async handler({ query, caller, state }) {
+        const experiment = query.experiment as string | undefined
+        if (experiment !== undefined) requireExperiment(caller, experiment)
+        const runs = await state.store.listRuns({ experiment })
+        return { runs: caller.restricted ? runs.filter((r) => caller.allows(r.experiment)) : runs }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/runs/resolve',
+      summary: 'the full id of a run id or unique prefix (6+ characters)',
+      tag: 'runs',
+      scope: 'read',
+      touches: 'handler',
+      query: ResolveQuery,
+      response: { json: '{ id }' },
+      async handler({ query, caller, state }) {
+        const id = await state.store.resolveRunId(query.id as string)
+        if (caller.restricted) requireExperiment(caller, await state.runExperiment(id))
+        return { id }
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/runs/mark-crashed',
+      summary: 'mark running runs whose heartbeat is older than staleBefore as crashed (never younger than the server crash timeout)',
+      tag: 'runs',
+      scope: 'read',
+      touches: 'none',
+      body: { json: MarkCrashedSchema },
+      response: { json: '{ count }' },
+      async handler({ body, state }) {
+        const staleBefore = Math.min((body as { staleBefore: number }).staleBefore, Date.now() - state.crashAfterMs)
+        return { count: await state.store.markCrashedRuns(staleBefore) }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/runs/:runId',
+      summary: 'the whole record of a run',
+      tag: 'runs',
+      scope: 'read',
+      touches: 'run',
+      params: RunIdParam,
+      response: { json: '{ run: RunRecord } (NaN and ±Infinity as strings)' },
+      async handler({ params, state }) {
+        const run = await state.store.getRun(params.runId as string)
+        state.rememberRun(run.id, run.experiment)
+        return { run }
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/runs/:runId/batch',
+      summary: 'params, tags and metric series of one run in one transaction; a batchId already applied is skipped',
+      tag: 'runs',
+      scope: 'write',
+      touches: 'run',
+      params: RunIdParam,
+      body: {
+        json: JsonBatchSchema,
+        binary: 'a binary batch: "ASAB", header length, JSON header { batchId?, params?, tags?, metrics: [{ key, count }] }, then one metric chunk per series (docs/server.md)',
+      },
+      response: { json: '{ ok: true }' },
+      async handler({ params, body, state }) {
+        const batch = Buffer.isBuffer(body) ? batchFromFrame(body) : batchFromJson(body as JsonBatch)
+        checkBatch(batch)
+        await state.store.logBatch(params.runId as string, batch)
+        return { ok: true }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/runs/:runId/metrics',
+      summary: 'every point of one metric as one metric chunk (float64 steps, values, timestamps)',
+      tag: 'runs',
+      scope: 'read',
+      touches: 'run',
+      params: RunIdParam,
+      query: MetricQuery,
+      response: { binary: 'a metric chunk of the chunk codec (src/store/chunk-codec.ts)' },
+      async handler({ params, query, state }) {
+        return encodeMetricChunk(await state.store.metricHistory(params.runId as string, query.key as string))
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/runs/:runId/status',
+      summary: 'end a run (the same final status sent again is accepted)',
+      tag: 'runs',
+      scope: 'write',
+      touches: 'run',
+      params: RunIdParam,
+      body: { json: StatusSchema },
+      response: { json: '{ ok: true }' },
+      async handler({ params, body, state }) {
+        const { status, endTime } = body as { status: 'finished' | 'failed' | 'killed' | 'crashed'; endTime: number }
+        const runId = params.runId as string
+        try {
+          await state.store.setRunStatus(runId, status, endTime)
+        } catch (error) {
+          if (!isAssayError(error, 'ASSAY_RUN_NOT_ACTIVE')) throw error
+          // A replay of an end that was applied (the response was lost): accept it once more.
+          if ((await state.store.getRun(runId)).status !== status) throw error
+        }
+        return { ok: true }
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/runs/:runId/heartbeat',
+      summary: 'refresh the heartbeat of a running run',
+      tag: 'runs',
+      scope: 'write',
+      touches: 'run',
+      params: RunIdParam,
+      body: { json: HeartbeatSchema },
+      response: { json: '{ ok: true }' },
+      async handler({ params, body, state }) {
+        await state.store.heartbeat(params.runId as string, (body as { at: number }).at)
+        return { ok: true }
+      },
+    },
+  ]
+}
+
+interface JsonBatch {
+  batchId?: string
+  params?: Params
+  tags?: Record<string, string>
+  metrics?: { key: string; steps: (number | string)[]; values: (number | string)[]; timestamps: (number | string)[] }[]
+}
+
+function batchFromJson(json: JsonBatch): RunBatch {
+  const batch: RunBatch = { batchId: json.batchId, params: json.params, tags: json.tags }
+  if (json.metrics) {
+    batch.metrics = json.metrics.map((m, i) => {
+      if (m.steps.length !== m.values.length || m.timestamps.length !== m.values.length) {
+        throw new AssayError('ASSAY_INVALID_ARGUMENT', `body.metrics.${i}: steps, values and timestamps must have the same length`, { field: `body.metrics.${i}` })
+      }
+      return { key: m.key, steps: Float64Array.from(m.steps, reviveNumber), values: Float64Array.from(m.values, reviveNumber), timestamps: Float64Array.from(m.timestamps, reviveNumber) }
+    })
+  }
+  return batch
+}
+
+function batchFromFrame(bytes: Buffer): RunBatch {
+  const frame = decodeBatchFrame(bytes)
+  const header = validate(BatchHeaderSchema, frame.header, 'body') as unknown as BatchHeader
+  const metrics: MetricSeries[] = header.metrics.map((m, i) => ({ key: m.key, ...frame.series(m.count, i) }))
+  if (batchFrameEnd(bytes, header) !== bytes.length) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the binary batch has bytes after its last metric chunk', { field: 'body' })
+  return { batchId: header.batchId, params: header.params, tags: header.tags, metrics }
+}
+
+/** What the SDK checks before sending, checked again: the server trusts no client. */
+function checkBatch(batch: RunBatch): void {
+  if (batch.params !== undefined) assertParams(batch.params)
+  if (batch.tags !== undefined) assertTags(batch.tags)
+  for (const [i, s] of (batch.metrics ?? []).entries()) {
+    assertKey(s.key, `metric key (metrics.${i}.key)`)
+    for (let j = 0; j < s.steps.length; j++) {
+      if (!Number.isSafeInteger(s.steps[j])) throw new AssayError('ASSAY_INVALID_ARGUMENT', `metrics.${i}.steps.${j}: a step must be a safe integer, got ${s.steps[j]}`, { field: `metrics.${i}.steps.${j}` })
+      if (!Number.isFinite(s.timestamps[j])) throw new AssayError('ASSAY_INVALID_ARGUMENT', `metrics.${i}.timestamps.${j}: a timestamp must be finite, got ${s.timestamps[j]}`, { field: `metrics.${i}.timestamps.${j}` })
+    }
+  }
+}

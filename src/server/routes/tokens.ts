@@ -1,0 +1,60 @@
+import type { ApiToken } from '../../record/types.js'
+import type { RouteSpec } from '../route.js'
+import { CreateTokenSchema, RevokeTokenSchema, Sha256Param, TokenIdParam } from '../schemas.js'
+
+/** Token administration: admin tokens valid for all experiments only. */
+export function tokenRoutes(): RouteSpec[] {
+  return [
+    {
+      method: 'POST',
+      url: '/api/v1/tokens',
+      summary: 'store a new API token (its secret is hashed by the client; the server never sees it)',
+      tag: 'tokens',
+      scope: 'admin',
+      touches: 'all',
+      body: { json: CreateTokenSchema },
+      response: { json: '{ ok: true }', status: 201 },
+      async handler({ body, state }) {
+        const { token, secretSha256 } = body as { token: ApiToken; secretSha256: string }
+        await state.store.createApiToken(token, secretSha256)
+        return { ok: true }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/tokens',
+      summary: 'every API token (never a secret)',
+      tag: 'tokens',
+      scope: 'admin',
+      touches: 'all',
+      response: { json: '{ tokens: ApiToken[] }' },
+      handler: async ({ state }) => ({ tokens: await state.store.listApiTokens() }),
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/tokens/by-secret/:sha256',
+      summary: 'the token whose secret hashes to this sha256, or null',
+      tag: 'tokens',
+      scope: 'admin',
+      touches: 'all',
+      params: Sha256Param,
+      response: { json: '{ token: ApiToken | null }' },
+      handler: async ({ params, state }) => ({ token: await state.store.findApiToken(params.sha256 as string) }),
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/tokens/:id/revoke',
+      summary: 'revoke a token (requests with it are 401 from then on)',
+      tag: 'tokens',
+      scope: 'admin',
+      touches: 'all',
+      params: TokenIdParam,
+      body: { json: RevokeTokenSchema },
+      response: { json: '{ ok: true }' },
+      async handler({ params, body, state }) {
+        await state.store.revokeApiToken(params.id as string, (body as { at: number }).at)
+        return { ok: true }
+      },
+    },
+  ]
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod'
+
+/**
+ * The request schemas of `assay server`: the single source for validating requests and for the
+ * OpenAPI document at /openapi.json (both read the route table in routes/). Numbers that may be
+ * NaN or ±Infinity travel in JSON as the strings "NaN", "Infinity", "-Infinity"; the binary
+ * forms (application/octet-stream) carry them as float64 bytes.
+ */
+
+const MAX_KEY = 250
+
+export const RunIdParam = z.object({ runId: z.string().min(1).max(300) })
+export const Sha256Param = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex characters') })
+export const TokenIdParam = z.object({ id: z.string().min(1).max(300) })
+
+export const Name = z.string().min(1).max(MAX_KEY)
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex characters')
+const Time = z.number().finite()
+const Params = z.record(z.string(), z.unknown())
+const Tags = z.record(z.string(), z.string())
+export const FloatJson = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
+export const BatchId = z.string().min(1).max(200)
+
+export const EnvironmentSchema = z.looseObject({
+  runtime: z.string(),
+  runtimeVersion: z.string(),
+  os: z.string(),
+  osRelease: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cpuCount: z.number(),
+  memoryBytes: z.number(),
+  gpu: z.array(z.string()).nullable(),
+  hostname: z.string(),
+  argv: z.array(z.string()),
+  cwd: z.string(),
+  lockfile: z.object({ path: z.string(), sha256: z.string() }).nullable(),
+  dependencies: z.record(z.string(), z.string()),
+  envVars: z.record(z.string(), z.string()),
+})
+
+export const CodeVersionSchema = z.looseObject({
+  vcs: z.enum(['git']).nullable(),
+  reason: z.string().optional(),
+  commit: z.string().optional(),
+  branch: z.string().nullable().optional(),
+  remote: z.string().nullable().optional(),
+  dirty: z.boolean().optional(),
+  diffSha256: z.string().nullable().optional(),
+  diffArtifact: z.string().nullable().optional(),
+  untracked: z.array(z.string()).optional(),
+  root: z.string().optional(),
+})
+
+export const DatasetVersionSchema = z.object({
+  name: Name,
+  role: z.enum(['train', 'validation', 'test', 'holdout', 'other']),
+  sha256: Sha256,
+  kind: z.enum(['file', 'directory']),
+  sizeBytes: z.number().nonnegative(),
+  fileCount: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative().nullable(),
+  columns: z.array(z.string()).nullable(),
+  source: z.string(),
+})
+
+export const NewRunSchema = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{32}$/, 'a run id is 32 lowercase hex characters'),
+  experiment: Name,
+  name: Name,
+  owner: Name,
+  startTime: Time,
+  parentId: z.string().min(1).max(MAX_KEY).nullable(),
+  groupId: z.string().min(1).max(MAX_KEY).nullable(),
+  params: Params,
+  seed: z.number().int().min(0).max(2 ** 53),
+  seedSource: z.enum(['user', 'drawn']),
+  tags: Tags,
+  environment: EnvironmentSchema,
+  code: CodeVersionSchema,
+  datasets: z.array(DatasetVersionSchema).max(1000),
+})
+
+export const MetricSeriesJson = z.strictObject({
+  key: Name,
+  steps: z.array(FloatJson),
+  values: z.array(FloatJson),
+  timestamps: z.array(FloatJson),
+})
+
+/** POST /api/v1/runs/:runId/batch as JSON. */
+export const JsonBatchSchema = z.strictObject({
+  batchId: BatchId.optional(),
+  params: Params.optional(),
+  tags: Tags.optional(),
+  metrics: z.array(MetricSeriesJson).optional(),
+})
+
+/** The JSON header of a binary batch (docs/server.md). */
+export const BatchHeaderSchema = z.strictObject({
+  batchId: BatchId.optional(),
+  params: Params.optional(),
+  tags: Tags.optional(),
+  metrics: z.array(z.strictObject({ key: Name, count: z.number().int().nonnegative() })),
+})
+
+export const EvalQuery = z.strictObject({ dataset: Name, datasetSha256: Sha256, batchId: BatchId.optional() })
+export const EvalReadQuery = z.strictObject({ dataset: Name })
+export const MetricQuery = z.strictObject({ key: Name })
+export const ListRunsQuery = z.strictObject({ experiment: Name.optional() })
+export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
+
+export const StatusSchema = z.strictObject({ status: z.enum(['finished', 'failed', 'killed', 'crashed']), endTime: Time })
+export const HeartbeatSchema = z.strictObject({ at: Time })
+export const MarkCrashedSchema = z.strictObject({ staleBefore: Time })
+
+const Direction = z.enum(['produced', 'consumed'])
+export const ArtifactUploadQuery = z.strictObject({ name: z.string().min(1).max(2048), direction: Direction.default('produced') })
+export const ArtifactReadQuery = z.strictObject({ name: z.string().min(1).max(2048) })
+export const ArtifactRefSchema = z.strictObject({ name: z.string().min(1).max(2048), sha256: Sha256, direction: Direction })
+
+export const HoldoutReadSchema = z.strictObject({
+  datasetSha256: Sha256,
+  datasetName: Name,
+  runIds: z.array(z.string().min(1).max(300)).max(10_000),
+  purpose: z.string().max(1000),
+  actor: z.string().max(MAX_KEY),
+  at: Time,
+})
+
+export const TokenScopeSchema = z.enum(['read', 'write', 'admin'])
+export const ApiTokenSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a token id is 1-100 letters, digits, _ or -'),
+  name: Name,
+  scope: TokenScopeSchema,
+  experiments: z.array(Name).min(1).nullable(),
+  createdAt: Time,
+  createdBy: Name,
+  revokedAt: Time.nullable(),
+})
+export const CreateTokenSchema = z.strictObject({ token: ApiTokenSchema, secretSha256: Sha256 })
+export const RevokeTokenSchema = z.strictObject({ at: Time })
