@@ -1,6 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { AssayError } from '../errors.js'
+import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
+import { compare, type CompareOptions } from '../compare/compare.js'
+import type { Comparison } from '../compare/comparison-types.js'
+import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
@@ -172,6 +176,31 @@ export class Assay {
   /** Which runs produced and consumed the content with this sha256. */
   lineage(sha256: string): Promise<ArtifactRef[]> {
     return this.store.artifactLineage(sha256)
+  }
+
+  /**
+   * Candidates against a baseline on one dataset version, with multiplicity control; across several
+   * datasets, average ranks, Friedman and the Nemenyi critical difference (docs/leaderboard.md).
+   * Reads of holdout/test datasets are recorded in the holdout ledger under this owner.
+   */
+  async leaderboard(options: LeaderboardOptions = {}): Promise<Leaderboard> {
+    await this.sweepCrashed()
+    return leaderboard(this.store, { actor: process.env.ASSAY_OWNER ?? safeUsername(), ...options })
+  }
+
+  /**
+   * Is A better than B on `metric`? A and B are run ids (or prefixes), comma-separated lists of run ids,
+   * `config:<fingerprint prefix>` or `filter:<expression>` (docs/compare.md). Same options, same numbers.
+   */
+  async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
+    await this.sweepCrashed()
+    return compare(this.store, a, b, options)
+  }
+
+  /** How much `metric` moves across seeds, examples and data splits in a group of replicate runs. */
+  async variance(group: string, options: VarianceOptions): Promise<VarianceResult> {
+    await this.sweepCrashed()
+    return validationVariance(this.store, group, options)
   }
 
   async close(): Promise<void> {
