@@ -203,3 +203,66 @@ export interface ApiToken {
   createdBy: string
   revokedAt: number | null
 }
+
+/** A registered model (docs/registry.md). Every model has an owner. */
+export interface RegisteredModel {
+  name: string
+  owner: string
+  description: string
+  tags: Record<string, string>
+  createdAt: number
+  createdBy: string
+}
+
+/** A version of a registered model, made from one run (and, usually, one of its artifacts). */
+export interface ModelVersion {
+  model: string
+  /** 1, 2, 3 … per model, assigned by the store. */
+  version: number
+  runId: string
+  /** The artifact of the run the version is; its sha256 is the lineage edge version → run. */
+  artifact: { name: string; sha256: string } | null
+  description: string
+  tags: Record<string, string>
+  createdAt: number
+  createdBy: string
+}
+
+/** What an alias event did: set by hand, promoted through a gate, or rolled back. */
+export type AliasEventKind = 'set' | 'promote' | 'rollback'
+
+/** One move of an alias (append-only); the current holder is the version of the latest event. */
+export interface AliasEvent {
+  /** Store-wide order of alias events, assigned by the store. */
+  seq: number
+  model: string
+  alias: string
+  kind: AliasEventKind
+  /** The version the alias points at after this event; null when the alias was removed. */
+  version: number | null
+  /** The version it pointed at before (null when none). */
+  previousVersion: number | null
+  actor: string
+  at: number
+  reason: string
+  /** Sequence number of the audit record written with this event. */
+  auditSeq: number | null
+}
+
+export type AuditKind = 'gate-check' | 'promotion' | 'rollback' | 'alias-set'
+
+/**
+ * One record of the append-only audit log. hash = sha256(canonical JSON of
+ * { seq, at, kind, actor, subject, body } + prevHash); the first record's prevHash is 64 zeros.
+ */
+export interface AuditRecord {
+  seq: number
+  at: number
+  kind: AuditKind
+  actor: string
+  /** What the record is about, e.g. "sentiment@champion" or a gate name. */
+  subject: string
+  body: { [key: string]: JsonValue }
+  prevHash: string
+  hash: string
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto'
+import type { AuditKind, AuditRecord, JsonValue } from '../record/types.js'
+import { canonicalJson } from '../record/validate.js'
+
+/**
+ * The audit log's hash chain (pure). Each record's hash is sha256 of the canonical JSON of its
+ * content ({ seq, at, kind, actor, subject, body }) followed by the previous record's hash; the
+ * first record chains to 64 zeros. Changing any field of any record, removing a record or
+ * reordering records breaks the chain at a sequence number `verifyAuditChain` names.
+ */
+
+export const GENESIS_HASH = '0'.repeat(64)
+
+/** A JSON value with NaN and ±Infinity written as strings (JSON has no form for them), keys sorted. */
+export function toAuditJson(value: unknown): { [key: string]: JsonValue } {
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v instanceof Float64Array ? Array.from(v) : v))
+  return JSON.parse(canonicalJson(JSON.parse(text))) as { [key: string]: JsonValue }
+}
+
+export function auditHash(record: Omit<AuditRecord, 'hash'>): string {
+  const content = canonicalJson({ seq: record.seq, at: record.at, kind: record.kind, actor: record.actor, subject: record.subject, body: record.body })
+  return createHash('sha256').update(content).update(record.prevHash).digest('hex')
+}
+
+export interface AuditEntryInput {
+  kind: AuditKind
+  actor: string
+  subject: string
+  body: unknown
+  at?: number
+}
+
+/** The record that follows `previous` (null for the first one). */
+export function nextAuditRecord(previous: AuditRecord | null, input: AuditEntryInput): AuditRecord {
+  const partial = {
+    seq: previous === null ? 1 : previous.seq + 1,
+    at: input.at ?? Date.now(),
+    kind: input.kind,
+    actor: input.actor,
+    subject: input.subject,
+    body: toAuditJson(input.body),
+    prevHash: previous === null ? GENESIS_HASH : previous.hash,
+  }
+  return { ...partial, hash: auditHash(partial) }
+}
+
+export interface AuditVerification {
+  ok: boolean
+  /** Records read. */
+  count: number
+  /** Hash of the last record (note it down: comparing it later detects removal of the newest records). */
+  head: string
+  /** The first sequence number at which the chain is broken; null when intact. */
+  firstBadSeq: number | null
+  problem: string | null
+}
+
+/**
+ * Verify a log read in sequence order. Detects: a record whose content no longer matches its hash
+ * (edited), a gap in the sequence numbers or a prevHash that is not the previous record's hash
+ * (removed or reordered), alias events pointing at an audit record that is not there (removed
+ * from the end), and, with `expectHead`, a head that is not the one noted earlier.
+ */
+export function verifyAuditChain(records: readonly AuditRecord[], options: { expectHead?: string; referencedSeqs?: readonly number[] } = {}): AuditVerification {
+  let previousHash = GENESIS_HASH
+  let expectedSeq = 1
+  const fail = (seq: number, problem: string): AuditVerification => ({ ok: false, count: records.length, head: previousHash, firstBadSeq: seq, problem })
+  for (const record of records) {
+    if (record.seq !== expectedSeq) {
+      return fail(expectedSeq, record.seq > expectedSeq ? `record ${expectedSeq} is missing (next is ${record.seq}): removed` : `record ${record.seq} appears where ${expectedSeq} should be: reordered or duplicated`)
+    }
+    if (record.prevHash !== previousHash) return fail(record.seq, `record ${record.seq} does not chain to record ${record.seq - 1} (prevHash differs): a record before it was removed, replaced or reordered`)
+    const { hash: _stored, ...content } = record
+    if (auditHash(content) !== record.hash) return fail(record.seq, `record ${record.seq} was changed: its content no longer matches its hash`)
+    previousHash = record.hash
+    expectedSeq++
+  }
+  const last = records.length
+  for (const seq of options.referencedSeqs ?? []) {
+    if (seq > last) return fail(last + 1, `an alias event points at audit record ${seq}, but the log ends at ${last}: records were removed from the end`)
+  }
+  if (options.expectHead !== undefined && options.expectHead !== previousHash) {
+    return fail(last + 1, `the head is ${previousHash.slice(0, 16)}…, not the expected ${options.expectHead.slice(0, 16)}…: records were removed from the end or the log was replaced`)
+  }
+  return { ok: true, count: records.length, head: previousHash, firstBadSeq: null, problem: null }
+}

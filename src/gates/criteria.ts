@@ -1,0 +1,372 @@
+import { isAssayError } from '../errors.js'
+import {
+  bootstrapInterval,
+  clopperPearsonInterval,
+  nonInferiority,
+  pairedBootstrap,
+  pairedTTest,
+  quantile,
+  tInterval,
+  wilsonInterval,
+} from '../stats/index.js'
+import type { Criterion } from './gate-spec.js'
+
+/**
+ * Deciding one criterion from numbers: pure, no store. Every kind is decided by an interval (and,
+ * for superiority, a test) from assay/stats; the rules are stated in docs/gates.md and repeated in
+ * each result's `rule` so the evidence reads on its own.
+ *
+ * Convention: estimates and intervals are of candidate − baseline (comparative kinds) or of the
+ * candidate's own statistic (absolute, budget), in the metric's units. One-sided decisions at level
+ * alpha use the one-sided (1 − alpha) bound, which is the matching end of the two-sided
+ * (1 − 2·alpha) interval.
+ */
+
+export type CriterionStatus = 'pass' | 'fail' | 'not-evaluated'
+
+export interface CriterionResult {
+  name: string
+  kind: Criterion['kind']
+  metric: string
+  dataset: string | null
+  /** The test or interval method that decided, as assay/stats names it. */
+  test: string
+  alpha: number
+  onFailure: 'block' | 'warn'
+  rationale: string
+  /** Line of the criterion in the gate file. */
+  line: number | null
+  status: CriterionStatus
+  /** What the status means for the gate: pass, or the criterion's onFailure. */
+  outcome: 'pass' | 'warn' | 'block'
+  rule: string
+  estimate: number | null
+  /** [lower, upper]; a one-sided bound has ±Infinity (written "Infinity" in JSON) at its open end. */
+  ci: [number, number] | null
+  confidenceLevel: number | null
+  pValue: number | null
+  /** The number the bound is held against (0 or minEffect, −margin, max/min, the budget). */
+  threshold: number | null
+  sampleSizes: { candidate: number; baseline: number | null; pairs: number | null }
+  seed: number | null
+  resamples: number | null
+  message: string
+}
+
+/** Paired per-example values of one score (same ids, same order). */
+export interface PairedInput {
+  candidate: Float64Array
+  baseline: Float64Array
+  /** Records of each side before pairing. */
+  nCandidate: number
+  nBaseline: number
+}
+
+export interface CriterionContext {
+  name: string
+  dataset: string | null
+  line: number | null
+  seed: number
+}
+
+function base(c: Criterion, ctx: CriterionContext, test: string): Omit<CriterionResult, 'status' | 'outcome' | 'rule' | 'message'> {
+  return {
+    name: ctx.name,
+    kind: c.kind,
+    metric: c.metric,
+    dataset: ctx.dataset,
+    test,
+    alpha: c.alpha,
+    onFailure: c.onFailure,
+    rationale: c.rationale,
+    line: ctx.line,
+    estimate: null,
+    ci: null,
+    confidenceLevel: null,
+    pValue: null,
+    threshold: null,
+    sampleSizes: { candidate: 0, baseline: null, pairs: null },
+    seed: null,
+    resamples: null,
+  }
+}
+
+function finish(partial: Omit<CriterionResult, 'status' | 'outcome' | 'rule' | 'message'>, passed: boolean, rule: string, message: string): CriterionResult {
+  return { ...partial, status: passed ? 'pass' : 'fail', outcome: passed ? 'pass' : partial.onFailure, rule, message }
+}
+
+/** A criterion that could not be computed (no baseline, a statistic undefined on the data): it fails with the reason. */
+export function notEvaluated(c: Criterion, ctx: CriterionContext, reason: string): CriterionResult {
+  return { ...base(c, ctx, '-'), status: 'not-evaluated', outcome: c.onFailure, rule: '-', message: `not evaluated: ${reason}` }
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x)
+  const a = Math.abs(x)
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : Number(x.toPrecision(4)).toString()
+}
+
+function pct(level: number): string {
+  return `${Number((level * 100).toPrecision(4))}%`
+}
+
+/** Catch statistics errors (degenerate data, too few observations) as a failed, explained criterion. */
+function guarded(c: Criterion, ctx: CriterionContext, fn: () => CriterionResult): CriterionResult {
+  try {
+    return fn()
+  } catch (error) {
+    if (isAssayError(error)) return notEvaluated(c, ctx, `${error.code}: ${error.message}`)
+    throw error
+  }
+}
+
+function allEqual(x: Float64Array): boolean {
+  for (let i = 1; i < x.length; i++) if (x[i] !== x[0]) return false
+  return true
+}
+
+function differences(p: PairedInput): Float64Array {
+  const d = new Float64Array(p.candidate.length)
+  for (let i = 0; i < d.length; i++) d[i] = p.candidate[i] - p.baseline[i]
+  return d
+}
+
+/**
+ * Superiority: passes iff the one-sided (1 − alpha) bound of candidate − baseline clears minEffect in
+ * the direction of "better" (lower bound > minEffect, or upper bound < −minEffect when lower is
+ * better) AND the one-sided test of "no improvement" has p < alpha.
+ */
+export function decideSuperiority(c: Extract<Criterion, { kind: 'superiority' }>, ctx: CriterionContext, input: PairedInput): CriterionResult {
+  return guarded(c, ctx, () => {
+    const alternative = c.higherIsBetter ? 'greater' : 'less'
+    const level = 1 - c.alpha
+    const seed = c.seed ?? ctx.seed
+    const n = input.candidate.length
+    const sizes = { candidate: input.nCandidate, baseline: input.nBaseline, pairs: n }
+    const sign = c.higherIsBetter ? '>' : '<'
+    const threshold = c.higherIsBetter ? c.minEffect : -c.minEffect
+    const boundName = c.higherIsBetter ? 'lower' : 'upper'
+    const rule = `one-sided ${pct(level)} ${boundName} bound of candidate − baseline ${sign} ${fmt(threshold)} and p < ${c.alpha}`
+    if (n > 0 && allEqual(differences(input))) {
+      // Every pair differs by the same amount (often 0): the interval is that single value and no test can reject.
+      const d = input.candidate[0] - input.baseline[0]
+      const passed = c.higherIsBetter ? d > threshold : d < threshold
+      const partial = { ...base(c, ctx, 'constant differences'), estimate: d, ci: [d, d] as [number, number], confidenceLevel: level, pValue: passed ? 0 : 1, threshold, sampleSizes: sizes }
+      return finish(partial, passed, rule, `every pair differs by ${fmt(d)}`)
+    }
+    let estimate: number
+    let ci: [number, number]
+    let pValue: number
+    let test: string
+    let resamples: number | null = null
+    if (c.test === 'paired-t') {
+      const r = pairedTTest(input.candidate, input.baseline, { alternative, confidenceLevel: level })
+      ;({ estimate, ci, pValue } = r)
+      test = r.method
+    } else {
+      const r = pairedBootstrap(input.candidate, input.baseline, { alternative, confidenceLevel: level, seed, resamples: c.resamples })
+      ;({ estimate, ci, pValue } = r)
+      test = r.method
+      resamples = r.resamples
+    }
+    const bound = c.higherIsBetter ? ci[0] : ci[1]
+    const boundOk = c.higherIsBetter ? bound > threshold : bound < threshold
+    const passed = boundOk && pValue < c.alpha
+    const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: c.test === 'paired-t' ? null : seed, resamples }
+    const message = passed
+      ? `candidate better by ${fmt(estimate)} (${boundName} bound ${fmt(bound)}, p = ${fmt(pValue)})`
+      : `superiority not shown: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} ${boundOk ? 'clears' : 'does not clear'} ${fmt(threshold)}, p = ${fmt(pValue)}${pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
+    return finish(partial, passed, rule, message)
+  })
+}
+
+/**
+ * Non-inferiority: passes iff the one-sided (1 − alpha) bound of candidate − baseline is above
+ * −margin (or, lower is better, below +margin). paired-t: the paired t non-inferiority test; paired
+ * bootstrap: the percentile bound of the paired bootstrap. p is the test of H0 "worse by at least the margin".
+ */
+export function decideNonInferiority(c: Extract<Criterion, { kind: 'non-inferiority' }>, ctx: CriterionContext, input: PairedInput): CriterionResult {
+  return guarded(c, ctx, () => {
+    const alternative = c.higherIsBetter ? 'greater' : 'less'
+    const level = 1 - c.alpha
+    const seed = c.seed ?? ctx.seed
+    const n = input.candidate.length
+    const sizes = { candidate: input.nCandidate, baseline: input.nBaseline, pairs: n }
+    const threshold = c.higherIsBetter ? -c.margin : c.margin
+    const boundName = c.higherIsBetter ? 'lower' : 'upper'
+    const rule = `one-sided ${pct(level)} ${boundName} bound of candidate − baseline ${c.higherIsBetter ? '>' : '<'} ${fmt(threshold)} (margin ${fmt(c.margin)})`
+    let estimate: number
+    let ci: [number, number]
+    let pValue: number
+    let test: string
+    let resamples: number | null = null
+    if (n > 0 && allEqual(differences(input))) {
+      estimate = input.candidate[0] - input.baseline[0]
+      ci = [estimate, estimate]
+      test = 'constant differences'
+      pValue = (c.higherIsBetter ? estimate > threshold : estimate < threshold) ? 0 : 1
+    } else if (c.test === 'paired-t') {
+      const r = nonInferiority(input.candidate, input.baseline, { margin: c.margin, alternative, confidenceLevel: level })
+      ;({ estimate, ci, pValue } = r)
+      test = r.method
+    } else {
+      // Shift the candidate by the margin so the bootstrap p-value tests H0: difference <= -margin.
+      const shifted = new Float64Array(n)
+      for (let i = 0; i < n; i++) shifted[i] = input.candidate[i] - threshold
+      const r = pairedBootstrap(shifted, input.baseline, { alternative, confidenceLevel: level, seed, resamples: c.resamples })
+      estimate = r.estimate + threshold
+      ci = [r.ci[0] + threshold, r.ci[1] + threshold]
+      pValue = r.pValue
+      test = `${r.method} (non-inferiority)`
+      resamples = r.resamples
+    }
+    const bound = c.higherIsBetter ? ci[0] : ci[1]
+    const passed = c.higherIsBetter ? bound > threshold : bound < threshold
+    const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
+    const message = passed
+      ? `not worse than the baseline by more than ${fmt(c.margin)}: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)}`
+      : `non-inferiority not shown: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} is beyond the margin ${fmt(threshold)}`
+    return finish(partial, passed, rule, message)
+  })
+}
+
+/**
+ * Absolute threshold on the candidate alone: max → the one-sided (1 − alpha) upper bound must be
+ * below max; min → the lower bound must be above min. Rates (0/1 scores): Wilson score or
+ * Clopper-Pearson interval of the proportion; means: Student t interval (with the one-sample t-test's
+ * p) or a percentile bootstrap of the mean.
+ */
+export function decideAbsolute(c: Extract<Criterion, { kind: 'absolute' }>, ctx: CriterionContext, values: Float64Array): CriterionResult {
+  return guarded(c, ctx, () => {
+    const upper = c.max !== undefined
+    const threshold = (upper ? c.max : c.min) as number
+    const level = 1 - c.alpha
+    const seed = c.seed ?? ctx.seed
+    const n = values.length
+    const boundName = upper ? 'upper' : 'lower'
+    const rule = `one-sided ${pct(level)} ${boundName} bound of the candidate's ${c.metric} ${upper ? '<' : '>'} ${fmt(threshold)}`
+    const sizes = { candidate: n, baseline: null, pairs: null }
+    let estimate: number
+    let ci: [number, number]
+    let pValue: number | null = null
+    let test: string
+    let resamples: number | null = null
+    if (c.test === 'wilson' || c.test === 'clopper-pearson') {
+      let successes = 0
+      for (let i = 0; i < n; i++) {
+        if (values[i] !== 0 && values[i] !== 1) return notEvaluated(c, ctx, `${c.test} needs 0/1 scores; record ${i} has ${values[i]}`)
+        successes += values[i]
+      }
+      const opts = { alternative: upper ? ('less' as const) : ('greater' as const), confidenceLevel: level }
+      const r = c.test === 'wilson' ? wilsonInterval(successes, n, opts) : clopperPearsonInterval(successes, n, opts)
+      ;({ estimate, ci } = r)
+      test = r.method
+    } else if (c.test === 't') {
+      if (n >= 2 && allEqual(values)) {
+        estimate = values[0]
+        ci = [estimate, estimate]
+        test = 'constant values'
+      } else {
+        const alternative = upper ? ('less' as const) : ('greater' as const)
+        const r = tInterval(values, { alternative, confidenceLevel: level })
+        ;({ estimate, ci } = r)
+        test = 'One-sample t-test'
+        pValue = pairedTTest(values, new Float64Array(n), { mu: threshold, alternative }).pValue
+      }
+    } else {
+      const r = bootstrapInterval(values, 'mean', { confidenceLevel: 1 - 2 * c.alpha, seed, resamples: c.resamples })
+      estimate = r.estimate
+      ci = upper ? [-Infinity, r.ci[1]] : [r.ci[0], Infinity]
+      test = r.method
+      resamples = r.resamples
+    }
+    const bound = upper ? ci[1] : ci[0]
+    const passed = upper ? bound < threshold : bound > threshold
+    const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
+    const message = `${c.metric} ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} ${passed ? 'within' : 'breaks'} the threshold ${upper ? '<' : '>'} ${fmt(threshold)}`
+    return finish(partial, passed, rule, message)
+  })
+}
+
+/** Units of each budget metric, for messages. */
+const BUDGET_UNITS: Record<Extract<Criterion, { kind: 'budget' }>['metric'], string> = {
+  latency: 'ms',
+  tokens: 'tokens per 1,000 requests',
+  cost: 'per 1,000 requests',
+  storage: 'bytes',
+  compute: 's',
+}
+
+export interface BudgetInput {
+  /** Per-example values (latencyMs, tokens, cost) or one value per run (storage, compute). */
+  candidate: Float64Array
+  baseline: Float64Array | null
+}
+
+/** The statistic a budget holds: quantile of latency, 1000 × mean of tokens/cost, mean over runs of storage/compute. */
+export function budgetStatistic(c: Extract<Criterion, { kind: 'budget' }>, values: Float64Array): number {
+  if (c.metric === 'latency') return quantile(values, c.quantile)
+  let s = 0
+  for (const v of values) s += v
+  const m = s / values.length
+  return c.metric === 'tokens' || c.metric === 'cost' ? 1000 * m : m
+}
+
+/**
+ * Budget: latency — the quantile (p95 by default) of per-example latencies with a percentile
+ * bootstrap interval; its one-sided (1 − alpha) upper bound must be ≤ max. Tokens and cost — per
+ * 1,000 requests (1000 × the per-example mean) with a one-sided t upper bound (or bootstrap).
+ * Storage and compute — one number per run (mean over a group), no interval. Relative budgets
+ * (maxRatio) hold the candidate's upper bound against maxRatio × the baseline's point estimate.
+ */
+export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: CriterionContext, input: BudgetInput): CriterionResult {
+  return guarded(c, ctx, () => {
+    const level = 1 - c.alpha
+    const seed = c.seed ?? ctx.seed
+    const unit = BUDGET_UNITS[c.metric]
+    const n = input.candidate.length
+    const statName = c.metric === 'latency' ? `p${Number((c.quantile * 100).toPrecision(4))} latency` : c.metric === 'tokens' || c.metric === 'cost' ? `${c.metric} per 1,000 requests` : c.metric
+    let threshold: number
+    let baselineEstimate: number | null = null
+    if (c.maxRatio !== undefined) {
+      if (input.baseline === null || input.baseline.length === 0) return notEvaluated(c, ctx, `a relative budget needs a baseline with ${c.metric} values`)
+      baselineEstimate = budgetStatistic(c, input.baseline)
+      threshold = c.maxRatio * baselineEstimate
+    } else threshold = c.max as number
+    const test = c.test ?? (c.metric === 'latency' ? 'bootstrap' : c.metric === 'storage' || c.metric === 'compute' ? 'none' : 't')
+    const sizes = { candidate: n, baseline: input.baseline?.length ?? null, pairs: null }
+    const estimate = budgetStatistic(c, input.candidate)
+    let upper: number
+    let ci: [number, number] | null = null
+    let method: string
+    let resamples: number | null = null
+    if (test === 'none') {
+      upper = estimate
+      method = 'point value (no interval)'
+    } else if (allEqual(input.candidate)) {
+      upper = estimate
+      ci = [estimate, estimate]
+      method = 'constant values'
+    } else if (test === 'bootstrap') {
+      const scale = c.metric === 'tokens' || c.metric === 'cost' ? 1000 : 1
+      const statistic = c.metric === 'latency' ? (x: Float64Array) => quantile(x, c.quantile) : 'mean'
+      const r = bootstrapInterval(input.candidate, statistic, { confidenceLevel: 1 - 2 * c.alpha, seed, resamples: c.resamples })
+      upper = r.ci[1] * scale
+      ci = [-Infinity, upper]
+      method = `${r.method} of the ${statName}`
+      resamples = r.resamples
+    } else {
+      const r = tInterval(input.candidate, { alternative: 'less', confidenceLevel: level })
+      upper = r.ci[1] * 1000
+      ci = [-Infinity, upper]
+      method = `${r.method} of the ${statName}`
+    }
+    const passed = upper <= threshold
+    const rule =
+      (test === 'none' ? `${statName}` : `one-sided ${pct(level)} upper bound of the ${statName}`) +
+      ` ≤ ${c.maxRatio !== undefined ? `${c.maxRatio} × baseline (${fmt(baselineEstimate as number)}) = ${fmt(threshold)}` : fmt(threshold)} ${unit}`
+    const partial = { ...base(c, ctx, method), estimate, ci, confidenceLevel: test === 'none' ? null : level, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
+    const message = `${statName} ${fmt(estimate)} ${unit}${test === 'none' ? '' : ` (upper bound ${fmt(upper)})`} ${passed ? 'within' : 'over'} the budget ${fmt(threshold)} ${unit}`
+    return finish(partial, passed, rule, message)
+  })
+}
