@@ -4,8 +4,6 @@ import { AssayError } from '../errors.js'
 import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { compare, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
-import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
-import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
@@ -196,22 +194,6 @@ export class Assay {
   async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
     await this.sweepCrashed()
     return compare(this.store, a, b, options)
-  }
-
-  /** How much `metric` moves across seeds, examples and data splits in a group of replicate runs. */
-  async variance(group: string, options: VarianceOptions): Promise<VarianceResult> {
-    await this.sweepCrashed()
-    return validationVariance(this.store, group, options)
-  }
-
-  /**
-   * Candidates against a baseline on one dataset version, with multiplicity control; across several
-   * datasets, average ranks, Friedman and the Nemenyi critical difference (docs/leaderboard.md).
-   * Reads of holdout/test datasets are recorded in the holdout ledger under this owner.
-   */
-  async leaderboard(options: LeaderboardOptions = {}): Promise<Leaderboard> {
-    await this.sweepCrashed()
-    return leaderboard(this.store, { actor: process.env.ASSAY_OWNER ?? safeUsername(), ...options })
   }
 
   async close(): Promise<void> {
