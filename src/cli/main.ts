@@ -2,12 +2,14 @@ import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { isAssayError } from '../errors.js'
 import { artifactsCommand } from './artifacts-command.js'
+import { compareCommand } from './compare-command.js'
 import { createContext } from './context.js'
 import { demoCommand } from './demo-command.js'
 import { experimentsCommand } from './experiments-command.js'
 import type { CliIo } from './output.js'
 import { replayCommand } from './replay-command.js'
 import { runsCommand } from './runs-command.js'
+import { varianceCommand } from './variance-command.js'
 
 /** Exit codes (docs/cli.md): 0 success, 1 an unexpected failure, 2 a usage or input error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
@@ -23,7 +25,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride()
     .showHelpAfterError()
-  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), demoCommand(ctx)]) {
+  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), demoCommand(ctx)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) }))
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
   }

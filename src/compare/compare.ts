@@ -366,7 +366,12 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
         const col = c.scores[opts.metric] as Float64Array
         let s = 0
         let n = 0
-        for (const v of col) if (Number.isFinite(v)) ((s += v), n++)
+        for (const v of col) {
+          if (Number.isFinite(v)) {
+            s += v
+            n++
+          }
+        }
         return s / n
       })
       valuesA = means.slice(0, a.runs.length)

@@ -1,6 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { AssayError } from '../errors.js'
+import { compare, type CompareOptions } from '../compare/compare.js'
+import type { Comparison } from '../compare/comparison-types.js'
+import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
 import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { compare, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
@@ -194,6 +197,21 @@ export class Assay {
   async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
     await this.sweepCrashed()
     return compare(this.store, a, b, options)
+  }
+
+  /**
+   * Is A better than B on `metric`? A and B are run ids (or prefixes), comma-separated lists of run ids,
+   * `config:<fingerprint prefix>` or `filter:<expression>` (docs/compare.md). Same options, same numbers.
+   */
+  async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
+    await this.sweepCrashed()
+    return compare(this.store, a, b, options)
+  }
+
+  /** How much `metric` moves across seeds, examples and data splits in a group of replicate runs. */
+  async variance(group: string, options: VarianceOptions): Promise<VarianceResult> {
+    await this.sweepCrashed()
+    return validationVariance(this.store, group, options)
   }
 
   async close(): Promise<void> {
