@@ -1,11 +1,13 @@
 import path from 'node:path'
 import { AssayError } from '../errors.js'
+import { PostgresStore } from './postgres/postgres-store.js'
 import { SqliteStore } from './sqlite/sqlite-store.js'
 import type { Store } from './store.js'
 
 /**
  * Where the store is, in order: the explicit location, ASSAY_STORE, ASSAY_HOME, ./.assay.
- * A location is a directory path (embedded SQLite), or sqlite:<path>.
+ * A location is a directory path (embedded SQLite), sqlite:<path>, or postgres(ql)://… of a
+ * PostgreSQL database (PostgresStore, docs/postgres.md).
  */
 export function resolveStoreLocation(location: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return location ?? env.ASSAY_STORE ?? env.ASSAY_TRACKING_URI ?? env.ASSAY_HOME ?? path.resolve('.assay')
@@ -16,6 +18,7 @@ export async function openStore(location?: string): Promise<Store> {
   if (typeof where !== 'string' || where.length === 0) throw new AssayError('ASSAY_INVALID_STORE_URL', 'the store location is empty')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(where)?.[1]?.toLowerCase()
   if (scheme === undefined) return SqliteStore.open(path.resolve(where.replace(/^sqlite:/i, '')))
+  if (scheme === 'postgres' || scheme === 'postgresql') return PostgresStore.open(where)
   if (scheme === 'sqlite' || scheme === 'file') return SqliteStore.open(path.resolve(decodeURIComponent(where.replace(/^[a-z]+:\/\//i, ''))))
   throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a store at ${redact(where)}: the ${scheme}:// scheme is not supported by this version`)
 }

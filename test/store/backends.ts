@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
 
@@ -13,9 +16,9 @@ import type { Store } from '../../src/store/store.js'
 export interface OpenedStore {
   store: Store
   /** Damage the stored bytes of one artifact in place (the contract says reads must notice). */
-  corruptBlob(sha256: string): void
+  corruptBlob(sha256: string): Promise<void>
   /** sha256 of every blob the backend holds, sorted (to see deduplication). */
-  blobs(): string[]
+  blobs(): Promise<string[]>
   /** Close the store and delete everything it wrote. */
   dispose(): Promise<void>
 }
@@ -41,10 +44,10 @@ const sqlite: StoreBackend = {
     const store = await SqliteStore.open(root)
     return {
       store,
-      corruptBlob(sha256) {
+      async corruptBlob(sha256) {
         writeFileSync(path.join(root, 'artifacts', 'sha256', sha256.slice(0, 2), sha256), 'tampered bytes')
       },
-      blobs() {
+      async blobs() {
         const dir = path.join(root, 'artifacts', 'sha256')
         if (!existsSync(dir)) return []
         return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -60,15 +63,50 @@ const sqlite: StoreBackend = {
   },
 }
 
+/** A fresh schema name, so tests never see each other's rows (and may run in parallel). */
+export function freshSchema(): string {
+  return `assay_test_${randomBytes(6).toString('hex')}`
+}
+
+/** Drop a test schema and everything in it. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+const POSTGRES_URL = process.env.ASSAY_TEST_POSTGRES_URL
+
 const postgres: StoreBackend = {
   name: 'postgres',
-  skip: process.env.ASSAY_TEST_POSTGRES_URL
-    ? 'ASSAY_TEST_POSTGRES_URL is set, but this version of assay has no PostgreSQL store yet (src/store/postgres/)'
-    : 'ASSAY_TEST_POSTGRES_URL is not set',
-  open() {
-    // When src/store/postgres/ lands: open a fresh schema at ASSAY_TEST_POSTGRES_URL, return it
-    // with a corruptBlob that damages its blob storage, and a dispose that drops the schema.
-    return Promise.reject(new Error('no PostgreSQL backend in this version'))
+  skip: POSTGRES_URL ? undefined : 'ASSAY_TEST_POSTGRES_URL is not set (.ci/run sets it when a local PostgreSQL is running)',
+  async open() {
+    const url = POSTGRES_URL as string
+    const schema = freshSchema()
+    const store = await PostgresStore.open(url, { schema, poolSize: 4 })
+    const admin = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` })
+    await admin.connect()
+    return {
+      store,
+      async corruptBlob(sha256) {
+        await admin.query("UPDATE blobs SET data = convert_to('tampered bytes', 'UTF8') WHERE sha256 = $1", [sha256])
+      },
+      async blobs() {
+        return (await admin.query<{ sha256: string }>('SELECT sha256 FROM blobs ORDER BY sha256')).rows.map((r) => r.sha256)
+      },
+      async dispose() {
+        await store.close()
+        try {
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+        } finally {
+          await admin.end()
+        }
+      },
+    }
   },
 }
 

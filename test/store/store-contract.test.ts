@@ -294,7 +294,7 @@ for (const backend of STORE_BACKENDS) {
             assert.equal(ref.sizeBytes, bytes.length)
             assert.equal(ref.direction, 'produced')
           }
-          assert.deepEqual(opened.blobs(), [sha256(bytes)], 'one blob for three puts of the same bytes')
+          assert.deepEqual(await opened.blobs(), [sha256(bytes)], 'one blob for three puts of the same bytes')
           assert.deepEqual(await store.readArtifact(a.id, 'model/weights.bin'), bytes)
           assert.deepEqual(await store.readArtifact(a.id, 'copy.bin'), bytes)
           assert.deepEqual(await store.readArtifact(b.id, 'model/weights.bin'), bytes)
@@ -304,7 +304,7 @@ for (const backend of STORE_BACKENDS) {
             [['copy.bin', sha256(bytes), bytes.length, 'produced'], ['model/weights.bin', sha256(bytes), bytes.length, 'produced']],
           )
           await store.putArtifact(a.id, 'other.txt', { bytes: Buffer.from('other') }, 'produced')
-          assert.deepEqual(opened.blobs(), [sha256(bytes), sha256('other')].sort())
+          assert.deepEqual(await opened.blobs(), [sha256(bytes), sha256('other')].sort())
         } finally {
           cleanup()
         }
@@ -325,7 +325,7 @@ for (const backend of STORE_BACKENDS) {
         await store.createRun(run)
         const ref = await store.putArtifact(run.id, 'model.bin', { bytes: Buffer.from('pristine') }, 'produced')
         assert.deepEqual(await store.readArtifact(run.id, 'model.bin'), Buffer.from('pristine'))
-        opened.corruptBlob(ref.sha256)
+        await opened.corruptBlob(ref.sha256)
         await rejectsWith(store.readArtifact(run.id, 'model.bin'), 'ASSAY_ARTIFACT_CORRUPT', new RegExp(ref.sha256))
       })
 

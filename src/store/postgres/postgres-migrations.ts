@@ -1,0 +1,156 @@
+/**
+ * Versioned schema of the PostgreSQL store: the same tables, columns and meanings as the
+ * embedded store (sqlite-migrations.ts), version for version, in PostgreSQL types. A migration is
+ * appended, never edited; applied versions are rows of assay_schema_migrations, and the store
+ * refuses a schema newer than the last version here (ASSAY_STORE_SCHEMA_TOO_NEW).
+ *
+ * Types: times are double precision milliseconds (as REAL in SQLite); double precision keeps NaN
+ * and ±Infinity, so metric_summaries.last holds NaN itself rather than NULL; integers that may
+ * pass 2^31 (seeds, sizes, row counts) are bigint, read back as JS numbers (they stay below
+ * 2^53); series are float64 chunks in bytea (chunk-codec.ts); JSON is text, exactly as written.
+ * Text is COLLATE "C" so keys sort and compare by bytes, as in SQLite (listings keep one order).
+ * Artifact bytes live in the blobs table, so server processes need no shared disk.
+ */
+export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE experiments (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text COLLATE "C" NOT NULL UNIQUE,
+  created_at double precision NOT NULL
+);
+CREATE TABLE runs (
+  id text COLLATE "C" PRIMARY KEY,
+  experiment_id bigint NOT NULL REFERENCES experiments(id),
+  name text COLLATE "C" NOT NULL,
+  owner text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  start_time double precision NOT NULL,
+  end_time double precision,
+  heartbeat_at double precision NOT NULL,
+  parent_id text COLLATE "C",
+  group_id text COLLATE "C",
+  seed bigint NOT NULL,
+  seed_source text COLLATE "C" NOT NULL,
+  environment text COLLATE "C" NOT NULL, -- JSON
+  code text COLLATE "C" NOT NULL,        -- JSON
+  config_fingerprint text COLLATE "C" NOT NULL
+);
+CREATE INDEX runs_experiment ON runs(experiment_id, start_time);
+CREATE INDEX runs_running ON runs(status, heartbeat_at);
+CREATE TABLE run_params (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  key text COLLATE "C" NOT NULL,
+  value text COLLATE "C" NOT NULL, -- canonical JSON
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE run_tags (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  key text COLLATE "C" NOT NULL,
+  value text COLLATE "C" NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE run_datasets (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  name text COLLATE "C" NOT NULL,
+  role text COLLATE "C" NOT NULL,
+  sha256 text COLLATE "C" NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  size_bytes bigint NOT NULL,
+  file_count bigint NOT NULL,
+  rows bigint,
+  columns text COLLATE "C", -- JSON array or NULL
+  source text COLLATE "C" NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+CREATE INDEX run_datasets_sha256 ON run_datasets(sha256);
+CREATE TABLE metric_chunks (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  key text COLLATE "C" NOT NULL,
+  seq integer NOT NULL,
+  count integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (run_id, key, seq)
+);
+CREATE TABLE metric_summaries (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  key text COLLATE "C" NOT NULL,
+  last double precision NOT NULL, -- may be NaN or ±Infinity
+  last_step double precision NOT NULL,
+  min double precision,           -- over finite values; NULL when there were none
+  max double precision,
+  count bigint NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE eval_sets (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  dataset text COLLATE "C" NOT NULL,
+  dataset_sha256 text COLLATE "C" NOT NULL,
+  count bigint NOT NULL,
+  score_names text COLLATE "C" NOT NULL, -- JSON array
+  PRIMARY KEY (run_id, dataset)
+);
+CREATE TABLE eval_chunks (
+  run_id text COLLATE "C" NOT NULL,
+  dataset text COLLATE "C" NOT NULL,
+  seq integer NOT NULL,
+  count integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (run_id, dataset, seq),
+  FOREIGN KEY (run_id, dataset) REFERENCES eval_sets(run_id, dataset)
+);
+CREATE TABLE blobs (
+  sha256 text COLLATE "C" PRIMARY KEY,
+  size_bytes bigint NOT NULL,
+  data bytea NOT NULL
+);
+ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL; -- artifacts are mostly incompressible: skip the TOAST compression attempt
+CREATE TABLE artifacts (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  name text COLLATE "C" NOT NULL,
+  direction text COLLATE "C" NOT NULL CHECK (direction IN ('produced', 'consumed')),
+  sha256 text COLLATE "C" NOT NULL REFERENCES blobs(sha256),
+  size_bytes bigint NOT NULL,
+  created_at double precision NOT NULL,
+  PRIMARY KEY (run_id, name, direction)
+);
+CREATE INDEX artifacts_sha256 ON artifacts(sha256);
+`,
+  },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE holdout_reads (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  dataset_sha256 text COLLATE "C" NOT NULL,
+  dataset_name text COLLATE "C" NOT NULL,
+  run_ids text COLLATE "C" NOT NULL, -- JSON array
+  purpose text COLLATE "C" NOT NULL,
+  actor text COLLATE "C" NOT NULL,
+  at double precision NOT NULL
+);
+CREATE INDEX holdout_reads_dataset ON holdout_reads(dataset_sha256, at);
+`,
+  },
+  {
+    version: 3,
+    sql: `
+CREATE TABLE applied_batches (
+  batch_id text COLLATE "C" PRIMARY KEY,
+  run_id text COLLATE "C" NOT NULL,
+  applied_at double precision NOT NULL
+);
+CREATE TABLE api_tokens (
+  id text COLLATE "C" PRIMARY KEY,
+  secret_sha256 text COLLATE "C" NOT NULL UNIQUE,
+  name text COLLATE "C" NOT NULL,
+  scope text COLLATE "C" NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+  experiments text COLLATE "C", -- JSON array, NULL for all experiments
+  created_at double precision NOT NULL,
+  created_by text COLLATE "C" NOT NULL,
+  revoked_at double precision
+);
+`,
+  },
+]
