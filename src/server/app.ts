@@ -15,6 +15,7 @@ import { evalRoutes } from './routes/evals.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { holdoutRoutes } from './routes/holdout.js'
 import { metaRoutes } from './routes/meta.js'
+import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { tokenRoutes } from './routes/tokens.js'
 
@@ -37,7 +38,7 @@ export interface ServerOptions {
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...tokenRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes()]
 }
 
 declare module 'fastify' {

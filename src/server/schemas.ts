@@ -140,3 +140,46 @@ export const ApiTokenSchema = z.strictObject({
 })
 export const CreateTokenSchema = z.strictObject({ token: ApiTokenSchema, secretSha256: Sha256 })
 export const RevokeTokenSchema = z.strictObject({ at: Time })
+
+// Model registry and audit log (docs/registry.md)
+const Tags2 = z.record(z.string(), z.string())
+export const ModelNameParam = z.object({ name: Name })
+export const RegisteredModelSchema = z.strictObject({
+  name: Name,
+  owner: Name,
+  description: z.string().max(65_536),
+  tags: Tags2,
+  createdAt: Time,
+  createdBy: Name,
+})
+export const NewModelVersionSchema = z.strictObject({
+  model: Name,
+  runId: z.string().min(1).max(300),
+  artifact: z.strictObject({ name: z.string().min(1).max(2048), sha256: Sha256 }).nullable(),
+  description: z.string().max(65_536),
+  tags: Tags2,
+  createdAt: Time,
+  createdBy: Name,
+})
+export const AuditRecordSchema = z.strictObject({
+  seq: z.number().int().positive(),
+  at: Time,
+  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set']),
+  actor: z.string().max(MAX_KEY),
+  subject: z.string().max(1000),
+  body: z.record(z.string(), z.unknown()),
+  prevHash: Sha256,
+  hash: Sha256,
+})
+export const NewAliasEventSchema = z.strictObject({
+  model: Name,
+  alias: Name,
+  kind: z.enum(['set', 'promote', 'rollback']),
+  version: z.number().int().positive().nullable(),
+  previousVersion: z.number().int().positive().nullable(),
+  actor: z.string().max(MAX_KEY),
+  at: Time,
+  reason: z.string().max(65_536),
+})
+export const MoveAliasSchema = z.strictObject({ record: AuditRecordSchema, event: NewAliasEventSchema })
+export const AliasQuery = z.strictObject({ alias: Name.optional() })

@@ -1,12 +1,14 @@
 import path from 'node:path'
 import { AssayError } from '../errors.js'
+import { HttpStore } from './http/http-store.js'
 import { PostgresStore } from './postgres/postgres-store.js'
 import { SqliteStore } from './sqlite/sqlite-store.js'
 import type { Store } from './store.js'
 
 /**
  * Where the store is, in order: the explicit location, ASSAY_STORE, ASSAY_HOME, ./.assay.
- * A location is a directory path (embedded SQLite), sqlite:<path>, or postgres(ql)://… of a
+ * A location is a directory path (embedded SQLite), sqlite:<path>, or http(s)://host:port of an
+ * `assay server` (HttpStore; the token comes from ASSAY_TOKEN), or postgres(ql)://… of a
  * PostgreSQL database (PostgresStore, docs/postgres.md).
  */
 export function resolveStoreLocation(location: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -18,6 +20,7 @@ export async function openStore(location?: string): Promise<Store> {
   if (typeof where !== 'string' || where.length === 0) throw new AssayError('ASSAY_INVALID_STORE_URL', 'the store location is empty')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(where)?.[1]?.toLowerCase()
   if (scheme === undefined) return SqliteStore.open(path.resolve(where.replace(/^sqlite:/i, '')))
+  if (scheme === 'http' || scheme === 'https') return HttpStore.open(where)
   if (scheme === 'postgres' || scheme === 'postgresql') return PostgresStore.open(where)
   if (scheme === 'sqlite' || scheme === 'file') return SqliteStore.open(path.resolve(decodeURIComponent(where.replace(/^[a-z]+:\/\//i, ''))))
   throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a store at ${redact(where)}: the ${scheme}:// scheme is not supported by this version`)

@@ -1,0 +1,541 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { AssayError, errorCatalogue, isAssayError, type ErrorCode } from '../../errors.js'
+import type {
+  AliasEvent,
+  ApiToken,
+  AuditRecord,
+  ModelVersion,
+  RegisteredModel,
+  ArtifactDirection,
+  ArtifactRef,
+  EvalColumns,
+  ExperimentSummary,
+  HoldoutRead,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+} from '../../record/types.js'
+import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
+import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
+import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
+import { encodeBatchFrame, reviveNumber } from './wire.js'
+
+export interface HttpStoreOptions {
+  /** API token (assay_…); default ASSAY_TOKEN. */
+  token?: string
+  /** Root of the write-ahead spool; default ASSAY_SPOOL_DIR, $ASSAY_HOME/spool, ~/.assay/spool. */
+  spoolDir?: string
+  /** Per-request timeout; default ASSAY_HTTP_TIMEOUT_MS or 30 s. */
+  timeoutMs?: number
+}
+
+interface RequestOptions {
+  query?: Record<string, string | undefined>
+  json?: unknown
+  bytes?: Uint8Array
+  stream?: () => Readable
+  headers?: Record<string, string>
+}
+
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * The store contract over HTTP, against `assay server` (docs/server.md). Metric batches and
+ * eval chunks travel as the chunk codec's bytes; artifacts stream, with their sha256 checked by
+ * the server on arrival and by this client on download. When the server cannot be reached
+ * (connection refused or reset, timeout, 502/503/504), writes go to a local write-ahead spool and
+ * succeed; the next successful call and `assay sync` replay it. Reads fail with
+ * ASSAY_STORE_UNAVAILABLE.
+ */
+export class HttpStore implements Store {
+  readonly kind = 'http'
+  readonly location: string
+  private readonly base: string
+  private readonly token: string | undefined
+  private readonly timeoutMs: number
+  readonly spool: Spool
+  private lock: Promise<unknown> = Promise.resolve()
+  private retryAt = 0
+  private failures = 0
+
+  constructor(url: string, options: HttpStoreOptions = {}) {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw new AssayError('ASSAY_INVALID_STORE_URL', `${JSON.stringify(url)} is not a URL`)
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AssayError('ASSAY_INVALID_STORE_URL', `${parsed.protocol} is not http: or https:`)
+    parsed.username = ''
+    parsed.password = ''
+    parsed.search = ''
+    parsed.hash = ''
+    this.base = parsed.toString().replace(/\/+$/, '')
+    this.location = this.base
+    this.token = options.token ?? (process.env.ASSAY_TOKEN || undefined)
+    const timeout = options.timeoutMs ?? Number(process.env.ASSAY_HTTP_TIMEOUT_MS ?? 30_000)
+    this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000
+    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.base)
+  }
+
+  static async open(url: string, options: HttpStoreOptions = {}): Promise<HttpStore> {
+    return new HttpStore(url, options)
+  }
+
+  // ---- transport -------------------------------------------------------------------------
+
+  private async request(method: string, route: string, options: RequestOptions = {}): Promise<Response> {
+    const url = new URL(this.base + route)
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v)
+    const headers: Record<string, string> = { ...options.headers }
+    if (this.token) headers.authorization = `Bearer ${this.token}`
+    let body: RequestInit['body']
+    let duplex: 'half' | undefined
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(options.json)
+    } else if (options.bytes !== undefined) {
+      headers['content-type'] = 'application/octet-stream'
+      body = options.bytes as Uint8Array<ArrayBuffer>
+    } else if (options.stream !== undefined) {
+      headers['content-type'] = 'application/octet-stream'
+      body = Readable.toWeb(options.stream()) as ReadableStream<Uint8Array>
+      duplex = 'half'
+    }
+    let response: Response
+    try {
+      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs), ...(duplex ? { duplex } : {}) } as RequestInit)
+    } catch (error) {
+      throw unavailable(this.base, error)
+    }
+    if (response.ok) return response
+    throw await errorOf(this.base, response)
+  }
+
+  private async json<T>(method: string, route: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.request(method, route, options)
+    try {
+      return (await response.json()) as T
+    } catch (error) {
+      throw unavailable(this.base, error)
+    }
+  }
+
+  private async bytes(route: string, query: Record<string, string>): Promise<{ bytes: Buffer; headers: Headers }> {
+    const response = await this.request('GET', route, { query })
+    try {
+      return { bytes: Buffer.from(await response.arrayBuffer()), headers: response.headers }
+    } catch (error) {
+      throw unavailable(this.base, error)
+    }
+  }
+
+  private runPath(runId: string, rest = ''): string {
+    return `/api/v1/runs/${encodeURIComponent(runId)}${rest}`
+  }
+
+  // ---- the spool --------------------------------------------------------------------------
+
+  private locked<T>(fn: () => Promise<T> | T): Promise<T> {
+    const result = this.lock.then(fn)
+    this.lock = result.catch(() => undefined)
+    return result
+  }
+
+  /**
+   * A write: straight to the server when nothing is spooled; else (and when the server cannot
+   * be reached) through the spool, so the server sees every write in order.
+   */
+  private async write<T>(entry: () => SpoolEntry, direct: () => Promise<T>, local: () => T): Promise<T> {
+    if (this.spool.pending > 0) {
+      const spooled = await this.locked(async () => {
+        if (this.spool.pending > 0 && Date.now() >= this.retryAt) await this.drainOwn().catch((e: unknown) => this.unlessUnavailable(e))
+        if (this.spool.pending === 0) return false
+        this.spool.append(entry())
+        return true
+      })
+      if (spooled) return local()
+    }
+    try {
+      const result = await direct()
+      this.failures = 0
+      return result
+    } catch (error) {
+      this.unlessUnavailable(error)
+      await this.locked(() => this.spool.append(entry()))
+      return local()
+    }
+  }
+
+  /** Rethrow anything but "the server cannot be reached" (which starts a backoff). */
+  private unlessUnavailable(error: unknown): void {
+    if (!isRetryable(error)) throw error
+    this.failures++
+    this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 10))
+  }
+
+  /** Before a read: replay what is spooled, or fail (the read would not see it). */
+  private async beforeRead(): Promise<void> {
+    if (this.spool.pending === 0) return
+    await this.locked(async () => {
+      if (this.spool.pending > 0) await this.drainOwn()
+    })
+  }
+
+  /** Replay this process's spool in order; stops (and keeps the rest) when the server is unreachable. Call under the lock. */
+  private async drainOwn(): Promise<{ replayed: number; rejected: number }> {
+    const entries = this.spool.ownEntries()
+    const result = await this.replay(entries, this.spool.file)
+    this.spool.keepOwn(result.remaining)
+    this.spool.collectBlobs()
+    if (result.error !== undefined) throw result.error
+    this.failures = 0
+    return { replayed: result.replayed, rejected: result.rejected }
+  }
+
+  private async replay(entries: SpoolEntry[], file: string): Promise<{ replayed: number; rejected: number; remaining: SpoolEntry[]; error?: unknown }> {
+    let replayed = 0
+    let rejected = 0
+    for (let i = 0; i < entries.length; i++) {
+      try {
+        await this.send(entries[i])
+        replayed++
+      } catch (error) {
+        if (isRetryable(error)) return { replayed, rejected, remaining: entries.slice(i), error }
+        // The server refused this write for good (e.g. the run was marked crashed meanwhile):
+        // keep it beside the spool for inspection and go on.
+        this.spool.reject(file, entries[i], error)
+        rejected++
+      }
+    }
+    return { replayed, rejected, remaining: [] }
+  }
+
+  /**
+   * `assay sync`: replay this process's spool and those left by processes that have exited.
+   * Files of processes still running are theirs to replay.
+   */
+  async sync(): Promise<{ replayed: number; rejected: number; remaining: number; liveFiles: number }> {
+    return this.locked(async () => {
+      let replayed = 0
+      let rejected = 0
+      let remaining = 0
+      let firstError: unknown
+      if (this.spool.pending > 0) {
+        try {
+          const own = await this.drainOwn()
+          replayed += own.replayed
+          rejected += own.rejected
+        } catch (error) {
+          firstError ??= error
+        }
+        remaining += this.spool.pending
+      }
+      const { files, live } = this.spool.claimOrphans()
+      for (const file of files) {
+        const entries = this.spool.readFile(file)
+        const result = firstError === undefined ? await this.replay(entries, file) : { replayed: 0, rejected: 0, remaining: entries, error: firstError }
+        this.spool.settleFile(file, result.remaining)
+        replayed += result.replayed
+        rejected += result.rejected
+        remaining += result.remaining.length
+        firstError ??= result.error
+      }
+      this.spool.collectBlobs()
+      if (firstError !== undefined) throw firstError
+      return { replayed, rejected, remaining, liveFiles: live }
+    })
+  }
+
+  private async send(entry: SpoolEntry): Promise<void> {
+    switch (entry.op) {
+      case 'createRun':
+        await this.request('POST', '/api/v1/runs', { json: entry.run })
+        return
+      case 'logBatch':
+        await this.request('POST', this.runPath(entry.runId, '/batch'), { bytes: Buffer.from(entry.frame, 'base64') })
+        return
+      case 'logEval':
+        await this.request('POST', this.runPath(entry.runId, '/evals'), {
+          query: { dataset: entry.dataset, datasetSha256: entry.datasetSha256, batchId: entry.batchId },
+          bytes: Buffer.from(entry.chunk, 'base64'),
+        })
+        return
+      case 'setRunStatus':
+        await this.request('POST', this.runPath(entry.runId, '/status'), { json: { status: entry.status, endTime: entry.endTime } })
+        return
+      case 'putArtifact':
+        if (entry.blob) await this.upload(entry.runId, entry.name, entry.direction, entry.sha256, () => createReadStream(this.spool.blobPath(entry.sha256)))
+        else await this.request('POST', this.runPath(entry.runId, '/artifacts/by-sha256'), { json: { name: entry.name, sha256: entry.sha256, direction: entry.direction } })
+        return
+      case 'recordHoldoutRead':
+        await this.request('POST', '/api/v1/holdout-reads', { json: entry.read })
+        return
+    }
+  }
+
+  private async upload(runId: string, name: string, direction: ArtifactDirection, sha256: string, stream: () => Readable): Promise<ArtifactRef> {
+    const { artifact } = await this.json<{ artifact: ArtifactRef }>('PUT', this.runPath(runId, '/artifacts'), {
+      query: { name, direction },
+      headers: { 'x-assay-sha256': sha256 },
+      stream,
+    })
+    return artifact
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  async createRun(run: NewRun): Promise<void> {
+    await this.write(
+      () => ({ op: 'createRun', run }),
+      () => this.request('POST', '/api/v1/runs', { json: run }).then(() => undefined),
+      () => undefined,
+    )
+  }
+
+  async logBatch(runId: string, batch: RunBatch): Promise<void> {
+    const withId = { ...batch, batchId: batch.batchId ?? randomUUID() }
+    const frame = encodeBatchFrame(withId)
+    await this.write(
+      () => ({ op: 'logBatch', runId, batchId: withId.batchId, frame: frame.toString('base64') }),
+      () => this.request('POST', this.runPath(runId, '/batch'), { bytes: frame }).then(() => undefined),
+      () => undefined,
+    )
+  }
+
+  async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId: string = randomUUID()): Promise<void> {
+    const bytes = encodeEvalChunk(chunk)
+    await this.write(
+      () => ({ op: 'logEval', runId, dataset, datasetSha256, batchId, chunk: bytes.toString('base64') }),
+      () => this.request('POST', this.runPath(runId, '/evals'), { query: { dataset, datasetSha256, batchId }, bytes }).then(() => undefined),
+      () => undefined,
+    )
+  }
+
+  async setRunStatus(runId: string, status: Exclude<RunStatus, 'running'>, endTime: number): Promise<void> {
+    await this.write(
+      () => ({ op: 'setRunStatus', runId, status, endTime }),
+      () => this.request('POST', this.runPath(runId, '/status'), { json: { status, endTime } }).then(() => undefined),
+      () => undefined,
+    )
+  }
+
+  /** A heartbeat that cannot reach the server is dropped (the next write refreshes it). */
+  async heartbeat(runId: string, at: number): Promise<void> {
+    if (this.spool.pending > 0 || Date.now() < this.retryAt) return
+    try {
+      await this.request('POST', this.runPath(runId, '/heartbeat'), { json: { at } })
+    } catch (error) {
+      this.unlessUnavailable(error)
+    }
+  }
+
+  async putArtifact(runId: string, name: string, content: ArtifactContent, direction: ArtifactDirection): Promise<ArtifactRef> {
+    if ('sha256' in content) {
+      const sha256 = content.sha256
+      return this.write(
+        () => ({ op: 'putArtifact', runId, name, direction, sha256, blob: false }),
+        async () => (await this.json<{ artifact: ArtifactRef }>('POST', this.runPath(runId, '/artifacts/by-sha256'), { json: { name, sha256, direction } })).artifact,
+        // Offline, the size of content named only by hash is not known here.
+        () => ({ runId, name, sha256, sizeBytes: 0, direction, createdAt: Date.now() }),
+      )
+    }
+    const { sha256, size } = 'bytes' in content ? { sha256: hashBytes(content.bytes), size: content.bytes.byteLength } : await hashFile(content.path)
+    let kept = false
+    return this.write(
+      () => {
+        if (!kept) this.spool.keepBlob(content)
+        kept = true
+        return { op: 'putArtifact', runId, name, direction, sha256, blob: true }
+      },
+      () => this.upload(runId, name, direction, sha256, () => ('bytes' in content ? Readable.from([Buffer.from(content.bytes)]) : createReadStream(content.path))),
+      () => ({ runId, name, sha256, sizeBytes: size, direction, createdAt: Date.now() }),
+    )
+  }
+
+  async recordHoldoutRead(read: HoldoutRead): Promise<void> {
+    await this.write(
+      () => ({ op: 'recordHoldoutRead', read }),
+      () => this.request('POST', '/api/v1/holdout-reads', { json: read }).then(() => undefined),
+      () => undefined,
+    )
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  async markCrashedRuns(staleBefore: number): Promise<number> {
+    await this.beforeRead()
+    return (await this.json<{ count: number }>('POST', '/api/v1/runs/mark-crashed', { json: { staleBefore } })).count
+  }
+
+  async resolveRunId(idOrPrefix: string): Promise<string> {
+    await this.beforeRead()
+    return (await this.json<{ id: string }>('GET', '/api/v1/runs/resolve', { query: { id: String(idOrPrefix) } })).id
+  }
+
+  async getRun(runId: string): Promise<RunRecord> {
+    await this.beforeRead()
+    const { run } = await this.json<{ run: RunRecord }>('GET', this.runPath(runId))
+    run.metrics = run.metrics.map((m) => ({ ...m, last: reviveNumber(m.last) }))
+    return run
+  }
+
+  async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+    await this.beforeRead()
+    const { runs } = await this.json<{ runs: RunSummary[] }>('GET', '/api/v1/runs', { query: { experiment: query.experiment } })
+    for (const run of runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
+    return runs
+  }
+
+  async listExperiments(): Promise<ExperimentSummary[]> {
+    await this.beforeRead()
+    return (await this.json<{ experiments: ExperimentSummary[] }>('GET', '/api/v1/experiments')).experiments
+  }
+
+  async metricHistory(runId: string, key: string): Promise<MetricColumns> {
+    await this.beforeRead()
+    return decodeMetricChunk((await this.bytes(this.runPath(runId, '/metrics'), { key })).bytes)
+  }
+
+  async evalColumns(runId: string, dataset: string): Promise<EvalColumns> {
+    await this.beforeRead()
+    const { bytes, headers } = await this.bytes(this.runPath(runId, '/evals'), { dataset })
+    return joinEvalChunks(dataset, headers.get('x-assay-dataset-sha256') ?? '', [decodeEvalChunk(bytes)])
+  }
+
+  async readArtifact(runId: string, name: string): Promise<Buffer> {
+    await this.beforeRead()
+    const { bytes, headers } = await this.bytes(this.runPath(runId, '/artifacts/content'), { name })
+    const expected = headers.get('x-assay-sha256')
+    const actual = hashBytes(bytes)
+    if (expected !== actual) {
+      throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${JSON.stringify(name)} of run ${runId} arrived as bytes hashing to ${actual}, not ${expected ?? '(no sha256 sent)'}`, {
+        expected,
+        actual,
+      })
+    }
+    return bytes
+  }
+
+  async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
+    await this.beforeRead()
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return []
+    return (await this.json<{ edges: ArtifactRef[] }>('GET', `/api/v1/artifacts/${sha256}/lineage`)).edges
+  }
+
+  async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
+    await this.beforeRead()
+    return (await this.json<{ reads: HoldoutRead[] }>('GET', `/api/v1/holdout-reads/${encodeURIComponent(datasetSha256)}`)).reads
+  }
+
+  async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
+    await this.request('POST', '/api/v1/tokens', { json: { token, secretSha256 } })
+  }
+
+  async findApiToken(secretSha256: string): Promise<ApiToken | null> {
+    return (await this.json<{ token: ApiToken | null }>('GET', `/api/v1/tokens/by-secret/${encodeURIComponent(secretSha256)}`)).token
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (await this.json<{ tokens: ApiToken[] }>('GET', '/api/v1/tokens')).tokens
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<void> {
+    await this.request('POST', `/api/v1/tokens/${encodeURIComponent(id)}/revoke`, { json: { at } })
+  }
+
+  // ---- model registry and audit log (not spooled: they fail when the server is unreachable) ----
+
+  async createModel(model: RegisteredModel): Promise<void> {
+    await this.request('POST', '/api/v1/models', { json: model })
+  }
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    return (await this.json<{ model: RegisteredModel }>('GET', `/api/v1/models/${encodeURIComponent(name)}`)).model
+  }
+
+  async listModels(): Promise<RegisteredModel[]> {
+    return (await this.json<{ models: RegisteredModel[] }>('GET', '/api/v1/models')).models
+  }
+
+  async addModelVersion(version: Omit<ModelVersion, 'version'>): Promise<ModelVersion> {
+    await this.beforeRead()
+    return (await this.json<{ version: ModelVersion }>('POST', `/api/v1/models/${encodeURIComponent(version.model)}/versions`, { json: version })).version
+  }
+
+  async listModelVersions(model: string): Promise<ModelVersion[]> {
+    return (await this.json<{ versions: ModelVersion[] }>('GET', `/api/v1/models/${encodeURIComponent(model)}/versions`)).versions
+  }
+
+  async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
+    return (await this.json<{ events: AliasEvent[] }>('GET', `/api/v1/models/${encodeURIComponent(model)}/alias-events`, { query: { alias } })).events
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    await this.request('POST', '/api/v1/audit', { json: record })
+  }
+
+  async moveAlias(record: AuditRecord, event: Omit<AliasEvent, 'seq' | 'auditSeq'>): Promise<AliasEvent> {
+    return (await this.json<{ event: AliasEvent }>('POST', '/api/v1/alias-moves', { json: { record, event } })).event
+  }
+
+  async auditRecords(): Promise<AuditRecord[]> {
+    return (await this.json<{ records: AuditRecord[] }>('GET', '/api/v1/audit')).records
+  }
+
+  async lastAuditRecord(): Promise<AuditRecord | null> {
+    return (await this.json<{ record: AuditRecord | null }>('GET', '/api/v1/audit/last')).record
+  }
+
+  /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`. */
+  async close(): Promise<void> {
+    if (this.spool.pending > 0) {
+      await this.locked(() => this.drainOwn()).catch(() => undefined)
+    }
+    this.spool.close()
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  return isAssayError(error, 'ASSAY_STORE_UNAVAILABLE') || isAssayError(error, 'ASSAY_STORE_BUSY')
+}
+
+function unavailable(base: string, error: unknown): AssayError {
+  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { name?: string }).name ?? 'error'
+  return new AssayError('ASSAY_STORE_UNAVAILABLE', `cannot reach the assay server at ${base} (${cause})`, { server: base, cause })
+}
+
+async function errorOf(base: string, response: Response): Promise<AssayError> {
+  let payload: { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined
+  try {
+    payload = (await response.json()) as typeof payload
+  } catch {
+    payload = undefined
+  }
+  const code = payload?.error?.code
+  if (code !== undefined && code in errorCatalogue) {
+    return new AssayError(code as ErrorCode, payload?.error?.message ?? code, payload?.error?.details)
+  }
+  if (response.status === 502 || response.status === 503 || response.status === 504) {
+    return new AssayError('ASSAY_STORE_UNAVAILABLE', `the assay server at ${base} answered ${response.status}`, { server: base, status: response.status })
+  }
+  return new AssayError('ASSAY_INTERNAL', `the assay server at ${base} answered ${response.status} without an assay error`, { server: base, status: response.status })
+}
+
+function hashBytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
+  await stat(file)
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer)
+    size += (chunk as Buffer).length
+  }
+  return { sha256: hash.digest('hex'), size }
+}
