@@ -1,0 +1,154 @@
+import type { Comparison } from '../compare/comparison-types.js'
+import type { DatasetBoard, Leaderboard } from '../compare/leaderboard.js'
+import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, type ReportInput } from './report-model.js'
+
+/**
+ * A comparison or leaderboard as GitHub-flavoured Markdown, fit for a pull-request comment. Every
+ * user-supplied string is escaped (HTML entities and Markdown punctuation), so a run name cannot
+ * inject markup. The provenance table names the run ids, dataset hashes, seeds and assay version.
+ */
+
+/** Escape a user string for Markdown text and table cells. */
+export function escapeMarkdown(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+!|~]/g, '\\$&')
+    .replace(/\r?\n/g, ' ')
+}
+
+const e = escapeMarkdown
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')
+}
+
+export function renderMarkdownReport(input: ReportInput): string {
+  const parts = input.kind === 'comparison' ? comparisonSections(input.comparison) : leaderboardSections(input.leaderboard)
+  const warnings = allWarnings(input)
+  if (warnings.length > 0) parts.push('### Warnings', warnings.map((w) => `- **${w.code}**: ${e(w.message)}`).join('\n'))
+  parts.push(provenanceSection(input))
+  return `${parts.join('\n\n')}\n`
+}
+
+function comparisonSections(c: Comparison): string[] {
+  const better = c.higherIsBetter ? 'higher is better' : 'lower is better'
+  const verdictWord = { better: 'A is **better** than B', worse: 'A is **worse** than B', equivalent: 'A and B are **equivalent**', inconclusive: '**inconclusive**' }[c.verdict]
+  const out = [
+    `## assay comparison: ${e(c.metric)}`,
+    `**Verdict:** ${verdictWord} on ${e(c.metric)} (${better}); estimate A − B = **${fmt(c.estimate)}**, ${Math.round(c.confidenceLevel * 100)}% CI ${fmtCi(c.ci)}, p = ${fmtP(c.pValue)}.`,
+    table(
+      ['side', 'label', 'runs', 'seeds', 'n', `mean ${e(c.metric)}`],
+      [
+        ['A', e(c.a.label), c.a.runIds.map((id) => `\`${id.slice(0, 8)}\``).join(', '), c.a.seeds.join(', '), String(c.a.n), fmt(c.a.mean)],
+        ['B', e(c.b.label), c.b.runIds.map((id) => `\`${id.slice(0, 8)}\``).join(', '), c.b.seeds.join(', '), String(c.b.n), fmt(c.b.mean)],
+      ],
+    ),
+    table(
+      ['', ''],
+      [
+        ['mode', e(c.mode)],
+        ['method', e(c.method)],
+        ['confidence level / alpha', `${c.confidenceLevel} / ${c.alpha}`],
+        ['equivalence margin', c.margin === null ? 'none' : fmt(c.margin)],
+        ['resamples / seed', `${c.resamples} / ${c.seed}`],
+        ['pairs (lost A, lost B)', `${c.sampleSizes.pairs ?? '–'} (${c.sampleSizes.lostA}, ${c.sampleSizes.lostB})`],
+        ['effect size', c.effectSize === null ? '–' : `${e(c.effectSize.name)} = ${fmt(c.effectSize.value)}`],
+        ['clustered SE', c.clusteredStandardError === null ? '–' : `${fmt(c.clusteredStandardError.value)} (${c.clusteredStandardError.clusters} clusters)`],
+      ],
+    ),
+  ]
+  if (c.required !== null) {
+    out.push(`To detect a difference this size at ${Math.round(c.required.power * 100)}% power: ${c.required.examples === null ? '' : `${c.required.examples} examples`}${c.required.examples !== null && c.required.seeds !== null ? ', ' : ''}${c.required.seeds === null ? '' : `${c.required.seeds} seeds`}.`)
+  }
+  if (c.topRegressions.length > 0) {
+    out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])))
+  }
+  const holdout = comparisonExtras(c).holdout ?? []
+  if (holdout.length > 0) {
+    out.push('### Holdout ledger', table(['dataset', 'sha256', 'reads', 'budget'], holdout.map((h) => [e(h.datasetName), `\`${h.datasetSha256.slice(0, 16)}…\``, String(h.reads), String(h.budget) + (h.overBudget ? ' **(over)**' : '')])))
+  }
+  return out
+}
+
+function leaderboardSections(l: Leaderboard): string[] {
+  const out = [`## assay leaderboard: ${e(l.metric)} (${l.higherIsBetter ? 'higher' : 'lower'} is better)`]
+  out.push(
+    `Each candidate against the baseline: ${e(l.methods.binary)}; ${e(l.methods.continuous)}. Interval: ${e(l.methods.interval)}, ${Math.round(l.confidenceLevel * 100)}%. ` +
+      `p-values adjusted with ${l.adjustment === 'holm' ? 'Holm (family-wise error)' : l.adjustment === 'BH' ? 'Benjamini-Hochberg (false discovery rate)' : e(l.adjustment)}; significant at ${l.alpha}.`,
+  )
+  for (const b of l.boards) out.push(...boardSections(b, l))
+  if (l.ranking !== null) {
+    const rk = l.ranking
+    out.push(
+      `### Across ${rk.datasets.length} datasets: average ranks`,
+      table(['rank', 'system', 'average rank', ...rk.datasets.map((d) => e(d.name))], rk.systems.map((s, i) => [String(i + 1), e(s.system), fmt(s.averageRank, 3), ...s.means.map((m) => fmt(m))])),
+      rk.friedman === null
+        ? `Friedman test not computed: ${e(rk.note ?? '')}.`
+        : `Friedman χ² = ${fmt(rk.friedman.statistic)} (df ${rk.friedman.df}), p = ${fmtP(rk.friedman.pValue)}; Iman–Davenport F = ${fmt(rk.friedman.imanDavenport.statistic)} (${rk.friedman.imanDavenport.df1}, ${rk.friedman.imanDavenport.df2}), p = ${fmtP(rk.friedman.imanDavenport.pValue)}. ` +
+            `Nemenyi critical difference CD = ${fmt(rk.nemenyi.criticalDifference, 3)} at α = ${rk.alpha}: systems whose average ranks differ by less than CD are not told apart.`,
+    )
+  }
+  return out
+}
+
+function boardSections(b: DatasetBoard, l: Leaderboard): string[] {
+  const out = [
+    `### ${e(b.dataset.name)} (${e(b.dataset.role)}, sha256 \`${b.dataset.sha256.slice(0, 16)}…\`)`,
+    `Baseline: **${e(b.baseline.name)}** \`${b.baseline.runId.slice(0, 8)}\` (seed ${b.baseline.seed}, ${b.baseline.rule}), mean ${fmt(b.baseline.mean)} over ${b.baseline.n} examples. ${b.adjustment.hypotheses} hypotheses, ${e(b.adjustment.method)}.`,
+    table(
+      ['rank', 'run', 'name', 'seed', `mean ${e(l.metric)}`, 'Δ vs baseline', `${Math.round(l.confidenceLevel * 100)}% CI`, 'p (raw)', `p (${e(l.adjustment)})`, 'verdict', 'flags'],
+      b.entries.map((x) => [
+        String(x.rank),
+        `\`${x.runId.slice(0, 8)}\``,
+        e(x.name),
+        String(x.seed),
+        fmt(x.mean),
+        fmt(x.estimate),
+        fmtCi(x.ci),
+        fmtP(x.pValue),
+        fmtP(x.adjustedPValue),
+        x.verdict === 'better' ? '**better**' : x.verdict === 'worse' ? '**worse**' : 'inconclusive',
+        [...new Set(x.warnings.map((w) => w.code))].join(', ') || '–',
+      ]),
+    ),
+  ]
+  if (b.ladder !== null) {
+    out.push(
+      '#### Ladder (released scores)',
+      e(b.ladder.rule) + '.',
+      table(
+        ['#', 'submission', 'score', 'improvement', 'threshold', 'accepted', 'released best', 'released score'],
+        b.ladder.steps.map((s) => [String(s.index + 1), e(s.label), fmt(s.mean), fmt(s.improvement), fmt(s.threshold), s.accepted ? 'yes' : 'no', `\`${s.bestId.slice(0, 8)}\``, fmt(s.releasedScore)]),
+      ),
+    )
+  }
+  if (b.holdout.length > 0) {
+    out.push(
+      '#### Holdout ledger',
+      table(
+        ['dataset version', 'reads', 'budget', 'readers', 'last read'],
+        b.holdout.map((h) => [`\`${h.datasetSha256.slice(0, 16)}…\``, String(h.reads), String(h.budget) + (h.overBudget ? ' **(over budget)**' : ''), e(h.actors.join(', ')), h.entries.length > 0 ? fmtTime(h.entries[h.entries.length - 1].at) : '–']),
+      ),
+    )
+  }
+  return out
+}
+
+function provenanceSection(input: ReportInput): string {
+  const p = provenanceOf(input)
+  const seedOf = new Map(p.seeds.map((s) => [s.runId, s.seed]))
+  return [
+    '### Provenance',
+    `assay ${e(p.assayVersion)}; generated ${fmtTime(input.generatedAt ?? (input.kind === 'leaderboard' ? input.leaderboard.generatedAt : Date.now()))}.`,
+    table(
+      ['dataset', 'sha256'],
+      p.datasets.map((d) => [e(d.name), `\`${d.sha256}\``]),
+    ),
+    table(
+      ['run id', 'seed'],
+      p.runIds.map((id) => [`\`${id}\``, String(seedOf.get(id) ?? '–')]),
+    ),
+  ].join('\n\n')
+}
