@@ -1,5 +1,9 @@
 import type {
+  AliasEvent,
   ApiToken,
+  AuditRecord,
+  ModelVersion,
+  RegisteredModel,
   ArtifactDirection,
   ArtifactRef,
   CodeVersion,
@@ -64,8 +68,40 @@ export interface Store {
   listApiTokens(): Promise<ApiToken[]>
   revokeApiToken(id: string, at: number): Promise<void>
 
+  // Model registry and audit log (docs/registry.md, docs/gates.md). Alias events and audit
+  // records are append-only; the current holder of an alias is its latest event's version.
+  /** Throws ASSAY_MODEL_EXISTS when the name is taken. */
+  createModel(model: RegisteredModel): Promise<void>
+  /** Throws ASSAY_MODEL_NOT_FOUND. */
+  getModel(name: string): Promise<RegisteredModel>
+  listModels(): Promise<RegisteredModel[]>
+  /** Append a version numbered one above the model's highest (in one transaction); the run must exist. */
+  addModelVersion(version: NewModelVersion): Promise<ModelVersion>
+  /** Versions of a model, oldest first. Throws ASSAY_MODEL_NOT_FOUND. */
+  listModelVersions(model: string): Promise<ModelVersion[]>
+  /** Alias events of a model (one alias, or all), oldest first. */
+  aliasEvents(model: string, alias?: string): Promise<AliasEvent[]>
+  /**
+   * Append one audit record. It must chain onto the last one (seq = last + 1, prevHash = last
+   * hash), checked in the same transaction; otherwise ASSAY_AUDIT_CONFLICT and nothing is written.
+   */
+  appendAudit(record: AuditRecord): Promise<void>
+  /**
+   * Move an alias: append the alias event AND its audit record in one transaction, or neither.
+   * Throws ASSAY_AUDIT_CONFLICT when the audit log's head or the alias's holder is no longer the
+   * one the caller read (event.previousVersion), ASSAY_MODEL_NOT_FOUND for an unknown model or version.
+   */
+  moveAlias(record: AuditRecord, event: NewAliasEvent): Promise<AliasEvent>
+  /** The whole audit log in sequence order. */
+  auditRecords(): Promise<AuditRecord[]>
+  /** The record with the highest sequence number; null when the log is empty. */
+  lastAuditRecord(): Promise<AuditRecord | null>
+
   close(): Promise<void>
 }
+
+export type NewModelVersion = Omit<ModelVersion, 'version'>
+export type NewAliasEvent = Omit<AliasEvent, 'seq' | 'auditSeq'>
 
 export interface NewRun {
   id: string

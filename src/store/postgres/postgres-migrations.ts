@@ -153,4 +153,61 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+CREATE TABLE models (
+  name text COLLATE "C" PRIMARY KEY,
+  owner text COLLATE "C" NOT NULL CHECK (length(trim(owner)) > 0),
+  description text COLLATE "C" NOT NULL,
+  tags text COLLATE "C" NOT NULL, -- JSON object
+  created_at double precision NOT NULL,
+  created_by text COLLATE "C" NOT NULL
+);
+CREATE TABLE model_versions (
+  model text COLLATE "C" NOT NULL REFERENCES models(name),
+  version integer NOT NULL,
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id),
+  artifact_name text COLLATE "C",
+  artifact_sha256 text COLLATE "C",
+  description text COLLATE "C" NOT NULL,
+  tags text COLLATE "C" NOT NULL, -- JSON object
+  created_at double precision NOT NULL,
+  created_by text COLLATE "C" NOT NULL,
+  PRIMARY KEY (model, version)
+);
+CREATE INDEX model_versions_run ON model_versions(run_id);
+CREATE TABLE alias_events (
+  seq bigserial PRIMARY KEY,
+  model text COLLATE "C" NOT NULL REFERENCES models(name),
+  alias text COLLATE "C" NOT NULL,
+  kind text COLLATE "C" NOT NULL CHECK (kind IN ('set', 'promote', 'rollback')),
+  version integer, -- NULL: the alias was removed
+  previous_version integer,
+  actor text COLLATE "C" NOT NULL,
+  at double precision NOT NULL,
+  reason text COLLATE "C" NOT NULL,
+  audit_seq bigint
+);
+CREATE INDEX alias_events_alias ON alias_events(model, alias, seq);
+CREATE TABLE audit_log (
+  seq bigint PRIMARY KEY,
+  at double precision NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  actor text COLLATE "C" NOT NULL,
+  subject text COLLATE "C" NOT NULL,
+  body text COLLATE "C" NOT NULL, -- canonical JSON
+  prev_hash text COLLATE "C" NOT NULL,
+  hash text COLLATE "C" NOT NULL
+);
+-- Append-only: assay never updates or deletes these rows (verify still detects it if someone does).
+CREATE FUNCTION assay_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END
+$fn$;
+CREATE TRIGGER alias_events_append_only BEFORE UPDATE OR DELETE ON alias_events FOR EACH ROW EXECUTE FUNCTION assay_append_only();
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION assay_append_only();
+`,
+  },
 ]

@@ -4,13 +4,17 @@ import pg from 'pg'
 import { AssayError } from '../../errors.js'
 import { computeEnvelope } from '../../record/envelope.js'
 import type {
+  AliasEvent,
   ApiToken,
   ArtifactDirection,
   ArtifactRef,
+  AuditRecord,
   EvalColumns,
   ExperimentSummary,
   HoldoutRead,
   MetricSummary,
+  ModelVersion,
+  RegisteredModel,
   RunRecord,
   RunStatus,
   RunSummary,
@@ -43,7 +47,17 @@ import {
   type SummaryRow,
   type TokenRow,
 } from '../row-mapping.js'
-import type { ArtifactContent, MetricSeries, NewRun, RunBatch, Store } from '../store.js'
+import {
+  aliasEventFromRow,
+  auditFromRow,
+  modelFromRow,
+  modelVersionFromRow,
+  type AliasEventRow,
+  type AuditRow,
+  type ModelRow,
+  type ModelVersionRow,
+} from '../registry-rows.js'
+import type { ArtifactContent, MetricSeries, NewAliasEvent, NewModelVersion, NewRun, RunBatch, Store } from '../store.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
 
 export interface PostgresStoreOptions {
@@ -664,6 +678,131 @@ export class PostgresStore implements Store {
   async revokeApiToken(id: string, at: number): Promise<void> {
     const { rowCount } = await this.guard(() => this.pool.query('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2', [at, id]))
     if (rowCount === 0) throw new AssayError('ASSAY_TOKEN_NOT_FOUND', `no API token has id ${id}`)
+  }
+
+  // ---- Model registry and audit log (docs/registry.md, docs/gates.md) ----
+
+  async createModel(model: RegisteredModel): Promise<void> {
+    await this.tx(async (c) => {
+      const { rows } = await c.query('INSERT INTO models (name, owner, description, tags, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING name', [
+        model.name,
+        model.owner,
+        model.description,
+        canonicalJson(model.tags),
+        model.createdAt,
+        model.createdBy,
+      ])
+      if (rows.length === 0) throw new AssayError('ASSAY_MODEL_EXISTS', `a model named ${JSON.stringify(model.name)} already exists`, { model: model.name })
+    })
+  }
+
+  private async modelRow(db: Db, name: string, lock = false): Promise<ModelRow> {
+    const { rows } = await db.query<ModelRow>(`SELECT * FROM models WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name])
+    if (rows.length === 0) throw new AssayError('ASSAY_MODEL_NOT_FOUND', `no registered model is named ${JSON.stringify(name)}`, { model: name })
+    return rows[0]
+  }
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    return modelFromRow(await this.guard(() => this.modelRow(this.pool, name)))
+  }
+
+  async listModels(): Promise<RegisteredModel[]> {
+    const { rows } = await this.guard(() => this.pool.query<ModelRow>('SELECT * FROM models ORDER BY name'))
+    return rows.map(modelFromRow)
+  }
+
+  async addModelVersion(version: NewModelVersion): Promise<ModelVersion> {
+    return this.tx(async (c) => {
+      // The model row lock serialises version numbering per model.
+      await this.modelRow(c, version.model, true)
+      if ((await c.query('SELECT 1 FROM runs WHERE id = $1', [version.runId])).rows.length === 0) {
+        throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${version.runId}`, { runId: version.runId })
+      }
+      const { rows } = await c.query<{ next: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model = $1', [version.model])
+      const next = Number(rows[0].next)
+      await c.query(
+        'INSERT INTO model_versions (model, version, run_id, artifact_name, artifact_sha256, description, tags, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [version.model, next, version.runId, version.artifact?.name ?? null, version.artifact?.sha256 ?? null, version.description, canonicalJson(version.tags), version.createdAt, version.createdBy],
+      )
+      return { ...version, version: next }
+    })
+  }
+
+  async listModelVersions(model: string): Promise<ModelVersion[]> {
+    return this.snapshot(async (c) => {
+      await this.modelRow(c, model)
+      return (await c.query<ModelVersionRow>('SELECT * FROM model_versions WHERE model = $1 ORDER BY version', [model])).rows.map(modelVersionFromRow)
+    })
+  }
+
+  async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
+    const { rows } = await this.guard(() =>
+      alias === undefined
+        ? this.pool.query<AliasEventRow>('SELECT * FROM alias_events WHERE model = $1 ORDER BY seq', [model])
+        : this.pool.query<AliasEventRow>('SELECT * FROM alias_events WHERE model = $1 AND alias = $2 ORDER BY seq', [model, alias]),
+    )
+    return rows.map(aliasEventFromRow)
+  }
+
+  /** Inside a transaction: lock the log, refuse a record that does not chain onto its head, insert it. */
+  private async insertAudit(c: pg.PoolClient, record: AuditRecord): Promise<void> {
+    await c.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE')
+    const { rows } = await c.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')
+    const expectedSeq = (rows.length === 0 ? 0 : Number(rows[0].seq)) + 1
+    const expectedPrev = rows.length === 0 ? '0'.repeat(64) : rows[0].hash
+    if (record.seq !== expectedSeq || record.prevHash !== expectedPrev) {
+      throw new AssayError('ASSAY_AUDIT_CONFLICT', `audit record ${record.seq} does not follow the log's head (record ${expectedSeq - 1}); another writer appended first`, { expectedSeq })
+    }
+    await c.query('INSERT INTO audit_log (seq, at, kind, actor, subject, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      record.seq,
+      record.at,
+      record.kind,
+      record.actor,
+      record.subject,
+      canonicalJson(record.body),
+      record.prevHash,
+      record.hash,
+    ])
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    await this.tx((c) => this.insertAudit(c, record))
+  }
+
+  async moveAlias(record: AuditRecord, event: NewAliasEvent): Promise<AliasEvent> {
+    return this.tx(async (c) => {
+      // Lock the model row: alias moves of one model are serialised.
+      await this.modelRow(c, event.model, true)
+      if (event.version !== null && (await c.query('SELECT 1 FROM model_versions WHERE model = $1 AND version = $2', [event.model, event.version])).rows.length === 0) {
+        throw new AssayError('ASSAY_MODEL_NOT_FOUND', `model ${event.model} has no version ${event.version}`, { model: event.model, version: event.version })
+      }
+      const latest = await c.query<{ version: number | null }>('SELECT version FROM alias_events WHERE model = $1 AND alias = $2 ORDER BY seq DESC LIMIT 1', [event.model, event.alias])
+      const holder = latest.rows.length === 0 ? null : latest.rows[0].version
+      if (holder !== event.previousVersion) {
+        throw new AssayError('ASSAY_AUDIT_CONFLICT', `${event.model}@${event.alias} is held by ${holder === null ? 'nobody' : `version ${holder}`}, not ${event.previousVersion === null ? 'nobody' : `version ${event.previousVersion}`}: it moved since it was read`, {
+          model: event.model,
+          alias: event.alias,
+          holder,
+        })
+      }
+      // The event first, then the audit record: a failure in either rolls back both.
+      const { rows } = await c.query<{ seq: number }>(
+        'INSERT INTO alias_events (model, alias, kind, version, previous_version, actor, at, reason, audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq',
+        [event.model, event.alias, event.kind, event.version, event.previousVersion, event.actor, event.at, event.reason, record.seq],
+      )
+      await this.insertAudit(c, record)
+      return { ...event, seq: Number(rows[0].seq), auditSeq: record.seq }
+    })
+  }
+
+  async auditRecords(): Promise<AuditRecord[]> {
+    const { rows } = await this.guard(() => this.pool.query<AuditRow>('SELECT * FROM audit_log ORDER BY seq'))
+    return rows.map(auditFromRow)
+  }
+
+  async lastAuditRecord(): Promise<AuditRecord | null> {
+    const { rows } = await this.guard(() => this.pool.query<AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1'))
+    return rows.length === 0 ? null : auditFromRow(rows[0])
   }
 
   async close(): Promise<void> {

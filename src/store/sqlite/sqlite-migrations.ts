@@ -141,4 +141,58 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+CREATE TABLE models (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL CHECK (length(trim(owner)) > 0),
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL, -- JSON object
+  created_at REAL NOT NULL,
+  created_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE model_versions (
+  model TEXT NOT NULL REFERENCES models(name),
+  version INTEGER NOT NULL,
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  artifact_name TEXT,
+  artifact_sha256 TEXT,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL, -- JSON object
+  created_at REAL NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (model, version)
+) WITHOUT ROWID;
+CREATE INDEX model_versions_run ON model_versions(run_id);
+CREATE TABLE alias_events (
+  seq INTEGER PRIMARY KEY,
+  model TEXT NOT NULL REFERENCES models(name),
+  alias TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('set', 'promote', 'rollback')),
+  version INTEGER, -- NULL: the alias was removed
+  previous_version INTEGER,
+  actor TEXT NOT NULL,
+  at REAL NOT NULL,
+  reason TEXT NOT NULL,
+  audit_seq INTEGER
+);
+CREATE INDEX alias_events_alias ON alias_events(model, alias, seq);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  at REAL NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL, -- canonical JSON
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+-- Append-only: assay never updates or deletes these rows (verify still detects it if someone does).
+CREATE TRIGGER alias_events_append_only_update BEFORE UPDATE ON alias_events BEGIN SELECT RAISE(ABORT, 'alias_events is append-only'); END;
+CREATE TRIGGER alias_events_append_only_delete BEFORE DELETE ON alias_events BEGIN SELECT RAISE(ABORT, 'alias_events is append-only'); END;
+CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+`,
+  },
 ]

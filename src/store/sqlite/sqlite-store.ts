@@ -4,6 +4,7 @@ import path from 'node:path'
 import { AssayError } from '../../errors.js'
 import { computeEnvelope } from '../../record/envelope.js'
 import type {
+  AliasEvent,
   ApiToken,
   ArtifactDirection,
   ArtifactRef,
@@ -11,7 +12,10 @@ import type {
   EvalColumns,
   ExperimentSummary,
   HoldoutRead,
+  ModelVersion,
   Params,
+  RegisteredModel,
+  AuditRecord,
   RunRecord,
   RunStatus,
   RunSummary,
@@ -45,7 +49,17 @@ import {
   type SummaryRow,
   type TokenRow,
 } from '../row-mapping.js'
-import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
+import {
+  aliasEventFromRow,
+  auditFromRow,
+  modelFromRow,
+  modelVersionFromRow,
+  type AliasEventRow,
+  type AuditRow,
+  type ModelRow,
+  type ModelVersionRow,
+} from '../registry-rows.js'
+import type { ArtifactContent, NewAliasEvent, NewModelVersion, NewRun, RunBatch, Store } from '../store.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 
 /** How long one write waits for other writers (SQLite busy_timeout), and how often it retries after. */
@@ -409,6 +423,108 @@ export class SqliteStore implements Store {
       const changed = this.db.prepare('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id).changes
       if (changed === 0) throw new AssayError('ASSAY_TOKEN_NOT_FOUND', `no API token has id ${id}`)
     })
+  }
+
+  // ---- Model registry and audit log (docs/registry.md, docs/gates.md) ----
+
+  async createModel(model: RegisteredModel): Promise<void> {
+    this.write(() => {
+      if (this.db.prepare('SELECT 1 FROM models WHERE name = ?').get(model.name) !== undefined) {
+        throw new AssayError('ASSAY_MODEL_EXISTS', `a model named ${JSON.stringify(model.name)} already exists`, { model: model.name })
+      }
+      this.db
+        .prepare('INSERT INTO models (name, owner, description, tags, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(model.name, model.owner, model.description, canonicalJson(model.tags), model.createdAt, model.createdBy)
+    })
+  }
+
+  private modelRow(name: string): ModelRow {
+    const row = this.db.prepare('SELECT * FROM models WHERE name = ?').get(name) as ModelRow | undefined
+    if (row === undefined) throw new AssayError('ASSAY_MODEL_NOT_FOUND', `no registered model is named ${JSON.stringify(name)}`, { model: name })
+    return row
+  }
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    return modelFromRow(this.modelRow(name))
+  }
+
+  async listModels(): Promise<RegisteredModel[]> {
+    return (this.db.prepare('SELECT * FROM models ORDER BY name').all() as ModelRow[]).map(modelFromRow)
+  }
+
+  async addModelVersion(version: NewModelVersion): Promise<ModelVersion> {
+    return this.write(() => {
+      this.modelRow(version.model)
+      this.runRow(version.runId)
+      const { next } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model = ?').get(version.model) as { next: number }
+      this.db
+        .prepare('INSERT INTO model_versions (model, version, run_id, artifact_name, artifact_sha256, description, tags, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(version.model, next, version.runId, version.artifact?.name ?? null, version.artifact?.sha256 ?? null, version.description, canonicalJson(version.tags), version.createdAt, version.createdBy)
+      return { ...version, version: next }
+    })
+  }
+
+  async listModelVersions(model: string): Promise<ModelVersion[]> {
+    this.modelRow(model)
+    return (this.db.prepare('SELECT * FROM model_versions WHERE model = ? ORDER BY version').all(model) as ModelVersionRow[]).map(modelVersionFromRow)
+  }
+
+  async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
+    const rows =
+      alias === undefined
+        ? this.db.prepare('SELECT * FROM alias_events WHERE model = ? ORDER BY seq').all(model)
+        : this.db.prepare('SELECT * FROM alias_events WHERE model = ? AND alias = ? ORDER BY seq').all(model, alias)
+    return (rows as AliasEventRow[]).map(aliasEventFromRow)
+  }
+
+  /** Inside a transaction: refuse a record that does not chain onto the current last one, then insert it. */
+  private insertAudit(record: AuditRecord): void {
+    const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined
+    const expectedSeq = (last?.seq ?? 0) + 1
+    const expectedPrev = last?.hash ?? '0'.repeat(64)
+    if (record.seq !== expectedSeq || record.prevHash !== expectedPrev) {
+      throw new AssayError('ASSAY_AUDIT_CONFLICT', `audit record ${record.seq} does not follow the log's head (record ${expectedSeq - 1}); another writer appended first`, { expectedSeq })
+    }
+    this.db
+      .prepare('INSERT INTO audit_log (seq, at, kind, actor, subject, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(record.seq, record.at, record.kind, record.actor, record.subject, canonicalJson(record.body), record.prevHash, record.hash)
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    this.write(() => this.insertAudit(record))
+  }
+
+  async moveAlias(record: AuditRecord, event: NewAliasEvent): Promise<AliasEvent> {
+    return this.write(() => {
+      this.modelRow(event.model)
+      if (event.version !== null && this.db.prepare('SELECT 1 FROM model_versions WHERE model = ? AND version = ?').get(event.model, event.version) === undefined) {
+        throw new AssayError('ASSAY_MODEL_NOT_FOUND', `model ${event.model} has no version ${event.version}`, { model: event.model, version: event.version })
+      }
+      const latest = this.db.prepare('SELECT version FROM alias_events WHERE model = ? AND alias = ? ORDER BY seq DESC LIMIT 1').get(event.model, event.alias) as { version: number | null } | undefined
+      const holder = latest === undefined ? null : latest.version
+      if (holder !== event.previousVersion) {
+        throw new AssayError('ASSAY_AUDIT_CONFLICT', `${event.model}@${event.alias} is held by ${holder === null ? 'nobody' : `version ${holder}`}, not ${event.previousVersion === null ? 'nobody' : `version ${event.previousVersion}`}: it moved since it was read`, {
+          model: event.model,
+          alias: event.alias,
+          holder,
+        })
+      }
+      // The event first, then the audit record: a failure in either rolls back both.
+      const info = this.db
+        .prepare('INSERT INTO alias_events (model, alias, kind, version, previous_version, actor, at, reason, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(event.model, event.alias, event.kind, event.version, event.previousVersion, event.actor, event.at, event.reason, record.seq)
+      this.insertAudit(record)
+      return { ...event, seq: Number(info.lastInsertRowid), auditSeq: record.seq }
+    })
+  }
+
+  async auditRecords(): Promise<AuditRecord[]> {
+    return (this.db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[]).map(auditFromRow)
+  }
+
+  async lastAuditRecord(): Promise<AuditRecord | null> {
+    const row = this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1').get() as AuditRow | undefined
+    return row === undefined ? null : auditFromRow(row)
   }
 
   async close(): Promise<void> {
