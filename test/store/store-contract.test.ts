@@ -453,5 +453,66 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(await store.markCrashedRuns(before - 1), 0)
       })
     })
+
+    describe('idempotent batch ids', () => {
+      test('a batch or eval chunk sent twice with one id is stored once, even after the run ended', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        const batch = { batchId: 'batch-1', tags: { a: 'b' }, metrics: [series('loss', [[0, 1], [1, 0.5]])] }
+        await store.logBatch(run.id, batch)
+        await store.logBatch(run.id, batch)
+        const chunk = evalChunk({ ids: ['q1'], numeric: new Map([['score:x', Float64Array.of(1)]]) })
+        await store.logEval(run.id, 'val', 'd'.repeat(64), chunk, 'eval-1')
+        await store.logEval(run.id, 'val', 'd'.repeat(64), chunk, 'eval-1')
+        await store.setRunStatus(run.id, 'finished', run.startTime + 1)
+        // A retry whose acknowledgement was lost arrives after the end: skipped, not refused.
+        await store.logBatch(run.id, batch)
+        await store.logEval(run.id, 'val', 'd'.repeat(64), chunk, 'eval-1')
+        assert.deepEqual(plain(await store.metricHistory(run.id, 'loss')).values, [1, 0.5])
+        const got = await store.getRun(run.id)
+        assert.equal(got.metrics[0].count, 2)
+        assert.equal(got.evals[0].count, 1)
+        assert.deepEqual((await store.evalColumns(run.id, 'val')).ids, ['q1'])
+        await rejectsWith(store.logBatch(run.id, { batchId: 'batch-2', tags: { late: 'yes' } }), 'ASSAY_RUN_NOT_ACTIVE')
+      })
+
+      test('a refused batch does not consume its id', async () => {
+        const run = newRun({ params: { lr: 0.1 } })
+        await store.createRun(run)
+        await rejectsWith(store.logBatch(run.id, { batchId: 'b', params: { lr: 0.2 } }), 'ASSAY_PARAM_CONFLICT')
+        await store.logBatch(run.id, { batchId: 'b', params: { lr: 0.1 }, metrics: [series('acc', [[0, 0.9]])] })
+        assert.equal((await store.getRun(run.id)).metrics[0].count, 1)
+      })
+    })
+
+    describe('holdout ledger', () => {
+      test('reads come back per dataset version, oldest first, exactly as recorded', async () => {
+        const x = 'a'.repeat(64)
+        const later = { datasetSha256: x, datasetName: 'test', runIds: ['r2', 'r1'], purpose: 'leaderboard', actor: 'bob', at: 2000 }
+        const earlier = { datasetSha256: x, datasetName: 'test', runIds: ['r1'], purpose: 'compare accuracy', actor: 'alice', at: 1000 }
+        const other = { datasetSha256: 'b'.repeat(64), datasetName: 'holdout', runIds: [], purpose: 'p', actor: 'carol', at: 1500 }
+        for (const read of [later, earlier, other]) await store.recordHoldoutRead(read)
+        assert.deepEqual(await store.holdoutReads(x), [earlier, later])
+        assert.deepEqual(await store.holdoutReads('b'.repeat(64)), [other])
+        assert.deepEqual(await store.holdoutReads('c'.repeat(64)), [])
+      })
+    })
+
+    describe('API tokens', () => {
+      test('create, find by secret hash, list oldest first, revoke once', async () => {
+        const admin = { id: 'tok-admin', name: 'ops', scope: 'admin' as const, experiments: null, createdAt: 2000, createdBy: 'root', revokedAt: null }
+        const writer = { id: 'tok-write', name: 'ci', scope: 'write' as const, experiments: ['exp-a', 'exp-b'], createdAt: 1000, createdBy: 'ops', revokedAt: null }
+        await store.createApiToken(admin, sha256('secret-admin'))
+        await store.createApiToken(writer, sha256('secret-write'))
+        assert.deepEqual(await store.findApiToken(sha256('secret-write')), writer)
+        assert.deepEqual(await store.findApiToken(sha256('secret-admin')), admin)
+        assert.equal(await store.findApiToken(sha256('unknown')), null)
+        assert.deepEqual(await store.listApiTokens(), [writer, admin])
+        await store.revokeApiToken(writer.id, 5000)
+        await store.revokeApiToken(writer.id, 6000)
+        assert.deepEqual(await store.findApiToken(sha256('secret-write')), { ...writer, revokedAt: 5000 }, 'a revoked token is still found, with the first revocation time')
+        await rejectsWith(store.revokeApiToken('tok-none', 1), 'ASSAY_TOKEN_NOT_FOUND')
+      })
+    })
   })
 }
