@@ -9,6 +9,9 @@ import { experimentsCommand } from './experiments-command.js'
 import type { CliIo } from './output.js'
 import { replayCommand } from './replay-command.js'
 import { runsCommand } from './runs-command.js'
+import { serverCommand } from './server-command.js'
+import { syncCommand } from './sync-command.js'
+import { tokensCommand } from './tokens-command.js'
 import { varianceCommand } from './variance-command.js'
 
 /** Exit codes (docs/cli.md): 0 success, 1 an unexpected failure, 2 a usage or input error. */
@@ -25,7 +28,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride()
     .showHelpAfterError()
-  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), demoCommand(ctx)]) {
+  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), demoCommand(ctx), serverCommand(ctx), tokensCommand(ctx), syncCommand(ctx)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) }))
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
   }
