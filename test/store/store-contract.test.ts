@@ -514,5 +514,53 @@ for (const backend of STORE_BACKENDS) {
         await rejectsWith(store.revokeApiToken('tok-none', 1), 'ASSAY_TOKEN_NOT_FOUND')
       })
     })
+
+    describe('model registry and audit log', () => {
+      const model = { name: 'sentiment', owner: 'alice', description: 'd', tags: { team: 'nlp' }, createdAt: 1000, createdBy: 'alice' }
+      const audit = (seq: number, prevHash: string, hash: string) => ({ seq, at: 5000 + seq, kind: 'alias-set' as const, actor: 'alice', subject: 'sentiment@champion', body: { n: seq, ci: ['-Infinity', 0.5] }, prevHash, hash })
+      const h = (c: string) => c.repeat(64)
+
+      test('models, numbered versions and lookups', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.createModel(model)
+        await rejectsWith(store.createModel({ ...model, owner: 'bob' }), 'ASSAY_MODEL_EXISTS')
+        assert.deepEqual(await store.getModel('sentiment'), model)
+        await rejectsWith(store.getModel('nope'), 'ASSAY_MODEL_NOT_FOUND')
+        const v = { model: 'sentiment', runId: run.id, artifact: { name: 'model/w.json', sha256: h('a') }, description: '', tags: {}, createdAt: 2000, createdBy: 'alice' }
+        assert.equal((await store.addModelVersion(v)).version, 1)
+        assert.equal((await store.addModelVersion({ ...v, artifact: null })).version, 2)
+        await rejectsWith(store.addModelVersion({ ...v, model: 'nope' }), 'ASSAY_MODEL_NOT_FOUND')
+        await rejectsWith(store.addModelVersion({ ...v, runId: runId() }), 'ASSAY_RUN_NOT_FOUND')
+        assert.deepEqual(await store.listModelVersions('sentiment'), [{ ...v, version: 1 }, { ...v, artifact: null, version: 2 }])
+        assert.deepEqual((await store.listModels()).map((m) => m.name), ['sentiment'])
+      })
+
+      test('moveAlias appends the event and its audit record together, and refuses stale reads', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.createModel(model)
+        for (let i = 0; i < 2; i++) await store.addModelVersion({ model: 'sentiment', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2000, createdBy: 'alice' })
+        const event = { model: 'sentiment', alias: 'champion', kind: 'set' as const, version: 1, previousVersion: null, actor: 'alice', at: 3000, reason: 'first' }
+        const first = await store.moveAlias(audit(1, h('0'), h('1')), event)
+        assert.equal(first.auditSeq, 1)
+        // The holder moved since it was read: nothing is written.
+        await rejectsWith(store.moveAlias(audit(2, h('1'), h('2')), { ...event, version: 2, previousVersion: null }), 'ASSAY_AUDIT_CONFLICT')
+        // The audit head moved since it was read: nothing is written either.
+        await rejectsWith(store.moveAlias(audit(2, h('0'), h('2')), { ...event, version: 2, previousVersion: 1 }), 'ASSAY_AUDIT_CONFLICT')
+        await rejectsWith(store.moveAlias(audit(2, h('1'), h('2')), { ...event, version: 9, previousVersion: 1 }), 'ASSAY_MODEL_NOT_FOUND')
+        assert.equal((await store.aliasEvents('sentiment')).length, 1)
+        assert.equal((await store.auditRecords()).length, 1)
+        await store.moveAlias(audit(2, h('1'), h('2')), { ...event, kind: 'promote', version: 2, previousVersion: 1 })
+        await store.appendAudit(audit(3, h('2'), h('3')))
+        await rejectsWith(store.appendAudit(audit(3, h('2'), h('3'))), 'ASSAY_AUDIT_CONFLICT')
+        const events = await store.aliasEvents('sentiment', 'champion')
+        assert.deepEqual(events.map((e) => [e.kind, e.version, e.previousVersion, e.auditSeq]), [['set', 1, null, 1], ['promote', 2, 1, 2]])
+        assert.deepEqual(await store.aliasEvents('sentiment', 'other'), [])
+        const records = await store.auditRecords()
+        assert.deepEqual(records, [audit(1, h('0'), h('1')), audit(2, h('1'), h('2')), audit(3, h('2'), h('3'))], 'records come back exactly as written')
+        assert.deepEqual(await store.lastAuditRecord(), audit(3, h('2'), h('3')))
+      })
+    })
   })
 }
