@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { buildServer } from '../../src/server/app.js'
+import { HttpStore } from '../../src/store/http/http-store.js'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
@@ -110,4 +112,33 @@ const postgres: StoreBackend = {
   },
 }
 
-export const STORE_BACKENDS: readonly StoreBackend[] = [sqlite, postgres]
+/**
+ * The contract over HTTP: the SQLite store behind a real `assay server` listening on an
+ * ephemeral loopback port (auth off), reached through HttpStore. Blob damage and listings go to
+ * the SQLite store underneath.
+ */
+const http: StoreBackend = {
+  name: 'http',
+  skip: undefined,
+  async open() {
+    const inner = await sqlite.open()
+    const { dir, cleanup } = tempDir('assay-http-')
+    const app = await buildServer({ store: inner.store, auth: { enabled: false }, uploadDir: path.join(dir, 'uploads') })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const address = app.server.address() as { port: number }
+    const store = new HttpStore(`http://127.0.0.1:${address.port}`, { spoolDir: path.join(dir, 'spool') })
+    return {
+      store,
+      corruptBlob: (sha256) => inner.corruptBlob(sha256),
+      blobs: () => inner.blobs(),
+      async dispose() {
+        await store.close()
+        await app.close()
+        await inner.dispose()
+        cleanup()
+      },
+    }
+  },
+}
+
+export const STORE_BACKENDS: readonly StoreBackend[] = [sqlite, postgres, http]
