@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import path from 'node:path'
-import { DEMO_EXPERIMENT, runDemo } from '../demo/demo-experiment.js'
+import { compareDemo, DEMO_EXPERIMENT, runDemo, type DemoComparisons } from '../demo/demo-experiment.js'
 import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
 import { writeJson, writeTable } from './output.js'
@@ -18,10 +18,13 @@ export function demoCommand(ctx: CliContext): Command {
       }
       const seeds = Array.from({ length: count }, (_, i) => i + 1)
       const started = Date.now()
-      const result = await ctx.withAssay(self, (assay) =>
-        runDemo(assay, { dataDir: path.resolve(options.dataDir), seeds, onProgress: (message) => ctx.io.err.write(`${message}\n`) }),
-      )
-      if (options.json) return writeJson(ctx.io, 'assay.demo/v1', { ...result })
+      const { result, comparisons } = await ctx.withAssay(self, async (assay) => {
+        const recorded = await runDemo(assay, { dataDir: path.resolve(options.dataDir), seeds, onProgress: (message) => ctx.io.err.write(`${message}\n`) })
+        // The group comparison needs at least 2 seeds per configuration.
+        const compared: DemoComparisons | null = seeds.length >= 2 ? await compareDemo(assay, recorded) : null
+        return { result: recorded, comparisons: compared }
+      })
+      if (options.json) return writeJson(ctx.io, 'assay.demo/v1', { ...result, comparisons })
       const out = ctx.io.out
       out.write(`\nRecorded ${result.runs.length} runs of experiment ${DEMO_EXPERIMENT} in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`)
       out.write('Each run holds its params, seed, environment, code version, the content hashes of train.csv and validation.csv,\n')
@@ -32,11 +35,22 @@ export function demoCommand(ctx: CliContext): Command {
         const mean = values.reduce((s, v) => s + v, 0) / values.length
         out.write(`\n${config}: mean validation accuracy ${mean.toFixed(4)} over ${values.length} seeds (min ${Math.min(...values).toFixed(4)}, max ${Math.max(...values).toFixed(4)})`)
       }
+      if (comparisons !== null) {
+        const { paired, groups } = comparisons
+        const ci = (c: { ci: [number, number] }): string => `[${c.ci[0].toFixed(4)}, ${c.ci[1].toFixed(4)}]`
+        out.write('\n\nCandidate against baseline, per-example correctness on the validation set:\n')
+        out.write(`  one run each (seed ${paired.a.seeds[0]}): ${paired.verdict.toUpperCase()}: Δ ${paired.estimate.toFixed(4)}, 95% CI ${ci(paired)}, p = ${paired.pValue.toPrecision(3)} (${paired.method}, ${paired.sampleSizes.pairs} pairs)\n`)
+        out.write(`  ${groups.a.runIds.length} seeds each: ${groups.verdict.toUpperCase()}: Δ ${groups.estimate.toFixed(4)}, 95% CI ${ci(groups)}, p = ${groups.pValue.toPrecision(3)} (${groups.method})\n`)
+        for (const w of [...paired.warnings, ...groups.warnings]) out.write(`  warning ${w.code}: ${w.message}\n`)
+      }
       const [first, second] = [result.runs[0], result.runs[result.runs.length - 1]]
       out.write('\n\nNext:\n')
       out.write(`  assay runs ls --experiment ${DEMO_EXPERIMENT}\n`)
       out.write(`  assay runs ls --filter "params.config = 'candidate' and metrics.validation/accuracy >= 0.7"\n`)
       out.write(`  assay runs show ${first.runId.slice(0, 8)}\n`)
+      out.write(`  assay compare ${second.runId.slice(0, 8)} ${first.runId.slice(0, 8)} --metric correct\n`)
+      out.write(`  assay compare ${second.runId.slice(0, 8)} ${first.runId.slice(0, 8)} --metric correct --group-by config\n`)
+      out.write(`  assay variance ${second.runId.slice(0, 8)} --metric correct\n`)
       out.write(`  assay runs diff ${first.runId.slice(0, 8)} ${second.runId.slice(0, 8)}\n`)
       out.write(`  assay replay ${first.runId.slice(0, 8)}\n`)
       out.write(`  assay artifacts get ${second.runId.slice(0, 8)} model/weights.json\n`)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import type { Comparison } from '../compare/comparison-types.js'
 import type { Assay } from '../sdk/assay.js'
 import { createRandom } from '../stats/random.js'
 import { evaluate, predictProbability, train, type Dataset, type TrainingConfig } from './logistic-regression.js'
@@ -30,6 +31,22 @@ export interface DemoResult {
   experiment: string
   dataDir: string
   runs: DemoRunResult[]
+}
+
+export interface DemoComparisons {
+  /** One candidate run against one baseline run (the first seed of each), per example on the validation set. */
+  paired: Comparison
+  /** The candidate's seeds against the baseline's seeds (two-level bootstrap over seeds and examples). */
+  groups: Comparison
+}
+
+/** Compare the demo's two configurations: candidate (A) against baseline (B) on per-example correctness. */
+export async function compareDemo(assay: Assay, result: DemoResult): Promise<DemoComparisons> {
+  const candidate = result.runs.filter((r) => r.config === 'candidate').map((r) => r.runId)
+  const baseline = result.runs.filter((r) => r.config === 'baseline').map((r) => r.runId)
+  const paired = await assay.compare(candidate[0] as string, baseline[0] as string, { metric: 'correct', dataset: 'validation' })
+  const groups = await assay.compare(candidate.join(','), baseline.join(','), { metric: 'correct', dataset: 'validation' })
+  return { paired, groups }
 }
 
 export type DemoProgress = (message: string) => void
