@@ -6,8 +6,10 @@ import { compareCommand } from './compare-command.js'
 import { createContext } from './context.js'
 import { demoCommand } from './demo-command.js'
 import { experimentsCommand } from './experiments-command.js'
+import { leaderboardCommand } from './leaderboard-command.js'
 import type { CliIo } from './output.js'
 import { replayCommand } from './replay-command.js'
+import { reportCommand } from './report-command.js'
 import { runsCommand } from './runs-command.js'
 import { serverCommand } from './server-command.js'
 import { syncCommand } from './sync-command.js'
@@ -28,7 +30,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride()
     .showHelpAfterError()
-  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), demoCommand(ctx), serverCommand(ctx), tokensCommand(ctx), syncCommand(ctx)]) {
+  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), leaderboardCommand(ctx), reportCommand(ctx), demoCommand(ctx), serverCommand(ctx), tokensCommand(ctx), syncCommand(ctx)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) }))
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
   }

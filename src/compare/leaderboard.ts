@@ -434,7 +434,7 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
       standardError: ci.standardError,
       test,
       pValue: test.pValue,
-      histogram: histogram(cand, basePaired),
+      histogram: differenceHistogramOf(cand, basePaired),
       warnings: entryWarnings,
     })
   }
@@ -617,7 +617,7 @@ function runTest(
 }
 
 /** Distribution of the paired differences: one bin per value when there are at most 21 distinct ones, else 20 equal bins. */
-function histogram(a: Float64Array, b: Float64Array): DifferenceHistogram {
+export function differenceHistogramOf(a: Float64Array, b: Float64Array): DifferenceHistogram {
   const n = a.length
   const distinct = new Map<number, number>()
   let lo = Infinity
