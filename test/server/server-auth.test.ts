@@ -1,0 +1,167 @@
+/**
+ * Authentication and authorization of `assay server`, in process with app.inject: every denial
+ * (401 without, with a malformed, an unknown or a revoked token; 403 for a scope too low, for
+ * another experiment, for admin routes) and the requests that are allowed.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { allRoutes } from '../../src/server/app.js'
+import { encodeBatchFrame } from '../../src/store/http/wire.js'
+import { newRun, series } from '../store/fixtures.js'
+import { bearer, makeToken, testServer, type TestServer } from './helpers.js'
+
+type Inject = Awaited<ReturnType<TestServer['app']['inject']>>
+
+function code(response: Inject): string {
+  return (response.json() as { error?: { code: string } }).error?.code ?? 'none'
+}
+
+function denied(response: Inject, status: number, errorCode: string, what: string): void {
+  assert.equal(response.statusCode, status, `${what}: ${response.body}`)
+  assert.equal(code(response), errorCode, what)
+}
+
+describe('server auth', () => {
+  let s: TestServer
+  const runA = newRun({ experiment: 'exp-a', name: 'a' })
+  const runB = newRun({ experiment: 'exp-b', name: 'b' })
+  const secrets: Record<string, string> = {}
+  let revokedId = ''
+
+  before(async () => {
+    s = await testServer()
+    await s.store.createRun(runA)
+    await s.store.createRun(runB)
+    await s.store.putArtifact(runB.id, 'model.bin', { bytes: Buffer.from('b weights') }, 'produced')
+    for (const [label, scope, experiments] of [
+      ['admin', 'admin', null],
+      ['write', 'write', null],
+      ['read', 'read', null],
+      ['writeA', 'write', ['exp-a']],
+      ['readA', 'read', ['exp-a']],
+      ['adminA', 'admin', ['exp-a']],
+      ['revoked', 'write', null],
+    ] as const) {
+      const { secret, token } = await makeToken(s.store, scope, experiments === null ? null : [...experiments], label)
+      secrets[label] = secret
+      if (label === 'revoked') revokedId = token.id
+    }
+    await s.store.revokeApiToken(revokedId, Date.now())
+  })
+  after(() => s.close())
+
+  const inject = (method: 'GET' | 'POST' | 'PUT', url: string, token?: string, payload?: unknown, headers: Record<string, string> = {}): Promise<Inject> =>
+    s.app.inject({
+      method,
+      url,
+      headers: { ...(token ? bearer(token) : {}), ...(payload !== undefined && !Buffer.isBuffer(payload) ? { 'content-type': 'application/json' } : {}), ...headers },
+      payload: payload === undefined ? undefined : Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+    })
+
+  it('serves health and the OpenAPI document without a token', async () => {
+    assert.equal((await inject('GET', '/api/v1/health')).statusCode, 200)
+    const doc = (await inject('GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, { 'x-assay-scope': string }>> }
+    assert.equal(doc.openapi, '3.0.3')
+    for (const route of allRoutes()) {
+      const url = route.url.replace(/:([A-Za-z]+)/g, '{$1}')
+      assert.equal(doc.paths[url]?.[route.method.toLowerCase()]?.['x-assay-scope'], route.scope, `${route.method} ${route.url} is documented with its scope`)
+    }
+  })
+
+  it('401 without a token on every route that needs one', async () => {
+    for (const route of allRoutes().filter((r) => r.scope !== 'public')) {
+      const url = route.url.replace(':runId', runA.id).replace(':sha256', 'a'.repeat(64)).replace(':name', 'm').replace(':id', 'tok_x')
+      const response = await s.app.inject({ method: route.method, url })
+      denied(response, 401, 'ASSAY_UNAUTHENTICATED', `${route.method} ${route.url}`)
+    }
+  })
+
+  it('401 with a malformed Authorization header, an unknown token and a revoked token', async () => {
+    denied(await inject('GET', '/api/v1/runs', undefined, undefined, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }), 401, 'ASSAY_UNAUTHENTICATED', 'Basic')
+    denied(await inject('GET', '/api/v1/runs', 'not-an-assay-token'), 401, 'ASSAY_UNAUTHENTICATED', 'not assay_')
+    denied(await inject('GET', '/api/v1/runs', 'assay_' + 'x'.repeat(43)), 401, 'ASSAY_UNAUTHENTICATED', 'unknown')
+    const revoked = await inject('POST', `/api/v1/runs/${runA.id}/batch`, secrets.revoked, { tags: { t: 'x' } })
+    denied(revoked, 401, 'ASSAY_UNAUTHENTICATED', 'revoked')
+    assert.match((revoked.json() as { error: { message: string } }).error.message, /revoked/)
+    assert.deepEqual((await s.store.getRun(runA.id)).tags, runA.tags, 'nothing was written')
+  })
+
+  it('403 for a read token on every route that writes, and nothing is written', async () => {
+    for (const route of allRoutes().filter((r) => r.scope === 'write' || r.scope === 'admin')) {
+      const url = route.url.replace(':runId', runA.id).replace(':sha256', 'a'.repeat(64)).replace(':name', 'm').replace(':id', 'tok_x')
+      const response = await s.app.inject({ method: route.method, url, headers: bearer(secrets.read) })
+      denied(response, 403, 'ASSAY_FORBIDDEN', `read token on ${route.method} ${route.url}`)
+    }
+    const frame = encodeBatchFrame({ metrics: [series('loss', [[0, 1]])] })
+    denied(await inject('POST', `/api/v1/runs/${runA.id}/batch`, secrets.read, frame, { 'content-type': 'application/octet-stream' }), 403, 'ASSAY_FORBIDDEN', 'binary batch')
+    denied(await inject('POST', '/api/v1/runs', secrets.read, newRun({ experiment: 'exp-a' })), 403, 'ASSAY_FORBIDDEN', 'createRun')
+    denied(await inject('PUT', `/api/v1/runs/${runA.id}/artifacts?name=x.bin`, secrets.read, Buffer.from('x'), { 'content-type': 'application/octet-stream', 'x-assay-sha256': 'a'.repeat(64) }), 403, 'ASSAY_FORBIDDEN', 'artifact')
+    assert.equal((await s.store.metricHistory(runA.id, 'loss')).values.length, 0)
+    assert.equal((await s.store.listRuns({})).length, 2)
+    assert.deepEqual((await s.store.getRun(runA.id)).artifacts, [])
+  })
+
+  it('a read token reads; a write token writes', async () => {
+    assert.equal((await inject('GET', `/api/v1/runs/${runA.id}`, secrets.read)).statusCode, 200)
+    const frame = encodeBatchFrame({ metrics: [series('loss', [[0, 1], [1, NaN]])] })
+    const written = await inject('POST', `/api/v1/runs/${runA.id}/batch`, secrets.write, frame, { 'content-type': 'application/octet-stream' })
+    assert.equal(written.statusCode, 200, written.body)
+    assert.equal((await s.store.metricHistory(runA.id, 'loss')).values.length, 2)
+  })
+
+  it('403 for a token of one experiment touching another; its own experiment works', async () => {
+    const w = secrets.writeA
+    const r = secrets.readA
+    denied(await inject('GET', `/api/v1/runs/${runB.id}`, r), 403, 'ASSAY_FORBIDDEN', 'getRun of exp-b')
+    denied(await inject('GET', `/api/v1/runs/${runB.id}/metrics?key=loss`, r), 403, 'ASSAY_FORBIDDEN', 'metrics of exp-b')
+    denied(await inject('GET', `/api/v1/runs/${runB.id}/artifacts/content?name=model.bin`, r), 403, 'ASSAY_FORBIDDEN', 'artifact of exp-b')
+    denied(await inject('GET', `/api/v1/runs/resolve?id=${runB.id.slice(0, 10)}`, r), 403, 'ASSAY_FORBIDDEN', 'resolve into exp-b')
+    denied(await inject('GET', '/api/v1/runs?experiment=exp-b', r), 403, 'ASSAY_FORBIDDEN', 'list exp-b')
+    denied(await inject('POST', `/api/v1/runs/${runB.id}/batch`, w, { tags: { x: 'y' } }), 403, 'ASSAY_FORBIDDEN', 'batch to exp-b')
+    denied(await inject('POST', `/api/v1/runs/${runB.id}/status`, w, { status: 'finished', endTime: Date.now() }), 403, 'ASSAY_FORBIDDEN', 'end a run of exp-b')
+    denied(await inject('POST', '/api/v1/runs', w, newRun({ experiment: 'exp-b' })), 403, 'ASSAY_FORBIDDEN', 'createRun in exp-b')
+    denied(
+      await inject('POST', '/api/v1/holdout-reads', w, { datasetSha256: 'c'.repeat(64), datasetName: 'test', runIds: [runA.id, runB.id], purpose: 'compare', actor: 'x', at: 1 }),
+      403,
+      'ASSAY_FORBIDDEN',
+      'holdout read naming a run of exp-b',
+    )
+    denied(await inject('POST', '/api/v1/audit', w, {}), 403, 'ASSAY_FORBIDDEN', 'store-wide audit log')
+    assert.deepEqual((await s.store.getRun(runB.id)).tags, runB.tags)
+    assert.equal((await s.store.getRun(runB.id)).status, 'running')
+
+    const listed = (await inject('GET', '/api/v1/runs', r)).json() as { runs: { id: string }[] }
+    assert.deepEqual(listed.runs.map((x) => x.id), [runA.id], 'listings show only exp-a')
+    const experiments = (await inject('GET', '/api/v1/experiments', r)).json() as { experiments: { name: string }[] }
+    assert.deepEqual(experiments.experiments.map((e) => e.name), ['exp-a'])
+    const sha = (await s.store.getRun(runB.id)).artifacts[0].sha256
+    assert.deepEqual(((await inject('GET', `/api/v1/artifacts/${sha}/lineage`, r)).json() as { edges: unknown[] }).edges, [])
+    assert.equal(((await inject('GET', `/api/v1/artifacts/${sha}/lineage`, secrets.read)).json() as { edges: unknown[] }).edges.length, 1)
+
+    assert.equal((await inject('GET', `/api/v1/runs/${runA.id}`, r)).statusCode, 200)
+    assert.equal((await inject('POST', `/api/v1/runs/${runA.id}/batch`, w, { tags: { ok: 'yes' } })).statusCode, 200)
+    const created = newRun({ experiment: 'exp-a', name: 'made-by-a' })
+    assert.equal((await inject('POST', '/api/v1/runs', w, created)).statusCode, 201)
+    assert.equal((await s.store.getRun(created.id)).experiment, 'exp-a')
+  })
+
+  it('token routes are admin-only, and only for admins of all experiments', async () => {
+    for (const label of ['read', 'write', 'adminA']) {
+      denied(await inject('GET', '/api/v1/tokens', secrets[label]), 403, 'ASSAY_FORBIDDEN', `${label} lists tokens`)
+      denied(await inject('POST', `/api/v1/tokens/${revokedId}/revoke`, secrets[label], { at: 1 }), 403, 'ASSAY_FORBIDDEN', `${label} revokes`)
+    }
+    const listed = (await inject('GET', '/api/v1/tokens', secrets.admin)).json() as { tokens: { id: string; name: string }[] }
+    assert.equal(listed.tokens.length, 7)
+    assert.ok(!JSON.stringify(listed).includes('secret'), 'no secret or its hash is ever listed')
+    const { secret, token } = await makeToken(s.store, 'read', null, 'soon-revoked')
+    assert.equal((await inject('GET', '/api/v1/runs', secret)).statusCode, 200)
+    assert.equal((await inject('POST', `/api/v1/tokens/${token.id}/revoke`, secrets.admin, { at: Date.now() })).statusCode, 200)
+    denied(await inject('GET', '/api/v1/runs', secret), 401, 'ASSAY_UNAUTHENTICATED', 'revoked through the API')
+    denied(await inject('POST', '/api/v1/tokens/tok_nope/revoke', secrets.admin, { at: 1 }), 404, 'ASSAY_TOKEN_NOT_FOUND', 'unknown token id')
+  })
+
+  it('whoami names the token', async () => {
+    const me = (await inject('GET', '/api/v1/whoami', secrets.readA)).json() as { token: { name: string; scope: string; experiments: string[] } }
+    assert.deepEqual([me.token.name, me.token.scope, me.token.experiments], ['readA', 'read', ['exp-a']])
+  })
+})
