@@ -81,7 +81,7 @@ const READ_SLICE_BYTES = 16 * 1024 * 1024
 const MAX_BLOB_BYTES = 1024 ** 3 - 16 * 1024 * 1024
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 const SHA256_HEX = /^[0-9a-f]{64}$/
-/** Rows of metric chunks per INSERT (5 parameters each; PostgreSQL allows 65,535 per statement). */
+/** Rows of metric chunks per INSERT (4 parameters each; PostgreSQL allows 65,535 per statement). */
 const CHUNK_ROWS_PER_INSERT = 1000
 
 type Db = pg.Pool | pg.PoolClient
@@ -101,25 +101,22 @@ const TYPES = {
 /** Named (prepared once per connection) statements of the hot paths. */
 const SQL = {
   lockRun: { name: 'assay_lock_run', text: 'SELECT status, seed FROM runs WHERE id = $1 FOR UPDATE' },
-  rememberBatch: {
-    name: 'assay_remember_batch',
-    text: 'INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING batch_id',
+  /**
+   * Lock the run row, then (fed by the locked row, so strictly after the lock) remember the batch
+   * id; remembered = 0 when the id was applied before. Conflict detection on the unique index
+   * sees every committed id, whatever this statement's snapshot.
+   */
+  lockRunAndRemember: {
+    name: 'assay_lock_run_remember',
+    text: `WITH r AS (SELECT status, seed FROM runs WHERE id = $1 FOR UPDATE),
+                b AS (INSERT INTO applied_batches (batch_id, run_id, applied_at) SELECT $2, $1, $3 FROM r ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT r.status, r.seed, (SELECT COUNT(*) FROM b)::int AS remembered FROM r`,
   },
   metricState: {
     name: 'assay_metric_state',
     text: `SELECT k.key, (SELECT MAX(c.seq) FROM metric_chunks c WHERE c.run_id = $1 AND c.key = k.key) AS max_seq,
              s.last, s.last_step, s.min, s.max, s.count
            FROM unnest($2::text[]) AS k(key) LEFT JOIN metric_summaries s ON s.run_id = $1 AND s.key = k.key`,
-  },
-  writeSummaries: {
-    name: 'assay_write_summaries',
-    text: `WITH summaries AS (
-             INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, count)
-             SELECT $1, * FROM unnest($3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[])
-             ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step,
-               min = excluded.min, max = excluded.max, count = excluded.count
-           )
-           UPDATE runs SET heartbeat_at = $2 WHERE id = $1`,
   },
   heartbeatRun: { name: 'assay_heartbeat_run', text: 'UPDATE runs SET heartbeat_at = $2 WHERE id = $1' },
   metricChunks: {
@@ -250,11 +247,15 @@ export class PostgresStore implements Store {
     return rows[0]
   }
 
-  /** True when this batch id was applied before; otherwise remembers it (inside the caller's transaction, run row locked). */
-  private async alreadyApplied(c: pg.PoolClient, batchId: string | undefined, runId: string): Promise<boolean> {
-    if (batchId === undefined) return false
-    const { rows } = await c.query({ ...SQL.rememberBatch, values: [batchId, runId, Date.now()] })
-    return rows.length === 0
+  /**
+   * Lock the run row (writers of one run queue here) and, with a batch id, remember it in the
+   * same round trip; `applied` is true when the id was applied before (then nothing is written).
+   */
+  private async lockRunForBatch(c: pg.PoolClient, runId: string, batchId: string | undefined): Promise<{ status: RunStatus; seed: number; applied: boolean }> {
+    if (batchId === undefined) return { ...(await this.lockRun(c, runId)), applied: false }
+    const { rows } = await c.query<{ status: RunStatus; seed: number; remembered: number }>({ ...SQL.lockRunAndRemember, values: [runId, batchId, Date.now()] })
+    if (rows.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${runId}`, { runId })
+    return { status: rows[0].status, seed: rows[0].seed, applied: rows[0].remembered === 0 }
   }
 
   async createRun(run: NewRun): Promise<void> {
@@ -315,8 +316,8 @@ export class PostgresStore implements Store {
     const metrics = (batch.metrics ?? []).filter((s) => s.values.length > 0)
     const encoded = metrics.map((s) => encodeMetricChunk(s))
     await this.tx(async (c) => {
-      const run = await this.lockRun(c, runId)
-      if (await this.alreadyApplied(c, batch.batchId, runId)) return
+      const run = await this.lockRunForBatch(c, runId, batch.batchId)
+      if (run.applied) return
       requireRunning(run.status, runId)
       if (batch.params && Object.keys(batch.params).length > 0) await this.writeParams(c, runId, run.seed, batch.params)
       const tags = Object.entries(batch.tags ?? {})
@@ -356,9 +357,9 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * All series of a batch in three statements: the current seq and summary of each key, the
-   * chunks, then the summaries with the heartbeat. The run row is locked, so no other writer
-   * can take the same seq.
+   * All series of a batch in two statements: the current seq and summary of each key, then the
+   * chunks, the summaries and the heartbeat together. The run row is locked, so no other writer
+   * can take the same seq, and this statement's snapshot already sees every earlier chunk.
    */
   private async writeMetrics(c: pg.PoolClient, runId: string, metrics: MetricSeries[], encoded: Buffer[]): Promise<void> {
     const keys = [...new Set(metrics.map((s) => s.key))]
@@ -373,38 +374,43 @@ export class PostgresStore implements Store {
       s.seq += 1
       s.summary = foldMetricSummary(s.summary, series)
     })
-    for (let start = 0; start < chunkRows.length; start += CHUNK_ROWS_PER_INSERT) {
-      const slice = chunkRows.slice(start, start + CHUNK_ROWS_PER_INSERT)
-      const values: unknown[] = [runId]
-      const tuples = slice.map((row) => {
-        const at = values.length
-        values.push(...row)
-        return `($1, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`
-      })
-      await c.query(`INSERT INTO metric_chunks (run_id, key, seq, count, data) VALUES ${tuples.join(', ')}`, values)
+    // Rare: a batch of more keys than one statement should carry; all but the last group go first.
+    while (chunkRows.length > CHUNK_ROWS_PER_INSERT) {
+      const group = chunkRows.splice(0, CHUNK_ROWS_PER_INSERT)
+      const values: unknown[] = [runId, ...group.flat()]
+      await c.query(`INSERT INTO metric_chunks (run_id, key, seq, count, data) VALUES ${chunkTuples(group.length, 2)}`, values)
     }
     const summaries = keys.map((k) => state.get(k)?.summary as MetricSummary)
-    await c.query({
-      ...SQL.writeSummaries,
-      values: [
-        runId,
-        Date.now(),
-        summaries.map((s) => s.key),
-        summaries.map((s) => s.last),
-        summaries.map((s) => s.lastStep),
-        summaries.map((s) => s.min),
-        summaries.map((s) => s.max),
-        summaries.map((s) => s.count),
-      ],
-    })
+    const text = `WITH chunks AS (
+        INSERT INTO metric_chunks (run_id, key, seq, count, data) VALUES ${chunkTuples(chunkRows.length, 9)}
+      ), summaries AS (
+        INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, count)
+        SELECT $1, * FROM unnest($3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[])
+        ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step,
+          min = excluded.min, max = excluded.max, count = excluded.count
+      )
+      UPDATE runs SET heartbeat_at = $2 WHERE id = $1`
+    const values = [
+      runId,
+      Date.now(),
+      summaries.map((s) => s.key),
+      summaries.map((s) => s.last),
+      summaries.map((s) => s.lastStep),
+      summaries.map((s) => s.min),
+      summaries.map((s) => s.max),
+      summaries.map((s) => s.count),
+      ...chunkRows.flat(),
+    ]
+    // Batches usually carry the same few keys: prepare those shapes once per connection.
+    await c.query(chunkRows.length <= 32 ? { name: `assay_write_metrics_${chunkRows.length}`, text, values } : { text, values })
   }
 
   async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId?: string): Promise<void> {
     const encoded = encodeEvalChunk(chunk)
     const scoreNames = evalScoreNames(chunk)
     await this.tx(async (c) => {
-      const run = await this.lockRun(c, runId)
-      if (await this.alreadyApplied(c, batchId, runId)) return
+      const run = await this.lockRunForBatch(c, runId, batchId)
+      if (run.applied) return
       requireRunning(run.status, runId)
       const { rows } = await c.query<{ dataset_sha256: string; score_names: string }>('SELECT dataset_sha256, score_names FROM eval_sets WHERE run_id = $1 AND dataset = $2', [
         runId,
@@ -810,6 +816,14 @@ export class PostgresStore implements Store {
     this.closed = true
     await this.pool.end()
   }
+}
+
+/** `count` rows of ($1, key, seq, count, data) with parameters numbered from `first`. */
+function chunkTuples(count: number, first: number): string {
+  return Array.from({ length: count }, (_, i) => {
+    const p = first + i * 4
+    return `($1, $${p}, $${p + 1}, $${p + 2}, $${p + 3})`
+  }).join(', ')
 }
 
 function requireRunning(status: RunStatus, runId: string): void {
