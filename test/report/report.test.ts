@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { main } from '../../src/cli/main.js'
+import type { Leaderboard } from '../../src/compare/leaderboard.js'
+import { renderHtmlReport } from '../../src/report/html-report.js'
+import { escapeMarkdown, renderMarkdownReport } from '../../src/report/markdown-report.js'
+import { criticalDifferenceDiagram, forestPlot } from '../../src/report/svg-plots.js'
+import { openHarness, type Harness } from '../sdk/harness.js'
+import { logBinaryRun, logMultiRun, writeDataset, type LoggedRun } from './fixtures.js'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const VERSION = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version as string
+const EVIL = '<script>alert(1)</script>'
+
+async function cli(store: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough()
+  const err = new PassThrough()
+  const o: Buffer[] = []
+  const e: Buffer[] = []
+  out.on('data', (c: Buffer) => o.push(Buffer.from(c)))
+  err.on('data', (c: Buffer) => e.push(Buffer.from(c)))
+  const code = await main(['node', 'assay', '--store', store, ...args], { out, err })
+  return { code, out: Buffer.concat(o).toString('utf8'), err: Buffer.concat(e).toString('utf8') }
+}
+
+/** No resource is fetched: no src/href attribute at all, no script, no @import or url(). */
+function assertSelfContained(html: string): void {
+  assert.doesNotMatch(html, /\s(src|href)\s*=/i)
+  assert.doesNotMatch(html, /<script/i)
+  assert.doesNotMatch(html, /@import|url\(/i)
+  const links = [...html.matchAll(/https?:\/\/[^\s'"<>]+/g)].map((m) => m[0])
+  assert.deepEqual([...new Set(links)], ['http://www.w3.org/2000/svg'], 'the only URL is the SVG namespace name, which is never fetched')
+}
+
+describe('reports', () => {
+  let h: Harness
+  let runs: LoggedRun[]
+  let sha: string
+  let board: Leaderboard
+
+  before(async () => {
+    h = await openHarness()
+    const file = writeDataset(h, 'test', 'id\nheld out\n')
+    const common = { dataset: 'final', file, n: 400, role: 'test' as const, experiment: 'rep' }
+    runs = [
+      await logBinaryRun(h, { ...common, name: 'baseline', seed: 1, skill: 0.6, params: { config: 'base' } }),
+      await logBinaryRun(h, { ...common, name: EVIL, seed: 2, skill: 0.75, params: { config: 'evil' } }),
+      await logBinaryRun(h, { ...common, name: 'cand-seed3', seed: 3, skill: 0.62, params: { config: 'cand' } }),
+      await logBinaryRun(h, { ...common, name: 'cand-seed4', seed: 4, skill: 0.64, params: { config: 'cand' } }),
+    ]
+    sha = (await h.assay.getRun(runs[0].id)).datasets[0].sha256
+    board = await h.assay.leaderboard({ experiment: 'rep', datasets: ['final'], ladder: true, actor: 'tester' })
+  })
+  after(() => h.cleanup())
+
+  it('HTML is self-contained, escapes run names and carries run ids, dataset hashes, seeds and the assay version', () => {
+    const html = renderHtmlReport({ kind: 'leaderboard', leaderboard: board })
+    assertSelfContained(html)
+    assert.ok(!html.includes(EVIL))
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))
+    for (const r of runs) assert.ok(html.includes(r.id), `run id ${r.id}`)
+    assert.ok(html.includes(sha))
+    for (const seed of ['1', '2', '3', '4']) assert.match(html, new RegExp(`<td>${seed}</td>`))
+    assert.ok(html.includes(`assay ${VERSION}`))
+    // Figures: forest plot, difference histogram, seed spread; each carries provenance in its desc.
+    for (const kind of ['forest-plot', 'paired-difference-histogram', 'seed-spread']) assert.ok(html.includes(`data-figure='${kind}'`), kind)
+    const figures = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0])
+    assert.ok(figures.length >= 3)
+    for (const svg of figures) {
+      assert.ok(svg.includes(`assay ${VERSION}`), 'visible version')
+      assert.ok(svg.includes(sha.slice(0, 12)), 'visible dataset hash')
+      for (const r of runs) assert.ok(svg.includes(r.id), 'full run ids in the figure metadata')
+    }
+    assert.match(html, /Holdout ledger/)
+    assert.match(html, /Ladder/)
+  })
+
+  it('Markdown carries the same provenance and escapes run names', () => {
+    const md = renderMarkdownReport({ kind: 'leaderboard', leaderboard: board })
+    assert.ok(!md.includes(EVIL))
+    assert.ok(md.includes('&lt;script&gt;alert\\(1\\)&lt;/script&gt;') || md.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))
+    for (const r of runs) assert.ok(md.includes(r.id))
+    assert.ok(md.includes(sha))
+    assert.ok(md.includes(`assay ${VERSION}`))
+    assert.match(md, /\| run id \| seed \|/)
+    assert.match(md, /p \(raw\) \| p \(holm\)/)
+    assert.equal(escapeMarkdown('a|b'), 'a\\|b')
+  })
+
+  it('renders a comparison (from assay.compare) with a paired-difference histogram', async () => {
+    const comparison = await h.assay.compare(runs[1].id, runs[0].id, { metric: 'correct', dataset: 'final', resamples: 200 })
+    const input = { kind: 'comparison' as const, comparison, differences: { bins: [{ lo: -1, hi: -1, count: 20 }, { lo: 0, hi: 0, count: 300 }, { lo: 1, hi: 1, count: 80 }] } }
+    const html = renderHtmlReport(input)
+    assertSelfContained(html)
+    assert.ok(html.includes(runs[0].id) && html.includes(runs[1].id) && html.includes(sha) && html.includes(`assay ${VERSION}`))
+    assert.ok(html.includes("data-figure='paired-difference-histogram'"))
+    assert.ok(!html.includes(EVIL))
+    const md = renderMarkdownReport(input)
+    assert.ok(md.includes(runs[0].id) && md.includes(sha) && md.includes(`assay ${VERSION}`))
+  })
+
+  it('the critical-difference diagram names every system and draws the CD bar', () => {
+    const names = ['alpha', 'beta', '<gamma & co>', 'delta']
+    const svg = criticalDifferenceDiagram(
+      names.map((name, i) => ({ name, averageRank: 1 + i * 0.7 })),
+      { title: 'CD', criticalDifference: 1.2, cliques: [[0, 1], [2, 3]], provenance: { assayVersion: VERSION, runIds: ['r'.repeat(32)], datasets: [{ name: 'd', sha256: 'f'.repeat(64) }], seeds: [{ runId: 'r'.repeat(32), seed: 5 }] } },
+    )
+    for (const name of ['alpha', 'beta', '&lt;gamma &amp; co&gt;', 'delta']) assert.ok(svg.includes(name), name)
+    assert.match(svg, /class='cd-bar'/)
+    assert.match(svg, /CD = 1\.2/)
+    assert.ok(svg.includes('r'.repeat(32)) && svg.includes(`assay ${VERSION}`))
+    const forest = forestPlot([{ label: EVIL, estimate: 0.1, ci: [0, 0.2] }], { title: EVIL, xLabel: 'x', provenance: { assayVersion: VERSION, runIds: [], datasets: [], seeds: [] } })
+    assert.ok(!forest.includes(EVIL))
+  })
+
+  it('a multi-dataset leaderboard report carries the CD diagram', async () => {
+    const files = ['m1', 'm2', 'm3'].map((name) => ({ name, file: writeDataset(h, name, `id\n${name}\n`) }))
+    for (const [i, sys] of ['one', 'two', 'three'].entries()) await logMultiRun(h, { name: sys, seed: i, n: 30, datasets: files.map((f) => ({ ...f, mean: 1 - i * 0.1 })) })
+    const multi = await h.assay.leaderboard({ experiment: 'exp', datasets: ['m1', 'm2', 'm3'], metric: 'score' })
+    const html = renderHtmlReport({ kind: 'leaderboard', leaderboard: multi })
+    assertSelfContained(html)
+    assert.ok(html.includes("data-figure='critical-difference'"))
+    for (const sys of ['one', 'two', 'three']) assert.ok(html.includes(sys))
+  })
+
+  it('CLI: leaderboard --json (assay.leaderboard/v1) and report --json (assay.report/v1) writing both files', async () => {
+    const lb = await cli(h.storeDir, 'leaderboard', '--experiment', 'rep', '--dataset', 'final', '--json', '--adjust', 'BH')
+    assert.equal(lb.code, 0, lb.err)
+    const parsed = JSON.parse(lb.out)
+    assert.equal(parsed.schema, 'assay.leaderboard/v1')
+    assert.equal(parsed.adjustment, 'BH')
+    assert.equal(parsed.boards[0].entries.length, 3)
+    const text = await cli(h.storeDir, 'leaderboard', '--experiment', 'rep', '--dataset', 'final')
+    assert.equal(text.code, 0, text.err)
+    assert.match(text.out, /RANK +RUN +NAME/)
+    const dir = path.join(h.dir, 'out')
+    const rep = await cli(h.storeDir, 'report', '--leaderboard', '--experiment', 'rep', '--dataset', 'final', '-o', dir, '--json')
+    assert.equal(rep.code, 0, rep.err)
+    const report = JSON.parse(rep.out)
+    assert.equal(report.schema, 'assay.report/v1')
+    assert.equal(report.kind, 'leaderboard')
+    assert.deepEqual(
+      report.files.map((f: { format: string }) => f.format),
+      ['markdown', 'html'],
+    )
+    assertSelfContained(readFileSync(path.join(dir, 'assay-report.html'), 'utf8'))
+    assert.ok(readFileSync(path.join(dir, 'assay-report.md'), 'utf8').includes(sha))
+    const cmp = await cli(h.storeDir, 'report', runs[1].id, runs[0].id, '--metric', 'correct', '--dataset', 'final', '--format', 'html')
+    assert.equal(cmp.code, 0, cmp.err)
+    assertSelfContained(cmp.out)
+    assert.ok(cmp.out.includes("data-figure='paired-difference-histogram'"))
+    const bad = await cli(h.storeDir, 'leaderboard', '--dataset', 'final', '--adjust', 'sidak')
+    assert.equal(bad.code, 2)
+    assert.match(bad.err, /ASSAY_INVALID_ARGUMENT/)
+  })
+})
