@@ -5,8 +5,6 @@ import { compare, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
 import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
 import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
-import { compare, type CompareOptions } from '../compare/compare.js'
-import type { Comparison } from '../compare/comparison-types.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
@@ -188,15 +186,6 @@ export class Assay {
   async leaderboard(options: LeaderboardOptions = {}): Promise<Leaderboard> {
     await this.sweepCrashed()
     return leaderboard(this.store, { actor: process.env.ASSAY_OWNER ?? safeUsername(), ...options })
-  }
-
-  /**
-   * Is A better than B on `metric`? A and B are run ids (or prefixes), comma-separated lists of run ids,
-   * `config:<fingerprint prefix>` or `filter:<expression>` (docs/compare.md). Same options, same numbers.
-   */
-  async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
-    await this.sweepCrashed()
-    return compare(this.store, a, b, options)
   }
 
   /**
