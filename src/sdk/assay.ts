@@ -14,6 +14,12 @@ import { openStore } from '../store/open-store.js'
 import { parseRunFilter, runMatches } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import { Run } from './run.js'
+import { checkGate as runGateCheck, type GateCheckResult } from '../gates/check-gate.js'
+import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
+import type { AuditVerification } from '../gates/audit-log.js'
+import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../record/types.js'
+import { promote as runPromotion, verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
+import * as registry from '../registry/registry.js'
 
 /** A running run whose heartbeat is older than this is marked crashed (ASSAY_HEARTBEAT_TIMEOUT_MS). */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000
@@ -203,6 +209,63 @@ export class Assay {
     return validationVariance(this.store, group, options)
   }
 
+  // ---- Model registry, promotion gates and the audit log (docs/registry.md, docs/gates.md) ----
+  // `actor` defaults to ASSAY_ACTOR, ASSAY_OWNER, then the OS user name.
+
+  createModel(input: Omit<registry.CreateModelInput, 'actor'> & { actor?: string }): Promise<RegisteredModel> {
+    return registry.createModel(this.store, { ...input, actor: input.actor ?? defaultActor() })
+  }
+
+  /** A new version of a model from a run (id or prefix) and, optionally, one of its produced artifacts. */
+  addModelVersion(input: Omit<registry.AddVersionInput, 'actor'> & { actor?: string }): Promise<ModelVersion> {
+    return registry.addModelVersion(this.store, { ...input, actor: input.actor ?? defaultActor() })
+  }
+
+  listModels(): Promise<RegisteredModel[]> {
+    return this.store.listModels()
+  }
+
+  /** A model with its versions and the current holder of each alias. */
+  async showModel(name: string): Promise<{ model: RegisteredModel; versions: ModelVersion[]; aliases: registry.AliasState[] }> {
+    return { model: await this.store.getModel(name), versions: await this.store.listModelVersions(name), aliases: await registry.listAliases(this.store, name) }
+  }
+
+  /** Point an alias at a version by hand (no gate; recorded in the audit log). version null removes it. */
+  setAlias(model: string, alias: string, version: number | null, options: { reason?: string; actor?: string } = {}): Promise<AliasEvent> {
+    return registry.setAlias(this.store, { model, alias, version, reason: options.reason, actor: options.actor ?? defaultActor() })
+  }
+
+  /** Every move of a model's aliases (or one alias), oldest first. */
+  async aliasHistory(model: string, alias?: string): Promise<AliasEvent[]> {
+    await this.store.getModel(model)
+    return this.store.aliasEvents(model, alias)
+  }
+
+  /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
+  checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
+    return runGateCheck(this.store, { ...options, gate: typeof gate === 'string' ? loadGateFile(gate) : gate, actor: options.actor ?? defaultActor() })
+  }
+
+  /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
+  promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
+    const gate = typeof input.gate === 'string' ? loadGateFile(input.gate) : input.gate
+    return runPromotion(this.store, { ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+  }
+
+  /** Restore an alias's previous holder, recorded in the audit log. */
+  rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
+    return registry.rollback(this.store, { ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+  }
+
+  auditLog(): Promise<AuditRecord[]> {
+    return this.store.auditRecords()
+  }
+
+  /** Check the audit log's hash chain; `expectHead` (a hash noted earlier) also detects removal of the newest records. */
+  verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
+    return verifyAuditLog(this.store, options)
+  }
+
   async close(): Promise<void> {
     await this.store.close()
   }
@@ -229,6 +292,11 @@ export function evalColumnsToRecords(columns: EvalColumns): EvalRecord[] {
     records[i] = record
   }
   return records
+}
+
+/** Who is acting on the registry: ASSAY_ACTOR, ASSAY_OWNER, then the OS user name. */
+function defaultActor(): string {
+  return process.env.ASSAY_ACTOR || process.env.ASSAY_OWNER || safeUsername()
 }
 
 function safeUsername(): string {
