@@ -43,6 +43,9 @@ export function defaultSpoolRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(os.homedir(), '.assay', 'spool')
 }
 
+/** Spool files of HttpStores open in this process: never claimed by this process's `sync`. */
+const OPEN_FILES = new Set<string>()
+
 export class Spool {
   readonly dir: string
   readonly blobsDir: string
@@ -57,6 +60,7 @@ export class Spool {
     this.blobsDir = path.join(this.dir, 'blobs')
     this.file = path.join(this.dir, `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}.wal`)
     this.serverUrl = serverUrl
+    OPEN_FILES.add(this.file)
   }
 
   private readonly serverUrl: string
@@ -113,7 +117,7 @@ export class Spool {
     for (const name of readdirSync(this.dir).sort()) {
       if (!name.endsWith('.wal')) continue
       const full = path.join(this.dir, name)
-      if (full === this.file) continue
+      if (full === this.file || OPEN_FILES.has(full)) continue
       const pid = Number(name.split('-')[0])
       if (pid !== process.pid && isAlive(pid)) {
         live++
@@ -163,6 +167,7 @@ export class Spool {
 
   close(): void {
     this.closeFd()
+    OPEN_FILES.delete(this.file)
   }
 
   private closeFd(): void {

@@ -1,0 +1,280 @@
+/**
+ * The SDK and the CLI unchanged against a real `assay server` on 127.0.0.1 (ephemeral port,
+ * auth on), and the spool: a server that goes away loses nothing and stores nothing twice.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { main } from '../../src/cli/main.js'
+import { Assay } from '../../src/sdk/assay.js'
+import { listen, type RunningServer } from '../../src/server/server-process.js'
+import { HttpStore } from '../../src/store/http/http-store.js'
+import { encodeBatchFrame } from '../../src/store/http/wire.js'
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { rejectsWith, series } from '../store/fixtures.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough()
+  const err = new PassThrough()
+  const o: Buffer[] = []
+  const e: Buffer[] = []
+  out.on('data', (c: Buffer) => o.push(Buffer.from(c)))
+  err.on('data', (c: Buffer) => e.push(Buffer.from(c)))
+  const code = await main(['node', 'assay', ...args], { out, err })
+  return { code, out: Buffer.concat(o).toString('utf8'), err: Buffer.concat(e).toString('utf8') }
+}
+
+describe('SDK and CLI against a real server', () => {
+  let dir: string
+  let storeDir: string
+  let server: RunningServer
+  let writeToken: string
+  let readToken: string
+  let dataset: string
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'assay-e2e-'))
+    storeDir = path.join(dir, 'store')
+    delete process.env.ASSAY_STORE
+    delete process.env.ASSAY_HOME
+    process.env.ASSAY_SPOOL_DIR = path.join(dir, 'spool')
+    // An admin bootstraps tokens on the store itself.
+    const created = await cli('--store', storeDir, 'tokens', 'create', '--name', 'trainer', '--scope', 'write', '--json')
+    assert.equal(created.code, 0, created.err)
+    writeToken = JSON.parse(created.out).secret
+    const plain = await cli('--store', storeDir, 'tokens', 'create', '--name', 'viewer', '--scope', 'read')
+    assert.equal(plain.code, 0, plain.err)
+    readToken = plain.out.trim()
+    assert.match(readToken, /^assay_[A-Za-z0-9_-]{43}$/)
+    const listed = await cli('--store', storeDir, 'tokens', 'ls')
+    assert.match(listed.out, /trainer\s+write/)
+    assert.ok(!listed.out.includes(readToken), 'a secret is shown once, never listed')
+    server = await listen({ store: storeDir, port: 0, auth: true })
+    process.env.ASSAY_TOKEN = writeToken
+    dataset = path.join(dir, 'val.jsonl')
+    writeFileSync(dataset, '{"id":"q1"}\n{"id":"q2"}\n{"id":"q3"}\n')
+  })
+  after(async () => {
+    await server.close()
+    delete process.env.ASSAY_TOKEN
+    delete process.env.ASSAY_TRACKING_URI
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('records a run over HTTP exactly as logged: metrics with NaN, eval records, artifacts, lineage', async () => {
+    const assay = await Assay.open({ store: server.url })
+    assert.equal(assay.store.kind, 'http')
+    const run = await assay.startRun({ experiment: 'remote', params: { lr: 0.01, layers: [2, 3] }, seed: 11, datasets: [{ name: 'val', path: dataset, role: 'validation' }] })
+    const logged = [2.5, NaN, Infinity, -Infinity, -0, 0.125]
+    for (const [i, v] of logged.entries()) await run.log({ loss: v, acc: i / 10 }, { step: i })
+    const records = [
+      { id: 'q1', cluster: 'c1', scores: { exact: 1, f1: 0.5 }, latencyMs: 12, tokens: 30, outputHash: 'h1' },
+      { id: 'q2', scores: { exact: NaN }, latencyMs: Infinity },
+      { id: 'q3', cluster: 'c2', scores: { exact: 0, f1: NaN }, cost: 0.002 },
+    ]
+    await run.logEval({ dataset: 'val', records })
+    const weights = path.join(dir, 'weights.bin')
+    writeFileSync(weights, Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251)))
+    const a1 = await run.logArtifact('model/weights.bin', weights)
+    await run.logArtifact('notes.txt', Buffer.from('hello'))
+    await run.setTags({ stage: 'dev' })
+    await run.end()
+
+    const record = await assay.getRun(run.id.slice(0, 8))
+    assert.equal(record.status, 'finished')
+    assert.deepEqual(record.params, { lr: 0.01, layers: [2, 3] })
+    assert.equal(record.seed, 11)
+    assert.equal(record.tags.stage, 'dev')
+    const loss = record.metrics.find((m) => m.key === 'loss')
+    assert.deepEqual(loss, { key: 'loss', last: 0.125, lastStep: 5, min: loss?.min, max: 2.5, count: 6 })
+    const history = await assay.metricHistory(run.id, 'loss')
+    assert.deepEqual(history.map((p) => p.value), logged)
+    assert.ok(Object.is(history[4].value, -0), '-0 travels bit for bit')
+    assert.deepEqual(await assay.evalRecords(run.id, 'val'), records)
+    assert.deepEqual(await assay.getArtifact(run.id, 'model/weights.bin'), readFileSync(weights))
+    assert.equal((await assay.getArtifact(run.id, 'notes.txt')).toString(), 'hello')
+    const lineage = await assay.lineage(a1.sha256)
+    assert.deepEqual(lineage.map((e) => [e.runId, e.name, e.direction]), [[run.id, 'model/weights.bin', 'produced']])
+
+    const consumer = await assay.startRun({ experiment: 'remote', name: 'consumer' })
+    await consumer.useArtifact({ runId: run.id, name: 'model/weights.bin' })
+    await consumer.end()
+    assert.equal((await assay.lineage(a1.sha256)).length, 2)
+    const listed = await assay.listRuns({ experiment: 'remote', filter: "params.lr < 0.1 and metrics.acc >= 0.5 and tags.stage = 'dev'" })
+    assert.deepEqual(listed.map((r) => r.id), [run.id])
+    await assay.close()
+  })
+
+  it('filter strings with SQL in them change nothing but the filter', async () => {
+    const assay = await Assay.open({ store: server.url })
+    const before_ = await assay.listRuns()
+    for (const filter of ["name = \"x' OR '1'='1\"", "name = \"'; DROP TABLE runs; --\"", "tags.`a'); DELETE FROM runs; --` = 'x'", "experiment ~ \"' UNION SELECT secret_sha256 FROM api_tokens --\""]) {
+      assert.deepEqual(await assay.listRuns({ filter }), [], filter)
+    }
+    for (const filter of ["name = 'x'' OR 1=1 --'", "name = 'a'; DROP TABLE runs", "1=1 OR name = 'a'"]) {
+      await rejectsWith(assay.listRuns({ filter }), 'ASSAY_INVALID_FILTER')
+    }
+    assert.deepEqual((await assay.listRuns()).map((r) => r.id), before_.map((r) => r.id))
+    await assay.close()
+  })
+
+  it('the CLI works unchanged with ASSAY_TRACKING_URI', async () => {
+    process.env.ASSAY_TRACKING_URI = server.url
+    try {
+      const runs = JSON.parse((await cli('runs', 'ls', '--json', '--filter', "name ~ 'consumer'")).out).runs
+      assert.equal(runs.length, 1)
+      const all = JSON.parse((await cli('runs', 'ls', '--json')).out).runs as { id: string; metrics: Record<string, unknown> }[]
+      const trained = all.find((r) => 'loss' in r.metrics) as { id: string }
+      const shown = await cli('runs', 'show', trained.id.slice(0, 8), '--json')
+      assert.equal(shown.code, 0, shown.err)
+      assert.equal(JSON.parse(shown.out).run.metrics.find((m: { key: string }) => m.key === 'loss').last, 0.125)
+      const experiments = JSON.parse((await cli('experiments', 'ls', '--json')).out).experiments
+      assert.deepEqual(experiments.map((e: { name: string; runCount: number }) => [e.name, e.runCount]), [['remote', 2]])
+      const out = path.join(dir, 'got.txt')
+      const got = await cli('artifacts', 'get', trained.id, 'notes.txt', '-o', out)
+      assert.equal(got.code, 0, got.err)
+      assert.equal(readFileSync(out, 'utf8'), 'hello')
+      process.env.ASSAY_TOKEN = readToken
+      assert.equal((await cli('runs', 'ls')).code, 0, 'a read token reads')
+      const tokens = await cli('tokens', 'ls')
+      assert.equal(tokens.code, 2)
+      assert.match(tokens.err, /error ASSAY_FORBIDDEN/)
+      process.env.ASSAY_TOKEN = 'assay_' + 'n'.repeat(43)
+      const denied = await cli('runs', 'ls')
+      assert.equal(denied.code, 2)
+      assert.match(denied.err, /error ASSAY_UNAUTHENTICATED/)
+    } finally {
+      process.env.ASSAY_TOKEN = writeToken
+      delete process.env.ASSAY_TRACKING_URI
+    }
+  })
+
+  it('a refused write (403) fails at once and is never spooled', async () => {
+    process.env.ASSAY_TOKEN = readToken
+    try {
+      const assay = await Assay.open({ store: server.url })
+      await rejectsWith(assay.startRun({ experiment: 'remote' }), 'ASSAY_FORBIDDEN')
+      assert.equal((assay.store as HttpStore).spool.pending, 0)
+      await assay.close()
+    } finally {
+      process.env.ASSAY_TOKEN = writeToken
+    }
+  })
+
+  it('spool: the server goes away mid-run; logging goes on; after a restart the next call uploads everything once', async () => {
+    const port = Number(new URL(server.url).port)
+    const assay = await Assay.open({ store: server.url })
+    const store = assay.store as HttpStore
+    const run = await assay.startRun({ experiment: 'outage', datasets: [{ name: 'val', path: dataset, role: 'validation' }] })
+    for (let step = 0; step < 500; step++) await run.log({ loss: step }, { step })
+    await run.flush()
+    await server.close()
+
+    for (let step = 500; step < 1500; step++) await run.log({ loss: step === 900 ? NaN : step }, { step })
+    await run.flush()
+    await run.logEval({ dataset: 'val', records: [{ id: 'q1', scores: { acc: 1 } }] })
+    await run.logArtifact('offline.bin', Buffer.from('made offline'))
+    await run.end()
+    assert.ok(store.spool.pending >= 4, `writes were spooled (${store.spool.pending})`)
+    await rejectsWith(assay.getRun(run.id), 'ASSAY_STORE_UNAVAILABLE')
+
+    server = await listen({ store: storeDir, port, auth: true })
+    const record = await assay.getRun(run.id)
+    assert.equal(store.spool.pending, 0)
+    assert.equal(record.status, 'finished')
+    const history = await assay.metricHistory(run.id, 'loss')
+    assert.equal(history.length, 1500, 'every point once')
+    assert.deepEqual(history.map((p) => p.step), Array.from({ length: 1500 }, (_, i) => i))
+    assert.ok(Number.isNaN(history[900].value))
+    assert.deepEqual(await assay.evalRecords(run.id, 'val'), [{ id: 'q1', scores: { acc: 1 } }])
+    assert.equal((await assay.getArtifact(run.id, 'offline.bin')).toString(), 'made offline')
+    assert.deepEqual(readdirSync(store.spool.dir).filter((f) => f.endsWith('.wal')), [], 'the spool is empty')
+    await assay.close()
+  })
+
+  it('spool: a replay of writes the server already applied (lost responses) stores them once', async () => {
+    const store = new HttpStore(server.url)
+    const assay = await Assay.open({ store: server.url })
+    const run = await assay.startRun({ experiment: 'replay' })
+    const record = await store.getRun(run.id)
+    const frame = encodeBatchFrame({ batchId: 'batch-once', metrics: [series('x', [[0, 1], [1, 2]])] })
+    await store.logBatch(run.id, { batchId: 'batch-once', metrics: [series('x', [[0, 1], [1, 2]])] })
+    await store.setRunStatus(run.id, 'finished', Date.now())
+    // As if the responses had been lost: the same writes are in the spool too.
+    const { envelope: _e, metrics: _m, evals: _v, artifacts: _a, status: _s, endTime: _t, heartbeatAt: _h, ...newRun } = record
+    store.spool.append({ op: 'createRun', run: newRun })
+    store.spool.append({ op: 'logBatch', runId: run.id, batchId: 'batch-once', frame: frame.toString('base64') })
+    store.spool.append({ op: 'setRunStatus', runId: run.id, status: 'finished', endTime: Date.now() })
+    const result = await store.sync()
+    assert.deepEqual([result.replayed, result.rejected, result.remaining], [3, 0, 0])
+    assert.equal((await store.metricHistory(run.id, 'x')).values.length, 2)
+    assert.equal((await store.getRun(run.id)).status, 'finished')
+    await store.close()
+    await assay.close()
+  })
+
+  it('spool: a process that exits offline leaves its spool; `assay sync` uploads it once', async () => {
+    const port = Number(new URL(server.url).port)
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(here, 'children/spool-writer.ts')], {
+      env: { ...process.env, ASSAY_TRACKING_URI: server.url, ASSAY_TOKEN: writeToken, DATASET: dataset },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    try {
+      const until = async (re: RegExp): Promise<RegExpMatchArray> => {
+        const deadline = Date.now() + 30_000
+        while (Date.now() < deadline) {
+          const m = re.exec(out)
+          if (m) return m
+          await new Promise((r) => setTimeout(r, 20))
+        }
+        throw new Error(`timed out waiting for ${re}; stdout ${out} stderr ${err}`)
+      }
+      const runId = (await until(/run ([0-9a-f]{32})/))[1]
+      await until(/phase1/)
+      await server.close()
+      child.stdin.write('go\n')
+      await until(/done 2000/)
+      assert.equal(await exited, 0, err)
+
+      server = await listen({ store: storeDir, port, auth: true })
+      process.env.ASSAY_TRACKING_URI = server.url
+      const synced = await cli('sync', '--json')
+      assert.equal(synced.code, 0, synced.err)
+      const result = JSON.parse(synced.out)
+      assert.ok(result.replayed >= 4, synced.out)
+      assert.equal(result.remaining, 0)
+      assert.equal(result.rejected, 0)
+      const again = JSON.parse((await cli('sync', '--json')).out)
+      assert.equal(again.replayed, 0, 'a second sync has nothing to do')
+
+      const direct = await SqliteStore.open(storeDir)
+      try {
+        const history = await direct.metricHistory(runId, 'loss')
+        assert.equal(history.values.length, 2000, 'every acknowledged point, once')
+        assert.deepEqual([...history.steps], Array.from({ length: 2000 }, (_, i) => i))
+        const record = await direct.getRun(runId)
+        assert.equal(record.status, 'finished')
+        assert.equal(record.evals[0].count, 2)
+        assert.ok(record.artifacts.some((a) => a.name === 'model.bin'))
+      } finally {
+        await direct.close()
+      }
+    } finally {
+      clearTimeout(kill)
+      delete process.env.ASSAY_TRACKING_URI
+    }
+  })
+})
