@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { main } from '../../src/cli/main.js'
+import type { EvalRecord } from '../../src/record/types.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { listen, type RunningServer } from '../../src/server/server-process.js'
 import { HttpStore } from '../../src/store/http/http-store.js'
@@ -74,7 +75,7 @@ describe('SDK and CLI against a real server', () => {
     const run = await assay.startRun({ experiment: 'remote', params: { lr: 0.01, layers: [2, 3] }, seed: 11, datasets: [{ name: 'val', path: dataset, role: 'validation' }] })
     const logged = [2.5, NaN, Infinity, -Infinity, -0, 0.125]
     for (const [i, v] of logged.entries()) await run.log({ loss: v, acc: i / 10 }, { step: i })
-    const records = [
+    const records: EvalRecord[] = [
       { id: 'q1', cluster: 'c1', scores: { exact: 1, f1: 0.5 }, latencyMs: 12, tokens: 30, outputHash: 'h1' },
       { id: 'q2', scores: { exact: NaN }, latencyMs: Infinity },
       { id: 'q3', cluster: 'c2', scores: { exact: 0, f1: NaN }, cost: 0.002 },
