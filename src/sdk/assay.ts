@@ -1,10 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { AssayError } from '../errors.js'
+import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { compare, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
 import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
-import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
@@ -13,7 +13,10 @@ import { assertName, assertParams, assertSeed, assertTags, describe } from '../r
 import { openStore } from '../store/open-store.js'
 import { parseRunFilter, runMatches } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
+import { evalColumnsToRecords } from './eval-records.js'
 import { Run } from './run.js'
+
+export { evalColumnsToRecords }
 import { checkGate as runGateCheck, type GateCheckResult } from '../gates/check-gate.js'
 import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
 import type { AuditVerification } from '../gates/audit-log.js'
@@ -269,29 +272,6 @@ export class Assay {
   async close(): Promise<void> {
     await this.store.close()
   }
-}
-
-export function evalColumnsToRecords(columns: EvalColumns): EvalRecord[] {
-  const n = columns.ids.length
-  const absent = new Map<string, Set<number>>()
-  for (const [name, indices] of Object.entries(columns.missing)) absent.set(name, new Set(indices))
-  const scoreEntries = Object.entries(columns.scores).map(([name, values]) => ({ name, values, absent: absent.get(`score:${name}`) }))
-  const optional = (['latencyMs', 'tokens', 'cost'] as const)
-    .map((field) => ({ field, values: columns[field], absent: absent.get(field) }))
-    .filter((o): o is { field: 'latencyMs' | 'tokens' | 'cost'; values: Float64Array; absent: Set<number> | undefined } => o.values !== null)
-  const records: EvalRecord[] = new Array(n)
-  for (let i = 0; i < n; i++) {
-    const scores: Record<string, number> = {}
-    for (const s of scoreEntries) if (s.absent === undefined || !s.absent.has(i)) scores[s.name] = s.values[i]
-    const record: EvalRecord = { id: columns.ids[i], scores }
-    const cluster = columns.clusters?.[i]
-    if (cluster != null) record.cluster = cluster
-    for (const o of optional) if (o.absent === undefined || !o.absent.has(i)) record[o.field] = o.values[i]
-    const hash = columns.outputHashes?.[i]
-    if (hash != null) record.outputHash = hash
-    records[i] = record
-  }
-  return records
 }
 
 /** Who is acting on the registry: ASSAY_ACTOR, ASSAY_OWNER, then the OS user name. */

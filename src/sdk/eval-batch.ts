@@ -30,52 +30,63 @@ export function evalRecordsToChunk(records: readonly EvalRecord[], seenIds: Set<
     }
     return values
   }
-  const checkedScoreNames = new Set<string>()
-  const batchIds = new Set<string>()
-  for (let i = 0; i < n; i++) {
-    const record = records[i]
-    if (record === null || typeof record !== 'object') throw invalid(i, `must be an object, got ${describe(record)}`)
-    const id = record.id
-    if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.evalIdLength) {
-      throw invalid(i, `id must be a non-empty string of at most ${LIMITS.evalIdLength} characters, got ${describe(id)}`)
-    }
-    if (batchIds.has(id) || seenIds.has(id)) throw invalid(i, `id ${JSON.stringify(id)} was already logged for this dataset`)
-    batchIds.add(id)
-    ids[i] = id
-    if (record.cluster !== undefined) {
-      if (typeof record.cluster !== 'string') throw invalid(i, `cluster must be a string, got ${describe(record.cluster)}`)
-      clusters ??= new Array(n).fill(null)
-      clusters[i] = record.cluster
-    }
-    if (record.outputHash !== undefined) {
-      if (typeof record.outputHash !== 'string') throw invalid(i, `outputHash must be a string, got ${describe(record.outputHash)}`)
-      outputHashes ??= new Array(n).fill(null)
-      outputHashes[i] = record.outputHash
-    }
-    const scores = record.scores
-    if (scores === null || typeof scores !== 'object' || Array.isArray(scores)) throw invalid(i, `scores must be an object of numbers, got ${describe(scores)}`)
-    let count = 0
-    for (const name in scores) {
-      if (!checkedScoreNames.has(name)) {
-        assertKey(name, 'score name')
-        checkedScoreNames.add(name)
+  // Column key per score name ('score:<name>'), built once rather than once per record.
+  const scoreKeys = new Map<string, string>()
+  // Ids of this call already added to seenIds; removed again if the call is refused.
+  let added = 0
+  try {
+    for (let i = 0; i < n; i++) {
+      const record = records[i]
+      if (record === null || typeof record !== 'object') throw invalid(i, `must be an object, got ${describe(record)}`)
+      const id = record.id
+      if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.evalIdLength) {
+        throw invalid(i, `id must be a non-empty string of at most ${LIMITS.evalIdLength} characters, got ${describe(id)}`)
       }
-      const value = scores[name]
-      if (typeof value !== 'number') throw invalid(i, `scores.${name} must be a number, got ${describe(value)}`)
-      const key = `score:${name}`
-      column(key)[i] = value
-      present.set(key, (present.get(key) as number) + 1)
-      count++
+      // One Set does both checks: a duplicate leaves its size unchanged.
+      const size = seenIds.size
+      seenIds.add(id)
+      if (seenIds.size === size) throw invalid(i, `id ${JSON.stringify(id)} was already logged for this dataset`)
+      ids[i] = id
+      added++
+      if (record.cluster !== undefined) {
+        if (typeof record.cluster !== 'string') throw invalid(i, `cluster must be a string, got ${describe(record.cluster)}`)
+        clusters ??= new Array(n).fill(null)
+        clusters[i] = record.cluster
+      }
+      if (record.outputHash !== undefined) {
+        if (typeof record.outputHash !== 'string') throw invalid(i, `outputHash must be a string, got ${describe(record.outputHash)}`)
+        outputHashes ??= new Array(n).fill(null)
+        outputHashes[i] = record.outputHash
+      }
+      const scores = record.scores
+      if (scores === null || typeof scores !== 'object' || Array.isArray(scores)) throw invalid(i, `scores must be an object of numbers, got ${describe(scores)}`)
+      let count = 0
+      for (const name in scores) {
+        let key = scoreKeys.get(name)
+        if (key === undefined) {
+          assertKey(name, 'score name')
+          key = `score:${name}`
+          scoreKeys.set(name, key)
+        }
+        const value = scores[name]
+        if (typeof value !== 'number') throw invalid(i, `scores.${name} must be a number, got ${describe(value)}`)
+        column(key)[i] = value
+        present.set(key, (present.get(key) as number) + 1)
+        count++
+      }
+      if (count === 0) throw invalid(i, 'has no scores')
+      if (count > LIMITS.scoresPerRecord) throw invalid(i, `has ${count} scores; the limit is ${LIMITS.scoresPerRecord}`)
+      for (const name of OPTIONAL_NUMBERS) {
+        const value = record[name]
+        if (value === undefined) continue
+        if (typeof value !== 'number') throw invalid(i, `${name} must be a number, got ${describe(value)}`)
+        column(name)[i] = value
+        present.set(name, (present.get(name) as number) + 1)
+      }
     }
-    if (count === 0) throw invalid(i, 'has no scores')
-    if (count > LIMITS.scoresPerRecord) throw invalid(i, `has ${count} scores; the limit is ${LIMITS.scoresPerRecord}`)
-    for (const name of OPTIONAL_NUMBERS) {
-      const value = record[name]
-      if (value === undefined) continue
-      if (typeof value !== 'number') throw invalid(i, `${name} must be a number, got ${describe(value)}`)
-      column(name)[i] = value
-      present.set(name, (present.get(name) as number) + 1)
-    }
+  } catch (error) {
+    for (let j = 0; j < added; j++) seenIds.delete(ids[j])
+    throw error
   }
   const missing = new Map<string, number[]>()
   for (const [name, count] of present) {
@@ -89,7 +100,6 @@ export function evalRecordsToChunk(records: readonly EvalRecord[], seenIds: Set<
     }
     missing.set(name, absent)
   }
-  for (const id of batchIds) seenIds.add(id)
   return { ids, clusters, outputHashes, numeric, missing }
 }
 

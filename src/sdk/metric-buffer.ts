@@ -30,6 +30,14 @@ export class MetricBuffer {
     this.size++
   }
 
+  /** Return drained points after a failed write, ahead of anything logged since. */
+  putBack(series: MetricSeries[]): void {
+    const newer = this.drain()
+    for (const batch of [series, newer]) {
+      for (const s of batch) for (let i = 0; i < s.values.length; i++) this.add(s.key, s.values[i], s.steps[i], s.timestamps[i])
+    }
+  }
+
   /** Hand over everything buffered and start empty. */
   drain(): MetricSeries[] {
     const out: MetricSeries[] = []

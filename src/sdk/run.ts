@@ -1,4 +1,4 @@
-import { AssayError } from '../errors.js'
+import { AssayError, isAssayError } from '../errors.js'
 import type { DatasetVersion, EvalRecord, Params, RunStatus } from '../record/types.js'
 import { assertArtifactName, assertKey, assertMetricValue, assertParams, assertStep, assertTags, assertTimestamp, describe } from '../record/validate.js'
 import type { Store } from '../store/store.js'
@@ -12,6 +12,8 @@ const FLUSH_AT_POINTS = 200_000
 const FLUSH_INTERVAL_MS = 2_000
 const HEARTBEAT_INTERVAL_MS = 10_000
 const EVAL_RECORDS_PER_CHUNK = 50_000
+const YIELD_CHECK_EVERY = 1024
+const YIELD_AFTER_MS = 50
 
 export interface RunInfo {
   id: string
@@ -39,6 +41,8 @@ export class Run {
   private queue: Promise<void> = Promise.resolve()
   private backgroundError: unknown = undefined
   private nextStep = 0
+  private callsSinceYield = 0
+  private lastYield = Date.now()
   private ended = false
   private readonly timers: NodeJS.Timeout[]
 
@@ -92,6 +96,19 @@ export class Run {
     for (const key in metrics) this.buffer.add(key, metrics[key], step, timestamp)
     if (step >= this.nextStep) this.nextStep = step + 1
     if (this.buffer.size >= FLUSH_AT_POINTS) await this.enqueueFlush()
+    else if (++this.callsSinceYield >= YIELD_CHECK_EVERY) await this.yieldIfBusy()
+  }
+
+  /**
+   * A loop that only awaits log() never returns to the event loop (each await resolves as a
+   * microtask), so timers and the SIGTERM handler would never run. Give them a turn now and then.
+   */
+  private async yieldIfBusy(): Promise<void> {
+    this.callsSinceYield = 0
+    const now = Date.now()
+    if (now - this.lastYield < YIELD_AFTER_MS) return
+    this.lastYield = now
+    await new Promise<void>((resolve) => setImmediate(resolve))
   }
 
   /** Log hyperparameters. A key logged again with another value is refused (ASSAY_PARAM_CONFLICT). */
@@ -196,7 +213,15 @@ export class Run {
 
   private readonly writeBuffered = async (): Promise<void> => {
     if (this.buffer.size === 0) return
-    await this.store.logBatch(this.id, { metrics: this.buffer.drain() })
+    const metrics = this.buffer.drain()
+    try {
+      await this.store.logBatch(this.id, { metrics })
+    } catch (error) {
+      // A transient failure (store busy or unreachable) keeps the points for the next flush;
+      // a refusal (the run has ended, bad input) would only fail again.
+      if (!isAssayError(error) || error.status >= 500) this.buffer.putBack(metrics)
+      throw error
+    }
   }
 
   private enqueueFlush(): Promise<void> {

@@ -9,7 +9,7 @@ import type { EvalColumns } from '../record/types.js'
  */
 
 const METRIC_MAGIC = 0x4d415341 // "ASAM"
-const EVAL_MAGIC = 0x45415341 // "ASAE"
+const EVAL_MAGIC = 0x32455341 // "ASE2"
 
 export interface MetricColumns {
   steps: Float64Array
@@ -52,7 +52,11 @@ export function concatMetricChunks(chunks: MetricColumns[]): MetricColumns {
   return out
 }
 
-/** One chunk of eval records: strings as JSON in a header, numbers as float64 columns. */
+/**
+ * One chunk of eval records. Numbers are float64 columns; example ids are one NUL-joined UTF-8
+ * string (ids cannot contain NUL) and clusters a dictionary plus uint32 codes, because a JSON
+ * array of a million strings costs more to parse and collect than everything else together.
+ */
 export interface EvalChunk {
   ids: string[]
   clusters: (string | null)[] | null
@@ -65,31 +69,59 @@ export interface EvalChunk {
 
 interface EvalHeader {
   count: number
-  ids: string[]
-  clusters: (string | null)[] | null
-  outputHashes: (string | null)[] | null
   numeric: string[]
   missing: Record<string, number[]>
+  /** Distinct cluster ids; the codes column indexes into it (NO_CLUSTER for none). */
+  clusterValues: string[] | null
+  outputHashes: (string | null)[] | null
+  idsBytes: number
 }
+
+const NO_CLUSTER = 0xffffffff
 
 export function encodeEvalChunk(chunk: EvalChunk): Buffer {
   const count = chunk.ids.length
   const names = [...chunk.numeric.keys()]
+  let clusterValues: string[] | null = null
+  let codes: Uint32Array | null = null
+  if (chunk.clusters !== null) {
+    const index = new Map<string, number>()
+    codes = new Uint32Array(count)
+    for (let i = 0; i < count; i++) {
+      const cluster = chunk.clusters[i]
+      if (cluster === null) {
+        codes[i] = NO_CLUSTER
+        continue
+      }
+      let code = index.get(cluster)
+      if (code === undefined) {
+        code = index.size
+        index.set(cluster, code)
+      }
+      codes[i] = code
+    }
+    clusterValues = [...index.keys()]
+  }
+  const idBytes = Buffer.from(chunk.ids.join('\u0000'), 'utf8')
   const header: EvalHeader = {
     count,
-    ids: chunk.ids,
-    clusters: chunk.clusters,
-    outputHashes: chunk.outputHashes,
     numeric: names,
     missing: Object.fromEntries(chunk.missing),
+    clusterValues,
+    outputHashes: chunk.outputHashes,
+    idsBytes: idBytes.length,
   }
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8')
   const floatsAt = align8(8 + headerBytes.length)
-  const out = Buffer.alloc(floatsAt + names.length * count * 8)
+  const codesAt = floatsAt + names.length * count * 8
+  const idsAt = codesAt + (codes === null ? 0 : count * 4)
+  const out = Buffer.alloc(idsAt + idBytes.length)
   out.writeUInt32LE(EVAL_MAGIC, 0)
   out.writeUInt32LE(headerBytes.length, 4)
   headerBytes.copy(out, 8)
   names.forEach((name, i) => copyFloats(out, floatsAt + i * count * 8, chunk.numeric.get(name) as Float64Array, count))
+  if (codes !== null) Buffer.from(codes.buffer, codes.byteOffset, count * 4).copy(out, codesAt)
+  idBytes.copy(out, idsAt)
   return out
 }
 
@@ -98,11 +130,25 @@ export function decodeEvalChunk(bytes: Uint8Array): EvalChunk {
   if (view.length < 8 || view.readUInt32LE(0) !== EVAL_MAGIC) throw corrupt('eval chunk')
   const headerLength = view.readUInt32LE(4)
   const header = JSON.parse(view.toString('utf8', 8, 8 + headerLength)) as EvalHeader
+  const { count } = header
   const floatsAt = align8(8 + headerLength)
-  if (view.length !== floatsAt + header.numeric.length * header.count * 8) throw corrupt('eval chunk')
+  const codesAt = floatsAt + header.numeric.length * count * 8
+  const idsAt = codesAt + (header.clusterValues === null ? 0 : count * 4)
+  if (view.length !== idsAt + header.idsBytes) throw corrupt('eval chunk')
   const numeric = new Map<string, Float64Array>()
-  header.numeric.forEach((name, i) => numeric.set(name, readFloats(view, floatsAt + i * header.count * 8, header.count)))
-  return { ids: header.ids, clusters: header.clusters, outputHashes: header.outputHashes, numeric, missing: new Map(Object.entries(header.missing)) }
+  header.numeric.forEach((name, i) => numeric.set(name, readFloats(view, floatsAt + i * count * 8, count)))
+  let clusters: (string | null)[] | null = null
+  if (header.clusterValues !== null) {
+    const values = header.clusterValues
+    clusters = new Array(count)
+    for (let i = 0; i < count; i++) {
+      const code = view.readUInt32LE(codesAt + i * 4)
+      clusters[i] = code === NO_CLUSTER ? null : values[code]
+    }
+  }
+  const ids = count === 0 ? [] : view.toString('utf8', idsAt, idsAt + header.idsBytes).split('\u0000')
+  if (ids.length !== count) throw corrupt('eval chunk')
+  return { ids, clusters, outputHashes: header.outputHashes, numeric, missing: new Map(Object.entries(header.missing)) }
 }
 
 /** Concatenate decoded chunks of one (run, dataset) into columns, in logging order. */
