@@ -1,15 +1,21 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { isAssayError } from '../errors.js'
+import { aliasCommand } from './alias-command.js'
 import { artifactsCommand } from './artifacts-command.js'
+import { auditCommand } from './audit-command.js'
 import { compareCommand } from './compare-command.js'
-import { createContext } from './context.js'
+import { createContext, type CliContext } from './context.js'
 import { demoCommand } from './demo-command.js'
 import { experimentsCommand } from './experiments-command.js'
+import { gateCommand } from './gate-command.js'
 import { leaderboardCommand } from './leaderboard-command.js'
+import { modelsCommand } from './models-command.js'
 import type { CliIo } from './output.js'
+import { promoteCommand } from './promote-command.js'
 import { replayCommand } from './replay-command.js'
 import { reportCommand } from './report-command.js'
+import { rollbackCommand } from './rollback-command.js'
 import { runsCommand } from './runs-command.js'
 import { serverCommand } from './server-command.js'
 import { syncCommand } from './sync-command.js'
@@ -21,8 +27,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
 
 export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
-export function buildProgram(io: CliIo): Command {
-  const ctx = createContext(io)
+export function buildProgram(io: CliIo, ctx: CliContext = createContext(io)): Command {
   const program = new Command('assay')
     .description('experiment tracking that tells whether a difference between two models is real')
     .version(ASSAY_VERSION)
@@ -30,7 +35,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride()
     .showHelpAfterError()
-  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), leaderboardCommand(ctx), reportCommand(ctx), demoCommand(ctx), serverCommand(ctx), tokensCommand(ctx), syncCommand(ctx)]) {
+  for (const command of [experimentsCommand(ctx), runsCommand(ctx), replayCommand(ctx), artifactsCommand(ctx), compareCommand(ctx), varianceCommand(ctx), leaderboardCommand(ctx), reportCommand(ctx), demoCommand(ctx), serverCommand(ctx), tokensCommand(ctx), syncCommand(ctx), modelsCommand(ctx), aliasCommand(ctx), gateCommand(ctx), promoteCommand(ctx), rollbackCommand(ctx), auditCommand(ctx)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) }))
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
   }
@@ -39,10 +44,11 @@ export function buildProgram(io: CliIo): Command {
 
 /** Run the CLI; resolves to the exit code. Errors are printed as "error CODE: message". */
 export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const program = buildProgram(io)
+  const ctx = createContext(io)
+  const program = buildProgram(io, ctx)
   try {
     await program.parseAsync(argv)
-    return EXIT.ok
+    return ctx.exitCode ?? EXIT.ok
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end through here with exit code 0.

@@ -1,0 +1,38 @@
+import { Command } from 'commander'
+import { AssayError } from '../errors.js'
+import type { CliContext } from './context.js'
+import { formatTime, writeJson, writeTable } from './output.js'
+
+export function auditCommand(ctx: CliContext): Command {
+  const command = new Command('audit').description('the append-only, hash-chained audit log of gate checks, promotions, rollbacks and alias moves')
+  command
+    .command('ls')
+    .option('--json', 'print JSON (schema assay.audit/v1), bodies included')
+    .action(async (options: { json?: boolean }, self: Command) => {
+      const records = await ctx.withAssay(self, (assay) => assay.auditLog())
+      if (options.json) return writeJson(ctx.io, 'assay.audit/v1', { records })
+      writeTable(
+        ctx.io,
+        ['SEQ', 'WHEN', 'KIND', 'ACTOR', 'SUBJECT', 'OUTCOME', 'HASH'],
+        records.map((r) => {
+          const body = r.body as { decision?: string; from?: number | null; to?: number | null }
+          const outcome = r.kind === 'gate-check' ? String(body.decision) : `${body.from ?? '-'} -> ${body.to ?? '-'}`
+          return [String(r.seq), formatTime(r.at), r.kind, r.actor, r.subject, outcome, r.hash.slice(0, 16)]
+        }),
+      )
+    })
+  command
+    .command('verify')
+    .description('recompute the hash chain; exit 1 and name the first bad record when one was changed, removed or reordered')
+    .option('--expect-head <hash>', 'the head hash noted earlier (detects removal of the newest records)')
+    .option('--json', 'print JSON (schema assay.audit-verify/v1)')
+    .action(async (options: { expectHead?: string; json?: boolean }, self: Command) => {
+      const result = await ctx.withAssay(self, (assay) => assay.verifyAudit({ expectHead: options.expectHead }))
+      if (options.json) writeJson(ctx.io, 'assay.audit-verify/v1', { ...result })
+      if (!result.ok) {
+        throw new AssayError('ASSAY_AUDIT_CHAIN_BROKEN', `audit log broken at record ${result.firstBadSeq}: ${result.problem}`, { firstBadSeq: result.firstBadSeq })
+      }
+      if (!options.json) ctx.io.out.write(`audit log intact: ${result.count} records, head ${result.head}\n`)
+    })
+  return command
+}
