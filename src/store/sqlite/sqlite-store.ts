@@ -165,6 +165,12 @@ export class SqliteStore implements Store {
 
   private requireRunning(runId: string): RunRow {
     const row = this.runRow(runId)
+    if (row.status === 'crashed') {
+      // A reader marked it crashed while its process was stalled (paused, swapped, suspended);
+      // a write is proof of life, so the run is running again and nothing it logs is lost.
+      this.db.prepare("UPDATE runs SET status = 'running', end_time = NULL WHERE id = ? AND status = 'crashed'").run(runId)
+      return { ...row, status: 'running', end_time: null }
+    }
     if (row.status !== 'running') {
       throw new AssayError('ASSAY_RUN_NOT_ACTIVE', `run ${runId} is ${row.status}; nothing more can be logged to it`, { runId, status: row.status })
     }
@@ -263,11 +269,15 @@ export class SqliteStore implements Store {
 
   async heartbeat(runId: string, at: number): Promise<void> {
     this.write(() => {
-      this.db.prepare("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'").run(at, runId)
+      // A heartbeat from a run marked crashed revives it, as any write does (requireRunning).
+      this.db.prepare("UPDATE runs SET heartbeat_at = ?, status = 'running', end_time = NULL WHERE id = ? AND status IN ('running', 'crashed')").run(at, runId)
     })
   }
 
   async markCrashedRuns(staleBefore: number): Promise<number> {
+    // Readers call this before every read: look first, so a read takes the write lock only when needed.
+    const stale = this.db.prepare("SELECT 1 FROM runs WHERE status = 'running' AND heartbeat_at < ? LIMIT 1").get(staleBefore)
+    if (stale === undefined) return 0
     return this.write(
       () => this.db.prepare("UPDATE runs SET status = 'crashed', end_time = heartbeat_at WHERE status = 'running' AND heartbeat_at < ?").run(staleBefore).changes,
     )
