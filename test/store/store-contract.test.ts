@@ -438,10 +438,26 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(f.status, 'finished')
         assert.equal(f.endTime, 1200)
         assert.equal(await store.markCrashedRuns(4000), 0, 'idempotent')
-        await rejectsWith(store.logBatch(stale.id, { tags: { late: 'yes' } }), 'ASSAY_RUN_NOT_ACTIVE')
-        // A heartbeat cannot revive a crashed run.
-        await store.heartbeat(stale.id, 9000)
-        assert.equal((await store.getRun(stale.id)).heartbeatAt, 1500)
+        // A finished run stays finished: only a crashed run can come back.
+        await store.heartbeat(finished.id, 9000)
+        assert.equal((await store.getRun(finished.id)).status, 'finished')
+        await rejectsWith(store.logBatch(finished.id, { tags: { late: 'yes' } }), 'ASSAY_RUN_NOT_ACTIVE')
+      })
+
+      test('a write or a heartbeat from a run marked crashed is proof of life: it runs again', async () => {
+        const stalled = newRun({ name: 'stalled', startTime: 1000 })
+        await store.createRun(stalled)
+        assert.equal(await store.markCrashedRuns(Date.now() + 1000), 1)
+        assert.equal((await store.getRun(stalled.id)).status, 'crashed')
+        await store.logBatch(stalled.id, { tags: { late: 'yes' } })
+        const revived = await store.getRun(stalled.id)
+        assert.deepEqual([revived.status, revived.endTime, revived.tags.late], ['running', null, 'yes'])
+
+        assert.equal(await store.markCrashedRuns(Date.now() + 1000), 1)
+        await store.heartbeat(stalled.id, Date.now() + 2000)
+        assert.equal((await store.getRun(stalled.id)).status, 'running')
+        await store.setRunStatus(stalled.id, 'finished', Date.now())
+        assert.equal((await store.getRun(stalled.id)).status, 'finished')
       })
 
       test('logBatch refreshes the heartbeat', async () => {
