@@ -1,5 +1,6 @@
 import { AssayError } from '../errors.js'
-import { lowerBound, meanOf, upperBound, varianceOf } from './sample-helpers.js'
+import { meanUnchecked, varianceUnchecked } from './describe.js'
+import { lowerBound, upperBound } from './sample-helpers.js'
 import { assertPaired, assertSample, type Sample } from './validate.js'
 
 export interface CohensDOptions {
@@ -55,8 +56,8 @@ export function cohensD(a: Sample, b: Sample, options: CohensDOptions = {}): Sta
     const n = a.length
     const diffs = new Float64Array(n)
     for (let i = 0; i < n; i++) diffs[i] = a[i] - b[i]
-    const m = meanOf(diffs)
-    const sd = Math.sqrt(varianceOf(diffs, m))
+    const m = meanUnchecked(diffs)
+    const sd = Math.sqrt(varianceUnchecked(diffs, m))
     if (!(sd > 0)) throw new AssayError('ASSAY_STATS_DEGENERATE_INPUT', 'the paired differences are constant: their standard deviation is zero')
     return { method: "Cohen's d_z (paired: mean difference / SD of differences)", paired, estimate: m / sd, meanDifference: m, standardizer: sd, df: n - 1, nA: n, nB: n }
   }
@@ -66,11 +67,11 @@ export function cohensD(a: Sample, b: Sample, options: CohensDOptions = {}): Sta
   const nB = b.length
   const df = nA + nB - 2
   if (df < 1) throw new AssayError('ASSAY_STATS_TOO_FEW_OBSERVATIONS', `Cohen's d needs nA + nB >= 3, got ${nA + nB}`)
-  const mA = meanOf(a)
-  const mB = meanOf(b)
+  const mA = meanUnchecked(a)
+  const mB = meanUnchecked(b)
   let ss = 0
-  if (nA > 1) ss += (nA - 1) * varianceOf(a, mA)
-  if (nB > 1) ss += (nB - 1) * varianceOf(b, mB)
+  if (nA > 1) ss += (nA - 1) * varianceUnchecked(a, mA)
+  if (nB > 1) ss += (nB - 1) * varianceUnchecked(b, mB)
   const sp = Math.sqrt(ss / df)
   if (!(sp > 0)) throw new AssayError('ASSAY_STATS_DEGENERATE_INPUT', 'both groups are constant: the pooled standard deviation is zero')
   return { method: "Cohen's d (pooled standard deviation)", paired, estimate: (mA - mB) / sp, meanDifference: mA - mB, standardizer: sp, df, nA, nB }

@@ -3,32 +3,8 @@ import type { Sample } from './validate.js'
 
 /**
  * Small private helpers shared by the part-B modules (two-sample tests, ranks, effect sizes).
- * Not exported from index.ts. mean/variance duplicate describe.ts on purpose so the part-B
- * modules do not depend on a file that is still being written; they can be swapped later.
+ * Not exported from index.ts; mean and variance come from describe.ts.
  */
-
-/** Mean with one refinement pass (as R's mean.default does in long double). */
-export function meanOf(x: Sample): number {
-  const n = x.length
-  let s = 0
-  for (let i = 0; i < n; i++) s += x[i]
-  let m = s / n
-  let t = 0
-  for (let i = 0; i < n; i++) t += x[i] - m
-  m += t / n
-  return m
-}
-
-/** Unbiased sample variance (n - 1 denominator), two-pass. Requires n >= 2. */
-export function varianceOf(x: Sample, m = meanOf(x)): number {
-  const n = x.length
-  let ss = 0
-  for (let i = 0; i < n; i++) {
-    const d = x[i] - m
-    ss += d * d
-  }
-  return ss / (n - 1)
-}
 
 /** Midranks (ties get the mean of the ranks they span), 1-based, like R's rank(ties.method = 'average'). */
 export function midranks(values: ArrayLike<number>): Float64Array {

@@ -1,7 +1,7 @@
 import tCdf from '@stdlib/stats-base-dists-t-cdf'
 import tQuantile from '@stdlib/stats-base-dists-t-quantile'
 import { AssayError } from '../errors.js'
-import { meanOf, varianceOf } from './sample-helpers.js'
+import { meanUnchecked, varianceUnchecked } from './describe.js'
 import { assertSample, clampProbability, resolveAlternative, resolveConfidenceLevel, type Alternative, type Sample } from './validate.js'
 
 /** Options shared by the two-sample t-tests. */
@@ -56,10 +56,10 @@ function tTest(a: Sample, b: Sample, options: TwoSampleTTestOptions, equalVarian
   if (equalVariance && nA + nB < 3) {
     throw new AssayError('ASSAY_STATS_TOO_FEW_OBSERVATIONS', `Student's t-test needs nA + nB >= 3, got ${nA + nB}`)
   }
-  const meanA = meanOf(a)
-  const meanB = meanOf(b)
-  const varA = nA > 1 ? varianceOf(a, meanA) : 0
-  const varB = nB > 1 ? varianceOf(b, meanB) : 0
+  const meanA = meanUnchecked(a)
+  const meanB = meanUnchecked(b)
+  const varA = nA > 1 ? varianceUnchecked(a, meanA) : 0
+  const varB = nB > 1 ? varianceUnchecked(b, meanB) : 0
   let df: number
   let standardError: number
   if (equalVariance) {
