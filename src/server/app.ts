@@ -31,6 +31,7 @@ export interface ServerOptions {
   auth: { enabled: boolean }
   bodyLimit?: number
   artifactLimit?: number
+  /** A client cannot mark runs crashed whose heartbeat is younger than this; 0: no clamp (tests of the store contract). */
   crashAfterMs?: number
   uploadDir?: string
   logger?: boolean

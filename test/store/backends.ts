@@ -123,7 +123,7 @@ const http: StoreBackend = {
   async open() {
     const inner = await sqlite.open()
     const { dir, cleanup } = tempDir('assay-http-')
-    const app = await buildServer({ store: inner.store, auth: { enabled: false }, uploadDir: path.join(dir, 'uploads') })
+    const app = await buildServer({ store: inner.store, auth: { enabled: false }, uploadDir: path.join(dir, 'uploads'), crashAfterMs: 0 })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const address = app.server.address() as { port: number }
     const store = new HttpStore(`http://127.0.0.1:${address.port}`, { spoolDir: path.join(dir, 'spool') })
