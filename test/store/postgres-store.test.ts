@@ -137,6 +137,14 @@ describe('PostgreSQL store', { skip: URL_ ? undefined : 'ASSAY_TEST_POSTGRES_URL
     assert.equal(typeof (await store.listExperiments())[0].runCount, 'number')
   })
 
+  test('a run id created twice is ASSAY_INVALID_ARGUMENT and the first run is untouched', async () => {
+    const [store] = await openMany(1)
+    const run = newRun()
+    await store.createRun(run)
+    await rejectsWith(store.createRun({ ...run, name: 'again' }), 'ASSAY_INVALID_ARGUMENT', /already exists/)
+    assert.equal((await store.getRun(run.id)).name, run.name)
+  })
+
   test('an artifact larger than one read slice round-trips; the bytes are in the database', async () => {
     const [store] = await openMany(1)
     const run = newRun()

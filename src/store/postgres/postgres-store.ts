@@ -98,6 +98,12 @@ const TYPES = {
     oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 }
 
+/**
+ * What a write to a run sets: its heartbeat, and 'running' again if a reader had marked it
+ * crashed while its process was stalled (a write is proof of life; a finished run never gets here).
+ */
+const ALIVE = "heartbeat_at = $2, status = 'running', end_time = NULL"
+
 /** Named (prepared once per connection) statements of the hot paths. */
 const SQL = {
   lockRun: { name: 'assay_lock_run', text: 'SELECT status, seed FROM runs WHERE id = $1 FOR UPDATE' },
@@ -118,7 +124,8 @@ const SQL = {
              s.last, s.last_step, s.min, s.max, s.count
            FROM unnest($2::text[]) AS k(key) LEFT JOIN metric_summaries s ON s.run_id = $1 AND s.key = k.key`,
   },
-  heartbeatRun: { name: 'assay_heartbeat_run', text: 'UPDATE runs SET heartbeat_at = $2 WHERE id = $1' },
+  /** The last statement of every run write (run row locked, status checked): also revives a crashed run. */
+  heartbeatRun: { name: 'assay_heartbeat_run', text: `UPDATE runs SET ${ALIVE} WHERE id = $1` },
   metricChunks: {
     name: 'assay_metric_chunks',
     text: `SELECT c.data FROM runs r LEFT JOIN metric_chunks c ON c.run_id = r.id AND c.key = $2 WHERE r.id = $1 ORDER BY c.seq`,
@@ -389,7 +396,7 @@ export class PostgresStore implements Store {
         ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step,
           min = excluded.min, max = excluded.max, count = excluded.count
       )
-      UPDATE runs SET heartbeat_at = $2 WHERE id = $1`
+      UPDATE runs SET ${ALIVE} WHERE id = $1`
     const values = [
       runId,
       Date.now(),
@@ -439,18 +446,23 @@ export class PostgresStore implements Store {
       await c.query(
         `WITH chunk AS (
            INSERT INTO eval_chunks (run_id, dataset, seq, count, data)
-           SELECT $1, $2, COALESCE(MAX(seq), -1) + 1, $3, $4 FROM eval_chunks WHERE run_id = $1 AND dataset = $2
+           SELECT $1, $3, COALESCE(MAX(seq), -1) + 1, $4, $5 FROM eval_chunks WHERE run_id = $1 AND dataset = $3
          )
-         UPDATE runs SET heartbeat_at = $5 WHERE id = $1`,
-        [runId, dataset, chunk.ids.length, encoded, Date.now()],
+         UPDATE runs SET ${ALIVE} WHERE id = $1`,
+        [runId, Date.now(), dataset, chunk.ids.length, encoded],
       )
     })
   }
 
   async setRunStatus(runId: string, status: Exclude<RunStatus, 'running'>, endTime: number): Promise<void> {
     await this.guard(async () => {
-      // One statement: the row lock it takes re-checks 'running' against the latest committed state.
-      const { rowCount } = await this.pool.query("UPDATE runs SET status = $2, end_time = $3, heartbeat_at = $3 WHERE id = $1 AND status = 'running'", [runId, status, endTime])
+      // One statement: the row lock it takes re-checks the status against the latest committed
+      // state. A run marked crashed may still end itself (it was alive after all).
+      const { rowCount } = await this.pool.query("UPDATE runs SET status = $2, end_time = $3, heartbeat_at = $3 WHERE id = $1 AND status IN ('running', 'crashed')", [
+        runId,
+        status,
+        endTime,
+      ])
       if (rowCount === 0) requireRunning((await this.runStatus(runId)) as RunStatus, runId)
     })
   }
@@ -462,7 +474,8 @@ export class PostgresStore implements Store {
   }
 
   async heartbeat(runId: string, at: number): Promise<void> {
-    await this.guard(() => this.pool.query("UPDATE runs SET heartbeat_at = $2 WHERE id = $1 AND status = 'running'", [runId, at]))
+    // A heartbeat from a run marked crashed revives it, as any write does; an ended run ignores it.
+    await this.guard(() => this.pool.query(`UPDATE runs SET ${ALIVE} WHERE id = $1 AND status IN ('running', 'crashed')`, [runId, at]))
   }
 
   async markCrashedRuns(staleBefore: number): Promise<number> {
@@ -566,7 +579,10 @@ export class PostgresStore implements Store {
     const createdAt = Date.now()
     await this.tx(async (c) => {
       const run = await this.lockRun(c, runId)
-      if (direction === 'produced') requireRunning(run.status, runId)
+      if (direction === 'produced') {
+        requireRunning(run.status, runId)
+        if (run.status === 'crashed') await c.query("UPDATE runs SET status = 'running', end_time = NULL WHERE id = $1", [runId])
+      }
       const { rows } = await c.query<{ sha256: string }>('SELECT sha256 FROM artifacts WHERE run_id = $1 AND name = $2 AND direction = $3', [runId, name, direction])
       if (rows.length > 0 && rows[0].sha256 !== blob.sha256) {
         throw new AssayError('ASSAY_PARAM_CONFLICT', `run ${runId} already has a ${direction} artifact ${JSON.stringify(name)} with other content (${rows[0].sha256})`)
@@ -826,8 +842,12 @@ function chunkTuples(count: number, first: number): string {
   }).join(', ')
 }
 
+/**
+ * Writes are allowed to a running run and to one a reader marked crashed (the write revives it:
+ * its process was stalled, not dead); an ended run refuses them.
+ */
 function requireRunning(status: RunStatus, runId: string): void {
-  if (status !== 'running') {
+  if (status !== 'running' && status !== 'crashed') {
     throw new AssayError('ASSAY_RUN_NOT_ACTIVE', `run ${runId} is ${status}; nothing more can be logged to it`, { runId, status })
   }
 }
