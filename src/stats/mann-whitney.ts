@@ -276,6 +276,15 @@ function asymptoticTest(
     if (!(sig > 0)) throw new AssayError('ASSAY_STATS_DEGENERATE_INPUT', 'cannot compute the interval when all observations are tied')
     return (dz - c) / sig
   }
+  const method = correct
+    ? 'Wilcoxon–Mann–Whitney rank-sum test, normal approximation with continuity correction'
+    : 'Wilcoxon–Mann–Whitney rank-sum test, normal approximation'
+  if (muMin === muMax) {
+    // Every a - b difference is the same number (both samples constant): R's wilcox.test stops
+    // with an error here; the Hodges–Lehmann estimate and its interval are simply that number.
+    const ci: [number, number] = alternative === 'two-sided' ? [muMin, muMin] : alternative === 'greater' ? [muMin, Infinity] : [-Infinity, muMin]
+    return { method, pValue: clampProbability(pValue), estimate: muMin, ci, ciConfidenceLevel: confidenceLevel, z }
+  }
   const TOL = 1e-4
   const wMin = W(muMin, correct)
   const wMax = W(muMax, correct)
@@ -292,16 +301,10 @@ function asymptoticTest(
   else if (alternative === 'greater') ci = [root(-normalQuantile(alpha, 0, 1)), Infinity]
   else ci = [-Infinity, root(normalQuantile(alpha, 0, 1))]
 
-  let estimate: number
-  if (muMin === muMax) estimate = muMin
-  else {
-    const f = (d: number): number => W(d, false)
-    estimate = zeroinR(f, muMin, muMax, f(muMin), f(muMax), TOL)
-  }
+  const f = (d: number): number => W(d, false)
+  const estimate = zeroinR(f, muMin, muMax, f(muMin), f(muMax), TOL)
   return {
-    method: correct
-      ? 'Wilcoxon–Mann–Whitney rank-sum test, normal approximation with continuity correction'
-      : 'Wilcoxon–Mann–Whitney rank-sum test, normal approximation',
+    method,
     pValue: clampProbability(pValue),
     estimate,
     ci,

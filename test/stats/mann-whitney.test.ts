@@ -68,6 +68,17 @@ describe('mannWhitneyU edge cases', () => {
   })
 })
 
+describe('mannWhitneyU with both samples constant', () => {
+  it('gives the single a - b difference as estimate and interval (R stops with an error here)', () => {
+    // Found by the property test below: a = [0.25], b = [0, 0]. The rank-sum p-value exists;
+    // every Walsh difference a_i - b_j is 0.25, so the Hodges–Lehmann estimate and interval are 0.25.
+    const r = mannWhitneyU([0.25], [0, 0])
+    assert.deepEqual([r.estimate, r.ci], [0.25, [0.25, 0.25]])
+    assert.ok(r.pValue > 0 && r.pValue <= 1)
+    assert.deepEqual(mannWhitneyU([0.25], [0, 0], { alternative: 'less' }).ci, [-Infinity, 0.25])
+  })
+})
+
 describe('mannWhitneyU properties', () => {
   const sample = fc.array(fc.integer({ min: 0, max: 30 }).map((v) => v / 4), { minLength: 1, maxLength: 12 })
   it('p in [0, 1]; swapping flips the estimate, mirrors one-sided p, and W + W_swapped = nA nB', () => {
