@@ -1,15 +1,20 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
-import { AssayError } from '../errors.js'
-import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { compare, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
+import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
+import { AssayError } from '../errors.js'
+import type { AuditVerification } from '../gates/audit-log.js'
+import { checkGate as runGateCheck, type GateCheckResult } from '../gates/check-gate.js'
+import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
-import type { ArtifactRef, EvalColumns, EvalRecord, ExperimentSummary, Params, RunRecord, RunSummary } from '../record/types.js'
+import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
 import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
+import { promote as runPromotion, verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
+import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
 import { parseRunFilter, runMatches } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
@@ -17,12 +22,6 @@ import { evalColumnsToRecords } from './eval-records.js'
 import { Run } from './run.js'
 
 export { evalColumnsToRecords }
-import { checkGate as runGateCheck, type GateCheckResult } from '../gates/check-gate.js'
-import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
-import type { AuditVerification } from '../gates/audit-log.js'
-import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../record/types.js'
-import { promote as runPromotion, verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
-import * as registry from '../registry/registry.js'
 
 /** A running run whose heartbeat is older than this is marked crashed (ASSAY_HEARTBEAT_TIMEOUT_MS). */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000
@@ -30,7 +29,11 @@ export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000
 export const CODE_DIFF_ARTIFACT = 'assay/code.diff'
 
 export interface OpenOptions {
-  /** A directory (embedded store), sqlite:<path>. Defaults to ASSAY_STORE, ASSAY_HOME, then ./.assay. */
+  /**
+   * A directory or sqlite:<path> (embedded store), postgres://… (PostgreSQL, docs/postgres.md) or
+   * http(s)://… (a team server, docs/server.md). Defaults to ASSAY_STORE, ASSAY_TRACKING_URI,
+   * ASSAY_HOME, then ./.assay.
+   */
   store?: string
   heartbeatTimeoutMs?: number
 }

@@ -77,6 +77,13 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(got.envelope, computeEnvelope(run))
       })
 
+      test('a second run with an existing id is refused and the first is untouched', async () => {
+        const run = newRun({ name: 'first' })
+        await store.createRun(run)
+        await rejectsWith(store.createRun({ ...run, name: 'second' }), 'ASSAY_INVALID_ARGUMENT')
+        assert.equal((await store.getRun(run.id)).name, 'first')
+      })
+
       test('a code version without git and a run without datasets, params or tags round-trip', async () => {
         const run = newRun({ code: { vcs: null, reason: 'not a git work tree' }, datasets: [], params: {}, tags: {}, environment: { ...ENVIRONMENT, gpu: null, lockfile: null } })
         await store.createRun(run)

@@ -137,6 +137,9 @@ export class SqliteStore implements Store {
   async createRun(run: NewRun): Promise<void> {
     const envelope = computeEnvelope(run)
     this.write(() => {
+      if (this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id) !== undefined) {
+        throw new AssayError('ASSAY_INVALID_ARGUMENT', `a run with id ${run.id} already exists`, { runId: run.id })
+      }
       this.db.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(run.experiment, run.startTime)
       const experiment = this.db.prepare('SELECT id FROM experiments WHERE name = ?').get(run.experiment) as { id: number }
       this.db
