@@ -101,7 +101,8 @@ export function resolveCompareOptions(options: CompareOptions): ResolvedOptions 
     dataset: options.dataset ?? null,
     groupBy,
     confidenceLevel,
-    alpha: 1 - confidenceLevel,
+    // 1 - 0.95 is 0.050000000000000044 in binary; the stated level is what a reader expects to see.
+    alpha: Number((1 - confidenceLevel).toPrecision(12)),
     resamples,
     seed,
     margin,
