@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { AssayError } from '../errors.js'
 import type { DatasetRole, DatasetVersion, HoldoutRead } from '../record/types.js'
@@ -126,7 +127,7 @@ export async function recordAndCheckHoldout(store: Pick<Store, 'recordHoldoutRea
   const checks: HoldoutCheck[] = []
   for (const [sha256, holdout] of versions) {
     if (!holdout) continue
-    await store.recordHoldoutRead({ datasetSha256: sha256, datasetName: input.datasetName, runIds, purpose: input.purpose, actor, at })
+    await store.recordHoldoutRead({ id: randomUUID(), datasetSha256: sha256, datasetName: input.datasetName, runIds, purpose: input.purpose, actor, at })
     checks.push(await checkHoldoutBudget(store, sha256, { budget, datasetName: input.datasetName }))
   }
   return checks

@@ -181,6 +181,8 @@ export interface ExperimentSummary {
 
 /** One comparison that read a holdout or test dataset: counted against that dataset version. */
 export interface HoldoutRead {
+  /** Idempotency key (a UUID made by the writer): an entry with an id already stored is not added again. */
+  id?: string
   datasetSha256: string
   datasetName: string
   runIds: string[]

@@ -99,6 +99,7 @@ export interface EvalSetRow {
 }
 
 export interface HoldoutRow {
+  read_id?: string | null
   dataset_sha256: string
   dataset_name: string
   run_ids: string
@@ -154,7 +155,7 @@ export function evalSummaryFromRow(r: EvalSetRow): EvalSetSummary {
 }
 
 export function holdoutReadFromRow(r: HoldoutRow): HoldoutRead {
-  return { datasetSha256: r.dataset_sha256, datasetName: r.dataset_name, runIds: JSON.parse(r.run_ids) as string[], purpose: r.purpose, actor: r.actor, at: r.at }
+  return { ...(r.read_id === null || r.read_id === undefined ? {} : { id: r.read_id }), datasetSha256: r.dataset_sha256, datasetName: r.dataset_name, runIds: JSON.parse(r.run_ids) as string[], purpose: r.purpose, actor: r.actor, at: r.at }
 }
 
 export function experimentFromRow(r: ExperimentRow): ExperimentSummary {

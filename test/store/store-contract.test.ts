@@ -519,6 +519,15 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(await store.holdoutReads('b'.repeat(64)), [other])
         assert.deepEqual(await store.holdoutReads('c'.repeat(64)), [])
       })
+
+      test('an entry with an id already stored is not counted again (a replayed upload)', async () => {
+        const x = 'd'.repeat(64)
+        const read = { id: 'read-1', datasetSha256: x, datasetName: 'test', runIds: ['r1'], purpose: 'compare', actor: 'alice', at: 1000 }
+        await store.recordHoldoutRead(read)
+        await store.recordHoldoutRead(read)
+        await store.recordHoldoutRead({ ...read, id: 'read-2', at: 2000 })
+        assert.deepEqual(await store.holdoutReads(x), [read, { ...read, id: 'read-2', at: 2000 }])
+      })
     })
 
     describe('API tokens', () => {

@@ -210,4 +210,12 @@ CREATE TRIGGER alias_events_append_only BEFORE UPDATE OR DELETE ON alias_events 
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION assay_append_only();
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- Idempotency key of a ledger entry, so a replayed upload (the remote SDK's spool) counts once.
+ALTER TABLE holdout_reads ADD COLUMN read_id text COLLATE "C";
+CREATE UNIQUE INDEX holdout_reads_read_id ON holdout_reads(read_id) WHERE read_id IS NOT NULL;
+`,
+  },
 ]

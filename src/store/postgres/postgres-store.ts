@@ -662,7 +662,8 @@ export class PostgresStore implements Store {
 
   async recordHoldoutRead(read: HoldoutRead): Promise<void> {
     await this.guard(() =>
-      this.pool.query('INSERT INTO holdout_reads (dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      this.pool.query('INSERT INTO holdout_reads (read_id, dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING', [
+        read.id ?? null,
         read.datasetSha256,
         read.datasetName,
         JSON.stringify(read.runIds),

@@ -195,4 +195,12 @@ CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log BEGIN SEL
 CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- Idempotency key of a ledger entry, so a replayed upload (the remote SDK's spool) counts once.
+ALTER TABLE holdout_reads ADD COLUMN read_id TEXT;
+CREATE UNIQUE INDEX holdout_reads_read_id ON holdout_reads(read_id) WHERE read_id IS NOT NULL;
+`,
+  },
 ]

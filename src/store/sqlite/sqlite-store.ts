@@ -405,8 +405,8 @@ export class SqliteStore implements Store {
   async recordHoldoutRead(read: HoldoutRead): Promise<void> {
     this.write(() => {
       this.db
-        .prepare('INSERT INTO holdout_reads (dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(read.datasetSha256, read.datasetName, JSON.stringify(read.runIds), read.purpose, read.actor, read.at)
+        .prepare('INSERT INTO holdout_reads (read_id, dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(read.id ?? null, read.datasetSha256, read.datasetName, JSON.stringify(read.runIds), read.purpose, read.actor, read.at)
     })
   }
 
