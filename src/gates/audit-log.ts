@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { auditHash, GENESIS_HASH } from '../record/audit-hash.js'
 import type { AuditKind, AuditRecord, JsonValue } from '../record/types.js'
 import { canonicalJson } from '../record/validate.js'
 
@@ -9,17 +9,13 @@ import { canonicalJson } from '../record/validate.js'
  * reordering records breaks the chain at a sequence number `verifyAuditChain` names.
  */
 
-export const GENESIS_HASH = '0'.repeat(64)
+// The hash itself lives in a leaf module so the stores can check it on insert.
+export { auditHash, GENESIS_HASH }
 
 /** A JSON value with NaN and ±Infinity written as strings (JSON has no form for them), keys sorted. */
 export function toAuditJson(value: unknown): { [key: string]: JsonValue } {
   const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v instanceof Float64Array ? Array.from(v) : v))
   return JSON.parse(canonicalJson(JSON.parse(text))) as { [key: string]: JsonValue }
-}
-
-export function auditHash(record: Omit<AuditRecord, 'hash'>): string {
-  const content = canonicalJson({ seq: record.seq, at: record.at, kind: record.kind, actor: record.actor, subject: record.subject, body: record.body })
-  return createHash('sha256').update(content).update(record.prevHash).digest('hex')
 }
 
 export interface AuditEntryInput {

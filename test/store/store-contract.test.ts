@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
+import { auditHash, GENESIS_HASH } from '../../src/record/audit-hash.js'
 import { computeEnvelope } from '../../src/record/envelope.js'
+import type { AuditRecord } from '../../src/record/types.js'
 import type { EvalChunk } from '../../src/store/chunk-codec.js'
 import type { Store } from '../../src/store/store.js'
 import { STORE_BACKENDS, tempDir, type OpenedStore } from './backends.js'
@@ -549,8 +551,15 @@ for (const backend of STORE_BACKENDS) {
 
     describe('model registry and audit log', () => {
       const model = { name: 'sentiment', owner: 'alice', description: 'd', tags: { team: 'nlp' }, createdAt: 1000, createdBy: 'alice' }
-      const audit = (seq: number, prevHash: string, hash: string) => ({ seq, at: 5000 + seq, kind: 'alias-set' as const, actor: 'alice', subject: 'sentiment@champion', body: { n: seq, ci: ['-Infinity', 0.5] }, prevHash, hash })
       const h = (c: string) => c.repeat(64)
+      /** A record with its true hash (the store recomputes it and refuses any other). */
+      const audit = (seq: number, prevHash: string): AuditRecord => {
+        const content = { seq, at: 5000 + seq, kind: 'alias-set' as const, actor: 'alice', subject: 'sentiment@champion', body: { n: seq, ci: ['-Infinity', 0.5] }, prevHash }
+        return { ...content, hash: auditHash(content) }
+      }
+      const r1 = audit(1, GENESIS_HASH)
+      const r2 = audit(2, r1.hash)
+      const r3 = audit(3, r2.hash)
 
       test('models, numbered versions and lookups', async () => {
         const run = newRun()
@@ -574,24 +583,44 @@ for (const backend of STORE_BACKENDS) {
         await store.createModel(model)
         for (let i = 0; i < 2; i++) await store.addModelVersion({ model: 'sentiment', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2000, createdBy: 'alice' })
         const event = { model: 'sentiment', alias: 'champion', kind: 'set' as const, version: 1, previousVersion: null, actor: 'alice', at: 3000, reason: 'first' }
-        const first = await store.moveAlias(audit(1, h('0'), h('1')), event)
+        const first = await store.moveAlias(r1, event)
         assert.equal(first.auditSeq, 1)
         // The holder moved since it was read: nothing is written.
-        await rejectsWith(store.moveAlias(audit(2, h('1'), h('2')), { ...event, version: 2, previousVersion: null }), 'ASSAY_AUDIT_CONFLICT')
+        await rejectsWith(store.moveAlias(r2, { ...event, version: 2, previousVersion: null }), 'ASSAY_AUDIT_CONFLICT')
         // The audit head moved since it was read: nothing is written either.
-        await rejectsWith(store.moveAlias(audit(2, h('0'), h('2')), { ...event, version: 2, previousVersion: 1 }), 'ASSAY_AUDIT_CONFLICT')
-        await rejectsWith(store.moveAlias(audit(2, h('1'), h('2')), { ...event, version: 9, previousVersion: 1 }), 'ASSAY_MODEL_NOT_FOUND')
+        await rejectsWith(store.moveAlias(audit(2, GENESIS_HASH), { ...event, version: 2, previousVersion: 1 }), 'ASSAY_AUDIT_CONFLICT')
+        await rejectsWith(store.moveAlias(r2, { ...event, version: 9, previousVersion: 1 }), 'ASSAY_MODEL_NOT_FOUND')
         assert.equal((await store.aliasEvents('sentiment')).length, 1)
         assert.equal((await store.auditRecords()).length, 1)
-        await store.moveAlias(audit(2, h('1'), h('2')), { ...event, kind: 'promote', version: 2, previousVersion: 1 })
-        await store.appendAudit(audit(3, h('2'), h('3')))
-        await rejectsWith(store.appendAudit(audit(3, h('2'), h('3'))), 'ASSAY_AUDIT_CONFLICT')
+        await store.moveAlias(r2, { ...event, kind: 'promote', version: 2, previousVersion: 1 })
+        await store.appendAudit(r3)
+        await rejectsWith(store.appendAudit(r3), 'ASSAY_AUDIT_CONFLICT')
         const events = await store.aliasEvents('sentiment', 'champion')
         assert.deepEqual(events.map((e) => [e.kind, e.version, e.previousVersion, e.auditSeq]), [['set', 1, null, 1], ['promote', 2, 1, 2]])
         assert.deepEqual(await store.aliasEvents('sentiment', 'other'), [])
         const records = await store.auditRecords()
-        assert.deepEqual(records, [audit(1, h('0'), h('1')), audit(2, h('1'), h('2')), audit(3, h('2'), h('3'))], 'records come back exactly as written')
-        assert.deepEqual(await store.lastAuditRecord(), audit(3, h('2'), h('3')))
+        assert.deepEqual(records, [r1, r2, r3], 'records come back exactly as written')
+        assert.deepEqual(await store.lastAuditRecord(), r3)
+      })
+
+      test('a record whose hash is not the hash of its content is refused, by appendAudit and moveAlias alike', async () => {
+        const run = newRun()
+        await store.createRun(run)
+        await store.createModel(model)
+        await store.addModelVersion({ model: 'sentiment', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2000, createdBy: 'alice' })
+        await rejectsWith(store.appendAudit({ ...r1, hash: h('f') }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.appendAudit({ ...r1, actor: 'mallory' }), 'ASSAY_INVALID_ARGUMENT')
+        const event = { model: 'sentiment', alias: 'champion', kind: 'set' as const, version: 1, previousVersion: null, actor: 'alice', at: 3000, reason: 'first' }
+        await rejectsWith(store.moveAlias({ ...r1, hash: h('f') }, event), 'ASSAY_INVALID_ARGUMENT')
+        assert.deepEqual(await store.auditRecords(), [], 'nothing was written')
+        assert.deepEqual(await store.aliasEvents('sentiment'), [], 'the alias did not move with a refused record')
+        // The log is still usable: the true record goes in and a bogus second one does not.
+        await store.moveAlias(r1, event)
+        await rejectsWith(store.appendAudit({ ...r2, hash: h('f') }), 'ASSAY_INVALID_ARGUMENT')
+        await store.appendAudit(r2)
+        const records = await store.auditRecords()
+        assert.deepEqual(records, [r1, r2])
+        assert.ok(records.every((r) => auditHash(r) === r.hash), 'every stored record verifies')
       })
     })
   })

@@ -19,6 +19,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
+import { assertAuditHash } from '../../record/audit-hash.js'
 import { canonicalJson } from '../../record/validate.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { foldMetricSummary } from '../metric-summary.js'
@@ -769,6 +770,7 @@ export class PostgresStore implements Store {
 
   /** Inside a transaction: lock the log, refuse a record that does not chain onto its head, insert it. */
   private async insertAudit(c: pg.PoolClient, record: AuditRecord): Promise<void> {
+    assertAuditHash(record)
     await c.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE')
     const { rows } = await c.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')
     const expectedSeq = (rows.length === 0 ? 0 : Number(rows[0].seq)) + 1

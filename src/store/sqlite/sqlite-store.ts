@@ -20,6 +20,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
+import { assertAuditHash } from '../../record/audit-hash.js'
 import { canonicalJson } from '../../record/validate.js'
 import { FileBlobStore } from '../artifacts/file-blob-store.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
@@ -492,6 +493,7 @@ export class SqliteStore implements Store {
 
   /** Inside a transaction: refuse a record that does not chain onto the current last one, then insert it. */
   private insertAudit(record: AuditRecord): void {
+    assertAuditHash(record)
     const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined
     const expectedSeq = (last?.seq ?? 0) + 1
     const expectedPrev = last?.hash ?? '0'.repeat(64)
