@@ -76,6 +76,21 @@ describe('server auth', () => {
     }
   })
 
+  it('authenticates before the body is read: an unauthenticated 70 MB body is 401, not 413', async () => {
+    const big = Buffer.alloc(70 * 1024 * 1024, 0x20)
+    for (const [type, label] of [['application/json', 'JSON'], ['application/octet-stream', 'binary']] as const) {
+      const response = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${runA.id}/batch`, payload: big, headers: { 'content-type': type } })
+      denied(response, 401, 'ASSAY_UNAUTHENTICATED', `unauthenticated ${label} body of 70 MB`)
+      const wrong = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${runA.id}/batch`, payload: big, headers: { 'content-type': type, ...bearer('assay_' + 'x'.repeat(43)) } })
+      denied(wrong, 401, 'ASSAY_UNAUTHENTICATED', `unknown token, ${label} body of 70 MB`)
+    }
+    const tooLow = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${runA.id}/batch`, payload: big, headers: { 'content-type': 'application/json', ...bearer(secrets.read) } })
+    denied(tooLow, 403, 'ASSAY_FORBIDDEN', 'read token, 70 MB body')
+    // An authenticated writer still meets the body limit.
+    const writer = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${runA.id}/batch`, payload: big, headers: { 'content-type': 'application/json', ...bearer(secrets.write) } })
+    denied(writer, 413, 'ASSAY_BODY_TOO_LARGE', 'write token, 70 MB body')
+  })
+
   it('401 with a malformed Authorization header, an unknown token and a revoked token', async () => {
     denied(await inject('GET', '/api/v1/runs', undefined, undefined, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }), 401, 'ASSAY_UNAUTHENTICATED', 'Basic')
     denied(await inject('GET', '/api/v1/runs', 'not-an-assay-token'), 401, 'ASSAY_UNAUTHENTICATED', 'not assay_')
