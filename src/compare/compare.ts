@@ -160,6 +160,12 @@ export async function compare(store: Store, aSpec: string, bSpec: string, option
   const opts = resolveCompareOptions(options)
   const a = await resolveSide(store, aSpec, { groupBy: opts.groupBy })
   const b = await resolveSide(store, bSpec, { groupBy: opts.groupBy })
+  // The same run on both sides compares nothing with itself: refused for single runs and groups alike.
+  const idsB = new Set(b.runs.map((r) => r.id))
+  const overlap = a.runs.map((r) => r.id).filter((id) => idsB.has(id))
+  if (overlap.length > 0) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `the same run is on both sides: ${overlap.map((id) => id.slice(0, 8)).join(', ')}; a run cannot be compared with itself`, { runIds: overlap })
+  }
   if (a.runs.length === 1 && b.runs.length === 1) return compareSingleRuns(store, a, b, opts)
   return compareGroups(store, a, b, opts)
 }
@@ -406,8 +412,6 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
   }
   const groupA: GroupInput = { label: a.label, runIds: a.runs.map((r) => r.id), seeds: a.runs.map((r) => r.seed), values: valuesA }
   const groupB: GroupInput = { label: b.label, runIds: b.runs.map((r) => r.id), seeds: b.runs.map((r) => r.seed), values: valuesB }
-  const overlap = groupA.runIds.filter((id) => groupB.runIds.includes(id))
-  if (overlap.length > 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `the same run is on both sides: ${overlap.map((id) => id.slice(0, 8)).join(', ')}`)
   const result = groupComparison(groupA, groupB, { confidenceLevel: opts.confidenceLevel, resamples: opts.resamples, seed: opts.seed })
   const tests = [...result.tests]
   let ci = result.ci

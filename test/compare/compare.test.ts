@@ -108,6 +108,14 @@ describe('compare: paired per-example comparisons', () => {
     await assert.rejects(f.assay.compare(bare2, bare, { metric: 'acc' }), rejectsWith('ASSAY_EVAL_NOT_FOUND', /no eval records/))
     await assert.rejects(f.assay.compare(good, bad, { metric: 'correct', confidenceLevel: 1.5 }), rejectsWith('ASSAY_INVALID_ARGUMENT'))
   })
+
+  it('refuses the same single run on both sides (by full id or by prefix)', async () => {
+    await assert.rejects(f.assay.compare(good, good, { metric: 'correct' }), rejectsWith('ASSAY_INVALID_ARGUMENT', /same run is on both sides/))
+    await assert.rejects(f.assay.compare(good.slice(0, 8), good, { metric: 'correct' }), rejectsWith('ASSAY_INVALID_ARGUMENT', new RegExp(good.slice(0, 8))))
+    // A single run against a group that contains it: refused too.
+    await assert.rejects(f.assay.compare(good, `${twin},${good}`, { metric: 'correct' }), rejectsWith('ASSAY_INVALID_ARGUMENT', /same run is on both sides/))
+  })
+
 })
 
 describe('compare: comparability and overlap', () => {
