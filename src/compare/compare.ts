@@ -166,7 +166,18 @@ export async function compare(store: Store, aSpec: string, bSpec: string, option
   if (overlap.length > 0) {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', `the same run is on both sides: ${overlap.map((id) => id.slice(0, 8)).join(', ')}; a run cannot be compared with itself`, { runIds: overlap })
   }
-  if (a.runs.length === 1 && b.runs.length === 1) return compareSingleRuns(store, a, b, opts)
+  if (a.runs.length === 1 && b.runs.length === 1) {
+    const fallback: ComparisonWarning[] = []
+    if (a.asGroup === true || b.asGroup === true) {
+      const asked = opts.groupBy === null ? 'a group expression (config:, filter:)' : opts.groupBy.by === 'config' ? '--group-by config' : `--group-by ${opts.groupBy.keys.map((k) => `params.${k}`).join(',')}`
+      fallback.push({
+        code: 'METHOD_FALLBACK',
+        message: `replicate groups were asked for (${asked}), but each side has one run (A: ${a.how}; B: ${b.how}): the two runs were compared per example instead, which says nothing about seed-to-seed variation; run more seeds to compare groups`,
+      })
+    }
+    const result = await compareSingleRuns(store, a, b, opts)
+    return fallback.length === 0 ? result : { ...result, warnings: [...fallback, ...result.warnings] }
+  }
   return compareGroups(store, a, b, opts)
 }
 
@@ -199,7 +210,9 @@ async function compareSingleRuns(store: Store, a: ResolvedSide, b: ResolvedSide,
       throw new AssayError(
         'ASSAY_EVAL_NOT_FOUND',
         `${noEvals.map((r) => `run ${r.id.slice(0, 8)}`).join(' and ')} ${noEvals.length === 1 ? 'has' : 'have'} no eval records: two single runs can only be compared per example.` +
-          ' Log per-example eval records (run.logEval), or compare groups of seeds on the run-level metric (--group-by config, or A1,A2,... B1,B2,...)',
+          (a.asGroup === true || b.asGroup === true
+            ? ' Replicate groups were asked for, but each side has one run: run more seeds of each configuration, or log per-example eval records (run.logEval)'
+            : ' Log per-example eval records (run.logEval), or compare groups of seeds on the run-level metric (--group-by config, or A1,A2,... B1,B2,...)'),
         { runIds: noEvals.map((r) => r.id), metric: opts.metric },
       )
     }

@@ -20,6 +20,8 @@ export interface ResolvedSide {
   runs: RunRecord[]
   /** How the runs were found, in words. */
   how: string
+  /** The spec asked for a group (config:, filter:, a --group-by expansion), whatever its size. */
+  asGroup?: boolean
 }
 
 /** "config" or "params.k1,params.k2" (also "params.k1,k2"). */
@@ -55,13 +57,13 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no finished run has a config fingerprint starting with ${prefix}`, { spec: text })
     const fingerprints = new Set(matched.map((r) => r.configFingerprint))
     if (fingerprints.size > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `config prefix ${prefix} is ambiguous: it matches ${fingerprints.size} fingerprints; give more characters`)
-    return { label: text, runs: await runsOf(store, matched), how: `finished runs with config fingerprint ${[...fingerprints][0] as string}` }
+    return { label: text, runs: await runsOf(store, matched), how: `finished runs with config fingerprint ${[...fingerprints][0] as string}`, asGroup: true }
   }
   if (text.startsWith('filter:')) {
     const filter = parseRunFilter(text.slice('filter:'.length))
     const matched = (await store.listRuns({})).filter((r) => runMatches(filter, r))
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run matches the filter ${JSON.stringify(text.slice('filter:'.length).trim())}`, { spec: text })
-    return { label: text, runs: await runsOf(store, matched), how: 'runs matching the filter' }
+    return { label: text, runs: await runsOf(store, matched), how: 'runs matching the filter', asGroup: true }
   }
   const ids = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   const resolved: string[] = []
@@ -72,7 +74,7 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
   if (resolved.length > 1) {
     const runs: RunRecord[] = []
     for (const id of resolved) runs.push(await store.getRun(id))
-    return { label: text, runs, how: 'the listed runs' }
+    return { label: text, runs, how: 'the listed runs', asGroup: true }
   }
   const run = await store.getRun(resolved[0] as string)
   const groupBy = options.groupBy ?? null
@@ -88,5 +90,5 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
     how = `finished runs of experiment ${run.experiment} with the same ${groupBy.keys.map((k) => `params.${k}`).join(', ')} as ${run.id.slice(0, 8)}`
   }
   matched = matched.filter((r) => r.status === 'finished' || r.id === run.id)
-  return { label: text, runs: await runsOf(store, matched), how }
+  return { label: text, runs: await runsOf(store, matched), how, asGroup: true }
 }

@@ -116,6 +116,23 @@ describe('compare: paired per-example comparisons', () => {
     await assert.rejects(f.assay.compare(good, `${twin},${good}`, { metric: 'correct' }), rejectsWith('ASSAY_INVALID_ARGUMENT', /same run is on both sides/))
   })
 
+  it('says so when replicate groups were asked for but each side has one run', async () => {
+    // solo and nearly (config z) are the only runs of their configurations.
+    const solo = await f.logRun({ seed: 5, params: { config: 'solo' }, records: binaryRecords(n, (i) => i % 10 !== 0) })
+    const c = await f.assay.compare(solo, nearly, { metric: 'correct', groupBy: 'config' })
+    assert.equal(c.mode, 'paired-examples')
+    const w = c.warnings.find((x) => x.code === 'METHOD_FALLBACK')
+    assert.ok(w, JSON.stringify(c.warnings))
+    assert.match(w.message, /replicate groups were asked for \(--group-by config\)/)
+    assert.match(w.message, /each side has one run/)
+    assert.match(w.message, /per example/)
+    // Without --group-by two single runs are simply compared per example: no such warning.
+    const plain = await f.assay.compare(solo, nearly, { metric: 'correct' })
+    assert.ok(!plain.warnings.some((x) => x.code === 'METHOD_FALLBACK'))
+    const fp = (await f.assay.getRun(solo)).envelope.config
+    const viaPrefix = await f.assay.compare(`config:${fp.slice(0, 12)}`, nearly, { metric: 'correct' })
+    assert.match(viaPrefix.warnings.find((x) => x.code === 'METHOD_FALLBACK')?.message ?? '', /group expression/)
+  })
 })
 
 describe('compare: comparability and overlap', () => {
