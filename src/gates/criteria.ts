@@ -125,6 +125,39 @@ function allEqual(x: Float64Array): boolean {
   return true
 }
 
+/**
+ * Constant data — every paired difference (or every value) is the same number v — has no spread
+ * for an interval method to work with, and a t or bootstrap interval collapses to [v, v] however
+ * few the observations. The decision then rests on the exact order-statistic (sign-test)
+ * argument, which needs no spread: the one-sided (1 − alpha) distribution-free bound of the
+ * q-quantile (q = 0.5, the median, for differences and means; the budget's quantile for latency)
+ * is v when q^n < alpha and open otherwise, and the exact one-sided p of "the threshold is not
+ * cleared" is q^n when all n values clear it (else 1). So 2 pairs both better by 1 give
+ * p = 0.25, and at alpha = 0.05 at least 5 are needed (59 for a p95 latency).
+ */
+interface ConstantEvidence {
+  /** q^n: the exact one-sided p-value when every value clears the threshold. */
+  tail: number
+  /** Whether the bound is the value itself (q^n < alpha) rather than open. */
+  bounded: boolean
+  /** The least n with q^n < alpha. */
+  minN: number
+}
+
+function constantEvidence(n: number, q: number, alpha: number): ConstantEvidence {
+  let minN = 1
+  while (q ** minN >= alpha) minN++
+  const tail = q ** n
+  return { tail, bounded: tail < alpha, minN }
+}
+
+function constantMessage(what: string, v: number, n: number, e: ConstantEvidence, clears: boolean, alpha: number, target: string): string {
+  const head = `every ${what} is ${fmt(v)} (n = ${n}): exact one-sided sign test`
+  if (!clears) return `${head}: ${fmt(v)} does not clear ${target}`
+  if (!e.bounded) return `${head} p = ${fmt(e.tail)} ≥ ${alpha}: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`
+  return `${head} p = ${fmt(e.tail)} < ${alpha}`
+}
+
 function differences(p: PairedInput): Float64Array {
   const d = new Float64Array(p.candidate.length)
   for (let i = 0; i < d.length; i++) d[i] = p.candidate[i] - p.baseline[i]
@@ -148,11 +181,17 @@ export function decideSuperiority(c: Extract<Criterion, { kind: 'superiority' }>
     const boundName = c.higherIsBetter ? 'lower' : 'upper'
     const rule = `one-sided ${pct(level)} ${boundName} bound of candidate − baseline ${sign} ${fmt(threshold)} and p < ${c.alpha}`
     if (n > 0 && allEqual(differences(input))) {
-      // Every pair differs by the same amount (often 0): the interval is that single value and no test can reject.
+      // Every pair differs by the same amount (often 0): the exact sign test decides (constantEvidence).
       const d = input.candidate[0] - input.baseline[0]
-      const passed = c.higherIsBetter ? d > threshold : d < threshold
-      const partial = { ...base(c, ctx, 'constant differences'), estimate: d, ci: [d, d] as [number, number], confidenceLevel: level, pValue: passed ? 0 : 1, threshold, sampleSizes: sizes }
-      return finish(partial, passed, rule, `every pair differs by ${fmt(d)}`)
+      const e = constantEvidence(n, 0.5, c.alpha)
+      const improves = c.higherIsBetter ? d > 0 : d < 0
+      const pValue = improves ? e.tail : 1
+      const bound = e.bounded ? d : c.higherIsBetter ? -Infinity : Infinity
+      const ci: [number, number] = c.higherIsBetter ? [bound, Infinity] : [-Infinity, bound]
+      const clears = c.higherIsBetter ? d > threshold : d < threshold
+      const passed = (c.higherIsBetter ? bound > threshold : bound < threshold) && pValue < c.alpha
+      const partial = { ...base(c, ctx, 'exact sign test (constant differences)'), estimate: d, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes }
+      return finish(partial, passed, rule, constantMessage('paired difference', d, n, e, clears && improves, c.alpha, `${sign} ${fmt(threshold)}`))
     }
     let estimate: number
     let ci: [number, number]
@@ -200,11 +239,15 @@ export function decideNonInferiority(c: Extract<Criterion, { kind: 'non-inferior
     let pValue: number
     let test: string
     let resamples: number | null = null
+    let constant: ConstantEvidence | null = null
     if (n > 0 && allEqual(differences(input))) {
+      // Every pair differs by the same amount: the exact sign test of H0 "worse by at least the margin" decides (constantEvidence).
       estimate = input.candidate[0] - input.baseline[0]
-      ci = [estimate, estimate]
-      test = 'constant differences'
-      pValue = (c.higherIsBetter ? estimate > threshold : estimate < threshold) ? 0 : 1
+      constant = constantEvidence(n, 0.5, c.alpha)
+      const bound = constant.bounded ? estimate : c.higherIsBetter ? -Infinity : Infinity
+      ci = c.higherIsBetter ? [bound, Infinity] : [-Infinity, bound]
+      test = 'exact sign test (constant differences)'
+      pValue = (c.higherIsBetter ? estimate > threshold : estimate < threshold) ? constant.tail : 1
     } else if (c.test === 'paired-t') {
       const r = nonInferiority(input.candidate, input.baseline, { margin: c.margin, alternative, confidenceLevel: level })
       ;({ estimate, ci, pValue } = r)
@@ -223,9 +266,12 @@ export function decideNonInferiority(c: Extract<Criterion, { kind: 'non-inferior
     const bound = c.higherIsBetter ? ci[0] : ci[1]
     const passed = c.higherIsBetter ? bound > threshold : bound < threshold
     const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
-    const message = passed
-      ? `not worse than the baseline by more than ${fmt(c.margin)}: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)}`
-      : `non-inferiority not shown: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} is beyond the margin ${fmt(threshold)}`
+    const message =
+      constant !== null
+        ? constantMessage('paired difference', estimate, n, constant, c.higherIsBetter ? estimate > threshold : estimate < threshold, c.alpha, `the margin ${fmt(threshold)}`)
+        : passed
+          ? `not worse than the baseline by more than ${fmt(c.margin)}: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)}`
+          : `non-inferiority not shown: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} is beyond the margin ${fmt(threshold)}`
     return finish(partial, passed, rule, message)
   })
 }
@@ -261,18 +307,23 @@ export function decideAbsolute(c: Extract<Criterion, { kind: 'absolute' }>, ctx:
       const r = c.test === 'wilson' ? wilsonInterval(successes, n, opts) : clopperPearsonInterval(successes, n, opts)
       ;({ estimate, ci } = r)
       test = r.method
+    } else if (n > 0 && allEqual(values)) {
+      // t and bootstrap: every value is the same; the exact sign test decides (constantEvidence).
+      estimate = values[0]
+      const e = constantEvidence(n, 0.5, c.alpha)
+      const clears = upper ? estimate < threshold : estimate > threshold
+      pValue = clears ? e.tail : 1
+      const bound = e.bounded ? estimate : upper ? Infinity : -Infinity
+      ci = upper ? [-Infinity, bound] : [bound, Infinity]
+      const passed = upper ? bound < threshold : bound > threshold
+      const partial = { ...base(c, ctx, 'exact sign test (constant values)'), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes }
+      return finish(partial, passed, rule, constantMessage(`${c.metric} value`, estimate, n, e, clears, c.alpha, `${upper ? '<' : '>'} ${fmt(threshold)}`))
     } else if (c.test === 't') {
-      if (n >= 2 && allEqual(values)) {
-        estimate = values[0]
-        ci = [estimate, estimate]
-        test = 'constant values'
-      } else {
-        const alternative = upper ? ('less' as const) : ('greater' as const)
-        const r = tInterval(values, { alternative, confidenceLevel: level })
-        ;({ estimate, ci } = r)
-        test = 'One-sample t-test'
-        pValue = pairedTTest(values, new Float64Array(n), { mu: threshold, alternative }).pValue
-      }
+      const alternative = upper ? ('less' as const) : ('greater' as const)
+      const r = tInterval(values, { alternative, confidenceLevel: level })
+      ;({ estimate, ci } = r)
+      test = 'One-sample t-test'
+      pValue = pairedTTest(values, new Float64Array(n), { mu: threshold, alternative }).pValue
     } else {
       const r = bootstrapInterval(values, 'mean', { confidenceLevel: 1 - 2 * c.alpha, seed, resamples: c.resamples })
       estimate = r.estimate
@@ -340,13 +391,18 @@ export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: Cri
     let ci: [number, number] | null = null
     let method: string
     let resamples: number | null = null
+    let pValue: number | null = null
+    let constant: ConstantEvidence | null = null
     if (test === 'none') {
       upper = estimate
       method = 'point value (no interval)'
     } else if (allEqual(input.candidate)) {
-      upper = estimate
-      ci = [estimate, estimate]
-      method = 'constant values'
+      // Every value is the same: the exact order-statistic bound of the quantile (the median for a mean) decides (constantEvidence).
+      constant = constantEvidence(n, c.metric === 'latency' ? c.quantile : 0.5, c.alpha)
+      upper = constant.bounded ? estimate : Infinity
+      ci = [-Infinity, upper]
+      pValue = estimate <= threshold ? constant.tail : 1
+      method = `exact order-statistic bound (constant values) of the ${statName}`
     } else if (test === 'bootstrap') {
       const scale = c.metric === 'tokens' || c.metric === 'cost' ? 1000 : 1
       const statistic = c.metric === 'latency' ? (x: Float64Array) => quantile(x, c.quantile) : 'mean'
@@ -365,8 +421,11 @@ export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: Cri
     const rule =
       (test === 'none' ? `${statName}` : `one-sided ${pct(level)} upper bound of the ${statName}`) +
       ` ≤ ${c.maxRatio !== undefined ? `${c.maxRatio} × baseline (${fmt(baselineEstimate as number)}) = ${fmt(threshold)}` : fmt(threshold)} ${unit}`
-    const partial = { ...base(c, ctx, method), estimate, ci, confidenceLevel: test === 'none' ? null : level, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
-    const message = `${statName} ${fmt(estimate)} ${unit}${test === 'none' ? '' : ` (upper bound ${fmt(upper)})`} ${passed ? 'within' : 'over'} the budget ${fmt(threshold)} ${unit}`
+    const partial = { ...base(c, ctx, method), estimate, ci, confidenceLevel: test === 'none' ? null : level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
+    const message =
+      constant !== null && !constant.bounded && estimate <= threshold
+        ? `${statName} ${fmt(estimate)} ${unit} is within the budget ${fmt(threshold)} ${unit} by its point value, but every value is the same (n = ${n}): exact one-sided bound p = ${fmt(constant.tail)} ≥ ${c.alpha}: not enough data (constant values need n ≥ ${constant.minN} at alpha ${c.alpha})`
+        : `${statName} ${fmt(estimate)} ${unit}${test === 'none' ? '' : ` (upper bound ${fmt(upper)})`} ${passed ? 'within' : 'over'} the budget ${fmt(threshold)} ${unit}`
     return finish(partial, passed, rule, message)
   })
 }
