@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { realpathSync } from 'node:fs'
+import path from 'node:path'
 import type { CodeVersion } from './types.js'
 
 export interface CapturedCode {
@@ -20,8 +22,16 @@ function gitText(cwd: string, args: string[]): string | null {
   }
 }
 
+export interface CaptureCodeOptions {
+  /**
+   * Directories that are not part of the code even when they lie inside the work tree: the
+   * embedded store (./.assay by default) would otherwise make every run dirty.
+   */
+  exclude?: readonly string[]
+}
+
 /** c: commit, branch, remote, dirty flag and the uncommitted diff, read from git. */
-export function captureCode(cwd: string = process.cwd()): CapturedCode {
+export function captureCode(cwd: string = process.cwd(), options: CaptureCodeOptions = {}): CapturedCode {
   const root = gitText(cwd, ['rev-parse', '--show-toplevel'])
   if (root === null) return { code: { vcs: null, reason: `${cwd} is not inside a git work tree (or git is not installed)` }, diff: null }
   const commit = gitText(root, ['rev-parse', 'HEAD'])
@@ -29,7 +39,8 @@ export function captureCode(cwd: string = process.cwd()): CapturedCode {
   const branch = gitText(root, ['rev-parse', '--abbrev-ref', 'HEAD'])
   const remote = gitText(root, ['remote', 'get-url', 'origin'])
   // -z: names as they are on disk (status --porcelain quotes and octal-escapes unusual ones).
-  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z']).toString('utf8').split('\0').filter(Boolean)
+  const excluded = excludePathspecs(root, options.exclude ?? [])
+  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z', '--', '.', ...excluded]).toString('utf8').split('\0').filter(Boolean)
   // --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it;
   // explicit a/ b/ prefixes keep diff.noprefix or diff.mnemonicPrefix from breaking `git apply`.
   const diff = git(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/'])
@@ -47,6 +58,26 @@ export function captureCode(cwd: string = process.cwd()): CapturedCode {
       root,
     },
     diff: diff.length > 0 ? diff : null,
+  }
+}
+
+/** `:(exclude,literal)<dir>` for each directory inside the work tree (outside it, nothing to exclude). */
+function excludePathspecs(root: string, dirs: readonly string[]): string[] {
+  const realRoot = realpath(root)
+  const out: string[] = []
+  for (const dir of dirs) {
+    const relative = path.relative(realRoot, realpath(path.resolve(dir)))
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue
+    out.push(`:(exclude,literal)${relative.split(path.sep).join('/')}`)
+  }
+  return out
+}
+
+function realpath(p: string): string {
+  try {
+    return realpathSync(p)
+  } catch {
+    return p
   }
 }
 

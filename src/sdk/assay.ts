@@ -15,6 +15,7 @@ import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, Exp
 import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
 import { promote as runPromotion, verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
+import { HttpStore } from '../store/http/http-store.js'
 import { openStore } from '../store/open-store.js'
 import { parseRunFilter, runMatches } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
@@ -103,7 +104,8 @@ export class Assay {
       }
     }
 
-    const { code, diff } = captureCode(options.codeDir)
+    // The embedded store's directory is not code, even inside the work tree (the default ./.assay).
+    const { code, diff } = captureCode(options.codeDir, { exclude: this.store.kind === 'sqlite' ? [this.store.location] : [] })
     if (diff !== null) code.diffArtifact = CODE_DIFF_ARTIFACT
     const seed = requestedSeed ?? randomInt(0, 2 ** 32)
     await this.store.createRun({
@@ -249,17 +251,28 @@ export class Assay {
 
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
   checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
-    return runGateCheck(this.store, { ...options, gate: typeof gate === 'string' ? loadGateFile(gate) : gate, actor: options.actor ?? defaultActor() })
+    const loaded = typeof gate === 'string' ? loadGateFile(gate) : gate
+    // Against a server, a recorded check runs there (its token is the actor; `now` is its clock).
+    if (this.store instanceof HttpStore && options.record !== false) {
+      return this.store.checkGateOnServer({ gate: loaded, candidate: options.candidate, baseline: options.baseline, actor: options.actor ?? defaultActor() })
+    }
+    return runGateCheck(this.store, { ...options, gate: loaded, actor: options.actor ?? defaultActor() })
   }
 
   /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
   promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
     const gate = typeof input.gate === 'string' ? loadGateFile(input.gate) : input.gate
+    // Against a server, the promotion runs there with a write token (docs/server.md).
+    if (this.store instanceof HttpStore) {
+      const { now: _serverClock, ...rest } = input
+      return this.store.promoteOnServer({ ...rest, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+    }
     return runPromotion(this.store, { ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */
   rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
+    if (this.store instanceof HttpStore) return this.store.rollbackOnServer({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
     return registry.rollback(this.store, { ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { captureCode, redactCredentials } from '../../src/record/code-version.js'
-import { CODE_DIFF_ARTIFACT } from '../../src/sdk/assay.js'
+import type { RunRecord } from '../../src/record/types.js'
+import { Assay, CODE_DIFF_ARTIFACT } from '../../src/sdk/assay.js'
 import { tempDir } from '../store/backends.js'
 import { openHarness } from '../sdk/harness.js'
 
@@ -194,5 +195,65 @@ describe('code version from git', () => {
     } finally {
       await h.cleanup()
     }
+  })
+})
+
+describe('the embedded store inside the work tree', () => {
+  let dir: string
+  let repo: string
+  let cleanup: () => void
+
+  beforeEach(() => {
+    ;({ dir, cleanup } = tempDir('assay-git-store-'))
+    repo = path.join(dir, 'repo')
+    mkdirSync(repo)
+    git(repo, 'init', '-q', '-b', 'main')
+    // No .gitignore: the user's repository knows nothing about assay.
+    writeFileSync(path.join(repo, 'train.py'), 'lr = 0.1\n')
+    git(repo, 'add', '.')
+    git(repo, 'commit', '-q', '-m', 'initial')
+  })
+  afterEach(() => cleanup())
+
+  async function twoSeeds(store: string): Promise<RunRecord[]> {
+    const assay = await Assay.open({ store })
+    try {
+      const records: RunRecord[] = []
+      for (const seed of [1, 2]) {
+        const run = await assay.startRun({ experiment: 'e', params: { lr: 0.1 }, seed, codeDir: repo })
+        await run.log({ loss: seed })
+        await run.end()
+        records.push(await assay.getRun(run.id))
+      }
+      return records
+    } finally {
+      await assay.close()
+    }
+  }
+
+  test('runs that differ only by seed share the config fingerprint and are clean (the store ignores itself)', async () => {
+    const store = path.join(repo, '.assay')
+    const [a, b] = await twoSeeds(store)
+    assert.equal(a.code.dirty, false)
+    assert.equal(b.code.dirty, false)
+    assert.deepEqual(b.code.untracked, [])
+    assert.notEqual(a.envelope.seed, b.envelope.seed)
+    assert.equal(a.envelope.config, b.envelope.config)
+    assert.equal(readFileSync(path.join(store, '.gitignore'), 'utf8'), '*\n')
+    assert.equal(git(repo, 'status', '--porcelain').toString(), '', 'git itself sees a clean tree')
+  })
+
+  test('a store directory that already existed (no .gitignore written) is still left out of the code version', async () => {
+    const store = path.join(repo, 'runs store')
+    mkdirSync(store)
+    const [a, b] = await twoSeeds(store)
+    assert.equal(existsSync(path.join(store, '.gitignore')), false, 'an existing directory is not written into')
+    assert.ok(git(repo, 'status', '--porcelain').toString().includes('runs store'), 'git does see the store')
+    assert.equal(a.code.dirty, false)
+    assert.deepEqual(b.code.untracked, [])
+    assert.equal(a.envelope.config, b.envelope.config)
+    // Another untracked file still counts.
+    writeFileSync(path.join(repo, 'notes.txt'), 'x\n')
+    assert.deepEqual(captureCode(repo, { exclude: [store] }).code.untracked, ['notes.txt'])
   })
 })

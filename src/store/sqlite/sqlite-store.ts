@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { AssayError } from '../../errors.js'
 import { computeEnvelope } from '../../record/envelope.js'
@@ -82,7 +82,15 @@ export class SqliteStore implements Store {
 
   private constructor(root: string) {
     this.location = root
-    mkdirSync(root, { recursive: true })
+    // A store directory assay creates ignores itself, so the default ./.assay inside a git work
+    // tree neither shows as untracked nor makes runs dirty. An existing directory is left alone.
+    if (mkdirSync(root, { recursive: true }) !== undefined) {
+      try {
+        writeFileSync(path.join(root, '.gitignore'), '*\n', { flag: 'wx' })
+      } catch {
+        // Best effort: code capture excludes the store directory anyway.
+      }
+    }
     this.db = new Database(path.join(root, 'assay.db'), { timeout: BUSY_TIMEOUT_MS })
     this.db.defaultSafeIntegers(false)
     this.blobs = new FileBlobStore(path.join(root, 'artifacts'))
