@@ -127,7 +127,13 @@ export function renderComparison(c: Comparison): string {
   if (c.required !== null) {
     lines.push('')
     if (c.required.examples !== null) lines.push(`to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.examples} paired examples (have ${s.pairs ?? Math.min(s.a, s.b)})`)
-    if (c.required.seeds !== null) lines.push(`to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.seeds} seeds per group (have ${Math.min(s.a, s.b)})`)
+    if (c.required.seeds !== null) {
+      lines.push(
+        c.required.seedsBasis === 'minimum'
+          ? `seeds per group needed: at least ${c.required.seeds} (assay's minimum for a replicate comparison; have ${Math.min(s.a, s.b)})`
+          : `to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.seeds} seeds per group (have ${Math.min(s.a, s.b)})`,
+      )
+    }
     if (c.required.examples === null && c.required.seeds === null) lines.push('the observed difference is 0: no sample size would detect it')
   }
   for (const [title, list] of [

@@ -4,7 +4,7 @@ import type { EvalColumns, RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import { alignExamples, alignRuns, detectScoreType } from './align-examples.js'
 import type { Comparison, ComparisonMode, ComparisonSide, ComparisonWarning } from './comparison-types.js'
-import { fewSeedsWarning, groupComparison, type GroupInput } from './group-comparison.js'
+import { fewSeedsWarning, groupComparison, seedsNeededPerGroup, type GroupInput } from './group-comparison.js'
 import { recordAndCheckHoldout } from './holdout-ledger.js'
 import { pairedExampleComparison, unpairedExampleComparison, type ExampleComparison } from './paired-comparison.js'
 import { parseGroupBy, resolveSide, type GroupBy, type ResolvedSide } from './resolve-sides.js'
@@ -439,7 +439,12 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
   const seedsRequired = requiredSeeds({ estimate: result.estimate, sdA: result.groups.a.sd, sdB: result.groups.b.sd, alpha: opts.alpha })
   const few = fewSeedsWarning(result.groups, seedsRequired, opts.alpha)
   if (few !== null) warnings.push(few)
-  const required = decision.verdict === 'inconclusive' || few !== null ? { examples: null, seeds: seedsRequired, power: COMPARE_DEFAULTS.power } : null
+  // Seeds needed per group: max(MIN_SEEDS, power-based), the number FEW_SEEDS states; null when Δ = 0.
+  const need = seedsNeededPerGroup(seedsRequired)
+  const required =
+    decision.verdict === 'inconclusive' || few !== null
+      ? { examples: null, seeds: seedsRequired === null ? null : need.seeds, power: COMPARE_DEFAULTS.power, seedsBasis: seedsRequired === null ? null : need.basis }
+      : null
   return {
     ...baseResult(opts),
     mode,

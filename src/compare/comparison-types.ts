@@ -93,8 +93,12 @@ export interface Comparison {
   groups: { a: GroupSummary; b: GroupSummary } | null
   topRegressions: ExampleDelta[]
   topImprovements: ExampleDelta[]
-  /** When inconclusive: how many examples or seeds would detect the observed difference at 80% power. */
-  required: { examples: number | null; seeds: number | null; power: number } | null
+  /**
+   * When inconclusive (or, for groups, FEW_SEEDS): how many examples or seeds per group are needed.
+   * examples: to detect the observed difference at 80% power. seeds: max(5, the power-based count);
+   * `seedsBasis` says which set it ('minimum': assay's floor of 5; 'power': the power calculation).
+   */
+  required: { examples: number | null; seeds: number | null; power: number; seedsBasis?: 'minimum' | 'power' | null } | null
   warnings: ComparisonWarning[]
   /** Eval dataset the per-example scores came from (A's name), or null for run-level metrics. */
   dataset: string | null

@@ -124,20 +124,36 @@ export function groupComparison(a: GroupInput, b: GroupInput, options: GroupComp
 }
 
 /**
- * FEW_SEEDS when a group has fewer runs than `required` (seeds to detect the observed difference at
- * 80% power) or than MIN_SEEDS. The message also gives Noether's count for detecting P(A > B) ≥ 0.75.
+ * Seeds per group a replicate comparison needs: the larger of MIN_SEEDS (assay's floor: below it a
+ * group's spread is itself too uncertain) and the power-based count (seeds to detect the observed
+ * difference at 80% power; null when the difference is 0). `basis` says which of the two set it.
+ */
+export function seedsNeededPerGroup(powerBased: number | null): { seeds: number; basis: 'minimum' | 'power' } {
+  if (powerBased !== null && powerBased > MIN_SEEDS) return { seeds: powerBased, basis: 'power' }
+  return { seeds: MIN_SEEDS, basis: 'minimum' }
+}
+
+/**
+ * FEW_SEEDS when a group has fewer runs than max(MIN_SEEDS, `required`), `required` being the seeds
+ * to detect the observed difference at 80% power. The message states that number and which criterion
+ * set it, and also gives Noether's count for detecting P(A > B) ≥ 0.75.
  */
 export function fewSeedsWarning(groups: { a: GroupSummary; b: GroupSummary }, required: number | null, alpha: number): ComparisonWarning | null {
   const smallest = Math.min(groups.a.values.length, groups.b.values.length)
-  const need = Math.max(MIN_SEEDS, required ?? MIN_SEEDS)
-  if (smallest >= need) return null
+  const need = seedsNeededPerGroup(required)
+  if (smallest >= need.seeds) return null
   const noether = seedsNeeded({ gamma: 0.75, alpha, power: 0.8 }).n
   const sizes = `A has ${groups.a.values.length} run${groups.a.values.length === 1 ? '' : 's'}, B has ${groups.b.values.length}`
+  let why: string
+  if (need.basis === 'power') {
+    why = `about ${need.seeds} seeds per group are needed: that many detect the observed difference at 80% power (more than assay's minimum of ${MIN_SEEDS})`
+  } else if (required === null) {
+    why = `at least ${MIN_SEEDS} seeds per group are needed (assay's minimum for a replicate comparison); the observed difference is 0, so no number of seeds detects it`
+  } else {
+    why = `at least ${MIN_SEEDS} seeds per group are needed (assay's minimum for a replicate comparison; the power calculation alone would ask for ${required}, but with so few seeds the spread it rests on is itself unreliable)`
+  }
   return {
     code: 'FEW_SEEDS',
-    message:
-      `${sizes}: too few seeds to support a claim about this difference; ` +
-      (required === null ? `the observed difference is 0, no number of seeds detects it` : `about ${required} seeds per group would detect the observed difference at 80% power`) +
-      ` (${noether} per group detect P(A > B) ≥ 0.75 with a one-sided Mann-Whitney test at 80% power, Noether 1987)`,
+    message: `${sizes}: too few seeds to support a claim about this difference; ${why} (${noether} per group detect P(A > B) ≥ 0.75 with a one-sided Mann-Whitney test at 80% power, Noether 1987)`,
   }
 }

@@ -60,7 +60,15 @@ function comparisonSections(c: Comparison): string[] {
     ),
   ]
   if (c.required !== null) {
-    out.push(`To detect a difference this size at ${Math.round(c.required.power * 100)}% power: ${c.required.examples === null ? '' : `${c.required.examples} examples`}${c.required.examples !== null && c.required.seeds !== null ? ', ' : ''}${c.required.seeds === null ? '' : `${c.required.seeds} seeds`}.`)
+    const power = `${Math.round(c.required.power * 100)}% power`
+    if (c.required.examples !== null) out.push(`To detect a difference this size at ${power}: ${c.required.examples} examples.`)
+    if (c.required.seeds !== null) {
+      out.push(
+        c.required.seedsBasis === 'minimum'
+          ? `Seeds per group needed: at least ${c.required.seeds} (assay's minimum for a replicate comparison).`
+          : `To detect a difference this size at ${power}: ${c.required.seeds} seeds per group.`,
+      )
+    }
   }
   if (c.topRegressions.length > 0) {
     out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])))

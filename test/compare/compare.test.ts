@@ -2,7 +2,7 @@ import tQuantile from '@stdlib/stats-base-dists-t-quantile'
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { isAssayError } from '../../src/errors.js'
-import { binaryRecords, continuousRecords, createFixture, exactBinomialTwoSided, uniforms, type Fixture } from './helpers.js'
+import { binaryRecords, cli, continuousRecords, createFixture, exactBinomialTwoSided, uniforms, type Fixture } from './helpers.js'
 
 const Z975 = 1.959963984540054
 const Z80 = 0.8416212335729143
@@ -243,7 +243,9 @@ describe('compare: comparability and overlap', () => {
 
 describe('compare: replicate groups', () => {
   let f: Fixture
-  const ids: Record<string, string[]> = { a: [], b: [], c: [], one: [], ea: [], eb: [] }
+  const ids: Record<string, string[]> = { a: [], b: [], c: [], d: [], one: [], ea: [], eb: [] }
+  const accC = [0.8, 0.84, 0.82]
+  const accD = [0.79, 0.83, 0.81]
   before(async () => {
     f = await createFixture()
     const accA = [0.81, 0.83, 0.82]
@@ -251,6 +253,8 @@ describe('compare: replicate groups', () => {
     for (const [k, v] of accA.entries()) ids.a!.push(await f.logRun({ seed: k + 1, params: { config: 'a' }, metrics: { acc: v } }))
     for (const [k, v] of accB.entries()) ids.b!.push(await f.logRun({ seed: k + 1, params: { config: 'b' }, metrics: { acc: v } }))
     ids.one!.push(await f.logRun({ seed: 1, params: { config: 'single' }, metrics: { acc: 0.8 } }))
+    for (const [k, v] of accC.entries()) ids.c!.push(await f.logRun({ seed: k + 1, params: { config: 'c' }, metrics: { acc: v } }))
+    for (const [k, v] of accD.entries()) ids.d!.push(await f.logRun({ seed: k + 1, params: { config: 'd' }, metrics: { acc: v } }))
     // Groups with eval records: 4 seeds each, A ~ 0.05 better per example on average.
     for (let s = 0; s < 4; s++) {
       const u = uniforms(100 + s, 150)
@@ -283,6 +287,37 @@ describe('compare: replicate groups', () => {
     const df = se ** 4 / (2 * (0.01 ** 2 / 3) ** 2 / 2)
     const q = tQuantile(0.975, df)
     assert.ok(Math.abs(c.ci[0] - (0.04 - q * se)) < 1e-9)
+  })
+
+  it('FEW_SEEDS states max(5, power-based) seeds and which criterion set it; required.seeds is the same number', async () => {
+    // Independent normal approximation: n = ((z.975 + z.8) / Δ)² (sd_A² + sd_B²), rounded up.
+    const sd = (x: number[]): number => {
+      const m = x.reduce((s, v) => s + v, 0) / x.length
+      return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / (x.length - 1))
+    }
+    const mean = (x: number[]): number => x.reduce((s, v) => s + v, 0) / x.length
+    const powerSeeds = (x: number[], y: number[]): number => Math.ceil(((Z975 + Z80) / (mean(x) - mean(y))) ** 2 * (sd(x) ** 2 + sd(y) ** 2))
+    // 3 vs 3 with a large difference: the power calculation asks for fewer seeds than the 3 present.
+    const small = powerSeeds([0.81, 0.83, 0.82], [0.78, 0.79, 0.77])
+    assert.ok(small < 3, `power-based ${small}`)
+    const c = await f.assay.compare(ids.a!.join(','), ids.b!.join(','), { metric: 'acc' })
+    const few = c.warnings.find((w) => w.code === 'FEW_SEEDS')
+    assert.ok(few)
+    assert.equal(c.required?.seeds, 5)
+    assert.equal(c.required?.seedsBasis, 'minimum')
+    assert.match(few.message, /at least 5 seeds per group are needed \(assay's minimum/)
+    assert.doesNotMatch(few.message, new RegExp(`about ${Math.max(2, small)} seeds per group would detect`))
+    // 3 vs 3 with a small difference against the spread: the power calculation sets the number.
+    const large = powerSeeds(accC, accD)
+    assert.ok(large > 5, `power-based ${large}`)
+    const d = await f.assay.compare(ids.c!.join(','), ids.d!.join(','), { metric: 'acc' })
+    const fewD = d.warnings.find((w) => w.code === 'FEW_SEEDS')
+    assert.ok(fewD)
+    assert.equal(d.required?.seeds, large)
+    assert.equal(d.required?.seedsBasis, 'power')
+    assert.match(fewD.message, new RegExp(`about ${large} seeds per group are needed: that many detect the observed difference at 80% power`))
+    const text = await cli(f.store, 'compare', ids.a!.join(','), ids.b!.join(','), '--metric', 'acc')
+    assert.match(text.out, /seeds per group needed: at least 5 \(assay's minimum/)
   })
 
   it('expands a run into its replicate group with --group-by config, and config:<prefix>', async () => {
