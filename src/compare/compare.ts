@@ -342,6 +342,9 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
   let datasetSha256: string | null = null
   const holdout: Comparison['holdout'] = []
   let examples: number | null = null
+  // Records each side gave up, summed over its runs (eval records only).
+  let lostA = 0
+  let lostB = 0
   if (allEval) {
     source = 'eval-records'
     const hashes = new Set(sets.map((s) => (s as { datasetSha256: string }).datasetSha256))
@@ -366,8 +369,15 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
       datasetSha256 = first.datasetSha256
       const aligned = alignRuns(columns, opts.metric)
       if (aligned.ids.length === 0) throw notComparable(`no example id has a finite ${JSON.stringify(opts.metric)} in every run`, {})
+      lostA = aligned.lost.slice(0, a.runs.length).reduce((x, y) => x + y, 0)
+      lostB = aligned.lost.slice(a.runs.length).reduce((x, y) => x + y, 0)
       const lostAny = aligned.lost.some((l) => l > 0)
-      if (lostAny) warnings.push({ code: 'PARTIAL_OVERLAP', message: `per-run means use the ${aligned.ids.length} examples every run scored; runs lost ${aligned.lost.join(', ')} records (in run order)` })
+      if (lostAny) {
+        warnings.push({
+          code: 'PARTIAL_OVERLAP',
+          message: `per-run means use the ${aligned.ids.length} examples every run scored; runs lost ${aligned.lost.join(', ')} records (in run order): ${lostA} on side A, ${lostB} on side B`,
+        })
+      }
       const means = aligned.scores.map((s) => s.reduce((x, y) => x + y, 0) / s.length)
       valuesA = means.slice(0, a.runs.length)
       valuesB = means.slice(a.runs.length)
@@ -382,18 +392,30 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
       }
     } else {
       warnings.push({ code: 'DIFFERENT_DATA', message: `the runs were evaluated on ${hashes.size} dataset versions: each run's value is its mean over its own examples, compared across seeds only (no example pairing, no two-level bootstrap)` })
-      const means = columns.map((c) => {
-        const col = c.scores[opts.metric] as Float64Array
+      // Each run's mean over its own records with a logged, finite score; the rest are counted as lost.
+      const dropped: number[] = []
+      const means = columns.map((c, k) => {
+        const col = c.scores[opts.metric]
+        if (col === undefined) throw metricNotFound(opts.metric, [runs[k] as RunRecord], 'eval score')
+        const missingAt = new Set(c.missing[`score:${opts.metric}`] ?? [])
         let s = 0
         let n = 0
-        for (const v of col) {
-          if (Number.isFinite(v)) {
+        for (let i = 0; i < col.length; i++) {
+          const v = col[i] as number
+          if (Number.isFinite(v) && !missingAt.has(i)) {
             s += v
             n++
           }
         }
+        dropped.push(c.ids.length - n)
+        if (n === 0) throw notComparable(`run ${(runs[k] as RunRecord).id.slice(0, 8)} has no finite ${JSON.stringify(opts.metric)} in its eval records`, { runId: (runs[k] as RunRecord).id })
         return s / n
       })
+      lostA = dropped.slice(0, a.runs.length).reduce((x, y) => x + y, 0)
+      lostB = dropped.slice(a.runs.length).reduce((x, y) => x + y, 0)
+      if (lostA + lostB > 0) {
+        warnings.push({ code: 'NON_FINITE_SCORES', message: `runs left out ${dropped.join(', ')} records (in run order) whose ${JSON.stringify(opts.metric)} is missing, NaN or infinite: ${lostA} on side A, ${lostB} on side B` })
+      }
       valuesA = means.slice(0, a.runs.length)
       valuesB = means.slice(a.runs.length)
     }
@@ -455,7 +477,7 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
     ci,
     pValue: result.pValue,
     method,
-    sampleSizes: { a: valuesA.length, b: valuesB.length, pairs: null, lostA: 0, lostB: 0, ...(examples === null ? {} : { examples }) },
+    sampleSizes: { a: valuesA.length, b: valuesB.length, pairs: null, lostA, lostB, ...(examples === null ? {} : { examples }) },
     tests,
     effectSize: result.effectSize,
     clusteredStandardError: null,

@@ -335,6 +335,47 @@ describe('compare: replicate groups', () => {
     await assert.rejects(f.assay.compare(ids.one![0]!, ids.b!.join(','), { metric: 'acc' }), rejectsWith('ASSAY_GROUP_TOO_SMALL', /at least 2 runs/))
   })
 
+  it('counts the records each side lost in group modes: sum over its runs (two-level and different data)', async () => {
+    const g = await createFixture()
+    try {
+      // Two-level: A's runs scored ex-0..99 and ex-0..94; B's ex-5..104 and ex-0..99.
+      const spans: [number, number][] = [[0, 100], [0, 95], [5, 105], [0, 100]]
+      const made: string[] = []
+      for (const [k, [lo, hi]] of spans.entries()) {
+        const u = uniforms(300 + k, hi - lo)
+        made.push(await g.logRun({ seed: k, params: { config: k < 2 ? 'A' : 'B' }, records: continuousRecords(u, lo) }))
+      }
+      // Independent: the common ids are the intersection of the spans; each run loses the rest.
+      const common = Math.min(...spans.map((x) => x[1])) - Math.max(...spans.map((x) => x[0]))
+      const lost = spans.map(([lo, hi]) => hi - lo - common)
+      const c = await g.assay.compare(made.slice(0, 2).join(','), made.slice(2).join(','), { metric: 'score' })
+      assert.equal(c.mode, 'two-level')
+      assert.equal(c.sampleSizes.examples, common)
+      assert.equal(c.sampleSizes.lostA, lost[0]! + lost[1]!)
+      assert.equal(c.sampleSizes.lostB, lost[2]! + lost[3]!)
+      assert.ok(c.warnings.some((w) => w.code === 'PARTIAL_OVERLAP' && w.message.includes(`${c.sampleSizes.lostA} on side A`)))
+      // Different data versions (allowed): records without the score are dropped per run and counted.
+      const v1 = g.dataset('d1.csv', 'id\n1\n')
+      const v2 = g.dataset('d2.csv', 'id\n2\n')
+      const withGaps = (seed: number, gaps: number): { id: string; scores: Record<string, number> }[] =>
+        uniforms(seed, 40).map((x, i) => ({ id: `ex-${i}`, scores: i < gaps ? { other: 1 } : { score: x } }))
+      const gapsPerRun = [3, 0, 2, 5]
+      const diff: string[] = []
+      for (const [k, gaps] of gapsPerRun.entries()) {
+        diff.push(await g.logRun({ seed: k, experiment: 'diff', params: { config: k < 2 ? 'A' : 'B' }, datasetPath: k < 2 ? v1 : v2, records: withGaps(400 + k, gaps) }))
+      }
+      const d = await g.assay.compare(diff.slice(0, 2).join(','), diff.slice(2).join(','), { metric: 'score', allowDifferentData: true })
+      assert.equal(d.mode, 'replicate-groups')
+      assert.equal(d.sampleSizes.lostA, 3 + 0)
+      assert.equal(d.sampleSizes.lostB, 2 + 5)
+      // The run's value is the mean over the records that have the score.
+      const u0 = uniforms(400, 40).slice(3)
+      assert.ok(Math.abs(d.groups!.a.values[0]! - u0.reduce((x, y) => x + y, 0) / u0.length) < 1e-12)
+    } finally {
+      await g.dispose()
+    }
+  })
+
   it('uses the two-level bootstrap (seeds, then examples) when groups have eval records', async () => {
     const c = await f.assay.compare(ids.ea!.join(','), ids.eb!.join(','), { metric: 'score' })
     assert.equal(c.mode, 'two-level')
