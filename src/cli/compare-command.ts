@@ -22,6 +22,7 @@ interface CompareCliOptions {
   lowerIsBetter?: boolean
   allowDifferentData?: boolean
   top: string
+  holdoutBudget?: string
   json?: boolean
 }
 
@@ -40,6 +41,7 @@ export function compareCommand(ctx: CliContext): Command {
     .option('--lower-is-better', 'lower values of the metric are better (default: higher is better)')
     .option('--allow-different-data', 'compare with unpaired methods when the sides were evaluated on different dataset versions')
     .option('--top <n>', 'most regressed and most improved examples to list', String(COMPARE_DEFAULTS.top))
+    .option('--holdout-budget <n>', 'holdout/test reads per dataset version before HOLDOUT_OVERUSE (default ASSAY_HOLDOUT_BUDGET, else 20)')
     .option('--json', 'print JSON (schema assay.comparison/v1)')
     .action(async (a: string, b: string, options: CompareCliOptions, self: Command) => {
       const compareOptions: CompareOptions = {
@@ -54,6 +56,9 @@ export function compareCommand(ctx: CliContext): Command {
       if (options.dataset !== undefined) compareOptions.dataset = options.dataset
       if (options.groupBy !== undefined) compareOptions.groupBy = options.groupBy === true ? 'config' : options.groupBy
       if (options.margin !== undefined) compareOptions.margin = parseNumberOption(options.margin, '--margin', (n) => n > 0, 'a positive number')
+      if (options.holdoutBudget !== undefined) {
+        compareOptions.holdoutBudget = parseNumberOption(options.holdoutBudget, '--holdout-budget', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer')
+      }
       const result = await ctx.withAssay(self, (assay) => assay.compare(a, b, compareOptions))
       if (options.json) return writeJson(ctx.io, 'assay.comparison/v1', stripSchema(result))
       ctx.io.out.write(renderComparison(result))

@@ -238,6 +238,15 @@ describe('compare: comparability and overlap', () => {
     assert.equal(reads.length, 1)
     assert.deepEqual(reads[0]!.runIds, [a, b])
     assert.equal(reads[0]!.purpose, 'compare score')
+    // The CLI takes the budget too: the second read is past a budget of 1.
+    const over = await cli(f.store, 'compare', a, b, '--metric', 'score', '--holdout-budget', '1', '--json')
+    assert.equal(over.code, 0, over.err)
+    const parsed = JSON.parse(over.out) as { holdout: { reads: number; budget: number; overBudget: boolean }[]; warnings: { code: string }[] }
+    assert.deepEqual(parsed.holdout.map((h) => [h.reads, h.budget, h.overBudget]), [[2, 1, true]])
+    assert.ok(parsed.warnings.some((w) => w.code === 'HOLDOUT_OVERUSE'))
+    const bad = await cli(f.store, 'compare', a, b, '--metric', 'score', '--holdout-budget', '-1')
+    assert.equal(bad.code, 2)
+    assert.match(bad.err, /ASSAY_INVALID_ARGUMENT.*--holdout-budget/)
   })
 })
 
