@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { realpathSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { CodeVersion } from './types.js'
 
@@ -10,8 +11,8 @@ export interface CapturedCode {
   diff: Buffer | null
 }
 
-function git(cwd: string, args: string[]): Buffer {
-  return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 512 * 1024 * 1024, timeout: 30_000 })
+function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Buffer {
+  return execFileSync('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 512 * 1024 * 1024, timeout: 30_000 })
 }
 
 function gitText(cwd: string, args: string[]): string | null {
@@ -41,9 +42,7 @@ export function captureCode(cwd: string = process.cwd(), options: CaptureCodeOpt
   // -z: names as they are on disk (status --porcelain quotes and octal-escapes unusual ones).
   const excluded = excludePathspecs(root, options.exclude ?? [])
   const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z', '--', '.', ...excluded]).toString('utf8').split('\0').filter(Boolean)
-  // --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it;
-  // explicit a/ b/ prefixes keep diff.noprefix or diff.mnemonicPrefix from breaking `git apply`.
-  const diff = git(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/'])
+  const diff = workingTreeDiff(root, excluded)
   const dirty = diff.length > 0 || untracked.length > 0
   return {
     code: {
@@ -55,9 +54,45 @@ export function captureCode(cwd: string = process.cwd(), options: CaptureCodeOpt
       diffSha256: diff.length > 0 ? createHash('sha256').update(diff).digest('hex') : null,
       diffArtifact: null,
       untracked,
+      untrackedInDiff: true,
       root,
     },
     diff: diff.length > 0 ? diff : null,
+  }
+}
+
+/**
+ * HEAD against the working tree, untracked (not ignored) files included, so `git apply` of it on a
+ * clean checkout of HEAD rebuilds the tree. It is taken through a temporary index (a copy of the
+ * real one, which keeps its stat cache and sparse-checkout bits; else HEAD read into a fresh
+ * one): `git add -A` there, then `git diff --cached HEAD`. The user's own index is never touched.
+ * --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it;
+ * explicit a/ b/ prefixes keep diff.noprefix or diff.mnemonicPrefix from breaking `git apply`.
+ */
+function workingTreeDiff(root: string, excluded: readonly string[]): Buffer {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'assay-index-'))
+  try {
+    const index = path.join(scratch, 'index')
+    const env = { ...process.env, GIT_INDEX_FILE: index }
+    const realIndex = path.resolve(root, git(root, ['rev-parse', '--git-path', 'index']).toString('utf8').trim())
+    let copied = false
+    if (existsSync(realIndex)) {
+      try {
+        copyFileSync(realIndex, index)
+        git(root, ['add', '-A', '--', '.', ...excluded], env)
+        copied = true
+      } catch {
+        // A split or otherwise unusual index: start again from HEAD.
+        rmSync(index, { force: true })
+      }
+    }
+    if (!copied) {
+      git(root, ['read-tree', 'HEAD'], env)
+      git(root, ['add', '-A', '--', '.', ...excluded], env)
+    }
+    return git(root, ['diff', '--cached', 'HEAD', '--binary', '--no-ext-diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/'], env)
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
   }
 }
 

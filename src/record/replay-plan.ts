@@ -45,7 +45,7 @@ export function replayPlan(run: RunRecord): ReplayPlan {
       commands.push(`assay artifacts get ${run.id} ${code.diffArtifact} -o assay-code.diff`, 'git apply assay-code.diff')
     }
     steps.push({ title: 'Check out the code', commands, note: code.diffSha256 ? `the uncommitted diff has sha256 ${code.diffSha256}` : undefined })
-    if (code.untracked && code.untracked.length > 0) {
+    if (code.untracked && code.untracked.length > 0 && code.untrackedInDiff !== true) {
       cannot.push(`untracked files were present and are not recorded: ${code.untracked.slice(0, 10).join(', ')}${code.untracked.length > 10 ? ', …' : ''}`)
     }
   } else {

@@ -43,12 +43,17 @@ export interface CodeVersion {
   branch?: string | null
   remote?: string | null
   dirty?: boolean
-  /** sha256 of `git diff HEAD` (binary), when dirty. */
+  /** sha256 of the diff from HEAD to the working tree (binary, untracked files included), when dirty. */
   diffSha256?: string | null
   /** The artifact holding that diff, so a dirty run can be replayed. */
   diffArtifact?: string | null
-  /** Untracked files are not in the diff; replay lists them as not reproducible. */
+  /** Names of untracked (not ignored) files. */
   untracked?: string[]
+  /**
+   * True when the diff holds the untracked files' content too (runs recorded since it does);
+   * absent in older records, whose untracked files replay lists as not reproducible.
+   */
+  untrackedInDiff?: boolean
   root?: string
 }
 

@@ -68,24 +68,43 @@ describe('code version from git', () => {
     assert.equal(diff, null)
   })
 
-  test('a dirty tree: the diff is `git diff HEAD --binary`, its sha256 recorded; untracked files listed by their real names', () => {
+  test('a dirty tree: the diff takes HEAD to the working tree, untracked files included and ignored ones not; the real index is untouched', () => {
     dirty()
+    git(repo, 'add', 'src/train.py') // something staged, to see that the user's index stays as it was
+    const indexBefore = readFileSync(path.join(repo, '.git', 'index'))
+    const statusBefore = git(repo, 'status', '--porcelain', '-z').toString()
     const { code, diff } = captureCode(path.join(repo, 'src'))
-    const expected = git(repo, 'diff', 'HEAD', '--binary')
-    assert.ok(expected.length > 0)
+    assert.deepEqual(readFileSync(path.join(repo, '.git', 'index')), indexBefore, 'the index file is byte-identical')
+    assert.equal(git(repo, 'status', '--porcelain', '-z').toString(), statusBefore)
+    assert.ok(diff !== null)
     assert.equal(code.dirty, true)
-    assert.deepEqual(diff, expected)
-    assert.equal(code.diffSha256, sha256(expected))
+    assert.equal(code.diffSha256, sha256(diff))
+    assert.equal(code.untrackedInDiff, true)
     assert.deepEqual(code.untracked, ['notes with space.txt'], 'ignored files are not listed; names are not quoted')
+    // Independent check: applied to a clean clone at HEAD, the diff rebuilds every non-ignored file.
+    const clone = path.join(dir, 'clone')
+    git(dir, 'clone', '-q', repo, clone)
+    const patch = path.join(dir, 'code.diff')
+    writeFileSync(patch, diff)
+    git(clone, 'apply', '--binary', patch)
+    assert.equal(readFileSync(path.join(clone, 'src', 'train.py'), 'utf8'), 'lr = 0.2\nepochs = 10\nwarmup = 5\n')
+    assert.deepEqual(readFileSync(path.join(clone, 'weights.bin')), BINARY_V2)
+    assert.equal(readFileSync(path.join(clone, 'notes with space.txt'), 'utf8'), 'untracked\n')
+    assert.equal(existsSync(path.join(clone, 'ignored')), false, 'ignored files are not in the diff')
   })
 
-  test('untracked files alone make the tree dirty without a diff', () => {
+  test('untracked files alone make the tree dirty, and the diff creates them', () => {
     writeFileSync(path.join(repo, 'new.py'), 'x = 1\n')
     const { code, diff } = captureCode(repo)
     assert.equal(code.dirty, true)
-    assert.equal(diff, null)
-    assert.equal(code.diffSha256, null)
+    assert.ok(diff !== null)
+    assert.equal(code.diffSha256, sha256(diff))
     assert.deepEqual(code.untracked, ['new.py'])
+    assert.match(diff.toString(), /^diff --git a\/new\.py b\/new\.py\nnew file mode 100644\n/)
+    assert.match(diff.toString(), /\n\+x = 1\n$/)
+    // A different untracked content is a different code version.
+    writeFileSync(path.join(repo, 'new.py'), 'x = 2\n')
+    assert.notEqual(captureCode(repo).code.diffSha256, code.diffSha256)
   })
 
   test('a detached HEAD has no branch', () => {
@@ -136,7 +155,7 @@ describe('code version from git', () => {
   test('through the SDK: the diff is stored as assay/code.diff and `git apply` onto a clean checkout reproduces the working tree', async () => {
     git(repo, 'remote', 'add', 'origin', 'https://bob:hunter2@example.com/org/project.git')
     dirty()
-    const expected = git(repo, 'diff', 'HEAD', '--binary')
+    const trackedChanges = git(repo, 'diff', 'HEAD', '--binary')
     const h = await openHarness()
     try {
       const run = await h.start({ codeDir: repo })
@@ -147,13 +166,12 @@ describe('code version from git', () => {
       assert.equal(record.code.dirty, true)
       assert.equal(record.code.remote, 'https://example.com/org/project.git')
       assert.ok(!JSON.stringify(record).includes('hunter2'))
-      assert.equal(record.code.diffSha256, sha256(expected))
       assert.equal(record.code.diffArtifact, CODE_DIFF_ARTIFACT)
-      const artifact = record.artifacts.find((a) => a.name === CODE_DIFF_ARTIFACT)
-      assert.equal(artifact?.sha256, sha256(expected))
-      assert.equal(artifact?.direction, 'produced')
       const stored = await h.assay.getArtifact(run.id, CODE_DIFF_ARTIFACT)
-      assert.deepEqual(stored, expected)
+      assert.equal(record.code.diffSha256, sha256(stored))
+      const artifact = record.artifacts.find((a) => a.name === CODE_DIFF_ARTIFACT)
+      assert.equal(artifact?.sha256, sha256(stored))
+      assert.equal(artifact?.direction, 'produced')
 
       const clone = path.join(dir, 'clone')
       git(dir, 'clone', '-q', repo, clone)
@@ -163,7 +181,8 @@ describe('code version from git', () => {
       git(clone, 'apply', '--binary', patch)
       assert.equal(readFileSync(path.join(clone, 'src', 'train.py'), 'utf8'), readFileSync(path.join(repo, 'src', 'train.py'), 'utf8'))
       assert.deepEqual(readFileSync(path.join(clone, 'weights.bin')), BINARY_V2)
-      assert.equal(git(clone, 'diff', 'HEAD', '--binary').toString('base64'), expected.toString('base64'))
+      assert.equal(readFileSync(path.join(clone, 'notes with space.txt'), 'utf8'), 'untracked\n', 'the untracked file is rebuilt too')
+      assert.equal(git(clone, 'diff', 'HEAD', '--binary').toString('base64'), trackedChanges.toString('base64'))
     } finally {
       await h.cleanup()
     }
