@@ -367,7 +367,7 @@ describe('compare: replicate groups', () => {
       const v1 = g.dataset('d1.csv', 'id\n1\n')
       const v2 = g.dataset('d2.csv', 'id\n2\n')
       const withGaps = (seed: number, gaps: number): { id: string; scores: Record<string, number> }[] =>
-        uniforms(seed, 40).map((x, i) => ({ id: `ex-${i}`, scores: i < gaps ? { other: 1 } : { score: x } }))
+        uniforms(seed, 40).map((x, i) => ({ id: `ex-${i}`, scores: (i < gaps ? { other: 1 } : { score: x }) as Record<string, number> }))
       const gapsPerRun = [3, 0, 2, 5]
       const diff: string[] = []
       for (const [k, gaps] of gapsPerRun.entries()) {
