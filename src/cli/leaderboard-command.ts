@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { COMPARE_DEFAULTS } from '../compare/compare.js'
 import { LEADERBOARD_RESAMPLES, LEADERBOARD_SEED, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
@@ -16,7 +17,8 @@ export interface LeaderboardCliOptions {
   alpha: string
   confidence: string
   bootstrap?: string | true
-  seed: string
+  /** Absent under `assay report`, whose --seed has no single default (comparison 0, leaderboard 20150701). */
+  seed?: string
   mcnemar: string
   ladder?: string | true
   ladderEta?: string
@@ -32,9 +34,13 @@ function numberOption(value: string, name: string, check: (n: number) => boolean
   return n
 }
 
-/** The leaderboard options, shared by `assay leaderboard` and `assay report --leaderboard`. */
-export function addLeaderboardOptions(command: Command): Command {
-  return command
+/**
+ * The leaderboard options, shared by `assay leaderboard` and `assay report --leaderboard`. `seed`:
+ * 'leaderboard' gives --seed the leaderboard's default; 'report' leaves it without one, since a
+ * comparison report uses the comparison's default (0) instead.
+ */
+export function addLeaderboardOptions(command: Command, options: { seed?: 'leaderboard' | 'report' } = {}): Command {
+  const first = command
     .option('-d, --dataset <names>', 'dataset name, or several comma-separated (also ranks across them); default: every dataset two or more candidates share')
     .option('-e, --experiment <name>', 'candidates: runs of this experiment')
     .option('-f, --filter <expression>', 'candidates: runs matching this filter (docs/cli.md grammar)')
@@ -46,7 +52,11 @@ export function addLeaderboardOptions(command: Command): Command {
     .option('--alpha <level>', 'significance level after adjustment', '0.05')
     .option('--confidence <level>', 'confidence level of the intervals', '0.95')
     .option('--bootstrap [resamples]', `paired bootstrap intervals (default ${LEADERBOARD_RESAMPLES} resamples) instead of paired t intervals`)
-    .option('--seed <n>', 'bootstrap seed', String(LEADERBOARD_SEED))
+  const withSeed =
+    options.seed === 'report'
+      ? first.option('--seed <n>', `seed of every resampling step (default: comparison ${COMPARE_DEFAULTS.seed}; leaderboard --bootstrap ${LEADERBOARD_SEED})`)
+      : first.option('--seed <n>', 'bootstrap seed', String(LEADERBOARD_SEED))
+  return withSeed
     .option('--mcnemar <method>', 'binary scores: exact or asymptotic McNemar test', 'exact')
     .option('--ladder [multiplier]', 'ladder mode: release a new best only past multiplier × the paired standard error (default 1)')
     .option('--ladder-eta <eta>', 'ladder mode with a fixed threshold eta in metric units')
@@ -76,7 +86,7 @@ export function toLeaderboardOptions(o: LeaderboardCliOptions): LeaderboardOptio
     adjust: o.adjust,
     alpha: numberOption(o.alpha, '--alpha', (n) => n > 0 && n < 1, 'a number in (0, 1)'),
     confidenceLevel: numberOption(o.confidence, '--confidence', (n) => n > 0 && n < 1, 'a number in (0, 1)'),
-    seed: numberOption(o.seed, '--seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
+    seed: o.seed === undefined ? LEADERBOARD_SEED : numberOption(o.seed, '--seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
     mcnemar: o.mcnemar,
     allowDifferentVersions: o.allowDifferentVersions ?? false,
     systemBy: o.systemBy,

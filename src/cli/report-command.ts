@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { alignExamples } from '../compare/align-examples.js'
-import type { CompareOptions } from '../compare/compare.js'
+import { COMPARE_DEFAULTS, type CompareOptions } from '../compare/compare.js'
 import { differenceHistogramOf } from '../compare/leaderboard.js'
 import { AssayError } from '../errors.js'
 import { renderHtmlReport } from '../report/html-report.js'
 import { renderMarkdownReport } from '../report/markdown-report.js'
 import { REPORT_SCHEMA, comparisonExtras, provenanceOf, type ReportInput } from '../report/report-model.js'
+import { parseNumberOption } from './compare-command.js'
 import type { CliContext } from './context.js'
 import { addLeaderboardOptions, toLeaderboardOptions, type LeaderboardCliOptions } from './leaderboard-command.js'
 import { writeJson } from './output.js'
@@ -19,6 +20,9 @@ interface ReportCliOptions extends LeaderboardCliOptions {
   name: string
   format: string
   resamples?: string
+  margin?: string
+  groupBy?: string | true
+  top?: string
 }
 
 export function reportCommand(ctx: CliContext): Command {
@@ -28,8 +32,12 @@ export function reportCommand(ctx: CliContext): Command {
       .argument('[a]', 'side A of a comparison (as for assay compare)')
       .argument('[b]', 'side B of a comparison')
       .option('--leaderboard', 'report a leaderboard (the leaderboard options below) instead of a comparison'),
+    { seed: 'report' },
   )
-    .option('--resamples <n>', 'comparison: bootstrap resamples')
+    .option('--resamples <n>', `comparison: bootstrap resamples (default ${COMPARE_DEFAULTS.resamples})`)
+    .option('--margin <delta>', 'comparison: equivalence margin in metric units (default none)')
+    .option('--group-by [how]', 'comparison: expand a single run into its replicate group: config (default) or params.KEY[,params.KEY]')
+    .option('--top <n>', `comparison: most regressed and most improved examples to list (default ${COMPARE_DEFAULTS.top})`)
     .option('-o, --out <dir>', 'write <name>.md and <name>.html into this directory (default: print one format to stdout)')
     .option('--name <stem>', 'file name stem', 'assay-report')
     .option('--format <format>', 'without --out: markdown or html on stdout', 'markdown')
@@ -47,10 +55,13 @@ export function reportCommand(ctx: CliContext): Command {
         if (options.metric === undefined) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'a comparison report needs --metric')
         const compareOptions: CompareOptions = { metric: options.metric, lowerIsBetter: options.lowerIsBetter ?? false, allowDifferentData: options.allowDifferentVersions ?? false }
         if (options.dataset !== undefined) compareOptions.dataset = options.dataset
-        if (options.confidence !== undefined) compareOptions.confidenceLevel = Number(options.confidence)
-        if (options.resamples !== undefined) compareOptions.resamples = Number(options.resamples)
-        if (self.getOptionValueSource('seed') === 'cli') compareOptions.seed = Number(options.seed)
-        if (options.holdoutBudget !== undefined) compareOptions.holdoutBudget = Number(options.holdoutBudget)
+        compareOptions.confidenceLevel = parseNumberOption(options.confidence, '--confidence', (n) => n > 0 && n < 1, 'a number in (0, 1)')
+        if (options.resamples !== undefined) compareOptions.resamples = parseNumberOption(options.resamples, '--resamples', (n) => Number.isInteger(n) && n >= 100, 'an integer of at least 100')
+        if (options.seed !== undefined) compareOptions.seed = parseNumberOption(options.seed, '--seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer')
+        if (options.holdoutBudget !== undefined) compareOptions.holdoutBudget = parseNumberOption(options.holdoutBudget, '--holdout-budget', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer')
+        if (options.margin !== undefined) compareOptions.margin = parseNumberOption(options.margin, '--margin', (n) => n > 0, 'a positive number')
+        if (options.groupBy !== undefined) compareOptions.groupBy = options.groupBy === true ? 'config' : options.groupBy
+        if (options.top !== undefined) compareOptions.top = parseNumberOption(options.top, '--top', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer')
         input = await ctx.withAssay(self, async (assay) => {
           const comparison = await assay.compare(a, b, compareOptions)
           let differences = null

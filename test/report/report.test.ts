@@ -158,3 +158,58 @@ describe('reports', () => {
     assert.match(bad.err, /ASSAY_INVALID_ARGUMENT/)
   })
 })
+
+describe('report: comparison options', () => {
+  let h: Harness
+  let a: LoggedRun[]
+  let b: LoggedRun[]
+
+  before(async () => {
+    h = await openHarness()
+    const file = writeDataset(h, 'val', 'id\nval\n')
+    const common = { dataset: 'val', file, n: 300, experiment: 'opts' }
+    a = [
+      await logBinaryRun(h, { ...common, name: 'a1', seed: 1, skill: 0.7, params: { config: 'a' } }),
+      await logBinaryRun(h, { ...common, name: 'a2', seed: 2, skill: 0.7, params: { config: 'a' } }),
+    ]
+    b = [
+      await logBinaryRun(h, { ...common, name: 'b1', seed: 1, skill: 0.68, params: { config: 'b' } }),
+      await logBinaryRun(h, { ...common, name: 'b2', seed: 2, skill: 0.68, params: { config: 'b' } }),
+    ]
+  })
+  after(() => h.cleanup())
+
+  it('passes --margin, --top and --group-by through to the comparison; --seed defaults to the comparison default 0', async () => {
+    const r = await cli(h.storeDir, 'report', a[0].id, b[0].id, '--metric', 'correct', '--margin', '0.5', '--top', '2', '--json')
+    assert.equal(r.code, 0, r.err)
+    const c = JSON.parse(r.out).comparison
+    assert.equal(c.margin, 0.5)
+    assert.equal(c.verdict, 'equivalent') // any interval of a difference of 0/1 means lies well inside ±0.5
+    assert.equal(c.topRegressions.length, 2)
+    assert.equal(c.topImprovements.length, 2)
+    assert.equal(c.seed, 0)
+    const seeded = JSON.parse((await cli(h.storeDir, 'report', a[0].id, b[0].id, '--metric', 'correct', '--seed', '5', '--json')).out).comparison
+    assert.equal(seeded.seed, 5)
+    const g = await cli(h.storeDir, 'report', a[0].id, b[0].id, '--metric', 'correct', '--group-by', 'config', '--json')
+    assert.equal(g.code, 0, g.err)
+    const grouped = JSON.parse(g.out).comparison
+    assert.equal(grouped.mode, 'two-level')
+    assert.deepEqual(grouped.a.runIds, a.map((x) => x.id))
+    assert.deepEqual(grouped.b.runIds, b.map((x) => x.id))
+    const bad = await cli(h.storeDir, 'report', a[0].id, b[0].id, '--metric', 'correct', '--margin', '-1')
+    assert.equal(bad.code, 2)
+    assert.match(bad.err, /ASSAY_INVALID_ARGUMENT.*--margin/)
+  })
+
+  it('--seed help states the default of each kind; a leaderboard report still uses the leaderboard seed', async () => {
+    const help = await cli(h.storeDir, 'report', '--help')
+    const line = help.out.split('\n').findIndex((l) => l.includes('--seed'))
+    const text = help.out.split('\n').slice(line, line + 2).join(' ')
+    assert.match(text, /comparison\s+0/)
+    assert.match(text, /leaderboard --bootstrap 20150701/)
+    assert.doesNotMatch(text, /default: "20150701"/)
+    const lb = await cli(h.storeDir, 'report', '--leaderboard', '--experiment', 'opts', '--dataset', 'val', '--bootstrap', '--json')
+    assert.equal(lb.code, 0, lb.err)
+    assert.equal(JSON.parse(lb.out).leaderboard.methods.seed, 20150701)
+  })
+})
