@@ -73,6 +73,9 @@ function comparisonSections(c: Comparison): string[] {
   if (c.topRegressions.length > 0) {
     out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])))
   }
+  if (c.topImprovements.length > 0) {
+    out.push('### Largest improvements (A better than B)', table(['example', 'A', 'B', 'A − B'], c.topImprovements.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])))
+  }
   const holdout = comparisonExtras(c).holdout ?? []
   if (holdout.length > 0) {
     out.push('### Holdout ledger', table(['dataset', 'sha256', 'reads', 'budget'], holdout.map((h) => [e(h.datasetName), `\`${h.datasetSha256.slice(0, 16)}…\``, String(h.reads), String(h.budget) + (h.overBudget ? ' **(over)**' : '')])))

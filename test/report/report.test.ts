@@ -213,3 +213,41 @@ describe('report: comparison options', () => {
     assert.equal(JSON.parse(lb.out).leaderboard.methods.seed, 20150701)
   })
 })
+
+describe('report: Markdown comparison tables', () => {
+  let h: Harness
+  let a: string
+  let b: string
+  let sha: string
+  before(async () => {
+    h = await openHarness()
+    const file = writeDataset(h, 'val', 'id\nmd\n')
+    // Continuous scores with known per-example differences: d_i = A − B = (i − 10) / 100 for i = 0..19.
+    const records = (shift: (i: number) => number): { id: string; scores: Record<string, number> }[] => Array.from({ length: 20 }, (_, i) => ({ id: `q${i}`, scores: { score: 0.5 + shift(i) } }))
+    for (const [name, shift] of [['A', (i: number): number => (i - 10) / 100], ['B', (): number => 0]] as const) {
+      const run = await h.start({ experiment: 'md', name, seed: name === 'A' ? 11 : 12, params: { config: name }, datasets: [{ name: 'val', path: file, role: 'validation' }] })
+      await run.logEval({ dataset: 'val', records: records(shift) })
+      await run.end()
+      if (name === 'A') a = run.id
+      else b = run.id
+    }
+    sha = (await h.assay.getRun(a)).datasets[0].sha256
+  })
+  after(() => h.cleanup())
+
+  it('lists the largest improvements as well as the largest regressions', async () => {
+    const comparison = await h.assay.compare(a, b, { metric: 'score', top: 3, resamples: 200 })
+    const md = renderMarkdownReport({ kind: 'comparison', comparison })
+    const section = (title: string): string[] => {
+      const lines = md.split('\n')
+      const at = lines.findIndex((l) => l.startsWith(`### ${title}`))
+      assert.ok(at >= 0, `section ${title}`)
+      return lines.slice(at + 1).filter((l, k, all) => l.startsWith('| q') && all.slice(0, k).every((x) => x === '' || x.startsWith('|')))
+    }
+    // Independently: the largest A − B are q19, q18, q17 (0.09, 0.08, 0.07); the most negative q0, q1, q2.
+    assert.deepEqual(section('Largest improvements').map((l) => l.split('|')[1]!.trim()), ['q19', 'q18', 'q17'])
+    assert.deepEqual(section('Largest regressions').map((l) => l.split('|')[1]!.trim()), ['q0', 'q1', 'q2'])
+    assert.ok(section('Largest improvements')[0]!.includes('| 0.09 |'))
+    assert.ok(md.includes(sha))
+  })
+})
