@@ -18,7 +18,7 @@ const SECRET_NAME = /TOKEN|SECRET|PASS|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVAT
 
 const LOCKFILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'npm-shrinkwrap.json', 'uv.lock', 'poetry.lock', 'requirements.txt', 'Cargo.lock']
 
-export function captureEnvironment(options: { cwd?: string; argv?: string[]; env?: NodeJS.ProcessEnv } = {}): Environment {
+export function captureEnvironment(options: { cwd?: string; argv?: string[]; execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}): Environment {
   const cwd = options.cwd ?? process.cwd()
   const env = options.env ?? process.env
   const cpus = os.cpus()
@@ -35,6 +35,7 @@ export function captureEnvironment(options: { cwd?: string; argv?: string[]; env
     gpu: detectGpus(env),
     hostname: os.hostname(),
     argv: options.argv ?? process.argv.slice(),
+    execArgv: options.execArgv ?? process.execArgv.slice(),
     cwd,
     lockfile: projectRoot ? hashLockfile(projectRoot) : null,
     dependencies: projectRoot ? directDependencies(projectRoot) : {},

@@ -63,9 +63,12 @@ export function replayPlan(run: RunRecord): ReplayPlan {
   }
 
   const exports = Object.entries(env.envVars).map(([k, v]) => `${k}=${shellQuote(v)}`)
-  const argv = env.argv.slice(1).map((a) => (path.isAbsolute(a) && code.root && a.startsWith(code.root) ? path.relative(code.root, a) || '.' : a))
+  const inRepo = (a: string): string => (path.isAbsolute(a) && code.root && a.startsWith(code.root) ? path.relative(code.root, a) || '.' : a)
+  // Node's own options (--import tsx, --require, --enable-source-maps) come before the script.
+  const execArgv = (env.execArgv ?? []).map(inRepo)
+  const argv = env.argv.slice(1).map(inRepo)
   const cwd = code.root && env.cwd.startsWith(code.root) ? path.relative(code.root, env.cwd) : env.cwd
-  const command = [...exports, `ASSAY_SEED=${run.seed}`, env.runtime, ...argv.map(shellQuote)].join(' ')
+  const command = [...exports, `ASSAY_SEED=${run.seed}`, env.runtime, ...execArgv.map(shellQuote), ...argv.map(shellQuote)].join(' ')
   steps.push({
     title: 'Run the command',
     commands: [...(cwd && cwd !== '' ? [`cd ${shellQuote(cwd)}`] : []), command],

@@ -25,6 +25,11 @@ export interface Environment {
   gpu: string[] | null
   hostname: string
   argv: string[]
+  /**
+   * Node's own options (process.execArgv), e.g. ['--import', 'tsx'] for `node --import tsx train.ts`.
+   * Not fingerprinted. Absent in records made before it was recorded.
+   */
+  execArgv?: string[]
   cwd: string
   /** sha256 of the calling project's lockfile, with which file it was. */
   lockfile: { path: string; sha256: string } | null
