@@ -1,11 +1,13 @@
 import type { Comparison } from '../compare/comparison-types.js'
 import type { DatasetBoard, Leaderboard } from '../compare/leaderboard.js'
 import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, type ReportInput } from './report-model.js'
+import type { FigureProvenance } from './svg-plots.js'
 
 /**
  * A comparison or leaderboard as GitHub-flavoured Markdown, fit for a pull-request comment. Every
  * user-supplied string is escaped (HTML entities and Markdown punctuation), so a run name cannot
- * inject markup. The provenance table names the run ids, dataset hashes, seeds and assay version.
+ * inject markup. Every results table is followed by a provenance line (run ids, dataset hashes,
+ * seeds, assay version), as in the HTML report; the closing provenance section lists them in full.
  */
 
 /** Escape a user string for Markdown text and table cells. */
@@ -24,27 +26,42 @@ function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')
 }
 
+/** The line after every table: short run ids, dataset name@hash, seeds, assay version. */
+export function provenanceLine(p: FigureProvenance): string {
+  const seeds = [...new Set(p.seeds.map((x) => x.seed))].join(', ')
+  const data = p.datasets.length === 0 ? 'run-level metrics (no dataset hash)' : p.datasets.map((d) => `${e(d.name)}@\`${d.sha256.slice(0, 12)}\``).join(', ')
+  return `<sub>Provenance: runs ${p.runIds.map((id) => `\`${id.slice(0, 8)}\``).join(' ')} · data ${data} · seeds ${e(seeds)} · assay ${e(p.assayVersion)}</sub>`
+}
+
 export function renderMarkdownReport(input: ReportInput): string {
-  const parts = input.kind === 'comparison' ? comparisonSections(input.comparison) : leaderboardSections(input.leaderboard)
+  const p = provenanceOf(input)
+  const parts = input.kind === 'comparison' ? comparisonSections(input.comparison, p) : leaderboardSections(input.leaderboard, p)
   const warnings = allWarnings(input)
   if (warnings.length > 0) parts.push('### Warnings', warnings.map((w) => `- **${w.code}**: ${e(w.message)}`).join('\n'))
   parts.push(provenanceSection(input))
   return `${parts.join('\n\n')}\n`
 }
 
-function comparisonSections(c: Comparison): string[] {
+function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
+  const prov = provenanceLine(p)
   const better = c.higherIsBetter ? 'higher is better' : 'lower is better'
   const verdictWord = { better: 'A is **better** than B', worse: 'A is **worse** than B', equivalent: 'A and B are **equivalent**', inconclusive: '**inconclusive**' }[c.verdict]
   const out = [
     `## assay comparison: ${e(c.metric)}`,
     `**Verdict:** ${verdictWord} on ${e(c.metric)} (${better}); estimate A − B = **${fmt(c.estimate)}**, ${Math.round(c.confidenceLevel * 100)}% CI ${fmtCi(c.ci)}, p = ${fmtP(c.pValue)}.`,
     table(
-      ['side', 'label', 'runs', 'seeds', 'n', `mean ${e(c.metric)}`],
-      [
-        ['A', e(c.a.label), c.a.runIds.map((id) => `\`${id.slice(0, 8)}\``).join(', '), c.a.seeds.join(', '), String(c.a.n), fmt(c.a.mean)],
-        ['B', e(c.b.label), c.b.runIds.map((id) => `\`${id.slice(0, 8)}\``).join(', '), c.b.seeds.join(', '), String(c.b.n), fmt(c.b.mean)],
-      ],
+      ['side', 'label', 'runs', 'seeds', 'dataset sha256', 'n', `mean ${e(c.metric)}`],
+      [c.a, c.b].map((x, i) => [
+        i === 0 ? 'A' : 'B',
+        e(x.label),
+        x.runIds.map((id) => `\`${id.slice(0, 8)}\``).join(', '),
+        x.seeds.join(', '),
+        x.datasetSha256 === null ? '–' : `\`${x.datasetSha256.slice(0, 16)}…\``,
+        String(x.n),
+        fmt(x.mean),
+      ]),
     ),
+    prov,
     table(
       ['', ''],
       [
@@ -58,6 +75,7 @@ function comparisonSections(c: Comparison): string[] {
         ['clustered SE', c.clusteredStandardError === null ? '–' : `${fmt(c.clusteredStandardError.value)} (${c.clusteredStandardError.clusters} clusters)`],
       ],
     ),
+    prov,
   ]
   if (c.required !== null) {
     const power = `${Math.round(c.required.power * 100)}% power`
@@ -71,30 +89,32 @@ function comparisonSections(c: Comparison): string[] {
     }
   }
   if (c.topRegressions.length > 0) {
-    out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])))
+    out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])), prov)
   }
   if (c.topImprovements.length > 0) {
-    out.push('### Largest improvements (A better than B)', table(['example', 'A', 'B', 'A − B'], c.topImprovements.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])))
+    out.push('### Largest improvements (A better than B)', table(['example', 'A', 'B', 'A − B'], c.topImprovements.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])), prov)
   }
   const holdout = comparisonExtras(c).holdout ?? []
   if (holdout.length > 0) {
-    out.push('### Holdout ledger', table(['dataset', 'sha256', 'reads', 'budget'], holdout.map((h) => [e(h.datasetName), `\`${h.datasetSha256.slice(0, 16)}…\``, String(h.reads), String(h.budget) + (h.overBudget ? ' **(over)**' : '')])))
+    out.push('### Holdout ledger', table(['dataset', 'sha256', 'reads', 'budget'], holdout.map((h) => [e(h.datasetName), `\`${h.datasetSha256.slice(0, 16)}…\``, String(h.reads), String(h.budget) + (h.overBudget ? ' **(over)**' : '')])), prov)
   }
   return out
 }
 
-function leaderboardSections(l: Leaderboard): string[] {
+function leaderboardSections(l: Leaderboard, p: FigureProvenance): string[] {
+  const prov = provenanceLine(p)
   const out = [`## assay leaderboard: ${e(l.metric)} (${l.higherIsBetter ? 'higher' : 'lower'} is better)`]
   out.push(
     `Each candidate against the baseline: ${e(l.methods.binary)}; ${e(l.methods.continuous)}. Interval: ${e(l.methods.interval)}, ${Math.round(l.confidenceLevel * 100)}%. ` +
       `p-values adjusted with ${l.adjustment === 'holm' ? 'Holm (family-wise error)' : l.adjustment === 'BH' ? 'Benjamini-Hochberg (false discovery rate)' : e(l.adjustment)}; significant at ${l.alpha}.`,
   )
-  for (const b of l.boards) out.push(...boardSections(b, l))
+  for (const b of l.boards) out.push(...boardSections(b, l, prov))
   if (l.ranking !== null) {
     const rk = l.ranking
     out.push(
       `### Across ${rk.datasets.length} datasets: average ranks`,
       table(['rank', 'system', 'average rank', ...rk.datasets.map((d) => e(d.name))], rk.systems.map((s, i) => [String(i + 1), e(s.system), fmt(s.averageRank, 3), ...s.means.map((m) => fmt(m))])),
+      prov,
       rk.friedman === null
         ? `Friedman test not computed: ${e(rk.note ?? '')}.`
         : `Friedman χ² = ${fmt(rk.friedman.statistic)} (df ${rk.friedman.df}), p = ${fmtP(rk.friedman.pValue)}; Iman–Davenport F = ${fmt(rk.friedman.imanDavenport.statistic)} (${rk.friedman.imanDavenport.df1}, ${rk.friedman.imanDavenport.df2}), p = ${fmtP(rk.friedman.imanDavenport.pValue)}. ` +
@@ -104,7 +124,7 @@ function leaderboardSections(l: Leaderboard): string[] {
   return out
 }
 
-function boardSections(b: DatasetBoard, l: Leaderboard): string[] {
+function boardSections(b: DatasetBoard, l: Leaderboard, prov: string): string[] {
   const out = [
     `### ${e(b.dataset.name)} (${e(b.dataset.role)}, sha256 \`${b.dataset.sha256.slice(0, 16)}…\`)`,
     `Baseline: **${e(b.baseline.name)}** \`${b.baseline.runId.slice(0, 8)}\` (seed ${b.baseline.seed}, ${b.baseline.rule}), mean ${fmt(b.baseline.mean)} over ${b.baseline.n} examples. ${b.adjustment.hypotheses} hypotheses, ${e(b.adjustment.method)}.`,
@@ -124,6 +144,7 @@ function boardSections(b: DatasetBoard, l: Leaderboard): string[] {
         [...new Set(x.warnings.map((w) => w.code))].join(', ') || '–',
       ]),
     ),
+    prov,
   ]
   if (b.ladder !== null) {
     out.push(
@@ -133,6 +154,7 @@ function boardSections(b: DatasetBoard, l: Leaderboard): string[] {
         ['#', 'submission', 'score', 'improvement', 'threshold', 'accepted', 'released best', 'released score'],
         b.ladder.steps.map((s) => [String(s.index + 1), e(s.label), fmt(s.mean), fmt(s.improvement), fmt(s.threshold), s.accepted ? 'yes' : 'no', `\`${s.bestId.slice(0, 8)}\``, fmt(s.releasedScore)]),
       ),
+      prov,
     )
   }
   if (b.holdout.length > 0) {
@@ -142,6 +164,7 @@ function boardSections(b: DatasetBoard, l: Leaderboard): string[] {
         ['dataset version', 'reads', 'budget', 'readers', 'last read'],
         b.holdout.map((h) => [`\`${h.datasetSha256.slice(0, 16)}…\``, String(h.reads), String(h.budget) + (h.overBudget ? ' **(over budget)**' : ''), e(h.actors.join(', ')), h.entries.length > 0 ? fmtTime(h.entries[h.entries.length - 1].at) : '–']),
       ),
+      prov,
     )
   }
   return out

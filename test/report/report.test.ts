@@ -88,6 +88,21 @@ describe('reports', () => {
     assert.ok(md.includes(`assay ${VERSION}`))
     assert.match(md, /\| run id \| seed \|/)
     assert.match(md, /p \(raw\) \| p \(holm\)/)
+    // Every results table (board, ladder, holdout ledger) is followed by the provenance line.
+    const lines = md.split('\n')
+    const end = lines.findIndex((l) => l === '### Provenance')
+    const after: string[] = []
+    for (let i = 0; i < end; i++) {
+      if (lines[i]!.startsWith('|') && !(lines[i + 1] ?? '').startsWith('|')) after.push(lines.slice(i + 1).find((l) => l.trim() !== '') ?? '')
+    }
+    assert.equal(after.length, 3)
+    for (const line of after) {
+      assert.match(line, /^<sub>Provenance: /)
+      for (const r of runs) assert.ok(line.includes(r.id.slice(0, 8)))
+      assert.ok(line.includes(sha.slice(0, 12)))
+      assert.match(line, /seeds 1, 2, 3, 4/)
+      assert.ok(line.includes(`assay ${VERSION}`))
+    }
     assert.equal(escapeMarkdown('a|b'), 'a\\|b')
   })
 
@@ -249,5 +264,30 @@ describe('report: Markdown comparison tables', () => {
     assert.deepEqual(section('Largest regressions').map((l) => l.split('|')[1]!.trim()), ['q0', 'q1', 'q2'])
     assert.ok(section('Largest improvements')[0]!.includes('| 0.09 |'))
     assert.ok(md.includes(sha))
+  })
+
+  it('follows every results table with a provenance line: run ids, dataset hash, seeds, assay version', async () => {
+    const comparison = await h.assay.compare(a, b, { metric: 'score', top: 3, resamples: 200 })
+    const md = renderMarkdownReport({ kind: 'comparison', comparison })
+    const lines = md.split('\n')
+    const end = lines.findIndex((l) => l === '### Provenance')
+    assert.ok(end > 0)
+    // Table blocks before the closing provenance section, and the first non-empty line after each.
+    const after: string[] = []
+    for (let i = 0; i < end; i++) {
+      if (lines[i]!.startsWith('|') && !(lines[i + 1] ?? '').startsWith('|')) after.push(lines.slice(i + 1).find((l) => l.trim() !== '') ?? '')
+    }
+    assert.equal(after.length, 4) // sides, method, regressions, improvements
+    for (const line of after) {
+      assert.match(line, /^<sub>Provenance: /)
+      for (const id of [a, b]) assert.ok(line.includes(id.slice(0, 8)), `run ${id} in ${line}`)
+      assert.ok(line.includes(`val@\`${sha.slice(0, 12)}\``), line)
+      assert.match(line, /seeds 11, 12/)
+      assert.ok(line.includes(`assay ${VERSION}`))
+    }
+    // The Sides table names the dataset hash of each side.
+    const sides = lines.filter((l) => l.startsWith('| A |') || l.startsWith('| B |'))
+    assert.equal(sides.length, 2)
+    for (const row of sides) assert.ok(row.includes(sha.slice(0, 16)), row)
   })
 })
