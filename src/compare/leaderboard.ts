@@ -201,6 +201,19 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
     if (datasetNames.length === 0) throw new AssayError('ASSAY_LEADERBOARD_EMPTY', 'no dataset has eval records from two or more candidate runs')
   }
   if (new Set(datasetNames).size !== datasetNames.length) throw new AssayError('ASSAY_INVALID_ARGUMENT', `datasets are listed twice: ${datasetNames.join(', ')}`)
+  // A named dataset no candidate has eval records on: say so, and name the datasets they do have.
+  const withEvals = new Map<string, number>()
+  for (const r of pool) for (const name of new Set(r.evals.map((e) => e.dataset))) withEvals.set(name, (withEvals.get(name) ?? 0) + 1)
+  const absent = datasetNames.filter((d) => !withEvals.has(d))
+  if (absent.length > 0) {
+    const have = [...withEvals].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([name, count]) => `${name} (${count} run${count === 1 ? '' : 's'})`)
+    throw new AssayError(
+      'ASSAY_EVAL_NOT_FOUND',
+      `no candidate run has eval records on dataset${absent.length === 1 ? '' : 's'} ${absent.map((d) => JSON.stringify(d)).join(', ')}; ` +
+        (have.length === 0 ? `the ${pool.length} candidate run${pool.length === 1 ? ' has' : 's have'} no eval records at all` : `the candidates have eval records on: ${have.join(', ')}`),
+      { datasets: absent, available: [...withEvals.keys()].sort() },
+    )
+  }
 
   // Metric: the given one, or the only score every run on the first dataset shares.
   const metric = options.metric ?? inferMetric(pool, datasetNames)

@@ -96,6 +96,22 @@ describe('leaderboard on one dataset', () => {
     await assert.rejects(h.assay.leaderboard({ datasets: ['val'], metric: 'nope' }), (e) => isAssayError(e, 'ASSAY_METRIC_NOT_FOUND'))
   })
 
+  it('a dataset no candidate was evaluated on is named as such, with the datasets they have', async () => {
+    // Independently: the datasets these runs logged eval records on, with how many runs each.
+    const counts = new Map<string, number>()
+    for (const s of await h.assay.listRuns({})) for (const e of (await h.assay.getRun(s.id)).evals) counts.set(e.dataset, (counts.get(e.dataset) ?? 0) + 1)
+    assert.ok(counts.size > 0)
+    for (const options of [{ datasets: ['nope'] }, { datasets: ['nope'], metric: 'correct' }]) {
+      await assert.rejects(h.assay.leaderboard(options), (e) => {
+        assert.ok(isAssayError(e, 'ASSAY_EVAL_NOT_FOUND'), String(e))
+        assert.match(e.message, /no candidate run has eval records on dataset "nope"/)
+        assert.doesNotMatch(e.message, /share no score/)
+        for (const [name, n] of counts) assert.ok(e.message.includes(`${name} (${n} run${n === 1 ? '' : 's'})`), e.message)
+        return true
+      })
+    }
+  })
+
   it('runs the ladder in submission order', async () => {
     const board = await h.assay.leaderboard({ datasets: ['val'], ladder: true })
     const steps = board.boards[0].ladder!.steps
