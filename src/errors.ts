@@ -23,6 +23,7 @@ export const errorCatalogue = {
   ASSAY_ARTIFACT_NOT_FOUND: { status: 404, summary: 'The run has no artifact with this name.' },
   ASSAY_EVAL_NOT_FOUND: { status: 404, summary: 'The run has no eval records for this dataset.' },
   ASSAY_TOKEN_NOT_FOUND: { status: 404, summary: 'No API token has this id.' },
+  ASSAY_STORE_NOT_FOUND: { status: 404, summary: 'A read found no embedded store at the location, and did not create one.' },
 
   // State
   ASSAY_RUN_NOT_ACTIVE: { status: 409, summary: 'The run has ended; nothing more can be logged to it.' },

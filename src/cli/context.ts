@@ -15,7 +15,8 @@ export function createContext(io: CliIo): CliContext {
     io,
     async withAssay(command, body) {
       const { store } = command.optsWithGlobals<{ store?: string }>()
-      const assay = await Assay.open({ store })
+      // A read never creates an empty embedded store (a typo in --store, the wrong directory).
+      const assay = await Assay.open({ store, create: !READ_ONLY.has(commandPath(command)) })
       try {
         return await body(assay)
       } finally {
@@ -23,4 +24,13 @@ export function createContext(io: CliIo): CliContext {
       }
     },
   }
+}
+
+/** Commands that only read the store. */
+const READ_ONLY = new Set(['experiments ls', 'runs ls', 'runs show', 'runs diff', 'replay', 'artifacts ls', 'artifacts get', 'artifacts lineage'])
+
+function commandPath(command: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
 }

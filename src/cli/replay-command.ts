@@ -9,7 +9,7 @@ export function replayCommand(ctx: CliContext): Command {
     .argument('<run>', 'run id or unique prefix')
     .option('--json', 'print JSON (schema assay.replay/v1)')
     .action(async (runId: string, options: { json?: boolean }, self: Command) => {
-      const plan = await ctx.withAssay(self, async (assay) => replayPlan(await assay.getRun(runId)))
+      const plan = await ctx.withAssay(self, async (assay) => replayPlan(await assay.getRun(runId), { store: assay.store.location }))
       if (options.json) return writeJson(ctx.io, 'assay.replay/v1', { plan })
       const out = ctx.io.out
       out.write(`Replay of run ${plan.runId}\n`)

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { redactCredentials } from './code-version.js'
 import type { RunRecord } from './types.js'
 
 export interface ReplayStep {
@@ -30,20 +31,34 @@ const INSTALL_BY_LOCKFILE: Record<string, string> = {
   'Cargo.lock': 'cargo build --locked',
 }
 
+export interface ReplayPlanOptions {
+  /**
+   * The store the run was read from (a directory or URL), printed as `assay --store …` so the
+   * commands fetch from it whatever directory they run in. Credentials in a URL are not printed.
+   */
+  store?: string
+}
+
 /** The exact steps to reproduce a run from its record, and what cannot be reproduced and why. */
-export function replayPlan(run: RunRecord): ReplayPlan {
+export function replayPlan(run: RunRecord, options: ReplayPlanOptions = {}): ReplayPlan {
   const steps: ReplayStep[] = []
   const cannot: string[] = []
   const { code, environment: env } = run
 
   if (code.vcs === 'git' && code.commit) {
     const commands: string[] = []
+    // The diff is fetched first, from the named store, to a path outside any work tree: after
+    // `cd replay` a bare `assay` would open a new, empty ./.assay there, and a patch file inside
+    // the checkout would itself be an untracked file of the replayed run.
+    const diffFile = `"\${TMPDIR:-/tmp}/assay-code-${run.id}.diff"`
+    if (code.diffArtifact) {
+      const store = options.store === undefined ? '' : ` --store ${shellQuote(redactCredentials(options.store))}`
+      commands.push(`assay${store} artifacts get ${run.id} ${shellQuote(code.diffArtifact)} -o ${diffFile}`)
+    }
     if (code.remote) commands.push(`git clone ${shellQuote(code.remote)} replay && cd replay`)
     else cannot.push('the git repository has no remote named origin: the commit exists only where the run was made')
     commands.push(`git checkout ${code.commit}`)
-    if (code.diffArtifact) {
-      commands.push(`assay artifacts get ${run.id} ${code.diffArtifact} -o assay-code.diff`, 'git apply assay-code.diff')
-    }
+    if (code.diffArtifact) commands.push(`git apply ${diffFile}`)
     steps.push({ title: 'Check out the code', commands, note: code.diffSha256 ? `the uncommitted diff has sha256 ${code.diffSha256}` : undefined })
     if (code.untracked && code.untracked.length > 0 && code.untrackedInDiff !== true) {
       cannot.push(`untracked files were present and are not recorded: ${code.untracked.slice(0, 10).join(', ')}${code.untracked.length > 10 ? ', …' : ''}`)

@@ -37,6 +37,8 @@ export interface OpenOptions {
    */
   store?: string
   heartbeatTimeoutMs?: number
+  /** false: refuse (ASSAY_STORE_NOT_FOUND) rather than create an embedded store that does not exist yet. Default true. */
+  create?: boolean
 }
 
 export interface StartRunOptions {
@@ -71,7 +73,7 @@ export class Assay {
     if (!Number.isFinite(timeout) || timeout <= 0) {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `heartbeatTimeoutMs must be a positive number of milliseconds, got ${String(timeout)}`)
     }
-    return new Assay(await openStore(options.store), timeout)
+    return new Assay(await openStore(options.store, { create: options.create }), timeout)
   }
 
   /** Start a run: captures environment, code, seed and dataset versions before anything else. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { AssayError } from '../errors.js'
 import { HttpStore } from './http/http-store.js'
@@ -15,15 +16,31 @@ export function resolveStoreLocation(location: string | undefined, env: NodeJS.P
   return location ?? env.ASSAY_STORE ?? env.ASSAY_TRACKING_URI ?? env.ASSAY_HOME ?? path.resolve('.assay')
 }
 
-export async function openStore(location?: string): Promise<Store> {
+export interface OpenStoreOptions {
+  /**
+   * false: an embedded store that does not exist yet is refused (ASSAY_STORE_NOT_FOUND) instead of
+   * created, so a read (`assay runs ls` in the wrong directory) leaves no empty ./.assay behind.
+   * Default true.
+   */
+  create?: boolean
+}
+
+export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<Store> {
   const where = resolveStoreLocation(location)
   if (typeof where !== 'string' || where.length === 0) throw new AssayError('ASSAY_INVALID_STORE_URL', 'the store location is empty')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(where)?.[1]?.toLowerCase()
-  if (scheme === undefined) return SqliteStore.open(path.resolve(where.replace(/^sqlite:/i, '')))
+  if (scheme === undefined) return openSqlite(path.resolve(where.replace(/^sqlite:/i, '')), options)
   if (scheme === 'http' || scheme === 'https') return HttpStore.open(where)
   if (scheme === 'postgres' || scheme === 'postgresql') return PostgresStore.open(where)
-  if (scheme === 'sqlite' || scheme === 'file') return SqliteStore.open(path.resolve(decodeURIComponent(where.replace(/^[a-z]+:\/\//i, ''))))
+  if (scheme === 'sqlite' || scheme === 'file') return openSqlite(path.resolve(decodeURIComponent(where.replace(/^[a-z]+:\/\//i, ''))), options)
   throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a store at ${redact(where)}: the ${scheme}:// scheme is not supported by this version`)
+}
+
+function openSqlite(root: string, options: OpenStoreOptions): Promise<Store> {
+  if (options.create === false && !existsSync(path.join(root, 'assay.db'))) {
+    throw new AssayError('ASSAY_STORE_NOT_FOUND', `there is no assay store at ${root}; name one with --store or ASSAY_STORE (nothing was created)`, { location: root })
+  }
+  return SqliteStore.open(root)
 }
 
 function redact(url: string): string {
