@@ -9,14 +9,15 @@ import { AssayError } from '../errors.js'
  *
  * Rule (the default is Blum & Hardt's parameter-free Ladder):
  *   - the first submission with at least 2 scored examples becomes the best and is released;
- *   - submission t is paired with the current best on the examples both scored; with d_i the
- *     per-example difference (t minus best, sign-flipped when lower is better), mean(d) and
- *     sd(d) over those n pairs:
- *       `paired-se` (default): accept when mean(d) > multiplier × sd(d) / sqrt(n)  (multiplier 1:
- *         "beats the best by one standard error of the paired difference");
- *       `fixed`: accept when mean(d) > eta (the original Ladder with step eta).
- *   - accepted: the submission becomes the best; the released score is its mean, rounded to the
- *     nearest multiple of eta in `fixed` mode (as in the paper), unrounded in `paired-se` mode.
+ *   - `paired-se` (default): submission t is paired with the current best on the examples both
+ *     scored; with d_i the per-example difference (t minus best, sign-flipped when lower is better),
+ *     accept when mean(d) > multiplier × sd(d) / sqrt(n) over those n pairs (multiplier 1: "beats
+ *     the best by one standard error of the paired difference"); the released score is its mean;
+ *   - `fixed` (the original Ladder with step eta): accept when the submission's score beats the
+ *     last *released* score R_{t−1} by more than eta — score − R_{t−1} > eta (R_{t−1} − score > eta
+ *     when lower is better), R_{t−1} being rounded, exactly as in the paper's algorithm; the released
+ *     score R_t is its score rounded to the nearest multiple of eta. The score is the mean over the
+ *     submission's finite scores; `pairs` then counts those.
  *   - not accepted: the released score stays the previous best's.
  * Pure: arrays in, steps out.
  */
@@ -90,9 +91,22 @@ export function ladder(submissions: readonly LadderSubmission[], options: Ladder
       steps.push({ index, id: s.id, label, mean, improvement: null, threshold: null, pairs: scored, accepted, bestId: best?.id ?? s.id, releasedScore: released ?? NaN })
       return
     }
+    if (threshold.kind === 'fixed') {
+      // Blum & Hardt: compare with the released (rounded) score R_{t−1}, not the best's own mean.
+      const scored = countFinite(s.scores)
+      const improvement = scored >= 1 ? sign * (mean - released) : NaN
+      const bar = scored < 2 ? Infinity : threshold.eta
+      const accepted = scored >= 2 && improvement > bar
+      if (accepted) {
+        best = s
+        released = round(mean)
+      }
+      steps.push({ index, id: s.id, label, mean, improvement, threshold: bar, pairs: scored, accepted, bestId: (best as LadderSubmission).id, releasedScore: released })
+      return
+    }
     const current: LadderSubmission = best
     const { n, meanD, sdD } = pairedDifference(s.scores, current.scores, sign)
-    const bar = n < 2 ? Infinity : threshold.kind === 'fixed' ? threshold.eta : (threshold.multiplier * sdD) / Math.sqrt(n)
+    const bar = n < 2 ? Infinity : (threshold.multiplier * sdD) / Math.sqrt(n)
     const accepted = n >= 2 && meanD > bar
     if (accepted) {
       best = s
@@ -103,7 +117,7 @@ export function ladder(submissions: readonly LadderSubmission[], options: Ladder
   return {
     rule:
       threshold.kind === 'fixed'
-        ? `Ladder (Blum & Hardt 2015): release a new best only when it beats the current best by more than eta = ${threshold.eta} on the paired examples; released scores rounded to multiples of eta`
+        ? `Ladder (Blum & Hardt 2015): release a new best only when its score beats the last released score by more than eta = ${threshold.eta}; released scores rounded to multiples of eta`
         : `parameter-free Ladder (Blum & Hardt 2015): release a new best only when its paired mean improvement over the current best exceeds ${threshold.multiplier} × sd(d)/sqrt(n)`,
     threshold,
     higherIsBetter,

@@ -51,6 +51,45 @@ describe('ladder (Blum & Hardt)', () => {
     assert.ok(Math.abs(released / 0.1 - Math.round(released / 0.1)) < 1e-9)
   })
 
+  it('fixed eta compares with the released (rounded) score R_{t−1}, as in Blum & Hardt', () => {
+    const constant = (v: number): Float64Array => Float64Array.from({ length: n }, (_, i) => v + (i % 2 === 0 ? 0.01 : -0.01))
+    const eta = 0.1
+    // First released score: round(0.64 / 0.1) · 0.1 = 0.6. A submission at 0.72 beats R = 0.6 by
+    // 0.12 > eta (accepted by the paper's rule), though it beats the best's own 0.64 by only 0.08.
+    const up = ladder(
+      [
+        { id: 'first', scores: constant(0.64) },
+        { id: 'second', scores: constant(0.72) },
+      ],
+      { threshold: { kind: 'fixed', eta } },
+    )
+    assert.ok(Math.abs(up.steps[0]!.releasedScore - 0.6) < 1e-12)
+    assert.equal(up.steps[1]!.accepted, true)
+    assert.ok(Math.abs(up.steps[1]!.improvement! - (0.72 - 0.6)) < 1e-12)
+    assert.ok(Math.abs(up.steps[1]!.releasedScore - 0.7) < 1e-12)
+    // First released 0.7 (0.66 rounds up): 0.78 beats the best's 0.66 by 0.12 but R = 0.7 by only 0.08.
+    const down = ladder(
+      [
+        { id: 'first', scores: constant(0.66) },
+        { id: 'second', scores: constant(0.78) },
+      ],
+      { threshold: { kind: 'fixed', eta } },
+    )
+    assert.equal(down.steps[1]!.accepted, false)
+    assert.ok(Math.abs(down.steps[1]!.releasedScore - 0.7) < 1e-12)
+    assert.equal(down.bestId, 'first')
+    // Lower is better: R = 0.4 (0.36 rounded); 0.28 is 0.12 below R: accepted, released 0.3.
+    const low = ladder(
+      [
+        { id: 'first', scores: constant(0.36) },
+        { id: 'second', scores: constant(0.28) },
+      ],
+      { threshold: { kind: 'fixed', eta }, higherIsBetter: false },
+    )
+    assert.equal(low.steps[1]!.accepted, true)
+    assert.ok(Math.abs(low.steps[1]!.releasedScore - 0.3) < 1e-12)
+  })
+
   it('lower is better flips the direction; NaN examples are left out of the pairs', () => {
     const worse = shifted(base, 0.5, 0.01)
     const better = shifted(base, -0.5, 0.01)
