@@ -76,3 +76,75 @@ describe('assay variance and the compare CLI', () => {
     assert.match(badOption.err, /ASSAY_INVALID_ARGUMENT/)
   })
 })
+
+describe('assay variance across data splits (folds)', () => {
+  let f: Fixture
+  const folds = 3
+  const seeds = 3
+  const n = 50
+  const foldOffset = [0, 0.3, 0.6]
+  /** scores[fold][seed]: the per-example scores logged, kept here for the independent computation. */
+  const scores: number[][][] = []
+  const ids: string[] = []
+  before(async () => {
+    f = await createFixture()
+    for (let k = 0; k < folds; k++) {
+      // Each fold is its own validation file: a different dataset version (and config fingerprint).
+      const file = f.dataset(`fold-${k}.csv`, `id\nfold ${k}\n`)
+      const exampleEffect = uniforms(900 + k, n)
+      scores.push([])
+      for (let s = 0; s < seeds; s++) {
+        const noise = uniforms(1000 + 10 * k + s, n)
+        const values = exampleEffect.map((x, i) => foldOffset[k]! + 0.03 * s + 0.2 * x + 0.05 * noise[i]!)
+        scores[k]!.push(values)
+        ids.push(await f.logRun({ experiment: 'cv', seed: s, params: { model: 'm', fold: k }, datasetPath: file, records: continuousRecords(values) }))
+      }
+    }
+  })
+  after(() => f.dispose())
+
+  /** One-way ANOVA of run means with seeds nested in folds, by the textbook mean squares. */
+  function expected(): { seedComponent: number; exampleComponent: number; splitComponent: number; splitShare: number } {
+    const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length
+    const variance = (x: number[]): number => x.reduce((a, b) => a + (b - mean(x)) ** 2, 0) / (x.length - 1)
+    const runMean = scores.map((fold) => fold.map(mean))
+    const foldMean = runMean.map(mean)
+    const grand = mean(foldMean)
+    let ssWithin = 0
+    for (let k = 0; k < folds; k++) for (let s = 0; s < seeds; s++) ssWithin += (runMean[k]![s]! - foldMean[k]!) ** 2
+    const msWithin = ssWithin / (folds * (seeds - 1))
+    const msBetween = (seeds * foldMean.reduce((a, m) => a + (m - grand) ** 2, 0)) / (folds - 1)
+    // E[MS_between] = k σ²_split' + MS_within, σ²_split' holding the split and its example sample:
+    // take off the example part, the mean within-run variance / n.
+    const exampleComponent = mean(scores.flat().map((x) => variance(x) / x.length))
+    const splitComponent = Math.max(0, (msBetween - msWithin) / seeds - exampleComponent)
+    const total = msWithin + exampleComponent + splitComponent
+    return { seedComponent: msWithin, exampleComponent, splitComponent, splitShare: splitComponent / total }
+  }
+
+  it('with an explicit run list: splits, seeds and examples as a nested ANOVA computes them', async () => {
+    const v = await f.assay.variance(ids.join(','), { metric: 'score' })
+    const e = expected()
+    assert.ok(v.splits !== null)
+    assert.equal(v.splits.count, folds)
+    assert.deepEqual(v.splits.values.map((x) => x.runs), [3, 3, 3])
+    assert.ok(Math.abs(v.seeds.component - e.seedComponent) < 1e-12, `${v.seeds.component} vs ${e.seedComponent}`)
+    assert.ok(Math.abs(v.examples!.component - e.exampleComponent) < 1e-12)
+    assert.ok(Math.abs(v.splits.component - e.splitComponent) < 1e-12, `${v.splits.component} vs ${e.splitComponent}`)
+    assert.ok(Math.abs(v.shares.splits! - e.splitShare) < 1e-9)
+    assert.ok(e.splitShare > 0.9, `folds 0.3 apart dominate: ${e.splitShare}`)
+    assert.ok(Math.abs(v.shares.seeds + v.shares.examples! + v.shares.splits! - 1) < 1e-12)
+  })
+
+  it('--group-by params.K gathers the folds of one model; --group-by config does not (the data hash differs)', async () => {
+    const byParam = await f.assay.variance(ids[0]!, { metric: 'score', groupBy: 'params.model' })
+    assert.deepEqual(new Set(byParam.group.runIds), new Set(ids))
+    assert.ok(Math.abs(byParam.shares.splits! - expected().splitShare) < 1e-9)
+    const byConfig = await f.assay.variance(ids[0]!, { metric: 'score' })
+    assert.deepEqual(byConfig.group.runIds, ids.slice(0, seeds))
+    assert.equal(byConfig.splits, null)
+    const text = await cli(f.store, 'variance', ids[0]!, '--metric', 'score', '--group-by', 'params.model', '--json')
+    assert.equal(text.code, 0, text.err)
+    assert.equal(JSON.parse(text.out).splits.count, folds)
+  })
+})
