@@ -6,6 +6,8 @@ export const LIMITS = {
   keyLength: 250,
   nameLength: 250,
   paramValueBytes: 64 * 1024,
+  /** Nesting of arrays and objects inside one param value. */
+  paramDepth: 64,
   tagValueBytes: 8 * 1024,
   evalIdLength: 1024,
   artifactNameLength: 1024,
@@ -58,6 +60,19 @@ function sortKeys(value: unknown): unknown {
 }
 
 export function assertJsonValue(value: unknown, path: string): asserts value is JsonValue {
+  checkJsonValue(value, path, 0, new Set(), { nodes: 0 })
+}
+
+/**
+ * Recursion bounded three ways, so no input reaches a bare RangeError or a hang: nesting deeper than
+ * LIMITS.paramDepth and more nodes than LIMITS.paramValueBytes (each node is at least one byte of
+ * JSON; a shared sub-object is counted every time it appears, as JSON.stringify would write it) are
+ * ASSAY_VALUE_TOO_LARGE, and a cycle (an object inside itself) is ASSAY_INVALID_ARGUMENT.
+ */
+function checkJsonValue(value: unknown, path: string, depth: number, ancestors: Set<object>, budget: { nodes: number }): void {
+  if (++budget.nodes > LIMITS.paramValueBytes) {
+    throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${path} has over ${LIMITS.paramValueBytes} values; a param value is at most ${LIMITS.paramValueBytes} bytes as JSON`)
+  }
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
@@ -65,15 +80,22 @@ export function assertJsonValue(value: unknown, path: string): asserts value is 
     }
     return
   }
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => assertJsonValue(item, `${path}[${i}]`))
-    return
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, item] of Object.entries(value)) {
-      assertKey(key, `${path} key`)
-      assertJsonValue(item, `${path}.${key}`)
+  const isArray = Array.isArray(value)
+  if (isArray || (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)) {
+    if (ancestors.has(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${path} contains itself (a cycle); parameter values must be JSON`)
+    if (depth >= LIMITS.paramDepth) {
+      throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${path} is nested deeper than ${LIMITS.paramDepth} arrays or objects`)
     }
+    ancestors.add(value)
+    if (isArray) {
+      value.forEach((item, i) => checkJsonValue(item, `${path}[${i}]`, depth + 1, ancestors, budget))
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        assertKey(key, `${path} key`)
+        checkJsonValue(item, `${path}.${key}`, depth + 1, ancestors, budget)
+      }
+    }
+    ancestors.delete(value)
     return
   }
   throw new AssayError('ASSAY_INVALID_ARGUMENT', `${path} must be JSON (string, number, boolean, null, array or plain object), got ${describe(value)}`)

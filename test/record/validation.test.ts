@@ -105,6 +105,39 @@ describe('validation through the SDK', () => {
       assert.equal((await h.assay.getRun(run.id)).params.prompt, atLimit)
     })
 
+    test(`params nested deeper than ${LIMITS.paramDepth} arrays or objects are ASSAY_VALUE_TOO_LARGE; at the limit they are kept`, async () => {
+      const nest = (levels: number, leaf: unknown, asObject: boolean): unknown => {
+        let v = leaf
+        for (let i = 0; i < levels; i++) v = asObject ? { k: v } : [v]
+        return v
+      }
+      for (const asObject of [false, true]) {
+        await refused('ASSAY_VALUE_TOO_LARGE', () => run.logParams({ deep: nest(LIMITS.paramDepth + 1, 1, asObject) as never }), /nested deeper than 64/)
+        // Far past the limit: what used to be a bare RangeError (call stack exceeded).
+        await refused('ASSAY_VALUE_TOO_LARGE', () => run.logParams({ deep: nest(200_000, 1, asObject) as never }))
+        await refused('ASSAY_VALUE_TOO_LARGE', () => h.start({ params: { deep: nest(200_000, 1, asObject) as never } }))
+      }
+      const atLimit = nest(LIMITS.paramDepth, 1, true)
+      await run.logParams({ deep: atLimit as never })
+      assert.deepEqual((await h.assay.getRun(run.id)).params.deep, atLimit)
+    })
+
+    test('a cyclic param is ASSAY_INVALID_ARGUMENT; a shared (acyclic) sub-object is fine, but its repeats count towards the size', async () => {
+      const cyclic: Record<string, unknown> = { a: 1 }
+      cyclic.self = cyclic
+      await refused('ASSAY_INVALID_ARGUMENT', () => run.logParams({ c: cyclic as never }), /cycle/)
+      const list: unknown[] = [1]
+      list.push({ back: list })
+      await refused('ASSAY_INVALID_ARGUMENT', () => run.logParams({ c: list as never }), /cycle/)
+      // 2^40 leaves by reference, a few objects in memory: refused at once, not expanded.
+      let doubling: unknown = [0]
+      for (let i = 0; i < 40; i++) doubling = [doubling, doubling]
+      await refused('ASSAY_VALUE_TOO_LARGE', () => run.logParams({ big: doubling as never }))
+      const shared = { x: 1 }
+      await run.logParams({ s: { a: shared, b: shared } })
+      assert.deepEqual((await h.assay.getRun(run.id)).params.s, { a: { x: 1 }, b: { x: 1 } })
+    })
+
     test(`a tag value over ${LIMITS.tagValueBytes} bytes is ASSAY_VALUE_TOO_LARGE, counting UTF-8 bytes, not characters`, async () => {
       await refused('ASSAY_VALUE_TOO_LARGE', () => run.setTags({ note: 'x'.repeat(LIMITS.tagValueBytes + 1) }))
       // 4097 characters of two bytes each: under the limit in characters, over it in bytes.
