@@ -25,6 +25,7 @@ describe('assay CLI on a demo store', () => {
   let dir: string
   let store: string
   let runs: { id: string; name: string; params: Record<string, unknown>; seed: number; metrics: Record<string, number | string> }[]
+  let demoOut: string
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'assay-cli-'))
@@ -33,6 +34,7 @@ describe('assay CLI on a demo store', () => {
     assert.equal(demo.code, 0, demo.err)
     assert.match(demo.err, /\[4\/4\] candidate seed 2/)
     assert.match(demo.out, /Recorded 4 runs/)
+    demoOut = demo.out
     const listed = await assay(store, 'runs', 'ls', '--json')
     runs = JSON.parse(listed.out).runs
   })
@@ -97,6 +99,38 @@ describe('assay CLI on a demo store', () => {
     const missing = await assay(store, 'artifacts', 'get', runs[2].id, 'model/none.json')
     assert.equal(missing.code, 2)
     assert.match(missing.err, /ASSAY_ARTIFACT_NOT_FOUND/)
+  })
+
+  it("prints the demo's candidate-against-baseline verdicts, the same as assay compare gives", async () => {
+    const lines = demoOut.split('\n')
+    const at = lines.findIndex((l) => l.startsWith('Candidate against baseline'))
+    assert.ok(at >= 0, demoOut)
+    const verdict = '(BETTER|WORSE|EQUIVALENT|INCONCLUSIVE)'
+    const num = '(-?\\d+\\.\\d{4})'
+    const single = new RegExp(`^  one run each \\(seed (\\d+)\\): ${verdict}: Δ ${num}, 95% CI \\[${num}, ${num}\\], p = (\\S+) \\((.+), 2000 pairs\\)$`).exec(lines[at + 1] ?? '')
+    const groups = new RegExp(`^  2 seeds each: ${verdict}: Δ ${num}, 95% CI \\[${num}, ${num}\\], p = (\\S+) \\((.+)\\)$`).exec(lines[at + 2] ?? '')
+    assert.ok(single, lines[at + 1])
+    assert.ok(groups, lines[at + 2])
+    for (const m of [single.slice(2, 6), groups.slice(1, 5)]) {
+      const [word, delta, lo, hi] = [m[0]!, Number(m[1]), Number(m[2]), Number(m[3])]
+      assert.ok(lo <= delta && delta <= hi, `${delta} in [${lo}, ${hi}]`)
+      // Higher accuracy is better: BETTER needs the interval above 0, WORSE below, else it is not decided.
+      if (word === 'BETTER') assert.ok(lo > 0)
+      if (word === 'WORSE') assert.ok(hi < 0)
+      if (lo <= 0 && hi >= 0) assert.equal(word, 'INCONCLUSIVE')
+    }
+    // The same comparisons from the CLI give the same verdicts and estimates.
+    const of = (config: string): { id: string; seed: number }[] => runs.filter((r) => r.params.config === config).sort((x, y) => x.seed - y.seed)
+    const [cand, base] = [of('candidate'), of('baseline')]
+    assert.equal(String(cand[0]!.seed), single[1])
+    const one = JSON.parse((await assay(store, 'compare', cand[0]!.id, base[0]!.id, '--metric', 'correct', '--dataset', 'validation', '--json')).out)
+    assert.equal(one.verdict.toUpperCase(), single[2])
+    assert.equal(one.estimate.toFixed(4), single[3])
+    const both = JSON.parse((await assay(store, 'compare', cand.map((r) => r.id).join(','), base.map((r) => r.id).join(','), '--metric', 'correct', '--dataset', 'validation', '--json')).out)
+    assert.equal(both.verdict.toUpperCase(), groups[1])
+    assert.equal(both.estimate.toFixed(4), groups[2])
+    // Two seeds a side is below the minimum of 5: the demo says so.
+    assert.ok(lines.some((l) => /^ {2}warning FEW_SEEDS: A has 2 runs, B has 2: .*at least 5 seeds per group/.test(l)), demoOut)
   })
 
   it('reports unknown runs and usage errors with exit code 2', async () => {
