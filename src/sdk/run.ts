@@ -126,7 +126,10 @@ export class Run {
 
   /**
    * Log per-example results against one of the run's datasets (named in startRun), so each
-   * record is tied to a content-hashed dataset version.
+   * record is tied to a content-hashed dataset version. A call of up to 50,000 records is one
+   * store write: all of it is stored or none. A larger call is written in pieces of 50,000, each
+   * atomic; if a write fails, the pieces before it stay stored (their ids count as logged) and the
+   * ids of the rest are released, so logging those records again works.
    */
   async logEval(input: { dataset: string; records: readonly EvalRecord[] }): Promise<void> {
     this.assertActive()
@@ -144,9 +147,17 @@ export class Run {
       seen = new Set()
       this.seenEvalIds.set(dataset.name, seen)
     }
-    const chunk = evalRecordsToChunk(input.records, seen)
+    const ids = seen
+    const pieces = splitChunk(evalRecordsToChunk(input.records, ids), EVAL_RECORDS_PER_CHUNK)
     await this.enqueue(async () => {
-      for (const piece of splitChunk(chunk, EVAL_RECORDS_PER_CHUNK)) await this.store.logEval(this.id, dataset.name, dataset.sha256, piece)
+      let stored = 0
+      try {
+        for (; stored < pieces.length; stored++) await this.store.logEval(this.id, dataset.name, dataset.sha256, pieces[stored])
+      } catch (error) {
+        // What the store refused or never received was not logged: a retry must not be a "duplicate".
+        for (let p = stored; p < pieces.length; p++) for (const id of pieces[p].ids) ids.delete(id)
+        throw error
+      }
     })
   }
 

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, test } from 'node:test'
+import { AssayError } from '../../src/errors.js'
 import type { EvalRecord } from '../../src/record/types.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { rejectsWith } from '../store/fixtures.js'
@@ -216,6 +217,56 @@ describe('Assay SDK', () => {
       await run.end()
       assert.deepEqual(await h.assay.evalRecords(run.id, 'val'), [{ id: 'a', scores: { s: 1 } }, { id: 'b', scores: { s: 0.5 } }, { id: 'c', scores: { s: 0.25 } }])
       assert.deepEqual(await h.assay.evalRecords(run.id, 'test'), [{ id: 'a', scores: { s: 0 } }], 'the same id in another dataset is fine')
+    })
+
+    test('a logEval whose store write fails leaves its ids free: the same call again is not a "duplicate"', async () => {
+      const run = await h.start({ datasets: [dataset('val', 'a\n')] })
+      const records: EvalRecord[] = [{ id: 'a', scores: { s: 1 } }, { id: 'b', scores: { s: 0 } }]
+      // Another process ends the run between two calls: the store refuses the write.
+      const other = await h.reopen()
+      await other.store.setRunStatus(run.id, 'killed', Date.now())
+      await rejectsWith(run.logEval({ dataset: 'val', records }), 'ASSAY_RUN_NOT_ACTIVE')
+      await rejectsWith(run.logEval({ dataset: 'val', records }), 'ASSAY_RUN_NOT_ACTIVE') // not "already logged"
+
+      // A transient failure (a busy store) on a live run: the retry stores the records, once.
+      const live = await h.start({ datasets: [dataset('val', 'a\n')] })
+      const store = h.assay.store
+      const original = store.logEval.bind(store)
+      let failures = 1
+      store.logEval = async (...args) => {
+        if (failures-- > 0) throw new AssayError('ASSAY_STORE_BUSY', 'busy (injected)')
+        return original(...args)
+      }
+      try {
+        await rejectsWith(live.logEval({ dataset: 'val', records }), 'ASSAY_STORE_BUSY')
+        await live.logEval({ dataset: 'val', records })
+      } finally {
+        store.logEval = original
+      }
+      await live.end()
+      assert.deepEqual(await h.assay.evalRecords(live.id, 'val'), records)
+    })
+
+    test('a call written in pieces that fails midway: stored pieces keep their ids, the rest can be logged again', async () => {
+      const run = await h.start({ datasets: [dataset('big', 'x\n')] })
+      const records: EvalRecord[] = Array.from({ length: 120_000 }, (_, i) => ({ id: `ex-${i}`, scores: { acc: i % 3 } }))
+      const store = h.assay.store
+      const original = store.logEval.bind(store)
+      let calls = 0
+      store.logEval = async (...args) => {
+        if (++calls === 2) throw new AssayError('ASSAY_STORE_BUSY', 'busy (injected)')
+        return original(...args)
+      }
+      try {
+        await rejectsWith(run.logEval({ dataset: 'big', records }), 'ASSAY_STORE_BUSY')
+      } finally {
+        store.logEval = original
+      }
+      assert.equal((await h.assay.evalRecords(run.id, 'big')).length, 50_000, 'the first piece was stored')
+      await rejectsWith(run.logEval({ dataset: 'big', records }), 'ASSAY_INVALID_ARGUMENT', /"ex-0" was already logged/)
+      await run.logEval({ dataset: 'big', records: records.slice(50_000) })
+      await run.end()
+      assert.deepStrictEqual(await h.assay.evalRecords(run.id, 'big'), records)
     })
 
     test('malformed records are refused whole', async () => {
