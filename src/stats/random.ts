@@ -24,19 +24,24 @@ export function createRandom(seed: number): RandomGenerator {
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new AssayError('ASSAY_STATS_INVALID_OPTION', `seed must be a non-negative safe integer, got ${String(seed)}`)
   }
-  // splitmix32 over the low and high 32-bit halves fills the 128-bit state; an all-zero state is impossible.
-  let sm = (seed >>> 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) >>> 0, 0x9e3779b9)
+  // The 128-bit state: four splitmix32 outputs of the low 32-bit half, the last three XORed with
+  // words derived from the high half by bijections that map 0 to 0. s0 fixes the low half and, given
+  // it, s1 fixes the high half, so distinct seeds give distinct states (the former XOR-fold of the
+  // halves made 2654435769 and 2^32 collide), the first output (a function of s1) depends on both
+  // halves, and seeds below 2^32 keep the streams they always had.
+  const high = Math.floor(seed / TWO_POW_32) >>> 0
+  let sm = seed >>> 0
   const splitmix = (): number => {
     sm = (sm + 0x9e3779b9) | 0
-    let z = sm
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-    return (z ^ (z >>> 16)) >>> 0
+    return mix32(sm)
   }
+  const h1 = mix32(high)
+  const h2 = mix32(Math.imul(h1, 0x9e3779b9))
+  const h3 = mix32(Math.imul(h2, 0x85ebca6b))
   let s0 = splitmix()
-  let s1 = splitmix()
-  let s2 = splitmix()
-  let s3 = splitmix()
+  let s1 = (splitmix() ^ h1) >>> 0
+  let s2 = (splitmix() ^ h2) >>> 0
+  let s3 = (splitmix() ^ h3) >>> 0
   if ((s0 | s1 | s2 | s3) === 0) s0 = 1
 
   const nextUint32 = (): number => {
@@ -69,6 +74,14 @@ export function createRandom(seed: number): RandomGenerator {
       return Math.floor(m / TWO_POW_32)
     },
   }
+}
+
+/** The splitmix32 finaliser (murmur3 fmix32): a bijection of 32-bit words that maps 0 to 0. */
+function mix32(x: number): number {
+  let z = x
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+  return (z ^ (z >>> 16)) >>> 0
 }
 
 function rotl(x: number, k: number): number {
