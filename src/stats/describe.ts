@@ -18,14 +18,15 @@ export function variance(x: Sample): number {
   return varianceUnchecked(x, meanUnchecked(x))
 }
 
-/** Sample standard deviation, sqrt(variance). Needs n >= 2. */
+/** Sample standard deviation, sqrt(variance). Needs n >= 2. Finite whenever the sd itself is representable. */
 export function sd(x: Sample): number {
-  return Math.sqrt(variance(x))
+  assertSample(x, 'x', 2)
+  return sdUnchecked(x, meanUnchecked(x))
 }
 
 /** Standard error of the mean, sd / sqrt(n). Needs n >= 2. */
 export function standardError(x: Sample): number {
-  return Math.sqrt(variance(x) / x.length)
+  return sd(x) / Math.sqrt(x.length)
 }
 
 /** Median (R median, numpy median). */
@@ -64,29 +65,74 @@ export function assertProbabilityOption(p: number, name: string): void {
   }
 }
 
-/** Mean with R's second refinement pass (exact for constant data). */
+/**
+ * Mean with R's second refinement pass (exact for constant data). Overflow-safe: when the plain sum
+ * of finite values overflows (values near ±1.8e308), the mean is taken of the values divided by a
+ * power of two (exact) and scaled back, so it is finite whenever the inputs are.
+ */
 export function meanUnchecked(x: Sample): number {
+  const m = plainRefinedMean(x, 1)
+  if (Number.isFinite(m)) return m
+  const scale = powerOfTwoAbove(maxAbs(x))
+  return plainRefinedMean(x, scale) * scale
+}
+
+function plainRefinedMean(x: Sample, scale: number): number {
   const n = x.length
   let s = 0
-  for (let i = 0; i < n; i++) s += x[i]
+  for (let i = 0; i < n; i++) s += x[i] / scale
   const m = s / n
   let t = 0
-  for (let i = 0; i < n; i++) t += x[i] - m
+  for (let i = 0; i < n; i++) t += x[i] / scale - m
   return m + t / n
 }
 
-/** Two-pass variance around a given mean, n - 1 denominator. */
+/**
+ * Two-pass variance around a given mean, n - 1 denominator. Infinity when the variance itself is
+ * beyond double precision (the result guard of index.ts turns that into an error).
+ */
 export function varianceUnchecked(x: Sample, m: number): number {
+  const v = plainVariance(x, m, 1)
+  if (Number.isFinite(v)) return v
+  const scale = powerOfTwoAbove(Math.max(maxAbs(x), Math.abs(m)))
+  return plainVariance(x, m, scale) * scale * scale
+}
+
+/** sqrt(varianceUnchecked), without overflowing when the standard deviation itself is representable. */
+export function sdUnchecked(x: Sample, m: number): number {
+  const v = plainVariance(x, m, 1)
+  if (Number.isFinite(v)) return Math.sqrt(v)
+  const scale = powerOfTwoAbove(Math.max(maxAbs(x), Math.abs(m)))
+  return Math.sqrt(plainVariance(x, m, scale)) * scale
+}
+
+function plainVariance(x: Sample, m: number, scale: number): number {
   const n = x.length
+  const ms = m / scale
   let ss = 0
   let comp = 0
   for (let i = 0; i < n; i++) {
-    const dev = x[i] - m
+    const dev = x[i] / scale - ms
     ss += dev * dev
     comp += dev
   }
   // Corrected two-pass algorithm (Chan, Golub, LeVeque): removes the rounding error of m.
   return (ss - (comp * comp) / n) / (n - 1)
+}
+
+function maxAbs(x: Sample): number {
+  let max = 0
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i])
+    if (a > max) max = a
+  }
+  return max
+}
+
+/** A power of two at least max (capped at 2^1023, which is finite); dividing by it is exact. */
+export function powerOfTwoAbove(max: number): number {
+  if (!(max > 1)) return 1
+  return 2 ** Math.min(1023, Math.ceil(Math.log2(max)))
 }
 
 export function sortedCopy(x: Sample): Float64Array {

@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import { meanUnchecked, varianceUnchecked } from './describe.js'
+import { meanUnchecked, sdUnchecked, varianceUnchecked } from './describe.js'
 import { lowerBound, upperBound } from './sample-helpers.js'
 import { assertPaired, assertSample, type Sample } from './validate.js'
 
@@ -57,7 +57,7 @@ export function cohensD(a: Sample, b: Sample, options: CohensDOptions = {}): Sta
     const diffs = new Float64Array(n)
     for (let i = 0; i < n; i++) diffs[i] = a[i] - b[i]
     const m = meanUnchecked(diffs)
-    const sd = Math.sqrt(varianceUnchecked(diffs, m))
+    const sd = sdUnchecked(diffs, m)
     if (!(sd > 0)) throw new AssayError('ASSAY_STATS_DEGENERATE_INPUT', 'the paired differences are constant: their standard deviation is zero')
     return { method: "Cohen's d_z (paired: mean difference / SD of differences)", paired, estimate: m / sd, meanDifference: m, standardizer: sd, df: n - 1, nA: n, nB: n }
   }

@@ -4,109 +4,79 @@
  */
 export { createRandom, type RandomGenerator } from './random.js'
 export type { Alternative, Sample } from './validate.js'
-// Part A: description, intervals, bootstrap, paired tests, equivalence.
-export { mean, variance, sd, standardError, median, quantile, iqm, trimmedMean } from './describe.js'
-export {
-  tInterval,
-  wilsonInterval,
-  clopperPearsonInterval,
-  clusteredStandardError,
-  type IntervalOptions,
-  type TIntervalResult,
-  type ProportionIntervalResult,
-  type ClusteredStandardErrorResult,
-} from './intervals.js'
-export {
-  bootstrapInterval,
-  stratifiedBootstrapInterval,
-  type BootstrapStatistic,
-  type BootstrapMethod,
-  type BootstrapOptions,
-  type BootstrapIntervalResult,
-  type StratifiedBootstrapOptions,
-  type StratifiedBootstrapResult,
-} from './bootstrap.js'
-export {
-  pairedTTest,
-  signTest,
-  mcnemar,
-  type PairedTTestOptions,
-  type PairedTTestResult,
-  type SignTestResult,
-  type McNemarOptions,
-  type McNemarResult,
-} from './paired.js'
-export {
-  wilcoxonSignedRank,
-  type WilcoxonOptions,
-  type WilcoxonResult,
-  type WilcoxonMethod,
-  type ZeroMethod,
-} from './wilcoxon-signed-rank.js'
-export {
-  pairedPermutationTest,
-  pairedBootstrap,
-  type PairedPermutationOptions,
-  type PairedPermutationResult,
-  type PairedBootstrapOptions,
-  type PairedBootstrapResult,
-} from './paired-resampling.js'
-export {
-  nonInferiority,
-  tost,
-  type NonInferiorityOptions,
-  type NonInferiorityResult,
-  type TostOptions,
-  type TostResult,
-} from './equivalence.js'
-// Part B: two-sample tests, stochastic dominance, ranks across datasets, multiplicity, effect sizes, planning.
-export { welchTTest, studentTTest, type TwoSampleTTestOptions, type TwoSampleTTestResult } from './two-sample.js'
-export { mannWhitneyU, type MannWhitneyOptions, type MannWhitneyResult } from './mann-whitney.js'
-export { permutationTest, type PermutationTestOptions, type PermutationTestResult, type TwoSampleStatistic } from './permutation.js'
-export {
-  probabilityOfImprovement,
-  almostStochasticOrder,
-  type ProbabilityOfImprovementOptions,
-  type ProbabilityOfImprovementResult,
-  type AlmostStochasticOrderOptions,
-  type AlmostStochasticOrderResult,
-} from './stochastic-dominance.js'
-export {
-  averageRanks,
-  friedman,
-  nemenyiCriticalDifference,
-  type ScoreMatrix,
-  type AverageRanksOptions,
-  type AverageRanksResult,
-  type FriedmanResult,
-  type NemenyiResult,
-} from './ranks.js'
-export { adjustPValues, type PValueAdjustment, type AdjustedPValues } from './multiplicity.js'
-export {
-  cohensD,
-  hedgesG,
-  cliffsDelta,
-  type CohensDOptions,
-  type StandardizedMeanDifference,
-  type HedgesGResult,
-  type CliffsDeltaResult,
-} from './effect-size.js'
-export {
-  sampleSizePaired,
-  sampleSizeProportions,
-  minimumDetectableEffect,
-  seedsNeeded,
-  expectedMaxPerformance,
-  type DifferenceSpread,
-  type SampleSizePairedOptions,
-  type SampleSizePairedResult,
-  type SampleSizeProportionsOptions,
-  type SampleSizeProportionsResult,
-  type SampleSizeResult,
-  type MinimumDetectableEffectOptions,
-  type MinimumDetectableEffectResult,
-  type SeedsNeededOptions,
-  type SeedsNeededResult,
-  type ExpectedMaxPerformanceOptions,
-  type ExpectedMaxPerformanceResult,
-} from './planning.js'
+export { type IntervalOptions, type TIntervalResult, type ProportionIntervalResult, type ClusteredStandardErrorResult } from './intervals.js'
+export { type BootstrapStatistic, type BootstrapMethod, type BootstrapOptions, type BootstrapIntervalResult, type StratifiedBootstrapOptions, type StratifiedBootstrapResult } from './bootstrap.js'
+export { type PairedTTestOptions, type PairedTTestResult, type SignTestResult, type McNemarOptions, type McNemarResult } from './paired.js'
+export { type WilcoxonOptions, type WilcoxonResult, type WilcoxonMethod, type ZeroMethod } from './wilcoxon-signed-rank.js'
+export { type PairedPermutationOptions, type PairedPermutationResult, type PairedBootstrapOptions, type PairedBootstrapResult } from './paired-resampling.js'
+export { type NonInferiorityOptions, type NonInferiorityResult, type TostOptions, type TostResult } from './equivalence.js'
+export { type TwoSampleTTestOptions, type TwoSampleTTestResult } from './two-sample.js'
+export { type MannWhitneyOptions, type MannWhitneyResult } from './mann-whitney.js'
+export { type PermutationTestOptions, type PermutationTestResult, type TwoSampleStatistic } from './permutation.js'
+export { type ProbabilityOfImprovementOptions, type ProbabilityOfImprovementResult, type AlmostStochasticOrderOptions, type AlmostStochasticOrderResult } from './stochastic-dominance.js'
+export { type ScoreMatrix, type AverageRanksOptions, type AverageRanksResult, type FriedmanResult, type NemenyiResult } from './ranks.js'
+export { type PValueAdjustment, type AdjustedPValues } from './multiplicity.js'
+export { type CohensDOptions, type StandardizedMeanDifference, type HedgesGResult, type CliffsDeltaResult } from './effect-size.js'
+export { type DifferenceSpread, type SampleSizePairedOptions, type SampleSizePairedResult, type SampleSizeProportionsOptions, type SampleSizeProportionsResult, type SampleSizeResult, type MinimumDetectableEffectOptions, type MinimumDetectableEffectResult, type SeedsNeededOptions, type SeedsNeededResult, type ExpectedMaxPerformanceOptions, type ExpectedMaxPerformanceResult } from './planning.js'
+
+import { mean as meanUnguarded, variance as varianceUnguarded, sd as sdUnguarded, standardError as standardErrorUnguarded, median as medianUnguarded, quantile as quantileUnguarded, iqm as iqmUnguarded, trimmedMean as trimmedMeanUnguarded } from './describe.js'
+import { tInterval as tIntervalUnguarded, wilsonInterval as wilsonIntervalUnguarded, clopperPearsonInterval as clopperPearsonIntervalUnguarded, clusteredStandardError as clusteredStandardErrorUnguarded } from './intervals.js'
+import { bootstrapInterval as bootstrapIntervalUnguarded, stratifiedBootstrapInterval as stratifiedBootstrapIntervalUnguarded } from './bootstrap.js'
+import { pairedTTest as pairedTTestUnguarded, signTest as signTestUnguarded, mcnemar as mcnemarUnguarded } from './paired.js'
+import { wilcoxonSignedRank as wilcoxonSignedRankUnguarded } from './wilcoxon-signed-rank.js'
+import { pairedPermutationTest as pairedPermutationTestUnguarded, pairedBootstrap as pairedBootstrapUnguarded } from './paired-resampling.js'
+import { nonInferiority as nonInferiorityUnguarded, tost as tostUnguarded } from './equivalence.js'
+import { welchTTest as welchTTestUnguarded, studentTTest as studentTTestUnguarded } from './two-sample.js'
+import { mannWhitneyU as mannWhitneyUUnguarded } from './mann-whitney.js'
+import { permutationTest as permutationTestUnguarded } from './permutation.js'
+import { probabilityOfImprovement as probabilityOfImprovementUnguarded, almostStochasticOrder as almostStochasticOrderUnguarded } from './stochastic-dominance.js'
+import { averageRanks as averageRanksUnguarded, friedman as friedmanUnguarded, nemenyiCriticalDifference as nemenyiCriticalDifferenceUnguarded } from './ranks.js'
+import { adjustPValues as adjustPValuesUnguarded } from './multiplicity.js'
+import { cohensD as cohensDUnguarded, hedgesG as hedgesGUnguarded, cliffsDelta as cliffsDeltaUnguarded } from './effect-size.js'
+import { sampleSizePaired as sampleSizePairedUnguarded, sampleSizeProportions as sampleSizeProportionsUnguarded, minimumDetectableEffect as minimumDetectableEffectUnguarded, seedsNeeded as seedsNeededUnguarded, expectedMaxPerformance as expectedMaxPerformanceUnguarded } from './planning.js'
+import { guarded } from './result-guard.js'
+
+// Every public function goes through the one result guard (result-guard.ts): finite inputs whose
+// result overflows double precision throw ASSAY_STATS_DEGENERATE_INPUT instead of returning NaN or
+// an infinity. Part A: description, intervals, bootstrap, paired tests, equivalence. Part B: two-sample
+// tests, stochastic dominance, ranks across datasets, multiplicity, effect sizes, planning.
+export const mean = guarded('mean', meanUnguarded)
+export const variance = guarded('variance', varianceUnguarded)
+export const sd = guarded('sd', sdUnguarded)
+export const standardError = guarded('standardError', standardErrorUnguarded)
+export const median = guarded('median', medianUnguarded)
+export const quantile = guarded('quantile', quantileUnguarded)
+export const iqm = guarded('iqm', iqmUnguarded)
+export const trimmedMean = guarded('trimmedMean', trimmedMeanUnguarded)
+export const tInterval = guarded('tInterval', tIntervalUnguarded)
+export const wilsonInterval = guarded('wilsonInterval', wilsonIntervalUnguarded)
+export const clopperPearsonInterval = guarded('clopperPearsonInterval', clopperPearsonIntervalUnguarded)
+export const clusteredStandardError = guarded('clusteredStandardError', clusteredStandardErrorUnguarded)
+export const bootstrapInterval = guarded('bootstrapInterval', bootstrapIntervalUnguarded)
+export const stratifiedBootstrapInterval = guarded('stratifiedBootstrapInterval', stratifiedBootstrapIntervalUnguarded)
+export const pairedTTest = guarded('pairedTTest', pairedTTestUnguarded)
+export const signTest = guarded('signTest', signTestUnguarded)
+export const mcnemar = guarded('mcnemar', mcnemarUnguarded)
+export const wilcoxonSignedRank = guarded('wilcoxonSignedRank', wilcoxonSignedRankUnguarded)
+export const pairedPermutationTest = guarded('pairedPermutationTest', pairedPermutationTestUnguarded)
+export const pairedBootstrap = guarded('pairedBootstrap', pairedBootstrapUnguarded)
+export const nonInferiority = guarded('nonInferiority', nonInferiorityUnguarded)
+export const tost = guarded('tost', tostUnguarded)
+export const welchTTest = guarded('welchTTest', welchTTestUnguarded)
+export const studentTTest = guarded('studentTTest', studentTTestUnguarded)
+export const mannWhitneyU = guarded('mannWhitneyU', mannWhitneyUUnguarded)
+export const permutationTest = guarded('permutationTest', permutationTestUnguarded)
+export const probabilityOfImprovement = guarded('probabilityOfImprovement', probabilityOfImprovementUnguarded)
+export const almostStochasticOrder = guarded('almostStochasticOrder', almostStochasticOrderUnguarded)
+export const averageRanks = guarded('averageRanks', averageRanksUnguarded)
+export const friedman = guarded('friedman', friedmanUnguarded, ['imanDavenport.statistic'])
+export const nemenyiCriticalDifference = guarded('nemenyiCriticalDifference', nemenyiCriticalDifferenceUnguarded)
+export const adjustPValues = guarded('adjustPValues', adjustPValuesUnguarded)
+export const cohensD = guarded('cohensD', cohensDUnguarded)
+export const hedgesG = guarded('hedgesG', hedgesGUnguarded)
+export const cliffsDelta = guarded('cliffsDelta', cliffsDeltaUnguarded)
+export const sampleSizePaired = guarded('sampleSizePaired', sampleSizePairedUnguarded)
+export const sampleSizeProportions = guarded('sampleSizeProportions', sampleSizeProportionsUnguarded)
+export const minimumDetectableEffect = guarded('minimumDetectableEffect', minimumDetectableEffectUnguarded)
+export const seedsNeeded = guarded('seedsNeeded', seedsNeededUnguarded)
+export const expectedMaxPerformance = guarded('expectedMaxPerformance', expectedMaxPerformanceUnguarded)

@@ -2,7 +2,7 @@ import betaQuantile from '@stdlib/stats-base-dists-beta-quantile'
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile'
 import tQuantile from '@stdlib/stats-base-dists-t-quantile'
 import { AssayError } from '../errors.js'
-import { meanUnchecked, varianceUnchecked } from './describe.js'
+import { meanUnchecked, sdUnchecked } from './describe.js'
 import {
   assertCount,
   assertSample,
@@ -41,7 +41,7 @@ export function tInterval(x: Sample, opts: IntervalOptions = {}): TIntervalResul
   const confidenceLevel = resolveConfidenceLevel(opts.confidenceLevel)
   const n = x.length
   const m = meanUnchecked(x)
-  const se = Math.sqrt(varianceUnchecked(x, m) / n)
+  const se = sdUnchecked(x, m) / Math.sqrt(n)
   assertNotConstant(se, m, 'x')
   const df = n - 1
   return {
@@ -75,7 +75,10 @@ export function wilsonInterval(successes: number, n: number, opts: IntervalOptio
   const alternative = resolveAlternative(opts.alternative)
   const confidenceLevel = resolveConfidenceLevel(opts.confidenceLevel)
   const p = successes / n
-  const z = normalQuantile(alternative === 'two-sided' ? (1 + confidenceLevel) / 2 : confidenceLevel, 0, 1)
+  const z =
+    alternative === 'two-sided'
+      ? upperQuantile((1 + confidenceLevel) / 2, (1 - confidenceLevel) / 2, (p) => normalQuantile(p, 0, 1))
+      : upperQuantile(confidenceLevel, 1 - confidenceLevel, (p) => normalQuantile(p, 0, 1))
   // R stats:::prop.test with YATES = 0.
   const z22n = (z * z) / (2 * n)
   const half = z * Math.sqrt((p * (1 - p)) / n + z22n / (2 * n))
@@ -165,11 +168,20 @@ export function assertNotConstant(se: number, m: number, name: string): void {
 /** t-based bounds around an estimate, one-sided like R's t.test. */
 export function tBounds(estimate: number, se: number, df: number, alternative: Alternative, confidenceLevel: number): [number, number] {
   if (alternative === 'two-sided') {
-    const q = tQuantile((1 + confidenceLevel) / 2, df)
+    const q = upperQuantile((1 + confidenceLevel) / 2, (1 - confidenceLevel) / 2, (p) => tQuantile(p, df))
     return [estimate - q * se, estimate + q * se]
   }
-  const q = tQuantile(confidenceLevel, df)
+  const q = upperQuantile(confidenceLevel, 1 - confidenceLevel, (p) => tQuantile(p, df))
   return alternative === 'greater' ? [estimate - q * se, Infinity] : [-Infinity, estimate + q * se]
+}
+
+/**
+ * quantile(upper) of a symmetric distribution, or -quantile(tail) (tail = 1 - upper, computed without
+ * rounding to 0) when upper rounds to 1: a confidence level within 1e-16 of 1 would otherwise give an
+ * infinite quantile and a NaN interval.
+ */
+export function upperQuantile(upper: number, tail: number, quantile: (p: number) => number): number {
+  return upper < 1 ? quantile(upper) : -quantile(tail)
 }
 
 export function clopperPearsonBounds(x: number, n: number, alternative: Alternative, confidenceLevel: number): [number, number] {

@@ -1,5 +1,5 @@
 import { meanUnchecked, quantileSorted } from './describe.js'
-import { differences } from './paired.js'
+import { differences, overflowScale } from './paired.js'
 import { createRandom } from './random.js'
 import {
   clampProbability,
@@ -47,7 +47,7 @@ const ALWAYS_EXACT_N = 10
  * tolerance of 1e-12 * sum|d|.
  */
 export function pairedPermutationTest(a: Sample, b: Sample, opts: PairedPermutationOptions = {}): PairedPermutationResult {
-  const d = differences(a, b)
+  const { d, scale } = scaledDifferences(a, b)
   const alternative = resolveAlternative(opts.alternative)
   const resamplesOpt = resolveResamples(opts.resamples, 10000)
   const seed = resolveSeed(opts.seed)
@@ -88,8 +88,8 @@ export function pairedPermutationTest(a: Sample, b: Sample, opts: PairedPermutat
   }
   return {
     method: exact ? 'Paired permutation test (exact sign-flip enumeration)' : 'Paired permutation test (Monte Carlo sign flips)',
-    statistic: observed / n,
-    estimate: meanUnchecked(d),
+    statistic: (observed / n) * scale,
+    estimate: meanUnchecked(d) * scale,
     pValue: clampProbability(pValue),
     exact,
     monteCarloStandardError: exact ? 0 : se,
@@ -281,6 +281,18 @@ function bootstrapMeans(d: Float64Array, seed: number, out: Float64Array): void 
   }
 }
 
+/**
+ * d = a - b, or, when some difference is huge or overflows (finite values near ±1.8e308), d = a / 2^k - b / 2^k
+ * (exact) with scale = 2^k: sums of d then stay finite, counts and p-values do not depend on the scale, and
+ * location results are multiplied back by it.
+ */
+function scaledDifferences(a: Sample, b: Sample): { d: Float64Array; scale: number } {
+  const d = differences(a, b)
+  const scale = overflowScale(d, a, b)
+  if (scale !== 1) for (let i = 0; i < d.length; i++) d[i] = a[i] / scale - b[i] / scale
+  return { d, scale }
+}
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k))
 }
@@ -318,7 +330,7 @@ export interface PairedBootstrapResult {
  * p = min(1, 2 min of the two): the smallest level at which the percentile interval excludes 0.
  */
 export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptions = {}): PairedBootstrapResult {
-  const d = differences(a, b)
+  const { d, scale } = scaledDifferences(a, b)
   const alternative = resolveAlternative(opts.alternative)
   const confidenceLevel = resolveConfidenceLevel(opts.confidenceLevel)
   const resamples = resolveResamples(opts.resamples, 10000)
@@ -332,7 +344,7 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
     if (means[r] <= 0) kLe++
     if (means[r] >= 0) kGe++
   }
-  const estimate = meanUnchecked(d)
+  const estimate = meanUnchecked(d) * scale
   const bootMean = meanUnchecked(means)
   let ss = 0
   for (let r = 0; r < resamples; r++) ss += (means[r] - bootMean) ** 2
@@ -364,8 +376,8 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
   return {
     method: 'Paired bootstrap',
     estimate,
-    ci,
-    standardError: resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0,
+    ci: [ci[0] * scale, ci[1] * scale],
+    standardError: (resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0) * scale,
     pValue: clampProbability(pValue),
     monteCarloStandardError: se,
     n,

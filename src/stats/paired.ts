@@ -2,7 +2,7 @@ import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf'
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf'
 import tCdf from '@stdlib/stats-base-dists-t-cdf'
 import { AssayError } from '../errors.js'
-import { meanUnchecked, varianceUnchecked } from './describe.js'
+import { meanUnchecked, powerOfTwoAbove, sdUnchecked } from './describe.js'
 import { assertNotConstant, clopperPearsonBounds, tBounds } from './intervals.js'
 import {
   assertCount,
@@ -204,12 +204,25 @@ export function differences(a: Sample, b: Sample | undefined, minLength = 1): Fl
 
 /** Mean difference and its standard error; throws on constant differences. */
 export function pairedMoments(a: Sample, b: Sample): { estimate: number; se: number; df: number; n: number } {
-  const d = differences(a, b, 2)
+  let d = differences(a, b, 2)
   const n = d.length
+  // a - b of finite values near ±1.8e308 can overflow: work on a / 2^k - b / 2^k (exact) and scale back.
+  const scale = overflowScale(d, a, b)
+  if (scale !== 1) d = d.map((_, i) => a[i] / scale - b[i] / scale)
   const estimate = meanUnchecked(d)
-  const se = Math.sqrt(varianceUnchecked(d, estimate) / n)
+  const se = sdUnchecked(d, estimate) / Math.sqrt(n)
   assertNotConstant(se, estimate, 'a - b')
-  return { estimate, se, df: n - 1, n }
+  return { estimate: estimate * scale, se: se * scale, df: n - 1, n }
+}
+
+/** 1 unless some difference is infinite or huge (>= 2^500); then a power of two above max(|a|, |b|). */
+export function overflowScale(d: Float64Array, a: Sample, b: Sample): number {
+  let big = false
+  for (let i = 0; i < d.length && !big; i++) big = !(Math.abs(d[i]) < 2 ** 500)
+  if (!big) return 1
+  let max = 0
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]), Math.abs(b[i]))
+  return powerOfTwoAbove(max)
 }
 
 /** p-value of a t statistic; upper tails use the symmetric lower tail to keep precision. */

@@ -1,7 +1,8 @@
 import tCdf from '@stdlib/stats-base-dists-t-cdf'
 import tQuantile from '@stdlib/stats-base-dists-t-quantile'
 import { AssayError } from '../errors.js'
-import { meanUnchecked, varianceUnchecked } from './describe.js'
+import { meanUnchecked, powerOfTwoAbove, varianceUnchecked } from './describe.js'
+import { upperQuantile } from './intervals.js'
 import { assertSample, clampProbability, resolveAlternative, resolveConfidenceLevel, type Alternative, type Sample } from './validate.js'
 
 /** Options shared by the two-sample t-tests. */
@@ -56,6 +57,26 @@ function tTest(a: Sample, b: Sample, options: TwoSampleTTestOptions, equalVarian
   if (equalVariance && nA + nB < 3) {
     throw new AssayError('ASSAY_STATS_TOO_FEW_OBSERVATIONS', `Student's t-test needs nA + nB >= 3, got ${nA + nB}`)
   }
+  // Values of huge magnitude (squares past 2^1000) are divided by a power of two (exact), tested, and
+  // the location and scale results multiplied back: t, df and p do not depend on the scale.
+  let max = 0
+  for (const x of [a, b]) for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]))
+  if (max < 2 ** 480) return tTestCore(a, b, alternative, confidenceLevel, equalVariance)
+  const scale = powerOfTwoAbove(max)
+  const r = tTestCore(a.map((v) => v / scale), b.map((v) => v / scale), alternative, confidenceLevel, equalVariance)
+  return {
+    ...r,
+    estimate: r.estimate * scale,
+    meanA: r.meanA * scale,
+    meanB: r.meanB * scale,
+    standardError: r.standardError * scale,
+    ci: [r.ci[0] * scale, r.ci[1] * scale],
+  }
+}
+
+function tTestCore(a: Sample, b: Sample, alternative: Alternative, confidenceLevel: number, equalVariance: boolean): TwoSampleTTestResult {
+  const nA = a.length
+  const nB = b.length
   const meanA = meanUnchecked(a)
   const meanB = meanUnchecked(b)
   const varA = nA > 1 ? varianceUnchecked(a, meanA) : 0
@@ -94,7 +115,7 @@ function tTest(a: Sample, b: Sample, options: TwoSampleTTestOptions, equalVarian
     ci = [(statistic - tQuantile(confidenceLevel, df)) * standardError, Infinity]
   } else {
     pValue = 2 * tCdf(-Math.abs(statistic), df)
-    const q = tQuantile(1 - (1 - confidenceLevel) / 2, df)
+    const q = upperQuantile(1 - (1 - confidenceLevel) / 2, (1 - confidenceLevel) / 2, (p) => tQuantile(p, df))
     ci = [(statistic - q) * standardError, (statistic + q) * standardError]
   }
   return {
