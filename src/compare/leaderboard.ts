@@ -587,13 +587,15 @@ function meanOf(x: Float64Array): number {
 }
 
 function pairedInterval(a: Float64Array, b: Float64Array, estimate: number, input: BoardInput): { ci: [number, number]; standardError: number } {
+  // Constant differences (n = 1 included): a zero-width interval, as the bootstrap gave before it
+  // refused them (pairedBootstrap throws for n < 2 or one non-zero difference repeated).
+  let constant = true
+  for (let i = 1; i < a.length && constant; i++) if (a[i] - b[i] !== a[0] - b[0]) constant = false
+  if (constant) return { ci: [estimate, estimate], standardError: 0 }
   if (input.interval === 'bootstrap') {
     const boot = pairedBootstrap(a, b, { resamples: input.resamples, seed: input.seed, confidenceLevel: input.confidenceLevel })
     return { ci: boot.ci, standardError: boot.standardError }
   }
-  let constant = true
-  for (let i = 1; i < a.length && constant; i++) if (a[i] - b[i] !== a[0] - b[0]) constant = false
-  if (constant) return { ci: [estimate, estimate], standardError: 0 }
   const t = pairedTTest(a, b, { confidenceLevel: input.confidenceLevel })
   return { ci: t.ci, standardError: t.standardError }
 }

@@ -1,3 +1,4 @@
+import { AssayError } from '../errors.js'
 import { meanUnchecked, quantileSorted } from './describe.js'
 import { differences, overflowScale } from './paired.js'
 import { createRandom } from './random.js'
@@ -324,6 +325,8 @@ export interface PairedBootstrapResult {
 }
 
 /**
+ * Needs n >= 2 (ASSAY_STATS_TOO_FEW_OBSERVATIONS); every difference equal and non-zero is
+ * ASSAY_STATS_DEGENERATE_INPUT; every difference 0 gives p = 1 and ci [0, 0].
  * Paired bootstrap of the mean difference: each resample draws ONE set of n example indices shared by both
  * arms (so the pairing is kept), i.e. it resamples d = a - b. p-value: with k_le = #{mean* <= 0} and
  * k_ge = #{mean* >= 0}, 'greater' p = (k_le + 1) / (B + 1), 'less' p = (k_ge + 1) / (B + 1), two-sided
@@ -336,6 +339,18 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
   const resamples = resolveResamples(opts.resamples, 10000)
   const seed = resolveSeed(opts.seed)
   const n = d.length
+  // With one pair, or pairs that all differ by the same non-zero amount, every resample equals the
+  // observed mean: the bootstrap distribution is a point mass away from 0 and its p-value would be
+  // the smallest possible, 1 / (B + 1), "significant" from no evidence of spread at all.
+  if (n < 2) throw new AssayError('ASSAY_STATS_TOO_FEW_OBSERVATIONS', `the paired bootstrap needs at least 2 pairs, got ${n}`)
+  let constant = true
+  for (let i = 1; i < n && constant; i++) constant = d[i] === d[0]
+  if (constant && d[0] !== 0) {
+    throw new AssayError(
+      'ASSAY_STATS_DEGENERATE_INPUT',
+      `every paired difference is ${d[0] * scale}: the bootstrap distribution is a single point, so it gives no p-value or interval (an exact sign test does: p = 2^-n one-sided)`,
+    )
+  }
   const means = new Float64Array(resamples)
   bootstrapMeans(d, seed, means)
   let kLe = 0

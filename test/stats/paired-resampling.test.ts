@@ -160,13 +160,18 @@ describe('pairedBootstrap', () => {
     assert.equal(pairedBootstrap(a, b, { alternative: 'greater', resamples: 500 }).ci[1], Infinity)
     assert.equal(pairedBootstrap(a, b, { alternative: 'less', resamples: 500 }).ci[0], -Infinity)
   })
-  it('n = 1: every resample is the one difference; all-equal differences give a zero-width interval', () => {
-    const r = pairedBootstrap([3], [1], { resamples: 100 })
-    assert.deepEqual(r.ci, [2, 2])
-    assert.equal(r.pValue, 2 / 101) // two-sided: 2 (0 + 1) / (B + 1)
+  it('n = 1 and constant non-zero differences give no bootstrap evidence and throw; all-zero differences give p = 1, ci [0, 0]', () => {
+    // Every resample of one pair, or of pairs that all differ by 2, has mean 2: a point mass, whose
+    // percentile p-value would be the minimum 2 / (B + 1), "significant" from a single example.
+    assert.throws(() => pairedBootstrap([3], [1], { resamples: 100 }), (e) => isAssayError(e, 'ASSAY_STATS_TOO_FEW_OBSERVATIONS'))
+    for (const alternative of ['two-sided', 'greater', 'less'] as const) {
+      assert.throws(() => pairedBootstrap([3, 4, 5], [1, 2, 3], { resamples: 100, alternative }), (e) => isAssayError(e, 'ASSAY_STATS_DEGENERATE_INPUT'))
+    }
     const z = pairedBootstrap([1, 2, 3], [1, 2, 3], { resamples: 100 })
     assert.deepEqual(z.ci, [0, 0])
     assert.equal(z.pValue, 1)
+    // Two pairs that differ is enough.
+    assert.ok(pairedBootstrap([3, 5], [1, 2], { resamples: 100 }).pValue > 0)
   })
   it('bad input throws', () => {
     assert.throws(() => pairedBootstrap([1, 2], [1]), (e) => isAssayError(e, 'ASSAY_STATS_LENGTH_MISMATCH'))
