@@ -1,7 +1,7 @@
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf'
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile'
 import { AssayError } from '../errors.js'
-import { meanUnchecked, quantileSorted, trimmedMeanSorted } from './describe.js'
+import { meanUnchecked, QUANTILE_MCSE_METHOD, quantileMonteCarloSE, quantileSorted, trimmedMeanSorted } from './describe.js'
 import { createRandom } from './random.js'
 import { assertSample, resolveConfidenceLevel, resolveResamples, resolveSeed, type Sample } from './validate.js'
 
@@ -37,6 +37,13 @@ export interface BootstrapIntervalResult {
   ci: [number, number]
   /** Standard deviation of the bootstrap distribution. */
   standardError: number
+  /**
+   * Estimated Monte Carlo standard error of each end of `ci` (how much it would move with another
+   * seed), by `ciMonteCarloMethod`. Raise `resamples` when it matters at the precision you report.
+   * For BCa it covers the quantiles at the adjusted levels, not the Monte Carlo error of z0.
+   */
+  ciMonteCarloStandardError: [number, number]
+  ciMonteCarloMethod: string
   n: number
   resamples: number
   seed: number
@@ -168,14 +175,20 @@ export function intervalFromDistribution(
   const sorted = Float64Array.from(distribution).sort()
   const alpha = (1 - confidenceLevel) / 2
   const name: BootstrapIntervalResult['statistic'] = typeof statistic === 'function' ? 'custom' : statistic
-  const common = { statistic: name, interval: method, estimate, standardError, n, confidenceLevel, alternative: 'two-sided' as const }
+  const common = { statistic: name, interval: method, estimate, standardError, n, confidenceLevel, alternative: 'two-sided' as const, ciMonteCarloMethod: QUANTILE_MCSE_METHOD }
+  const mcse = (q: number): number => quantileMonteCarloSE(sorted, q)
   if (method === 'percentile') {
-    return { method: 'Percentile bootstrap interval', ...common, ci: [quantileSorted(sorted, alpha), quantileSorted(sorted, 1 - alpha)] }
+    return {
+      method: 'Percentile bootstrap interval',
+      ...common,
+      ci: [quantileSorted(sorted, alpha), quantileSorted(sorted, 1 - alpha)],
+      ciMonteCarloStandardError: [mcse(alpha), mcse(1 - alpha)],
+    }
   }
   if (method === 'basic') {
     const lo = quantileSorted(sorted, alpha)
     const hi = quantileSorted(sorted, 1 - alpha)
-    return { method: 'Basic bootstrap interval', ...common, ci: [2 * estimate - hi, 2 * estimate - lo] }
+    return { method: 'Basic bootstrap interval', ...common, ci: [2 * estimate - hi, 2 * estimate - lo], ciMonteCarloStandardError: [mcse(1 - alpha), mcse(alpha)] }
   }
   // BCa, following scipy.stats._resampling._bca_interval (Efron & Tibshirani 14.3, 15.4).
   let below = 0
@@ -210,6 +223,7 @@ export function intervalFromDistribution(
     method: 'BCa bootstrap interval',
     ...common,
     ci: [quantileSorted(sorted, alpha1), quantileSorted(sorted, alpha2)],
+    ciMonteCarloStandardError: [mcse(alpha1), mcse(alpha2)],
     biasCorrection: z0,
     acceleration,
   }

@@ -153,6 +153,24 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
   return (1 - h) * xl + h * sorted[hi]
 }
 
+/** How the Monte Carlo standard error of a bootstrap interval end is estimated (named in results). */
+export const QUANTILE_MCSE_METHOD = 'order statistics: half the distance between the bootstrap quantiles at q ± sqrt(q(1 - q)/B)'
+
+/**
+ * Monte Carlo standard error of the type-7 quantile q of B bootstrap replicates (sorted ascending), by
+ * the binomial argument for order statistics: the number of replicates below the true quantile is
+ * Binomial(B, q), sd sqrt(B q (1 - q)), so the empirical quantiles at q ± sqrt(q(1 - q)/B) bracket about
+ * one standard error either side; half their distance estimates it (0 for a point mass).
+ */
+export function quantileMonteCarloSE(sorted: Float64Array, q: number): number {
+  const B = sorted.length
+  if (B < 2) return 0
+  const h = Math.sqrt((q * (1 - q)) / B)
+  const lo = quantileSorted(sorted, Math.max(0, q - h))
+  const hi = quantileSorted(sorted, Math.min(1, q + h))
+  return (hi - lo) / 2
+}
+
 /** scipy.stats.trim_mean on an ascending sorted array: cut int(proportion * n) from each end. */
 export function trimmedMeanSorted(sorted: Float64Array, proportion: number): number {
   const n = sorted.length

@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import { meanUnchecked, quantileSorted } from './describe.js'
+import { meanUnchecked, QUANTILE_MCSE_METHOD, quantileMonteCarloSE, quantileSorted } from './describe.js'
 import { differences, overflowScale } from './paired.js'
 import { createRandom } from './random.js'
 import {
@@ -314,6 +314,9 @@ export interface PairedBootstrapResult {
   ci: [number, number]
   /** Standard deviation of the bootstrap distribution. */
   standardError: number
+  /** Estimated Monte Carlo standard error of each end of `ci` (0 for an open end), by `ciMonteCarloMethod`. */
+  ciMonteCarloStandardError: [number, number]
+  ciMonteCarloMethod: string
   /** Percentile-inversion bootstrap p-value, (k + 1) / (B + 1) per side; see docs/stats.md. */
   pValue: number
   monteCarloStandardError: number
@@ -365,13 +368,17 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
   for (let r = 0; r < resamples; r++) ss += (means[r] - bootMean) ** 2
   means.sort()
   let ci: [number, number]
+  let ciSE: [number, number]
   if (alternative === 'two-sided') {
     const alpha = (1 - confidenceLevel) / 2
     ci = [quantileSorted(means, alpha), quantileSorted(means, 1 - alpha)]
+    ciSE = [quantileMonteCarloSE(means, alpha), quantileMonteCarloSE(means, 1 - alpha)]
   } else if (alternative === 'greater') {
     ci = [quantileSorted(means, 1 - confidenceLevel), Infinity]
+    ciSE = [quantileMonteCarloSE(means, 1 - confidenceLevel), 0]
   } else {
     ci = [-Infinity, quantileSorted(means, confidenceLevel)]
+    ciSE = [0, quantileMonteCarloSE(means, confidenceLevel)]
   }
   const pGreater = (kLe + 1) / (resamples + 1)
   const pLess = (kGe + 1) / (resamples + 1)
@@ -393,6 +400,8 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
     estimate,
     ci: [ci[0] * scale, ci[1] * scale],
     standardError: (resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0) * scale,
+    ciMonteCarloStandardError: [ciSE[0] * scale, ciSE[1] * scale],
+    ciMonteCarloMethod: QUANTILE_MCSE_METHOD,
     pValue: clampProbability(pValue),
     monteCarloStandardError: se,
     n,

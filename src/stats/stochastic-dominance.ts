@@ -1,5 +1,6 @@
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile'
 import { AssayError } from '../errors.js'
+import { QUANTILE_MCSE_METHOD, quantileMonteCarloSE } from './describe.js'
 import { createRandom, type RandomGenerator } from './random.js'
 import { lowerBound, upperBound } from './sample-helpers.js'
 import { assertSample, resolveConfidenceLevel, resolveResamples, resolveSeed, type Sample } from './validate.js'
@@ -19,6 +20,9 @@ export interface ProbabilityOfImprovementResult {
   ci: [number, number]
   /** Standard deviation of the bootstrap replicates. */
   standardError: number
+  /** Estimated Monte Carlo standard error of each end of `ci`, by `ciMonteCarloMethod`. */
+  ciMonteCarloStandardError: [number, number]
+  ciMonteCarloMethod: string
   confidenceLevel: number
   resamples: number
   seed: number
@@ -66,6 +70,8 @@ export function probabilityOfImprovement(a: Sample, b: Sample, options: Probabil
     estimate,
     ci: [percentileSorted(reps, alpha / 2), percentileSorted(reps, 1 - alpha / 2)],
     standardError: resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0,
+    ciMonteCarloStandardError: [quantileMonteCarloSE(reps, alpha / 2), quantileMonteCarloSE(reps, 1 - alpha / 2)],
+    ciMonteCarloMethod: QUANTILE_MCSE_METHOD,
     confidenceLevel,
     resamples,
     seed,
@@ -114,6 +120,12 @@ export interface AlmostStochasticOrderResult {
   violationRatio: number
   /** sigma-hat: bootstrap standard deviation of sqrt(nA nB / (nA + nB)) (epsilon* - epsilon). */
   bootstrapSigma: number
+  /**
+   * Estimated Monte Carlo standard error of epsilonMin: its only Monte Carlo part is sigma-hat, whose standard
+   * error from B replicates is about sigma-hat / sqrt(2 B) (normal approximation), times |z| / sqrt(nA nB / (nA + nB));
+   * 0 when epsilonMin is clipped at 0 or 1.
+   */
+  epsilonMinMonteCarloStandardError: number
   /** epsilonMin < threshold. */
   aDominates: boolean
   threshold: number
@@ -184,11 +196,14 @@ export function almostStochasticOrder(a: Sample, b: Sample, options: AlmostStoch
   const correctedConfidenceLevel = 1 - (1 - confidenceLevel) / numComparisons
   const raw = observed - (bootstrapSigma / c) * normalQuantile(1 - correctedConfidenceLevel, 0, 1)
   const epsilonMin = Math.min(Math.max(raw, 0), 1)
+  const z = Math.abs(normalQuantile(1 - correctedConfidenceLevel, 0, 1))
+  const epsilonMinMonteCarloStandardError = raw > 0 && raw < 1 ? (z * bootstrapSigma) / Math.sqrt(2 * resamples) / c : 0
   return {
     method: 'Almost stochastic order (del Barrio et al. 2018, Dror et al. 2019; deepsig aso)',
     epsilonMin,
     violationRatio: observed,
     bootstrapSigma,
+    epsilonMinMonteCarloStandardError,
     aDominates: epsilonMin < threshold,
     threshold,
     confidenceLevel,
