@@ -190,6 +190,12 @@ describe('pairedBootstrap', () => {
           const a = p.map(([x]) => x)
           const b = p.map(([, y]) => y)
           const opts = { alternative, seed, resamples: 400 }
+          const d = a.map((x, i) => x - b[i])
+          if (d[0] !== 0 && d.every((v) => v === d[0])) {
+            // One repeated non-zero difference: no spread to resample (see the n = 1 test).
+            assert.throws(() => pairedBootstrap(a, b, opts), (e) => isAssayError(e, 'ASSAY_STATS_DEGENERATE_INPUT'))
+            return
+          }
           const r = pairedBootstrap(a, b, opts)
           assert.ok(r.ci[0] <= r.estimate && r.estimate <= r.ci[1], JSON.stringify(r))
           assert.ok(r.pValue >= 0 && r.pValue <= 1)
