@@ -55,6 +55,16 @@ export async function authenticate(store: Store, header: string | undefined): Pr
   return callerOf(token)
 }
 
+/**
+ * Who the server records as the actor of what a caller writes: the token (`token:<name>`), never
+ * what the client claims. Without auth (--no-auth, loopback only) there is no token and the
+ * client's claim is kept, as with direct access to the store.
+ */
+export function actorOf(caller: Caller, claimed: string | undefined): string {
+  if (caller.token !== null) return `token:${caller.token.name}`
+  return claimed === undefined || claimed === '' ? 'anonymous' : claimed
+}
+
 export function requireScope(caller: Caller, scope: TokenScope, what: string): void {
   if (caller.token === null) return
   if (SCOPE_RANK[caller.token.scope] < SCOPE_RANK[scope]) {

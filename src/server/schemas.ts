@@ -183,3 +183,20 @@ export const NewAliasEventSchema = z.strictObject({
 })
 export const MoveAliasSchema = z.strictObject({ record: AuditRecordSchema, event: NewAliasEventSchema })
 export const AliasQuery = z.strictObject({ alias: Name.optional() })
+
+// Promotion, rollback and gate checks run on the server (the gate file's text travels in the request).
+const GateText = z.strictObject({ source: z.string().min(1).max(4096), text: z.string().min(1).max(1_000_000) })
+const Side = z.string().min(1).max(100_000)
+const Claimed = z.string().max(MAX_KEY).optional()
+export const PromotionSchema = z.strictObject({
+  model: Name,
+  version: z.number().int().positive(),
+  alias: Name,
+  gate: GateText,
+  baseline: Side.nullable().optional(),
+  acceptWarnings: z.boolean().optional(),
+  reason: z.string().max(65_536).optional(),
+  actor: Claimed,
+})
+export const RollbackSchema = z.strictObject({ model: Name, alias: Name, reason: z.string().max(65_536).optional(), actor: Claimed })
+export const GateCheckSchema = z.strictObject({ gate: GateText, candidate: Side, baseline: Side.nullable().optional(), actor: Claimed })

@@ -1,5 +1,5 @@
 import type { HoldoutRead } from '../../record/types.js'
-import { requireExperiment } from '../auth.js'
+import { actorOf, requireExperiment } from '../auth.js'
 import type { RouteSpec } from '../route.js'
 import { HoldoutReadSchema, Sha256Param } from '../schemas.js'
 
@@ -17,7 +17,7 @@ export function holdoutRoutes(): RouteSpec[] {
       async handler({ body, caller, state }) {
         const read = body as unknown as HoldoutRead
         if (caller.restricted) for (const runId of read.runIds) requireExperiment(caller, await state.runExperiment(runId))
-        await state.store.recordHoldoutRead(read)
+        await state.store.recordHoldoutRead({ ...read, actor: actorOf(caller, read.actor) })
         return { ok: true }
       },
     },

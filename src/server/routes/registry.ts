@@ -1,7 +1,22 @@
+import { auditHash } from '../../gates/audit-log.js'
+import { checkGate } from '../../gates/check-gate.js'
+import { parseGateSpec } from '../../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../../record/types.js'
-import { requireExperiment } from '../auth.js'
+import { promote } from '../../registry/promotion.js'
+import { rollback } from '../../registry/registry.js'
+import { actorOf, requireExperiment, type Caller } from '../auth.js'
 import type { RouteSpec } from '../route.js'
-import { AliasQuery, AuditRecordSchema, ModelNameParam, MoveAliasSchema, NewModelVersionSchema, RegisteredModelSchema } from '../schemas.js'
+import {
+  AliasQuery,
+  AuditRecordSchema,
+  GateCheckSchema,
+  ModelNameParam,
+  MoveAliasSchema,
+  NewModelVersionSchema,
+  PromotionSchema,
+  RegisteredModelSchema,
+  RollbackSchema,
+} from '../schemas.js'
 
 /** The parts of the store contract that are the model registry and audit log, as the registry store methods. */
 interface RegistryStore {
@@ -21,10 +36,24 @@ function registry(store: unknown): RegistryStore {
   return store as RegistryStore
 }
 
+/** An audit record as the server records it: its actor is the caller's token (the hash follows). */
+function asCaller(record: AuditRecord, caller: Caller): AuditRecord {
+  const actor = actorOf(caller, record.actor)
+  if (actor === record.actor) return record
+  const { hash: _claimed, ...content } = record
+  return { ...content, actor, hash: auditHash({ ...content, actor }) }
+}
+
+interface GateText {
+  source: string
+  text: string
+}
+
 /**
- * Models are not experiment-scoped: reading them needs read, writing a model or version needs
- * write (a version also needs access to its run's experiment), and moving aliases or appending
- * to the store-wide audit log needs a write token valid for all experiments.
+ * The registry and audit log over HTTP (docs/server.md). Promotion, rollback and gate checks run
+ * on the server with a write token; raw alias moves and raw audit appends (no gate) need an
+ * admin token. Wherever the server records an actor it is the calling token (`token:<name>`),
+ * never the client's claim.
  */
 export function registryRoutes(): RouteSpec[] {
   return [
@@ -37,8 +66,9 @@ export function registryRoutes(): RouteSpec[] {
       touches: 'all',
       body: { json: RegisteredModelSchema },
       response: { json: '{ ok: true }', status: 201 },
-      async handler({ body, state }) {
-        await registry(state.store).createModel(body as unknown as RegisteredModel)
+      async handler({ body, caller, state }) {
+        const model = body as unknown as RegisteredModel
+        await registry(state.store).createModel({ ...model, createdBy: actorOf(caller, model.createdBy) })
         return { ok: true }
       },
     },
@@ -74,7 +104,8 @@ export function registryRoutes(): RouteSpec[] {
       body: { json: NewModelVersionSchema },
       response: { json: '{ version: ModelVersion }', status: 201 },
       async handler({ params, body, caller, state }) {
-        const version = { ...(body as unknown as Omit<ModelVersion, 'version'>), model: params.name as string }
+        const sent = body as unknown as Omit<ModelVersion, 'version'>
+        const version = { ...sent, model: params.name as string, createdBy: actorOf(caller, sent.createdBy) }
         if (caller.restricted) requireExperiment(caller, await state.runExperiment(version.runId))
         return { version: await registry(state.store).addModelVersion(version) }
       },
@@ -105,28 +136,28 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: '/api/v1/alias-moves',
-      summary: 'move an alias and append its audit record in one transaction (ASSAY_AUDIT_CONFLICT when either moved since read)',
+      summary: 'raw alias move with its audit record, no gate (admin only; the actor recorded is the token). Promote through POST /api/v1/promotions',
       tag: 'registry',
-      scope: 'write',
+      scope: 'admin',
       touches: 'all',
       body: { json: MoveAliasSchema },
       response: { json: '{ event: AliasEvent }', status: 201 },
-      async handler({ body, state }) {
+      async handler({ body, caller, state }) {
         const { record, event } = body as unknown as { record: AuditRecord; event: Omit<AliasEvent, 'seq' | 'auditSeq'> }
-        return { event: await registry(state.store).moveAlias(record, event) }
+        return { event: await registry(state.store).moveAlias(asCaller(record, caller), { ...event, actor: actorOf(caller, event.actor) }) }
       },
     },
     {
       method: 'POST',
       url: '/api/v1/audit',
-      summary: 'append one audit record; it must chain onto the last (ASSAY_AUDIT_CONFLICT otherwise)',
+      summary: 'raw append of one audit record, chained onto the last (admin only; the actor recorded is the token; ASSAY_AUDIT_CONFLICT when the head moved)',
       tag: 'registry',
-      scope: 'write',
+      scope: 'admin',
       touches: 'all',
       body: { json: AuditRecordSchema },
       response: { json: '{ ok: true }', status: 201 },
-      async handler({ body, state }) {
-        await registry(state.store).appendAudit(body as unknown as AuditRecord)
+      async handler({ body, caller, state }) {
+        await registry(state.store).appendAudit(asCaller(body as unknown as AuditRecord, caller))
         return { ok: true }
       },
     },
@@ -149,6 +180,49 @@ export function registryRoutes(): RouteSpec[] {
       touches: 'none',
       response: { json: '{ record: AuditRecord | null }' },
       handler: async ({ state }) => ({ record: await registry(state.store).lastAuditRecord() }),
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/promotions',
+      summary: 'promote a version through a gate, run on the server (src/registry/promotion.ts): the gate file travels as text; the actor is the token',
+      tag: 'registry',
+      scope: 'write',
+      touches: 'all',
+      body: { json: PromotionSchema },
+      response: { json: '{ check: GateCheckResult, event: AliasEvent, audit: AuditRecord }', status: 201 },
+      async handler({ body, caller, state }) {
+        const b = body as { model: string; version: number; alias: string; gate: GateText; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }
+        const gate = parseGateSpec(b.gate.text, b.gate.source)
+        return promote(state.store, { model: b.model, version: b.version, alias: b.alias, gate, baseline: b.baseline, acceptWarnings: b.acceptWarnings, reason: b.reason, actor: actorOf(caller, b.actor) })
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/rollbacks',
+      summary: "restore an alias's previous holder, run on the server (ASSAY_NOTHING_TO_ROLL_BACK when there is none); the actor is the token",
+      tag: 'registry',
+      scope: 'write',
+      touches: 'all',
+      body: { json: RollbackSchema },
+      response: { json: '{ event: AliasEvent, audit: AuditRecord }', status: 201 },
+      async handler({ body, caller, state }) {
+        const b = body as { model: string; alias: string; reason?: string; actor?: string }
+        return rollback(state.store, { model: b.model, alias: b.alias, reason: b.reason, actor: actorOf(caller, b.actor) })
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/gate-checks',
+      summary: 'run a gate on a candidate against a baseline on the server and append the evidence to the audit log; the actor is the token',
+      tag: 'registry',
+      scope: 'write',
+      touches: 'all',
+      body: { json: GateCheckSchema },
+      response: { json: '{ evidence: GateEvidence, audit: { seq, hash } }', status: 201 },
+      async handler({ body, caller, state }) {
+        const b = body as { gate: GateText; candidate: string; baseline?: string | null; actor?: string }
+        return checkGate(state.store, { gate: parseGateSpec(b.gate.text, b.gate.source), candidate: b.candidate, baseline: b.baseline, actor: actorOf(caller, b.actor) })
+      },
     },
   ]
 }

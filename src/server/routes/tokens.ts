@@ -1,4 +1,5 @@
 import type { ApiToken } from '../../record/types.js'
+import { actorOf } from '../auth.js'
 import type { RouteSpec } from '../route.js'
 import { CreateTokenSchema, RevokeTokenSchema, Sha256Param, TokenIdParam } from '../schemas.js'
 
@@ -14,9 +15,9 @@ export function tokenRoutes(): RouteSpec[] {
       touches: 'all',
       body: { json: CreateTokenSchema },
       response: { json: '{ ok: true }', status: 201 },
-      async handler({ body, state }) {
+      async handler({ body, caller, state }) {
         const { token, secretSha256 } = body as { token: ApiToken; secretSha256: string }
-        await state.store.createApiToken(token, secretSha256)
+        await state.store.createApiToken({ ...token, createdBy: actorOf(caller, token.createdBy) }, secretSha256)
         return { ok: true }
       },
     },

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { AssayError, errorCatalogue, isAssayError, type ErrorCode } from '../../errors.js'
@@ -18,6 +18,9 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
+import type { GateCheckResult } from '../../gates/check-gate.js'
+import type { LoadedGate } from '../../gates/gate-spec.js'
+import type { PromoteResult } from '../../registry/promotion.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -482,6 +485,26 @@ export class HttpStore implements Store {
     return (await this.json<{ event: AliasEvent }>('POST', '/api/v1/alias-moves', { json: { record, event } })).event
   }
 
+  // ---- promotion, rollback and gate checks, run by the server (a write token suffices) ----------
+
+  /** Promote through a gate on the server (POST /api/v1/promotions); the server records its token as the actor. */
+  async promoteOnServer(input: { model: string; version: number; alias: string; gate: LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }): Promise<PromoteResult> {
+    await this.beforeRead()
+    return this.json<PromoteResult>('POST', '/api/v1/promotions', { json: { ...input, gate: gateText(input.gate) } })
+  }
+
+  /** Roll an alias back on the server (POST /api/v1/rollbacks). */
+  async rollbackOnServer(input: { model: string; alias: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
+    await this.beforeRead()
+    return this.json<{ event: AliasEvent; audit: AuditRecord }>('POST', '/api/v1/rollbacks', { json: input })
+  }
+
+  /** Run a gate on the server and record its evidence (POST /api/v1/gate-checks). */
+  async checkGateOnServer(input: { gate: LoadedGate; candidate: string; baseline?: string | null; actor?: string }): Promise<GateCheckResult> {
+    await this.beforeRead()
+    return this.json<GateCheckResult>('POST', '/api/v1/gate-checks', { json: { ...input, gate: gateText(input.gate) } })
+  }
+
   async auditRecords(): Promise<AuditRecord[]> {
     return (await this.json<{ records: AuditRecord[] }>('GET', '/api/v1/audit')).records
   }
@@ -523,6 +546,21 @@ async function errorOf(base: string, response: Response): Promise<AssayError> {
     return new AssayError('ASSAY_STORE_UNAVAILABLE', `the assay server at ${base} answered ${response.status}`, { server: base, status: response.status })
   }
   return new AssayError('ASSAY_INTERNAL', `the assay server at ${base} answered ${response.status} without an assay error`, { server: base, status: response.status })
+}
+
+/**
+ * The gate as the server receives it: the file's own text when its source still hashes to the
+ * sha256 it was loaded with (so the evidence names the same gate as a local check would), else the
+ * parsed spec as JSON (its sha256 is then that text's).
+ */
+export function gateText(gate: LoadedGate): { source: string; text: string } {
+  try {
+    const text = readFileSync(gate.source, 'utf8')
+    if (hashBytes(Buffer.from(text, 'utf8')) === gate.sha256) return { source: gate.source, text }
+  } catch {
+    // not a readable file: an inline gate
+  }
+  return { source: gate.source, text: JSON.stringify(gate.spec, null, 2) }
 }
 
 function hashBytes(bytes: Uint8Array): string {
