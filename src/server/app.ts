@@ -24,6 +24,8 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024
 /** Largest streamed artifact upload: 8 GiB. */
 export const DEFAULT_ARTIFACT_LIMIT = 8 * 1024 ** 3
 export const DEFAULT_CRASH_AFTER_MS = 60_000
+/** The server marks stale runs crashed before reads, at most this often. */
+const SWEEP_INTERVAL_MS = 1000
 
 export interface ServerOptions {
   store: Store
@@ -31,7 +33,10 @@ export interface ServerOptions {
   auth: { enabled: boolean }
   bodyLimit?: number
   artifactLimit?: number
-  /** A client cannot mark runs crashed whose heartbeat is younger than this; 0: no clamp (tests of the store contract). */
+  /**
+   * Runs whose heartbeat is older than this are marked crashed by the server before reads, and a
+   * client cannot mark younger ones; 0: no sweep and no clamp (tests of the store contract).
+   */
   crashAfterMs?: number
   uploadDir?: string
   logger?: boolean
@@ -56,12 +61,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const uploadDir = options.uploadDir ?? mkdtempSync(path.join(os.tmpdir(), 'assay-uploads-'))
   mkdirSync(uploadDir, { recursive: true })
   const experiments = new Map<string, string>()
+  let lastSweep = 0
+  let sweeping: Promise<void> | null = null
   const state: ServerState = {
     store: options.store,
     bodyLimit,
     artifactLimit: options.artifactLimit ?? DEFAULT_ARTIFACT_LIMIT,
     crashAfterMs: options.crashAfterMs ?? DEFAULT_CRASH_AFTER_MS,
     uploadDir,
+    sweepCrashed() {
+      const crashAfterMs = state.crashAfterMs
+      if (crashAfterMs <= 0) return Promise.resolve()
+      if (sweeping !== null) return sweeping
+      if (Date.now() - lastSweep < SWEEP_INTERVAL_MS) return Promise.resolve()
+      lastSweep = Date.now()
+      sweeping = options.store
+        .markCrashedRuns(Date.now() - crashAfterMs)
+        .then(() => undefined)
+        // A failed sweep does not fail the read; the next one tries again.
+        .catch((error: unknown) => app.log.warn({ err: error }, 'marking stale runs crashed failed'))
+        .finally(() => {
+          sweeping = null
+        })
+      return sweeping
+    },
     async runExperiment(runId) {
       const known = experiments.get(runId)
       if (known !== undefined) return known

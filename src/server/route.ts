@@ -43,6 +43,12 @@ export interface ServerState {
   crashAfterMs: number
   /** Where uploads are staged while their sha256 is checked. */
   uploadDir: string
+  /**
+   * Mark running runs whose heartbeat is older than crashAfterMs as crashed, at most once a
+   * second (run before run listings and reads, so read-only clients see crashed runs without
+   * any client mutating); a no-op when crashAfterMs is 0.
+   */
+  sweepCrashed(): Promise<void>
   /** The experiment of a run, cached (a run never changes experiment). */
   runExperiment(runId: string): Promise<string>
   rememberRun(runId: string, experiment: string): void

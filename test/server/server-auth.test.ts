@@ -6,9 +6,55 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { allRoutes } from '../../src/server/app.js'
+import { SCOPE_RANK } from '../../src/server/auth.js'
+import { HttpStore } from '../../src/store/http/http-store.js'
 import { encodeBatchFrame } from '../../src/store/http/wire.js'
 import { newRun, series } from '../store/fixtures.js'
 import { bearer, makeToken, testServer, type TestServer } from './helpers.js'
+
+/**
+ * The scope and experiment reach of every route, stated here once more: a new route, or a
+ * changed scope, fails this table until it is looked at. Anything but GET needs at least write.
+ */
+const ROUTE_SCOPES: Record<string, string> = {
+  'GET /api/v1/health': 'public none',
+  'GET /api/v1/whoami': 'read none',
+  'POST /api/v1/runs': 'write handler',
+  'GET /api/v1/runs': 'read handler',
+  'GET /api/v1/runs/resolve': 'read handler',
+  'POST /api/v1/runs/mark-crashed': 'write all',
+  'GET /api/v1/runs/:runId': 'read run',
+  'POST /api/v1/runs/:runId/batch': 'write run',
+  'GET /api/v1/runs/:runId/metrics': 'read run',
+  'POST /api/v1/runs/:runId/status': 'write run',
+  'POST /api/v1/runs/:runId/heartbeat': 'write run',
+  'POST /api/v1/runs/:runId/evals': 'write run',
+  'GET /api/v1/runs/:runId/evals': 'read run',
+  'PUT /api/v1/runs/:runId/artifacts': 'write run',
+  'POST /api/v1/runs/:runId/artifacts/by-sha256': 'write run',
+  'GET /api/v1/runs/:runId/artifacts/content': 'read run',
+  'GET /api/v1/artifacts/:sha256/lineage': 'read handler',
+  'GET /api/v1/experiments': 'read handler',
+  'POST /api/v1/holdout-reads': 'write handler',
+  'GET /api/v1/holdout-reads/:sha256': 'read handler',
+  'POST /api/v1/models': 'write all',
+  'GET /api/v1/models': 'read none',
+  'GET /api/v1/models/:name': 'read none',
+  'POST /api/v1/models/:name/versions': 'write handler',
+  'GET /api/v1/models/:name/versions': 'read none',
+  'GET /api/v1/models/:name/alias-events': 'read none',
+  'POST /api/v1/alias-moves': 'admin all',
+  'POST /api/v1/audit': 'admin all',
+  'GET /api/v1/audit': 'read none',
+  'GET /api/v1/audit/last': 'read none',
+  'POST /api/v1/promotions': 'write all',
+  'POST /api/v1/rollbacks': 'write all',
+  'POST /api/v1/gate-checks': 'write all',
+  'POST /api/v1/tokens': 'admin all',
+  'GET /api/v1/tokens': 'admin all',
+  'GET /api/v1/tokens/by-secret/:sha256': 'admin all',
+  'POST /api/v1/tokens/:id/revoke': 'admin all',
+}
 
 type Inject = Awaited<ReturnType<TestServer['app']['inject']>>
 
@@ -23,8 +69,9 @@ function denied(response: Inject, status: number, errorCode: string, what: strin
 
 describe('server auth', () => {
   let s: TestServer
-  const runA = newRun({ experiment: 'exp-a', name: 'a' })
-  const runB = newRun({ experiment: 'exp-b', name: 'b' })
+  // Live runs (a fresh heartbeat): the server marks runs with a stale one crashed before reads.
+  const runA = newRun({ experiment: 'exp-a', name: 'a', startTime: Date.now() })
+  const runB = newRun({ experiment: 'exp-b', name: 'b', startTime: Date.now() })
   const secrets: Record<string, string> = {}
   let revokedId = ''
 
@@ -65,6 +112,15 @@ describe('server auth', () => {
     for (const route of allRoutes()) {
       const url = route.url.replace(/:([A-Za-z]+)/g, '{$1}')
       assert.equal(doc.paths[url]?.[route.method.toLowerCase()]?.['x-assay-scope'], route.scope, `${route.method} ${route.url} is documented with its scope`)
+    }
+  })
+
+  it('every route has the scope this file states, and every route that is not a GET needs write or admin', () => {
+    const actual = Object.fromEntries(allRoutes().map((r) => [`${r.method} ${r.url}`, `${r.scope} ${r.touches}`]))
+    assert.deepEqual(actual, ROUTE_SCOPES)
+    for (const route of allRoutes()) {
+      if (route.method === 'GET') continue
+      assert.ok(route.scope !== 'public' && SCOPE_RANK[route.scope] >= SCOPE_RANK.write, `${route.method} ${route.url} mutates and must need write or admin, not ${route.scope}`)
     }
   })
 
@@ -114,6 +170,31 @@ describe('server auth', () => {
     assert.equal((await s.store.metricHistory(runA.id, 'loss')).values.length, 0)
     assert.equal((await s.store.listRuns({})).length, 2)
     assert.deepEqual((await s.store.getRun(runA.id)).artifacts, [])
+  })
+
+  it('marking runs crashed needs write for all experiments; a read client gets 0 and the server marks stale runs itself', async () => {
+    const stale = newRun({ experiment: 'exp-c', name: 'stale', startTime: Date.now() - 3_600_000 })
+    await s.store.createRun(stale)
+    const ask = { staleBefore: Date.now() + 1000 }
+    denied(await inject('POST', '/api/v1/runs/mark-crashed', secrets.read, ask), 403, 'ASSAY_FORBIDDEN', 'read token marks runs crashed')
+    denied(await inject('POST', '/api/v1/runs/mark-crashed', secrets.writeA, ask), 403, 'ASSAY_FORBIDDEN', 'write token of one experiment marks runs crashed')
+    assert.equal((await s.store.getRun(stale.id)).status, 'running', 'nothing was marked')
+    const address = await s.app.listen({ host: '127.0.0.1', port: 0 })
+    const reader = new HttpStore(address, { token: secrets.read, spoolDir: `${s.dir}/spool` })
+    try {
+      assert.equal(await reader.markCrashedRuns(Date.now() + 1000), 0, 'the HTTP store of a read token marks nothing and does not fail')
+      assert.equal((await s.store.getRun(stale.id)).status, 'running')
+      // The server's own sweep (its timeout, 60 s here) on a read: the stale run is crashed, the live ones are not.
+      const runs = await reader.listRuns({})
+      assert.equal(runs.find((r) => r.id === stale.id)?.status, 'crashed')
+      assert.equal(runs.find((r) => r.id === runA.id)?.status, 'running')
+    } finally {
+      await reader.close()
+    }
+    const allowed = await inject('POST', '/api/v1/runs/mark-crashed', secrets.write, ask)
+    assert.equal(allowed.statusCode, 200, allowed.body)
+    assert.equal((allowed.json() as { count: number }).count, 0, 'clamped to the server timeout: live runs stay running')
+    assert.equal((await s.store.getRun(runA.id)).status, 'running')
   })
 
   it('a read token reads; a write token writes', async () => {

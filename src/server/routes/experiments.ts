@@ -11,6 +11,7 @@ export function experimentRoutes(): RouteSpec[] {
       touches: 'handler',
       response: { json: '{ experiments: ExperimentSummary[] }' },
       async handler({ caller, state }) {
+        await state.sweepCrashed()
         const experiments = await state.store.listExperiments()
         return { experiments: caller.restricted ? experiments.filter((e) => caller.allows(e.name)) : experiments }
       },

@@ -64,6 +64,7 @@ export function runRoutes(): RouteSpec[] {
       async handler({ query, caller, state }) {
         const experiment = query.experiment as string | undefined
         if (experiment !== undefined) requireExperiment(caller, experiment)
+        await state.sweepCrashed()
         const runs = await state.store.listRuns({ experiment })
         return { runs: caller.restricted ? runs.filter((r) => caller.allows(r.experiment)) : runs }
       },
@@ -86,10 +87,10 @@ export function runRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: '/api/v1/runs/mark-crashed',
-      summary: 'mark running runs whose heartbeat is older than staleBefore as crashed (never younger than the server crash timeout)',
+      summary: 'mark running runs whose heartbeat is older than staleBefore as crashed (never younger than the server crash timeout); write, all experiments (the server also does this itself before reads)',
       tag: 'runs',
-      scope: 'read',
-      touches: 'none',
+      scope: 'write',
+      touches: 'all',
       body: { json: MarkCrashedSchema },
       response: { json: '{ count }' },
       async handler({ body, state }) {
@@ -109,6 +110,7 @@ export function runRoutes(): RouteSpec[] {
       params: RunIdParam,
       response: { json: '{ run: RunRecord } (NaN and ±Infinity as strings)' },
       async handler({ params, state }) {
+        await state.sweepCrashed()
         const run = await state.store.getRun(params.runId as string)
         state.rememberRun(run.id, run.experiment)
         return { run }

@@ -369,9 +369,19 @@ export class HttpStore implements Store {
 
   // ---- reads --------------------------------------------------------------------------------
 
+  /**
+   * Needs a write token valid for all experiments; for any other token the server refuses (403)
+   * and this returns 0: the server marks stale runs crashed itself before reads, with its own
+   * timeout (ASSAY_HEARTBEAT_TIMEOUT_MS of the server), so the SDK's sweep before reads is not needed.
+   */
   async markCrashedRuns(staleBefore: number): Promise<number> {
     await this.beforeRead()
-    return (await this.json<{ count: number }>('POST', '/api/v1/runs/mark-crashed', { json: { staleBefore } })).count
+    try {
+      return (await this.json<{ count: number }>('POST', '/api/v1/runs/mark-crashed', { json: { staleBefore } })).count
+    } catch (error) {
+      if (isAssayError(error, 'ASSAY_FORBIDDEN')) return 0
+      throw error
+    }
   }
 
   async resolveRunId(idOrPrefix: string): Promise<string> {
