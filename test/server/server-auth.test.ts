@@ -38,15 +38,15 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/v1/holdout-reads': 'write handler',
   'GET /api/v1/holdout-reads/:sha256': 'read handler',
   'POST /api/v1/models': 'write all',
-  'GET /api/v1/models': 'read none',
-  'GET /api/v1/models/:name': 'read none',
-  'POST /api/v1/models/:name/versions': 'write handler',
-  'GET /api/v1/models/:name/versions': 'read none',
-  'GET /api/v1/models/:name/alias-events': 'read none',
+  'GET /api/v1/models': 'read all',
+  'GET /api/v1/models/:name': 'read all',
+  'POST /api/v1/models/:name/versions': 'write all',
+  'GET /api/v1/models/:name/versions': 'read all',
+  'GET /api/v1/models/:name/alias-events': 'read all',
   'POST /api/v1/alias-moves': 'admin all',
   'POST /api/v1/audit': 'admin all',
-  'GET /api/v1/audit': 'read none',
-  'GET /api/v1/audit/last': 'read none',
+  'GET /api/v1/audit': 'read all',
+  'GET /api/v1/audit/last': 'read all',
   'POST /api/v1/promotions': 'write all',
   'POST /api/v1/rollbacks': 'write all',
   'POST /api/v1/gate-checks': 'write all',
@@ -239,6 +239,21 @@ describe('server auth', () => {
     const created = newRun({ experiment: 'exp-a', name: 'made-by-a' })
     assert.equal((await inject('POST', '/api/v1/runs', w, created)).statusCode, 201)
     assert.equal((await s.store.getRun(created.id)).experiment, 'exp-a')
+  })
+
+  it('the registry and the audit log are store-wide: tokens limited to some experiments read none of it', async () => {
+    await s.store.createModel({ name: 'm-b', owner: 'bob', description: '', tags: {}, createdAt: 1, createdBy: 'bob' })
+    await s.store.addModelVersion({ model: 'm-b', runId: runB.id, artifact: null, description: 'from exp-b', tags: {}, createdAt: 2, createdBy: 'bob' })
+    const reads = ['/api/v1/models', '/api/v1/models/m-b', '/api/v1/models/m-b/versions', '/api/v1/models/m-b/alias-events', '/api/v1/audit', '/api/v1/audit/last']
+    for (const url of reads) {
+      denied(await inject('GET', url, secrets.readA), 403, 'ASSAY_FORBIDDEN', `read token of exp-a on ${url}`)
+      denied(await inject('GET', url, secrets.writeA), 403, 'ASSAY_FORBIDDEN', `write token of exp-a on ${url}`)
+      const allowed = await inject('GET', url, secrets.read)
+      assert.equal(allowed.statusCode, 200, `read token of all experiments on ${url}: ${allowed.body}`)
+    }
+    const version = { runId: runA.id, artifact: null, description: '', tags: {}, createdAt: 3, createdBy: 'a' }
+    denied(await inject('POST', '/api/v1/models/m-b/versions', secrets.writeA, { ...version, model: 'm-b' }), 403, 'ASSAY_FORBIDDEN', 'write token of exp-a adds a version')
+    assert.equal((await s.store.listModelVersions('m-b')).length, 1)
   })
 
   it('token routes are admin-only, and only for admins of all experiments', async () => {
