@@ -55,9 +55,17 @@ export interface AuditVerification {
  * Verify a log read in sequence order. Detects: a record whose content no longer matches its hash
  * (edited), a gap in the sequence numbers or a prevHash that is not the previous record's hash
  * (removed or reordered), alias events pointing at an audit record that is not there (removed
- * from the end), and, with `expectHead`, a head that is not the one noted earlier.
+ * from the end), a log shorter than its head anchor or whose record at the anchor's seq is not the
+ * anchored one (its tail removed or replaced), and, with `expectHead`, a head that is not the one
+ * noted earlier.
+ *
+ * `anchor` is the store's head anchor read BEFORE the records (undefined: the store keeps none),
+ * so records appended in between make the log longer than the anchor, which is fine.
  */
-export function verifyAuditChain(records: readonly AuditRecord[], options: { expectHead?: string; referencedSeqs?: readonly number[] } = {}): AuditVerification {
+export function verifyAuditChain(
+  records: readonly AuditRecord[],
+  options: { expectHead?: string; referencedSeqs?: readonly number[]; anchor?: { seq: number; hash: string } | null } = {},
+): AuditVerification {
   let previousHash = GENESIS_HASH
   let expectedSeq = 1
   const fail = (seq: number, problem: string): AuditVerification => ({ ok: false, count: records.length, head: previousHash, firstBadSeq: seq, problem })
@@ -74,6 +82,17 @@ export function verifyAuditChain(records: readonly AuditRecord[], options: { exp
   const last = records.length
   for (const seq of options.referencedSeqs ?? []) {
     if (seq > last) return fail(last + 1, `an alias event points at audit record ${seq}, but the log ends at ${last}: records were removed from the end`)
+  }
+  const { anchor } = options
+  if (anchor === null && last > 0) return fail(1, `the log has ${last} records but no head anchor: the anchor was removed, so a removed tail could not be detected`)
+  if (anchor !== undefined && anchor !== null) {
+    if (anchor.seq > last) {
+      return fail(last + 1, `the log ends at record ${last}, but its head anchor (written with every append) says record ${anchor.seq}: ${anchor.seq === last + 1 ? `record ${anchor.seq} was` : `records ${last + 1}–${anchor.seq} were`} removed from the end`)
+    }
+    const anchored = records[anchor.seq - 1]
+    if (anchor.seq >= 1 && anchored !== undefined && anchored.hash !== anchor.hash) {
+      return fail(anchor.seq, `record ${anchor.seq} is not the one the head anchor names (${anchor.hash.slice(0, 16)}…): the tail from record ${anchor.seq} was replaced`)
+    }
   }
   if (options.expectHead !== undefined && options.expectHead !== previousHash) {
     return fail(last + 1, `the head is ${previousHash.slice(0, 16)}…, not the expected ${options.expectHead.slice(0, 16)}…: records were removed from the end or the log was replaced`)

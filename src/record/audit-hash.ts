@@ -37,3 +37,25 @@ export function assertAuditHash(record: AuditRecord): void {
     })
   }
 }
+
+/** The audit log's head anchor (one row, written with every append): seq and hash of the last record. */
+export interface AuditHead {
+  seq: number
+  hash: string
+}
+
+/**
+ * Refuse (ASSAY_AUDIT_CHAIN_BROKEN) to append to a log whose last record is not its head anchor:
+ * its newest records were removed (or the anchor was), and appending would hide it.
+ */
+export function assertAnchored(last: AuditHead | null, anchor: AuditHead | null): void {
+  if (last === null && anchor === null) return
+  if (last !== null && anchor !== null && last.seq === anchor.seq && last.hash === anchor.hash) return
+  const where = last === null ? 'the audit log is empty' : `the audit log ends at record ${last.seq}`
+  const said = anchor === null ? 'its head anchor is missing' : `its head anchor says record ${anchor.seq} (${anchor.hash.slice(0, 16)}…)`
+  throw new AssayError('ASSAY_AUDIT_CHAIN_BROKEN', `${where}, but ${said}: records were removed or replaced; nothing more is appended (run assay audit verify)`, {
+    firstBadSeq: last === null ? 1 : anchor === null ? last.seq : anchor.seq === last.seq ? last.seq : Math.min(anchor.seq, last.seq) + 1,
+    lastSeq: last?.seq ?? null,
+    anchorSeq: anchor?.seq ?? null,
+  })
+}

@@ -96,6 +96,12 @@ export interface Store {
   auditRecords(): Promise<AuditRecord[]>
   /** The record with the highest sequence number; null when the log is empty. */
   lastAuditRecord(): Promise<AuditRecord | null>
+  /**
+   * The head anchor (seq and hash of the last record appended, written in the same transaction as
+   * each append) that verify compares with the log to detect a removed tail; null when nothing was
+   * ever appended. Optional: a backend without it is verified without the anchor.
+   */
+  auditHead?(): Promise<{ seq: number; hash: string } | null>
 
   close(): Promise<void>
 }

@@ -622,6 +622,24 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(records, [r1, r2])
         assert.ok(records.every((r) => auditHash(r) === r.hash), 'every stored record verifies')
       })
+
+      // The HTTP store has no route for the anchor (yet): its server's store keeps and checks it.
+      test('the head anchor follows every append in the same transaction; a refused append does not move it', { skip: backend.name === 'http' ? 'the http store does not expose the head anchor' : undefined }, async () => {
+        assert.ok(store.auditHead !== undefined)
+        assert.equal(await store.auditHead(), null, 'an empty log has no anchor')
+        const run = newRun()
+        await store.createRun(run)
+        await store.createModel(model)
+        await store.addModelVersion({ model: 'sentiment', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2000, createdBy: 'alice' })
+        await store.appendAudit(r1)
+        assert.deepEqual(await store.auditHead(), { seq: 1, hash: r1.hash })
+        const event = { model: 'sentiment', alias: 'champion', kind: 'set' as const, version: 1, previousVersion: null, actor: 'alice', at: 3000, reason: 'first' }
+        await store.moveAlias(r2, event)
+        assert.deepEqual(await store.auditHead(), { seq: 2, hash: r2.hash })
+        await rejectsWith(store.appendAudit({ ...r3, hash: h('f') }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.moveAlias(r3, { ...event, version: 9, previousVersion: 1 }), 'ASSAY_MODEL_NOT_FOUND')
+        assert.deepEqual(await store.auditHead(), { seq: 2, hash: r2.hash }, 'refused appends leave the anchor where it was')
+      })
     })
   })
 }

@@ -218,4 +218,27 @@ ALTER TABLE holdout_reads ADD COLUMN read_id text COLLATE "C";
 CREATE UNIQUE INDEX holdout_reads_read_id ON holdout_reads(read_id) WHERE read_id IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- The audit log's head anchor: one row, (seq, hash) of the last record, written in the same
+-- transaction as every append, so a removed tail is detected by verify (docs/gates.md). It only
+-- moves forward one record at a time; an existing log is anchored at its current last record.
+CREATE TABLE audit_head (
+  id smallint PRIMARY KEY CHECK (id = 1),
+  seq bigint NOT NULL,
+  hash text COLLATE "C" NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) SELECT 1, seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;
+CREATE FUNCTION assay_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'DELETE' OR NEW.id <> OLD.id OR NEW.seq <> OLD.seq + 1 THEN
+    RAISE EXCEPTION 'audit_head only moves forward';
+  END IF;
+  RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head FOR EACH ROW EXECUTE FUNCTION assay_audit_head_forward();
+`,
+  },
 ]

@@ -19,7 +19,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
-import { assertAuditHash } from '../../record/audit-hash.js'
+import { assertAnchored, assertAuditHash } from '../../record/audit-hash.js'
 import { canonicalJson } from '../../record/validate.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { foldMetricSummary } from '../metric-summary.js'
@@ -768,11 +768,17 @@ export class PostgresStore implements Store {
     return rows.map(aliasEventFromRow)
   }
 
-  /** Inside a transaction: lock the log, refuse a record that does not chain onto its head, insert it. */
+  /**
+   * Inside a transaction: refuse a record whose hash is not its content's; lock the log; refuse a
+   * log whose last record is not its head anchor (its tail was removed: appending would hide that)
+   * and a record that does not chain onto the last one; insert it and move the anchor to it.
+   */
   private async insertAudit(c: pg.PoolClient, record: AuditRecord): Promise<void> {
     assertAuditHash(record)
     await c.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE')
     const { rows } = await c.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')
+    const anchor = await c.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1')
+    assertAnchored(rows.length === 0 ? null : { seq: Number(rows[0].seq), hash: rows[0].hash }, anchor.rows.length === 0 ? null : { seq: Number(anchor.rows[0].seq), hash: anchor.rows[0].hash })
     const expectedSeq = (rows.length === 0 ? 0 : Number(rows[0].seq)) + 1
     const expectedPrev = rows.length === 0 ? '0'.repeat(64) : rows[0].hash
     if (record.seq !== expectedSeq || record.prevHash !== expectedPrev) {
@@ -788,6 +794,7 @@ export class PostgresStore implements Store {
       record.prevHash,
       record.hash,
     ])
+    await c.query('INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [record.seq, record.hash])
   }
 
   async appendAudit(record: AuditRecord): Promise<void> {
@@ -828,6 +835,11 @@ export class PostgresStore implements Store {
   async lastAuditRecord(): Promise<AuditRecord | null> {
     const { rows } = await this.guard(() => this.pool.query<AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1'))
     return rows.length === 0 ? null : auditFromRow(rows[0])
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    const { rows } = await this.guard(() => this.pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1'))
+    return rows.length === 0 ? null : { seq: Number(rows[0].seq), hash: rows[0].hash }
   }
 
   async close(): Promise<void> {

@@ -203,4 +203,20 @@ ALTER TABLE holdout_reads ADD COLUMN read_id TEXT;
 CREATE UNIQUE INDEX holdout_reads_read_id ON holdout_reads(read_id) WHERE read_id IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- The audit log's head anchor: one row, (seq, hash) of the last record, written in the same
+-- transaction as every append, so a removed tail is detected by verify (docs/gates.md). It only
+-- moves forward one record at a time; an existing log is anchored at its current last record.
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) SELECT 1, seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;
+CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head WHEN NEW.seq <> OLD.seq + 1 OR NEW.id <> OLD.id BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward'); END;
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward'); END;
+`,
+  },
 ]

@@ -20,7 +20,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
-import { assertAuditHash } from '../../record/audit-hash.js'
+import { assertAnchored, assertAuditHash } from '../../record/audit-hash.js'
 import { canonicalJson } from '../../record/validate.js'
 import { FileBlobStore } from '../artifacts/file-blob-store.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
@@ -499,10 +499,16 @@ export class SqliteStore implements Store {
     return (rows as AliasEventRow[]).map(aliasEventFromRow)
   }
 
-  /** Inside a transaction: refuse a record that does not chain onto the current last one, then insert it. */
+  /**
+   * Inside a transaction: refuse a record whose hash is not its content's, a log whose last record
+   * is not its head anchor (its tail was removed: appending would hide that), and a record that
+   * does not chain onto the last one; then insert it and move the anchor to it.
+   */
   private insertAudit(record: AuditRecord): void {
     assertAuditHash(record)
     const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined
+    const anchor = this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined
+    assertAnchored(last ?? null, anchor ?? null)
     const expectedSeq = (last?.seq ?? 0) + 1
     const expectedPrev = last?.hash ?? '0'.repeat(64)
     if (record.seq !== expectedSeq || record.prevHash !== expectedPrev) {
@@ -511,6 +517,7 @@ export class SqliteStore implements Store {
     this.db
       .prepare('INSERT INTO audit_log (seq, at, kind, actor, subject, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(record.seq, record.at, record.kind, record.actor, record.subject, canonicalJson(record.body), record.prevHash, record.hash)
+    this.db.prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(record.seq, record.hash)
   }
 
   async appendAudit(record: AuditRecord): Promise<void> {
@@ -548,6 +555,11 @@ export class SqliteStore implements Store {
   async lastAuditRecord(): Promise<AuditRecord | null> {
     const row = this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1').get() as AuditRow | undefined
     return row === undefined ? null : auditFromRow(row)
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    const row = this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined
+    return row === undefined ? null : { seq: Number(row.seq), hash: row.hash }
   }
 
   async close(): Promise<void> {
