@@ -120,6 +120,8 @@ export const ArtifactReadQuery = z.strictObject({ name: z.string().min(1).max(20
 export const ArtifactRefSchema = z.strictObject({ name: z.string().min(1).max(2048), sha256: Sha256, direction: Direction })
 
 export const HoldoutReadSchema = z.strictObject({
+  /** Idempotency key: an entry whose id is already stored is not added again (a replayed upload). */
+  id: z.string().min(1).max(200).optional(),
   datasetSha256: Sha256,
   datasetName: Name,
   runIds: z.array(z.string().min(1).max(300)).max(10_000),

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import http from 'node:http'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -219,6 +220,57 @@ describe('SDK and CLI against a real server', () => {
     assert.equal((await store.getRun(run.id)).status, 'finished')
     await store.close()
     await assay.close()
+  })
+
+  it('spool: a holdout-ledger entry whose response was lost is counted once when replayed (with or without an id)', async () => {
+    // A proxy that delivers the first POST of each entry to the server and then drops the connection
+    // instead of the response: the client cannot tell the entry was stored, and spools it.
+    const upstream = new URL(server.url)
+    const seen = new Set<string>()
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const body = Buffer.concat(chunks)
+        const forward = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+          const key = body.toString('utf8')
+          if (req.method === 'POST' && req.url === '/api/v1/holdout-reads' && !seen.has(key)) {
+            seen.add(key)
+            answer.resume()
+            answer.on('end', () => req.socket.destroy())
+            return
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        })
+        forward.end(body)
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+    const sha = 'e'.repeat(64)
+    const anonymous = { datasetSha256: sha, datasetName: 'test', runIds: ['r1'], purpose: 'compare', actor: 'alice', at: 1000 }
+    const keyed = { ...anonymous, id: 'entry-2', at: 2000 }
+    try {
+      for (const read of [anonymous, keyed]) {
+        const store = new HttpStore(proxyUrl)
+        try {
+          await store.recordHoldoutRead(read)
+          assert.equal(store.spool.pending, 1, 'the write was spooled after its response was lost')
+          const result = await store.sync()
+          assert.deepEqual([result.replayed, result.rejected, result.remaining], [1, 0, 0])
+        } finally {
+          await store.close()
+        }
+      }
+      assert.equal(seen.size, 2, 'each entry reached the server before its response was dropped')
+      const reader = new HttpStore(server.url)
+      const reads = await reader.holdoutReads(sha)
+      await reader.close()
+      assert.deepEqual(reads, [{ ...anonymous, actor: 'token:trainer' }, { ...keyed, actor: 'token:trainer' }], 'each entry once; the id the client made is not part of the record')
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve))
+    }
   })
 
   it('spool: a process that exits offline leaves its spool; `assay sync` uploads it once', async () => {

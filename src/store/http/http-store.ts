@@ -44,6 +44,8 @@ interface RequestOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000
+/** Prefix of the holdout-ledger ids this client makes for entries given without one. */
+const GENERATED_HOLDOUT_ID = 'assay-http:'
 
 /**
  * The store contract over HTTP, against `assay server` (docs/server.md). Metric batches and
@@ -359,10 +361,15 @@ export class HttpStore implements Store {
     )
   }
 
+  /**
+   * An entry without an id gets one made here (marked, and left out again when read back), so a
+   * write whose response was lost and that is replayed from the spool is counted once.
+   */
   async recordHoldoutRead(read: HoldoutRead): Promise<void> {
+    const withId: HoldoutRead = read.id === undefined ? { ...read, id: `${GENERATED_HOLDOUT_ID}${randomUUID()}` } : read
     await this.write(
-      () => ({ op: 'recordHoldoutRead', read }),
-      () => this.request('POST', '/api/v1/holdout-reads', { json: read }).then(() => undefined),
+      () => ({ op: 'recordHoldoutRead', read: withId }),
+      () => this.request('POST', '/api/v1/holdout-reads', { json: withId }).then(() => undefined),
       () => undefined,
     )
   }
@@ -441,7 +448,12 @@ export class HttpStore implements Store {
 
   async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
     await this.beforeRead()
-    return (await this.json<{ reads: HoldoutRead[] }>('GET', `/api/v1/holdout-reads/${encodeURIComponent(datasetSha256)}`)).reads
+    const { reads } = await this.json<{ reads: HoldoutRead[] }>('GET', `/api/v1/holdout-reads/${encodeURIComponent(datasetSha256)}`)
+    return reads.map((read) => {
+      if (read.id === undefined || !read.id.startsWith(GENERATED_HOLDOUT_ID)) return read
+      const { id: _transport, ...rest } = read
+      return rest
+    })
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
