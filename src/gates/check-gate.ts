@@ -154,14 +154,17 @@ export async function checkGate(store: Store, options: CheckGateOptions): Promis
     unauditable.status = 'block'
     unauditable.message = 'metadata is missing: promotion is blocked until it exists'
   }
-  const checks: CheckResult[] = [checkStale(spec, sides, now), checkMalformed(spec, sides), checkInconsistent(spec, sides), unauditable]
-  const malformed = checks[1].status === 'block'
+  // Malformed records are rejected before any statistic: when malformed blocks, the statistical
+  // check (inconsistent), the criteria and the budget summary are "not evaluated", with the reason.
+  const malformedCheck = checkMalformed(spec, sides)
+  const skipped = malformedCheck.status === 'block' ? 'the eval records are malformed; no statistic is computed on them' : undefined
+  const checks: CheckResult[] = [checkStale(spec, sides, now), malformedCheck, checkInconsistent(spec, sides, { notEvaluated: skipped }), unauditable]
   const criteria = spec.criteria.map((c, i) => {
     const ctx: CriterionContext = { name: criterionName(c), dataset: c.kind === 'budget' && (c.metric === 'storage' || c.metric === 'compute') ? null : (c.dataset ?? spec.dataset), line: options.gate.criterionLines[i] ?? null, seed: spec.seed }
-    if (malformed) return notEvaluated(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, 'the eval records are malformed; no statistic is computed on them')
+    if (skipped !== undefined) return notEvaluated(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, skipped)
     return decideCriterion(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, candidate, baseline)
   })
-  checks.push(checkTooCostly(criteria))
+  checks.push(checkTooCostly(criteria, { notEvaluated: skipped }))
   let holder: string | null = null
   if (defaultModel !== undefined) {
     try {

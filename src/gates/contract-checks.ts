@@ -9,7 +9,8 @@ import type { GateSpec } from './gate-spec.js'
  */
 
 export type CheckName = 'stale' | 'malformed' | 'inconsistent' | 'unauditable' | 'too-costly'
-export type CheckStatus = 'pass' | 'warn' | 'block'
+/** not-evaluated: skipped because malformed blocked (no statistic is computed on malformed records); it neither warns nor blocks. */
+export type CheckStatus = 'pass' | 'warn' | 'block' | 'not-evaluated'
 
 export interface CheckResult {
   check: CheckName
@@ -160,10 +161,12 @@ function referenceStatistic(values: Float64Array, statistic: 'mean' | 'p50' | 'p
 /**
  * inconsistent: a statistic of a side's eval set differs from its declared reference by more than
  * the tolerance, or the two sides evaluated different dataset versions → warn: investigate.
+ * With `notEvaluated` (a reason: the records are malformed) no statistic is computed: the check is
+ * "not evaluated", and only lists dataset versions that differ (which needs no statistic).
  */
-export function checkInconsistent(spec: GateSpec, sides: LoadedSide[]): CheckResult {
+export function checkInconsistent(spec: GateSpec, sides: LoadedSide[], options: { notEvaluated?: string } = {}): CheckResult {
   const findings: string[] = []
-  for (const ref of spec.references) {
+  for (const ref of options.notEvaluated === undefined ? spec.references : []) {
     const dataset = ref.dataset ?? spec.dataset
     for (const side of sides) {
       side.runs.forEach((run, k) => {
@@ -182,6 +185,9 @@ export function checkInconsistent(spec: GateSpec, sides: LoadedSide[]): CheckRes
     const shas = new Set<string>()
     for (const side of sides) for (const columns of side.evals.get(dataset) ?? []) if (columns) shas.add(columns.datasetSha256)
     if (shas.size > 1) findings.push(`dataset ${dataset} has ${shas.size} versions across the two sides (${[...shas].map((s) => s.slice(0, 12)).join(', ')})`)
+  }
+  if (options.notEvaluated !== undefined) {
+    return { check: 'inconsistent', status: 'not-evaluated', message: `not evaluated: ${options.notEvaluated}${spec.references.length > 0 ? ' (references not compared)' : ''}`, findings }
   }
   return findings.length === 0
     ? { check: 'inconsistent', status: 'pass', message: spec.references.length === 0 ? 'no references declared; both sides read the same dataset versions' : 'every statistic is within tolerance of its reference', findings }
@@ -222,11 +228,12 @@ export function checkUnauditable(sides: LoadedSide[]): CheckResult {
     : { check: 'unauditable', status: 'block', message: 'metadata is missing: promotion is blocked until it exists', findings }
 }
 
-/** too costly: the budget criteria, summarised; each keeps its own action. */
-export function checkTooCostly(results: CriterionResult[]): CheckResult {
+/** too costly: the budget criteria, summarised; each keeps its own action. `notEvaluated`: skipped (malformed records), with the reason. */
+export function checkTooCostly(results: CriterionResult[], options: { notEvaluated?: string } = {}): CheckResult {
   const budgets = results.filter((r) => r.kind === 'budget')
   const over = budgets.filter((r) => r.status !== 'pass')
   if (budgets.length === 0) return { check: 'too-costly', status: 'pass', message: 'no budget declared', findings: [] }
+  if (options.notEvaluated !== undefined) return { check: 'too-costly', status: 'not-evaluated', message: `not evaluated: ${options.notEvaluated}`, findings: [] }
   if (over.length === 0) return { check: 'too-costly', status: 'pass', message: `${budgets.length} budget(s) met`, findings: [] }
   return {
     check: 'too-costly',

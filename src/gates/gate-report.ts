@@ -20,7 +20,7 @@ function jsonText(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)
 }
 
-const MARK = { pass: 'PASS', warn: 'WARN', block: 'BLOCK' } as const
+const MARK = { pass: 'PASS', warn: 'WARN', block: 'BLOCK', 'not-evaluated': 'SKIP' } as const
 
 export function renderText(e: GateEvidence, audit: { seq: number; hash: string } | null): string {
   const lines: string[] = []
@@ -84,12 +84,15 @@ function xml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string).replace(CONTROL_CHARACTERS, '')
 }
 
-/** JUnit XML: one testsuite per gate, one testcase per check and criterion; block is a failure, warn a skipped test with its message. */
+/**
+ * JUnit XML: one testsuite per gate, one testcase per check and criterion; block is a failure, warn
+ * a skipped test with its message, a check not evaluated (malformed records) a skipped test too.
+ */
 export function renderJunit(e: GateEvidence): string {
   const cases: string[] = []
   let failures = 0
   let skipped = 0
-  const add = (classname: string, name: string, status: 'pass' | 'warn' | 'block', message: string, detail: string): void => {
+  const add = (classname: string, name: string, status: 'pass' | 'warn' | 'block' | 'not-evaluated', message: string, detail: string): void => {
     const open = `    <testcase classname="${xml(classname)}" name="${xml(name)}">`
     if (status === 'pass') cases.push(`    <testcase classname="${xml(classname)}" name="${xml(name)}"/>`)
     else if (status === 'block') {
@@ -97,7 +100,7 @@ export function renderJunit(e: GateEvidence): string {
       cases.push(`${open}\n      <failure message="${xml(message)}" type="block">${xml(detail)}</failure>\n    </testcase>`)
     } else {
       skipped++
-      cases.push(`${open}\n      <skipped message="${xml(`warn: ${message}`)}"/>\n    </testcase>`)
+      cases.push(`${open}\n      <skipped message="${xml(status === 'warn' ? `warn: ${message}` : message)}"/>\n    </testcase>`)
     }
   }
   for (const c of e.checks) add(`gate.${e.gate.name}.checks`, c.check, c.status, c.message, c.findings.join('\n'))

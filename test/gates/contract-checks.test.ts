@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { renderGateReport } from '../../src/gates/gate-report.js'
 import { NON_INFERIORITY, N, gateYaml, openGateWorld, records, type GateWorld } from './helpers.js'
 
 const DAY = 24 * 3600 * 1000
@@ -23,7 +24,7 @@ describe('contract checks and their responses', () => {
 
   const run = (criteria: string, candidate: string, extra?: string, now?: number) =>
     w.assay.checkGate(w.gateFile(`g-${Math.random().toString(36).slice(2)}.yaml`, gateYaml(criteria, { extra })), { candidate, baseline: ids.baseline, now, record: false })
-  const check = (e: { checks: { check: string; status: string; findings: string[] }[] }, name: string) => e.checks.find((c) => c.check === name) as { status: string; findings: string[] }
+  const check = (e: { checks: { check: string; status: string; message: string; findings: string[] }[] }, name: string) => e.checks.find((c) => c.check === name) as { status: string; message: string; findings: string[] }
 
   it('stale: older than the freshness limit warns or blocks, as the gate says', async () => {
     const later = Date.now() + 40 * DAY
@@ -48,6 +49,27 @@ describe('contract checks and their responses', () => {
       assert.equal(e.decision, 'block')
     })
   }
+
+  it('malformed: the statistical checks are not evaluated either (no mean or p95 of malformed records), with the reason', async () => {
+    // "nan" has mean(correct) = 299/399 over its finite values, far off the reference 0.9: before, inconsistent computed it and warned.
+    const refs = 'references:\n  - { metric: correct, statistic: mean, value: 0.9, tolerance: 0.01 }\n  - { metric: correct, statistic: p95, value: 0.1, tolerance: 0.01 }'
+    const latency = '  - kind: budget\n    metric: latency\n    max: 1\n    onFailure: block\n    rationale: p95 latency SLO'
+    const e = (await run(`${NON_INFERIORITY(0.05)}\n${latency}`, ids.nan as string, refs)).evidence
+    assert.equal(check(e, 'malformed').status, 'block')
+    const inconsistent = check(e, 'inconsistent')
+    assert.equal(inconsistent.status, 'not-evaluated')
+    assert.match(inconsistent.message, /^not evaluated: the eval records are malformed; no statistic is computed on them \(references not compared\)$/)
+    assert.deepEqual(inconsistent.findings, [], 'no statistic, and both sides read the same dataset version')
+    const costly = check(e, 'too-costly')
+    assert.equal(costly.status, 'not-evaluated')
+    assert.match(costly.message, /malformed/)
+    assert.ok(e.criteria.every((c) => c.status === 'not-evaluated' && c.estimate === null && /malformed/.test(c.message)))
+    assert.equal(e.decision, 'block')
+    assert.ok(e.reasons.every((r) => !r.startsWith('inconsistent') && !r.startsWith('too-costly')), 'a check not evaluated neither warns nor blocks')
+    // The reports show it as skipped, not as a pass.
+    assert.match(renderGateReport('text', e, null), /SKIP\s+inconsistent\s+not evaluated/)
+    assert.match(renderGateReport('junit', e, null), /name="inconsistent">\n\s+<skipped message="not evaluated: the eval records are malformed/)
+  })
 
   it('inconsistent: a statistic off its reference warns: investigate', async () => {
     // Both sides have mean(correct) = 300/400 = 0.75 exactly.
