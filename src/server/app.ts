@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,8 +22,19 @@ import { tokenRoutes } from './routes/tokens.js'
 
 /** Largest buffered request body (JSON, binary batches, eval chunks): 64 MiB (docs/server.md). */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024
-/** Largest streamed artifact upload: 8 GiB. */
+/** Largest streamed artifact upload: 8 GiB, and never more than the store can read back (artifactLimitFor). */
 export const DEFAULT_ARTIFACT_LIMIT = 8 * 1024 ** 3
+/** A PostgreSQL store keeps an artifact in one bytea value: 1 GB less room for the rest of the message. */
+const POSTGRES_ARTIFACT_LIMIT = 1024 ** 3 - 16 * 1024 * 1024
+
+/**
+ * The largest artifact a server over this store accepts: what the store can hand back, since
+ * Store.readArtifact returns one Buffer (buffer.constants.MAX_LENGTH, 4 GiB on Node 20) and a
+ * PostgreSQL store keeps one bytea value per blob. An upload over it is 413 before anything is stored.
+ */
+export function artifactLimitFor(store: Store, requested = DEFAULT_ARTIFACT_LIMIT): number {
+  return Math.min(requested, bufferConstants.MAX_LENGTH, store.kind === 'postgres' ? POSTGRES_ARTIFACT_LIMIT : Infinity)
+}
 export const DEFAULT_CRASH_AFTER_MS = 60_000
 /** The server marks stale runs crashed before reads, at most this often. */
 const SWEEP_INTERVAL_MS = 1000
@@ -66,7 +78,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const state: ServerState = {
     store: options.store,
     bodyLimit,
-    artifactLimit: options.artifactLimit ?? DEFAULT_ARTIFACT_LIMIT,
+    artifactLimit: artifactLimitFor(options.store, options.artifactLimit),
     crashAfterMs: options.crashAfterMs ?? DEFAULT_CRASH_AFTER_MS,
     uploadDir,
     sweepCrashed() {
@@ -152,7 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           requireExperiment(caller, await state.runExperiment(String(params.runId)))
         }
         const result = await spec.handler({ params, query, body, caller, state, request, reply })
-        if (reply.sent) return reply
+        if (reply.sent || result === reply) return reply
         if (spec.response.status !== undefined) void reply.code(spec.response.status)
         if (Buffer.isBuffer(result)) return reply.type('application/octet-stream').send(result)
         return reply.type('application/json; charset=utf-8').send(encodeJson(result ?? { ok: true }))

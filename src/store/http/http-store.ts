@@ -426,11 +426,32 @@ export class HttpStore implements Store {
     return joinEvalChunks(dataset, headers.get('x-assay-dataset-sha256') ?? '', [decodeEvalChunk(bytes)])
   }
 
+  /**
+   * The bytes are hashed as they arrive and checked against the sha256 the server sends from the
+   * run's record (x-assay-sha256): bytes that are not the recorded ones are ASSAY_ARTIFACT_CORRUPT,
+   * whether the store, the server or the network changed them.
+   */
   async readArtifact(runId: string, name: string): Promise<Buffer> {
     await this.beforeRead()
-    const { bytes, headers } = await this.bytes(this.runPath(runId, '/artifacts/content'), { name })
-    const expected = headers.get('x-assay-sha256')
-    const actual = hashBytes(bytes)
+    const response = await this.request('GET', this.runPath(runId, '/artifacts/content'), { query: { name } })
+    const expected = response.headers.get('x-assay-sha256')
+    const hash = createHash('sha256')
+    const chunks: Buffer[] = []
+    let size = 0
+    try {
+      if (response.body !== null) {
+        for await (const chunk of response.body) {
+          const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+          hash.update(piece)
+          chunks.push(piece)
+          size += piece.length
+        }
+      }
+    } catch (error) {
+      throw unavailable(this.base, error)
+    }
+    const bytes = Buffer.concat(chunks, size)
+    const actual = hash.digest('hex')
     if (expected !== actual) {
       throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${JSON.stringify(name)} of run ${runId} arrived as bytes hashing to ${actual}, not ${expected ?? '(no sha256 sent)'}`, {
         expected,
