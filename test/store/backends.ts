@@ -27,7 +27,10 @@ export interface OpenedStore {
 
 export interface StoreBackend {
   name: string
-  /** Why this backend cannot run in this environment; undefined when it can. */
+  /**
+   * Why this backend cannot run in this environment; undefined when it can. A suite that skips
+   * on it also registers one skipped test (a skipped describe alone is not counted in `# skipped`).
+   */
   skip: string | undefined
   open(): Promise<OpenedStore>
 }
