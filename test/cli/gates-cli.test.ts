@@ -122,6 +122,25 @@ describe('assay gate / models / alias / promote / rollback / audit CLI', () => {
     assert.match(elements[0].attrs, /failures="[1-9]/)
   })
 
+  it('a bad gate file given to promote moves nothing: exit 2, alias history and audit log unchanged', async () => {
+    const history = (await cli(store, 'alias', 'ls', 'sentiment', '--history', '--json')).out
+    const log = (await cli(store, 'audit', 'ls', '--json')).out
+    const unparsable = await cli(store, 'promote', 'sentiment', '4', '--gate', w.gateFile('broken.yaml', 'gate: x\nowner: [\n'))
+    assert.equal(unparsable.code, 2)
+    assert.match(unparsable.err, /error ASSAY_INVALID_GATE_SPEC: .*broken\.yaml:\d+/)
+    // Valid YAML, but a criterion without a rationale (which would otherwise accept version 4).
+    const noRationale = await cli(store, 'promote', 'sentiment', '4', '--gate', w.gateFile('no-rationale.yaml', gateYaml(SUPERIORITY()).replace(/\n\s+rationale: .*\n/, '\n')))
+    assert.equal(noRationale.code, 2)
+    assert.match(noRationale.err, /ASSAY_INVALID_GATE_SPEC: .*no-rationale\.yaml:\d+: criteria\[0\]\.rationale/)
+    const missing = await cli(store, 'promote', 'sentiment', '4', '--gate', `${w.h.dir}/no-such-gate.yaml`)
+    assert.equal(missing.code, 2)
+    const otherModel = await cli(store, 'promote', 'sentiment', '4', '--gate', w.gateFile('other.yaml', gateYaml(SUPERIORITY(), { model: 'other' })))
+    assert.equal(otherModel.code, 2)
+    assert.match(otherModel.err, /guards model other, not sentiment/)
+    assert.equal((await cli(store, 'alias', 'ls', 'sentiment', '--history', '--json')).out, history, 'no alias moved')
+    assert.equal((await cli(store, 'audit', 'ls', '--json')).out, log, 'nothing was appended to the audit log')
+  })
+
   it('promotes, rolls back, and verifies the audit log', async () => {
     const blocked = await cli(store, 'promote', 'sentiment', '2', '--gate', strict)
     assert.equal(blocked.code, 1)

@@ -20,7 +20,7 @@ export interface GateWorld {
   repo: string
   dataPath: string
   /** Log a finished run with these eval records; returns its id. */
-  logRun(name: string, records: EvalRecord[], options?: { codeDir?: string; seed?: number; artifact?: boolean }): Promise<string>
+  logRun(name: string, records: EvalRecord[], options?: { codeDir?: string; seed?: number; artifact?: boolean; owner?: string }): Promise<string>
   /** Write a gate file and return its path. */
   gateFile(name: string, text: string): string
   /** Open the store's SQLite file directly (to tamper with it). */
@@ -57,7 +57,7 @@ export async function openGateWorld(): Promise<GateWorld> {
         experiment: 'gates',
         name,
         seed: options.seed ?? 1,
-        owner: 'alice',
+        owner: options.owner ?? 'alice',
         codeDir: options.codeDir ?? repo,
         datasets: [{ name: 'val', path: dataPath, role: 'validation' }],
       })

@@ -72,6 +72,18 @@ describe('registry, promotion, rollback and the audit log', () => {
     assert.deepEqual(await w.assay.aliasHistory('sentiment'), before)
   })
 
+  it('a bad gate file moves nothing and appends nothing', async () => {
+    const before = await w.assay.aliasHistory('sentiment')
+    const auditBefore = await w.assay.auditLog()
+    // (Assay.promote loads the gate file before it returns a promise, so the error is thrown, not a rejection: wrapped here.)
+    const promote = async (gate: string) => w.assay.promote({ model: 'sentiment', version: 4, gate })
+    await rejectsCode(promote(w.gateFile('broken.yaml', 'gate: x\ncriteria: [\n')), 'ASSAY_INVALID_GATE_SPEC')
+    const noEscalation = w.gateFile('no-escalation.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`).replace('escalation: ml-oncall@example.com\n', ''))
+    await rejectsCode(promote(noEscalation), 'ASSAY_INVALID_GATE_SPEC')
+    assert.deepEqual(await w.assay.aliasHistory('sentiment'), before)
+    assert.deepEqual(await w.assay.auditLog(), auditBefore)
+  })
+
   it('is all or nothing: a failure after the gate accepts moves no alias', async () => {
     const db = w.db()
     db.exec(`CREATE TRIGGER fail_promotion BEFORE INSERT ON audit_log WHEN NEW.kind = 'promotion' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
