@@ -252,7 +252,7 @@ export class Assay {
   }
 
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
-  checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
+  async checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
     const loaded = typeof gate === 'string' ? loadGateFile(gate) : gate
     // Against a server, a recorded check runs there (its token is the actor; `now` is its clock).
     if (this.store instanceof HttpStore && options.record !== false) {
@@ -262,7 +262,7 @@ export class Assay {
   }
 
   /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
-  promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
+  async promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
     const gate = typeof input.gate === 'string' ? loadGateFile(input.gate) : input.gate
     // Against a server, the promotion runs there with a write token (docs/server.md).
     if (this.store instanceof HttpStore) {
