@@ -75,8 +75,8 @@ describe('registry, promotion, rollback and the audit log', () => {
   it('a bad gate file moves nothing and appends nothing', async () => {
     const before = await w.assay.aliasHistory('sentiment')
     const auditBefore = await w.assay.auditLog()
-    // (Assay.promote loads the gate file before it returns a promise, so the error is thrown, not a rejection: wrapped here.)
-    const promote = async (gate: string) => w.assay.promote({ model: 'sentiment', version: 4, gate })
+    // Not wrapped in an async function: a bad file must reject the promise, not throw synchronously.
+    const promote = (gate: string) => w.assay.promote({ model: 'sentiment', version: 4, gate })
     await rejectsCode(promote(w.gateFile('broken.yaml', 'gate: x\ncriteria: [\n')), 'ASSAY_INVALID_GATE_SPEC')
     const noEscalation = w.gateFile('no-escalation.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`).replace('escalation: ml-oncall@example.com\n', ''))
     await rejectsCode(promote(noEscalation), 'ASSAY_INVALID_GATE_SPEC')
