@@ -46,6 +46,7 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/v1/alias-moves': 'admin all',
   'POST /api/v1/audit': 'admin all',
   'GET /api/v1/audit': 'read all',
+  'GET /api/v1/audit/head': 'read all',
   'GET /api/v1/audit/last': 'read all',
   'POST /api/v1/promotions': 'write all',
   'POST /api/v1/rollbacks': 'write all',

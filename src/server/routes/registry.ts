@@ -183,6 +183,16 @@ export function registryRoutes(): RouteSpec[] {
       handler: async ({ state }) => ({ record: await registry(state.store).lastAuditRecord() }),
     },
     {
+      method: 'GET',
+      url: '/api/v1/audit/head',
+      summary: "the audit log's head anchor { seq, hash } kept beside the log (null when the store keeps none or the log is empty)",
+      tag: 'registry',
+      scope: 'read',
+      touches: 'all',
+      response: { json: '{ head: { seq: number, hash: string } | null }' },
+      handler: async ({ state }) => ({ head: state.store.auditHead === undefined ? null : await state.store.auditHead() }),
+    },
+    {
       method: 'POST',
       url: '/api/v1/promotions',
       summary: 'promote a version through a gate, run on the server (src/registry/promotion.ts): the gate file travels as text; the actor is the token',

@@ -556,6 +556,11 @@ export class HttpStore implements Store {
     return (await this.json<{ record: AuditRecord | null }>('GET', '/api/v1/audit/last')).record
   }
 
+  /** The server store's head anchor, so `audit verify` over HTTP also detects a removed tail. */
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    return (await this.json<{ head: { seq: number; hash: string } | null }>('GET', '/api/v1/audit/head')).head
+  }
+
   /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`. */
   async close(): Promise<void> {
     if (this.spool.pending > 0) {
