@@ -6,20 +6,20 @@ import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compa
 import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
 import { AssayError } from '../errors.js'
 import type { AuditVerification } from '../gates/audit-log.js'
-import { checkGate as runGateCheck, type GateCheckResult } from '../gates/check-gate.js'
+import type { GateCheckResult } from '../gates/check-gate.js'
 import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
 import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
 import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
-import { promote as runPromotion, verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
+import { verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
-import { HttpStore } from '../store/http/http-store.js'
 import { openStore } from '../store/open-store.js'
 import { parseRunFilter, runMatches } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
+import { registryActionsFor, type RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
 
 export { evalColumnsToRecords }
@@ -63,10 +63,14 @@ export interface MetricHistoryPoint {
 }
 
 export class Assay {
+  private readonly registryActions: RegistryActions
+
   private constructor(
     readonly store: Store,
     private readonly heartbeatTimeoutMs: number,
-  ) {}
+  ) {
+    this.registryActions = registryActionsFor(store)
+  }
 
   static async open(options: OpenOptions = {}): Promise<Assay> {
     const timeout = options.heartbeatTimeoutMs ?? Number(process.env.ASSAY_HEARTBEAT_TIMEOUT_MS ?? DEFAULT_HEARTBEAT_TIMEOUT_MS)
@@ -254,28 +258,18 @@ export class Assay {
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
   async checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
     const loaded = typeof gate === 'string' ? loadGateFile(gate) : gate
-    // Against a server, a recorded check runs there (its token is the actor; `now` is its clock).
-    if (this.store instanceof HttpStore && options.record !== false) {
-      return this.store.checkGateOnServer({ gate: loaded, candidate: options.candidate, baseline: options.baseline, actor: options.actor ?? defaultActor() })
-    }
-    return runGateCheck(this.store, { ...options, gate: loaded, actor: options.actor ?? defaultActor() })
+    return this.registryActions.checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
   }
 
   /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
   async promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
     const gate = typeof input.gate === 'string' ? loadGateFile(input.gate) : input.gate
-    // Against a server, the promotion runs there with a write token (docs/server.md).
-    if (this.store instanceof HttpStore) {
-      const { now: _serverClock, ...rest } = input
-      return this.store.promoteOnServer({ ...rest, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
-    }
-    return runPromotion(this.store, { ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+    return this.registryActions.promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */
   rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
-    if (this.store instanceof HttpStore) return this.store.rollbackOnServer({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
-    return registry.rollback(this.store, { ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+    return this.registryActions.rollback({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   auditLog(): Promise<AuditRecord[]> {
