@@ -1,38 +1,9 @@
-import { checkGate, type GateCheckResult } from '../gates/check-gate.js'
-import type { LoadedGate } from '../gates/gate-spec.js'
+import { checkGate, type CheckGateOptions, type GateCheckResult } from '../gates/check-gate.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
-import { promote, type PromoteResult } from '../registry/promotion.js'
-import { rollback } from '../registry/registry.js'
+import { promote, type PromoteInput, type PromoteResult } from '../registry/promotion.js'
+import { rollback, type RollbackInput } from '../registry/registry.js'
 import { HttpStore } from '../store/http/http-store.js'
 import type { Store } from '../store/store.js'
-
-export interface GateCheckInput {
-  gate: LoadedGate
-  candidate: string
-  baseline?: string | null
-  actor: string
-  record?: boolean
-  now?: number
-}
-
-export interface PromoteInput {
-  model: string
-  version: number
-  alias: string
-  gate: LoadedGate
-  baseline?: string | null
-  acceptWarnings?: boolean
-  reason?: string
-  actor: string
-  now?: number
-}
-
-export interface RollbackInput {
-  model: string
-  alias: string
-  reason?: string
-  actor: string
-}
 
 /**
  * Where registry decisions are made. On an embedded or PostgreSQL store the SDK decides itself;
@@ -40,7 +11,7 @@ export interface RollbackInput {
  * client cannot move an alias without a gate. Chosen once when the store is opened.
  */
 export interface RegistryActions {
-  checkGate(input: GateCheckInput): Promise<GateCheckResult>
+  checkGate(input: CheckGateOptions): Promise<GateCheckResult>
   promote(input: PromoteInput): Promise<PromoteResult>
   rollback(input: RollbackInput): Promise<{ event: AliasEvent; audit: AuditRecord }>
 }
