@@ -2,6 +2,7 @@ import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf'
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile'
 import { AssayError } from '../errors.js'
 import { createRandom, type RandomGenerator } from '../stats/index.js'
+import { quantileSorted } from '../stats/describe.js'
 
 /**
  * The paired bootstrap of a mean difference of 0/1 scores, computed from counts.
@@ -59,16 +60,6 @@ function binomialDraw(rng: RandomGenerator, n: number, p: number): number {
   return binomialInverse(rng.nextFloat(), n, p)
 }
 
-function quantileType7(sorted: Float64Array, q: number): number {
-  const index = (sorted.length - 1) * q
-  const lo = Math.floor(index)
-  const hi = Math.ceil(index)
-  const h = index - lo
-  const xl = sorted[lo] as number
-  if (h === 0 || sorted[hi] === xl) return xl
-  return (1 - h) * xl + h * (sorted[hi] as number)
-}
-
 export function binaryPairedBootstrap(
   n: number,
   b: number,
@@ -105,7 +96,7 @@ export function binaryPairedBootstrap(
   return {
     method: 'Paired bootstrap (multinomial counts of discordant pairs)',
     estimate: (b - c) / n,
-    ci: [quantileType7(means, alpha), quantileType7(means, 1 - alpha)],
+    ci: [quantileSorted(means, alpha), quantileSorted(means, 1 - alpha)],
     standardError: resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0,
     pValue: Math.min(1, 2 * side),
     monteCarloStandardError: 2 * Math.sqrt((side * (1 - side)) / resamples),

@@ -1,5 +1,6 @@
 import { AssayError } from '../errors.js'
 import { createRandom } from '../stats/index.js'
+import { quantileSorted } from '../stats/describe.js'
 
 /**
  * Two-level (hierarchical) bootstrap of the difference of group means when each side is a group of
@@ -28,16 +29,6 @@ export interface TwoLevelBootstrapResult {
   resamples: number
   seed: number
   confidenceLevel: number
-}
-
-function quantileType7(sorted: Float64Array, q: number): number {
-  const index = (sorted.length - 1) * q
-  const lo = Math.floor(index)
-  const hi = Math.ceil(index)
-  const h = index - lo
-  const xl = sorted[lo] as number
-  if (h === 0 || sorted[hi] === xl) return xl
-  return (1 - h) * xl + h * (sorted[hi] as number)
 }
 
 /** `a` and `b`: one Float64Array of scores per run, every array over the same n examples in the same order. */
@@ -106,7 +97,7 @@ export function twoLevelBootstrap(
   return {
     method: 'Two-level bootstrap (seeds, then examples)',
     estimate,
-    ci: [quantileType7(reps, alpha), quantileType7(reps, 1 - alpha)],
+    ci: [quantileSorted(reps, alpha), quantileSorted(reps, 1 - alpha)],
     standardError: resamples > 1 ? Math.sqrt(ss / (resamples - 1)) : 0,
     pValue: Math.min(1, (2 * (Math.min(kLe, kGe) + 1)) / (resamples + 1)),
     runsA: kA,

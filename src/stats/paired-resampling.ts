@@ -74,19 +74,7 @@ export function pairedPermutationTest(a: Sample, b: Sample, opts: PairedPermutat
   const adjust = exact ? 0 : 1
   const pGreater = (countGe + adjust) / (total + adjust)
   const pLess = (countLe + adjust) / (total + adjust)
-  let pValue: number
-  let se: number
-  if (alternative === 'greater') {
-    pValue = pGreater
-    se = Math.sqrt((pGreater * (1 - pGreater)) / total)
-  } else if (alternative === 'less') {
-    pValue = pLess
-    se = Math.sqrt((pLess * (1 - pLess)) / total)
-  } else {
-    const side = Math.min(pGreater, pLess)
-    pValue = Math.min(1, 2 * side)
-    se = 2 * Math.sqrt((side * (1 - side)) / total)
-  }
+  const { pValue, se } = monteCarloPValue(pGreater, pLess, total, alternative)
   return {
     method: exact ? 'Paired permutation test (exact sign-flip enumeration)' : 'Paired permutation test (Monte Carlo sign flips)',
     statistic: (observed / n) * scale,
@@ -382,19 +370,7 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
   }
   const pGreater = (kLe + 1) / (resamples + 1)
   const pLess = (kGe + 1) / (resamples + 1)
-  let pValue: number
-  let se: number
-  if (alternative === 'greater') {
-    pValue = pGreater
-    se = Math.sqrt((pGreater * (1 - pGreater)) / resamples)
-  } else if (alternative === 'less') {
-    pValue = pLess
-    se = Math.sqrt((pLess * (1 - pLess)) / resamples)
-  } else {
-    const side = Math.min(pGreater, pLess)
-    pValue = Math.min(1, 2 * side)
-    se = 2 * Math.sqrt((side * (1 - side)) / resamples)
-  }
+  const { pValue, se } = monteCarloPValue(pGreater, pLess, resamples, alternative)
   return {
     method: 'Paired bootstrap',
     estimate,
@@ -410,4 +386,12 @@ export function pairedBootstrap(a: Sample, b: Sample, opts: PairedBootstrapOptio
     confidenceLevel,
     alternative,
   }
+}
+
+/** The p-value for the alternative from both one-sided Monte Carlo proportions, with its binomial standard error. */
+function monteCarloPValue(pGreater: number, pLess: number, draws: number, alternative: Alternative): { pValue: number; se: number } {
+  if (alternative === 'greater') return { pValue: pGreater, se: Math.sqrt((pGreater * (1 - pGreater)) / draws) }
+  if (alternative === 'less') return { pValue: pLess, se: Math.sqrt((pLess * (1 - pLess)) / draws) }
+  const side = Math.min(pGreater, pLess)
+  return { pValue: Math.min(1, 2 * side), se: 2 * Math.sqrt((side * (1 - side)) / draws) }
 }
