@@ -6,10 +6,7 @@ import type {
   RegisteredModel,
   ArtifactDirection,
   ArtifactRef,
-  CodeVersion,
-  DatasetVersion,
   EvalColumns,
-  Environment,
   ExperimentSummary,
   HoldoutRead,
   Params,
@@ -109,22 +106,11 @@ export interface Store {
 export type NewModelVersion = Omit<ModelVersion, 'version'>
 export type NewAliasEvent = Omit<AliasEvent, 'seq' | 'auditSeq'>
 
-export interface NewRun {
-  id: string
-  experiment: string
-  name: string
-  owner: string
-  startTime: number
-  parentId: string | null
-  groupId: string | null
-  params: Params
-  seed: number
-  seedSource: 'user' | 'drawn'
-  tags: Record<string, string>
-  environment: Environment
-  code: CodeVersion
-  datasets: DatasetVersion[]
-}
+/** What a run is created with: its record before any metric, eval set or artifact exists. */
+export type NewRun = Pick<
+  RunRecord,
+  'id' | 'experiment' | 'name' | 'owner' | 'startTime' | 'parentId' | 'groupId' | 'params' | 'seed' | 'seedSource' | 'tags' | 'environment' | 'code' | 'datasets'
+>
 
 export interface RunBatch {
   /** Idempotency key: a batch with an id the store has seen is not applied again. */
