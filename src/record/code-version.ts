@@ -11,15 +11,17 @@ export interface CapturedCode {
   diff: Buffer | null
 }
 
-function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Buffer {
-  return execFileSync('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 512 * 1024 * 1024, timeout: 30_000 })
-}
+/** A git command that failed, with what git said (its stderr), so a run can record why. */
+class GitCommandFailed extends Error {}
 
-function gitText(cwd: string, args: string[]): string | null {
+function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Buffer {
   try {
-    return git(cwd, args).toString('utf8').trim()
-  } catch {
-    return null
+    return execFileSync('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 1024 * 1024, timeout: 30_000 })
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: Buffer; status?: number | null }
+    if (failure.code === 'ENOENT') throw new GitCommandFailed('git is not installed (no git on PATH)')
+    const said = failure.stderr?.toString('utf8').trim().replace(/\s*\n\s*/g, '; ')
+    throw new GitCommandFailed(`\`git ${args.join(' ')}\` failed${failure.status != null ? ` (exit ${failure.status})` : ''}: ${said || failure.message}`)
   }
 }
 
@@ -31,24 +33,43 @@ export interface CaptureCodeOptions {
   exclude?: readonly string[]
 }
 
-/** c: commit, branch, remote, dirty flag and the uncommitted diff, read from git. */
+/**
+ * c: commit, branch, remote, dirty flag and the uncommitted diff, read from git. Never throws:
+ * when git is missing or fails, the code version is `{ vcs: null, reason }` with git's own
+ * message, so the run is still recorded (and gates find it unauditable).
+ */
 export function captureCode(cwd: string = process.cwd(), options: CaptureCodeOptions = {}): CapturedCode {
-  const root = gitText(cwd, ['rev-parse', '--show-toplevel'])
-  if (root === null) return { code: { vcs: null, reason: `${cwd} is not inside a git work tree (or git is not installed)` }, diff: null }
-  const commit = gitText(root, ['rev-parse', 'HEAD'])
+  try {
+    return captureFromGit(cwd, options)
+  } catch (error) {
+    const why = error instanceof GitCommandFailed ? error.message : String(error)
+    return { code: { vcs: null, reason: `code capture failed: ${why}` }, diff: null }
+  }
+}
+
+function captureFromGit(cwd: string, options: CaptureCodeOptions): CapturedCode {
+  let root: string
+  try {
+    root = git(cwd, ['rev-parse', '--show-toplevel']).toString('utf8').trim()
+  } catch (error) {
+    if (error instanceof GitCommandFailed && error.message.startsWith('git is not installed')) return { code: { vcs: null, reason: error.message }, diff: null }
+    return { code: { vcs: null, reason: `${cwd} is not inside a git work tree` }, diff: null }
+  }
+  const commit = gitText(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])
   if (commit === null) return { code: { vcs: null, reason: 'the git repository has no commit yet' }, diff: null }
-  const branch = gitText(root, ['rev-parse', '--abbrev-ref', 'HEAD'])
+  const branch = gitText(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'])
   const remote = gitText(root, ['remote', 'get-url', 'origin'])
+  const excluded = excludedDirectories(root, options.exclude ?? [])
+  const allExcluded = excluded.map((d) => d.pathspec)
   // -z: names as they are on disk (status --porcelain quotes and octal-escapes unusual ones).
-  const excluded = excludePathspecs(root, options.exclude ?? [])
-  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z', '--', '.', ...excluded]).toString('utf8').split('\0').filter(Boolean)
+  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z', '--', '.', ...allExcluded]).toString('utf8').split('\0').filter(Boolean)
   const diff = workingTreeDiff(root, excluded)
   const dirty = diff.length > 0 || untracked.length > 0
   return {
     code: {
       vcs: 'git',
       commit,
-      branch: branch === 'HEAD' ? null : branch,
+      branch,
       remote: remote === null ? null : redactCredentials(remote),
       dirty,
       diffSha256: diff.length > 0 ? createHash('sha256').update(diff).digest('hex') : null,
@@ -61,6 +82,15 @@ export function captureCode(cwd: string = process.cwd(), options: CaptureCodeOpt
   }
 }
 
+/** A command whose failure only means "no such thing" (no commit, detached HEAD, no remote). */
+function gitText(cwd: string, args: string[]): string | null {
+  try {
+    return git(cwd, args).toString('utf8').trim()
+  } catch {
+    return null
+  }
+}
+
 /**
  * HEAD against the working tree, untracked (not ignored) files included, so `git apply` of it on a
  * clean checkout of HEAD rebuilds the tree. It is taken through a temporary index (a copy of the
@@ -69,7 +99,11 @@ export function captureCode(cwd: string = process.cwd(), options: CaptureCodeOpt
  * --binary keeps binary changes applicable; --no-ext-diff keeps user diff drivers out of it;
  * explicit a/ b/ prefixes keep diff.noprefix or diff.mnemonicPrefix from breaking `git apply`.
  */
-function workingTreeDiff(root: string, excluded: readonly string[]): Buffer {
+function workingTreeDiff(root: string, excluded: readonly ExcludedDirectory[]): Buffer {
+  // git add (2.39 at least) refuses an exclude pathspec naming a directory that .gitignore already
+  // ignores; `add -A` skips such a directory anyway, so it is left out of add and out of the diff.
+  const fromAdd = excluded.filter((d) => !d.ignored).map((d) => d.pathspec)
+  const fromDiff = excluded.map((d) => d.pathspec)
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'assay-index-'))
   try {
     const index = path.join(scratch, 'index')
@@ -79,7 +113,7 @@ function workingTreeDiff(root: string, excluded: readonly string[]): Buffer {
     if (existsSync(realIndex)) {
       try {
         copyFileSync(realIndex, index)
-        git(root, ['add', '-A', '--', '.', ...excluded], env)
+        git(root, ['add', '-A', '--', '.', ...fromAdd], env)
         copied = true
       } catch {
         // A split or otherwise unusual index: start again from HEAD.
@@ -88,22 +122,32 @@ function workingTreeDiff(root: string, excluded: readonly string[]): Buffer {
     }
     if (!copied) {
       git(root, ['read-tree', 'HEAD'], env)
-      git(root, ['add', '-A', '--', '.', ...excluded], env)
+      git(root, ['add', '-A', '--', '.', ...fromAdd], env)
     }
-    return git(root, ['diff', '--cached', 'HEAD', '--binary', '--no-ext-diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/'], env)
+    return git(root, ['diff', '--cached', 'HEAD', '--binary', '--no-ext-diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/', '--', '.', ...fromDiff], env)
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }
 }
 
-/** `:(exclude,literal)<dir>` for each directory inside the work tree (outside it, nothing to exclude). */
-function excludePathspecs(root: string, dirs: readonly string[]): string[] {
+interface ExcludedDirectory {
+  /** `:(exclude,literal)<dir>`, relative to the work tree's root. */
+  pathspec: string
+  /** Whether the repository's own ignore rules already ignore it (or a directory above it). */
+  ignored: boolean
+}
+
+/** The directories to leave out that lie inside the work tree (outside it, nothing to exclude). */
+function excludedDirectories(root: string, dirs: readonly string[]): ExcludedDirectory[] {
   const realRoot = realpath(root)
-  const out: string[] = []
+  const out: ExcludedDirectory[] = []
   for (const dir of dirs) {
     const relative = path.relative(realRoot, realpath(path.resolve(dir)))
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue
-    out.push(`:(exclude,literal)${relative.split(path.sep).join('/')}`)
+    const posix = relative.split(path.sep).join('/')
+    // --no-index: by the rules alone, even when files inside are tracked. Exit 1 is "not ignored".
+    const ignored = gitText(root, ['check-ignore', '--quiet', '--no-index', '--', posix]) !== null
+    out.push({ pathspec: `:(exclude,literal)${posix}`, ignored })
   }
   return out
 }

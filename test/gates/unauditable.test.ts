@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { checkUnauditable, type LoadedSide } from '../../src/gates/contract-checks.js'
@@ -51,6 +52,18 @@ describe('unauditable metadata and dataset-version drift', () => {
     await assert.rejects(w.assay.addModelVersion({ model: 'sentiment', run: ids.consumer, artifact: 'model/weights.json' }), /produced no artifact/)
     const v6 = await store.addModelVersion({ model: 'sentiment', runId: ids.consumer, artifact: { name: 'model/weights.json', sha256: weights.sha256 }, description: '', tags: {}, createdAt: Date.now(), createdBy: 'mallory' })
     assert.equal(v6.version, 6)
+    // A run whose code capture failed: git refuses to add the untracked repository without commits
+    // inside the work tree. The run is recorded; its code version holds git's message instead.
+    const broken = path.join(w.h.dir, 'broken')
+    mkdirSync(path.join(broken, 'vendor'), { recursive: true })
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'ignore' })
+    writeFileSync(path.join(broken, 'train.py'), 'print("train")\n')
+    git(broken, 'init', '-q')
+    git(broken, 'add', 'train.py')
+    git(broken, 'commit', '-q', '-m', 'init')
+    git(path.join(broken, 'vendor'), 'init', '-q')
+    ids.gitfailed = await w.logRun('git-failed', records((i) => i < 300), { codeDir: broken })
+    assert.equal((await w.assay.addModelVersion({ model: 'sentiment', run: ids.gitfailed, artifact: 'model/weights.json' })).version, 7)
     await w.assay.setAlias('sentiment', 'champion', 1, { reason: 'first release' })
   })
   after(async () => {
@@ -73,6 +86,14 @@ describe('unauditable metadata and dataset-version drift', () => {
     const e = await evidenceOf('model:sentiment@3')
     assert.equal(unauditable(e).status, 'block')
     assert.ok(unauditable(e).findings.includes(`candidate run ${short('nodataset')} has no dataset version`), unauditable(e).findings.join('\n'))
+    assert.equal(e.decision, 'block')
+  })
+
+  it("a run whose code capture failed blocks as unauditable, with git's message in the finding", async () => {
+    const e = await evidenceOf('model:sentiment@7')
+    assert.equal(unauditable(e).status, 'block')
+    assert.equal(unauditable(e).findings.length, 1, unauditable(e).findings.join('\n'))
+    assert.match(unauditable(e).findings[0] as string, new RegExp(`^candidate run ${short('gitfailed')} has no code version \\(code capture failed: \`git add -A -- \\.\` failed \\(exit 128\\): error: 'vendor/' does not have a commit checked out`))
     assert.equal(e.decision, 'block')
   })
 

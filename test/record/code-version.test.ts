@@ -276,3 +276,119 @@ describe('the embedded store inside the work tree', () => {
     assert.deepEqual(captureCode(repo, { exclude: [store] }).code.untracked, ['notes.txt'])
   })
 })
+
+describe('code capture never stops a run', () => {
+  let dir: string
+  let repo: string
+  let cleanup: () => void
+
+  beforeEach(() => {
+    ;({ dir, cleanup } = tempDir('assay-git-fail-'))
+    repo = path.join(dir, 'repo')
+    mkdirSync(repo)
+    git(repo, 'init', '-q', '-b', 'main')
+    writeFileSync(path.join(repo, 'train.py'), 'lr = 0.1\n')
+  })
+  afterEach(() => cleanup())
+
+  function commit(): void {
+    git(repo, 'add', '.')
+    git(repo, 'commit', '-q', '-m', 'initial')
+  }
+
+  /** One run through the SDK with the embedded store at `store`; its stored record. */
+  async function recordRun(store: string): Promise<RunRecord> {
+    const assay = await Assay.open({ store })
+    try {
+      const run = await assay.startRun({ experiment: 'e', seed: 1, codeDir: repo })
+      await run.log({ loss: 1 })
+      await run.end()
+      return await assay.getRun(run.id)
+    } finally {
+      await assay.close()
+    }
+  }
+
+  test("a .gitignore that lists the store directory (the project's own quick start): the run is recorded with its code version", async () => {
+    writeFileSync(path.join(repo, '.gitignore'), '.assay\nnode_modules/\n')
+    commit()
+    writeFileSync(path.join(repo, 'train.py'), 'lr = 0.2\n')
+    writeFileSync(path.join(repo, 'new.py'), 'x = 1\n')
+    const record = await recordRun(path.join(repo, '.assay'))
+    assert.equal(record.code.vcs, 'git', record.code.reason)
+    assert.equal(record.code.commit, git(repo, 'rev-parse', 'HEAD').toString().trim())
+    assert.equal(record.code.dirty, true)
+    assert.deepEqual(record.code.untracked, ['new.py'])
+    const again = captureCode(repo, { exclude: [path.join(repo, '.assay')] })
+    assert.ok(again.diff !== null)
+    assert.match(again.diff.toString(), /^diff --git a\/new\.py b\/new\.py\n/m)
+    assert.match(again.diff.toString(), /^diff --git a\/train\.py b\/train\.py\n/m)
+    assert.doesNotMatch(again.diff.toString(), /\.assay/, 'nothing of the store is in the diff')
+  })
+
+  test('a store inside an ignored directory, and an ignored store directory with a tracked file in it, stay out of the diff', () => {
+    writeFileSync(path.join(repo, '.gitignore'), 'runs/\n')
+    mkdirSync(path.join(repo, 'kept'))
+    writeFileSync(path.join(repo, 'kept', 'tracked.txt'), 'v1\n')
+    commit()
+    writeFileSync(path.join(repo, '.gitignore'), 'runs/\nkept/\n')
+    git(repo, 'commit', '-q', '-am', 'ignore kept/')
+    mkdirSync(path.join(repo, 'runs', 'store'), { recursive: true })
+    writeFileSync(path.join(repo, 'runs', 'store', 'assay.db'), 'x')
+    writeFileSync(path.join(repo, 'kept', 'tracked.txt'), 'v2\n')
+    writeFileSync(path.join(repo, 'kept', 'new.txt'), 'n\n')
+    const nested = captureCode(repo, { exclude: [path.join(repo, 'runs', 'store')] })
+    assert.equal(nested.code.vcs, 'git', nested.code.reason)
+    assert.equal(nested.code.dirty, true, 'kept/tracked.txt changed and is not excluded')
+    assert.match(nested.diff?.toString() ?? '', /a\/kept\/tracked\.txt/)
+    const kept = captureCode(repo, { exclude: [path.join(repo, 'kept')] })
+    assert.equal(kept.code.vcs, 'git', kept.code.reason)
+    assert.equal(kept.code.dirty, false, 'the only change is inside the excluded directory')
+    assert.equal(kept.diff, null)
+  })
+
+  test('a repository with no commits: the run is recorded, with no code version and the reason', async () => {
+    const record = await recordRun(path.join(dir, 'store'))
+    assert.equal(record.status, 'finished')
+    assert.equal(record.code.vcs, null)
+    assert.match(record.code.reason ?? '', /no commit yet/)
+  })
+
+  test('a detached HEAD with changes: commit, no branch, and the diff', async () => {
+    commit()
+    git(repo, 'checkout', '-q', '--detach')
+    writeFileSync(path.join(repo, 'train.py'), 'lr = 0.3\n')
+    const record = await recordRun(path.join(dir, 'store'))
+    assert.equal(record.code.vcs, 'git')
+    assert.equal(record.code.branch, null)
+    assert.equal(record.code.commit, git(repo, 'rev-parse', 'HEAD').toString().trim())
+    assert.equal(record.code.dirty, true)
+    assert.equal(record.code.diffArtifact, CODE_DIFF_ARTIFACT)
+  })
+
+  test('git missing from PATH: the run is recorded, and the code version says git is not installed', async () => {
+    commit()
+    const savedPath = process.env.PATH
+    process.env.PATH = path.join(dir, 'no-binaries-here')
+    let record: RunRecord
+    try {
+      record = await recordRun(path.join(dir, 'store'))
+    } finally {
+      process.env.PATH = savedPath
+    }
+    assert.equal(record.status, 'finished')
+    assert.equal(record.code.vcs, null)
+    assert.match(record.code.reason ?? '', /git is not installed/)
+  })
+
+  test("git failing during capture (an untracked repository without commits inside the tree): the run is recorded, with git's message", async () => {
+    commit()
+    mkdirSync(path.join(repo, 'vendor'))
+    git(path.join(repo, 'vendor'), 'init', '-q')
+    writeFileSync(path.join(repo, 'vendor', 'lib.py'), 'y = 2\n')
+    const record = await recordRun(path.join(dir, 'store'))
+    assert.equal(record.status, 'finished')
+    assert.equal(record.code.vcs, null)
+    assert.match(record.code.reason ?? '', /^code capture failed: `git add -A -- \.` failed \(exit 128\): error: 'vendor\/' does not have a commit checked out/)
+  })
+})
