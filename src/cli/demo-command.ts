@@ -1,8 +1,12 @@
 import { Command } from 'commander'
+import { accessSync, constants } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { compareDemo, DEMO_EXPERIMENT, runDemo, type DemoComparisons } from '../demo/demo-experiment.js'
 import { runDemoPromotion, type DemoPromotion } from '../demo/demo-promotion.js'
 import { AssayError } from '../errors.js'
+import { shellQuote } from '../record/replay-plan.js'
+import type { Assay } from '../sdk/assay.js'
 import type { CliContext } from './context.js'
 import { writeJson, writeTable } from './output.js'
 
@@ -10,21 +14,22 @@ export function demoCommand(ctx: CliContext): Command {
   return new Command('demo')
     .description('run a real small experiment (logistic regression, two configurations × five seeds) and record everything')
     .option('--seeds <n>', 'seeds per configuration', '5')
-    .option('--data-dir <dir>', 'where the generated data sets are written', path.join('.assay', 'demo-data'))
+    .option('--data-dir <dir>', 'where the generated data sets and the gate file are written (default: demo-data inside an embedded store, else a temporary directory)')
     .option('--json', 'print JSON (schema assay.demo/v1)')
-    .action(async (options: { seeds: string; dataDir: string; json?: boolean }, self: Command) => {
+    .action(async (options: { seeds: string; dataDir?: string; json?: boolean }, self: Command) => {
       const count = Number(options.seeds)
       if (!Number.isInteger(count) || count < 1 || count > 100) {
         throw new AssayError('ASSAY_INVALID_ARGUMENT', `--seeds must be an integer from 1 to 100, got ${options.seeds}`)
       }
       const seeds = Array.from({ length: count }, (_, i) => i + 1)
       const started = Date.now()
-      const { result, comparisons, promotion } = await ctx.withAssay(self, async (assay) => {
-        const recorded = await runDemo(assay, { dataDir: path.resolve(options.dataDir), seeds, onProgress: (message) => ctx.io.err.write(`${message}\n`) })
+      const { result, comparisons, promotion, assayCommand } = await ctx.withAssay(self, async (assay) => {
+        const dataDir = options.dataDir === undefined ? defaultDataDir(assay) : path.resolve(options.dataDir)
+        const recorded = await runDemo(assay, { dataDir, seeds, onProgress: (message) => ctx.io.err.write(`${message}\n`) })
         // The group comparison needs at least 2 seeds per configuration.
         const compared: DemoComparisons | null = seeds.length >= 2 ? await compareDemo(assay, recorded) : null
-        const promotion: DemoPromotion = await runDemoPromotion(assay, recorded, { dir: path.resolve(options.dataDir) })
-        return { result: recorded, comparisons: compared, promotion }
+        const promotion: DemoPromotion = await runDemoPromotion(assay, recorded, { dir: dataDir })
+        return { result: recorded, comparisons: compared, promotion, assayCommand: nextCommandPrefix(assay) }
       })
       if (options.json) return writeJson(ctx.io, 'assay.demo/v1', { ...result, comparisons, promotion })
       const out = ctx.io.out
@@ -47,19 +52,23 @@ export function demoCommand(ctx: CliContext): Command {
       }
       writeDemoPromotion(ctx, promotion)
       const [first, second] = [result.runs[0], result.runs[result.runs.length - 1]]
+      const id = (r: { runId: string }): string => r.runId.slice(0, 8)
+      const next = [
+        `runs ls --experiment ${DEMO_EXPERIMENT}`,
+        `runs ls --filter "params.config = 'candidate' and metrics.validation/accuracy >= 0.7"`,
+        `runs show ${id(first)}`,
+        `compare ${id(second)} ${id(first)} --metric correct`,
+        `compare ${id(second)} ${id(first)} --metric correct --group-by config`,
+        `variance ${id(second)} --metric correct`,
+        `runs diff ${id(first)} ${id(second)}`,
+        `replay ${id(first)}`,
+        `artifacts get ${id(second)} model/weights.json`,
+        `models show ${promotion.model}`,
+        `gate check ${shellQuote(promotion.gateFile)} --candidate model:${promotion.model}@${promotion.candidateVersion} --baseline model:${promotion.model}@${promotion.baselineVersion} --format markdown`,
+        'audit verify',
+      ]
       out.write('\n\nNext:\n')
-      out.write(`  assay runs ls --experiment ${DEMO_EXPERIMENT}\n`)
-      out.write(`  assay runs ls --filter "params.config = 'candidate' and metrics.validation/accuracy >= 0.7"\n`)
-      out.write(`  assay runs show ${first.runId.slice(0, 8)}\n`)
-      out.write(`  assay compare ${second.runId.slice(0, 8)} ${first.runId.slice(0, 8)} --metric correct\n`)
-      out.write(`  assay compare ${second.runId.slice(0, 8)} ${first.runId.slice(0, 8)} --metric correct --group-by config\n`)
-      out.write(`  assay variance ${second.runId.slice(0, 8)} --metric correct\n`)
-      out.write(`  assay runs diff ${first.runId.slice(0, 8)} ${second.runId.slice(0, 8)}\n`)
-      out.write(`  assay replay ${first.runId.slice(0, 8)}\n`)
-      out.write(`  assay artifacts get ${second.runId.slice(0, 8)} model/weights.json\n`)
-      out.write(`  assay models show ${promotion.model}\n`)
-      out.write(`  assay gate check ${promotion.gateFile} --candidate model:${promotion.model}@${promotion.candidateVersion} --baseline model:${promotion.model}@${promotion.baselineVersion} --format markdown\n`)
-      out.write(`  assay audit verify\n`)
+      for (const command of next) out.write(`  ${assayCommand} ${command}\n`)
     })
 }
 
@@ -80,4 +89,38 @@ function writeDemoPromotion(ctx: CliContext, p: DemoPromotion): void {
     }),
   )
   out.write(p.verify.ok ? `audit log intact: ${p.verify.count} records, head ${p.verify.head.slice(0, 16)}…\n` : `audit log BROKEN at record ${p.verify.firstBadSeq}: ${p.verify.problem}\n`)
+}
+
+/** The demo's data goes inside an embedded store (so ASSAY_HOME keeps it there); elsewhere, to a temporary directory. */
+function defaultDataDir(assay: Assay): string {
+  return assay.store.kind === 'sqlite' ? path.join(assay.store.location, 'demo-data') : path.join(os.tmpdir(), 'assay-demo-data')
+}
+
+/**
+ * How the "Next" lines start so that they run as printed: `assay` when an assay is on the user's
+ * PATH, else `npx assay`; with --store when the embedded store is not the default ./.assay (so a
+ * store named by --store or by an ASSAY_HOME set for this command alone is the one read).
+ * Remote stores are named the way this run named them (ASSAY_TRACKING_URI, ASSAY_STORE): their
+ * URL may need credentials that are not printed.
+ */
+function nextCommandPrefix(assay: Assay): string {
+  const command = assayOnPath() ? 'assay' : 'npx assay'
+  const defaultStore = path.resolve('.assay')
+  return assay.store.kind === 'sqlite' && assay.store.location !== defaultStore ? `${command} --store ${shellQuote(assay.store.location)}` : command
+}
+
+/** An executable `assay` on PATH, not counting the node_modules/.bin directories that npx and npm scripts add. */
+function assayOnPath(): boolean {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '' || dir.split(/[\\/]/).includes('node_modules') || dir.includes(`${path.sep}node-gyp-bin`)) continue
+    for (const name of process.platform === 'win32' ? ['assay.cmd', 'assay.exe'] : ['assay']) {
+      try {
+        accessSync(path.join(dir, name), constants.X_OK)
+        return true
+      } catch {
+        // not here
+      }
+    }
+  }
+  return false
 }
