@@ -39,6 +39,12 @@ export interface OpenOptions {
   heartbeatTimeoutMs?: number
   /** false: refuse (ASSAY_STORE_NOT_FOUND) rather than create an embedded store that does not exist yet. Default true. */
   create?: boolean
+  /**
+   * Where the SDK's warnings go: with a team server, that writes started spooling (the server is
+   * unreachable) and that writes are still spooled at close or exit, each with the `assay sync`
+   * command that uploads them (docs/server.md). Default: a line on stderr.
+   */
+  warn?: (message: string) => void
 }
 
 export interface StartRunOptions {
@@ -77,7 +83,7 @@ export class Assay {
     if (!Number.isFinite(timeout) || timeout <= 0) {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `heartbeatTimeoutMs must be a positive number of milliseconds, got ${String(timeout)}`)
     }
-    return new Assay(await openStore(options.store, { create: options.create }), timeout)
+    return new Assay(await openStore(options.store, { create: options.create, warn: options.warn }), timeout)
   }
 
   /** Start a run: captures environment, code, seed and dataset versions before anything else. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { AssayError } from '../errors.js'
-import { HttpStore } from './http/http-store.js'
+import { HttpStore, type WarningSink } from './http/http-store.js'
 import { PostgresStore } from './postgres/postgres-store.js'
 import { SqliteStore } from './sqlite/sqlite-store.js'
 import type { Store } from './store.js'
@@ -23,6 +23,8 @@ export interface OpenStoreOptions {
    * Default true.
    */
   create?: boolean
+  /** Where an HTTP store's spool notices go (HttpStoreOptions.warn); default stderr. */
+  warn?: WarningSink
 }
 
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -30,7 +32,7 @@ export async function openStore(location?: string, options: OpenStoreOptions = {
   if (typeof where !== 'string' || where.length === 0) throw new AssayError('ASSAY_INVALID_STORE_URL', 'the store location is empty')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(where)?.[1]?.toLowerCase()
   if (scheme === undefined) return openSqlite(path.resolve(where.replace(/^sqlite:/i, '')), options)
-  if (scheme === 'http' || scheme === 'https') return HttpStore.open(where)
+  if (scheme === 'http' || scheme === 'https') return HttpStore.open(where, { warn: options.warn })
   if (scheme === 'postgres' || scheme === 'postgresql') return PostgresStore.open(where)
   if (scheme === 'sqlite' || scheme === 'file') return openSqlite(path.resolve(decodeURIComponent(where.replace(/^[a-z]+:\/\//i, ''))), options)
   throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a store at ${redact(where)}: the ${scheme}:// scheme is not supported by this version`)

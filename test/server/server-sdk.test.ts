@@ -3,7 +3,7 @@
  * auth on), and the spool: a server that goes away loses nothing and stores nothing twice.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import http from 'node:http'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -11,6 +11,7 @@ import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { main } from '../../src/cli/main.js'
 import type { EvalRecord } from '../../src/record/types.js'
 import { Assay } from '../../src/sdk/assay.js'
@@ -18,6 +19,7 @@ import { listen, type RunningServer } from '../../src/server/server-process.js'
 import { HttpStore } from '../../src/store/http/http-store.js'
 import { encodeBatchFrame } from '../../src/store/http/wire.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { HANG_MS, spawnNode } from '../child-process.js'
 import { rejectsWith, series } from '../store/fixtures.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -273,34 +275,31 @@ describe('SDK and CLI against a real server', () => {
     }
   })
 
-  it('spool: a process that exits offline leaves its spool; `assay sync` uploads it once', async () => {
+  it('spool: a process that exits offline leaves its spool, says so on stderr; `assay sync` uploads it once', async () => {
     const port = Number(new URL(server.url).port)
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(here, 'children/spool-writer.ts')], {
-      env: { ...process.env, ASSAY_TRACKING_URI: server.url, ASSAY_TOKEN: writeToken, DATASET: dataset },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const child = spawnNode(path.join(here, 'children/spool-writer.mjs'), {
+      env: { ASSAY_TRACKING_URI: server.url, ASSAY_TOKEN: writeToken, DATASET: dataset },
+      stdin: 'pipe',
     })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000)
     try {
-      const until = async (re: RegExp): Promise<RegExpMatchArray> => {
-        const deadline = Date.now() + 30_000
-        while (Date.now() < deadline) {
-          const m = re.exec(out)
-          if (m) return m
-          await new Promise((r) => setTimeout(r, 20))
-        }
-        throw new Error(`timed out waiting for ${re}; stdout ${out} stderr ${err}`)
-      }
-      const runId = (await until(/run ([0-9a-f]{32})/))[1]
-      await until(/phase1/)
+      const runId = (await child.waitForLine(/^run [0-9a-f]{32}$/)).slice(4)
+      await child.waitForLine(/^phase1$/)
+      assert.equal(child.stderr(), '', 'nothing is said while the server answers')
       await server.close()
-      child.stdin.write('go\n')
-      await until(/done 2000/)
-      assert.equal(await exited, 0, err)
+      child.proc.stdin?.write('go\n')
+      await child.waitForLine(/^done 2000$/)
+      assert.deepEqual(await child.exited, { code: 0, signal: null }, child.stderr())
+      // Two notices: when spooling started (once, however many writes followed), and at close.
+      const notices = child.stderr().trim().split('\n')
+      assert.equal(notices.length, 2, child.stderr())
+      const spoolDir = process.env.ASSAY_SPOOL_DIR as string
+      const sync = `ASSAY_SPOOL_DIR=${spoolDir} assay --store ${server.url} sync`
+      assert.match(notices[0] as string, new RegExp(`^assay: cannot reach the assay server at ${server.url} \\(ECONNREFUSED\\); writes are spooled in .* \\(1 pending\\)\\. If this process ends first, upload them with: `))
+      assert.ok(notices[0]?.endsWith(sync), notices[0])
+      const left = /^assay: (\d+) writes are still spooled in (\S+) /.exec(notices[1] as string)
+      assert.ok(left !== null, notices[1])
+      assert.equal(Number(left[1]), readFileSync(left[2] as string, 'utf8').split('\n').filter(Boolean).length, 'the count is what the spool file holds')
+      assert.ok(notices[1]?.endsWith(sync), notices[1])
 
       server = await listen({ store: storeDir, port, auth: true })
       process.env.ASSAY_TRACKING_URI = server.url
@@ -326,8 +325,71 @@ describe('SDK and CLI against a real server', () => {
         await direct.close()
       }
     } finally {
-      clearTimeout(kill)
+      child.proc.kill('SIGKILL')
       delete process.env.ASSAY_TRACKING_URI
+    }
+  })
+
+  it('spool: the notices go to the warn sink given to Assay.open, once per episode, and none once everything is uploaded', async () => {
+    const probe = http.createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as { port: number }).port
+    await new Promise((resolve) => probe.close(resolve))
+    const url = `http://127.0.0.1:${port}`
+    const warnings: string[] = []
+    const assay = await Assay.open({ store: url, warn: (message) => warnings.push(message) })
+    const run = await assay.startRun({ experiment: 'sink' })
+    for (let step = 0; step < 5; step++) await run.log({ loss: step }, { step })
+    await run.flush()
+    assert.equal(warnings.length, 1, warnings.join('\n'))
+    assert.match(warnings[0] as string, /\(1 pending\)/)
+    // The server comes back: the end goes through the spool, which drains; close has nothing to say.
+    const back = await listen({ store: storeDir, port, auth: true })
+    try {
+      const store = assay.store as HttpStore
+      await store.sync()
+      assert.equal(store.spool.pending, 0)
+      await run.end()
+      await assay.close()
+      assert.equal(warnings.length, 1, warnings.join('\n'))
+    } finally {
+      await back.close()
+    }
+  })
+
+  it('spool: a script that never reaches its server and exits without close() says what it left, and the printed `assay sync` uploads it', async () => {
+    const probe = http.createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as { port: number }).port
+    await new Promise((resolve) => probe.close(resolve))
+    const url = `http://127.0.0.1:${port}`
+    const child = spawnNode(path.join(here, 'children/offline-writer.mjs'), { env: { ASSAY_TRACKING_URI: url, ASSAY_TOKEN: writeToken, POINTS: '250' } })
+    const spooled = Number((await child.waitForLine(/^spooled \d+$/)).slice('spooled '.length))
+    assert.deepEqual(await child.exited, { code: 0, signal: null }, child.stderr())
+    const notices = child.stderr().trim().split('\n')
+    assert.equal(notices.length, 2, child.stderr())
+    assert.match(notices[0] as string, new RegExp(`^assay: cannot reach the assay server at ${url} \\(ECONNREFUSED\\); writes are spooled in `))
+    assert.match(notices[1] as string, new RegExp(`^assay: ${spooled} writes are still spooled in \\S+ \\(the server at ${url} could not be reached\\)`))
+    assert.ok(spooled >= 3, 'createRun, the points and the end')
+
+    // The server comes up on that port; the command printed uploads the run, as typed (with the
+    // package's bin for `assay`, which is not on this machine's PATH).
+    const offline = await listen({ store: storeDir, port, auth: true })
+    try {
+      const printed = (notices[1] as string).slice((notices[1] as string).indexOf('Upload them with: ') + 'Upload them with: '.length)
+      const command = printed.replace(/(^|\s)assay --store /, `$1${process.execPath} ${path.join(here, '../../bin/assay.js')} --store `)
+      const synced = await promisify(execFile)('bash', ['-c', `${command} --json`], { env: { ...process.env, ASSAY_SPOOL_DIR: '' }, timeout: HANG_MS })
+      assert.deepEqual(JSON.parse(synced.stdout).remaining, 0, synced.stdout)
+      const reader = new HttpStore(url)
+      try {
+        const [run] = await reader.listRuns({ experiment: 'offline' })
+        assert.equal(run?.status, 'finished')
+        assert.equal((await reader.metricHistory(run.id, 'loss')).values.length, 250)
+      } finally {
+        await reader.close()
+      }
+    } finally {
+      await offline.close()
     }
   })
 })

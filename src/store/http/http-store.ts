@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
+import path from 'node:path'
 import { Readable } from 'node:stream'
 import { AssayError, errorCatalogue, isAssayError, type ErrorCode } from '../../errors.js'
 import type {
@@ -20,6 +21,7 @@ import type {
 } from '../../record/types.js'
 import type { GateCheckResult } from '../../gates/check-gate.js'
 import type { LoadedGate } from '../../gates/gate-spec.js'
+import { shellQuote } from '../../record/replay-plan.js'
 import type { PromoteResult } from '../../registry/promotion.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
@@ -33,6 +35,18 @@ export interface HttpStoreOptions {
   spoolDir?: string
   /** Per-request timeout; default ASSAY_HTTP_TIMEOUT_MS or 30 s. */
   timeoutMs?: number
+  /**
+   * Where the spool's notices go (writes started spooling; writes still spooled when the process
+   * ends), one message per call without a trailing newline. Default: a line on stderr.
+   */
+  warn?: WarningSink
+}
+
+export type WarningSink = (message: string) => void
+
+/** The SDK's one place that prints by default (docs/server.md, "The spool"). */
+const STDERR_SINK: WarningSink = (message) => {
+  process.stderr.write(`${message}\n`)
 }
 
 interface RequestOptions {
@@ -65,6 +79,11 @@ export class HttpStore implements Store {
   private lock: Promise<unknown> = Promise.resolve()
   private retryAt = 0
   private failures = 0
+  private readonly warn: WarningSink
+  /** Whether this spooling episode (from the first spooled write until the spool is empty again) was announced. */
+  private spoolingAnnounced = false
+  /** Says what is left in the spool if the process ends without close(). */
+  private readonly onExit = (): void => this.announceLeftover()
 
   constructor(url: string, options: HttpStoreOptions = {}) {
     let parsed: URL
@@ -84,6 +103,7 @@ export class HttpStore implements Store {
     const timeout = options.timeoutMs ?? Number(process.env.ASSAY_HTTP_TIMEOUT_MS ?? 30_000)
     this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000
     this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.base)
+    this.warn = options.warn ?? STDERR_SINK
   }
 
   static async open(url: string, options: HttpStoreOptions = {}): Promise<HttpStore> {
@@ -171,8 +191,39 @@ export class HttpStore implements Store {
     } catch (error) {
       this.unlessUnavailable(error)
       await this.locked(() => this.spool.append(entry()))
+      this.announceSpooling(error)
       return local()
     }
+  }
+
+  /** Once per spooling episode: the server is unreachable, how much is pending, and how to upload it. */
+  private announceSpooling(cause: unknown): void {
+    if (this.spoolingAnnounced) return
+    this.spoolingAnnounced = true
+    process.on('exit', this.onExit)
+    const why = (cause as { message?: string }).message ?? String(cause)
+    this.warn(
+      `assay: ${why}; writes are spooled in ${this.spool.dir} and uploaded when it answers again ` +
+        `(${this.spool.pending} pending). If this process ends first, upload them with: ${this.syncCommand()}`,
+    )
+  }
+
+  /** At close or process exit: the writes that never reached the server, and the command that uploads them. */
+  private announceLeftover(): void {
+    process.removeListener('exit', this.onExit)
+    const pending = this.spool.pending
+    if (pending === 0) return
+    this.warn(
+      `assay: ${pending} ${pending === 1 ? 'write is' : 'writes are'} still spooled in ${this.spool.file} (the server at ${this.base} ` +
+        `could not be reached); runs whose end is among them still show as running there. Upload them with: ${this.syncCommand()}`,
+    )
+  }
+
+  /** `assay sync` for this server and spool, as a user would type it (the token comes from ASSAY_TOKEN). */
+  private syncCommand(): string {
+    const root = path.dirname(this.spool.dir)
+    const spoolDir = root === defaultSpoolRoot({}) ? '' : `ASSAY_SPOOL_DIR=${shellQuote(root)} `
+    return `${spoolDir}assay --store ${shellQuote(this.base)} sync`
   }
 
   /** Rethrow anything but "the server cannot be reached" (which starts a backoff). */
@@ -196,6 +247,7 @@ export class HttpStore implements Store {
     const result = await this.replay(entries, this.spool.file)
     this.spool.keepOwn(result.remaining)
     this.spool.collectBlobs()
+    if (this.spool.pending === 0) this.endSpoolingEpisode()
     if (result.error !== undefined) throw result.error
     this.failures = 0
     return { replayed: result.replayed, rejected: result.rejected }
@@ -561,12 +613,18 @@ export class HttpStore implements Store {
     return (await this.json<{ head: { seq: number; hash: string } | null }>('GET', '/api/v1/audit/head')).head
   }
 
-  /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`. */
+  /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`, and is announced. */
   async close(): Promise<void> {
     if (this.spool.pending > 0) {
       await this.locked(() => this.drainOwn()).catch(() => undefined)
     }
+    this.announceLeftover()
     this.spool.close()
+  }
+
+  private endSpoolingEpisode(): void {
+    this.spoolingAnnounced = false
+    process.removeListener('exit', this.onExit)
   }
 }
 
