@@ -5,12 +5,13 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { HANG_MS } from '../child-process.js'
 import { tempDir } from '../store/backends.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const run = promisify(execFile)
-/** Each command starts a whole CLI: generous, for a loaded machine. */
-const TIMEOUT_MS = 10 * 60_000
+/** Only a hang takes this long (each command starts a whole CLI). */
+const TIMEOUT_MS = HANG_MS
 
 /** The environment of a user who has not configured assay: no ASSAY_* variables, no assay on PATH. */
 function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

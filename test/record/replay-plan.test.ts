@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { PassThrough } from 'node:stream'
@@ -52,8 +52,9 @@ describe('execArgv (node options before the script)', () => {
   afterEach(() => cleanup())
 
   test('`node --import tsx train.ts` records execArgv and replays as `node --import tsx train.ts`', () => {
+    // The script itself is plain JavaScript on the built package, so the child does not compile the sources.
     const script = path.join(dir, 'train.ts')
-    const environmentModule = path.join(REPO_ROOT, 'src', 'record', 'environment.ts')
+    const environmentModule = path.join(REPO_ROOT, 'dist', 'record', 'environment.js')
     writeFileSync(script, `import { captureEnvironment } from ${JSON.stringify(environmentModule)}\nprocess.stdout.write(JSON.stringify(captureEnvironment()))\n`)
     const env = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script, '--lr', '0.1'], { cwd: REPO_ROOT, encoding: 'utf8' })) as Environment
     assert.deepEqual(env.execArgv, ['--import', 'tsx'])
@@ -119,9 +120,7 @@ describe('replaying the code of a dirty run', () => {
     // with no ASSAY_* variables, as a colleague would run them.
     const bin = path.join(dir, 'bin')
     mkdirSync(bin)
-    const shim = path.join(bin, 'assay-cli.mts')
-    writeFileSync(shim, `import { main } from ${JSON.stringify(path.join(REPO_ROOT, 'src', 'cli', 'main.ts'))}\nvoid main(process.argv).then((code) => { process.exitCode = code })\n`)
-    writeFileSync(path.join(bin, 'assay'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(import.meta.resolve('tsx'))} ${JSON.stringify(shim)} "$@"\n`, { mode: 0o755 })
+    symlinkSync(path.join(REPO_ROOT, 'bin', 'assay.js'), path.join(bin, 'assay'))
     const work = path.join(dir, 'elsewhere')
     mkdirSync(work)
     const env: NodeJS.ProcessEnv = { ...GIT_ENV, PATH: `${bin}:${process.env.PATH ?? ''}`, TMPDIR: dir }

@@ -32,7 +32,7 @@ test(`${WRITERS} processes log to one store at once`, async (t) => {
   // Create the store first, so the children contend on writes rather than on the schema migration.
   await (await Assay.open({ store })).close()
   const children = Array.from({ length: WRITERS }, (_, salt) =>
-    spawnChild('concurrent-writer.ts', {
+    spawnChild('concurrent-writer.mjs', {
       STORE: store,
       DATASET: dataset,
       GO_FILE: goFile,
@@ -118,7 +118,7 @@ test(`${WRITERS} processes create the same fresh store at once`, async () => {
   const dataset = writeDataset(dir)
   const steps = 200
   const children = Array.from({ length: WRITERS }, (_, salt) =>
-    spawnChild('concurrent-writer.ts', {
+    spawnChild('concurrent-writer.mjs', {
       STORE: store,
       DATASET: dataset,
       GO_FILE: goFile,

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { AssayError } from '../../src/errors.js'
 import type { EvalRecord } from '../../src/record/types.js'
 import { Assay } from '../../src/sdk/assay.js'
-import { rejectsWith } from '../store/fixtures.js'
+import { newRun, rejectsWith, series } from '../store/fixtures.js'
 import { filesUnder, openHarness, type Harness } from './harness.js'
 
 function sha256(bytes: string | Buffer): string {
@@ -341,31 +340,35 @@ describe('Assay SDK', () => {
     })
 
     test('a running run whose heartbeat goes stale is marked crashed by the next reader', async () => {
-      const quick = await h.reopen({ heartbeatTimeoutMs: 50 })
-      const run = await h.start({ on: quick, name: 'abandoned' })
+      // Stale and fresh are set by state, not by waiting: the abandoned run's last sign of life is
+      // an hour old (a process that stalled has no heartbeat timer firing, so it is written through
+      // the store); the live one's heartbeat is backdated too, and then refreshed by a flush.
+      const hourAgo = Date.now() - 3_600_000
+      const quick = await h.reopen({ heartbeatTimeoutMs: 30 * 60_000 })
+      const abandoned = newRun({ experiment: 'exp', name: 'abandoned', startTime: hourAgo })
+      await quick.store.createRun(abandoned)
       const alive = await h.start({ on: quick, name: 'alive' })
-      await sleep(150)
+      await quick.store.heartbeat(alive.id, hourAgo)
       await alive.log({ beat: 1 })
       await alive.flush()
       const runs = await quick.listRuns()
       assert.equal(runs.find((r) => r.name === 'abandoned')?.status, 'crashed')
       assert.equal(runs.find((r) => r.name === 'alive')?.status, 'running', 'a flush refreshed its heartbeat')
-      const record = await quick.getRun(run.id)
+      const record = await quick.getRun(abandoned.id)
       assert.equal(record.status, 'crashed')
-      assert.equal(record.endTime, record.heartbeatAt, 'it ended at its last sign of life')
+      assert.equal(record.endTime, hourAgo, 'it ended at its last sign of life')
       // The process was only stalled: its next write is proof of life, and nothing it logs is lost.
-      await run.log({ late: 1 })
-      await run.flush()
-      assert.equal((await quick.getRun(run.id)).status, 'running', 'a write revives a run marked crashed')
-      assert.deepEqual((await quick.metricHistory(run.id, 'late')).map((p) => p.value), [1])
-      await run.end()
-      assert.equal((await quick.getRun(run.id)).status, 'finished')
+      await quick.store.logBatch(abandoned.id, { metrics: [series('late', [[0, 1]])] })
+      assert.equal((await quick.getRun(abandoned.id)).status, 'running', 'a write revives a run marked crashed')
+      assert.deepEqual((await quick.metricHistory(abandoned.id, 'late')).map((p) => p.value), [1])
+      await quick.store.setRunStatus(abandoned.id, 'finished', Date.now())
+      assert.equal((await quick.getRun(abandoned.id)).status, 'finished')
     })
 
     test('with the default timeout a fresh run is not marked crashed', async () => {
       const run = await h.start({})
-      await sleep(60)
-      assert.equal((await h.assay.getRun(run.id)).status, 'running')
+      const record = await h.assay.getRun(run.id)
+      assert.equal(record.status, 'running')
     })
 
     test('a heartbeat timeout that is not a positive number is refused', async () => {

@@ -3,8 +3,8 @@
  * resolved flush it prints what is durable: "acked <points>" and "evals <records>". The parent
  * SIGKILLs it at some point and checks that everything acknowledged survived.
  */
-import { Assay } from '../../../src/index.js'
-import { evalRecord, metricValue, requireEnv, say } from '../shared.js'
+import { Assay } from 'assay'
+import { evalRecord, metricValue, requireEnv, say } from './protocol.mjs'
 
 const store = requireEnv('STORE')
 const flushEvery = Number(requireEnv('FLUSH_EVERY'))

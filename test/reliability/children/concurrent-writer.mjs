@@ -6,8 +6,8 @@
  * store instead, so that all writers create and migrate a fresh store at the same moment.
  */
 import { existsSync } from 'node:fs'
-import { Assay } from '../../../src/index.js'
-import { evalRecord, metricValue, requireEnv, say } from '../shared.js'
+import { Assay } from 'assay'
+import { evalRecord, metricValue, requireEnv, say } from './protocol.mjs'
 
 const store = requireEnv('STORE')
 const salt = Number(requireEnv('SALT'))
@@ -18,7 +18,7 @@ const evalBatches = Number(requireEnv('EVAL_BATCHES'))
 const evalBatch = Number(requireEnv('EVAL_BATCH'))
 const goFile = requireEnv('GO_FILE')
 const openAfterGo = process.env.OPEN_AFTER_GO === '1'
-const waitForGo = async (): Promise<void> => {
+const waitForGo = async () => {
   while (!existsSync(goFile)) await new Promise((resolve) => setTimeout(resolve, 2))
 }
 
@@ -42,7 +42,7 @@ if (!openAfterGo) {
 const evalEvery = Math.floor(steps / evalBatches)
 let evalsLogged = 0
 for (let step = 0; step < steps; step++) {
-  const metrics: Record<string, number> = {}
+  const metrics = {}
   for (let k = 0; k < keys; k++) metrics[`m${k}`] = metricValue(step, salt * 10 + k)
   await run.log(metrics, { step })
   if ((step + 1) % flushEvery === 0) await run.flush()

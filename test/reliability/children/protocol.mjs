@@ -1,13 +1,16 @@
-/** Deterministic data shared by the children (which write it) and the tests (which check it). */
-import type { EvalRecord } from '../../src/index.js'
+/**
+ * Deterministic data shared by the children (which write it) and the tests (which check it), and
+ * the children's line protocol. Plain JavaScript, so children run without a TypeScript loader;
+ * protocol.d.mts gives the tests its types.
+ */
 
 /** The value of metric point i: not trivially the index, and never the same twice in a run. */
-export function metricValue(i: number, salt = 0): number {
+export function metricValue(i, salt = 0) {
   return Math.sin(i * 0.001 + salt) * 1000 + i / 7
 }
 
 /** Eval record i: id, cluster, two scores, latency, tokens and cost. */
-export function evalRecord(i: number, salt = 0): EvalRecord {
+export function evalRecord(i, salt = 0) {
   return {
     id: `ex-${salt}-${i}`,
     cluster: `c${i % 17}`,
@@ -19,11 +22,11 @@ export function evalRecord(i: number, salt = 0): EvalRecord {
 }
 
 /** One line of the child protocol, written synchronously (stdout is a pipe, synchronous on POSIX). */
-export function say(line: string): void {
+export function say(line) {
   process.stdout.write(`${line}\n`)
 }
 
-export function requireEnv(name: string): string {
+export function requireEnv(name) {
   const value = process.env[name]
   if (value === undefined || value === '') throw new Error(`child needs ${name}`)
   return value
