@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CodeVersion } from './types.js'
@@ -113,6 +113,11 @@ function workingTreeDiff(root: string, excluded: readonly ExcludedDirectory[]): 
     if (existsSync(realIndex)) {
       try {
         copyFileSync(realIndex, index)
+        // The copy keeps the index's own mtime: git trusts an entry's cached stat only when the file
+        // is older than the index, so a copy stamped "now" would hide an edit made in the same
+        // second as the last `git add` (same size): the racy-git case.
+        const { atime, mtime } = statSync(realIndex)
+        utimesSync(index, atime, mtime)
         git(root, ['add', '-A', '--', '.', ...fromAdd], env)
         copied = true
       } catch {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { captureCode, redactCredentials } from '../../src/record/code-version.js'
@@ -105,6 +105,25 @@ describe('code version from git', () => {
     // A different untracked content is a different code version.
     writeFileSync(path.join(repo, 'new.py'), 'x = 2\n')
     assert.notEqual(captureCode(repo).code.diffSha256, code.diffSha256)
+  })
+
+  test('an edit that keeps the size and the cached stat of a file (the racy-git case) still makes the tree dirty', () => {
+    // The file and the index as git leaves them when a file is rewritten in the same second as
+    // the last `git add`: the same size and mtime as the index entry, and the index no newer than
+    // the file, so git must look at the content. ctime is the one stat field utimes cannot set,
+    // so the repository ignores it (core.trustctime=false, as on some file systems).
+    git(repo, 'config', 'core.trustctime', 'false')
+    const file = path.join(repo, 'src', 'train.py')
+    const anHourAgo = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000)
+    utimesSync(file, anHourAgo, anHourAgo)
+    git(repo, 'add', 'src/train.py')
+    writeFileSync(file, 'lr = 0.3\nepochs = 10\n') // same size as 'lr = 0.1\nepochs = 10\n'
+    utimesSync(file, anHourAgo, anHourAgo)
+    utimesSync(path.join(repo, '.git', 'index'), anHourAgo, anHourAgo)
+    assert.match(git(repo, '--no-optional-locks', 'status', '--porcelain').toString(), /^ M src\/train\.py$/m, 'git itself sees the change (without rewriting the index)')
+    const { code, diff } = captureCode(repo)
+    assert.equal(code.dirty, true)
+    assert.match(diff?.toString() ?? '', /^\+lr = 0\.3$/m)
   })
 
   test('a detached HEAD has no branch', () => {

@@ -35,6 +35,15 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out: Buffer.concat(o).toString('utf8'), err: Buffer.concat(e).toString('utf8') }
 }
 
+/** A port nothing listens on (taken from the OS, then released): a server that is down. */
+async function unusedPort(): Promise<number> {
+  const probe = http.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const port = (probe.address() as { port: number }).port
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
 describe('SDK and CLI against a real server', () => {
   let dir: string
   let storeDir: string
@@ -331,10 +340,7 @@ describe('SDK and CLI against a real server', () => {
   })
 
   it('spool: the notices go to the warn sink given to Assay.open, once per episode, and none once everything is uploaded', async () => {
-    const probe = http.createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const port = (probe.address() as { port: number }).port
-    await new Promise((resolve) => probe.close(resolve))
+    const port = await unusedPort()
     const url = `http://127.0.0.1:${port}`
     const warnings: string[] = []
     const assay = await Assay.open({ store: url, warn: (message) => warnings.push(message) })
@@ -358,10 +364,7 @@ describe('SDK and CLI against a real server', () => {
   })
 
   it('spool: a script that never reaches its server and exits without close() says what it left, and the printed `assay sync` uploads it', async () => {
-    const probe = http.createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const port = (probe.address() as { port: number }).port
-    await new Promise((resolve) => probe.close(resolve))
+    const port = await unusedPort()
     const url = `http://127.0.0.1:${port}`
     const child = spawnNode(path.join(here, 'children/offline-writer.mjs'), { env: { ASSAY_TRACKING_URI: url, ASSAY_TOKEN: writeToken, POINTS: '250' } })
     const spooled = Number((await child.waitForLine(/^spooled \d+$/)).slice('spooled '.length))
