@@ -4,7 +4,7 @@ import type { CliContext } from './context.js'
 import { formatTime, writeJson, writeTable } from './output.js'
 
 export function artifactsCommand(ctx: CliContext): Command {
-  const command = new Command('artifacts').description('content-addressed artifacts of runs')
+  const command = new Command('artifacts')
   command
     .command('ls')
     .argument('<run>', 'run id or unique prefix')

@@ -28,7 +28,6 @@ interface CompareCliOptions {
 
 export function compareCommand(ctx: CliContext): Command {
   return new Command('compare')
-    .description('is A better than B on a metric? paired per example, or across groups of seeds; verdict, estimate, interval, p-value')
     .argument('<a>', 'run id or prefix, RUN1,RUN2,..., config:<fingerprint>, or filter:<expression>')
     .argument('<b>', 'the same forms, for the side A is compared against')
     .requiredOption('-m, --metric <name>', 'score name in eval records (per example), or a run-level metric key for groups without eval records')

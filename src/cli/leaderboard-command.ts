@@ -102,7 +102,7 @@ export function toLeaderboardOptions(o: LeaderboardCliOptions): LeaderboardOptio
 }
 
 export function leaderboardCommand(ctx: CliContext): Command {
-  return addLeaderboardOptions(new Command('leaderboard').description('candidates against a baseline with multiplicity control; ranks, Friedman and Nemenyi CD across datasets; holdout ledger; ladder'))
+  return addLeaderboardOptions(new Command('leaderboard'))
     .option('--json', 'print JSON (schema assay.leaderboard/v1)')
     .action(async (options: LeaderboardCliOptions, self: Command) => {
       const board = await ctx.withAssay(self, (assay) => assay.leaderboard(toLeaderboardOptions(options)))

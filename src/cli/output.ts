@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream'
+import type { ErrorCode } from '../errors.js'
 
 /** What every command writes to: stdout for results, stderr for progress and errors. */
 export interface CliIo {
@@ -39,4 +40,9 @@ export function writeTable(io: CliIo, header: string[], rows: string[][]): void 
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ')
   io.out.write(`${line(header)}\n`)
   for (const row of rows) io.out.write(`${line(row)}\n`)
+}
+
+/** An error under --json: one JSON object on stderr, so a script reads the code instead of parsing text (docs/cli.md). */
+export function writeError(io: CliIo, error: { code: ErrorCode; message: string; details: Record<string, unknown> }): void {
+  io.err.write(`${toJson({ error })}\n`)
 }

@@ -28,7 +28,6 @@ interface ReportCliOptions extends LeaderboardCliOptions {
 export function reportCommand(ctx: CliContext): Command {
   return addLeaderboardOptions(
     new Command('report')
-      .description('write a comparison (A B) or a leaderboard (--leaderboard) as Markdown and as one self-contained HTML file with plots')
       .argument('[a]', 'side A of a comparison (as for assay compare)')
       .argument('[b]', 'side B of a comparison')
       .option('--leaderboard', 'report a leaderboard (the leaderboard options below) instead of a comparison'),

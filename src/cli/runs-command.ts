@@ -5,7 +5,7 @@ import type { CliContext } from './context.js'
 import { formatNumber, formatTime, toJson, writeJson, writeTable } from './output.js'
 
 export function runsCommand(ctx: CliContext): Command {
-  const command = new Command('runs').description('list, show and compare the record of runs')
+  const command = new Command('runs')
 
   command
     .command('ls')

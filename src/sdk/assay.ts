@@ -1,22 +1,22 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
-import { compare, type CompareOptions } from '../compare/compare.js'
+import type { CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
-import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
-import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
+import type { Leaderboard, LeaderboardOptions } from '../compare/leaderboard.js'
+import type { VarianceOptions, VarianceResult } from '../compare/validation-variance.js'
 import { AssayError } from '../errors.js'
 import type { AuditVerification } from '../gates/audit-log.js'
 import type { GateCheckResult } from '../gates/check-gate.js'
-import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
+import type { LoadedGate } from '../gates/gate-spec.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
 import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
 import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
-import { verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
+import type { PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
-import { parseRunFilter, runMatches } from '../store/run-filter.js'
+import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import { registryActionsFor, type RegistryActions } from './registry-actions.js'
@@ -162,7 +162,7 @@ export class Assay {
     const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
     await this.sweepCrashed()
     const runs = await this.store.listRuns({ experiment: query.experiment })
-    return filter === null ? runs : runs.filter((run) => runMatches(filter, run))
+    return filter === null ? runs : filterRuns(filter, runs)
   }
 
   listExperiments(): Promise<ExperimentSummary[]> {
@@ -205,6 +205,7 @@ export class Assay {
    */
   async leaderboard(options: LeaderboardOptions = {}): Promise<Leaderboard> {
     await this.sweepCrashed()
+    const { leaderboard } = await import('../compare/leaderboard.js')
     return leaderboard(this.store, { actor: process.env.ASSAY_OWNER ?? safeUsername(), ...options })
   }
 
@@ -214,12 +215,14 @@ export class Assay {
    */
   async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
     await this.sweepCrashed()
+    const { compare } = await import('../compare/compare.js')
     return compare(this.store, a, b, options)
   }
 
   /** How much `metric` moves across seeds, examples and data splits in a group of replicate runs. */
   async variance(group: string, options: VarianceOptions): Promise<VarianceResult> {
     await this.sweepCrashed()
+    const { validationVariance } = await import('../compare/validation-variance.js')
     return validationVariance(this.store, group, options)
   }
 
@@ -257,13 +260,13 @@ export class Assay {
 
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
   async checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
-    const loaded = typeof gate === 'string' ? loadGateFile(gate) : gate
+    const loaded = typeof gate === 'string' ? await loadGate(gate) : gate
     return this.registryActions.checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
   }
 
   /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
   async promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
-    const gate = typeof input.gate === 'string' ? loadGateFile(input.gate) : input.gate
+    const gate = typeof input.gate === 'string' ? await loadGate(input.gate) : input.gate
     return this.registryActions.promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
@@ -277,13 +280,20 @@ export class Assay {
   }
 
   /** Check the audit log's hash chain; `expectHead` (a hash noted earlier) also detects removal of the newest records. */
-  verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
+  async verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
+    const { verifyAuditLog } = await import('../registry/promotion.js')
     return verifyAuditLog(this.store, options)
   }
 
   async close(): Promise<void> {
     await this.store.close()
   }
+}
+
+// Statistics, gates and the YAML parser load on first use, so a script (or CLI call) that only
+// records or lists runs starts without them.
+async function loadGate(file: string): Promise<LoadedGate> {
+  return (await import('../gates/gate-spec.js')).loadGateFile(file)
 }
 
 /** Who is acting on the registry: ASSAY_ACTOR, ASSAY_OWNER, then the OS user name. */
