@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import { diffRuns } from '../record/run-diff.js'
 import type { RunRecord } from '../record/types.js'
 import type { CliContext } from './context.js'
 import { formatNumber, formatTime, toJson, writeJson, writeTable } from './output.js'
@@ -42,6 +41,7 @@ export function runsCommand(ctx: CliContext): Command {
     .argument('<b>', 'run id or prefix')
     .option('--json', 'print JSON (schema assay.run-diff/v1)')
     .action(async (a: string, b: string, options: { json?: boolean }, self: Command) => {
+      const { diffRuns } = await import('../record/run-diff.js')
       const diff = await ctx.withAssay(self, async (assay) => diffRuns(await assay.getRun(a), await assay.getRun(b)))
       if (options.json) return writeJson(ctx.io, 'assay.run-diff/v1', { diff })
       const out = ctx.io.out

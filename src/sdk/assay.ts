@@ -19,7 +19,7 @@ import { openStore } from '../store/open-store.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
-import { registryActionsFor, type RegistryActions } from './registry-actions.js'
+import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
 
 export { evalColumnsToRecords }
@@ -63,13 +63,17 @@ export interface MetricHistoryPoint {
 }
 
 export class Assay {
-  private readonly registryActions: RegistryActions
+  private registryActions: Promise<RegistryActions> | undefined
 
   private constructor(
     readonly store: Store,
     private readonly heartbeatTimeoutMs: number,
-  ) {
-    this.registryActions = registryActionsFor(store)
+  ) {}
+
+  /** Where registry decisions are made (registry-actions.ts); loaded with the gates on first use. */
+  private decide(): Promise<RegistryActions> {
+    this.registryActions ??= import('./registry-actions.js').then(({ registryActionsFor }) => registryActionsFor(this.store))
+    return this.registryActions
   }
 
   static async open(options: OpenOptions = {}): Promise<Assay> {
@@ -261,18 +265,18 @@ export class Assay {
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
   async checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
     const loaded = typeof gate === 'string' ? await loadGate(gate) : gate
-    return this.registryActions.checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
+    return (await this.decide()).checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
   }
 
   /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
   async promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
     const gate = typeof input.gate === 'string' ? await loadGate(input.gate) : input.gate
-    return this.registryActions.promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+    return (await this.decide()).promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */
-  rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
-    return this.registryActions.rollback({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+  async rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
+    return (await this.decide()).rollback({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   auditLog(): Promise<AuditRecord[]> {
