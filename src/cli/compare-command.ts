@@ -1,15 +1,9 @@
 import { Command } from 'commander'
 import { COMPARE_DEFAULTS, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
-import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
-import { formatNumber, writeJson } from './output.js'
+import { formatNumber, parseNumberOption, writeJson } from './output.js'
 
-export function parseNumberOption(value: string, name: string, check: (n: number) => boolean, expected: string): number {
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be ${expected}, got ${JSON.stringify(value)}`)
-  return n
-}
 
 interface CompareCliOptions {
   metric: string

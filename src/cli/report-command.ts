@@ -9,10 +9,9 @@ import { AssayError } from '../errors.js'
 import { renderHtmlReport } from '../report/html-report.js'
 import { renderMarkdownReport } from '../report/markdown-report.js'
 import { REPORT_SCHEMA, comparisonExtras, provenanceOf, type ReportInput } from '../report/report-model.js'
-import { parseNumberOption } from './compare-command.js'
 import type { CliContext } from './context.js'
 import { addLeaderboardOptions, toLeaderboardOptions, type LeaderboardCliOptions } from './leaderboard-command.js'
-import { writeJson } from './output.js'
+import { parseNumberOption, writeJson } from './output.js'
 
 interface ReportCliOptions extends LeaderboardCliOptions {
   leaderboard?: boolean

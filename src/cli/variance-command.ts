@@ -1,8 +1,7 @@
 import { Command } from 'commander'
 import type { VarianceOptions, VarianceResult } from '../compare/validation-variance.js'
-import { parseNumberOption } from './compare-command.js'
 import type { CliContext } from './context.js'
-import { formatNumber, writeJson } from './output.js'
+import { formatNumber, parseNumberOption, writeJson } from './output.js'
 
 export function varianceCommand(ctx: CliContext): Command {
   return new Command('variance')

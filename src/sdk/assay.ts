@@ -17,6 +17,7 @@ import type { PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
+import type { MetricColumns } from '../store/chunk-codec.js'
 import type { Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
@@ -175,11 +176,13 @@ export class Assay {
 
   /** Every point of one metric in step order (equal steps keep their logging order). */
   async metricHistory(idOrPrefix: string, key: string): Promise<MetricHistoryPoint[]> {
-    const runId = await this.store.resolveRunId(idOrPrefix)
-    const { steps, values, timestamps } = await this.store.metricHistory(runId, key)
-    const order = Array.from({ length: values.length }, (_, i) => i)
-    order.sort((x, y) => steps[x] - steps[y] || x - y)
-    return order.map((i) => ({ step: steps[i], value: values[i], timestamp: timestamps[i] }))
+    const { steps, values, timestamps } = await this.metricSeries(idOrPrefix, key)
+    return Array.from({ length: values.length }, (_, i) => ({ step: steps[i], value: values[i], timestamp: timestamps[i] }))
+  }
+
+  /** The same points as float64 columns, for long series (a million points read without a million objects). */
+  async metricSeries(idOrPrefix: string, key: string): Promise<MetricColumns> {
+    return inStepOrder(await this.store.metricHistory(await this.store.resolveRunId(idOrPrefix), key))
   }
 
   /** Eval records of a run for one dataset as logged, in logging order. */
@@ -197,9 +200,20 @@ export class Assay {
     return this.store.readArtifact(await this.store.resolveRunId(idOrPrefix), name)
   }
 
-  /** Which runs produced and consumed the content with this sha256. */
-  lineage(sha256: string): Promise<ArtifactRef[]> {
-    return this.store.artifactLineage(sha256)
+  /** Which runs produced and consumed the content with this sha256 (or a unique prefix of 6 or more hex characters, as run ids take). */
+  async lineage(sha256OrPrefix: string): Promise<ArtifactRef[]> {
+    return this.store.artifactLineage(await this.resolveSha256(sha256OrPrefix))
+  }
+
+  private async resolveSha256(text: string): Promise<string> {
+    const prefix = typeof text === 'string' ? text.trim().toLowerCase() : ''
+    if (/^[0-9a-f]{64}$/.test(prefix)) return prefix
+    if (!/^[0-9a-f]{6,63}$/.test(prefix)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${describe(text)} is not a sha256 (64 hex characters, or a unique prefix of 6 or more)`)
+    if (this.store.artifactSha256sWithPrefix === undefined) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a ${this.store.kind} store takes the whole sha256 (64 hex characters), got the prefix ${prefix}`)
+    const matches = await this.store.artifactSha256sWithPrefix(prefix, 2)
+    if (matches.length === 0) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact has a sha256 starting with ${prefix}`, { sha256: prefix })
+    if (matches.length > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `sha256 prefix ${prefix} is ambiguous (${matches.join(', ')}, …); give more characters`, { sha256: prefix })
+    return matches[0]
   }
 
   /**
@@ -292,6 +306,17 @@ export class Assay {
   async close(): Promise<void> {
     await this.store.close()
   }
+}
+
+/** Columns sorted by step, stably; a series logged in step order (the usual case) is returned as it is. */
+function inStepOrder(columns: MetricColumns): MetricColumns {
+  const { steps, values, timestamps } = columns
+  let sorted = true
+  for (let i = 1; i < steps.length && sorted; i++) sorted = steps[i - 1] <= steps[i]
+  if (sorted) return columns
+  const order = Array.from({ length: steps.length }, (_, i) => i).sort((x, y) => steps[x] - steps[y] || x - y)
+  const pick = (column: Float64Array): Float64Array => Float64Array.from(order, (i) => column[i])
+  return { steps: pick(steps), values: pick(values), timestamps: pick(timestamps) }
 }
 
 // Statistics, gates and the YAML parser load on first use, so a script (or CLI call) that only

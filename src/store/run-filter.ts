@@ -165,7 +165,7 @@ export function filterRuns(node: FilterNode, runs: readonly RunSummary[]): RunSu
     for (const field of scopedFields(node)) {
       if (runs.some((run) => Object.hasOwn(run[field.scope], field.key))) continue
       const known = [...new Set(runs.flatMap((run) => Object.keys(run[field.scope])))]
-      const closest = known.sort((a, b) => editDistance(field.key, a) - editDistance(field.key, b) || a.localeCompare(b))
+      const closest = closestFirst(field.key, known)
       const shown = closest.slice(0, 10).map((k) => `${field.scope}.${formatKey(k)}`)
       throw new AssayError(
         'ASSAY_INVALID_FILTER',
@@ -195,8 +195,28 @@ function formatKey(key: string): string {
   return /^[A-Za-z0-9_\-/:.]+$/.test(key) ? key : `\`${key}\``
 }
 
+/**
+ * `candidates` sorted by how close they are to a mistyped `name`: first those that contain its
+ * letters in order (an abbreviation: val_acc for validation/accuracy), then by edit distance.
+ */
+export function closestFirst(name: string, candidates: readonly string[]): string[] {
+  const rank = new Map(candidates.map((c) => [c, (abbreviates(name, c) ? 0 : 1_000_000) + editDistance(name, c)]))
+  return [...candidates].sort((a, b) => (rank.get(a) as number) - (rank.get(b) as number) || a.localeCompare(b))
+}
+
+function abbreviates(name: string, candidate: string): boolean {
+  const letters = name.toLowerCase().replace(/[^a-z0-9]/g, '')
+  const target = candidate.toLowerCase()
+  let at = 0
+  for (const ch of letters) {
+    at = target.indexOf(ch, at) + 1
+    if (at === 0) return false
+  }
+  return letters.length > 0
+}
+
 /** Levenshtein distance, case-insensitive: how far a mistyped key is from one that exists. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const x = a.toLowerCase()
   const y = b.toLowerCase()
   let previous = Array.from({ length: y.length + 1 }, (_, j) => j)
