@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { COMPARE_DEFAULTS, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
+import { testPValues } from '../report/report-model.js'
 import type { CliContext } from './context.js'
 import { formatNumber, parseNumberOption, writeJson } from './output.js'
 
@@ -112,7 +113,7 @@ export function renderComparison(c: Comparison): string {
     const aso = c.tests.find((t) => t.direction === 'A over B' && typeof t.epsilonMin === 'number') as { epsilonMin: number; aDominates: boolean } | undefined
     if (aso !== undefined) lines.push(`ASO ε_min (A>B)   ${formatNumber(aso.epsilonMin, 3)}${aso.aDominates ? ' (A almost stochastically dominates B)' : ''}`)
   }
-  const others = c.tests.filter((t) => typeof t.pValue === 'number' && typeof t.method === 'string').map((t) => `${t.method as string}: p = ${fmtP(t.pValue as number)}`)
+  const others = testPValues(c).map((t) => `${t.method}: p = ${fmtP(t.pValue)}`)
   if (others.length > 0) {
     lines.push('')
     lines.push('tests')
