@@ -99,8 +99,15 @@ export function runsCommand(ctx: CliContext): Command {
 function writePoints(out: Writable, steps: Float64Array, values: Float64Array, timestamps: Float64Array): void {
   const stepWidth = Math.max(4, ...[steps[0], steps[steps.length - 1]].filter((s) => s !== undefined).map((s) => formatNumber(s).length))
   let block = `${'STEP'.padEnd(stepWidth)}  ${'VALUE'.padEnd(12)}  TIME\n`
+  // Points come many to a second: format each second once.
+  let second = Number.NaN
+  let time = ''
   for (let i = 0; i < values.length; i++) {
-    block += `${formatNumber(steps[i]).padEnd(stepWidth)}  ${formatNumber(values[i], 8).padEnd(12)}  ${formatTime(timestamps[i])}\n`
+    if (Math.floor(timestamps[i] / 1000) !== second) {
+      second = Math.floor(timestamps[i] / 1000)
+      time = formatTime(timestamps[i])
+    }
+    block += `${formatNumber(steps[i]).padEnd(stepWidth)}  ${formatNumber(values[i], 8).padEnd(12)}  ${time}\n`
     if (block.length > 1 << 16) {
       out.write(block)
       block = ''
