@@ -14,8 +14,9 @@ export const errorCatalogue = {
   ASSAY_PARAM_CONFLICT: { status: 409, summary: 'A parameter was logged twice with different values.' },
   ASSAY_INVALID_ARTIFACT_NAME: { status: 400, summary: 'An artifact name would leave the artifact store or is not a plain relative path.' },
   ASSAY_DATASET_NOT_FOUND: { status: 400, summary: 'A dataset path does not exist.' },
-  ASSAY_INVALID_FILTER: { status: 400, summary: 'A run filter does not parse.' },
+  ASSAY_INVALID_FILTER: { status: 400, summary: 'A run filter does not parse, or names a params, metrics or tags key no run has.' },
   ASSAY_INVALID_STORE_URL: { status: 400, summary: 'The store location is not one assay can open.' },
+  ASSAY_USAGE: { status: 400, summary: 'The command line has an unknown command or option, or misses an argument or a required option (CLI, under --json).' },
 
   // Lookups
   ASSAY_RUN_NOT_FOUND: { status: 404, summary: 'No run has this id.' },
@@ -38,7 +39,7 @@ export const errorCatalogue = {
   ASSAY_BODY_TOO_LARGE: { status: 413, summary: 'The request body is over the documented limit of the server.' },
   ASSAY_MALFORMED_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
   ASSAY_STORE_UNAVAILABLE: { status: 503, summary: 'The store or server cannot be reached (reads fail; writes are spooled by the remote SDK).' },
-  ASSAY_INTERNAL: { status: 500, summary: 'An unexpected server failure (a bug); the server log has the details.' },
+  ASSAY_INTERNAL: { status: 500, summary: 'An unexpected failure (a bug); the server log, or the CLI message, has the details.' },
 
   // Comparisons (assay compare, assay variance)
   ASSAY_METRIC_NOT_FOUND: { status: 404, summary: 'A side of a comparison has no score or metric with this name.' },

@@ -4,7 +4,7 @@ import type { CliContext } from './context.js'
 import { formatTime, writeJson, writeTable } from './output.js'
 
 export function aliasCommand(ctx: CliContext): Command {
-  const command = new Command('alias').description('aliases of registered models (champion, challenger, any name) with their full history')
+  const command = new Command('alias')
   command
     .command('set')
     .description('point an alias at a version by hand (no gate; use `assay promote` to go through one); recorded in the audit log')

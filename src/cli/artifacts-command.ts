@@ -4,7 +4,7 @@ import type { CliContext } from './context.js'
 import { formatTime, writeJson, writeTable } from './output.js'
 
 export function artifactsCommand(ctx: CliContext): Command {
-  const command = new Command('artifacts').description('content-addressed artifacts of runs')
+  const command = new Command('artifacts')
   command
     .command('ls')
     .argument('<run>', 'run id or unique prefix')
@@ -30,11 +30,11 @@ export function artifactsCommand(ctx: CliContext): Command {
   command
     .command('lineage')
     .description('which runs produced and consumed the content with this sha256')
-    .argument('<sha256>')
+    .argument('<sha256>', 'sha256 of the content, or a unique prefix of 6 or more hex characters')
     .option('--json', 'print JSON (schema assay.lineage/v1)')
     .action(async (sha256: string, options: { json?: boolean }, self: Command) => {
       const edges = await ctx.withAssay(self, (assay) => assay.lineage(sha256))
-      if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256, edges })
+      if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256: edges[0]?.sha256 ?? sha256, edges })
       writeTable(ctx.io, ['EDGE', 'RUN', 'NAME'], edges.map((e) => [e.direction === 'produced' ? 'run -> artifact' : 'artifact -> run', e.runId, e.name]))
     })
   return command

@@ -4,7 +4,7 @@ import type { CliContext } from './context.js'
 import { formatTime, writeJson, writeTable } from './output.js'
 
 export function auditCommand(ctx: CliContext): Command {
-  const command = new Command('audit').description('the append-only, hash-chained audit log of gate checks, promotions, rollbacks and alias moves')
+  const command = new Command('audit')
   command
     .command('ls')
     .option('--json', 'print JSON (schema assay.audit/v1), bodies included')

@@ -1,15 +1,10 @@
 import { Command } from 'commander'
 import { COMPARE_DEFAULTS, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
-import { AssayError } from '../errors.js'
+import { testPValues } from '../report/report-model.js'
 import type { CliContext } from './context.js'
-import { formatNumber, writeJson } from './output.js'
+import { formatNumber, parseNumberOption, writeJson } from './output.js'
 
-export function parseNumberOption(value: string, name: string, check: (n: number) => boolean, expected: string): number {
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be ${expected}, got ${JSON.stringify(value)}`)
-  return n
-}
 
 interface CompareCliOptions {
   metric: string
@@ -28,7 +23,6 @@ interface CompareCliOptions {
 
 export function compareCommand(ctx: CliContext): Command {
   return new Command('compare')
-    .description('is A better than B on a metric? paired per example, or across groups of seeds; verdict, estimate, interval, p-value')
     .argument('<a>', 'run id or prefix, RUN1,RUN2,..., config:<fingerprint>, or filter:<expression>')
     .argument('<b>', 'the same forms, for the side A is compared against')
     .requiredOption('-m, --metric <name>', 'score name in eval records (per example), or a run-level metric key for groups without eval records')
@@ -119,7 +113,7 @@ export function renderComparison(c: Comparison): string {
     const aso = c.tests.find((t) => t.direction === 'A over B' && typeof t.epsilonMin === 'number') as { epsilonMin: number; aDominates: boolean } | undefined
     if (aso !== undefined) lines.push(`ASO ε_min (A>B)   ${formatNumber(aso.epsilonMin, 3)}${aso.aDominates ? ' (A almost stochastically dominates B)' : ''}`)
   }
-  const others = c.tests.filter((t) => typeof t.pValue === 'number' && typeof t.method === 'string').map((t) => `${t.method as string}: p = ${fmtP(t.pValue as number)}`)
+  const others = testPValues(c).map((t) => `${t.method}: p = ${fmtP(t.pValue)}`)
   if (others.length > 0) {
     lines.push('')
     lines.push('tests')

@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import { Assay } from '../sdk/assay.js'
+import type { Assay } from '../sdk/assay.js'
 import type { CliIo } from './output.js'
 
 export interface CliContext {
   io: CliIo
-  /** Open the store named by --store (or ASSAY_STORE / ASSAY_HOME / ./.assay), run `body`, close it. */
+  /** Open the store named by --store (or ASSAY_STORE / ASSAY_TRACKING_URI / ASSAY_HOME / ./.assay), run `body`, close it. */
   withAssay<T>(command: Command, body: (assay: Assay) => Promise<T>): Promise<T>
   /** A command that ends normally with its own exit code (assay gate check: 0, 1 or 3) sets it here. */
   exitCode?: number
@@ -15,8 +15,10 @@ export function createContext(io: CliIo): CliContext {
     io,
     async withAssay(command, body) {
       const { store } = command.optsWithGlobals<{ store?: string }>()
+      // Loaded here, not at start-up: `assay --help` and `assay --version` never open a store.
+      const { Assay } = await import('../sdk/assay.js')
       // A read never creates an empty embedded store (a typo in --store, the wrong directory).
-      const assay = await Assay.open({ store, create: !READ_ONLY.has(commandPath(command)) })
+      const assay = await Assay.open({ store, create: !isReadOnly(command) })
       try {
         return await body(assay)
       } finally {
@@ -26,10 +28,38 @@ export function createContext(io: CliIo): CliContext {
   }
 }
 
-/** Commands that only read the store. */
-const READ_ONLY = new Set(['experiments ls', 'runs ls', 'runs show', 'runs diff', 'replay', 'artifacts ls', 'artifacts get', 'artifacts lineage'])
+/**
+ * Commands that only read the store (compare, leaderboard and report may append to the holdout
+ * ledger of a store that exists, but never create one).
+ */
+export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
+  'experiments ls',
+  'runs ls',
+  'runs show',
+  'runs diff',
+  'runs metrics',
+  'replay',
+  'artifacts ls',
+  'artifacts get',
+  'artifacts lineage',
+  'compare',
+  'variance',
+  'leaderboard',
+  'report',
+  'models ls',
+  'models show',
+  'alias ls',
+  'audit ls',
+  'audit verify',
+  'tokens ls',
+])
 
-function commandPath(command: Command): string {
+export function isReadOnly(command: Command): boolean {
+  return READ_ONLY_COMMANDS.has(commandPath(command))
+}
+
+/** "models version add" for that leaf command. */
+export function commandPath(command: Command): string {
   const names: string[] = []
   for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name())
   return names.join(' ')

@@ -12,7 +12,6 @@ import { writeJson, writeTable } from './output.js'
 
 export function demoCommand(ctx: CliContext): Command {
   return new Command('demo')
-    .description('run a real small experiment (logistic regression, two configurations × five seeds) and record everything')
     .option('--seeds <n>', 'seeds per configuration', '5')
     .option('--data-dir <dir>', 'where the generated data sets and the gate file are written (default: demo-data inside an embedded store, else a temporary directory)')
     .option('--json', 'print JSON (schema assay.demo/v1)')

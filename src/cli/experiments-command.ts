@@ -3,7 +3,7 @@ import type { CliContext } from './context.js'
 import { formatTime, writeJson, writeTable } from './output.js'
 
 export function experimentsCommand(ctx: CliContext): Command {
-  const command = new Command('experiments').description('experiments in the store')
+  const command = new Command('experiments')
   command
     .command('ls')
     .description('list experiments with their run counts')

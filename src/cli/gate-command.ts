@@ -6,7 +6,7 @@ import { GATE_REPORT_FORMATS, renderGateReport, type GateReportFormat } from '..
 import type { CliContext } from './context.js'
 
 export function gateCommand(ctx: CliContext): Command {
-  const command = new Command('gate').description('promotion gates: decide accept, warn or block on intervals and tests (docs/gates.md)')
+  const command = new Command('gate')
   command
     .command('check')
     .description('compute every contract check and criterion of GATE and decide; exit 0 accept, 1 block, 3 warn, 2 usage or input error')

@@ -3,7 +3,7 @@ import { COMPARE_DEFAULTS } from '../compare/compare.js'
 import { LEADERBOARD_RESAMPLES, LEADERBOARD_SEED, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
-import { formatNumber, writeJson, writeTable } from './output.js'
+import { formatNumber, parseNumberOption, writeJson, writeTable } from './output.js'
 
 export interface LeaderboardCliOptions {
   dataset?: string
@@ -28,11 +28,6 @@ export interface LeaderboardCliOptions {
   json?: boolean
 }
 
-function numberOption(value: string, name: string, check: (n: number) => boolean, expected: string): number {
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be ${expected}, got ${JSON.stringify(value)}`)
-  return n
-}
 
 /**
  * The leaderboard options, shared by `assay leaderboard` and `assay report --leaderboard`. `seed`:
@@ -84,25 +79,25 @@ export function toLeaderboardOptions(o: LeaderboardCliOptions): LeaderboardOptio
     metric: o.metric,
     higherIsBetter: !(o.lowerIsBetter ?? false),
     adjust: o.adjust,
-    alpha: numberOption(o.alpha, '--alpha', (n) => n > 0 && n < 1, 'a number in (0, 1)'),
-    confidenceLevel: numberOption(o.confidence, '--confidence', (n) => n > 0 && n < 1, 'a number in (0, 1)'),
-    seed: o.seed === undefined ? LEADERBOARD_SEED : numberOption(o.seed, '--seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
+    alpha: parseNumberOption(o.alpha, '--alpha', (n) => n > 0 && n < 1, 'a number in (0, 1)'),
+    confidenceLevel: parseNumberOption(o.confidence, '--confidence', (n) => n > 0 && n < 1, 'a number in (0, 1)'),
+    seed: o.seed === undefined ? LEADERBOARD_SEED : parseNumberOption(o.seed, '--seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
     mcnemar: o.mcnemar,
     allowDifferentVersions: o.allowDifferentVersions ?? false,
     systemBy: o.systemBy,
   }
   if (o.bootstrap !== undefined) {
     options.interval = 'bootstrap'
-    options.resamples = o.bootstrap === true ? LEADERBOARD_RESAMPLES : numberOption(o.bootstrap, '--bootstrap', (n) => Number.isInteger(n) && n >= 100, 'an integer of at least 100')
+    options.resamples = o.bootstrap === true ? LEADERBOARD_RESAMPLES : parseNumberOption(o.bootstrap, '--bootstrap', (n) => Number.isInteger(n) && n >= 100, 'an integer of at least 100')
   }
-  if (o.ladderEta !== undefined) options.ladder = { kind: 'fixed', eta: numberOption(o.ladderEta, '--ladder-eta', (n) => n > 0, 'a positive number') }
-  else if (o.ladder !== undefined) options.ladder = { kind: 'paired-se', multiplier: o.ladder === true ? 1 : numberOption(o.ladder, '--ladder', (n) => n >= 0, 'a non-negative number') }
-  if (o.holdoutBudget !== undefined) options.holdoutBudget = numberOption(o.holdoutBudget, '--holdout-budget', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer')
+  if (o.ladderEta !== undefined) options.ladder = { kind: 'fixed', eta: parseNumberOption(o.ladderEta, '--ladder-eta', (n) => n > 0, 'a positive number') }
+  else if (o.ladder !== undefined) options.ladder = { kind: 'paired-se', multiplier: o.ladder === true ? 1 : parseNumberOption(o.ladder, '--ladder', (n) => n >= 0, 'a non-negative number') }
+  if (o.holdoutBudget !== undefined) options.holdoutBudget = parseNumberOption(o.holdoutBudget, '--holdout-budget', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer')
   return options
 }
 
 export function leaderboardCommand(ctx: CliContext): Command {
-  return addLeaderboardOptions(new Command('leaderboard').description('candidates against a baseline with multiplicity control; ranks, Friedman and Nemenyi CD across datasets; holdout ledger; ladder'))
+  return addLeaderboardOptions(new Command('leaderboard'))
     .option('--json', 'print JSON (schema assay.leaderboard/v1)')
     .action(async (options: LeaderboardCliOptions, self: Command) => {
       const board = await ctx.withAssay(self, (assay) => assay.leaderboard(toLeaderboardOptions(options)))

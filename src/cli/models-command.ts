@@ -16,7 +16,7 @@ function parseTags(values: string[] | undefined): Record<string, string> {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 export function modelsCommand(ctx: CliContext): Command {
-  const command = new Command('models').description('the model registry: models, versions made from runs, and their aliases')
+  const command = new Command('models')
   command
     .command('create')
     .argument('<name>', 'model name')
@@ -64,9 +64,6 @@ export function modelsCommand(ctx: CliContext): Command {
       if (options.json) return writeJson(ctx.io, 'assay.model-version/v1', { version: v })
       ctx.io.out.write(`${model} version ${v.version} from run ${v.runId}${v.artifact === null ? '' : ` (${v.artifact.name}, sha256 ${v.artifact.sha256})`}\n`)
     })
-  // Nested two deep: main() configures one level, so this level ends through main() too.
-  const output = { writeOut: (s: string) => ctx.io.out.write(s), writeErr: (s: string) => ctx.io.err.write(s) }
-  for (const sub of version.commands) sub.exitOverride().configureOutput(output)
-  command.addCommand(version.exitOverride().configureOutput(output))
+  command.addCommand(version)
   return command
 }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream'
+import { AssayError, type ErrorCode } from '../errors.js'
 
 /** What every command writes to: stdout for results, stderr for progress and errors. */
 export interface CliIo {
@@ -39,4 +40,16 @@ export function writeTable(io: CliIo, header: string[], rows: string[][]): void 
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ')
   io.out.write(`${line(header)}\n`)
   for (const row of rows) io.out.write(`${line(row)}\n`)
+}
+
+/** An error under --json: one JSON object on stderr, so a script reads the code instead of parsing text (docs/cli.md). */
+export function writeError(io: CliIo, error: { code: ErrorCode; message: string; details: Record<string, unknown> }): void {
+  io.err.write(`${toJson({ error })}\n`)
+}
+
+/** A numeric option's value, or ASSAY_INVALID_ARGUMENT saying what it must be. */
+export function parseNumberOption(value: string, name: string, check: (n: number) => boolean, expected: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be ${expected}, got ${JSON.stringify(value)}`)
+  return n
 }

@@ -6,7 +6,6 @@ import { writeJson } from './output.js'
 /** Exit codes: 0 promoted, 1 blocked by the gate, 3 warned and not accepted, 2 usage or input error. */
 export function promoteCommand(ctx: CliContext): Command {
   return new Command('promote')
-    .description('move an alias to a version only when the gate accepts (a warn needs --accept-warnings and --reason); all or nothing')
     .argument('<model>', 'model name')
     .argument('<version>', 'version number')
     .requiredOption('--gate <file>', 'gate file')

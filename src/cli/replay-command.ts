@@ -5,7 +5,6 @@ import { writeJson } from './output.js'
 
 export function replayCommand(ctx: CliContext): Command {
   return new Command('replay')
-    .description('the exact steps to reproduce a run, and what cannot be reproduced and why')
     .argument('<run>', 'run id or unique prefix')
     .option('--json', 'print JSON (schema assay.replay/v1)')
     .action(async (runId: string, options: { json?: boolean }, self: Command) => {

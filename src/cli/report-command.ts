@@ -9,10 +9,9 @@ import { AssayError } from '../errors.js'
 import { renderHtmlReport } from '../report/html-report.js'
 import { renderMarkdownReport } from '../report/markdown-report.js'
 import { REPORT_SCHEMA, comparisonExtras, provenanceOf, type ReportInput } from '../report/report-model.js'
-import { parseNumberOption } from './compare-command.js'
 import type { CliContext } from './context.js'
 import { addLeaderboardOptions, toLeaderboardOptions, type LeaderboardCliOptions } from './leaderboard-command.js'
-import { writeJson } from './output.js'
+import { parseNumberOption, writeJson } from './output.js'
 
 interface ReportCliOptions extends LeaderboardCliOptions {
   leaderboard?: boolean
@@ -28,7 +27,6 @@ interface ReportCliOptions extends LeaderboardCliOptions {
 export function reportCommand(ctx: CliContext): Command {
   return addLeaderboardOptions(
     new Command('report')
-      .description('write a comparison (A B) or a leaderboard (--leaderboard) as Markdown and as one self-contained HTML file with plots')
       .argument('[a]', 'side A of a comparison (as for assay compare)')
       .argument('[b]', 'side B of a comparison')
       .option('--leaderboard', 'report a leaderboard (the leaderboard options below) instead of a comparison'),

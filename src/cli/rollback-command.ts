@@ -4,7 +4,6 @@ import { writeJson } from './output.js'
 
 export function rollbackCommand(ctx: CliContext): Command {
   return new Command('rollback')
-    .description("restore an alias's previous holder, recorded in the audit log")
     .argument('<model>', 'model name')
     .option('--alias <alias>', 'alias to roll back', 'champion')
     .option('--reason <text>', 'why (recorded in the audit log)', '')

@@ -1,11 +1,14 @@
 import { Command } from 'commander'
-import { diffRuns } from '../record/run-diff.js'
+import type { Writable } from 'node:stream'
 import type { RunRecord } from '../record/types.js'
+import { AssayError } from '../errors.js'
+import { renderTerminalChart } from '../report/terminal-chart.js'
+import { closestFirst } from '../store/run-filter.js'
 import type { CliContext } from './context.js'
-import { formatNumber, formatTime, toJson, writeJson, writeTable } from './output.js'
+import { formatNumber, formatTime, parseNumberOption, toJson, writeJson, writeTable } from './output.js'
 
 export function runsCommand(ctx: CliContext): Command {
-  const command = new Command('runs').description('list, show and compare the record of runs')
+  const command = new Command('runs')
 
   command
     .command('ls')
@@ -36,12 +39,45 @@ export function runsCommand(ctx: CliContext): Command {
     })
 
   command
+    .command('metrics')
+    .description('the history of metrics (step, value, time): a chart per key and the points as a table')
+    .argument('<run>', 'run id or unique prefix')
+    .argument('[keys...]', 'metric keys (default: every metric of the run)')
+    .option('--no-chart', 'leave out the charts')
+    .option('--no-table', 'leave out the tables of points')
+    .option('--width <columns>', 'chart width in columns', '60')
+    .option('--json', 'print JSON (schema assay.metric-history/v1)')
+    .action(async (runId: string, keys: string[], options: { chart: boolean; table: boolean; width: string; json?: boolean }, self: Command) => {
+      const width = parseNumberOption(options.width, '--width', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'an integer from 1 to 1000')
+      const { run, series } = await ctx.withAssay(self, async (assay) => {
+        const run = await assay.getRun(runId)
+        const known = run.metrics.map((m) => m.key)
+        for (const key of keys) {
+          if (known.includes(key)) continue
+          const closest = closestFirst(key, known)
+          throw new AssayError('ASSAY_METRIC_NOT_FOUND', `run ${run.id} has no metric ${JSON.stringify(key)}; ${known.length === 0 ? 'it logged no metrics' : `its metrics, closest first: ${closest.slice(0, 10).join(', ')}`}`, { runId: run.id, key, known: closest })
+        }
+        const chosen = keys.length > 0 ? [...new Set(keys)] : known
+        return { run, series: await Promise.all(chosen.map(async (key) => ({ key, ...(await assay.metricSeries(run.id, key)) }))) }
+      })
+      if (options.json) return writeJson(ctx.io, 'assay.metric-history/v1', { runId: run.id, metrics: series.map(({ key, steps, values, timestamps }) => ({ key, steps, values, timestamps })) })
+      const out = ctx.io.out
+      for (const [i, { key, steps, values, timestamps }] of series.entries()) {
+        const summary = run.metrics.find((m) => m.key === key)
+        out.write(`${i === 0 ? '' : '\n'}${key}: ${values.length} points, steps ${formatNumber(steps[0])}–${formatNumber(steps[steps.length - 1])}, last ${formatNumber(summary?.last)}, min ${formatNumber(summary?.min)}, max ${formatNumber(summary?.max)}\n`)
+        if (options.chart && values.length > 0) out.write(renderTerminalChart(steps, values, { width, format: (v) => formatNumber(v) }))
+        if (options.table) writePoints(out, steps, values, timestamps)
+      }
+    })
+
+  command
     .command('diff')
     .description('which parts of two runs\' envelopes differ, and how')
     .argument('<a>', 'run id or prefix')
     .argument('<b>', 'run id or prefix')
     .option('--json', 'print JSON (schema assay.run-diff/v1)')
     .action(async (a: string, b: string, options: { json?: boolean }, self: Command) => {
+      const { diffRuns } = await import('../record/run-diff.js')
       const diff = await ctx.withAssay(self, async (assay) => diffRuns(await assay.getRun(a), await assay.getRun(b)))
       if (options.json) return writeJson(ctx.io, 'assay.run-diff/v1', { diff })
       const out = ctx.io.out
@@ -57,6 +93,27 @@ export function runsCommand(ctx: CliContext): Command {
       }
     })
   return command
+}
+
+/** STEP VALUE TIME rows, written in blocks: a million points in one string would be hundreds of MB of small writes. */
+function writePoints(out: Writable, steps: Float64Array, values: Float64Array, timestamps: Float64Array): void {
+  const stepWidth = Math.max(4, ...[steps[0], steps[steps.length - 1]].filter((s) => s !== undefined).map((s) => formatNumber(s).length))
+  let block = `${'STEP'.padEnd(stepWidth)}  ${'VALUE'.padEnd(12)}  TIME\n`
+  // Points come many to a second: format each second once.
+  let second = Number.NaN
+  let time = ''
+  for (let i = 0; i < values.length; i++) {
+    if (Math.floor(timestamps[i] / 1000) !== second) {
+      second = Math.floor(timestamps[i] / 1000)
+      time = formatTime(timestamps[i])
+    }
+    block += `${formatNumber(steps[i]).padEnd(stepWidth)}  ${formatNumber(values[i], 8).padEnd(12)}  ${time}\n`
+    if (block.length > 1 << 16) {
+      out.write(block)
+      block = ''
+    }
+  }
+  out.write(block)
 }
 
 function describeRun(run: RunRecord): string {

@@ -5,7 +5,6 @@ import type { CliContext } from './context.js'
 /** `assay server`: serve the store over HTTP until SIGINT or SIGTERM (docs/server.md). */
 export function serverCommand(ctx: CliContext): Command {
   return new Command('server')
-    .description('serve the store (--store) over HTTP for a team: SDK and CLI use it with ASSAY_TRACKING_URI=http://host:port')
     .option('--host <host>', 'address to bind', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on (0: any free port)', String(DEFAULT_PORT))
     .option('--no-auth', 'serve without API tokens (loopback addresses only; for local use)')

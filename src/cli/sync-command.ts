@@ -7,7 +7,6 @@ import { writeJson } from './output.js'
 /** `assay sync`: upload what the remote SDK spooled while the server was unreachable (docs/server.md). */
 export function syncCommand(ctx: CliContext): Command {
   return new Command('sync')
-    .description('upload writes spooled while the server was unreachable (this machine, processes that have exited)')
     .option('--json', 'print JSON (schema assay.sync/v1)')
     .action(async (options: { json?: boolean }, self: Command) => {
       const result = await ctx.withAssay(self, async (assay) => {

@@ -13,7 +13,7 @@ import { formatTime, writeJson, writeTable } from './output.js'
  * need an admin token.
  */
 export function tokensCommand(ctx: CliContext): Command {
-  const command = new Command('tokens').description('API tokens of assay server: create (the secret is printed once), list, revoke')
+  const command = new Command('tokens')
   command
     .command('create')
     .requiredOption('--name <name>', 'who or what the token is for')

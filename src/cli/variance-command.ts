@@ -1,12 +1,10 @@
 import { Command } from 'commander'
 import type { VarianceOptions, VarianceResult } from '../compare/validation-variance.js'
-import { parseNumberOption } from './compare-command.js'
 import type { CliContext } from './context.js'
-import { formatNumber, writeJson } from './output.js'
+import { formatNumber, parseNumberOption, writeJson } from './output.js'
 
 export function varianceCommand(ctx: CliContext): Command {
   return new Command('variance')
-    .description('how much a metric moves across seeds, examples and data splits; the standard error a single run really has')
     .argument('<group>', 'a run id (its replicate group: same config fingerprint), RUN1,RUN2,..., config:<fingerprint>, or filter:<expression>')
     .requiredOption('-m, --metric <name>', 'score name in eval records, or a run-level metric key')
     .option('--dataset <name>', 'eval dataset name (default: the one the runs scored the metric on)')

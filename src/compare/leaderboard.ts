@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
 import type { DatasetRole, EvalColumns, RunRecord, RunSummary } from '../record/types.js'
 import { adjustPValues, mcnemar, pairedBootstrap, pairedTTest, type PValueAdjustment } from '../stats/index.js'
-import { parseRunFilter, runMatches } from '../store/run-filter.js'
+import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import type { ComparisonWarning } from './comparison-types.js'
 import { criticalDifference, type CriticalDifferenceResult } from './critical-difference.js'
@@ -168,7 +168,7 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
   let selected = summaries
   if (options.filter !== undefined && options.filter.trim() !== '') {
     const node = parseRunFilter(options.filter)
-    selected = selected.filter((r) => runMatches(node, r))
+    selected = filterRuns(node, selected)
   }
   if (options.runs !== undefined && options.runs.length > 0) {
     const ids = new Set<string>()

@@ -1,6 +1,6 @@
 import { AssayError } from '../errors.js'
 import type { RunRecord, RunSummary } from '../record/types.js'
-import { parseRunFilter, runMatches } from '../store/run-filter.js'
+import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 
 /**
@@ -61,7 +61,7 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
   }
   if (text.startsWith('filter:')) {
     const filter = parseRunFilter(text.slice('filter:'.length))
-    const matched = (await store.listRuns({})).filter((r) => runMatches(filter, r))
+    const matched = filterRuns(filter, await store.listRuns({}))
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run matches the filter ${JSON.stringify(text.slice('filter:'.length).trim())}`, { spec: text })
     return { label: text, runs: await runsOf(store, matched), how: 'runs matching the filter', asGroup: true }
   }

@@ -1,3 +1,4 @@
+import { AssayError } from '../errors.js'
 import { auditHash, GENESIS_HASH } from '../record/audit-hash.js'
 import type { AuditKind, AuditRecord, JsonValue } from '../record/types.js'
 import { canonicalJson } from '../record/validate.js'
@@ -56,12 +57,23 @@ export interface AuditVerification {
  * (edited), a gap in the sequence numbers or a prevHash that is not the previous record's hash
  * (removed or reordered), alias events pointing at an audit record that is not there (removed
  * from the end), a log shorter than its head anchor or whose record at the anchor's seq is not the
- * anchored one (its tail removed or replaced), and, with `expectHead`, a head that is not the one
- * noted earlier.
+ * anchored one (its tail removed or replaced), and, with `expectHead` (a whole head hash or a
+ * prefix of at least 12 hex characters), a noted head that is no longer a record of the chain.
  *
  * `anchor` is the store's head anchor read BEFORE the records (undefined: the store keeps none),
  * so records appended in between make the log longer than the anchor, which is fine.
  */
+/** Shortest head prefix `--expect-head` takes: 48 bits, what `assay audit ls` prints and more. */
+export const MIN_HEAD_PREFIX = 12
+
+function expectedHeadPrefix(text: string): string {
+  const prefix = text.trim().toLowerCase()
+  if (!new RegExp(`^[0-9a-f]{${MIN_HEAD_PREFIX},64}$`).test(prefix)) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `an expected head is the whole hash (64 hex characters) or a prefix of at least ${MIN_HEAD_PREFIX}, got ${JSON.stringify(text)}`)
+  }
+  return prefix
+}
+
 export function verifyAuditChain(
   records: readonly AuditRecord[],
   options: { expectHead?: string; referencedSeqs?: readonly number[]; anchor?: { seq: number; hash: string } | null } = {},
@@ -91,11 +103,17 @@ export function verifyAuditChain(
     }
     const anchored = records[anchor.seq - 1]
     if (anchor.seq >= 1 && anchored !== undefined && anchored.hash !== anchor.hash) {
-      return fail(anchor.seq, `record ${anchor.seq} is not the one the head anchor names (${anchor.hash.slice(0, 16)}…): the tail from record ${anchor.seq} was replaced`)
+      return fail(anchor.seq, `record ${anchor.seq} (hash ${anchored.hash}) is not the one the head anchor names (${anchor.hash}): the tail from record ${anchor.seq} was replaced`)
     }
   }
-  if (options.expectHead !== undefined && options.expectHead !== previousHash) {
-    return fail(last + 1, `the head is ${previousHash.slice(0, 16)}…, not the expected ${options.expectHead.slice(0, 16)}…: records were removed from the end or the log was replaced`)
+  if (options.expectHead !== undefined) {
+    const expected = expectedHeadPrefix(options.expectHead)
+    // The noted head must still be in the chain: records appended since are fine, a removed or rewritten tail is not.
+    const noted = records.findLast((r) => r.hash.startsWith(expected))
+    if (noted === undefined) {
+      const where = last === 0 ? 'the log is empty' : `the head is record ${last}, hash ${previousHash}`
+      return fail(Math.max(last, 1), `${where}, not the expected ${expected}, and no record has that hash: records were removed from the end or the log was replaced`)
+    }
   }
   return { ok: true, count: records.length, head: previousHash, firstBadSeq: null, problem: null }
 }

@@ -1,6 +1,6 @@
 import type { Comparison } from '../compare/comparison-types.js'
 import type { DatasetBoard, Leaderboard } from '../compare/leaderboard.js'
-import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, seedGroupsOf, type ReportInput } from './report-model.js'
+import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, seedGroupsOf, testPValues, type ReportInput } from './report-model.js'
 import { criticalDifferenceDiagram, differenceHistogram, escapeXml, forestPlot, seedStrip, type FigureProvenance } from './svg-plots.js'
 
 /**
@@ -85,6 +85,10 @@ function comparisonBody(c: Comparison, input: ReportInput & { kind: 'comparison'
       ],
     ),
     provLine(p),
+  )
+  const tests = testPValues(c)
+  if (tests.length > 0) out.push('<h2>Tests</h2>', tableHtml(['test', 'p'], tests.map((t) => [h(t.method), h(fmtP(t.pValue))]), [1]), provLine(p))
+  out.push(
     '<h2>Figures</h2>',
     figure(
       forestPlot([{ label: `${c.a.label} − ${c.b.label}`, estimate: c.estimate, ci: c.ci, emphasis: true }], { title: `Difference in ${c.metric} (A − B) with ${Math.round(c.confidenceLevel * 100)}% interval`, xLabel: `${c.metric}: A − B`, provenance: p }),

@@ -1,6 +1,6 @@
 import type { Comparison } from '../compare/comparison-types.js'
 import type { DatasetBoard, Leaderboard } from '../compare/leaderboard.js'
-import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, type ReportInput } from './report-model.js'
+import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, testPValues, type ReportInput } from './report-model.js'
 import type { FigureProvenance } from './svg-plots.js'
 
 /**
@@ -77,6 +77,8 @@ function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
     ),
     prov,
   ]
+  const tests = testPValues(c)
+  if (tests.length > 0) out.push('### Tests', table(['test', 'p'], tests.map((t) => [e(t.method), fmtP(t.pValue)])), prov)
   if (c.required !== null) {
     const power = `${Math.round(c.required.power * 100)}% power`
     if (c.required.examples !== null) out.push(`To detect a difference this size at ${power}: ${c.required.examples} examples.`)

@@ -88,6 +88,11 @@ export function fmt(v: number | null | undefined, digits = 4): string {
   return Number(v.toPrecision(digits)).toString()
 }
 
+/** The tests of a comparison that give a p-value, in the order they ran: what the text output and both reports list. */
+export function testPValues(c: Comparison): { method: string; pValue: number }[] {
+  return c.tests.filter((t) => typeof t.pValue === 'number' && typeof t.method === 'string').map((t) => ({ method: t.method as string, pValue: t.pValue as number }))
+}
+
 export function fmtP(p: number): string {
   if (!Number.isFinite(p)) return String(p)
   if (p < 1e-4) return p.toExponential(1)

@@ -1,25 +1,26 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
-import { compare, type CompareOptions } from '../compare/compare.js'
+import type { CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
-import { leaderboard, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
-import { validationVariance, type VarianceOptions, type VarianceResult } from '../compare/validation-variance.js'
+import type { Leaderboard, LeaderboardOptions } from '../compare/leaderboard.js'
+import type { VarianceOptions, VarianceResult } from '../compare/validation-variance.js'
 import { AssayError } from '../errors.js'
 import type { AuditVerification } from '../gates/audit-log.js'
 import type { GateCheckResult } from '../gates/check-gate.js'
-import { loadGateFile, type LoadedGate } from '../gates/gate-spec.js'
+import type { LoadedGate } from '../gates/gate-spec.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
 import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
 import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
-import { verifyAuditLog, type PromoteResult } from '../registry/promotion.js'
+import type { PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
-import { parseRunFilter, runMatches } from '../store/run-filter.js'
+import { filterRuns, parseRunFilter } from '../store/run-filter.js'
+import type { MetricColumns } from '../store/chunk-codec.js'
 import type { Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
-import { registryActionsFor, type RegistryActions } from './registry-actions.js'
+import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
 
 export { evalColumnsToRecords }
@@ -69,13 +70,17 @@ export interface MetricHistoryPoint {
 }
 
 export class Assay {
-  private readonly registryActions: RegistryActions
+  private registryActions: Promise<RegistryActions> | undefined
 
   private constructor(
     readonly store: Store,
     private readonly heartbeatTimeoutMs: number,
-  ) {
-    this.registryActions = registryActionsFor(store)
+  ) {}
+
+  /** Where registry decisions are made (registry-actions.ts); loaded with the gates on first use. */
+  private decide(): Promise<RegistryActions> {
+    this.registryActions ??= import('./registry-actions.js').then(({ registryActionsFor }) => registryActionsFor(this.store))
+    return this.registryActions
   }
 
   static async open(options: OpenOptions = {}): Promise<Assay> {
@@ -168,7 +173,7 @@ export class Assay {
     const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
     await this.sweepCrashed()
     const runs = await this.store.listRuns({ experiment: query.experiment })
-    return filter === null ? runs : runs.filter((run) => runMatches(filter, run))
+    return filter === null ? runs : filterRuns(filter, runs)
   }
 
   listExperiments(): Promise<ExperimentSummary[]> {
@@ -177,11 +182,13 @@ export class Assay {
 
   /** Every point of one metric in step order (equal steps keep their logging order). */
   async metricHistory(idOrPrefix: string, key: string): Promise<MetricHistoryPoint[]> {
-    const runId = await this.store.resolveRunId(idOrPrefix)
-    const { steps, values, timestamps } = await this.store.metricHistory(runId, key)
-    const order = Array.from({ length: values.length }, (_, i) => i)
-    order.sort((x, y) => steps[x] - steps[y] || x - y)
-    return order.map((i) => ({ step: steps[i], value: values[i], timestamp: timestamps[i] }))
+    const { steps, values, timestamps } = await this.metricSeries(idOrPrefix, key)
+    return Array.from({ length: values.length }, (_, i) => ({ step: steps[i], value: values[i], timestamp: timestamps[i] }))
+  }
+
+  /** The same points as float64 columns, for long series (a million points read without a million objects). */
+  async metricSeries(idOrPrefix: string, key: string): Promise<MetricColumns> {
+    return inStepOrder(await this.store.metricHistory(await this.store.resolveRunId(idOrPrefix), key))
   }
 
   /** Eval records of a run for one dataset as logged, in logging order. */
@@ -199,9 +206,20 @@ export class Assay {
     return this.store.readArtifact(await this.store.resolveRunId(idOrPrefix), name)
   }
 
-  /** Which runs produced and consumed the content with this sha256. */
-  lineage(sha256: string): Promise<ArtifactRef[]> {
-    return this.store.artifactLineage(sha256)
+  /** Which runs produced and consumed the content with this sha256 (or a unique prefix of 6 or more hex characters, as run ids take). */
+  async lineage(sha256OrPrefix: string): Promise<ArtifactRef[]> {
+    return this.store.artifactLineage(await this.resolveSha256(sha256OrPrefix))
+  }
+
+  private async resolveSha256(text: string): Promise<string> {
+    const prefix = typeof text === 'string' ? text.trim().toLowerCase() : ''
+    if (/^[0-9a-f]{64}$/.test(prefix)) return prefix
+    if (!/^[0-9a-f]{6,63}$/.test(prefix)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${describe(text)} is not a sha256 (64 hex characters, or a unique prefix of 6 or more)`)
+    if (this.store.artifactSha256sWithPrefix === undefined) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a ${this.store.kind} store takes the whole sha256 (64 hex characters), got the prefix ${prefix}`)
+    const matches = await this.store.artifactSha256sWithPrefix(prefix, 2)
+    if (matches.length === 0) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact has a sha256 starting with ${prefix}`, { sha256: prefix })
+    if (matches.length > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `sha256 prefix ${prefix} is ambiguous (${matches.join(', ')}, …); give more characters`, { sha256: prefix })
+    return matches[0]
   }
 
   /**
@@ -211,6 +229,7 @@ export class Assay {
    */
   async leaderboard(options: LeaderboardOptions = {}): Promise<Leaderboard> {
     await this.sweepCrashed()
+    const { leaderboard } = await import('../compare/leaderboard.js')
     return leaderboard(this.store, { actor: process.env.ASSAY_OWNER ?? safeUsername(), ...options })
   }
 
@@ -220,12 +239,14 @@ export class Assay {
    */
   async compare(a: string, b: string, options: CompareOptions): Promise<Comparison> {
     await this.sweepCrashed()
+    const { compare } = await import('../compare/compare.js')
     return compare(this.store, a, b, options)
   }
 
   /** How much `metric` moves across seeds, examples and data splits in a group of replicate runs. */
   async variance(group: string, options: VarianceOptions): Promise<VarianceResult> {
     await this.sweepCrashed()
+    const { validationVariance } = await import('../compare/validation-variance.js')
     return validationVariance(this.store, group, options)
   }
 
@@ -263,19 +284,19 @@ export class Assay {
 
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
   async checkGate(gate: string | LoadedGate, options: { candidate: string; baseline?: string | null; actor?: string; record?: boolean; now?: number }): Promise<GateCheckResult> {
-    const loaded = typeof gate === 'string' ? loadGateFile(gate) : gate
-    return this.registryActions.checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
+    const loaded = typeof gate === 'string' ? await loadGate(gate) : gate
+    return (await this.decide()).checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
   }
 
   /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
   async promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
-    const gate = typeof input.gate === 'string' ? loadGateFile(input.gate) : input.gate
-    return this.registryActions.promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+    const gate = typeof input.gate === 'string' ? await loadGate(input.gate) : input.gate
+    return (await this.decide()).promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */
-  rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
-    return this.registryActions.rollback({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+  async rollback(input: { model: string; alias?: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
+    return (await this.decide()).rollback({ ...input, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
   }
 
   auditLog(): Promise<AuditRecord[]> {
@@ -283,13 +304,31 @@ export class Assay {
   }
 
   /** Check the audit log's hash chain; `expectHead` (a hash noted earlier) also detects removal of the newest records. */
-  verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
+  async verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
+    const { verifyAuditLog } = await import('../registry/promotion.js')
     return verifyAuditLog(this.store, options)
   }
 
   async close(): Promise<void> {
     await this.store.close()
   }
+}
+
+/** Columns sorted by step, stably; a series logged in step order (the usual case) is returned as it is. */
+function inStepOrder(columns: MetricColumns): MetricColumns {
+  const { steps, values, timestamps } = columns
+  let sorted = true
+  for (let i = 1; i < steps.length && sorted; i++) sorted = steps[i - 1] <= steps[i]
+  if (sorted) return columns
+  const order = Array.from({ length: steps.length }, (_, i) => i).sort((x, y) => steps[x] - steps[y] || x - y)
+  const pick = (column: Float64Array): Float64Array => Float64Array.from(order, (i) => column[i])
+  return { steps: pick(steps), values: pick(values), timestamps: pick(timestamps) }
+}
+
+// Statistics, gates and the YAML parser load on first use, so a script (or CLI call) that only
+// records or lists runs starts without them.
+async function loadGate(file: string): Promise<LoadedGate> {
+  return (await import('../gates/gate-spec.js')).loadGateFile(file)
 }
 
 /** Who is acting on the registry: ASSAY_ACTOR, ASSAY_OWNER, then the OS user name. */

@@ -1,6 +1,6 @@
-import { checkGate, type CheckGateOptions, type GateCheckResult } from '../gates/check-gate.js'
+import type { CheckGateOptions, GateCheckResult } from '../gates/check-gate.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
-import { promote, type PromoteInput, type PromoteResult } from '../registry/promotion.js'
+import type { PromoteInput, PromoteResult } from '../registry/promotion.js'
 import { rollback, type RollbackInput } from '../registry/registry.js'
 import { HttpStore } from '../store/http/http-store.js'
 import type { Store } from '../store/store.js'
@@ -18,8 +18,9 @@ export interface RegistryActions {
 
 export function registryActionsFor(store: Store): RegistryActions {
   const local: RegistryActions = {
-    checkGate: (input) => checkGate(store, input),
-    promote: (input) => promote(store, input),
+    // Gates pull in the statistics; they load on first use (a run that never promotes skips them).
+    checkGate: async (input) => (await import('../gates/check-gate.js')).checkGate(store, input),
+    promote: async (input) => (await import('../registry/promotion.js')).promote(store, input),
     rollback: (input) => rollback(store, input),
   }
   if (!(store instanceof HttpStore)) return local

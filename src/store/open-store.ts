@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { AssayError } from '../errors.js'
-import { HttpStore, type WarningSink } from './http/http-store.js'
-import { PostgresStore } from './postgres/postgres-store.js'
-import { SqliteStore } from './sqlite/sqlite-store.js'
+import type { WarningSink } from './http/http-store.js'
 import type { Store } from './store.js'
 
 /**
@@ -32,17 +30,18 @@ export async function openStore(location?: string, options: OpenStoreOptions = {
   if (typeof where !== 'string' || where.length === 0) throw new AssayError('ASSAY_INVALID_STORE_URL', 'the store location is empty')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(where)?.[1]?.toLowerCase()
   if (scheme === undefined) return openSqlite(path.resolve(where.replace(/^sqlite:/i, '')), options)
-  if (scheme === 'http' || scheme === 'https') return HttpStore.open(where, { warn: options.warn })
-  if (scheme === 'postgres' || scheme === 'postgresql') return PostgresStore.open(where)
+  // Each backend (and its driver) loads only when a store of its kind is opened.
+  if (scheme === 'http' || scheme === 'https') return (await import('./http/http-store.js')).HttpStore.open(where, { warn: options.warn })
+  if (scheme === 'postgres' || scheme === 'postgresql') return (await import('./postgres/postgres-store.js')).PostgresStore.open(where)
   if (scheme === 'sqlite' || scheme === 'file') return openSqlite(path.resolve(decodeURIComponent(where.replace(/^[a-z]+:\/\//i, ''))), options)
   throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a store at ${redact(where)}: the ${scheme}:// scheme is not supported by this version`)
 }
 
-function openSqlite(root: string, options: OpenStoreOptions): Promise<Store> {
+async function openSqlite(root: string, options: OpenStoreOptions): Promise<Store> {
   if (options.create === false && !existsSync(path.join(root, 'assay.db'))) {
     throw new AssayError('ASSAY_STORE_NOT_FOUND', `there is no assay store at ${root}; name one with --store or ASSAY_STORE (nothing was created)`, { location: root })
   }
-  return SqliteStore.open(root)
+  return (await import('./sqlite/sqlite-store.js')).SqliteStore.open(root)
 }
 
 function redact(url: string): string {

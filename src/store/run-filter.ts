@@ -156,6 +156,79 @@ export function parseRunFilter(input: string): FilterNode {
 }
 
 /**
+ * The runs that pass the filter. A condition on a params, metrics or tags key that none of the
+ * runs has is refused (ASSAY_INVALID_FILTER naming the keys that exist, closest first) rather than
+ * answered with an empty list: `metrics.val_acc` where runs log `val/acc` is a typo, not a result.
+ */
+export function filterRuns(node: FilterNode, runs: readonly RunSummary[]): RunSummary[] {
+  if (runs.length > 0) {
+    for (const field of scopedFields(node)) {
+      if (runs.some((run) => Object.hasOwn(run[field.scope], field.key))) continue
+      const known = [...new Set(runs.flatMap((run) => Object.keys(run[field.scope])))]
+      const closest = closestFirst(field.key, known)
+      const shown = closest.slice(0, 10).map((k) => `${field.scope}.${formatKey(k)}`)
+      throw new AssayError(
+        'ASSAY_INVALID_FILTER',
+        `no run has ${field.scope}.${formatKey(field.key)}; ` +
+          (known.length === 0 ? `the runs have no ${field.scope}` : `${field.scope} keys that exist, closest first: ${shown.join(', ')}${known.length > shown.length ? `, … (${known.length} in all)` : ''}`),
+        { scope: field.scope, key: field.key, known: closest },
+      )
+    }
+  }
+  return runs.filter((run) => runMatches(node, run))
+}
+
+function scopedFields(node: FilterNode): { scope: 'params' | 'metrics' | 'tags'; key: string }[] {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return [...scopedFields(node.left), ...scopedFields(node.right)]
+    case 'not':
+      return scopedFields(node.operand)
+    case 'compare':
+      return node.field.scope === 'run' ? [] : [{ scope: node.field.scope, key: node.field.key }]
+  }
+}
+
+/** A key as the filter grammar writes it: bare when it can be, else in backquotes. */
+function formatKey(key: string): string {
+  return /^[A-Za-z0-9_\-/:.]+$/.test(key) ? key : `\`${key}\``
+}
+
+/**
+ * `candidates` sorted by how close they are to a mistyped `name`: first those that contain its
+ * letters in order (an abbreviation: val_acc for validation/accuracy), then by edit distance.
+ */
+export function closestFirst(name: string, candidates: readonly string[]): string[] {
+  const rank = new Map(candidates.map((c) => [c, (abbreviates(name, c) ? 0 : 1_000_000) + editDistance(name, c)]))
+  return [...candidates].sort((a, b) => (rank.get(a) as number) - (rank.get(b) as number) || a.localeCompare(b))
+}
+
+function abbreviates(name: string, candidate: string): boolean {
+  const letters = name.toLowerCase().replace(/[^a-z0-9]/g, '')
+  const target = candidate.toLowerCase()
+  let at = 0
+  for (const ch of letters) {
+    at = target.indexOf(ch, at) + 1
+    if (at === 0) return false
+  }
+  return letters.length > 0
+}
+
+/** Levenshtein distance, case-insensitive: how far a mistyped key is from one that exists. */
+function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= y.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1))
+    previous = current
+  }
+  return previous[y.length]
+}
+
+/**
  * Whether a run passes the filter. Conditions on a missing field are unknown, as NULL is in SQL,
  * and unknown stays unknown under 'not' (Kleene logic), so a missing field matches nothing:
  * "not params.x = 1" lists the same runs as "params.x != 1".

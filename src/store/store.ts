@@ -53,6 +53,8 @@ export interface Store {
   readArtifact(runId: string, name: string): Promise<Buffer>
   /** Every produced and consumed edge of the content with this sha256. */
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
+  /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order; absent on stores that cannot (http). */
+  artifactSha256sWithPrefix?(prefix: string, limit: number): Promise<string[]>
 
   /** Append one entry to the holdout ledger (append-only). */
   recordHoldoutRead(read: HoldoutRead): Promise<void>

@@ -3,23 +3,13 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { main } from '../../src/cli/main.js'
+import { runCliOn } from './run-cli.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-async function assay(store: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough()
-  const err = new PassThrough()
-  const chunks: Buffer[] = []
-  const errChunks: Buffer[] = []
-  out.on('data', (c: Buffer) => chunks.push(Buffer.from(c)))
-  err.on('data', (c: Buffer) => errChunks.push(Buffer.from(c)))
-  const code = await main(['node', 'assay', '--store', store, ...args], { out, err })
-  return { code, out: Buffer.concat(chunks).toString('utf8'), err: Buffer.concat(errChunks).toString('utf8') }
-}
+const assay = runCliOn
 
 describe('assay CLI on a demo store', () => {
   let dir: string

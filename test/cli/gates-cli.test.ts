@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict'
-import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
-import { main } from '../../src/cli/main.js'
+import { runCliOn } from './run-cli.js'
 import { NON_INFERIORITY, SUPERIORITY, gateYaml, openGateWorld, records, type GateWorld } from '../gates/helpers.js'
 
-async function cli(store: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough()
-  const err = new PassThrough()
-  const o: Buffer[] = []
-  const e: Buffer[] = []
-  out.on('data', (c: Buffer) => o.push(Buffer.from(c)))
-  err.on('data', (c: Buffer) => e.push(Buffer.from(c)))
-  const code = await main(['node', 'assay', '--store', store, ...args], { out, err })
-  return { code, out: Buffer.concat(o).toString('utf8'), err: Buffer.concat(e).toString('utf8') }
-}
+const cli = runCliOn
 
 /** A minimal well-formedness check: one root, every tag closed in order, attributes quoted. */
 function assertWellFormedXml(text: string): { name: string; attrs: string }[] {

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
-import { main } from '../../src/cli/main.js'
 import type { EvalRecord } from '../../src/record/types.js'
 import { Assay } from '../../src/sdk/assay.js'
+import { runCliOn } from '../cli/run-cli.js'
 
 /** A real embedded store in a temp dir, with helpers that log real runs through the SDK. */
 export interface Fixture {
@@ -79,16 +78,7 @@ export function uniforms(seed: number, n: number): number[] {
   })
 }
 
-export async function cli(store: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough()
-  const err = new PassThrough()
-  const chunks: Buffer[] = []
-  const errChunks: Buffer[] = []
-  out.on('data', (c: Buffer) => chunks.push(Buffer.from(c)))
-  err.on('data', (c: Buffer) => errChunks.push(Buffer.from(c)))
-  const code = await main(['node', 'assay', '--store', store, ...args], { out, err })
-  return { code, out: Buffer.concat(chunks).toString('utf8'), err: Buffer.concat(errChunks).toString('utf8') }
-}
+export const cli = runCliOn
 
 /** Two-sided exact binomial p-value with p = 1/2, summed directly from the pmf in log space. */
 export function exactBinomialTwoSided(k: number, n: number): number {

@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { main } from '../../src/cli/main.js'
 import type { Leaderboard } from '../../src/compare/leaderboard.js'
 import { renderHtmlReport } from '../../src/report/html-report.js'
 import { escapeMarkdown, renderMarkdownReport } from '../../src/report/markdown-report.js'
 import { criticalDifferenceDiagram, forestPlot } from '../../src/report/svg-plots.js'
 import { openHarness, type Harness } from '../sdk/harness.js'
 import { logBinaryRun, logMultiRun, writeDataset, type LoggedRun } from './fixtures.js'
+import { runCliOn } from '../cli/run-cli.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const VERSION = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version as string
 const EVIL = '<script>alert(1)</script>'
 
-async function cli(store: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough()
-  const err = new PassThrough()
-  const o: Buffer[] = []
-  const e: Buffer[] = []
-  out.on('data', (c: Buffer) => o.push(Buffer.from(c)))
-  err.on('data', (c: Buffer) => e.push(Buffer.from(c)))
-  const code = await main(['node', 'assay', '--store', store, ...args], { out, err })
-  return { code, out: Buffer.concat(o).toString('utf8'), err: Buffer.concat(e).toString('utf8') }
-}
+const cli = runCliOn
 
 /** No resource is fetched: no src/href attribute at all, no script, no @import or url(). */
 function assertSelfContained(html: string): void {
@@ -277,7 +267,7 @@ describe('report: Markdown comparison tables', () => {
     for (let i = 0; i < end; i++) {
       if (lines[i]!.startsWith('|') && !(lines[i + 1] ?? '').startsWith('|')) after.push(lines.slice(i + 1).find((l) => l.trim() !== '') ?? '')
     }
-    assert.equal(after.length, 4) // sides, method, regressions, improvements
+    assert.equal(after.length, 5) // sides, method, tests, regressions, improvements
     for (const line of after) {
       assert.match(line, /^<sub>Provenance: /)
       for (const id of [a, b]) assert.ok(line.includes(id.slice(0, 8)), `run ${id} in ${line}`)

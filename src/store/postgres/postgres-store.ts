@@ -661,6 +661,11 @@ export class PostgresStore implements Store {
     return rows.map(artifactFromRow)
   }
 
+  async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    const { rows } = await this.guard(() => this.pool.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM artifacts WHERE sha256 >= $1 AND sha256 < $2 ORDER BY sha256 LIMIT $3', [prefix, `${prefix}g`, limit]))
+    return rows.map((r) => r.sha256)
+  }
+
   async recordHoldoutRead(read: HoldoutRead): Promise<void> {
     await this.guard(() =>
       this.pool.query('INSERT INTO holdout_reads (read_id, dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING', [

@@ -411,6 +411,10 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT * FROM artifacts WHERE sha256 = ? ORDER BY created_at, run_id').all(sha256) as ArtifactRow[]).map(artifactFromRow)
   }
 
+  async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    return (this.db.prepare('SELECT DISTINCT sha256 FROM artifacts WHERE sha256 >= ? AND sha256 < ? ORDER BY sha256 LIMIT ?').all(prefix, `${prefix}g`, limit) as { sha256: string }[]).map((r) => r.sha256)
+  }
+
   async recordHoldoutRead(read: HoldoutRead): Promise<void> {
     this.write(() => {
       this.db
