@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer'
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
@@ -22,7 +23,7 @@ import type { GateCheckResult } from '../../gates/check-gate.js'
 import type { LoadedGate } from '../../gates/gate-spec.js'
 import type { PromoteResult } from '../../registry/promotion.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
-import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
+import type { ArtifactContent, NewRun, RunBatch, Store, StoreCapabilities } from '../store.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
 import { encodeBatchFrame, reviveNumber } from './wire.js'
 
@@ -62,6 +63,7 @@ export class HttpStore implements Store {
   private readonly token: string | undefined
   private readonly timeoutMs: number
   readonly spool: Spool
+  readonly capabilities: StoreCapabilities
   private lock: Promise<unknown> = Promise.resolve()
   private retryAt = 0
   private failures = 0
@@ -84,6 +86,12 @@ export class HttpStore implements Store {
     const timeout = options.timeoutMs ?? Number(process.env.ASSAY_HTTP_TIMEOUT_MS ?? 30_000)
     this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000
     this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.base)
+    this.capabilities = {
+      // What one Buffer holds; the server refuses (413) what its own store cannot keep.
+      maxArtifactBytes: bufferConstants.MAX_LENGTH,
+      localDirectory: null,
+      spool: { dir: this.spool.dir, sync: () => this.sync() },
+    }
   }
 
   static async open(url: string, options: HttpStoreOptions = {}): Promise<HttpStore> {
