@@ -117,6 +117,17 @@ export interface StoreCapabilities {
    * that writes straight to its database.
    */
   readonly spool: SpooledWrites | null
+  /**
+   * The assay server a remote store writes through: registry decisions (promotion, rollback,
+   * recorded gate checks) are made there, not by the client. null for a store the SDK writes itself.
+   */
+  readonly server: RemoteServer | null
+}
+
+export interface RemoteServer {
+  readonly url: string
+  /** A JSON request to one of the server's routes (store/http/routes.ts), once every spooled write has reached it. */
+  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>
 }
 
 /** Writes spooled on this machine while a server was unreachable (store/http/spool.ts). */

@@ -31,7 +31,7 @@ export class PostgresStore extends SqlStore {
   private constructor(adapter: PostgresAdapter, blobs: PostgresBlobStore) {
     super(adapter.location, adapter, blobs)
     this.schema = adapter.schema
-    this.capabilities = { maxArtifactBytes: blobs.maxBytes, localDirectory: null, spool: null }
+    this.capabilities = { maxArtifactBytes: blobs.maxBytes, localDirectory: null, spool: null, server: null }
   }
 
   /** Open (and migrate) the store at a postgres:// or postgresql:// URL. */

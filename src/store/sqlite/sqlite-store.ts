@@ -16,7 +16,7 @@ export class SqliteStore extends SqlStore {
 
   private constructor(root: string, adapter: SqliteAdapter, blobs: FileBlobStore) {
     super(root, adapter, blobs)
-    this.capabilities = { maxArtifactBytes: blobs.maxBytes, localDirectory: root, spool: null }
+    this.capabilities = { maxArtifactBytes: blobs.maxBytes, localDirectory: root, spool: null, server: null }
   }
 
   static async open(root: string): Promise<SqliteStore> {
