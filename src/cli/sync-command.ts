@@ -1,6 +1,5 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
-import { HttpStore } from '../store/http/http-store.js'
 import type { CliContext } from './context.js'
 import { writeJson } from './output.js'
 
@@ -10,10 +9,11 @@ export function syncCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON (schema assay.sync/v1)')
     .action(async (options: { json?: boolean }, self: Command) => {
       const result = await ctx.withAssay(self, async (assay) => {
-        if (!(assay.store instanceof HttpStore)) {
+        const spool = assay.store.capabilities.spool
+        if (spool === null) {
           throw new AssayError('ASSAY_INVALID_STORE_URL', `assay sync uploads to a server; ${assay.store.location} is a ${assay.store.kind} store (set ASSAY_TRACKING_URI=http://host:port or --store)`)
         }
-        return { server: assay.store.location, spool: assay.store.spool.dir, ...(await assay.store.sync()) }
+        return { server: assay.store.location, spool: spool.dir, ...(await spool.sync()) }
       })
       if (options.json) return writeJson(ctx.io, 'assay.sync/v1', result)
       ctx.io.out.write(`uploaded ${result.replayed} spooled write(s) to ${result.server}\n`)

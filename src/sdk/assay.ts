@@ -122,7 +122,7 @@ export class Assay {
     }
 
     // The embedded store's directory is not code, even inside the work tree (the default ./.assay).
-    const { code, diff } = captureCode(options.codeDir, { exclude: this.store.kind === 'sqlite' ? [this.store.location] : [] })
+    const { code, diff } = captureCode(options.codeDir, { exclude: this.store.capabilities.localDirectory === null ? [] : [this.store.capabilities.localDirectory] })
     if (diff !== null) code.diffArtifact = CODE_DIFF_ARTIFACT
     const seed = requestedSeed ?? randomInt(0, 2 ** 32)
     await this.store.createRun({

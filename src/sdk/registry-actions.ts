@@ -2,8 +2,8 @@ import type { CheckGateOptions, GateCheckResult } from '../gates/check-gate.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { PromoteInput, PromoteResult } from '../registry/promotion.js'
 import { rollback, type RollbackInput } from '../registry/registry.js'
-import { HttpStore } from '../store/http/http-store.js'
 import type { Store } from '../store/store.js'
+import { RemoteRegistryClient } from './remote-registry-client.js'
 
 /**
  * Where registry decisions are made. On an embedded or PostgreSQL store the SDK decides itself;
@@ -23,12 +23,13 @@ export function registryActionsFor(store: Store): RegistryActions {
     promote: async (input) => (await import('../registry/promotion.js')).promote(store, input),
     rollback: (input) => rollback(store, input),
   }
-  if (!(store instanceof HttpStore)) return local
+  if (store.capabilities.server === null) return local
+  const remote = new RemoteRegistryClient(store.capabilities.server)
   return {
     // An unrecorded check reads only, so it can run here; a recorded one appends evidence on the server.
     checkGate: (input) =>
-      input.record === false ? local.checkGate(input) : store.checkGateOnServer({ gate: input.gate, candidate: input.candidate, baseline: input.baseline, actor: input.actor }),
-    promote: ({ now: _serverClock, ...input }) => store.promoteOnServer(input),
-    rollback: (input) => store.rollbackOnServer(input),
+      input.record === false ? local.checkGate(input) : remote.checkGate({ gate: input.gate, candidate: input.candidate, baseline: input.baseline, actor: input.actor }),
+    promote: ({ now: _serverClock, ...input }) => remote.promote(input),
+    rollback: (input) => remote.rollback(input),
   }
 }

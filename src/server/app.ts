@@ -1,5 +1,4 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,16 +23,12 @@ import { tokenRoutes } from './routes/tokens.js'
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024
 /** Largest streamed artifact upload: 8 GiB, and never more than the store can read back (artifactLimitFor). */
 export const DEFAULT_ARTIFACT_LIMIT = 8 * 1024 ** 3
-/** A PostgreSQL store keeps an artifact in one bytea value: 1 GB less room for the rest of the message. */
-const POSTGRES_ARTIFACT_LIMIT = 1024 ** 3 - 16 * 1024 * 1024
-
 /**
- * The largest artifact a server over this store accepts: what the store can hand back, since
- * Store.readArtifact returns one Buffer (buffer.constants.MAX_LENGTH, 4 GiB on Node 20) and a
- * PostgreSQL store keeps one bytea value per blob. An upload over it is 413 before anything is stored.
+ * The largest artifact a server over this store accepts: what the store can keep and hand back
+ * (its capabilities). An upload over it is 413 before anything is stored.
  */
 export function artifactLimitFor(store: Store, requested = DEFAULT_ARTIFACT_LIMIT): number {
-  return Math.min(requested, bufferConstants.MAX_LENGTH, store.kind === 'postgres' ? POSTGRES_ARTIFACT_LIMIT : Infinity)
+  return Math.min(requested, store.capabilities.maxArtifactBytes)
 }
 export const DEFAULT_CRASH_AFTER_MS = 60_000
 /** The server marks stale runs crashed before reads, at most this often. */
@@ -226,9 +221,6 @@ function tooLarge(limit: number): AssayError {
   return new AssayError('ASSAY_BODY_TOO_LARGE', `the request body is over the limit of ${limit} bytes (docs/server.md)`, { limit })
 }
 
-/** Errors of a store's connection (Node sockets, PostgreSQL classes 08 and 57P): the store is down, not the request wrong. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03'])
-
 function toAssayError(error: unknown): AssayError {
   if (isAssayError(error)) return error
   const e = error as { code?: string; statusCode?: number; message?: string }
@@ -240,9 +232,6 @@ function toAssayError(error: unknown): AssayError {
   }
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new AssayError('ASSAY_INVALID_ARGUMENT', 'unsupported Content-Type: send application/json or application/octet-stream', { field: 'content-type' })
-  }
-  if (e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) {
-    return new AssayError('ASSAY_STORE_UNAVAILABLE', `the server cannot reach its store (${e.code}); try again`)
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AssayError('ASSAY_INVALID_ARGUMENT', e.message ?? 'bad request')

@@ -17,15 +17,18 @@ import type {
 import type { EvalChunk, MetricColumns } from './chunk-codec.js'
 
 /**
- * The store contract. Every backend (sqlite/, later postgres/ and the HTTP client) implements
- * exactly this; shared code never branches on which one it holds. Inputs arrive validated by
+ * The store contract. Every backend (sqlite/ and postgres/ through the core in sql-store.ts, and
+ * the HTTP client) implements exactly this; shared code never branches on which one it holds:
+ * where backends differ in what they can do, they say so in `capabilities`. Inputs arrive validated by
  * the SDK, but each backend re-checks what only it can check (a run's state, a param conflict)
  * inside the same transaction as the write, so nothing half-written is ever visible.
  */
 export interface Store {
+  /** A name of the backend, for messages and /health only: code branches on `capabilities`. */
   readonly kind: string
   /** Where the store lives, for messages (a path or a URL without credentials). */
   readonly location: string
+  readonly capabilities: StoreCapabilities
 
   createRun(run: NewRun): Promise<void>
   /**
@@ -103,6 +106,38 @@ export interface Store {
   auditHead?(): Promise<{ seq: number; hash: string } | null>
 
   close(): Promise<void>
+}
+
+/** What a backend can do, so that callers need not know which backend they hold. */
+export interface StoreCapabilities {
+  /** The largest artifact the store keeps and hands back (Store.readArtifact returns one Buffer). */
+  readonly maxArtifactBytes: number
+  /** The store's own directory on this machine (code capture leaves it out); null when it has none. */
+  readonly localDirectory: string | null
+  /**
+   * Writes the store could not deliver and keeps to upload later (`assay sync`); null for a store
+   * that writes straight to its database.
+   */
+  readonly spool: SpooledWrites | null
+  /**
+   * The assay server a remote store writes through: registry decisions (promotion, rollback,
+   * recorded gate checks) are made there, not by the client. null for a store the SDK writes itself.
+   */
+  readonly server: RemoteServer | null
+}
+
+export interface RemoteServer {
+  readonly url: string
+  /** A JSON request to one of the server's routes (store/http/routes.ts), once every spooled write has reached it. */
+  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>
+}
+
+/** Writes spooled on this machine while a server was unreachable (store/http/spool.ts). */
+export interface SpooledWrites {
+  /** The folder they are kept in. */
+  readonly dir: string
+  /** Upload this process's spool and those of processes that have exited. */
+  sync(): Promise<{ replayed: number; rejected: number; remaining: number; liveFiles: number }>
 }
 
 export type NewModelVersion = Omit<ModelVersion, 'version'>

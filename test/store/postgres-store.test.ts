@@ -186,6 +186,8 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
         const store = await openStore(`${url.replace(/^postgres(ql)?:/, `${scheme}:`)}${url.includes('?') ? '&' : '?'}schema=${schema}`)
         try {
           assert.equal(store.kind, 'postgres')
+          assert.ok(store.capabilities.maxArtifactBytes < 1024 ** 3, 'a PostgreSQL store keeps a blob in one bytea value')
+          assert.equal(store.capabilities.localDirectory, null)
           assert.match(store.location, new RegExp(`schema=${schema}`))
           await store.createRun(newRun())
         } finally {

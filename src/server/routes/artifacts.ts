@@ -9,12 +9,13 @@ import type { ArtifactDirection } from '../../record/types.js'
 import { assertArtifactName } from '../../record/validate.js'
 import type { RouteSpec } from '../route.js'
 import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param } from '../schemas.js'
+import { ROUTES } from '../../store/http/routes.js'
 
 export function artifactRoutes(): RouteSpec[] {
   return [
     {
       method: 'PUT',
-      url: '/api/v1/runs/:runId/artifacts',
+      url: ROUTES.runArtifacts,
       summary: 'upload an artifact as a stream; x-assay-sha256 names the expected content and is checked on arrival (mismatch: 400, nothing stored)',
       tag: 'artifacts',
       scope: 'write',
@@ -72,7 +73,7 @@ export function artifactRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/runs/:runId/artifacts/by-sha256',
+      url: ROUTES.runArtifactBySha256,
       summary: 'record an artifact by the sha256 of content the store already holds (a consumed edge, usually)',
       tag: 'artifacts',
       scope: 'write',
@@ -88,7 +89,7 @@ export function artifactRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/runs/:runId/artifacts/content',
+      url: ROUTES.runArtifactContent,
       summary: "an artifact's bytes, verified by the store; x-assay-sha256 is the sha256 the run's record holds (not recomputed), for the client to check the bytes against as they arrive",
       tag: 'artifacts',
       scope: 'read',
@@ -113,7 +114,7 @@ export function artifactRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/artifacts/:sha256/lineage',
+      url: ROUTES.artifactLineage,
       summary: 'runs that produced and consumed this content (only runs of experiments the token may read)',
       tag: 'artifacts',
       scope: 'read',

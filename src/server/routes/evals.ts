@@ -3,12 +3,13 @@ import { decodeEvalChunk, encodeEvalChunk, type EvalChunk } from '../../store/ch
 import { evalColumnsToChunk } from '../../store/http/wire.js'
 import type { RouteSpec } from '../route.js'
 import { EvalQuery, EvalReadQuery, RunIdParam } from '../schemas.js'
+import { ROUTES } from '../../store/http/routes.js'
 
 export function evalRoutes(): RouteSpec[] {
   return [
     {
       method: 'POST',
-      url: '/api/v1/runs/:runId/evals',
+      url: ROUTES.runEvals,
       summary: 'append one chunk of eval records of a dataset; a batchId already applied is skipped',
       tag: 'evals',
       scope: 'write',
@@ -25,7 +26,7 @@ export function evalRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/runs/:runId/evals',
+      url: ROUTES.runEvals,
       summary: 'the eval records of a run for one dataset as one eval chunk; the dataset sha256 is in the x-assay-dataset-sha256 header',
       tag: 'evals',
       scope: 'read',

@@ -1,10 +1,11 @@
 import type { RouteSpec } from '../route.js'
+import { ROUTES } from '../../store/http/routes.js'
 
 export function experimentRoutes(): RouteSpec[] {
   return [
     {
       method: 'GET',
-      url: '/api/v1/experiments',
+      url: ROUTES.experiments,
       summary: 'experiments with run counts (only those the token may read)',
       tag: 'experiments',
       scope: 'read',

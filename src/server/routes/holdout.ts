@@ -2,12 +2,13 @@ import type { HoldoutRead } from '../../record/types.js'
 import { actorOf, requireExperiment } from '../auth.js'
 import type { RouteSpec } from '../route.js'
 import { HoldoutReadSchema, Sha256Param } from '../schemas.js'
+import { ROUTES } from '../../store/http/routes.js'
 
 export function holdoutRoutes(): RouteSpec[] {
   return [
     {
       method: 'POST',
-      url: '/api/v1/holdout-reads',
+      url: ROUTES.holdoutReads,
       summary: 'append one entry to the holdout ledger (every run named must be in an experiment the token may write)',
       tag: 'holdout',
       scope: 'write',
@@ -23,7 +24,7 @@ export function holdoutRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/holdout-reads/:sha256',
+      url: ROUTES.holdoutReadsOf,
       summary: 'the ledger of one dataset version, oldest first (entries about other experiments are left out for limited tokens)',
       tag: 'holdout',
       scope: 'read',

@@ -1,10 +1,11 @@
 import type { RouteSpec } from '../route.js'
+import { ROUTES } from '../../store/http/routes.js'
 
 export function metaRoutes(): RouteSpec[] {
   return [
     {
       method: 'GET',
-      url: '/api/v1/health',
+      url: ROUTES.health,
       summary: 'liveness: the server answers and names its store kind',
       tag: 'meta',
       scope: 'public',
@@ -14,7 +15,7 @@ export function metaRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/whoami',
+      url: ROUTES.whoami,
       summary: 'the calling token (id, name, scope, experiments), or null when auth is off',
       tag: 'meta',
       scope: 'read',

@@ -6,6 +6,7 @@ import { promote } from '../../registry/promotion.js'
 import { rollback } from '../../registry/registry.js'
 import { actorOf, type Caller } from '../auth.js'
 import type { RouteSpec } from '../route.js'
+import { ROUTES } from '../../store/http/routes.js'
 import {
   AliasQuery,
   AuditRecordSchema,
@@ -61,7 +62,7 @@ export function registryRoutes(): RouteSpec[] {
   return [
     {
       method: 'POST',
-      url: '/api/v1/models',
+      url: ROUTES.models,
       summary: 'register a model (ASSAY_MODEL_EXISTS when the name is taken)',
       tag: 'registry',
       scope: 'write',
@@ -76,7 +77,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/models',
+      url: ROUTES.models,
       summary: 'registered models by name',
       tag: 'registry',
       scope: 'read',
@@ -86,7 +87,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/models/:name',
+      url: ROUTES.model,
       summary: 'one registered model',
       tag: 'registry',
       scope: 'read',
@@ -97,7 +98,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/models/:name/versions',
+      url: ROUTES.modelVersions,
       summary: 'add a version made from a run (numbered by the store)',
       tag: 'registry',
       scope: 'write',
@@ -113,7 +114,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/models/:name/versions',
+      url: ROUTES.modelVersions,
       summary: 'versions of a model, oldest first',
       tag: 'registry',
       scope: 'read',
@@ -124,7 +125,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/models/:name/alias-events',
+      url: ROUTES.modelAliasEvents,
       summary: 'alias events of a model (one alias with ?alias=), oldest first',
       tag: 'registry',
       scope: 'read',
@@ -136,7 +137,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/alias-moves',
+      url: ROUTES.aliasMoves,
       summary: 'raw alias move with its audit record, no gate (admin only; the actor recorded is the token). Promote through POST /api/v1/promotions',
       tag: 'registry',
       scope: 'admin',
@@ -150,7 +151,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/audit',
+      url: ROUTES.audit,
       summary: 'raw append of one audit record, chained onto the last (admin only; the actor recorded is the token; ASSAY_AUDIT_CONFLICT when the head moved)',
       tag: 'registry',
       scope: 'admin',
@@ -164,7 +165,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/audit',
+      url: ROUTES.audit,
       summary: 'the whole audit log in sequence order',
       tag: 'registry',
       scope: 'read',
@@ -174,7 +175,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/audit/last',
+      url: ROUTES.auditLast,
       summary: 'the audit record with the highest sequence number, or null',
       tag: 'registry',
       scope: 'read',
@@ -184,7 +185,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/audit/head',
+      url: ROUTES.auditHead,
       summary: "the audit log's head anchor { seq, hash } kept beside the log (null when the store keeps none or the log is empty)",
       tag: 'registry',
       scope: 'read',
@@ -194,7 +195,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/promotions',
+      url: ROUTES.promotions,
       summary: 'promote a version through a gate, run on the server (src/registry/promotion.ts): the gate file travels as text; the actor is the token',
       tag: 'registry',
       scope: 'write',
@@ -209,7 +210,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/rollbacks',
+      url: ROUTES.rollbacks,
       summary: "restore an alias's previous holder, run on the server (ASSAY_NOTHING_TO_ROLL_BACK when there is none); the actor is the token",
       tag: 'registry',
       scope: 'write',
@@ -223,7 +224,7 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/gate-checks',
+      url: ROUTES.gateChecks,
       summary: 'run a gate on a candidate against a baseline on the server and append the evidence to the audit log; the actor is the token',
       tag: 'registry',
       scope: 'write',

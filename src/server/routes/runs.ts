@@ -7,6 +7,7 @@ import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
 import { validate } from '../app.js'
 import { requireExperiment } from '../auth.js'
 import type { RouteSpec } from '../route.js'
+import { ROUTES } from '../../store/http/routes.js'
 import {
   BatchHeaderSchema,
   HeartbeatSchema,
@@ -24,7 +25,7 @@ export function runRoutes(): RouteSpec[] {
   return [
     {
       method: 'POST',
-      url: '/api/v1/runs',
+      url: ROUTES.runs,
       summary: 'create a run (idempotent: the same record sent again is accepted)',
       tag: 'runs',
       scope: 'write',
@@ -54,7 +55,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/runs',
+      url: ROUTES.runs,
       summary: 'runs, oldest first (only the experiments the token may read)',
       tag: 'runs',
       scope: 'read',
@@ -71,7 +72,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/runs/resolve',
+      url: ROUTES.resolveRun,
       summary: 'the full id of a run id or unique prefix (6+ characters)',
       tag: 'runs',
       scope: 'read',
@@ -86,7 +87,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/runs/mark-crashed',
+      url: ROUTES.markCrashed,
       summary: 'mark running runs whose heartbeat is older than staleBefore as crashed (never younger than the server crash timeout); write, all experiments (the server also does this itself before reads)',
       tag: 'runs',
       scope: 'write',
@@ -102,7 +103,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/runs/:runId',
+      url: ROUTES.run,
       summary: 'the whole record of a run',
       tag: 'runs',
       scope: 'read',
@@ -118,7 +119,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/runs/:runId/batch',
+      url: ROUTES.runBatch,
       summary: 'params, tags and metric series of one run in one transaction; a batchId already applied is skipped',
       tag: 'runs',
       scope: 'write',
@@ -138,7 +139,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/runs/:runId/metrics',
+      url: ROUTES.runMetrics,
       summary: 'every point of one metric as one metric chunk (float64 steps, values, timestamps)',
       tag: 'runs',
       scope: 'read',
@@ -152,7 +153,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/runs/:runId/status',
+      url: ROUTES.runStatus,
       summary: 'end a run (the same final status sent again is accepted)',
       tag: 'runs',
       scope: 'write',
@@ -175,7 +176,7 @@ export function runRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/runs/:runId/heartbeat',
+      url: ROUTES.runHeartbeat,
       summary: 'refresh the heartbeat of a running run',
       tag: 'runs',
       scope: 'write',

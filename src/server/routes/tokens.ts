@@ -2,13 +2,14 @@ import type { ApiToken } from '../../record/types.js'
 import { actorOf } from '../auth.js'
 import type { RouteSpec } from '../route.js'
 import { CreateTokenSchema, RevokeTokenSchema, Sha256Param, TokenIdParam } from '../schemas.js'
+import { ROUTES } from '../../store/http/routes.js'
 
 /** Token administration: admin tokens valid for all experiments only. */
 export function tokenRoutes(): RouteSpec[] {
   return [
     {
       method: 'POST',
-      url: '/api/v1/tokens',
+      url: ROUTES.tokens,
       summary: 'store a new API token (its secret is hashed by the client; the server never sees it)',
       tag: 'tokens',
       scope: 'admin',
@@ -23,7 +24,7 @@ export function tokenRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/tokens',
+      url: ROUTES.tokens,
       summary: 'every API token (never a secret)',
       tag: 'tokens',
       scope: 'admin',
@@ -33,7 +34,7 @@ export function tokenRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
-      url: '/api/v1/tokens/by-secret/:sha256',
+      url: ROUTES.tokenBySecret,
       summary: 'the token whose secret hashes to this sha256, or null',
       tag: 'tokens',
       scope: 'admin',
@@ -44,7 +45,7 @@ export function tokenRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
-      url: '/api/v1/tokens/:id/revoke',
+      url: ROUTES.tokenRevoke,
       summary: 'revoke a token (requests with it are 401 from then on)',
       tag: 'tokens',
       scope: 'admin',

@@ -1,9 +1,11 @@
+import { constants as bufferConstants } from 'node:buffer'
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, readFileSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { AssayError, errorCatalogue, isAssayError, type ErrorCode } from '../../errors.js'
+import { AssayError, isAssayError } from '../../errors.js'
+import { shellQuote } from '../../record/replay-plan.js'
 import type {
   AliasEvent,
   ApiToken,
@@ -19,12 +21,10 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
-import type { GateCheckResult } from '../../gates/check-gate.js'
-import type { LoadedGate } from '../../gates/gate-spec.js'
-import { shellQuote } from '../../record/replay-plan.js'
-import type { PromoteResult } from '../../registry/promotion.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
-import type { ArtifactContent, NewRun, RunBatch, Store } from '../store.js'
+import type { ArtifactContent, NewRun, RunBatch, Store, StoreCapabilities } from '../store.js'
+import { HttpTransport } from './http-transport.js'
+import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
 import { encodeBatchFrame, reviveNumber } from './wire.js'
 
@@ -49,14 +49,6 @@ const STDERR_SINK: WarningSink = (message) => {
   process.stderr.write(`${message}\n`)
 }
 
-interface RequestOptions {
-  query?: Record<string, string | undefined>
-  json?: unknown
-  bytes?: Uint8Array
-  stream?: () => Readable
-  headers?: Record<string, string>
-}
-
 const MAX_BACKOFF_MS = 30_000
 /** Prefix of the holdout-ledger ids this client makes for entries given without one. */
 const GENERATED_HOLDOUT_ID = 'assay-http:'
@@ -72,10 +64,9 @@ const GENERATED_HOLDOUT_ID = 'assay-http:'
 export class HttpStore implements Store {
   readonly kind = 'http'
   readonly location: string
-  private readonly base: string
-  private readonly token: string | undefined
-  private readonly timeoutMs: number
+  private readonly http: HttpTransport
   readonly spool: Spool
+  readonly capabilities: StoreCapabilities
   private lock: Promise<unknown> = Promise.resolve()
   private retryAt = 0
   private failures = 0
@@ -86,80 +77,28 @@ export class HttpStore implements Store {
   private readonly onExit = (): void => this.announceLeftover()
 
   constructor(url: string, options: HttpStoreOptions = {}) {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw new AssayError('ASSAY_INVALID_STORE_URL', `${JSON.stringify(url)} is not a URL`)
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AssayError('ASSAY_INVALID_STORE_URL', `${parsed.protocol} is not http: or https:`)
-    parsed.username = ''
-    parsed.password = ''
-    parsed.search = ''
-    parsed.hash = ''
-    this.base = parsed.toString().replace(/\/+$/, '')
-    this.location = this.base
-    this.token = options.token ?? (process.env.ASSAY_TOKEN || undefined)
-    const timeout = options.timeoutMs ?? Number(process.env.ASSAY_HTTP_TIMEOUT_MS ?? 30_000)
-    this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000
-    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.base)
+    this.http = new HttpTransport(url, options)
+    this.location = this.http.base
+    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.http.base)
     this.warn = options.warn ?? STDERR_SINK
+    this.capabilities = {
+      // What one Buffer holds; the server refuses (413) what its own store cannot keep.
+      maxArtifactBytes: bufferConstants.MAX_LENGTH,
+      localDirectory: null,
+      spool: { dir: this.spool.dir, sync: () => this.sync() },
+      server: {
+        url: this.http.base,
+        // Replay the spool first: the server must have seen every write before it decides.
+        call: async <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+          await this.beforeRead()
+          return this.http.json<T>(method, path, body === undefined ? {} : { json: body })
+        },
+      },
+    }
   }
 
   static async open(url: string, options: HttpStoreOptions = {}): Promise<HttpStore> {
     return new HttpStore(url, options)
-  }
-
-  // ---- transport -------------------------------------------------------------------------
-
-  private async request(method: string, route: string, options: RequestOptions = {}): Promise<Response> {
-    const url = new URL(this.base + route)
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v)
-    const headers: Record<string, string> = { ...options.headers }
-    if (this.token) headers.authorization = `Bearer ${this.token}`
-    let body: RequestInit['body']
-    let duplex: 'half' | undefined
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json'
-      body = JSON.stringify(options.json)
-    } else if (options.bytes !== undefined) {
-      headers['content-type'] = 'application/octet-stream'
-      body = options.bytes as Uint8Array<ArrayBuffer>
-    } else if (options.stream !== undefined) {
-      headers['content-type'] = 'application/octet-stream'
-      body = Readable.toWeb(options.stream()) as ReadableStream<Uint8Array>
-      duplex = 'half'
-    }
-    let response: Response
-    try {
-      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs), ...(duplex ? { duplex } : {}) } as RequestInit)
-    } catch (error) {
-      throw unavailable(this.base, error)
-    }
-    if (response.ok) return response
-    throw await errorOf(this.base, response)
-  }
-
-  private async json<T>(method: string, route: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.request(method, route, options)
-    try {
-      return (await response.json()) as T
-    } catch (error) {
-      throw unavailable(this.base, error)
-    }
-  }
-
-  private async bytes(route: string, query: Record<string, string>): Promise<{ bytes: Buffer; headers: Headers }> {
-    const response = await this.request('GET', route, { query })
-    try {
-      return { bytes: Buffer.from(await response.arrayBuffer()), headers: response.headers }
-    } catch (error) {
-      throw unavailable(this.base, error)
-    }
-  }
-
-  private runPath(runId: string, rest = ''): string {
-    return `/api/v1/runs/${encodeURIComponent(runId)}${rest}`
   }
 
   // ---- the spool --------------------------------------------------------------------------
@@ -214,7 +153,7 @@ export class HttpStore implements Store {
     const pending = this.spool.pending
     if (pending === 0) return
     this.warn(
-      `assay: ${pending} ${pending === 1 ? 'write is' : 'writes are'} still spooled in ${this.spool.file} (the server at ${this.base} ` +
+      `assay: ${pending} ${pending === 1 ? 'write is' : 'writes are'} still spooled in ${this.spool.file} (the server at ${this.location} ` +
         `could not be reached); runs whose end is among them still show as running there. Upload them with: ${this.syncCommand()}`,
     )
   }
@@ -223,7 +162,12 @@ export class HttpStore implements Store {
   private syncCommand(): string {
     const root = path.dirname(this.spool.dir)
     const spoolDir = root === defaultSpoolRoot({}) ? '' : `ASSAY_SPOOL_DIR=${shellQuote(root)} `
-    return `${spoolDir}assay --store ${shellQuote(this.base)} sync`
+    return `${spoolDir}assay --store ${shellQuote(this.location)} sync`
+  }
+
+  private endSpoolingEpisode(): void {
+    this.spoolingAnnounced = false
+    process.removeListener('exit', this.onExit)
   }
 
   /** Rethrow anything but "the server cannot be reached" (which starts a backoff). */
@@ -310,32 +254,32 @@ export class HttpStore implements Store {
   private async send(entry: SpoolEntry): Promise<void> {
     switch (entry.op) {
       case 'createRun':
-        await this.request('POST', '/api/v1/runs', { json: entry.run })
+        await this.http.request('POST', ROUTES.runs, { json: entry.run })
         return
       case 'logBatch':
-        await this.request('POST', this.runPath(entry.runId, '/batch'), { bytes: Buffer.from(entry.frame, 'base64') })
+        await this.http.request('POST', routePath(ROUTES.runBatch, { runId: entry.runId }), { bytes: Buffer.from(entry.frame, 'base64') })
         return
       case 'logEval':
-        await this.request('POST', this.runPath(entry.runId, '/evals'), {
+        await this.http.request('POST', routePath(ROUTES.runEvals, { runId: entry.runId }), {
           query: { dataset: entry.dataset, datasetSha256: entry.datasetSha256, batchId: entry.batchId },
           bytes: Buffer.from(entry.chunk, 'base64'),
         })
         return
       case 'setRunStatus':
-        await this.request('POST', this.runPath(entry.runId, '/status'), { json: { status: entry.status, endTime: entry.endTime } })
+        await this.http.request('POST', routePath(ROUTES.runStatus, { runId: entry.runId }), { json: { status: entry.status, endTime: entry.endTime } })
         return
       case 'putArtifact':
         if (entry.blob) await this.upload(entry.runId, entry.name, entry.direction, entry.sha256, () => createReadStream(this.spool.blobPath(entry.sha256)))
-        else await this.request('POST', this.runPath(entry.runId, '/artifacts/by-sha256'), { json: { name: entry.name, sha256: entry.sha256, direction: entry.direction } })
+        else await this.http.request('POST', routePath(ROUTES.runArtifactBySha256, { runId: entry.runId }), { json: { name: entry.name, sha256: entry.sha256, direction: entry.direction } })
         return
       case 'recordHoldoutRead':
-        await this.request('POST', '/api/v1/holdout-reads', { json: entry.read })
+        await this.http.request('POST', ROUTES.holdoutReads, { json: entry.read })
         return
     }
   }
 
   private async upload(runId: string, name: string, direction: ArtifactDirection, sha256: string, stream: () => Readable): Promise<ArtifactRef> {
-    const { artifact } = await this.json<{ artifact: ArtifactRef }>('PUT', this.runPath(runId, '/artifacts'), {
+    const { artifact } = await this.http.json<{ artifact: ArtifactRef }>('PUT', routePath(ROUTES.runArtifacts, { runId: runId }), {
       query: { name, direction },
       headers: { 'x-assay-sha256': sha256 },
       stream,
@@ -348,7 +292,7 @@ export class HttpStore implements Store {
   async createRun(run: NewRun): Promise<void> {
     await this.write(
       () => ({ op: 'createRun', run }),
-      () => this.request('POST', '/api/v1/runs', { json: run }).then(() => undefined),
+      () => this.http.request('POST', ROUTES.runs, { json: run }).then(() => undefined),
       () => undefined,
     )
   }
@@ -358,7 +302,7 @@ export class HttpStore implements Store {
     const frame = encodeBatchFrame(withId)
     await this.write(
       () => ({ op: 'logBatch', runId, batchId: withId.batchId, frame: frame.toString('base64') }),
-      () => this.request('POST', this.runPath(runId, '/batch'), { bytes: frame }).then(() => undefined),
+      () => this.http.request('POST', routePath(ROUTES.runBatch, { runId: runId }), { bytes: frame }).then(() => undefined),
       () => undefined,
     )
   }
@@ -367,7 +311,7 @@ export class HttpStore implements Store {
     const bytes = encodeEvalChunk(chunk)
     await this.write(
       () => ({ op: 'logEval', runId, dataset, datasetSha256, batchId, chunk: bytes.toString('base64') }),
-      () => this.request('POST', this.runPath(runId, '/evals'), { query: { dataset, datasetSha256, batchId }, bytes }).then(() => undefined),
+      () => this.http.request('POST', routePath(ROUTES.runEvals, { runId: runId }), { query: { dataset, datasetSha256, batchId }, bytes }).then(() => undefined),
       () => undefined,
     )
   }
@@ -375,7 +319,7 @@ export class HttpStore implements Store {
   async setRunStatus(runId: string, status: Exclude<RunStatus, 'running'>, endTime: number): Promise<void> {
     await this.write(
       () => ({ op: 'setRunStatus', runId, status, endTime }),
-      () => this.request('POST', this.runPath(runId, '/status'), { json: { status, endTime } }).then(() => undefined),
+      () => this.http.request('POST', routePath(ROUTES.runStatus, { runId: runId }), { json: { status, endTime } }).then(() => undefined),
       () => undefined,
     )
   }
@@ -384,7 +328,7 @@ export class HttpStore implements Store {
   async heartbeat(runId: string, at: number): Promise<void> {
     if (this.spool.pending > 0 || Date.now() < this.retryAt) return
     try {
-      await this.request('POST', this.runPath(runId, '/heartbeat'), { json: { at } })
+      await this.http.request('POST', routePath(ROUTES.runHeartbeat, { runId: runId }), { json: { at } })
     } catch (error) {
       this.unlessUnavailable(error)
     }
@@ -395,7 +339,7 @@ export class HttpStore implements Store {
       const sha256 = content.sha256
       return this.write(
         () => ({ op: 'putArtifact', runId, name, direction, sha256, blob: false }),
-        async () => (await this.json<{ artifact: ArtifactRef }>('POST', this.runPath(runId, '/artifacts/by-sha256'), { json: { name, sha256, direction } })).artifact,
+        async () => (await this.http.json<{ artifact: ArtifactRef }>('POST', routePath(ROUTES.runArtifactBySha256, { runId: runId }), { json: { name, sha256, direction } })).artifact,
         // Offline, the size of content named only by hash is not known here.
         () => ({ runId, name, sha256, sizeBytes: 0, direction, createdAt: Date.now() }),
       )
@@ -421,7 +365,7 @@ export class HttpStore implements Store {
     const withId: HoldoutRead = read.id === undefined ? { ...read, id: `${GENERATED_HOLDOUT_ID}${randomUUID()}` } : read
     await this.write(
       () => ({ op: 'recordHoldoutRead', read: withId }),
-      () => this.request('POST', '/api/v1/holdout-reads', { json: withId }).then(() => undefined),
+      () => this.http.request('POST', ROUTES.holdoutReads, { json: withId }).then(() => undefined),
       () => undefined,
     )
   }
@@ -436,7 +380,7 @@ export class HttpStore implements Store {
   async markCrashedRuns(staleBefore: number): Promise<number> {
     await this.beforeRead()
     try {
-      return (await this.json<{ count: number }>('POST', '/api/v1/runs/mark-crashed', { json: { staleBefore } })).count
+      return (await this.http.json<{ count: number }>('POST', ROUTES.markCrashed, { json: { staleBefore } })).count
     } catch (error) {
       if (isAssayError(error, 'ASSAY_FORBIDDEN')) return 0
       throw error
@@ -445,36 +389,36 @@ export class HttpStore implements Store {
 
   async resolveRunId(idOrPrefix: string): Promise<string> {
     await this.beforeRead()
-    return (await this.json<{ id: string }>('GET', '/api/v1/runs/resolve', { query: { id: String(idOrPrefix) } })).id
+    return (await this.http.json<{ id: string }>('GET', ROUTES.resolveRun, { query: { id: String(idOrPrefix) } })).id
   }
 
   async getRun(runId: string): Promise<RunRecord> {
     await this.beforeRead()
-    const { run } = await this.json<{ run: RunRecord }>('GET', this.runPath(runId))
+    const { run } = await this.http.json<{ run: RunRecord }>('GET', routePath(ROUTES.run, { runId: runId }))
     run.metrics = run.metrics.map((m) => ({ ...m, last: reviveNumber(m.last) }))
     return run
   }
 
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
     await this.beforeRead()
-    const { runs } = await this.json<{ runs: RunSummary[] }>('GET', '/api/v1/runs', { query: { experiment: query.experiment } })
+    const { runs } = await this.http.json<{ runs: RunSummary[] }>('GET', ROUTES.runs, { query: { experiment: query.experiment } })
     for (const run of runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
     return runs
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
     await this.beforeRead()
-    return (await this.json<{ experiments: ExperimentSummary[] }>('GET', '/api/v1/experiments')).experiments
+    return (await this.http.json<{ experiments: ExperimentSummary[] }>('GET', ROUTES.experiments)).experiments
   }
 
   async metricHistory(runId: string, key: string): Promise<MetricColumns> {
     await this.beforeRead()
-    return decodeMetricChunk((await this.bytes(this.runPath(runId, '/metrics'), { key })).bytes)
+    return decodeMetricChunk((await this.http.bytes(routePath(ROUTES.runMetrics, { runId: runId }), { key })).bytes)
   }
 
   async evalColumns(runId: string, dataset: string): Promise<EvalColumns> {
     await this.beforeRead()
-    const { bytes, headers } = await this.bytes(this.runPath(runId, '/evals'), { dataset })
+    const { bytes, headers } = await this.http.bytes(routePath(ROUTES.runEvals, { runId: runId }), { dataset })
     return joinEvalChunks(dataset, headers.get('x-assay-dataset-sha256') ?? '', [decodeEvalChunk(bytes)])
   }
 
@@ -485,7 +429,7 @@ export class HttpStore implements Store {
    */
   async readArtifact(runId: string, name: string): Promise<Buffer> {
     await this.beforeRead()
-    const response = await this.request('GET', this.runPath(runId, '/artifacts/content'), { query: { name } })
+    const response = await this.http.request('GET', routePath(ROUTES.runArtifactContent, { runId: runId }), { query: { name } })
     const expected = response.headers.get('x-assay-sha256')
     const hash = createHash('sha256')
     const chunks: Buffer[] = []
@@ -500,7 +444,7 @@ export class HttpStore implements Store {
         }
       }
     } catch (error) {
-      throw unavailable(this.base, error)
+      throw this.http.unavailable(error)
     }
     const bytes = Buffer.concat(chunks, size)
     const actual = hash.digest('hex')
@@ -516,12 +460,12 @@ export class HttpStore implements Store {
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
     await this.beforeRead()
     if (!/^[0-9a-f]{64}$/.test(sha256)) return []
-    return (await this.json<{ edges: ArtifactRef[] }>('GET', `/api/v1/artifacts/${sha256}/lineage`)).edges
+    return (await this.http.json<{ edges: ArtifactRef[] }>('GET', routePath(ROUTES.artifactLineage, { sha256 }))).edges
   }
 
   async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
     await this.beforeRead()
-    const { reads } = await this.json<{ reads: HoldoutRead[] }>('GET', `/api/v1/holdout-reads/${encodeURIComponent(datasetSha256)}`)
+    const { reads } = await this.http.json<{ reads: HoldoutRead[] }>('GET', routePath(ROUTES.holdoutReadsOf, { sha256: datasetSha256 }))
     return reads.map((read) => {
       if (read.id === undefined || !read.id.startsWith(GENERATED_HOLDOUT_ID)) return read
       const { id: _transport, ...rest } = read
@@ -530,87 +474,67 @@ export class HttpStore implements Store {
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
-    await this.request('POST', '/api/v1/tokens', { json: { token, secretSha256 } })
+    await this.http.request('POST', ROUTES.tokens, { json: { token, secretSha256 } })
   }
 
   async findApiToken(secretSha256: string): Promise<ApiToken | null> {
-    return (await this.json<{ token: ApiToken | null }>('GET', `/api/v1/tokens/by-secret/${encodeURIComponent(secretSha256)}`)).token
+    return (await this.http.json<{ token: ApiToken | null }>('GET', routePath(ROUTES.tokenBySecret, { sha256: secretSha256 }))).token
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return (await this.json<{ tokens: ApiToken[] }>('GET', '/api/v1/tokens')).tokens
+    return (await this.http.json<{ tokens: ApiToken[] }>('GET', ROUTES.tokens)).tokens
   }
 
   async revokeApiToken(id: string, at: number): Promise<void> {
-    await this.request('POST', `/api/v1/tokens/${encodeURIComponent(id)}/revoke`, { json: { at } })
+    await this.http.request('POST', routePath(ROUTES.tokenRevoke, { id }), { json: { at } })
   }
 
   // ---- model registry and audit log (not spooled: they fail when the server is unreachable) ----
 
   async createModel(model: RegisteredModel): Promise<void> {
-    await this.request('POST', '/api/v1/models', { json: model })
+    await this.http.request('POST', ROUTES.models, { json: model })
   }
 
   async getModel(name: string): Promise<RegisteredModel> {
-    return (await this.json<{ model: RegisteredModel }>('GET', `/api/v1/models/${encodeURIComponent(name)}`)).model
+    return (await this.http.json<{ model: RegisteredModel }>('GET', routePath(ROUTES.model, { name }))).model
   }
 
   async listModels(): Promise<RegisteredModel[]> {
-    return (await this.json<{ models: RegisteredModel[] }>('GET', '/api/v1/models')).models
+    return (await this.http.json<{ models: RegisteredModel[] }>('GET', ROUTES.models)).models
   }
 
   async addModelVersion(version: Omit<ModelVersion, 'version'>): Promise<ModelVersion> {
     await this.beforeRead()
-    return (await this.json<{ version: ModelVersion }>('POST', `/api/v1/models/${encodeURIComponent(version.model)}/versions`, { json: version })).version
+    return (await this.http.json<{ version: ModelVersion }>('POST', routePath(ROUTES.modelVersions, { name: version.model }), { json: version })).version
   }
 
   async listModelVersions(model: string): Promise<ModelVersion[]> {
-    return (await this.json<{ versions: ModelVersion[] }>('GET', `/api/v1/models/${encodeURIComponent(model)}/versions`)).versions
+    return (await this.http.json<{ versions: ModelVersion[] }>('GET', routePath(ROUTES.modelVersions, { name: model }))).versions
   }
 
   async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
-    return (await this.json<{ events: AliasEvent[] }>('GET', `/api/v1/models/${encodeURIComponent(model)}/alias-events`, { query: { alias } })).events
+    return (await this.http.json<{ events: AliasEvent[] }>('GET', routePath(ROUTES.modelAliasEvents, { name: model }), { query: { alias } })).events
   }
 
   async appendAudit(record: AuditRecord): Promise<void> {
-    await this.request('POST', '/api/v1/audit', { json: record })
+    await this.http.request('POST', ROUTES.audit, { json: record })
   }
 
   async moveAlias(record: AuditRecord, event: Omit<AliasEvent, 'seq' | 'auditSeq'>): Promise<AliasEvent> {
-    return (await this.json<{ event: AliasEvent }>('POST', '/api/v1/alias-moves', { json: { record, event } })).event
-  }
-
-  // ---- promotion, rollback and gate checks, run by the server (a write token suffices) ----------
-
-  /** Promote through a gate on the server (POST /api/v1/promotions); the server records its token as the actor. */
-  async promoteOnServer(input: { model: string; version: number; alias: string; gate: LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }): Promise<PromoteResult> {
-    await this.beforeRead()
-    return this.json<PromoteResult>('POST', '/api/v1/promotions', { json: { ...input, gate: gateText(input.gate) } })
-  }
-
-  /** Roll an alias back on the server (POST /api/v1/rollbacks). */
-  async rollbackOnServer(input: { model: string; alias: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
-    await this.beforeRead()
-    return this.json<{ event: AliasEvent; audit: AuditRecord }>('POST', '/api/v1/rollbacks', { json: input })
-  }
-
-  /** Run a gate on the server and record its evidence (POST /api/v1/gate-checks). */
-  async checkGateOnServer(input: { gate: LoadedGate; candidate: string; baseline?: string | null; actor?: string }): Promise<GateCheckResult> {
-    await this.beforeRead()
-    return this.json<GateCheckResult>('POST', '/api/v1/gate-checks', { json: { ...input, gate: gateText(input.gate) } })
+    return (await this.http.json<{ event: AliasEvent }>('POST', ROUTES.aliasMoves, { json: { record, event } })).event
   }
 
   async auditRecords(): Promise<AuditRecord[]> {
-    return (await this.json<{ records: AuditRecord[] }>('GET', '/api/v1/audit')).records
+    return (await this.http.json<{ records: AuditRecord[] }>('GET', ROUTES.audit)).records
   }
 
   async lastAuditRecord(): Promise<AuditRecord | null> {
-    return (await this.json<{ record: AuditRecord | null }>('GET', '/api/v1/audit/last')).record
+    return (await this.http.json<{ record: AuditRecord | null }>('GET', ROUTES.auditLast)).record
   }
 
   /** The server store's head anchor, so `audit verify` over HTTP also detects a removed tail. */
   async auditHead(): Promise<{ seq: number; hash: string } | null> {
-    return (await this.json<{ head: { seq: number; hash: string } | null }>('GET', '/api/v1/audit/head')).head
+    return (await this.http.json<{ head: { seq: number; hash: string } | null }>('GET', ROUTES.auditHead)).head
   }
 
   /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`, and is announced. */
@@ -621,52 +545,10 @@ export class HttpStore implements Store {
     this.announceLeftover()
     this.spool.close()
   }
-
-  private endSpoolingEpisode(): void {
-    this.spoolingAnnounced = false
-    process.removeListener('exit', this.onExit)
-  }
 }
 
 function isRetryable(error: unknown): boolean {
   return isAssayError(error, 'ASSAY_STORE_UNAVAILABLE') || isAssayError(error, 'ASSAY_STORE_BUSY')
-}
-
-function unavailable(base: string, error: unknown): AssayError {
-  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { name?: string }).name ?? 'error'
-  return new AssayError('ASSAY_STORE_UNAVAILABLE', `cannot reach the assay server at ${base} (${cause})`, { server: base, cause })
-}
-
-async function errorOf(base: string, response: Response): Promise<AssayError> {
-  let payload: { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined
-  try {
-    payload = (await response.json()) as typeof payload
-  } catch {
-    payload = undefined
-  }
-  const code = payload?.error?.code
-  if (code !== undefined && code in errorCatalogue) {
-    return new AssayError(code as ErrorCode, payload?.error?.message ?? code, payload?.error?.details)
-  }
-  if (response.status === 502 || response.status === 503 || response.status === 504) {
-    return new AssayError('ASSAY_STORE_UNAVAILABLE', `the assay server at ${base} answered ${response.status}`, { server: base, status: response.status })
-  }
-  return new AssayError('ASSAY_INTERNAL', `the assay server at ${base} answered ${response.status} without an assay error`, { server: base, status: response.status })
-}
-
-/**
- * The gate as the server receives it: the file's own text when its source still hashes to the
- * sha256 it was loaded with (so the evidence names the same gate as a local check would), else the
- * parsed spec as JSON (its sha256 is then that text's).
- */
-export function gateText(gate: LoadedGate): { source: string; text: string } {
-  try {
-    const text = readFileSync(gate.source, 'utf8')
-    if (hashBytes(Buffer.from(text, 'utf8')) === gate.sha256) return { source: gate.source, text }
-  } catch {
-    // not a readable file: an inline gate
-  }
-  return { source: gate.source, text: JSON.stringify(gate.spec, null, 2) }
 }
 
 function hashBytes(bytes: Uint8Array): string {

@@ -1,3 +1,9 @@
+import { schemaTooNew } from '../sql-store.js'
+import type { PostgresAdapter } from './postgres-adapter.js'
+
+/** First key of the advisory lock migrations hold ("assa"); the second is hashtext(schema). */
+const MIGRATION_LOCK_CLASS = 0x61737361
+
 /**
  * Versioned schema of the PostgreSQL store: the same tables, columns and meanings as the
  * embedded store (sqlite-migrations.ts), version for version, in PostgreSQL types. A migration is
@@ -242,3 +248,31 @@ CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head FOR EACH
 `,
   },
 ]
+
+/** Bring the schema to the last migration here; several processes starting at once apply each migration once. */
+export async function migratePostgres(adapter: PostgresAdapter): Promise<void> {
+  const latest = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1].version
+  const current = await adapter.guard(() => schemaVersion(adapter.pool))
+  if (current > latest) throw schemaTooNew(adapter.location, current, latest)
+  if (current === latest) return
+  await adapter.onConnection('BEGIN', async (c) => {
+    // One migrates, the others wait here and then find nothing to do.
+    await c.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_CLASS, adapter.schema])
+    const { rows } = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [adapter.schema])
+    if (rows.length === 0) await c.query(`CREATE SCHEMA "${adapter.schema}"`)
+    await c.query('CREATE TABLE IF NOT EXISTS assay_schema_migrations (version integer PRIMARY KEY, applied_at double precision NOT NULL)')
+    const version = await schemaVersion(c)
+    if (version > latest) throw schemaTooNew(adapter.location, version, latest)
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (migration.version <= version) continue
+      await c.query(migration.sql)
+      await c.query('INSERT INTO assay_schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()])
+    }
+  })
+}
+
+async function schemaVersion(db: Pick<PostgresAdapter['pool'], 'query'>): Promise<number> {
+  const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('assay_schema_migrations') IS NOT NULL AS present")
+  if (!rows[0].present) return 0
+  return (await db.query<{ version: number }>('SELECT COALESCE(MAX(version), 0) AS version FROM assay_schema_migrations')).rows[0].version
+}

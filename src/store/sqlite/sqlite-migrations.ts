@@ -1,3 +1,6 @@
+import { schemaTooNew } from '../sql-store.js'
+import type { SqliteAdapter } from './sqlite-adapter.js'
+
 /**
  * Versioned schema of the embedded store. A migration is appended, never edited; the store
  * records the highest applied version in PRAGMA user_version and refuses a newer file.
@@ -220,3 +223,18 @@ CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN SELECT RAI
 `,
   },
 ]
+
+/** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
+export async function migrateSqlite(adapter: SqliteAdapter, location: string): Promise<void> {
+  const latest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version
+  await adapter.transaction('write', async () => {
+    const current = adapter.db.pragma('user_version', { simple: true }) as number
+    if (current > latest) throw schemaTooNew(location, current, latest)
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (migration.version > current) {
+        adapter.db.exec(migration.sql)
+        adapter.db.pragma(`user_version = ${migration.version}`)
+      }
+    }
+  })
+}

@@ -1,28 +1,30 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { constants as bufferConstants } from 'node:buffer'
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs'
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { AssayError } from '../../errors.js'
-
-const SHA256_HEX = /^[0-9a-f]{64}$/
+import { fileReadError, requireSha256, type BlobStore } from '../blob-store.js'
 
 /**
  * Content-addressed bytes on the local file system: <root>/sha256/ab/abcdef…. A path is built
  * only from a validated sha256, never from a user's name, so no name can reach outside the root.
  * Writes go to a temporary file first and are renamed into place, so a blob is whole or absent.
  */
-export class FileBlobStore {
+export class FileBlobStore implements BlobStore {
+  /** Store.readArtifact hands back one Buffer (buffer.constants.MAX_LENGTH, 4 GiB on Node 20). */
+  readonly maxBytes = bufferConstants.MAX_LENGTH
+
   constructor(readonly root: string) {
     mkdirSync(path.join(root, 'tmp'), { recursive: true })
   }
 
   pathOf(sha256: string): string {
-    if (!SHA256_HEX.test(sha256)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `not a sha256: ${JSON.stringify(sha256)}`)
+    requireSha256(sha256)
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256)
   }
 
-  has(sha256: string): boolean {
+  private has(sha256: string): boolean {
     return existsSync(this.pathOf(sha256))
   }
 
@@ -50,11 +52,7 @@ export class FileBlobStore {
       await pipeline(source, createWriteStream(tmp))
     } catch (error) {
       await rm(tmp, { force: true })
-      const code = (error as { code?: string }).code
-      if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-        throw new AssayError('ASSAY_INVALID_ARGUMENT', `cannot read artifact file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : 'permission denied'}`, { path: file })
-      }
-      throw error
+      throw fileReadError(file, error, this.maxBytes) ?? error
     }
     const sha256 = hash.digest('hex')
     if (this.has(sha256)) await rm(tmp, { force: true })
@@ -62,23 +60,20 @@ export class FileBlobStore {
     return { sha256, size }
   }
 
-  async read(sha256: string): Promise<Buffer> {
-    const file = this.pathOf(sha256)
-    let bytes: Buffer
+  async sizeOf(sha256: string): Promise<number | null> {
     try {
-      bytes = await readFile(file)
+      return (await stat(this.pathOf(sha256))).size
     } catch {
-      throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `the bytes of artifact ${sha256} are missing from ${this.root}`, { sha256 })
+      return null
     }
-    const actual = createHash('sha256').update(bytes).digest('hex')
-    if (actual !== sha256) {
-      throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: its bytes now hash to ${actual}`, { sha256, actual })
-    }
-    return bytes
   }
 
-  async size(sha256: string): Promise<number> {
-    return (await stat(this.pathOf(sha256))).size
+  async read(sha256: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.pathOf(sha256))
+    } catch {
+      return null
+    }
   }
 
   private tempPath(): string {

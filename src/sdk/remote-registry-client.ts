@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { GateCheckResult } from '../gates/check-gate.js'
+import type { LoadedGate } from '../gates/gate-spec.js'
+import type { AliasEvent, AuditRecord } from '../record/types.js'
+import type { PromoteResult } from '../registry/promotion.js'
+import { ROUTES } from '../store/http/routes.js'
+import type { RemoteServer } from '../store/store.js'
+
+/**
+ * Promotion, rollback and recorded gate checks, run by an `assay server` (a write token
+ * suffices): the server records its token as the actor and its clock as the time. The store
+ * contract stays in HttpStore; this is the other client of the same server.
+ */
+export class RemoteRegistryClient {
+  constructor(private readonly server: RemoteServer) {}
+
+  /** Promote through a gate on the server (POST /api/v1/promotions). */
+  promote(input: { model: string; version: number; alias: string; gate: LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }): Promise<PromoteResult> {
+    return this.server.call<PromoteResult>('POST', ROUTES.promotions, { ...input, gate: gateText(input.gate) })
+  }
+
+  /** Roll an alias back on the server (POST /api/v1/rollbacks). */
+  rollback(input: { model: string; alias: string; reason?: string; actor?: string }): Promise<{ event: AliasEvent; audit: AuditRecord }> {
+    return this.server.call<{ event: AliasEvent; audit: AuditRecord }>('POST', ROUTES.rollbacks, input)
+  }
+
+  /** Run a gate on the server and record its evidence (POST /api/v1/gate-checks). */
+  checkGate(input: { gate: LoadedGate; candidate: string; baseline?: string | null; actor?: string }): Promise<GateCheckResult> {
+    return this.server.call<GateCheckResult>('POST', ROUTES.gateChecks, { ...input, gate: gateText(input.gate) })
+  }
+}
+
+/**
+ * The gate as the server receives it: the file's own text when its source still hashes to the
+ * sha256 it was loaded with (so the evidence names the same gate as a local check would), else the
+ * parsed spec as JSON (its sha256 is then that text's).
+ */
+export function gateText(gate: LoadedGate): { source: string; text: string } {
+  try {
+    const text = readFileSync(gate.source, 'utf8')
+    if (createHash('sha256').update(text, 'utf8').digest('hex') === gate.sha256) return { source: gate.source, text }
+  } catch {
+    // not a readable file: an inline gate
+  }
+  return { source: gate.source, text: JSON.stringify(gate.spec, null, 2) }
+}

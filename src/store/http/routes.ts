@@ -1,0 +1,50 @@
+/**
+ * The paths of `assay server`'s API, one table for both sides: the server's route files declare
+ * their `url` from it and the clients (HttpStore, the SDK's remote registry client) build their
+ * requests from it, so a path is written once. `:name` segments are parameters (routePath).
+ */
+export const ROUTES = {
+  health: '/api/v1/health',
+  whoami: '/api/v1/whoami',
+  runs: '/api/v1/runs',
+  resolveRun: '/api/v1/runs/resolve',
+  markCrashed: '/api/v1/runs/mark-crashed',
+  run: '/api/v1/runs/:runId',
+  runBatch: '/api/v1/runs/:runId/batch',
+  runMetrics: '/api/v1/runs/:runId/metrics',
+  runStatus: '/api/v1/runs/:runId/status',
+  runHeartbeat: '/api/v1/runs/:runId/heartbeat',
+  runEvals: '/api/v1/runs/:runId/evals',
+  runArtifacts: '/api/v1/runs/:runId/artifacts',
+  runArtifactBySha256: '/api/v1/runs/:runId/artifacts/by-sha256',
+  runArtifactContent: '/api/v1/runs/:runId/artifacts/content',
+  artifactLineage: '/api/v1/artifacts/:sha256/lineage',
+  experiments: '/api/v1/experiments',
+  holdoutReads: '/api/v1/holdout-reads',
+  holdoutReadsOf: '/api/v1/holdout-reads/:sha256',
+  tokens: '/api/v1/tokens',
+  tokenBySecret: '/api/v1/tokens/by-secret/:sha256',
+  tokenRevoke: '/api/v1/tokens/:id/revoke',
+  models: '/api/v1/models',
+  model: '/api/v1/models/:name',
+  modelVersions: '/api/v1/models/:name/versions',
+  modelAliasEvents: '/api/v1/models/:name/alias-events',
+  aliasMoves: '/api/v1/alias-moves',
+  audit: '/api/v1/audit',
+  auditLast: '/api/v1/audit/last',
+  auditHead: '/api/v1/audit/head',
+  promotions: '/api/v1/promotions',
+  rollbacks: '/api/v1/rollbacks',
+  gateChecks: '/api/v1/gate-checks',
+} as const
+
+export type RoutePath = (typeof ROUTES)[keyof typeof ROUTES]
+
+/** A route's path with its `:name` parameters filled in (URL-encoded). */
+export function routePath(route: RoutePath, params: Record<string, string> = {}): string {
+  return route.replace(/:([A-Za-z0-9]+)/g, (_, name: string) => {
+    const value = params[name]
+    if (value === undefined) throw new Error(`route ${route} needs :${name}`)
+    return encodeURIComponent(value)
+  })
+}

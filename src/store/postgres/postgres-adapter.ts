@@ -1,0 +1,233 @@
+import pg from 'pg'
+import { AssayError } from '../../errors.js'
+import type { SqlAdapter, SqlColumn, SqlExecutor, TransactionKind } from '../sql-adapter.js'
+
+export interface PostgresStoreOptions {
+  /** Schema holding the tables (created when missing); overrides `?schema=`. Default `public`. */
+  schema?: string
+  /** Connections in this process's pool; overrides `?pool_size=`. Default 10. */
+  poolSize?: number
+  /** How long to wait for a connection before ASSAY_STORE_UNAVAILABLE. Default 10 s. */
+  connectTimeoutMs?: number
+}
+
+const DEFAULT_POOL_SIZE = 10
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+/** Deadlocks and serialization failures are retried this many times; nothing else is. */
+const TX_RETRIES = 5
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+const BEGIN: Record<TransactionKind, string> = {
+  write: 'BEGIN',
+  // One snapshot for a read of several statements, so a record is never half of two writes.
+  read: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+}
+
+/** int8 (bigint, COUNT) as a JS number: every bigint assay stores is a safe integer. */
+function parseInt8(text: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a stored integer ${text} is beyond 2^53 and cannot be read as a number`)
+  return n
+}
+
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+}
+
+/** A statement as pg runs it: `?` numbered, and named so that each connection prepares it once. */
+interface PreparedText {
+  name: string
+  text: string
+}
+
+/**
+ * The SQL adapter of the team store: a pg pool. Every driver error passes through `translate`
+ * here (connection loss, a server going down: ASSAY_STORE_UNAVAILABLE), so no SQLSTATE reaches
+ * the store core or the server. A write transaction is retried on deadlock or serialization failure.
+ */
+export class PostgresAdapter implements SqlAdapter {
+  readonly forUpdate = ' FOR UPDATE'
+  readonly pool: pg.Pool
+  private readonly prepared = new Map<string, PreparedText>()
+  private closed = false
+
+  constructor(
+    readonly location: string,
+    readonly schema: string,
+    config: pg.PoolConfig,
+  ) {
+    this.pool = new pg.Pool(config)
+    // An idle connection that dies (server restart) must not take the process down; the pool
+    // drops it and the next query opens a new one.
+    this.pool.on('error', () => {})
+  }
+
+  /** The same text always gets the same name, so pg reuses its per-connection prepared statement. */
+  private statement(sql: string): PreparedText {
+    let prepared = this.prepared.get(sql)
+    if (prepared === undefined) {
+      let n = 0
+      prepared = { name: `assay_${this.prepared.size}`, text: sql.replace(/\?/g, () => `$${++n}`) }
+      this.prepared.set(sql, prepared)
+    }
+    return prepared
+  }
+
+  /** Run on one connection or the pool: the statements of SqlExecutor. */
+  executor(db: pg.Pool | pg.PoolClient): SqlExecutor {
+    const query = async <T extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) => db.query<T>({ ...this.statement(sql), values: params as unknown[] })
+    return {
+      all: async <T>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows as T[],
+      get: async <T>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows[0] as T | undefined,
+      run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
+      insertRows: async (table, columns, rows, conflict) => {
+        await db.query({ ...this.statement(unnestInsert(table, columns, conflict)), values: columns.map((_, i) => rows.map((row) => row[i])) })
+      },
+      serializeAppends: async (table) => {
+        await db.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`)
+      },
+    }
+  }
+
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.guard(() => this.executor(this.pool).all<T>(sql, params))
+  }
+
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return this.guard(() => this.executor(this.pool).get<T>(sql, params))
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.guard(() => this.executor(this.pool).run(sql, params))
+  }
+
+  insertRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], conflict?: string): Promise<void> {
+    return this.guard(() => this.executor(this.pool).insertRows(table, columns, rows, conflict))
+  }
+
+  async serializeAppends(): Promise<void> {
+    throw new Error('serializeAppends is only meaningful inside a transaction')
+  }
+
+  async transaction<T>(kind: TransactionKind, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.onConnection(BEGIN[kind], (client) => fn(this.executor(client)))
+  }
+
+  /** `fn` in one transaction on one connection (BEGIN as given); retried on deadlock or serialization failure. */
+  async onConnection<T>(begin: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.guard(() => this.pool.connect())
+      let broken: Error | undefined
+      try {
+        await client.query(begin)
+        const result = await fn(client)
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK')
+        } catch (rollbackError) {
+          broken = rollbackError as Error
+        }
+        const code = (error as { code?: string }).code
+        if ((code === '40001' || code === '40P01') && attempt < TX_RETRIES && broken === undefined) continue
+        throw this.translate(error)
+      } finally {
+        client.release(broken)
+      }
+    }
+  }
+
+  async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw this.translate(error)
+    }
+  }
+
+  /** Driver errors to catalogue errors at the boundary; AssayErrors and the unexpected pass through. */
+  private translate(error: unknown): unknown {
+    if (error instanceof AssayError) return error
+    const reason = unavailableReason(error)
+    if (reason !== undefined) {
+      return new AssayError('ASSAY_STORE_UNAVAILABLE', `cannot reach PostgreSQL at ${this.location}: ${reason}`, { location: this.location })
+    }
+    return error
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.pool.end()
+  }
+}
+
+/** INSERT … SELECT * FROM unnest(one array per column): any number of rows in one statement. */
+function unnestInsert(table: string, columns: readonly SqlColumn[], conflict = ''): string {
+  const arrays = columns.map((c) => `?::${c.type}[]`).join(', ')
+  return `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) SELECT * FROM unnest(${arrays}) ${conflict}`.trimEnd()
+}
+
+/** Network and server-availability failures, as a short reason; undefined for any other error. */
+function unavailableReason(error: unknown): string | undefined {
+  const e = error as { code?: string; message?: string; errors?: unknown[] }
+  if (e === null || typeof e !== 'object') return undefined
+  const code = e.code ?? ''
+  const network = ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']
+  if (network.includes(code)) return `${code} (${e.message ?? 'network error'})`
+  if (Array.isArray(e.errors)) {
+    // Node's happy-eyeballs connect rejects with an AggregateError over every address it tried.
+    for (const inner of e.errors) {
+      const reason = unavailableReason(inner)
+      if (reason !== undefined) return reason
+    }
+  }
+  // SQLSTATE classes 08 (connection exception), 57P0x (shutdown, cannot connect now), 53300
+  // (too many connections), 28 (login rejected), 3D000 (no such database).
+  if (/^(08|57P0|28)/.test(code) || code === '53300' || code === '3D000') return `${e.message ?? code} (SQLSTATE ${code})`
+  const message = e.message ?? ''
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection timeout/i.test(message)) return message
+  return undefined
+}
+
+/** The adapter of a postgres:// or postgresql:// URL: its pool, its location for messages (no password) and its schema. */
+export function openPostgresAdapter(url: string, options: PostgresStoreOptions): PostgresAdapter {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a store at ${redactUrl(url)}: not a valid URL`)
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new AssayError('ASSAY_INVALID_STORE_URL', `cannot open a PostgreSQL store at ${redactUrl(url)}: the URL must start with postgres:// or postgresql://`)
+  }
+  const schema = options.schema ?? parsed.searchParams.get('schema') ?? 'public'
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new AssayError('ASSAY_INVALID_STORE_URL', `schema ${JSON.stringify(schema)} is not allowed: use lowercase letters, digits and underscores (at most 63, not starting with a digit)`)
+  }
+  const poolText = parsed.searchParams.get('pool_size')
+  const poolSize = options.poolSize ?? (poolText === null ? DEFAULT_POOL_SIZE : Number(poolText))
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
+    throw new AssayError('ASSAY_INVALID_STORE_URL', `pool size ${JSON.stringify(poolText ?? poolSize)} is not an integer from 1 to 1000`)
+  }
+  const location = new URL(parsed.href)
+  location.password = ''
+  const extraOptions = parsed.searchParams.get('options')
+  for (const name of ['schema', 'pool_size', 'options']) parsed.searchParams.delete(name)
+  return new PostgresAdapter(location.href, schema, {
+    connectionString: parsed.href,
+    // Every connection: our schema only, and a commit that returns only once it is on disk.
+    options: [extraOptions, `-c search_path=${schema}`, '-c synchronous_commit=on'].filter((o) => o).join(' '),
+    application_name: parsed.searchParams.get('application_name') ?? 'assay',
+    max: poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    types: TYPES,
+  })
+}
+
+/** A URL for messages: the password (if any) replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@')
+}

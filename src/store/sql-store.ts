@@ -1,0 +1,586 @@
+import { createHash } from 'node:crypto'
+import { AssayError } from '../errors.js'
+import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../record/audit-hash.js'
+import { computeEnvelope } from '../record/envelope.js'
+import type {
+  AliasEvent,
+  ApiToken,
+  ArtifactDirection,
+  ArtifactRef,
+  AuditRecord,
+  EvalColumns,
+  ExperimentSummary,
+  HoldoutRead,
+  ModelVersion,
+  Params,
+  RegisteredModel,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+} from '../record/types.js'
+import { canonicalJson } from '../record/validate.js'
+import { requireSha256, tooLarge, type BlobStore } from './blob-store.js'
+import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from './chunk-codec.js'
+import { foldMetricSummary } from './metric-summary.js'
+import {
+  aliasEventFromRow,
+  auditFromRow,
+  modelFromRow,
+  modelVersionFromRow,
+  type AliasEventRow,
+  type AuditRow,
+  type ModelRow,
+  type ModelVersionRow,
+} from './registry-rows.js'
+import {
+  artifactFromRow,
+  configFingerprint,
+  datasetFromRow,
+  evalColumnsFromChunks,
+  evalScoreNames,
+  experimentFromRow,
+  holdoutReadFromRow,
+  mergeScoreNames,
+  metricColumnsFromChunks,
+  paramsFromRows,
+  runRecordFromRows,
+  runSummariesFromRows,
+  summaryFromRow,
+  tokenFromRow,
+  type ArtifactRow,
+  type DatasetRow,
+  type EvalSetRow,
+  type ExperimentRow,
+  type HoldoutRow,
+  type KeyValueRow,
+  type RunRow,
+  type SummaryRow,
+  type TokenRow,
+} from './row-mapping.js'
+import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
+import type { ArtifactContent, MetricSeries, NewAliasEvent, NewModelVersion, NewRun, RunBatch, Store, StoreCapabilities } from './store.js'
+
+/**
+ * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
+ * crashed while its process was stalled (a write is proof of life; an ended run never gets here).
+ */
+export const REVIVE_RUN = "UPDATE runs SET heartbeat_at = ?, status = 'running', end_time = NULL WHERE id = ?"
+const RUN_WITH_EXPERIMENT = 'SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id'
+const text = (name: string): SqlColumn => ({ name, type: 'text' })
+const bigint = (name: string): SqlColumn => ({ name, type: 'bigint' })
+const KEY_VALUE_COLUMNS = [text('run_id'), text('key'), text('value')]
+const DATASET_COLUMNS = [
+  text('run_id'), text('name'), text('role'), text('sha256'), text('kind'),
+  bigint('size_bytes'), bigint('file_count'), bigint('rows'), text('columns'), text('source'),
+]
+
+/** The run state a write checks, read with the run row locked. */
+export interface LockedRun {
+  status: RunStatus
+  seed: number
+}
+
+/**
+ * The store core: every rule, read and error message of the SQL stores, written once over a
+ * SqlAdapter (sql-adapter.ts) and a BlobStore (blob-store.ts). sqlite/ and postgres/ provide
+ * those, their migrations, and override a protected method only where their dialect earns a
+ * faster path (postgres-store.ts: a batch's metrics in two statements). A new table's SQL goes
+ * here, its DDL into both migration files.
+ *
+ * Every write method is one transaction; writers of one run are serialised by the run row
+ * (PostgreSQL: SELECT … FOR UPDATE; SQLite: BEGIN IMMEDIATE holds the only write lock), which
+ * also makes MAX(seq) + 1 safe for chunks and the state checks exact, so nothing half-written is
+ * ever visible.
+ */
+export abstract class SqlStore implements Store {
+  abstract readonly kind: string
+  abstract readonly capabilities: StoreCapabilities
+
+  protected constructor(
+    readonly location: string,
+    protected readonly sql: SqlAdapter,
+    protected readonly blobs: BlobStore,
+  ) {}
+
+  // ---- runs: writes ---------------------------------------------------------------------------
+
+  async createRun(run: NewRun): Promise<void> {
+    const envelope = computeEnvelope(run)
+    await this.sql.transaction('write', async (tx) => {
+      const experiment = await tx.get<{ id: number }>(
+        'INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id',
+        [run.experiment, run.startTime],
+      )
+      const inserted = await tx.run(
+        `INSERT INTO runs (id, experiment_id, name, owner, status, start_time, end_time, heartbeat_at, parent_id, group_id,
+           seed, seed_source, environment, code, config_fingerprint)
+         VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        [
+          run.id, experiment?.id, run.name, run.owner, run.startTime, run.startTime, run.parentId, run.groupId,
+          run.seed, run.seedSource, JSON.stringify(run.environment), JSON.stringify(run.code), envelope.config,
+        ],
+      )
+      if (inserted === 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a run with id ${run.id} already exists`, { runId: run.id })
+      const params = Object.entries(run.params)
+      if (params.length > 0) await tx.insertRows('run_params', KEY_VALUE_COLUMNS, params.map(([k, v]) => [run.id, k, canonicalJson(v)]))
+      const tags = Object.entries(run.tags)
+      if (tags.length > 0) await tx.insertRows('run_tags', KEY_VALUE_COLUMNS, tags.map(([k, v]) => [run.id, k, v]))
+      if (run.datasets.length > 0) {
+        await tx.insertRows(
+          'run_datasets',
+          DATASET_COLUMNS,
+          run.datasets.map((d) => [run.id, d.name, d.role, d.sha256, d.kind, d.sizeBytes, d.fileCount, d.rows, d.columns === null ? null : JSON.stringify(d.columns), d.source]),
+        )
+      }
+    })
+  }
+
+  protected async lockRun(tx: SqlExecutor, runId: string): Promise<LockedRun> {
+    const run = await tx.get<LockedRun>(`SELECT status, seed FROM runs WHERE id = ?${this.sql.forUpdate}`, [runId])
+    if (run === undefined) throw runNotFound(runId)
+    return run
+  }
+
+  /**
+   * Lock the run row (writers of one run queue here) and, with a batch id, remember it in the
+   * same transaction; `applied` is true when the id was applied before (then nothing is written).
+   */
+  protected async lockRunForBatch(tx: SqlExecutor, runId: string, batchId: string | undefined): Promise<LockedRun & { applied: boolean }> {
+    const run = await this.lockRun(tx, runId)
+    if (batchId === undefined) return { ...run, applied: false }
+    const remembered = await tx.run('INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [batchId, runId, Date.now()])
+    return { ...run, applied: remembered === 0 }
+  }
+
+  async logBatch(runId: string, batch: RunBatch): Promise<void> {
+    const metrics = (batch.metrics ?? []).filter((s) => s.values.length > 0)
+    const encoded = metrics.map((s) => encodeMetricChunk(s))
+    await this.sql.transaction('write', async (tx) => {
+      const run = await this.lockRunForBatch(tx, runId, batch.batchId)
+      if (run.applied) return
+      requireWritable(run.status, runId)
+      if (batch.params && Object.keys(batch.params).length > 0) await this.writeParams(tx, runId, run.seed, batch.params)
+      const tags = Object.entries(batch.tags ?? {})
+      if (tags.length > 0) {
+        await tx.insertRows('run_tags', KEY_VALUE_COLUMNS, tags.map(([k, v]) => [runId, k, v]), 'ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value')
+      }
+      if (metrics.length > 0) await this.writeMetrics(tx, runId, metrics, encoded)
+      else await tx.run(REVIVE_RUN, [Date.now(), runId])
+    })
+  }
+
+  /** New params of a run; a key already stored with another value is ASSAY_PARAM_CONFLICT. */
+  private async writeParams(tx: SqlExecutor, runId: string, seed: number, params: Params): Promise<void> {
+    const stored = new Map((await tx.all<KeyValueRow>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key', [runId])).map((r) => [r.key, r.value]))
+    const fresh: [string, string, string][] = []
+    for (const [key, value] of Object.entries(params)) {
+      const json = canonicalJson(value)
+      const existing = stored.get(key)
+      if (existing === undefined) {
+        fresh.push([runId, key, json])
+        stored.set(key, json)
+      } else if (existing !== json) {
+        throw new AssayError('ASSAY_PARAM_CONFLICT', `param ${JSON.stringify(key)} of run ${runId} is already ${existing}; it cannot become ${json}`, { key, stored: existing, attempted: json })
+      }
+    }
+    if (fresh.length === 0) return
+    await tx.insertRows('run_params', KEY_VALUE_COLUMNS, fresh)
+    const row = (await tx.get<{ environment: string; code: string }>('SELECT environment, code FROM runs WHERE id = ?', [runId])) as { environment: string; code: string }
+    const datasets = (await tx.all<DatasetRow>('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name', [runId])).map(datasetFromRow)
+    const all = paramsFromRows([...stored].map(([key, value]) => ({ key, value })))
+    await tx.run('UPDATE runs SET config_fingerprint = ? WHERE id = ?', [configFingerprint({ seed, ...row }, all, datasets), runId])
+  }
+
+  /**
+   * Append one chunk per series and fold it into the series' summary; then refresh the heartbeat
+   * (REVIVE_RUN). The run row is locked, so no other writer takes the same seq.
+   */
+  protected async writeMetrics(tx: SqlExecutor, runId: string, metrics: readonly MetricSeries[], encoded: readonly Buffer[]): Promise<void> {
+    for (const [i, series] of metrics.entries()) {
+      const { seq } = (await tx.get<{ seq: number }>('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM metric_chunks WHERE run_id = ? AND key = ?', [runId, series.key])) as { seq: number }
+      await tx.run('INSERT INTO metric_chunks (run_id, key, seq, count, data) VALUES (?, ?, ?, ?, ?)', [runId, series.key, seq, series.values.length, encoded[i]])
+      const stored = await tx.get<SummaryRow>('SELECT * FROM metric_summaries WHERE run_id = ? AND key = ?', [runId, series.key])
+      const summary = foldMetricSummary(summaryFromRow(stored), series)
+      await tx.run(
+        `INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, count) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step,
+           min = excluded.min, max = excluded.max, count = excluded.count`,
+        [runId, series.key, Number.isNaN(summary.last) ? null : summary.last, summary.lastStep, summary.min, summary.max, summary.count],
+      )
+    }
+    await tx.run(REVIVE_RUN, [Date.now(), runId])
+  }
+
+  async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId?: string): Promise<void> {
+    const encoded = encodeEvalChunk(chunk)
+    const scoreNames = evalScoreNames(chunk)
+    await this.sql.transaction('write', async (tx) => {
+      const run = await this.lockRunForBatch(tx, runId, batchId)
+      if (run.applied) return
+      requireWritable(run.status, runId)
+      const set = await tx.get<{ dataset_sha256: string; score_names: string }>('SELECT dataset_sha256, score_names FROM eval_sets WHERE run_id = ? AND dataset = ?', [runId, dataset])
+      if (set === undefined) {
+        await tx.run('INSERT INTO eval_sets (run_id, dataset, dataset_sha256, count, score_names) VALUES (?, ?, ?, ?, ?)', [runId, dataset, datasetSha256, chunk.ids.length, JSON.stringify(scoreNames)])
+      } else {
+        if (set.dataset_sha256 !== datasetSha256) {
+          throw new AssayError('ASSAY_INVALID_ARGUMENT', `eval records of ${dataset} in run ${runId} were logged against ${set.dataset_sha256}, not ${datasetSha256}`)
+        }
+        await tx.run('UPDATE eval_sets SET count = count + ?, score_names = ? WHERE run_id = ? AND dataset = ?', [chunk.ids.length, mergeScoreNames(set.score_names, scoreNames), runId, dataset])
+      }
+      await tx.run(
+        `INSERT INTO eval_chunks (run_id, dataset, seq, count, data)
+         SELECT ?, ?, COALESCE(MAX(seq), -1) + 1, ?, ? FROM eval_chunks WHERE run_id = ? AND dataset = ?`,
+        [runId, dataset, chunk.ids.length, encoded, runId, dataset],
+      )
+      await tx.run(REVIVE_RUN, [Date.now(), runId])
+    })
+  }
+
+  async setRunStatus(runId: string, status: Exclude<RunStatus, 'running'>, endTime: number): Promise<void> {
+    // One statement: the row lock it takes re-checks the status against the latest committed
+    // state. A run marked crashed may still end itself (it was alive after all).
+    const changed = await this.sql.run("UPDATE runs SET status = ?, end_time = ?, heartbeat_at = ? WHERE id = ? AND status IN ('running', 'crashed')", [status, endTime, endTime, runId])
+    if (changed === 0) requireWritable(await this.runStatus(runId), runId)
+  }
+
+  private async runStatus(runId: string): Promise<RunStatus> {
+    const row = await this.sql.get<{ status: RunStatus }>('SELECT status FROM runs WHERE id = ?', [runId])
+    if (row === undefined) throw runNotFound(runId)
+    return row.status
+  }
+
+  async heartbeat(runId: string, at: number): Promise<void> {
+    // A heartbeat from a run marked crashed revives it, as any write does; an ended run ignores it.
+    await this.sql.run(`${REVIVE_RUN} AND status IN ('running', 'crashed')`, [at, runId])
+  }
+
+  async markCrashedRuns(staleBefore: number): Promise<number> {
+    // Readers call this before every read: look first, so a read writes only when it must.
+    if ((await this.sql.get("SELECT 1 AS stale FROM runs WHERE status = 'running' AND heartbeat_at < ? LIMIT 1", [staleBefore])) === undefined) return 0
+    return this.sql.run("UPDATE runs SET status = 'crashed', end_time = heartbeat_at WHERE status = 'running' AND heartbeat_at < ?", [staleBefore])
+  }
+
+  // ---- runs: reads ----------------------------------------------------------------------------
+
+  async resolveRunId(idOrPrefix: string): Promise<string> {
+    if (typeof idOrPrefix !== 'string' || !/^[0-9a-f]{6,32}$/.test(idOrPrefix)) {
+      throw new AssayError('ASSAY_RUN_NOT_FOUND', `${JSON.stringify(idOrPrefix)} is not a run id (32 hex characters, or a unique prefix of 6 or more)`)
+    }
+    const rows = await this.sql.all<{ id: string }>('SELECT id FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2', [idOrPrefix, `${idOrPrefix}g`])
+    if (rows.length === 0) throw runNotFound(idOrPrefix)
+    if (rows.length > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `run id prefix ${idOrPrefix} is ambiguous; give more characters`)
+    return rows[0].id
+  }
+
+  async getRun(runId: string): Promise<RunRecord> {
+    return this.sql.transaction('read', async (tx) => {
+      const row = await tx.get<RunRow>(`${RUN_WITH_EXPERIMENT} WHERE r.id = ?`, [runId])
+      if (row === undefined) throw runNotFound(runId)
+      const rows = <T>(sql: string) => tx.all<T>(sql, [runId])
+      return runRecordFromRows({
+        row,
+        params: await rows<KeyValueRow>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key'),
+        tags: await rows<KeyValueRow>('SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key'),
+        datasets: await rows<DatasetRow>('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name'),
+        metrics: await rows<SummaryRow>('SELECT * FROM metric_summaries WHERE run_id = ? ORDER BY key'),
+        evals: await rows<EvalSetRow>('SELECT dataset, dataset_sha256, count, score_names FROM eval_sets WHERE run_id = ? ORDER BY dataset'),
+        artifacts: await rows<ArtifactRow>('SELECT * FROM artifacts WHERE run_id = ? ORDER BY direction DESC, name'),
+      })
+    })
+  }
+
+  /** Runs with their params, tags and last metric values; with an experiment, only that experiment's rows are read. */
+  async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+    return this.sql.transaction('read', async (tx) => {
+      if (query.experiment === undefined) {
+        return runSummariesFromRows(
+          await tx.all<RunRow>(`${RUN_WITH_EXPERIMENT} ORDER BY r.start_time, r.id`),
+          await tx.all<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_params'),
+          await tx.all<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_tags'),
+          await tx.all<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
+        )
+      }
+      const experiment = [query.experiment]
+      const rows = await tx.all<RunRow>(`${RUN_WITH_EXPERIMENT} WHERE e.name = ? ORDER BY r.start_time, r.id`, experiment)
+      if (rows.length === 0) {
+        if ((await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', experiment)) === undefined) {
+          throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
+        }
+        return []
+      }
+      const ofExperiment = (sql: string) => `${sql} WHERE run_id IN (SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?)`
+      return runSummariesFromRows(
+        rows,
+        await tx.all<KeyValueRow & { run_id: string }>(ofExperiment('SELECT run_id, key, value FROM run_params'), experiment),
+        await tx.all<KeyValueRow & { run_id: string }>(ofExperiment('SELECT run_id, key, value FROM run_tags'), experiment),
+        await tx.all<{ run_id: string; key: string; last: number | null }>(ofExperiment('SELECT run_id, key, last FROM metric_summaries'), experiment),
+      )
+    })
+  }
+
+  async listExperiments(): Promise<ExperimentSummary[]> {
+    const rows = await this.sql.all<ExperimentRow>(
+      `SELECT e.name, e.created_at, COUNT(r.id) AS run_count, MAX(r.start_time) AS last_run_at
+       FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id, e.name, e.created_at ORDER BY e.name`,
+    )
+    return rows.map(experimentFromRow)
+  }
+
+  async metricHistory(runId: string, key: string): Promise<MetricColumns> {
+    // One statement: the run's row (so an unknown run is told apart from an unknown key) and its chunks.
+    const rows = await this.sql.all<{ data: Buffer | null }>('SELECT c.data FROM runs r LEFT JOIN metric_chunks c ON c.run_id = r.id AND c.key = ? WHERE r.id = ? ORDER BY c.seq', [key, runId])
+    if (rows.length === 0) throw runNotFound(runId)
+    return metricColumnsFromChunks(rows.filter((r): r is { data: Buffer } => r.data !== null))
+  }
+
+  async evalColumns(runId: string, dataset: string): Promise<EvalColumns> {
+    const rows = await this.sql.all<{ dataset_sha256: string | null; data: Buffer | null }>(
+      `SELECT s.dataset_sha256, c.data FROM runs r
+       LEFT JOIN eval_sets s ON s.run_id = r.id AND s.dataset = ?
+       LEFT JOIN eval_chunks c ON c.run_id = s.run_id AND c.dataset = s.dataset
+       WHERE r.id = ? ORDER BY c.seq`,
+      [dataset, runId],
+    )
+    if (rows.length === 0) throw runNotFound(runId)
+    const sha256 = rows[0].dataset_sha256
+    if (sha256 === null) throw new AssayError('ASSAY_EVAL_NOT_FOUND', `run ${runId} has no eval records for dataset ${JSON.stringify(dataset)}`, { runId, dataset })
+    return evalColumnsFromChunks(dataset, sha256, rows.filter((r): r is { dataset_sha256: string; data: Buffer } => r.data !== null))
+  }
+
+  // ---- artifacts and lineage ------------------------------------------------------------------
+
+  async putArtifact(runId: string, name: string, content: ArtifactContent, direction: ArtifactDirection): Promise<ArtifactRef> {
+    const status = await this.runStatus(runId)
+    if (direction === 'produced') requireWritable(status, runId)
+    const blob = await this.putBlob(content)
+    const createdAt = Date.now()
+    await this.sql.transaction('write', async (tx) => {
+      const run = await this.lockRun(tx, runId)
+      if (direction === 'produced') {
+        requireWritable(run.status, runId)
+        if (run.status === 'crashed') await tx.run(REVIVE_RUN, [createdAt, runId])
+      }
+      const existing = await tx.get<{ sha256: string }>('SELECT sha256 FROM artifacts WHERE run_id = ? AND name = ? AND direction = ?', [runId, name, direction])
+      if (existing !== undefined && existing.sha256 !== blob.sha256) {
+        throw new AssayError('ASSAY_PARAM_CONFLICT', `run ${runId} already has a ${direction} artifact ${JSON.stringify(name)} with other content (${existing.sha256})`)
+      }
+      await tx.run('INSERT INTO artifacts (run_id, name, direction, sha256, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        runId, name, direction, blob.sha256, blob.size, createdAt,
+      ])
+    })
+    return { runId, name, sha256: blob.sha256, sizeBytes: blob.size, direction, createdAt }
+  }
+
+  private async putBlob(content: ArtifactContent): Promise<{ sha256: string; size: number }> {
+    if ('sha256' in content) {
+      const size = await this.blobs.sizeOf(requireSha256(content.sha256))
+      if (size === null) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact content has sha256 ${content.sha256}`)
+      return { sha256: content.sha256, size }
+    }
+    if ('bytes' in content) {
+      if (content.bytes.byteLength > this.blobs.maxBytes) throw tooLarge(`an artifact of ${content.bytes.byteLength} bytes`, this.blobs.maxBytes, { sizeBytes: content.bytes.byteLength })
+      return this.blobs.putBytes(content.bytes)
+    }
+    return this.blobs.putFile(content.path)
+  }
+
+  /** The produced artifact of that name (else the consumed one), its bytes verified against its sha256. */
+  async readArtifact(runId: string, name: string): Promise<Buffer> {
+    const rows = await this.sql.all<{ sha256: string | null }>(
+      `SELECT a.sha256 FROM runs r LEFT JOIN artifacts a ON a.run_id = r.id AND a.name = ?
+       WHERE r.id = ? ORDER BY a.direction = 'produced' DESC LIMIT 1`,
+      [name, runId],
+    )
+    if (rows.length === 0) throw runNotFound(runId)
+    const sha256 = rows[0].sha256
+    if (sha256 === null) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `run ${runId} has no artifact named ${JSON.stringify(name)}`, { runId, name })
+    const bytes = await this.blobs.read(sha256)
+    if (bytes === null) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `the bytes of artifact ${sha256} are missing from ${this.location}`, { sha256 })
+    const actual = createHash('sha256').update(bytes).digest('hex')
+    if (actual !== sha256) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: its bytes now hash to ${actual}`, { sha256, actual })
+    return bytes
+  }
+
+  async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
+    return (await this.sql.all<ArtifactRow>('SELECT * FROM artifacts WHERE sha256 = ? ORDER BY created_at, run_id', [sha256])).map(artifactFromRow)
+  }
+
+  async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    return (await this.sql.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM artifacts WHERE sha256 >= ? AND sha256 < ? ORDER BY sha256 LIMIT ?', [prefix, `${prefix}g`, limit])).map((r) => r.sha256)
+  }
+
+  // ---- holdout ledger and API tokens ----------------------------------------------------------
+
+  async recordHoldoutRead(read: HoldoutRead): Promise<void> {
+    await this.sql.run('INSERT INTO holdout_reads (read_id, dataset_sha256, dataset_name, run_ids, purpose, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+      read.id ?? null, read.datasetSha256, read.datasetName, JSON.stringify(read.runIds), read.purpose, read.actor, read.at,
+    ])
+  }
+
+  async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
+    return (await this.sql.all<HoldoutRow>('SELECT * FROM holdout_reads WHERE dataset_sha256 = ? ORDER BY at, id', [datasetSha256])).map(holdoutReadFromRow)
+  }
+
+  async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
+    await this.sql.run('INSERT INTO api_tokens (id, secret_sha256, name, scope, experiments, created_at, created_by, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      token.id, secretSha256, token.name, token.scope, token.experiments === null ? null : JSON.stringify(token.experiments), token.createdAt, token.createdBy, token.revokedAt,
+    ])
+  }
+
+  async findApiToken(secretSha256: string): Promise<ApiToken | null> {
+    const row = await this.sql.get<TokenRow>('SELECT * FROM api_tokens WHERE secret_sha256 = ?', [secretSha256])
+    return row === undefined ? null : tokenFromRow(row)
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (await this.sql.all<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id')).map(tokenFromRow)
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<void> {
+    const changed = await this.sql.run('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?', [at, id])
+    if (changed === 0) throw new AssayError('ASSAY_TOKEN_NOT_FOUND', `no API token has id ${id}`)
+  }
+
+  // ---- model registry and audit log (docs/registry.md, docs/gates.md) -------------------------
+
+  async createModel(model: RegisteredModel): Promise<void> {
+    const inserted = await this.sql.run('INSERT INTO models (name, owner, description, tags, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING', [
+      model.name, model.owner, model.description, canonicalJson(model.tags), model.createdAt, model.createdBy,
+    ])
+    if (inserted === 0) throw new AssayError('ASSAY_MODEL_EXISTS', `a model named ${JSON.stringify(model.name)} already exists`, { model: model.name })
+  }
+
+  /** The model's row; `lock` (in a write transaction) serialises version numbering and alias moves of one model. */
+  private async modelRow(db: SqlExecutor, name: string, lock = false): Promise<ModelRow> {
+    const row = await db.get<ModelRow>(`SELECT * FROM models WHERE name = ?${lock ? this.sql.forUpdate : ''}`, [name])
+    if (row === undefined) throw new AssayError('ASSAY_MODEL_NOT_FOUND', `no registered model is named ${JSON.stringify(name)}`, { model: name })
+    return row
+  }
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    return modelFromRow(await this.modelRow(this.sql, name))
+  }
+
+  async listModels(): Promise<RegisteredModel[]> {
+    return (await this.sql.all<ModelRow>('SELECT * FROM models ORDER BY name')).map(modelFromRow)
+  }
+
+  async addModelVersion(version: NewModelVersion): Promise<ModelVersion> {
+    return this.sql.transaction('write', async (tx) => {
+      await this.modelRow(tx, version.model, true)
+      if ((await tx.get('SELECT 1 AS present FROM runs WHERE id = ?', [version.runId])) === undefined) throw runNotFound(version.runId)
+      const { next } = (await tx.get<{ next: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model = ?', [version.model])) as { next: number }
+      await tx.run('INSERT INTO model_versions (model, version, run_id, artifact_name, artifact_sha256, description, tags, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        version.model, next, version.runId, version.artifact?.name ?? null, version.artifact?.sha256 ?? null, version.description, canonicalJson(version.tags), version.createdAt, version.createdBy,
+      ])
+      return { ...version, version: Number(next) }
+    })
+  }
+
+  async listModelVersions(model: string): Promise<ModelVersion[]> {
+    return this.sql.transaction('read', async (tx) => {
+      await this.modelRow(tx, model)
+      return (await tx.all<ModelVersionRow>('SELECT * FROM model_versions WHERE model = ? ORDER BY version', [model])).map(modelVersionFromRow)
+    })
+  }
+
+  async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
+    const rows =
+      alias === undefined
+        ? await this.sql.all<AliasEventRow>('SELECT * FROM alias_events WHERE model = ? ORDER BY seq', [model])
+        : await this.sql.all<AliasEventRow>('SELECT * FROM alias_events WHERE model = ? AND alias = ? ORDER BY seq', [model, alias])
+    return rows.map(aliasEventFromRow)
+  }
+
+  /**
+   * Inside a write transaction: refuse a record whose hash is not its content's; hold off other
+   * appenders; refuse a log whose last record is not its head anchor (its tail was removed:
+   * appending would hide that) and a record that does not chain onto the last one; insert it and
+   * move the anchor to it.
+   */
+  private async insertAudit(tx: SqlExecutor, record: AuditRecord): Promise<void> {
+    assertAuditHash(record)
+    await tx.serializeAppends('audit_log')
+    const last = headOf(await tx.get<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'))
+    const anchor = headOf(await tx.get<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1'))
+    assertAnchored(last, anchor)
+    const expectedSeq = (last?.seq ?? 0) + 1
+    const expectedPrev = last?.hash ?? GENESIS_HASH
+    if (record.seq !== expectedSeq || record.prevHash !== expectedPrev) {
+      throw new AssayError('ASSAY_AUDIT_CONFLICT', `audit record ${record.seq} does not follow the log's head (record ${expectedSeq - 1}); another writer appended first`, { expectedSeq })
+    }
+    await tx.run('INSERT INTO audit_log (seq, at, kind, actor, subject, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      record.seq, record.at, record.kind, record.actor, record.subject, canonicalJson(record.body), record.prevHash, record.hash,
+    ])
+    await tx.run('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [record.seq, record.hash])
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    await this.sql.transaction('write', (tx) => this.insertAudit(tx, record))
+  }
+
+  async moveAlias(record: AuditRecord, event: NewAliasEvent): Promise<AliasEvent> {
+    return this.sql.transaction('write', async (tx) => {
+      await this.modelRow(tx, event.model, true)
+      if (event.version !== null && (await tx.get('SELECT 1 AS present FROM model_versions WHERE model = ? AND version = ?', [event.model, event.version])) === undefined) {
+        throw new AssayError('ASSAY_MODEL_NOT_FOUND', `model ${event.model} has no version ${event.version}`, { model: event.model, version: event.version })
+      }
+      const latest = await tx.get<{ version: number | null }>('SELECT version FROM alias_events WHERE model = ? AND alias = ? ORDER BY seq DESC LIMIT 1', [event.model, event.alias])
+      const holder = latest === undefined ? null : latest.version
+      if (holder !== event.previousVersion) {
+        throw new AssayError('ASSAY_AUDIT_CONFLICT', `${event.model}@${event.alias} is held by ${holder === null ? 'nobody' : `version ${holder}`}, not ${event.previousVersion === null ? 'nobody' : `version ${event.previousVersion}`}: it moved since it was read`, {
+          model: event.model,
+          alias: event.alias,
+          holder,
+        })
+      }
+      // The event first, then the audit record: a failure in either rolls back both.
+      const inserted = (await tx.get<{ seq: number | string }>(
+        'INSERT INTO alias_events (model, alias, kind, version, previous_version, actor, at, reason, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+        [event.model, event.alias, event.kind, event.version, event.previousVersion, event.actor, event.at, event.reason, record.seq],
+      )) as { seq: number | string }
+      await this.insertAudit(tx, record)
+      return { ...event, seq: Number(inserted.seq), auditSeq: record.seq }
+    })
+  }
+
+  async auditRecords(): Promise<AuditRecord[]> {
+    return (await this.sql.all<AuditRow>('SELECT * FROM audit_log ORDER BY seq')).map(auditFromRow)
+  }
+
+  async lastAuditRecord(): Promise<AuditRecord | null> {
+    const row = await this.sql.get<AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1')
+    return row === undefined ? null : auditFromRow(row)
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    return headOf(await this.sql.get<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1'))
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close()
+  }
+}
+
+function runNotFound(runId: string): AssayError {
+  return new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${runId}`, { runId })
+}
+
+/**
+ * Writes are allowed to a running run and to one a reader marked crashed (the write revives it:
+ * its process was stalled, not dead); an ended run refuses them.
+ */
+function requireWritable(status: RunStatus, runId: string): void {
+  if (status !== 'running' && status !== 'crashed') {
+    throw new AssayError('ASSAY_RUN_NOT_ACTIVE', `run ${runId} is ${status}; nothing more can be logged to it`, { runId, status })
+  }
+}
+
+function headOf(row: { seq: number | string; hash: string } | undefined): { seq: number; hash: string } | null {
+  return row === undefined ? null : { seq: Number(row.seq), hash: row.hash }
+}
+
+/** The message of a store whose schema is newer than this assay's migrations. */
+export function schemaTooNew(location: string, current: number, latest: number): AssayError {
+  return new AssayError('ASSAY_STORE_SCHEMA_TOO_NEW', `${location} has schema version ${current}; this assay knows up to ${latest}. Upgrade assay.`)
+}

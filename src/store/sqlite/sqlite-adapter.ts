@@ -1,0 +1,142 @@
+import Database from 'better-sqlite3'
+import { AssayError } from '../../errors.js'
+import type { SqlAdapter, SqlColumn, SqlExecutor, TransactionKind } from '../sql-adapter.js'
+
+/** How long one write waits for other writers (SQLite busy_timeout), and how often it retries after. */
+const BUSY_TIMEOUT_MS = 5_000
+const BUSY_RETRIES = 12
+
+/**
+ * The SQL adapter of the embedded store: one better-sqlite3 connection in WAL mode. Several
+ * processes may write at once; SQLite serialises them and a writer opens its transaction with
+ * BEGIN IMMEDIATE, waits while another holds the lock, then retries, so "database is locked"
+ * never reaches the user (ASSAY_STORE_BUSY after the budget). In this process, transactions on
+ * the one connection take turns (a queue), since the core's transactions are asynchronous.
+ * synchronous=NORMAL makes a committed transaction survive the process being killed; it does not
+ * promise survival of a power cut (set ASSAY_SQLITE_SYNCHRONOUS=FULL for that).
+ */
+export class SqliteAdapter implements SqlAdapter {
+  readonly forUpdate = ''
+  readonly db: Database.Database
+  private readonly statements = new Map<string, Database.Statement>()
+  /** The last transaction queued on this connection; statements outside one wait for it. */
+  private queue: Promise<unknown> = Promise.resolve()
+  private queued = 0
+  private readonly executor: SqlExecutor
+
+  constructor(
+    file: string,
+    private readonly location: string,
+  ) {
+    this.db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
+    this.db.defaultSafeIntegers(false)
+    this.withBusyRetry(() => {
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma(`synchronous = ${process.env.ASSAY_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`)
+      this.db.pragma('foreign_keys = ON')
+    })
+    this.executor = {
+      all: async <T>(sql: string, params: readonly unknown[] = []) => this.statement(sql).all(...params) as T[],
+      get: async <T>(sql: string, params: readonly unknown[] = []) => this.statement(sql).get(...params) as T | undefined,
+      run: async (sql: string, params: readonly unknown[] = []) => this.statement(sql).run(...params).changes,
+      insertRows: async (table, columns, rows, conflict) => {
+        const insert = this.statement(insertText(table, columns, conflict))
+        for (const row of rows) insert.run(...row)
+      },
+      serializeAppends: async () => undefined,
+    }
+  }
+
+  /** Prepared once per text and kept for the life of the connection. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (statement === undefined) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.outside(() => this.executor.all<T>(sql, params))
+  }
+
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return this.outside(() => this.executor.get<T>(sql, params))
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.outside(() => this.withBusyRetry(() => this.executor.run(sql, params)))
+  }
+
+  insertRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], conflict?: string): Promise<void> {
+    return this.transaction('write', (tx) => tx.insertRows(table, columns, rows, conflict))
+  }
+
+  async serializeAppends(): Promise<void> {}
+
+  /** A statement outside a transaction: at once when none is open here, else after the queue. */
+  private outside<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.queued === 0) return fn()
+    return this.enqueue(fn)
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.queued++
+    const result = this.queue.then(fn).finally(() => this.queued--)
+    this.queue = result.catch(() => undefined)
+    return result
+  }
+
+  transaction<T>(kind: TransactionKind, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    // A write takes the write lock up front (IMMEDIATE), so two writers never both read and then
+    // collide on the upgrade; a read is a deferred transaction: one WAL snapshot.
+    const begin = kind === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN'
+    return this.enqueue(() =>
+      this.withBusyRetry(async () => {
+        this.db.exec(begin)
+        try {
+          const result = await fn(this.executor)
+          this.db.exec('COMMIT')
+          return result
+        } catch (error) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK')
+          throw error
+        }
+      }),
+    )
+  }
+
+  /** `fn` (sync, or async and then awaited), retried while another process holds the write lock. */
+  private withBusyRetry<T>(fn: () => T): T {
+    return this.attempt(0, fn)
+  }
+
+  private retryOrThrow<T>(error: unknown, attempt: number, fn: () => T): T {
+    const code = (error as { code?: string }).code
+    if ((code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') && attempt < BUSY_RETRIES) return this.attempt(attempt + 1, fn)
+    if (code?.startsWith('SQLITE_BUSY')) {
+      throw new AssayError('ASSAY_STORE_BUSY', `${this.location} stayed locked by other writers for over ${(BUSY_TIMEOUT_MS * (BUSY_RETRIES + 1)) / 1000} s`)
+    }
+    throw error
+  }
+
+  private attempt<T>(attempt: number, fn: () => T): T {
+    try {
+      const result = fn()
+      if (result instanceof Promise) return result.catch((error: unknown) => this.retryOrThrow(error, attempt, fn)) as T
+      return result
+    } catch (error) {
+      return this.retryOrThrow(error, attempt, fn)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue
+    if (this.db.open) this.db.close()
+  }
+}
+
+function insertText(table: string, columns: readonly SqlColumn[], conflict = ''): string {
+  return `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`.trimEnd()
+}
