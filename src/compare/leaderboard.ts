@@ -586,7 +586,7 @@ function meanOf(x: Float64Array): number {
   return n === 0 ? NaN : s / n
 }
 
-function pairedInterval(a: Float64Array, b: Float64Array, estimate: number, input: BoardInput): { ci: [number, number]; standardError: number } {
+export function pairedInterval(a: Float64Array, b: Float64Array, estimate: number, input: BoardInput): { ci: [number, number]; standardError: number } {
   // Constant differences (n = 1 included): a zero-width interval, as the bootstrap gave before it
   // refused them (pairedBootstrap throws for n < 2 or one non-zero difference repeated).
   let constant = true
@@ -600,7 +600,7 @@ function pairedInterval(a: Float64Array, b: Float64Array, estimate: number, inpu
   return { ci: t.ci, standardError: t.standardError }
 }
 
-function runTest(
+export function runTest(
   a: Float64Array,
   b: Float64Array,
   binary: boolean,
