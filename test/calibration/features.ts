@@ -73,18 +73,18 @@ const context: CriterionContext = { name: 'calibration', dataset: 'sim', line: n
 
 export function gateSuperiority(data: PairedData, options: { test: 'paired-t' | 'paired-bootstrap'; resamples?: number }): { pass: boolean; warnings: string[] } {
   const r = decideSuperiority(
-    { kind: 'superiority', metric: 'score', test: options.test, higherIsBetter: true, minEffect: 0, resamples: options.resamples ?? 2000, alpha: 0.05, onFailure: 'block', rationale: 'calibration' },
+    { kind: 'superiority', metric: 'score', test: options.test, higherIsBetter: true, minEffect: 0, resamples: options.resamples ?? 2000, alpha: 0.05, onFailure: 'block', rationale: 'calibration', fewExamples: 'warn' },
     context,
-    { candidate: data.a, baseline: data.b, nCandidate: data.a.length, nBaseline: data.b.length },
+    { candidate: data.a, baseline: data.b, nCandidate: data.a.length, nBaseline: data.b.length, clusters: data.clusters },
   )
   return { pass: r.status === 'pass', warnings: [] }
 }
 
 export function gateNonInferiority(data: PairedData, options: { test: 'paired-t' | 'paired-bootstrap'; margin: number; resamples?: number }): { pass: boolean; warnings: string[] } {
   const r = decideNonInferiority(
-    { kind: 'non-inferiority', metric: 'score', test: options.test, higherIsBetter: true, margin: options.margin, resamples: options.resamples ?? 2000, alpha: 0.05, onFailure: 'block', rationale: 'calibration' },
+    { kind: 'non-inferiority', metric: 'score', test: options.test, higherIsBetter: true, margin: options.margin, resamples: options.resamples ?? 2000, alpha: 0.05, onFailure: 'block', rationale: 'calibration', fewExamples: 'warn' },
     context,
-    { candidate: data.a, baseline: data.b, nCandidate: data.a.length, nBaseline: data.b.length },
+    { candidate: data.a, baseline: data.b, nCandidate: data.a.length, nBaseline: data.b.length, clusters: data.clusters },
   )
   return { pass: r.status === 'pass', warnings: [] }
 }
