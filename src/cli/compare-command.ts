@@ -5,6 +5,12 @@ import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
 import { formatNumber, writeJson } from './output.js'
 
+
+/** An interval, or 'none' when the sides (or a group's runs) are identical. */
+function ciText(ci: [number, number] | null): string {
+  return ci === null ? 'none (identical)' : `[${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`
+}
+
 export function parseNumberOption(value: string, name: string, check: (n: number) => boolean, expected: string): number {
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be ${expected}, got ${JSON.stringify(value)}`)
@@ -93,7 +99,7 @@ export function renderComparison(c: Comparison): string {
   lines.push(`${VERDICT_TEXT[c.verdict]} on ${c.metric} (${direction})`)
   lines.push(`  because ${c.decision.reason}`)
   lines.push('')
-  lines.push(`estimate (A − B)  ${formatNumber(c.estimate)}   ${pct(c.confidenceLevel)} CI [${formatNumber(c.ci[0])}, ${formatNumber(c.ci[1])}]   p = ${fmtP(c.pValue)}`)
+  lines.push(`estimate (A − B)  ${formatNumber(c.estimate)}   ${pct(c.confidenceLevel)} CI ${ciText(c.ci)}   p = ${fmtP(c.pValue)}`)
   lines.push(`method            ${c.method} (${c.mode}; α = ${formatNumber(c.alpha, 3)}, ${c.resamples} resamples, seed ${c.seed})`)
   if (c.margin !== null) lines.push(`margin            ±${formatNumber(c.margin)}`)
   lines.push(`A                 ${c.a.label}: mean ${formatNumber(c.a.mean)} (${c.a.runIds.length} run${c.a.runIds.length === 1 ? '' : 's'}: ${c.resolvedAs.a})`)
@@ -112,7 +118,7 @@ export function renderComparison(c: Comparison): string {
     lines.push('')
     for (const [name, g] of [['A', c.groups.a], ['B', c.groups.b]] as const) {
       lines.push(`${name} per seed        ${g.seeds.map((seed, i) => `${seed}: ${formatNumber(g.values[i])}`).join(', ')}`)
-      lines.push(`                  mean ${formatNumber(g.mean)}, ${pct(c.confidenceLevel)} CI [${formatNumber(g.ci[0])}, ${formatNumber(g.ci[1])}], sd ${formatNumber(g.sd)}, range ${formatNumber(g.min)}–${formatNumber(g.max)}`)
+      lines.push(`                  mean ${formatNumber(g.mean)}, ${pct(c.confidenceLevel)} CI ${ciText(g.ci)}, sd ${formatNumber(g.sd)}, range ${formatNumber(g.min)}–${formatNumber(g.max)}`)
     }
     const poi = c.tests.find((t) => typeof t.method === 'string' && t.method.startsWith('Probability of improvement')) as { estimate?: number; ci?: [number, number] } | undefined
     if (poi?.estimate !== undefined && poi.ci !== undefined) lines.push(`P(A > B)          ${formatNumber(poi.estimate, 3)} [${formatNumber(poi.ci[0], 3)}, ${formatNumber(poi.ci[1], 3)}]`)

@@ -9,8 +9,8 @@ import type { Verdict } from './comparison-types.js'
 export interface VerdictInput {
   /** A minus B. */
   estimate: number
-  /** Confidence interval of A minus B at the comparison's level. */
-  ci: [number, number]
+  /** Confidence interval of A minus B at the comparison's level; null when the sides are identical. */
+  ci: [number, number] | null
   /** p-value of the primary test of A = B. */
   pValue: number
   alpha: number
@@ -49,7 +49,11 @@ function excludesZero(ci: [number, number]): -1 | 0 | 1 {
  * 3. Otherwise 'inconclusive'.
  */
 export function decideVerdict(input: VerdictInput): VerdictDecision {
-  const { estimate, ci, pValue, alpha, margin, higherIsBetter } = input
+  const { estimate, pValue, alpha, margin, higherIsBetter } = input
+  if (input.ci === null) {
+    return { verdict: 'inconclusive', significant: false, withinMargin: false, reason: 'the sides are identical on every example: there is no difference to test and no interval' }
+  }
+  const ci = input.ci
   const withinMargin = margin !== null && ci[0] > -margin && ci[1] < margin
   const side = excludesZero(ci)
   const others = input.alsoRequired ?? []

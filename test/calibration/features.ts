@@ -1,6 +1,6 @@
 import { detectScoreType, type AlignedExamples } from '../../src/compare/align-examples.js'
 import { groupComparison } from '../../src/compare/group-comparison.js'
-import { pairedInterval, runTest } from '../../src/compare/leaderboard.js'
+import { leaderboardPair } from '../../src/compare/leaderboard.js'
 import { pairedExampleComparison } from '../../src/compare/paired-comparison.js'
 import { twoLevelBootstrap } from '../../src/compare/two-level-bootstrap.js'
 import { decideVerdict } from '../../src/compare/verdict.js'
@@ -9,8 +9,8 @@ import { adjustPValues } from '../../src/stats/index.js'
 import type { PairedData } from './simulation.js'
 
 /**
- * The decision of each feature on simulated data, through its pure entry point (the code before the
- * one paired decision: compare's pieces composed as compareSingleRuns/compareGroups compose them).
+ * The decision of each feature on simulated data, through its pure entry point: compare's pieces
+ * composed as compareSingleRuns/compareGroups compose them, gates' criteria, the leaderboard's pair.
  */
 
 export interface FeatureDecision {
@@ -19,6 +19,7 @@ export interface FeatureDecision {
   pValue: number
   warnings: string[]
 }
+
 
 function aligned(data: PairedData): AlignedExamples {
   const n = data.a.length
@@ -43,15 +44,7 @@ function aligned(data: PairedData): AlignedExamples {
 
 export function compareExamples(data: PairedData, options: { margin?: number | null; resamples?: number } = {}): FeatureDecision {
   const r = pairedExampleComparison(aligned(data), { confidenceLevel: 0.95, resamples: options.resamples ?? 2000, seed: 0, higherIsBetter: true, top: 0 })
-  const d = decideVerdict({
-    estimate: r.estimate,
-    ci: r.ci,
-    pValue: r.pValue,
-    alpha: 0.05,
-    margin: options.margin ?? null,
-    higherIsBetter: true,
-    ...(r.clusteredCi === null ? {} : { alsoRequired: [{ name: 'cluster-robust interval', ci: r.clusteredCi }] }),
-  })
+  const d = decideVerdict({ estimate: r.estimate, ci: r.ci, pValue: r.pValue, alpha: 0.05, margin: options.margin ?? null, higherIsBetter: true })
   return { verdict: d.verdict, ci: r.ci, pValue: r.pValue, warnings: r.warnings.map((w) => w.code) }
 }
 
@@ -65,8 +58,8 @@ export function compareTwoLevel(a: Float64Array[], b: Float64Array[], resamples 
   const mean = (x: Float64Array): number => x.reduce((s, v) => s + v, 0) / x.length
   const g = groupComparison({ label: 'A', runIds: [], seeds: [], values: a.map(mean) }, { label: 'B', runIds: [], seeds: [], values: b.map(mean) }, { confidenceLevel: 0.95, resamples: 200, seed: 0 })
   const t = twoLevelBootstrap(a, b, { resamples, seed: 0, confidenceLevel: 0.95 })
-  const d = decideVerdict({ estimate: g.estimate, ci: t.ci, pValue: g.pValue, alpha: 0.05, margin: null, higherIsBetter: true })
-  return { verdict: d.verdict, ci: t.ci, pValue: g.pValue, warnings: g.warnings.map((w) => w.code) }
+  const d = decideVerdict({ estimate: g.estimate, ci: t.ci, pValue: t.pValue, alpha: 0.05, margin: null, higherIsBetter: true })
+  return { verdict: d.verdict, ci: t.ci, pValue: t.pValue, warnings: g.warnings.map((w) => w.code) }
 }
 
 const context: CriterionContext = { name: 'calibration', dataset: 'sim', line: null, seed: 0 }
@@ -89,22 +82,12 @@ export function gateNonInferiority(data: PairedData, options: { test: 'paired-t'
   return { pass: r.status === 'pass', warnings: [] }
 }
 
-/** Each candidate against the baseline as one leaderboard board decides it: per-pair test, Holm over the family. */
+/** Each candidate against the baseline as one leaderboard board decides it: the per-pair decision, Holm over the family. */
 export function leaderboardBoard(baseline: Float64Array, candidates: Float64Array[], clusters: string[] | null): { significant: boolean[]; pValues: number[] } {
-  const pValues = candidates.map((cand) => {
-    let candidateOnly = 0
-    let baselineOnly = 0
-    let s = 0
-    for (let i = 0; i < cand.length; i++) {
-      if (cand[i] > baseline[i]) candidateOnly++
-      else if (cand[i] < baseline[i]) baselineOnly++
-      s += cand[i] - baseline[i]
-    }
-    const binary = detectScoreType(cand, baseline) === 'binary'
-    void clusters
-    void pairedInterval
-    return runTest(cand, baseline, binary, candidateOnly, baselineOnly, s / cand.length, 'exact').pValue
-  })
+  const pValues = candidates.map(
+    (cand) =>
+      leaderboardPair(cand, baseline, { clusters, binary: detectScoreType(cand, baseline) === 'binary', confidenceLevel: 0.95, interval: 'analytic', resamples: 1000, seed: 0, mcnemar: 'exact' }).decision.pValue,
+  )
   const adjusted = adjustPValues(pValues, 'holm').adjusted
   return { significant: Array.from(adjusted, (p) => p < 0.05), pValues }
 }

@@ -49,7 +49,7 @@ describe('compare: paired per-example comparisons', () => {
     assert.equal(mc.b, 120)
     assert.equal(mc.c, 0)
     assert.ok(Math.abs(c.pValue - exactBinomialTwoSided(0, 120)) <= 1e-12 * Math.max(1e-300, exactBinomialTwoSided(0, 120)) + 1e-300)
-    assert.ok(c.ci[0] > 0 && c.ci[1] > c.ci[0])
+    assert.ok((c.ci as [number, number])[0] > 0 && (c.ci as [number, number])[1] > (c.ci as [number, number])[0])
     assert.equal(c.required, null)
     assert.equal(c.seed, 0)
     assert.equal(c.resamples, 2000)
@@ -197,7 +197,7 @@ describe('compare: comparability and overlap', () => {
     const m = d.reduce((x, y) => x + y, 0) / d.length
     const se = Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length)
     const q = tQuantile(0.975, d.length - 1)
-    assert.ok(Math.abs(c.ci[0] - (m - q * se)) < 1e-9 && Math.abs(c.ci[1] - (m + q * se)) < 1e-9)
+    assert.ok(Math.abs((c.ci as [number, number])[0] - (m - q * se)) < 1e-9 && Math.abs((c.ci as [number, number])[1] - (m + q * se)) < 1e-9)
     assert.equal(c.verdict, 'better')
     assert.equal(c.effectSize?.name.startsWith("Cohen's d_z"), true)
   })
@@ -295,7 +295,7 @@ describe('compare: replicate groups', () => {
     const se = Math.sqrt(0.01 ** 2 / 3 + 0.01 ** 2 / 3)
     const df = se ** 4 / (2 * (0.01 ** 2 / 3) ** 2 / 2)
     const q = tQuantile(0.975, df)
-    assert.ok(Math.abs(c.ci[0] - (0.04 - q * se)) < 1e-9)
+    assert.ok(Math.abs((c.ci as [number, number])[0] - (0.04 - q * se)) < 1e-9)
   })
 
   it('FEW_SEEDS states max(5, power-based) seeds and which criterion set it; required.seeds is the same number', async () => {
