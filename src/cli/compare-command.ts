@@ -138,6 +138,8 @@ export function renderComparison(c: Comparison): string {
   if (c.required !== null) {
     lines.push('')
     if (c.required.examples !== null) lines.push(`to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.examples} paired examples (have ${s.pairs ?? Math.min(s.a, s.b)})`)
+    const clusters = c.required.clusters ?? null
+    if (clusters !== null) lines.push(`to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${clusters} clusters of the current size (have ${c.clusteredStandardError?.clusters ?? '?'}); more examples in the same clusters cannot help`)
     if (c.required.seeds !== null) {
       lines.push(
         c.required.seedsBasis === 'minimum'
@@ -145,7 +147,7 @@ export function renderComparison(c: Comparison): string {
           : `to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.seeds} seeds per group (have ${Math.min(s.a, s.b)})`,
       )
     }
-    if (c.required.examples === null && c.required.seeds === null) lines.push('the observed difference is 0: no sample size would detect it')
+    if (c.required.examples === null && c.required.seeds === null && (c.required.clusters ?? null) === null) lines.push('the observed difference is 0: no sample size would detect it')
   }
   for (const [title, list] of [
     ['most regressed examples (A worse)', c.topRegressions],
