@@ -304,7 +304,7 @@ function exampleLevel(d: Float64Array, a: Sample, b: Sample, scoreType: 'binary'
 /**
  * SKEWED_DIFFERENCES when the units are fewer than Cochran's rule 25 g1² (g1 the sample skewness):
  * below that the t approximation of the mean's distribution can miss its level badly (simulated:
- * 8% at n = 200, 15–17% at n = 10–20 for lognormal differences).
+ * 8% at n = 200, 14–16% at n = 10–20 for lognormal differences).
  */
 function addSkewWarning(warnings: PairedDecisionWarning[], skewness: number | null, units: number, what: string): void {
   if (skewness === null) return
