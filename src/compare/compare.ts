@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
+import { MIN_EXAMPLES } from '../stats/index.js'
 import type { EvalColumns, RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import { alignExamples, alignRuns, detectScoreType } from './align-examples.js'
@@ -55,8 +56,6 @@ export const COMPARE_DEFAULTS = {
   power: DEFAULT_POWER,
 } as const
 
-/** Fewer pairs than this gets a FEW_EXAMPLES warning: normal approximations and bootstrap intervals are rough. */
-export const MIN_EXAMPLES = 30
 
 export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
