@@ -275,10 +275,10 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
     adjustment,
     methods: {
       binary: `${(options.mcnemar ?? 'exact') === 'exact' ? 'exact McNemar test (binomial on the discordant pairs)' : "McNemar's chi-squared test with continuity correction"} when every paired score is 0 or 1`,
-      continuous: 'paired t-test otherwise',
+      continuous: 'paired t-test otherwise; cluster-robust t (CR1, C − 1 df) when examples carry clusters; exact sign test for constant differences',
       interval:
         interval === 'bootstrap'
-          ? `paired bootstrap percentile interval of the mean difference (${resamples} resamples, seed ${seed})`
+          ? `paired studentized bootstrap (bootstrap-t) interval of the mean difference (${resamples} resamples, seed ${seed})`
           : 'paired t interval of the mean difference: mean(d) ± t(n−1) · sd(d)/√n',
       intervalKind: interval,
       resamples: interval === 'bootstrap' ? resamples : null,
