@@ -6,6 +6,11 @@ import type { CliContext } from './context.js'
 import { formatNumber, parseNumberOption, writeJson } from './output.js'
 
 
+/** An interval, or 'none' when the sides (or a group's runs) are identical. */
+function ciText(ci: [number, number] | null): string {
+  return ci === null ? 'none (identical)' : `[${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`
+}
+
 interface CompareCliOptions {
   metric: string
   dataset?: string
@@ -87,7 +92,7 @@ export function renderComparison(c: Comparison): string {
   lines.push(`${VERDICT_TEXT[c.verdict]} on ${c.metric} (${direction})`)
   lines.push(`  because ${c.decision.reason}`)
   lines.push('')
-  lines.push(`estimate (A − B)  ${formatNumber(c.estimate)}   ${pct(c.confidenceLevel)} CI [${formatNumber(c.ci[0])}, ${formatNumber(c.ci[1])}]   p = ${fmtP(c.pValue)}`)
+  lines.push(`estimate (A − B)  ${formatNumber(c.estimate)}   ${pct(c.confidenceLevel)} CI ${ciText(c.ci)}   p = ${fmtP(c.pValue)}`)
   lines.push(`method            ${c.method} (${c.mode}; α = ${formatNumber(c.alpha, 3)}, ${c.resamples} resamples, seed ${c.seed})`)
   if (c.margin !== null) lines.push(`margin            ±${formatNumber(c.margin)}`)
   lines.push(`A                 ${c.a.label}: mean ${formatNumber(c.a.mean)} (${c.a.runIds.length} run${c.a.runIds.length === 1 ? '' : 's'}: ${c.resolvedAs.a})`)
@@ -106,7 +111,7 @@ export function renderComparison(c: Comparison): string {
     lines.push('')
     for (const [name, g] of [['A', c.groups.a], ['B', c.groups.b]] as const) {
       lines.push(`${name} per seed        ${g.seeds.map((seed, i) => `${seed}: ${formatNumber(g.values[i])}`).join(', ')}`)
-      lines.push(`                  mean ${formatNumber(g.mean)}, ${pct(c.confidenceLevel)} CI [${formatNumber(g.ci[0])}, ${formatNumber(g.ci[1])}], sd ${formatNumber(g.sd)}, range ${formatNumber(g.min)}–${formatNumber(g.max)}`)
+      lines.push(`                  mean ${formatNumber(g.mean)}, ${pct(c.confidenceLevel)} CI ${ciText(g.ci)}, sd ${formatNumber(g.sd)}, range ${formatNumber(g.min)}–${formatNumber(g.max)}`)
     }
     const poi = c.tests.find((t) => typeof t.method === 'string' && t.method.startsWith('Probability of improvement')) as { estimate?: number; ci?: [number, number] } | undefined
     if (poi?.estimate !== undefined && poi.ci !== undefined) lines.push(`P(A > B)          ${formatNumber(poi.estimate, 3)} [${formatNumber(poi.ci[0], 3)}, ${formatNumber(poi.ci[1], 3)}]`)
@@ -126,6 +131,8 @@ export function renderComparison(c: Comparison): string {
   if (c.required !== null) {
     lines.push('')
     if (c.required.examples !== null) lines.push(`to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.examples} paired examples (have ${s.pairs ?? Math.min(s.a, s.b)})`)
+    const clusters = c.required.clusters ?? null
+    if (clusters !== null) lines.push(`to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${clusters} clusters of the current size (have ${c.clusteredStandardError?.clusters ?? '?'}); more examples in the same clusters cannot help`)
     if (c.required.seeds !== null) {
       lines.push(
         c.required.seedsBasis === 'minimum'
@@ -133,7 +140,7 @@ export function renderComparison(c: Comparison): string {
           : `to detect a difference of ${formatNumber(c.estimate)} at ${pct(c.required.power)} power: about ${c.required.seeds} seeds per group (have ${Math.min(s.a, s.b)})`,
       )
     }
-    if (c.required.examples === null && c.required.seeds === null) lines.push('the observed difference is 0: no sample size would detect it')
+    if (c.required.examples === null && c.required.seeds === null && (c.required.clusters ?? null) === null) lines.push('the observed difference is 0: no sample size would detect it')
   }
   for (const [title, list] of [
     ['most regressed examples (A worse)', c.topRegressions],

@@ -43,7 +43,7 @@ export function demoCommand(ctx: CliContext): Command {
       }
       if (comparisons !== null) {
         const { paired, groups } = comparisons
-        const ci = (c: { ci: [number, number] }): string => `[${c.ci[0].toFixed(4)}, ${c.ci[1].toFixed(4)}]`
+        const ci = (c: { ci: [number, number] | null }): string => (c.ci === null ? 'none (identical sides)' : `[${c.ci[0].toFixed(4)}, ${c.ci[1].toFixed(4)}]`)
         out.write('\n\nCandidate against baseline, per-example correctness on the validation set:\n')
         out.write(`  one run each (seed ${paired.a.seeds[0]}): ${paired.verdict.toUpperCase()}: Δ ${paired.estimate.toFixed(4)}, 95% CI ${ci(paired)}, p = ${paired.pValue.toPrecision(3)} (${paired.method}, ${paired.sampleSizes.pairs} pairs)\n`)
         out.write(`  ${groups.a.runIds.length} seeds each: ${groups.verdict.toUpperCase()}: Δ ${groups.estimate.toFixed(4)}, 95% CI ${ci(groups)}, p = ${groups.pValue.toPrecision(3)} (${groups.method})\n`)

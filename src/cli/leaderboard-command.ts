@@ -124,7 +124,7 @@ function renderLeaderboardText(l: Leaderboard, ctx: CliContext): string {
         String(e.seed),
         formatNumber(e.mean),
         formatNumber(e.estimate),
-        `[${formatNumber(e.ci[0])}, ${formatNumber(e.ci[1])}]`,
+        e.ci === null ? 'identical' : `[${formatNumber(e.ci[0])}, ${formatNumber(e.ci[1])}]`,
         formatNumber(e.pValue, 3),
         formatNumber(e.adjustedPValue, 3),
         e.verdict,

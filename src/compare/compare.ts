@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
+import { MIN_EXAMPLES } from '../stats/index.js'
 import type { EvalColumns, RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import { alignExamples, alignRuns, detectScoreType } from './align-examples.js'
@@ -55,8 +56,6 @@ export const COMPARE_DEFAULTS = {
   power: DEFAULT_POWER,
 } as const
 
-/** Fewer pairs than this gets a FEW_EXAMPLES warning: normal approximations and bootstrap intervals are rough. */
-export const MIN_EXAMPLES = 30
 
 export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
@@ -281,24 +280,10 @@ async function compareSingleRuns(store: Store, a: ResolvedSide, b: ResolvedSide,
     sampleSizes = { a: xa.length, b: xb.length, pairs: null, lostA: colsA.ids.length - xa.length, lostB: colsB.ids.length - xb.length }
   }
   warnings.push(...result.warnings)
-  if (result.n < MIN_EXAMPLES) warnings.push({ code: 'FEW_EXAMPLES', message: `only ${result.n} examples: the normal approximations and bootstrap intervals behind this verdict are rough below ${MIN_EXAMPLES}` })
-  const decision = decideVerdict({
-    estimate: result.estimate,
-    ci: result.ci,
-    pValue: result.pValue,
-    alpha: opts.alpha,
-    margin: opts.margin,
-    higherIsBetter: opts.higherIsBetter,
-    ...(result.clusteredCi === null ? {} : { alsoRequired: [{ name: 'cluster-robust interval', ci: result.clusteredCi }] }),
-  })
-  const required =
-    decision.verdict === 'inconclusive'
-      ? {
-          examples: requiredExamples({ estimate: result.estimate, sdDifference: result.sdDifference, alpha: opts.alpha, designEffect: result.designEffect }),
-          seeds: null,
-          power: COMPARE_DEFAULTS.power,
-        }
-      : null
+  // Paired examples get FEW_EXAMPLES (or FEW_CLUSTERS) from the paired decision itself.
+  if (mode === 'unpaired-examples' && result.n < MIN_EXAMPLES) warnings.push({ code: 'FEW_EXAMPLES', message: `only ${result.n} examples: the normal approximations and bootstrap intervals behind this verdict are rough below ${MIN_EXAMPLES}` })
+  const decision = decideVerdict({ estimate: result.estimate, ci: result.ci, pValue: result.pValue, alpha: opts.alpha, margin: opts.margin, higherIsBetter: opts.higherIsBetter })
+  const required = decision.verdict === 'inconclusive' ? requiredSize(result, opts.alpha) : null
   return {
     ...baseResult(opts),
     mode,
@@ -308,7 +293,8 @@ async function compareSingleRuns(store: Store, a: ResolvedSide, b: ResolvedSide,
     estimate: result.estimate,
     ci: result.ci,
     pValue: result.pValue,
-    method: result.clusteredCi === null ? result.method : `${result.method} + cluster-robust interval`,
+    method: result.method,
+    differences: result.differences,
     sampleSizes,
     tests: result.tests,
     effectSize: result.effectSize,
@@ -326,6 +312,18 @@ async function compareSingleRuns(store: Store, a: ResolvedSide, b: ResolvedSide,
     holdout,
     resolvedAs: { a: a.how, b: b.how },
   }
+}
+
+/**
+ * Sample size an inconclusive paired comparison would need: examples (times the design effect), or,
+ * when examples are clustered, clusters of the current average size, since only more clusters narrow
+ * a cluster-robust interval.
+ */
+function requiredSize(result: ExampleComparison, alpha: number): NonNullable<Comparison['required']> {
+  const examples = requiredExamples({ estimate: result.estimate, sdDifference: result.sdDifference, alpha, designEffect: result.designEffect })
+  if (result.clusters === null) return { examples, seeds: null, power: COMPARE_DEFAULTS.power }
+  const perCluster = result.n / result.clusters
+  return { examples: null, clusters: examples === null ? null : Math.max(2, Math.ceil(examples / perCluster)), seeds: null, power: COMPARE_DEFAULTS.power }
 }
 
 async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opts: ResolvedOptions): Promise<Comparison> {
@@ -451,13 +449,16 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
   const tests = [...result.tests]
   let ci = result.ci
   let method = result.method
+  let pValue = result.pValue
   if (twoLevel !== null) {
+    // Interval and p-value from the same two-level bootstrap, so they agree; Welch over run means (in tests) holds the examples fixed.
     tests.push({ ...twoLevel })
     ci = twoLevel.ci
-    method = "Welch's t-test over seeds + two-level bootstrap (seeds, then examples)"
+    pValue = twoLevel.pValue
+    method = 'Two-level bootstrap (seeds, then examples): interval and p-value; Welch over seeds reported'
   }
   warnings.push(...result.warnings)
-  const decision = decideVerdict({ estimate: result.estimate, ci, pValue: result.pValue, alpha: opts.alpha, margin: opts.margin, higherIsBetter: opts.higherIsBetter })
+  const decision = decideVerdict({ estimate: result.estimate, ci, pValue, alpha: opts.alpha, margin: opts.margin, higherIsBetter: opts.higherIsBetter })
   const seedsRequired = requiredSeeds({ estimate: result.estimate, sdA: result.groups.a.sd, sdB: result.groups.b.sd, alpha: opts.alpha })
   const few = fewSeedsWarning(result.groups, seedsRequired, opts.alpha)
   if (few !== null) warnings.push(few)
@@ -475,8 +476,9 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
     verdict: decision.verdict,
     estimate: result.estimate,
     ci,
-    pValue: result.pValue,
+    pValue,
     method,
+    differences: null,
     sampleSizes: { a: valuesA.length, b: valuesB.length, pairs: null, lostA, lostB, ...(examples === null ? {} : { examples }) },
     tests,
     effectSize: result.effectSize,

@@ -28,6 +28,9 @@ export interface ComparisonWarning {
     | 'BEST_SEED_ONLY'
     | 'METHOD_FALLBACK'
     | 'NON_FINITE_SCORES'
+    | 'FEW_CLUSTERS'
+    | 'SKEWED_DIFFERENCES'
+    | 'IDENTICAL_SIDES'
   message: string
 }
 
@@ -50,7 +53,8 @@ export interface GroupSummary {
   seeds: number[]
   values: number[]
   mean: number
-  ci: [number, number]
+  /** t interval of the group mean; null when every run has the same value. */
+  ci: [number, number] | null
   sd: number
   min: number
   max: number
@@ -74,8 +78,11 @@ export interface Comparison {
   b: ComparisonSide
   verdict: Verdict
   estimate: number
-  ci: [number, number]
+  /** Interval of A − B; null when the sides are identical (no zero-width interval is reported). */
+  ci: [number, number] | null
   pValue: number
+  /** Paired examples: identical (every difference 0), constant (one non-zero difference: exact sign test) or varied; null otherwise. */
+  differences: 'identical' | 'constant' | 'varied' | null
   /** The primary test that decided the verdict, e.g. "McNemar exact test + paired bootstrap". */
   method: string
   confidenceLevel: number
@@ -98,7 +105,7 @@ export interface Comparison {
    * examples: to detect the observed difference at 80% power. seeds: max(5, the power-based count);
    * `seedsBasis` says which set it ('minimum': assay's floor of 5; 'power': the power calculation).
    */
-  required: { examples: number | null; seeds: number | null; power: number; seedsBasis?: 'minimum' | 'power' | null } | null
+  required: { examples: number | null; seeds: number | null; power: number; seedsBasis?: 'minimum' | 'power' | null; /** Clustered examples: clusters needed (more examples in the same clusters cannot help). */ clusters?: number | null } | null
   warnings: ComparisonWarning[]
   /** Eval dataset the per-example scores came from (A's name), or null for run-level metrics. */
   dataset: string | null
@@ -108,7 +115,7 @@ export interface Comparison {
   scoreType: 'binary' | 'continuous' | null
   /** How the verdict was reached: the rule applied and why (see docs/compare.md). */
   decision: { significant: boolean; withinMargin: boolean; reason: string }
-  /** estimate ± t(C−1) × clustered SE when examples carry cluster ids; it must also exclude 0 for better/worse. */
+  /** estimate ± t(C−1) × clustered SE when examples carry cluster ids: the headline `ci` itself (kept for readers of this field). */
   clusteredCi: [number, number] | null
   /** Holdout/test dataset versions this comparison read, with their ledger counts after this read. */
   holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean }[]

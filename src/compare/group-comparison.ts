@@ -50,8 +50,8 @@ export function summarizeGroup(group: GroupInput, confidenceLevel: number): Grou
   if (n === 0) throw new AssayError('ASSAY_GROUP_TOO_SMALL', `group ${group.label} has no runs`)
   const mean = values.reduce((s, v) => s + v, 0) / n
   const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0
-  let ci: [number, number] = [mean, mean]
-  if (n > 1 && sd > 0) ci = tInterval(values, { confidenceLevel }).ci
+  // Every run the same value: no zero-width interval.
+  const ci = n > 1 && sd > 0 ? tInterval(values, { confidenceLevel }).ci : null
   return { label: group.label, runIds: group.runIds, seeds: group.seeds, values, mean, ci, sd, min: Math.min(...values), max: Math.max(...values) }
 }
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
 import type { DatasetRole, EvalColumns, RunRecord, RunSummary } from '../record/types.js'
-import { adjustPValues, mcnemar, pairedBootstrap, pairedTTest, type PValueAdjustment } from '../stats/index.js'
+import { adjustPValues, mcnemar, pairedDecision, type PairedDecisionResult, type PValueAdjustment } from '../stats/index.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import type { ComparisonWarning } from './comparison-types.js'
@@ -85,8 +85,12 @@ export interface LeaderboardEntry {
   lost: { baseline: number; candidate: number; nonFinite: number }
   /** mean(candidate - baseline); "better" follows higherIsBetter. */
   estimate: number
-  ci: [number, number]
+  /** Interval of the mean difference (cluster-robust with clusters); null when identical to the baseline. */
+  ci: [number, number] | null
+  /** Standard error behind the interval (cluster-robust with clusters; 0 for constant differences). */
   standardError: number
+  /** Distinct clusters behind a cluster-robust decision, else null. */
+  clusters: number | null
   test: { method: string; statistic: number | null; pValue: number; discordant: { candidateOnly: number; baselineOnly: number } | null }
   pValue: number
   adjustedPValue: number
@@ -271,10 +275,10 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
     adjustment,
     methods: {
       binary: `${(options.mcnemar ?? 'exact') === 'exact' ? 'exact McNemar test (binomial on the discordant pairs)' : "McNemar's chi-squared test with continuity correction"} when every paired score is 0 or 1`,
-      continuous: 'paired t-test otherwise',
+      continuous: 'paired t-test otherwise; cluster-robust t (CR1, C − 1 df) when examples carry clusters; exact sign test for constant differences',
       interval:
         interval === 'bootstrap'
-          ? `paired bootstrap percentile interval of the mean difference (${resamples} resamples, seed ${seed})`
+          ? `paired studentized bootstrap (bootstrap-t) interval of the mean difference (${resamples} resamples, seed ${seed})`
           : 'paired t interval of the mean difference: mean(d) ± t(n−1) · sd(d)/√n',
       intervalKind: interval,
       resamples: interval === 'bootstrap' ? resamples : null,
@@ -411,24 +415,26 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
         message: `${pairs} examples paired; ${pair.lostA} of the baseline's ${pair.nA} and ${pair.lostB} of the candidate's ${pair.nB} records have no usable partner`,
       })
     }
-    if (pairs < 30) entryWarnings.push({ code: 'FEW_EXAMPLES', message: `only ${pairs} paired examples` })
     let meanA = 0
     let meanB = 0
-    let candidateOnly = 0
-    let baselineOnly = 0
     for (let i = 0; i < pairs; i++) {
-      const x = cand[i]
-      const y = basePaired[i]
-      meanA += x
-      meanB += y
-      if (x > y) candidateOnly++
-      else if (x < y) baselineOnly++
+      meanA += cand[i]
+      meanB += basePaired[i]
     }
     meanA /= pairs
     meanB /= pairs
     const estimate = meanA - meanB
-    const test = runTest(cand, basePaired, pair.scoreType === 'binary', candidateOnly, baselineOnly, estimate, input.mcnemarMethod)
-    const ci = pairedInterval(cand, basePaired, estimate, input)
+    const { decision, test } = leaderboardPair(cand, basePaired, {
+      clusters: pair.clusters,
+      binary: pair.scoreType === 'binary',
+      confidenceLevel: input.confidenceLevel,
+      interval: input.interval,
+      resamples: input.resamples,
+      seed: input.seed,
+      mcnemar: input.mcnemarMethod,
+    })
+    for (const w of decision.warnings) entryWarnings.push(w)
+    if (decision.data === 'identical') entryWarnings.push({ code: 'IDENTICAL_SIDES', message: `identical to the baseline on all ${pairs} examples: no interval` })
     partial.push({
       runId: r.id,
       name: r.name,
@@ -443,8 +449,9 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
       pairs,
       lost: { baseline: pair.lostA, candidate: pair.lostB, nonFinite: pair.lost.b.nonFinite },
       estimate,
-      ci: ci.ci,
-      standardError: ci.standardError,
+      ci: decision.ci,
+      standardError: decision.standardError ?? 0,
+      clusters: decision.clusters,
       test,
       pValue: test.pValue,
       histogram: differenceHistogramOf(cand, basePaired),
@@ -586,49 +593,37 @@ function meanOf(x: Float64Array): number {
   return n === 0 ? NaN : s / n
 }
 
-function pairedInterval(a: Float64Array, b: Float64Array, estimate: number, input: BoardInput): { ci: [number, number]; standardError: number } {
-  // Constant differences (n = 1 included): a zero-width interval, as the bootstrap gave before it
-  // refused them (pairedBootstrap throws for n < 2 or one non-zero difference repeated).
-  let constant = true
-  for (let i = 1; i < a.length && constant; i++) if (a[i] - b[i] !== a[0] - b[0]) constant = false
-  if (constant) return { ci: [estimate, estimate], standardError: 0 }
-  if (input.interval === 'bootstrap') {
-    const boot = pairedBootstrap(a, b, { resamples: input.resamples, seed: input.seed, confidenceLevel: input.confidenceLevel })
-    return { ci: boot.ci, standardError: boot.standardError }
+/**
+ * One candidate against the baseline: the one paired decision of assay/stats (pairedDecision, two-sided,
+ * cluster-robust when the examples carry clusters), with the leaderboard's interval and McNemar options.
+ * Pure; what buildBoard and the calibration suite call.
+ */
+export function leaderboardPair(
+  candidate: Float64Array,
+  baseline: Float64Array,
+  options: { clusters: readonly (string | null)[] | null; binary: boolean; confidenceLevel: number; interval: 'analytic' | 'bootstrap'; resamples: number; seed: number; mcnemar: 'exact' | 'asymptotic' },
+): { decision: PairedDecisionResult; test: LeaderboardEntry['test'] } {
+  const decision = pairedDecision(candidate, baseline, {
+    clusters: options.clusters,
+    scoreType: options.binary ? 'binary' : 'continuous',
+    confidenceLevel: options.confidenceLevel,
+    interval: options.interval === 'bootstrap' ? 'bootstrap-t' : 't',
+    resamples: options.resamples,
+    seed: options.seed,
+  })
+  let candidateOnly = 0
+  let baselineOnly = 0
+  for (let i = 0; i < candidate.length; i++) {
+    if (candidate[i] > baseline[i]) candidateOnly++
+    else if (candidate[i] < baseline[i]) baselineOnly++
   }
-  const t = pairedTTest(a, b, { confidenceLevel: input.confidenceLevel })
-  return { ci: t.ci, standardError: t.standardError }
-}
-
-function runTest(
-  a: Float64Array,
-  b: Float64Array,
-  binary: boolean,
-  candidateOnly: number,
-  baselineOnly: number,
-  estimate: number,
-  method: 'exact' | 'asymptotic',
-): LeaderboardEntry['test'] {
-  if (binary) {
-    if (candidateOnly + baselineOnly === 0) {
-      return { method: 'McNemar test: no discordant pairs (p = 1)', statistic: null, pValue: 1, discordant: { candidateOnly, baselineOnly } }
-    }
-    const r = mcnemar(candidateOnly, baselineOnly, { exact: method === 'exact', correction: true })
-    return { method: r.method, statistic: r.statistic, pValue: r.pValue, discordant: { candidateOnly, baselineOnly } }
+  const discordant = options.binary ? { candidateOnly, baselineOnly } : null
+  // The asymptotic McNemar replaces the exact one only where McNemar is the headline (0/1 scores, no clusters, varied differences).
+  if (options.binary && options.mcnemar === 'asymptotic' && decision.clusters === null && decision.data === 'varied' && options.interval === 'analytic') {
+    const r = mcnemar(candidateOnly, baselineOnly, { exact: false, correction: true })
+    return { decision: { ...decision, pValue: r.pValue, method: r.method }, test: { method: r.method, statistic: r.statistic, pValue: r.pValue, discordant } }
   }
-  let constant = true
-  const d0 = a[0] - b[0]
-  for (let i = 1; i < a.length; i++) {
-    if (a[i] - b[i] !== d0) {
-      constant = false
-      break
-    }
-  }
-  if (constant) {
-    return { method: `Paired t-test: every difference equals ${d0} (${estimate === 0 ? 'p = 1' : 'p = 0'})`, statistic: null, pValue: estimate === 0 ? 1 : 0, discordant: null }
-  }
-  const t = pairedTTest(a, b)
-  return { method: t.method, statistic: t.statistic, pValue: t.pValue, discordant: null }
+  return { decision, test: { method: decision.method, statistic: decision.statistic, pValue: decision.pValue, discordant } }
 }
 
 /** Distribution of the paired differences: one bin per value when there are at most 21 distinct ones, else 20 equal bins. */

@@ -1,6 +1,5 @@
-import tQuantile from '@stdlib/stats-base-dists-t-quantile'
 import { AssayError, isAssayError } from '../errors.js'
-import { clusteredStandardError, cohensD, mannWhitneyU, mcnemar, pairedTTest, welchTTest, wilcoxonSignedRank } from '../stats/index.js'
+import { cohensD, mannWhitneyU, mcnemar, pairedDecision, pairedTTest, welchTTest, wilcoxonSignedRank } from '../stats/index.js'
 import type { AlignedExamples, ScoreType } from './align-examples.js'
 import { binaryPairedBootstrap } from './binary-bootstrap.js'
 import type { ComparisonWarning, ExampleDelta } from './comparison-types.js'
@@ -8,10 +7,11 @@ import type { ComparisonWarning, ExampleDelta } from './comparison-types.js'
 /**
  * Per-example comparisons over aligned arrays. Pure: arrays in, plain objects out.
  *
- * Paired (same examples on both sides), chosen by the score type:
- *  - binary (every score 0 or 1): exact McNemar test on the discordant pairs (p-value) and the paired
- *    bootstrap of the mean difference (interval);
- *  - continuous: paired t-test (p-value and interval) and the Wilcoxon signed-rank test (reported).
+ * Paired (same examples on both sides): the headline estimate, interval and p-value are the one
+ * paired decision of assay/stats (pairedDecision: exact sign test for constant differences,
+ * cluster-robust t when examples carry clusters, else exact McNemar with the paired t interval for
+ * 0/1 scores and the paired t-test otherwise). Reported beside it: McNemar and the paired bootstrap
+ * (binary), the paired t-test and Wilcoxon signed-rank (continuous), Cohen's d_z.
  * Unpaired (different data allowed): Welch t-test (p-value and interval) and Mann–Whitney U.
  */
 
@@ -26,7 +26,12 @@ export interface ExampleComparisonOptions {
 
 export interface ExampleComparison {
   estimate: number
-  ci: [number, number]
+  /** null when the sides are identical (no interval of a difference that is not there). */
+  ci: [number, number] | null
+  /** identical, constant (every difference the same non-zero value: exact sign test) or varied; null for unpaired. */
+  differences: 'identical' | 'constant' | 'varied' | null
+  /** Distinct clusters behind a cluster-robust headline, else null. */
+  clusters: number | null
   pValue: number
   method: string
   meanA: number
@@ -114,11 +119,14 @@ export function pairedExampleComparison(aligned: AlignedExamples, options: Examp
   const sdDifference = sdOf(d, estimate)
   const tests: Record<string, unknown>[] = []
   const warnings: ComparisonWarning[] = []
-  let ci: [number, number]
-  let pValue: number
-  let method: string
   const scoreType = aligned.scoreType
+  // The headline: the one paired decision (cluster-robust when examples carry clusters).
+  const decision = pairedDecision(a, b, { clusters: aligned.clusters, scoreType, confidenceLevel })
+  tests.push({ ...decision })
+  warnings.push(...decision.warnings)
+  if (decision.data === 'identical') warnings.push({ code: 'IDENTICAL_SIDES', message: `the two sides score identically on all ${n} examples: there is no difference to estimate, so no interval is given (p = 1)` })
 
+  // Reported beside it: the example-level tests of each score type.
   if (scoreType === 'binary') {
     let bCount = 0
     let cCount = 0
@@ -127,78 +135,35 @@ export function pairedExampleComparison(aligned: AlignedExamples, options: Examp
       if (x > 0) bCount++
       else if (x < 0) cCount++
     }
-    const boot = binaryPairedBootstrap(n, bCount, cCount, { resamples, seed, confidenceLevel })
-    tests.push({ ...boot })
-    ci = boot.ci
-    method = 'McNemar exact test + paired bootstrap'
-    if (bCount + cCount === 0) {
-      tests.push(errorEntry('Exact McNemar test (binomial)', new AssayError('ASSAY_STATS_DEGENERATE_INPUT', 'McNemar test: there are no discordant pairs')))
-      pValue = 1
-      warnings.push({ code: 'METHOD_FALLBACK', message: 'the two sides agree on every example (no discordant pairs): McNemar is undefined; p = 1 and the interval is [0, 0]' })
-    } else {
-      const test = mcnemar(bCount, cCount, { exact: true })
-      tests.unshift({ ...test })
-      pValue = test.pValue
+    if (bCount + cCount > 0) {
+      tests.push({ ...mcnemar(bCount, cCount, { exact: true }) })
+      tests.push({ ...binaryPairedBootstrap(n, bCount, cCount, { resamples, seed, confidenceLevel }) })
     }
-  } else {
-    method = 'Paired t-test + Wilcoxon signed-rank test'
+  } else if (decision.data === 'varied') {
     try {
-      const t = pairedTTest(a, b, { confidenceLevel })
-      tests.push({ ...t })
-      ci = t.ci
-      pValue = t.pValue
+      tests.push({ ...pairedTTest(a, b, { confidenceLevel }) })
     } catch (error) {
       tests.push(errorEntry('Paired t-test', error))
-      // Every difference equal: the t statistic is undefined.
-      ci = [estimate, estimate]
-      pValue = estimate === 0 ? 1 : NaN
     }
     try {
-      const w = wilcoxonSignedRank(a, b)
-      tests.push({ ...w })
-      if (Number.isNaN(pValue)) {
-        pValue = w.pValue
-        method = 'Wilcoxon signed-rank test (paired t undefined)'
-        warnings.push({ code: 'METHOD_FALLBACK', message: `every paired difference equals ${estimate}: the paired t-test is undefined; the p-value is the Wilcoxon signed-rank test's and the interval is the single value` })
-      }
+      tests.push({ ...wilcoxonSignedRank(a, b) })
     } catch (error) {
       tests.push(errorEntry('Wilcoxon signed-rank test', error))
     }
-    if (estimate === 0 && sdDifference === 0) {
-      warnings.push({ code: 'METHOD_FALLBACK', message: 'the two sides agree on every example: no test is defined; p = 1 and the interval is [0, 0]' })
-    }
-    if (Number.isNaN(pValue)) pValue = 1
   }
 
   let effectSize: ExampleComparison['effectSize'] = null
-  try {
-    const es = cohensD(a, b, { paired: true })
-    effectSize = { name: "Cohen's d_z (mean difference / SD of differences)", value: es.estimate }
-    tests.push({ ...es })
-  } catch (error) {
-    tests.push(errorEntry("Cohen's d_z", error))
-  }
-
-  let clustered: ExampleComparison['clusteredStandardError'] = null
-  let clusteredCi: [number, number] | null = null
-  let designEffect = 1
-  if (aligned.clusters !== null) {
-    const labels = aligned.clusters.map((c, i) => c ?? `\u0000${aligned.ids[i] as string}`)
+  if (decision.data === 'varied') {
     try {
-      const cse = clusteredStandardError(d, labels)
-      // Only a real clustering (some cluster holds more than one example) changes anything.
-      if (cse.clusters < n) {
-        tests.push({ ...cse })
-        clustered = { value: cse.standardError, clusters: cse.clusters }
-        const q = tQuantile((1 + confidenceLevel) / 2, cse.clusters - 1)
-        clusteredCi = [estimate - q * cse.standardError, estimate + q * cse.standardError]
-        const iid = sdDifference / Math.sqrt(n)
-        designEffect = iid > 0 ? (cse.standardError / iid) ** 2 : 1
-      }
+      const es = cohensD(a, b, { paired: true })
+      effectSize = { name: "Cohen's d_z (mean difference / SD of differences)", value: es.estimate }
+      tests.push({ ...es })
     } catch (error) {
-      tests.push(errorEntry('Cluster-robust standard error of the mean', error))
+      tests.push(errorEntry("Cohen's d_z", error))
     }
   }
+
+  const clustered = decision.clusters !== null && decision.standardError !== null ? { value: decision.standardError, clusters: decision.clusters } : null
 
   const sign = higherIsBetter ? 1 : -1
   const toDelta = (i: number): ExampleDelta => ({ id: aligned.ids[i] as string, a: a[i] as number, b: b[i] as number, delta: d[i] as number })
@@ -207,9 +172,10 @@ export function pairedExampleComparison(aligned: AlignedExamples, options: Examp
 
   return {
     estimate,
-    ci,
-    pValue,
-    method,
+    ci: decision.ci,
+    pValue: decision.pValue,
+    method: decision.method,
+    differences: decision.data,
     meanA,
     meanB,
     n,
@@ -218,8 +184,9 @@ export function pairedExampleComparison(aligned: AlignedExamples, options: Examp
     effectSize,
     sdDifference,
     clusteredStandardError: clustered,
-    clusteredCi,
-    designEffect,
+    clusteredCi: clustered === null ? null : decision.ci,
+    designEffect: decision.designEffect,
+    clusters: decision.clusters,
     topRegressions,
     topImprovements,
     warnings,
@@ -285,6 +252,8 @@ export function unpairedExampleComparison(a: Float64Array, b: Float64Array, scor
     effectSize,
     // For the two-sample required size: Var(mean A − mean B) = 2 σ² / n with equal sizes.
     sdDifference: pooled * Math.SQRT2,
+    differences: null,
+    clusters: null,
     clusteredStandardError: null,
     clusteredCi: null,
     designEffect: 1,

@@ -9,24 +9,19 @@ import type { Verdict } from './comparison-types.js'
 export interface VerdictInput {
   /** A minus B. */
   estimate: number
-  /** Confidence interval of A minus B at the comparison's level. */
-  ci: [number, number]
+  /** Confidence interval of A minus B at the comparison's level; null when the sides are identical. */
+  ci: [number, number] | null
   /** p-value of the primary test of A = B. */
   pValue: number
   alpha: number
   /** Equivalence margin in metric units, or null (then 'equivalent' is never returned). */
   margin: number | null
   higherIsBetter: boolean
-  /**
-   * Further intervals that must also exclude 0 on the same side for a difference to count, e.g. the
-   * cluster-robust interval when examples carry cluster ids.
-   */
-  alsoRequired?: { name: string; ci: [number, number] }[]
 }
 
 export interface VerdictDecision {
   verdict: Verdict
-  /** Primary p < alpha and every interval excludes 0 on the same side. */
+  /** Primary p < alpha and the interval excludes 0. */
   significant: boolean
   /** The interval lies strictly inside (−margin, +margin). */
   withinMargin: boolean
@@ -43,18 +38,20 @@ function excludesZero(ci: [number, number]): -1 | 0 | 1 {
 /**
  * 1. With a margin δ: when the whole interval lies inside (−δ, δ), the verdict is 'equivalent' (a
  *    difference, even a significant one, smaller than what the user said matters).
- * 2. Else, when the primary p < α AND the interval excludes 0 AND every `alsoRequired` interval
- *    excludes 0 on the same side, the verdict is 'better' or 'worse' by the sign of the estimate and
- *    the metric's direction.
- * 3. Otherwise 'inconclusive'.
+ * 2. Else, when the primary p < α AND the interval excludes 0 (cluster-robust when examples are
+ *    clustered: the paired decision's headline), the verdict is 'better' or 'worse' by the sign of
+ *    the estimate and the metric's direction.
+ * 3. Otherwise 'inconclusive', also for identical sides (no interval).
  */
 export function decideVerdict(input: VerdictInput): VerdictDecision {
-  const { estimate, ci, pValue, alpha, margin, higherIsBetter } = input
+  const { estimate, pValue, alpha, margin, higherIsBetter } = input
+  if (input.ci === null) {
+    return { verdict: 'inconclusive', significant: false, withinMargin: false, reason: 'the sides are identical on every example: there is no difference to test and no interval' }
+  }
+  const ci = input.ci
   const withinMargin = margin !== null && ci[0] > -margin && ci[1] < margin
   const side = excludesZero(ci)
-  const others = input.alsoRequired ?? []
-  const blocking = others.filter((o) => excludesZero(o.ci) !== side)
-  const significant = pValue < alpha && side !== 0 && blocking.length === 0
+  const significant = pValue < alpha && side !== 0
   const fmt = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x))
   const ciText = `[${fmt(ci[0])}, ${fmt(ci[1])}]`
   if (withinMargin) {
@@ -67,13 +64,11 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       verdict: better ? 'better' : 'worse',
       significant,
       withinMargin,
-      reason: `p = ${fmt(pValue)} < α = ${fmt(alpha)} and the interval ${ciText} excludes 0${others.length > 0 ? `, as does the ${others.map((o) => o.name).join(' and the ')}` : ''}`,
+      reason: `p = ${fmt(pValue)} < α = ${fmt(alpha)} and the interval ${ciText} excludes 0`,
     }
   }
   let reason: string
-  if (pValue < alpha && side !== 0 && blocking.length > 0) {
-    reason = `the primary test rejects (p = ${fmt(pValue)}) but the ${blocking.map((o) => `${o.name} [${fmt(o.ci[0])}, ${fmt(o.ci[1])}]`).join(' and the ')} includes 0`
-  } else if (pValue < alpha && side === 0) {
+  if (pValue < alpha && side === 0) {
     reason = `p = ${fmt(pValue)} < α but the interval ${ciText} includes 0: the test and the interval disagree`
   } else if (pValue >= alpha && side !== 0) {
     reason = `the interval ${ciText} excludes 0 but p = ${fmt(pValue)} ≥ α: the test and the interval disagree`

@@ -8,7 +8,7 @@ import { checkInconsistent, checkMalformed, checkStale, checkTooCostly, checkUna
 import { decideAbsolute, decideBudget, decideNonInferiority, decideSuperiority, notEvaluated, type CriterionContext, type CriterionResult, type PairedInput } from './criteria.js'
 import { decide } from './decision.js'
 import { ASSAY_VERSION, evidenceSide, gateHeader, type GateEvidence } from './evidence.js'
-import { criterionName, type Criterion, type LoadedGate } from './gate-spec.js'
+import { criterionName, type Criterion, type GateSpec, type LoadedGate } from './gate-spec.js'
 
 /**
  * `assay gate check`: the thin loading layer. Resolve both sides, read their eval records, run the
@@ -50,31 +50,44 @@ async function loadSide(store: Store, side: ResolvedGateSide, role: 'candidate' 
   return { role, label: side.label, runs: side.runs, modelVersion: side.modelVersion, evals }
 }
 
-/** Per-example values of one score for a side: the run's column, or per-example means over a group's runs (ids common to all). */
-function sideScores(side: LoadedSide, dataset: string, metric: string): { ids: string[]; values: Float64Array; records: number } {
+/** Per-example values of one score for a side: the run's column, or per-example means over a group's runs (ids common to all); with each id's cluster (first run's). */
+function sideScores(side: LoadedSide, dataset: string, metric: string): { ids: string[]; values: Float64Array; records: number; clusterOf: Map<string, string> } {
   const columns = (side.evals.get(dataset) ?? []).filter((c): c is EvalColumns => c !== null)
   if (columns.length === 0) throw new AssayError('ASSAY_EVAL_NOT_FOUND', `${side.role} has no eval records for dataset ${dataset}`)
   const aligned = alignRuns(columns, metric)
   const values = new Float64Array(aligned.ids.length)
   for (const s of aligned.scores) for (let i = 0; i < values.length; i++) values[i] += s[i] / aligned.scores.length
-  return { ids: aligned.ids, values, records: (columns[0] as EvalColumns).ids.length }
+  const first = columns[0] as EvalColumns
+  const clusterOf = new Map<string, string>()
+  if (first.clusters !== null) first.ids.forEach((id, i) => (first.clusters?.[i] ?? null) !== null && clusterOf.set(id, first.clusters?.[i] as string))
+  return { ids: aligned.ids, values, records: first.ids.length, clusterOf }
 }
 
-function paired(candidate: LoadedSide, baseline: LoadedSide, dataset: string, metric: string): PairedInput {
+/** The gate's cluster rule: the first capture group (else the whole match) of idPattern on the example id; null when it does not match. */
+function clusterFromId(pattern: RegExp, id: string): string | null {
+  const m = pattern.exec(id)
+  return m === null ? null : (m[1] ?? m[0])
+}
+
+function paired(candidate: LoadedSide, baseline: LoadedSide, dataset: string, metric: string, clusterRule: GateSpec['cluster']): PairedInput {
   const a = sideScores(candidate, dataset, metric)
   const b = sideScores(baseline, dataset, metric)
   const index = new Map<string, number>()
   b.ids.forEach((id, i) => index.set(id, i))
   const ca: number[] = []
   const cb: number[] = []
+  const clusters: (string | null)[] = []
+  const pattern = clusterRule === undefined ? null : new RegExp(clusterRule.idPattern)
   a.ids.forEach((id, i) => {
     const j = index.get(id)
     if (j !== undefined) {
       ca.push(a.values[i])
       cb.push(b.values[j])
+      // Records' cluster (candidate's, else baseline's); the gate's rule when they carry none.
+      clusters.push(a.clusterOf.get(id) ?? b.clusterOf.get(id) ?? (pattern === null ? null : clusterFromId(pattern, id)))
     }
   })
-  return { candidate: Float64Array.from(ca), baseline: Float64Array.from(cb), nCandidate: a.records, nBaseline: b.records }
+  return { candidate: Float64Array.from(ca), baseline: Float64Array.from(cb), nCandidate: a.records, nBaseline: b.records, clusters: clusters.some((c) => c !== null) ? clusters : null }
 }
 
 /** Every run's values of a column, pooled (absolute thresholds and per-example budgets). */
@@ -96,14 +109,14 @@ function budgetValues(side: LoadedSide, c: Extract<Criterion, { kind: 'budget' }
   return pooled(side, dataset, (cols) => cols[column])
 }
 
-function decideCriterion(c: Criterion, ctx: CriterionContext, candidate: LoadedSide, baseline: LoadedSide | null): CriterionResult {
+function decideCriterion(c: Criterion, ctx: CriterionContext, candidate: LoadedSide, baseline: LoadedSide | null, clusterRule: GateSpec['cluster']): CriterionResult {
   const dataset = ctx.dataset as string
   try {
     switch (c.kind) {
       case 'superiority':
       case 'non-inferiority': {
         if (baseline === null) return notEvaluated(c, ctx, 'a comparative criterion needs a baseline (--baseline, or an alias holder)')
-        const input = paired(candidate, baseline, dataset, c.metric)
+        const input = paired(candidate, baseline, dataset, c.metric, clusterRule)
         if (input.candidate.length < 2) return notEvaluated(c, ctx, `only ${input.candidate.length} example(s) pair up between the sides`)
         return c.kind === 'superiority' ? decideSuperiority(c, ctx, input) : decideNonInferiority(c, ctx, input)
       }
@@ -162,7 +175,7 @@ export async function checkGate(store: Store, options: CheckGateOptions): Promis
   const criteria = spec.criteria.map((c, i) => {
     const ctx: CriterionContext = { name: criterionName(c), dataset: c.kind === 'budget' && (c.metric === 'storage' || c.metric === 'compute') ? null : (c.dataset ?? spec.dataset), line: options.gate.criterionLines[i] ?? null, seed: spec.seed }
     if (skipped !== undefined) return notEvaluated(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, skipped)
-    return decideCriterion(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, candidate, baseline)
+    return decideCriterion(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, candidate, baseline, spec.cluster)
   })
   checks.push(checkTooCostly(criteria, { notEvaluated: skipped }))
   let holder: string | null = null

@@ -1,14 +1,7 @@
+import { detectScoreType } from '../compare/align-examples.js'
 import { isAssayError } from '../errors.js'
-import {
-  bootstrapInterval,
-  clopperPearsonInterval,
-  nonInferiority,
-  pairedBootstrap,
-  pairedTTest,
-  quantile,
-  tInterval,
-  wilsonInterval,
-} from '../stats/index.js'
+import { bootstrapInterval, clopperPearsonInterval, pairedDecision, pairedTTest, quantile, tInterval, wilsonInterval, type PairedDecisionResult, type PairedDecisionWarning } from '../stats/index.js'
+import { constantEvidence, isConstantSample, type ConstantEvidence } from '../stats/paired-decision.js'
 import type { Criterion } from './gate-spec.js'
 
 /**
@@ -50,6 +43,10 @@ export interface CriterionResult {
   sampleSizes: { candidate: number; baseline: number | null; pairs: number | null }
   seed: number | null
   resamples: number | null
+  /** Distinct clusters behind a cluster-robust comparative decision, else null. */
+  clusters: number | null
+  /** The paired decision's warnings (FEW_EXAMPLES, FEW_CLUSTERS, SKEWED_DIFFERENCES); [] for other kinds. */
+  warnings: PairedDecisionWarning[]
   message: string
 }
 
@@ -60,6 +57,8 @@ export interface PairedInput {
   /** Records of each side before pairing. */
   nCandidate: number
   nBaseline: number
+  /** Cluster id of each pair (records' cluster, or the gate's cluster rule), or null. */
+  clusters: (string | null)[] | null
 }
 
 export interface CriterionContext {
@@ -88,6 +87,8 @@ function base(c: Criterion, ctx: CriterionContext, test: string): Omit<Criterion
     sampleSizes: { candidate: 0, baseline: null, pairs: null },
     seed: null,
     resamples: null,
+    clusters: null,
+    warnings: [],
   }
 }
 
@@ -120,37 +121,6 @@ function guarded(c: Criterion, ctx: CriterionContext, fn: () => CriterionResult)
   }
 }
 
-function allEqual(x: Float64Array): boolean {
-  for (let i = 1; i < x.length; i++) if (x[i] !== x[0]) return false
-  return true
-}
-
-/**
- * Constant data — every paired difference (or every value) is the same number v — has no spread
- * for an interval method to work with, and a t or bootstrap interval collapses to [v, v] however
- * few the observations. The decision then rests on the exact order-statistic (sign-test)
- * argument, which needs no spread: the one-sided (1 − alpha) distribution-free bound of the
- * q-quantile (q = 0.5, the median, for differences and means; the budget's quantile for latency)
- * is v when q^n < alpha and open otherwise, and the exact one-sided p of "the threshold is not
- * cleared" is q^n when all n values clear it (else 1). So 2 pairs both better by 1 give
- * p = 0.25, and at alpha = 0.05 at least 5 are needed (59 for a p95 latency).
- */
-interface ConstantEvidence {
-  /** q^n: the exact one-sided p-value when every value clears the threshold. */
-  tail: number
-  /** Whether the bound is the value itself (q^n < alpha) rather than open. */
-  bounded: boolean
-  /** The least n with q^n < alpha. */
-  minN: number
-}
-
-function constantEvidence(n: number, q: number, alpha: number): ConstantEvidence {
-  let minN = 1
-  while (q ** minN >= alpha) minN++
-  const tail = q ** n
-  return { tail, bounded: tail < alpha, minN }
-}
-
 function constantMessage(what: string, v: number, n: number, e: ConstantEvidence, clears: boolean, alpha: number, target: string): string {
   const head = `every ${what} is ${fmt(v)} (n = ${n}): exact one-sided sign test`
   if (!clears) return `${head}: ${fmt(v)} does not clear ${target}`
@@ -158,121 +128,104 @@ function constantMessage(what: string, v: number, n: number, e: ConstantEvidence
   return `${head} p = ${fmt(e.tail)} < ${alpha}`
 }
 
-function differences(p: PairedInput): Float64Array {
-  const d = new Float64Array(p.candidate.length)
-  for (let i = 0; i < d.length; i++) d[i] = p.candidate[i] - p.baseline[i]
-  return d
+/** The candidate's and baseline's scores as the one paired decision (assay/stats pairedDecision) reads them. */
+function pairedDecisionOf(c: Extract<Criterion, { kind: 'superiority' | 'non-inferiority' }>, ctx: CriterionContext, input: PairedInput, nullDifference: number): PairedDecisionResult {
+  return pairedDecision(input.candidate, input.baseline, {
+    clusters: input.clusters,
+    scoreType: detectScoreType(input.candidate, input.baseline),
+    alternative: c.higherIsBetter ? 'greater' : 'less',
+    nullDifference,
+    confidenceLevel: 1 - c.alpha,
+    interval: c.test === 'paired-bootstrap' ? 'bootstrap-t' : 't',
+    resamples: c.resamples,
+    seed: c.seed ?? ctx.seed,
+  })
+}
+
+/**
+ * A comparative criterion from the paired decision: passes iff p < alpha and the one-sided bound
+ * clears the threshold (identical sides have no interval: p alone, which is 1 against Δ = 0). Few
+ * examples or clusters (FEW_EXAMPLES, FEW_CLUSTERS) turn a pass into the criterion's `fewExamples`
+ * outcome.
+ */
+function comparativeResult(
+  c: Extract<Criterion, { kind: 'superiority' | 'non-inferiority' }>,
+  ctx: CriterionContext,
+  input: PairedInput,
+  threshold: number,
+  rule: string,
+  describe: (r: PairedDecisionResult, bound: number | null, passed: boolean) => string,
+): CriterionResult {
+  const r = pairedDecisionOf(c, ctx, input, threshold)
+  const bound = r.ci === null ? null : c.higherIsBetter ? r.ci[0] : r.ci[1]
+  const boundOk = bound === null || (c.higherIsBetter ? bound > threshold : bound < threshold)
+  const passed = boundOk && r.pValue < c.alpha
+  const sizes = { candidate: input.nCandidate, baseline: input.nBaseline, pairs: input.candidate.length }
+  const partial = {
+    ...base(c, ctx, r.method),
+    estimate: r.estimate,
+    ci: r.ci,
+    confidenceLevel: 1 - c.alpha,
+    pValue: r.pValue,
+    threshold,
+    sampleSizes: sizes,
+    seed: r.seed,
+    resamples: r.resamples,
+    clusters: r.clusters,
+    warnings: r.warnings,
+  }
+  const result = finish(partial, passed, rule, describe(r, bound, passed))
+  const few = r.warnings.find((w) => w.code === 'FEW_EXAMPLES' || w.code === 'FEW_CLUSTERS')
+  if (few === undefined || c.fewExamples === 'ignore') return result
+  const outcome = result.outcome === 'block' || c.fewExamples === 'block' ? 'block' : 'warn'
+  return { ...result, outcome, message: `${result.message}; ${few.code}: ${few.message}` }
+}
+
+function constantText(r: PairedDecisionResult, alpha: number): string {
+  if (r.data === 'identical') return `the sides are identical on all ${r.n} pairs: exact sign test p = ${fmt(r.pValue)}`
+  const units = r.clusters ?? r.n
+  const e = constantEvidence(units, 0.5, alpha)
+  return `every paired difference is ${fmt(r.estimate)} (${units} independent ${r.clusters === null ? 'pairs' : 'clusters'}): exact one-sided sign test p = ${fmt(r.pValue)}${r.pValue < alpha ? ` < ${alpha}` : ` ≥ ${alpha}${e.bounded ? '' : `: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`}`}`
 }
 
 /**
  * Superiority: passes iff the one-sided (1 − alpha) bound of candidate − baseline clears minEffect in
  * the direction of "better" (lower bound > minEffect, or upper bound < −minEffect when lower is
- * better) AND the one-sided test of "no improvement" has p < alpha.
+ * better) AND the one-sided test of "no improvement beyond minEffect" has p < alpha.
  */
 export function decideSuperiority(c: Extract<Criterion, { kind: 'superiority' }>, ctx: CriterionContext, input: PairedInput): CriterionResult {
   return guarded(c, ctx, () => {
-    const alternative = c.higherIsBetter ? 'greater' : 'less'
-    const level = 1 - c.alpha
-    const seed = c.seed ?? ctx.seed
-    const n = input.candidate.length
-    const sizes = { candidate: input.nCandidate, baseline: input.nBaseline, pairs: n }
     const sign = c.higherIsBetter ? '>' : '<'
     const threshold = c.higherIsBetter ? c.minEffect : -c.minEffect
     const boundName = c.higherIsBetter ? 'lower' : 'upper'
-    const rule = `one-sided ${pct(level)} ${boundName} bound of candidate − baseline ${sign} ${fmt(threshold)} and p < ${c.alpha}`
-    if (n > 0 && allEqual(differences(input))) {
-      // Every pair differs by the same amount (often 0): the exact sign test decides (constantEvidence).
-      const d = input.candidate[0] - input.baseline[0]
-      const e = constantEvidence(n, 0.5, c.alpha)
-      const improves = c.higherIsBetter ? d > 0 : d < 0
-      const pValue = improves ? e.tail : 1
-      const bound = e.bounded ? d : c.higherIsBetter ? -Infinity : Infinity
-      const ci: [number, number] = c.higherIsBetter ? [bound, Infinity] : [-Infinity, bound]
-      const clears = c.higherIsBetter ? d > threshold : d < threshold
-      const passed = (c.higherIsBetter ? bound > threshold : bound < threshold) && pValue < c.alpha
-      const partial = { ...base(c, ctx, 'exact sign test (constant differences)'), estimate: d, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes }
-      return finish(partial, passed, rule, constantMessage('paired difference', d, n, e, clears && improves, c.alpha, `${sign} ${fmt(threshold)}`))
-    }
-    let estimate: number
-    let ci: [number, number]
-    let pValue: number
-    let test: string
-    let resamples: number | null = null
-    if (c.test === 'paired-t') {
-      const r = pairedTTest(input.candidate, input.baseline, { alternative, confidenceLevel: level })
-      ;({ estimate, ci, pValue } = r)
-      test = r.method
-    } else {
-      const r = pairedBootstrap(input.candidate, input.baseline, { alternative, confidenceLevel: level, seed, resamples: c.resamples })
-      ;({ estimate, ci, pValue } = r)
-      test = r.method
-      resamples = r.resamples
-    }
-    const bound = c.higherIsBetter ? ci[0] : ci[1]
-    const boundOk = c.higherIsBetter ? bound > threshold : bound < threshold
-    const passed = boundOk && pValue < c.alpha
-    const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: c.test === 'paired-t' ? null : seed, resamples }
-    const message = passed
-      ? `candidate better by ${fmt(estimate)} (${boundName} bound ${fmt(bound)}, p = ${fmt(pValue)})`
-      : `superiority not shown: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} ${boundOk ? 'clears' : 'does not clear'} ${fmt(threshold)}, p = ${fmt(pValue)}${pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
-    return finish(partial, passed, rule, message)
+    const rule = `one-sided ${pct(1 - c.alpha)} ${boundName} bound of candidate − baseline ${sign} ${fmt(threshold)} and p < ${c.alpha}`
+    return comparativeResult(c, ctx, input, threshold, rule, (r, bound, passed) => {
+      if (r.data !== 'varied') return constantText(r, c.alpha)
+      const b = bound as number
+      const boundOk = c.higherIsBetter ? b > threshold : b < threshold
+      return passed
+        ? `candidate better by ${fmt(r.estimate)} (${boundName} bound ${fmt(b)}, p = ${fmt(r.pValue)})`
+        : `superiority not shown: difference ${fmt(r.estimate)}, ${boundName} bound ${fmt(b)} ${boundOk ? 'clears' : 'does not clear'} ${fmt(threshold)}, p = ${fmt(r.pValue)}${r.pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
+    })
   })
 }
 
 /**
  * Non-inferiority: passes iff the one-sided (1 − alpha) bound of candidate − baseline is above
- * −margin (or, lower is better, below +margin). paired-t: the paired t non-inferiority test; paired
- * bootstrap: the percentile bound of the paired bootstrap. p is the test of H0 "worse by at least the margin".
+ * −margin (or, lower is better, below +margin) and the test of H0 "worse by at least the margin"
+ * has p < alpha (the same decision: paired t, studentized bootstrap, cluster-robust t or exact sign test).
  */
 export function decideNonInferiority(c: Extract<Criterion, { kind: 'non-inferiority' }>, ctx: CriterionContext, input: PairedInput): CriterionResult {
   return guarded(c, ctx, () => {
-    const alternative = c.higherIsBetter ? 'greater' : 'less'
-    const level = 1 - c.alpha
-    const seed = c.seed ?? ctx.seed
-    const n = input.candidate.length
-    const sizes = { candidate: input.nCandidate, baseline: input.nBaseline, pairs: n }
     const threshold = c.higherIsBetter ? -c.margin : c.margin
     const boundName = c.higherIsBetter ? 'lower' : 'upper'
-    const rule = `one-sided ${pct(level)} ${boundName} bound of candidate − baseline ${c.higherIsBetter ? '>' : '<'} ${fmt(threshold)} (margin ${fmt(c.margin)})`
-    let estimate: number
-    let ci: [number, number]
-    let pValue: number
-    let test: string
-    let resamples: number | null = null
-    let constant: ConstantEvidence | null = null
-    if (n > 0 && allEqual(differences(input))) {
-      // Every pair differs by the same amount: the exact sign test of H0 "worse by at least the margin" decides (constantEvidence).
-      estimate = input.candidate[0] - input.baseline[0]
-      constant = constantEvidence(n, 0.5, c.alpha)
-      const bound = constant.bounded ? estimate : c.higherIsBetter ? -Infinity : Infinity
-      ci = c.higherIsBetter ? [bound, Infinity] : [-Infinity, bound]
-      test = 'exact sign test (constant differences)'
-      pValue = (c.higherIsBetter ? estimate > threshold : estimate < threshold) ? constant.tail : 1
-    } else if (c.test === 'paired-t') {
-      const r = nonInferiority(input.candidate, input.baseline, { margin: c.margin, alternative, confidenceLevel: level })
-      ;({ estimate, ci, pValue } = r)
-      test = r.method
-    } else {
-      // Shift the candidate by the margin so the bootstrap p-value tests H0: difference <= -margin.
-      const shifted = new Float64Array(n)
-      for (let i = 0; i < n; i++) shifted[i] = input.candidate[i] - threshold
-      const r = pairedBootstrap(shifted, input.baseline, { alternative, confidenceLevel: level, seed, resamples: c.resamples })
-      estimate = r.estimate + threshold
-      ci = [r.ci[0] + threshold, r.ci[1] + threshold]
-      pValue = r.pValue
-      test = `${r.method} (non-inferiority)`
-      resamples = r.resamples
-    }
-    const bound = c.higherIsBetter ? ci[0] : ci[1]
-    const passed = c.higherIsBetter ? bound > threshold : bound < threshold
-    const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
-    const message =
-      constant !== null
-        ? constantMessage('paired difference', estimate, n, constant, c.higherIsBetter ? estimate > threshold : estimate < threshold, c.alpha, `the margin ${fmt(threshold)}`)
-        : passed
-          ? `not worse than the baseline by more than ${fmt(c.margin)}: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)}`
-          : `non-inferiority not shown: difference ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} is beyond the margin ${fmt(threshold)}`
-    return finish(partial, passed, rule, message)
+    const rule = `one-sided ${pct(1 - c.alpha)} ${boundName} bound of candidate − baseline ${c.higherIsBetter ? '>' : '<'} ${fmt(threshold)} (margin ${fmt(c.margin)})`
+    return comparativeResult(c, ctx, input, threshold, rule, (r, bound, passed) => {
+      if (r.data !== 'varied') return constantText(r, c.alpha)
+      return passed
+        ? `not worse than the baseline by more than ${fmt(c.margin)}: difference ${fmt(r.estimate)}, ${boundName} bound ${fmt(bound as number)}`
+        : `non-inferiority not shown: difference ${fmt(r.estimate)}, ${boundName} bound ${fmt(bound as number)} is beyond the margin ${fmt(threshold)}`
+    })
   })
 }
 
@@ -307,7 +260,7 @@ export function decideAbsolute(c: Extract<Criterion, { kind: 'absolute' }>, ctx:
       const r = c.test === 'wilson' ? wilsonInterval(successes, n, opts) : clopperPearsonInterval(successes, n, opts)
       ;({ estimate, ci } = r)
       test = r.method
-    } else if (n > 0 && allEqual(values)) {
+    } else if (n > 0 && isConstantSample(values)) {
       // t and bootstrap: every value is the same; the exact sign test decides (constantEvidence).
       estimate = values[0]
       const e = constantEvidence(n, 0.5, c.alpha)
@@ -396,7 +349,7 @@ export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: Cri
     if (test === 'none') {
       upper = estimate
       method = 'point value (no interval)'
-    } else if (allEqual(input.candidate)) {
+    } else if (isConstantSample(input.candidate)) {
       // Every value is the same: the exact order-statistic bound of the quantile (the median for a mean) decides (constantEvidence).
       constant = constantEvidence(n, c.metric === 'latency' ? c.quantile : 0.5, c.alpha)
       upper = constant.bounded ? estimate : Infinity

@@ -30,6 +30,12 @@ const common = {
   seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
 }
 
+/** What a comparative criterion does when the paired decision warns FEW_EXAMPLES or FEW_CLUSTERS: warn (default), block, or ignore. */
+const fewExamples = z.enum(['warn', 'block', 'ignore']).default('warn')
+
+/** Where a pair's cluster comes from when records carry no `cluster`: a regular expression on the example id (its first capture group, else the whole match). */
+const clusterRule = z.object({ idPattern: z.string().min(1) }).strict()
+
 const superiority = z
   .object({
     ...common,
@@ -40,6 +46,7 @@ const superiority = z
     /** The lower bound must clear this (metric units, >= 0). */
     minEffect: z.number().min(0).default(0),
     resamples: z.number().int().min(100).max(1_000_000).default(10_000),
+    fewExamples,
   })
   .strict()
 
@@ -52,6 +59,7 @@ const nonInferiority = z
     higherIsBetter: z.boolean().default(true),
     margin: z.number().gt(0),
     resamples: z.number().int().min(100).max(1_000_000).default(10_000),
+    fewExamples,
   })
   .strict()
 
@@ -122,6 +130,7 @@ export const gateSpecSchema = z
     escalation: z.string({ error: 'escalation is required: who to call when the gate blocks' }).trim().min(1, 'escalation is required'),
     rollback: sideRef.describe('the version production returns to if the promotion goes wrong'),
     dataset: z.string().min(1),
+    cluster: clusterRule.optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
     scores: z.record(z.string().min(1), scoreRange),
     freshness: z.object({ maxAgeDays: z.number().gt(0), onFailure: action }).strict().optional(),
@@ -160,6 +169,13 @@ export const gateSpecSchema = z
         }
       }
     })
+    if (spec.cluster !== undefined) {
+      try {
+        new RegExp(spec.cluster.idPattern)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'idPattern'], message: `not a valid regular expression: ${(error as Error).message}` })
+      }
+    }
     spec.references.forEach((r, i) => {
       if (!declared.has(r.metric)) {
         ctx.addIssue({ code: 'custom', path: ['references', i, 'metric'], message: `unknown metric ${JSON.stringify(r.metric)}: declare it under scores` })
@@ -293,4 +309,17 @@ export function loadGateFile(file: string): LoadedGate {
 /** What a report calls a criterion. */
 export function criterionName(c: Criterion): string {
   return c.name ?? `${c.kind} ${c.metric}`
+}
+
+/**
+ * A gate from its text (YAML or JSON) or from an object with the gate file's fields: what users
+ * call to check a gate they build in code. An object is validated as its JSON text, so its
+ * sha256 and error lines refer to JSON.stringify(object, null, 2).
+ */
+export function loadGate(gate: string | Record<string, unknown>, source = '<inline>'): LoadedGate {
+  if (typeof gate === 'string') return parseGateSpec(gate, source)
+  if (gate === null || typeof gate !== 'object' || Array.isArray(gate)) {
+    throw new AssayError('ASSAY_INVALID_GATE_SPEC', `${source}: a gate is the text of a gate file or an object with its fields`, { file: source })
+  }
+  return parseGateSpec(JSON.stringify(gate, null, 2), source)
 }

@@ -91,7 +91,7 @@ function comparisonBody(c: Comparison, input: ReportInput & { kind: 'comparison'
   out.push(
     '<h2>Figures</h2>',
     figure(
-      forestPlot([{ label: `${c.a.label} − ${c.b.label}`, estimate: c.estimate, ci: c.ci, emphasis: true }], { title: `Difference in ${c.metric} (A − B) with ${Math.round(c.confidenceLevel * 100)}% interval`, xLabel: `${c.metric}: A − B`, provenance: p }),
+      forestPlot([{ label: `${c.a.label} − ${c.b.label}`, estimate: c.estimate, ci: c.ci ?? [c.estimate, c.estimate], emphasis: true }], { title: `Difference in ${c.metric} (A − B) with ${Math.round(c.confidenceLevel * 100)}% interval`, xLabel: `${c.metric}: A − B`, provenance: p }),
       'Forest plot: the estimate (square) and its interval; the dashed line is no difference.',
     ),
   )
@@ -181,7 +181,7 @@ function boardHtml(b: DatasetBoard, l: Leaderboard, p: FigureProvenance): string
     provLine(p),
     figure(
       forestPlot(
-        b.entries.map((x) => ({ label: `${x.name} (${x.runId.slice(0, 8)})`, estimate: x.estimate, ci: x.ci, emphasis: x.verdict !== 'inconclusive', note: `p ${fmtP(x.pValue)} / ${l.adjustment} ${fmtP(x.adjustedPValue)}` })),
+        b.entries.map((x) => ({ label: `${x.name} (${x.runId.slice(0, 8)})`, estimate: x.estimate, ci: x.ci ?? [x.estimate, x.estimate], emphasis: x.verdict !== 'inconclusive', note: `p ${fmtP(x.pValue)} / ${l.adjustment} ${fmtP(x.adjustedPValue)}` })),
         { title: `${l.metric} on ${b.dataset.name}: each candidate − baseline ${b.baseline.name}`, xLabel: `${l.metric}: candidate − baseline`, provenance: p },
       ),
       'Forest plot of differences from the baseline with intervals; highlighted: significant after adjustment.',

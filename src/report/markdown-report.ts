@@ -82,6 +82,7 @@ function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
   if (c.required !== null) {
     const power = `${Math.round(c.required.power * 100)}% power`
     if (c.required.examples !== null) out.push(`To detect a difference this size at ${power}: ${c.required.examples} examples.`)
+    if ((c.required.clusters ?? null) !== null) out.push(`To detect a difference this size at ${power}: ${c.required.clusters} clusters (more examples in the same clusters cannot help).`)
     if (c.required.seeds !== null) {
       out.push(
         c.required.seedsBasis === 'minimum'

@@ -99,8 +99,9 @@ export function fmtP(p: number): string {
   return p.toFixed(4)
 }
 
-export function fmtCi(ci: readonly [number, number]): string {
-  return `[${fmt(ci[0])}, ${fmt(ci[1])}]`
+/** An interval as [lo, hi]; null (identical sides) as 'none (identical sides)'. */
+export function fmtCi(ci: readonly [number, number] | null): string {
+  return ci === null ? 'none (identical sides)' : `[${fmt(ci[0])}, ${fmt(ci[1])}]`
 }
 
 export function fmtTime(ms: number): string {

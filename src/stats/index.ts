@@ -16,6 +16,7 @@ export { type PermutationTestOptions, type PermutationTestResult, type TwoSample
 export { type ProbabilityOfImprovementOptions, type ProbabilityOfImprovementResult, type AlmostStochasticOrderOptions, type AlmostStochasticOrderResult } from './stochastic-dominance.js'
 export { type ScoreMatrix, type AverageRanksOptions, type AverageRanksResult, type FriedmanResult, type NemenyiResult } from './ranks.js'
 export { type PValueAdjustment, type AdjustedPValues } from './multiplicity.js'
+export { MIN_CLUSTERS, MIN_EXAMPLES, constantTolerance, type PairedDecisionOptions, type PairedDecisionResult, type PairedDecisionWarning, type PairedDecisionWarningCode } from './paired-decision.js'
 export { type CohensDOptions, type StandardizedMeanDifference, type HedgesGResult, type CliffsDeltaResult } from './effect-size.js'
 export { type DifferenceSpread, type SampleSizePairedOptions, type SampleSizePairedResult, type SampleSizeProportionsOptions, type SampleSizeProportionsResult, type SampleSizeResult, type MinimumDetectableEffectOptions, type MinimumDetectableEffectResult, type SeedsNeededOptions, type SeedsNeededResult, type ExpectedMaxPerformanceOptions, type ExpectedMaxPerformanceResult } from './planning.js'
 
@@ -34,6 +35,7 @@ import { averageRanks as averageRanksUnguarded, friedman as friedmanUnguarded, n
 import { adjustPValues as adjustPValuesUnguarded } from './multiplicity.js'
 import { cohensD as cohensDUnguarded, hedgesG as hedgesGUnguarded, cliffsDelta as cliffsDeltaUnguarded } from './effect-size.js'
 import { sampleSizePaired as sampleSizePairedUnguarded, sampleSizeProportions as sampleSizeProportionsUnguarded, minimumDetectableEffect as minimumDetectableEffectUnguarded, seedsNeeded as seedsNeededUnguarded, expectedMaxPerformance as expectedMaxPerformanceUnguarded } from './planning.js'
+import { pairedDecision as pairedDecisionUnguarded } from './paired-decision.js'
 import { guarded } from './result-guard.js'
 
 // Every public function goes through the one result guard (result-guard.ts): finite inputs whose
@@ -80,3 +82,5 @@ export const sampleSizeProportions = guarded('sampleSizeProportions', sampleSize
 export const minimumDetectableEffect = guarded('minimumDetectableEffect', minimumDetectableEffectUnguarded)
 export const seedsNeeded = guarded('seedsNeeded', seedsNeededUnguarded)
 export const expectedMaxPerformance = guarded('expectedMaxPerformance', expectedMaxPerformanceUnguarded)
+// The one paired decision (compare, leaderboard, gates): constant data may give an unbounded interval of the median.
+export const pairedDecision = guarded('pairedDecision', pairedDecisionUnguarded, ['ci[0]', 'ci[1]'])

@@ -34,13 +34,14 @@ describe('compare: paired per-example comparisons', () => {
   })
   after(() => f.dispose())
 
-  it('finds a clearly better candidate better, with McNemar + paired bootstrap for binary scores', async () => {
+  it('finds a clearly better candidate better, with exact McNemar and the paired t interval for binary scores (paired bootstrap reported)', async () => {
     const c = await f.assay.compare(good, bad, { metric: 'correct' })
     assert.equal(c.schema, 'assay.comparison/v1')
     assert.equal(c.mode, 'paired-examples')
     assert.equal(c.verdict, 'better')
     assert.equal(c.scoreType, 'binary')
-    assert.equal(c.method, 'McNemar exact test + paired bootstrap')
+    assert.equal(c.method, 'Exact McNemar test (binomial on the discordant pairs) + paired t interval')
+    assert.ok(c.tests.some((t) => String(t.method).startsWith('Paired bootstrap')))
     assert.equal(c.source, 'eval-records')
     // Independent: mean(A) - mean(B) = 0.9 - 0.7; discordant b = 0.2 n, c = 0.
     assert.ok(Math.abs(c.estimate - 0.2) < 1e-12)
@@ -49,7 +50,7 @@ describe('compare: paired per-example comparisons', () => {
     assert.equal(mc.b, 120)
     assert.equal(mc.c, 0)
     assert.ok(Math.abs(c.pValue - exactBinomialTwoSided(0, 120)) <= 1e-12 * Math.max(1e-300, exactBinomialTwoSided(0, 120)) + 1e-300)
-    assert.ok(c.ci[0] > 0 && c.ci[1] > c.ci[0])
+    assert.ok((c.ci as [number, number])[0] > 0 && (c.ci as [number, number])[1] > (c.ci as [number, number])[0])
     assert.equal(c.required, null)
     assert.equal(c.seed, 0)
     assert.equal(c.resamples, 2000)
@@ -62,17 +63,18 @@ describe('compare: paired per-example comparisons', () => {
     assert.equal((await f.assay.compare(good, bad, { metric: 'correct', lowerIsBetter: true })).verdict, 'worse')
   })
 
-  it('never calls identical runs better: inconclusive, or equivalent within a margin', async () => {
+  it('reports identical runs as identical: inconclusive, no zero-width interval, even within a margin', async () => {
     const c = await f.assay.compare(twin, bad, { metric: 'correct' })
     assert.equal(c.verdict, 'inconclusive')
     assert.equal(c.estimate, 0)
-    assert.deepEqual(c.ci, [0, 0])
+    assert.equal(c.ci, null)
+    assert.equal(c.differences, 'identical')
     assert.equal(c.pValue, 1)
-    assert.ok(c.warnings.some((w) => w.code === 'METHOD_FALLBACK'))
+    assert.ok(c.warnings.some((w) => w.code === 'IDENTICAL_SIDES'))
     assert.equal(c.required?.examples, null)
     const e = await f.assay.compare(twin, bad, { metric: 'correct', margin: 0.01 })
-    assert.equal(e.verdict, 'equivalent')
-    assert.equal(e.margin, 0.01)
+    assert.equal(e.verdict, 'inconclusive')
+    assert.match(e.decision.reason, /identical/)
   })
 
   it('calls a tiny difference inconclusive and says how many examples would detect it', async () => {
@@ -189,7 +191,7 @@ describe('compare: comparability and overlap', () => {
     const a = await f.logRun({ seed: 1, records: continuousRecords(u.map((x, i) => x + 0.3 * v[i]!)) })
     const b = await f.logRun({ seed: 2, records: continuousRecords(u) })
     const c = await f.assay.compare(a, b, { metric: 'score' })
-    assert.equal(c.method, 'Paired t-test + Wilcoxon signed-rank test')
+    assert.equal(c.method, 'Paired t-test')
     assert.equal(c.scoreType, 'continuous')
     assert.ok(c.tests.some((t) => t.method === 'Paired t-test'))
     assert.ok(c.tests.some((t) => String(t.method).startsWith('Wilcoxon signed rank')))
@@ -197,7 +199,7 @@ describe('compare: comparability and overlap', () => {
     const m = d.reduce((x, y) => x + y, 0) / d.length
     const se = Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length)
     const q = tQuantile(0.975, d.length - 1)
-    assert.ok(Math.abs(c.ci[0] - (m - q * se)) < 1e-9 && Math.abs(c.ci[1] - (m + q * se)) < 1e-9)
+    assert.ok(Math.abs((c.ci as [number, number])[0] - (m - q * se)) < 1e-9 && Math.abs((c.ci as [number, number])[1] - (m + q * se)) < 1e-9)
     assert.equal(c.verdict, 'better')
     assert.equal(c.effectSize?.name.startsWith("Cohen's d_z"), true)
   })
@@ -222,7 +224,11 @@ describe('compare: comparability and overlap', () => {
     const expected = Math.sqrt((50 / 49) * meat) / d.length
     assert.ok(Math.abs(c.clusteredStandardError.value - expected) < 1e-9)
     assert.ok(c.clusteredCi !== null)
-    assert.match(c.method, /cluster-robust/)
+    assert.match(c.method, /Cluster-robust/)
+    // The headline interval is the cluster-robust one: estimate ± t(C − 1) × clustered SE.
+    const q = tQuantile(0.975, 49)
+    assert.ok(Math.abs((c.ci as [number, number])[0] - (m - q * expected)) < 1e-9)
+    assert.deepEqual(c.ci, c.clusteredCi)
   })
 
   it('records a holdout read when the eval dataset has role test', async () => {
@@ -295,7 +301,7 @@ describe('compare: replicate groups', () => {
     const se = Math.sqrt(0.01 ** 2 / 3 + 0.01 ** 2 / 3)
     const df = se ** 4 / (2 * (0.01 ** 2 / 3) ** 2 / 2)
     const q = tQuantile(0.975, df)
-    assert.ok(Math.abs(c.ci[0] - (0.04 - q * se)) < 1e-9)
+    assert.ok(Math.abs((c.ci as [number, number])[0] - (0.04 - q * se)) < 1e-9)
   })
 
   it('FEW_SEEDS states max(5, power-based) seeds and which criterion set it; required.seeds is the same number', async () => {
@@ -388,9 +394,11 @@ describe('compare: replicate groups', () => {
   it('uses the two-level bootstrap (seeds, then examples) when groups have eval records', async () => {
     const c = await f.assay.compare(ids.ea!.join(','), ids.eb!.join(','), { metric: 'score' })
     assert.equal(c.mode, 'two-level')
-    assert.match(c.method, /two-level bootstrap/)
+    assert.match(c.method, /Two-level bootstrap/)
     const tl = c.tests.find((t) => String(t.method).startsWith('Two-level bootstrap')) as { ci: [number, number]; runsA: number; examples: number }
     assert.deepEqual(c.ci, tl.ci)
+    // The p-value comes from the same bootstrap as the interval, so the two agree.
+    assert.equal(c.pValue, (tl as unknown as { pValue: number }).pValue)
     assert.equal(tl.runsA, 4)
     assert.equal(tl.examples, 150)
     // Per-run values are the means of the eval scores.

@@ -49,7 +49,7 @@ describe('leaderboard on one dataset', () => {
     // Each estimate is the difference of means over the pairs, inside its interval.
     for (const e of b.entries) {
       assert.ok(Math.abs(e.estimate - (e.mean - e.baselineMean)) < 1e-12)
-      assert.ok(e.ci[0] <= e.estimate && e.estimate <= e.ci[1])
+      assert.ok(e.ci !== null && e.ci[0] <= e.estimate && e.estimate <= e.ci[1])
     }
     assert.ok(board.provenance.runIds.includes(baseline.id) && board.provenance.runIds.includes(better.id))
   })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { alignExamples, alignRuns, detectScoreType } from '../../src/compare/align-examples.js'
 import { binaryPairedBootstrap, binomialInverse } from '../../src/compare/binary-bootstrap.js'
+import { summarizeGroup } from '../../src/compare/group-comparison.js'
 import { twoLevelBootstrap } from '../../src/compare/two-level-bootstrap.js'
 import { decideVerdict, requiredSeeds } from '../../src/compare/verdict.js'
 import type { EvalColumns } from '../../src/record/types.js'
@@ -110,6 +111,15 @@ describe('two-level bootstrap', () => {
   })
 })
 
+describe('group summaries', () => {
+  it('gives a group whose runs all have the same value no interval (never a zero-width one)', () => {
+    const g = summarizeGroup({ label: 'A', runIds: ['r1', 'r2', 'r3'], seeds: [1, 2, 3], values: [0.644, 0.644, 0.644] }, 0.95)
+    assert.equal(g.ci, null)
+    assert.equal(g.sd, 0)
+    assert.ok(summarizeGroup({ label: 'B', runIds: ['r1', 'r2'], seeds: [1, 2], values: [0.6, 0.7] }, 0.95).ci !== null)
+  })
+})
+
 describe('verdict rule', () => {
   const base = { alpha: 0.05, margin: null, higherIsBetter: true }
   it('needs both p < alpha and an interval excluding 0', () => {
@@ -117,7 +127,9 @@ describe('verdict rule', () => {
     assert.equal(decideVerdict({ ...base, estimate: -0.1, ci: [-0.15, -0.05], pValue: 0.01 }).verdict, 'worse')
     assert.equal(decideVerdict({ ...base, estimate: 0.1, ci: [-0.01, 0.2], pValue: 0.04 }).verdict, 'inconclusive')
     assert.equal(decideVerdict({ ...base, estimate: 0.1, ci: [0.01, 0.2], pValue: 0.06 }).verdict, 'inconclusive')
-    assert.equal(decideVerdict({ ...base, estimate: 0.1, ci: [0.05, 0.15], pValue: 0.01, alsoRequired: [{ name: 'cluster-robust interval', ci: [-0.01, 0.2] }] }).verdict, 'inconclusive')
+    // Identical sides have no interval: never better, never equivalent.
+    assert.equal(decideVerdict({ ...base, estimate: 0, ci: null, pValue: 1 }).verdict, 'inconclusive')
+    assert.equal(decideVerdict({ ...base, margin: 0.1, estimate: 0, ci: null, pValue: 1 }).verdict, 'inconclusive')
     assert.equal(decideVerdict({ ...base, higherIsBetter: false, estimate: -0.1, ci: [-0.15, -0.05], pValue: 0.01 }).verdict, 'better')
   })
   it('says equivalent only with a margin the interval lies inside', () => {

@@ -76,7 +76,7 @@ describe('gates on real runs', () => {
     assert.ok((sup.pValue as number) < 0.05)
     assert.deepEqual(sup.sampleSizes, { candidate: N, baseline: N, pairs: N })
     assert.equal(sup.seed, 7)
-    assert.equal(sup.test, 'Paired bootstrap')
+    assert.equal(sup.test, 'Paired studentized bootstrap (bootstrap-t)')
     assert.equal(evidence.gate.sha256.length, 64)
     assert.equal(evidence.candidate.runs[0].envelope.config.length, 64)
     assert.ok(evidence.baseline?.runs[0].envelope.datasets)

@@ -43,7 +43,7 @@ describe('criteria on constant data and few examples: the exact sign test decide
     assert.equal(two.pValue, 0.25)
     assert.equal(two.status, 'fail')
     assert.deepEqual(two.ci, [-Infinity, Infinity], 'no one-sided 95% bound exists from 2 signs')
-    assert.equal(two.test, 'exact sign test (constant differences)')
+    assert.equal(two.test, 'exact sign test (every paired difference is 1; 2 independent pairs)')
     assert.match(two.message, /not enough data \(constant values need n ≥ 5 at alpha 0.05\)/)
     const four = await check(SUPERIORITY(), ids.right4 as string, ids.wrong4 as string)
     assert.equal(four.pValue, 0.0625)

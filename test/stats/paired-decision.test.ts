@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { pairedDecision } from '../../src/stats/index.js'
+import type { Alternative } from '../../src/stats/validate.js'
+import { assertClose, assertCloseAll } from './assert-close.js'
+
+/** Reference values: scripts/fixtures/paired-decision.py (statsmodels OLS cluster covariance with use_t, SciPy). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const REF: any = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/paired-decision.json', import.meta.url)), 'utf8'), (_k, v: unknown) =>
+  v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v,
+)
+
+describe('pairedDecision against statsmodels and SciPy', () => {
+  for (const c of REF.clustered) {
+    it(`cluster-robust CR1 t on C − 1 df: ${c.name}, ${c.alternative}, null ${c.nullDifference}`, () => {
+      const r = pairedDecision(c.a, c.b, { clusters: c.clusters, alternative: c.alternative as Alternative, nullDifference: c.nullDifference, confidenceLevel: 0.95 })
+      assert.equal(r.method, 'Cluster-robust t-test (CR1 standard error, t on C − 1 df)')
+      assert.equal(r.df, c.df)
+      assertClose(r.estimate, c.estimate, 1e-9)
+      assertClose(r.standardError as number, c.standardError, 1e-9)
+      assertClose(r.pValue, c.pValue, 1e-8)
+      assertCloseAll(r.ci as [number, number], c.ci, 1e-8)
+    })
+  }
+  for (const c of REF.paired) {
+    it(`paired t: ${c.alternative}`, () => {
+      const r = pairedDecision(c.a, c.b, { alternative: c.alternative as Alternative })
+      assert.equal(r.method, 'Paired t-test')
+      assertClose(r.pValue, c.pValue, 1e-9)
+      assertClose(r.statistic as number, c.statistic, 1e-9)
+      assertCloseAll(r.ci as [number, number], c.ci, 1e-9)
+    })
+  }
+  for (const c of REF.mcnemar) {
+    it(`exact McNemar on 0/1 scores: ${c.alternative}`, () => {
+      const r = pairedDecision(c.a, c.b, { scoreType: 'binary', alternative: c.alternative as Alternative })
+      assert.match(r.method, /Exact McNemar/)
+      assertClose(r.pValue, c.pValue, 1e-9)
+    })
+  }
+  for (const c of REF.sign) {
+    it(`exact sign test for constant differences: n = ${c.n}, ${c.alternative}`, () => {
+      const a = Array.from({ length: c.n }, () => 1.25)
+      const b = Array.from({ length: c.n }, () => 1)
+      const r = pairedDecision(a, b, { alternative: c.alternative as Alternative })
+      assert.equal(r.data, 'constant')
+      assert.match(r.method, /^exact sign test/)
+      assertClose(r.pValue, c.alternative === 'less' ? 1 : c.pValue, 1e-12)
+    })
+  }
+})
+
+describe('pairedDecision: degenerate data, one rule', () => {
+  it('identical sides are identical: no interval, p = 1', () => {
+    const r = pairedDecision([0.3, 0.5, 0.9], [0.3, 0.5, 0.9])
+    assert.equal(r.data, 'identical')
+    assert.equal(r.ci, null)
+    assert.equal(r.pValue, 1)
+  })
+
+  it('differences of 0.1 that are not exactly equal in floating point are constant (the tolerance rule), decided by the sign test', () => {
+    const a = [0.3, 0.7, 1.1, 0.9, 0.6, 0.2]
+    const b = a.map((x) => x - 0.1)
+    assert.ok(new Set(a.map((x, i) => x - (b[i] as number))).size > 1, 'the test needs differences that differ in the last bits')
+    const r = pairedDecision(a, b)
+    assert.equal(r.data, 'constant')
+    assertClose(r.pValue, 2 * 0.5 ** 6, 1e-12)
+    assertCloseAll(r.ci as [number, number], [0.1, 0.1], 1e-9)
+  })
+
+  it('two pairs each better by 0.25: p = 0.5 two-sided, 0.25 one-sided, an unbounded interval (no exact 95% bound from 2 signs)', () => {
+    const two = pairedDecision([1, 0.75], [0.75, 0.5])
+    assert.equal(two.pValue, 0.5)
+    assert.deepEqual(two.ci, [-Infinity, Infinity])
+    assert.equal(pairedDecision([1, 0.75], [0.75, 0.5], { alternative: 'greater' }).pValue, 0.25)
+  })
+
+  it('constant clustered differences count clusters, not examples, as independent units', () => {
+    const r = pairedDecision([2, 2, 2, 2, 2, 2], [1, 1, 1, 1, 1, 1], { clusters: ['x', 'x', 'x', 'y', 'y', 'y'], alternative: 'greater' })
+    assert.equal(r.pValue, 0.25)
+    assert.equal(r.clusters, 2)
+  })
+})
+
+describe('pairedDecision: warnings', () => {
+  it('FEW_CLUSTERS below 20 clusters, and a design effect above 1', () => {
+    const a = Array.from({ length: 40 }, (_, i) => (i % 7) / 7 + (i < 20 ? 0.5 : 0))
+    const b = Array.from({ length: 40 }, () => 0)
+    const r = pairedDecision(a, b, { clusters: a.map((_, i) => (i < 20 ? 'p' : 'q')) })
+    assert.deepEqual(r.warnings.map((w) => w.code), ['FEW_CLUSTERS'])
+    assert.equal(r.df, 1)
+    assert.ok(r.designEffect > 1)
+  })
+
+  it('FEW_EXAMPLES below 30 pairs; none at 30', () => {
+    const mk = (n: number) => pairedDecision(Array.from({ length: n }, (_, i) => Math.sin(i)), Array.from({ length: n }, (_, i) => Math.cos(i)))
+    assert.ok(mk(29).warnings.some((w) => w.code === 'FEW_EXAMPLES'))
+    assert.ok(!mk(30).warnings.some((w) => w.code === 'FEW_EXAMPLES'))
+  })
+
+  it('SKEWED_DIFFERENCES with the skewness when n is below Cochran’s 25 g1²; none for symmetric differences', () => {
+    const skewed = Array.from({ length: 50 }, (_, i) => (i === 0 ? 40 : (i % 5) / 10))
+    const r = pairedDecision(skewed, skewed.map(() => 0))
+    const w = r.warnings.find((x) => x.code === 'SKEWED_DIFFERENCES')
+    assert.ok(w !== undefined && r.skewness !== null && r.skewness > 5)
+    assert.match(w.message, /skewness \d+\.\d\d/)
+    const symmetric = Array.from({ length: 50 }, (_, i) => ((i % 10) - 4.5) / 10)
+    assert.ok(!pairedDecision(symmetric, symmetric.map(() => 0)).warnings.some((x) => x.code === 'SKEWED_DIFFERENCES'))
+  })
+})
+
+describe('pairedDecision: studentized bootstrap', () => {
+  it('is a pure function of the seed, and its one-sided bound agrees with its p-value', () => {
+    const a = Array.from({ length: 12 }, (_, i) => Math.sin(i * 1.7) + 0.4)
+    const b = Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.9) * 0.2)
+    const opts = { alternative: 'greater' as const, confidenceLevel: 0.95, interval: 'bootstrap-t' as const, resamples: 2000, seed: 7 }
+    const r1 = pairedDecision(a, b, opts)
+    assert.deepEqual(pairedDecision(a, b, opts), r1)
+    assert.equal(r1.ci?.[1], Infinity)
+    assert.equal((r1.ci as [number, number])[0] > 0, r1.pValue < 0.05)
+  })
+})
