@@ -354,6 +354,22 @@ describe('SDK and CLI against a real server', () => {
     }
   })
 
+  it('spool: many stores spooling in one process share one exit hook (no listener leak warning)', async () => {
+    const url = `http://127.0.0.1:${await unusedPort()}`
+    const before = process.listenerCount('exit')
+    const warnings: string[] = []
+    const stores = Array.from({ length: 12 }, () => new HttpStore(url, { warn: (m) => warnings.push(m) }))
+    try {
+      for (const store of stores) await store.recordHoldoutRead({ datasetSha256: 'f'.repeat(64), datasetName: 'test', runIds: ['r'], purpose: 'p', actor: 'a', at: 1 })
+      assert.equal(warnings.length, 12, 'each store announces its own spool')
+      assert.ok(process.listenerCount('exit') - before <= 1, `${process.listenerCount('exit') - before} exit listeners added`)
+    } finally {
+      for (const store of stores) await store.close()
+      for (const store of stores) rmSync(store.spool.file, { force: true })
+    }
+    assert.equal(warnings.length, 24, 'and says at close what it left')
+  })
+
   it('spool: a script that never reaches its server and exits without close() says what it left, and the printed `assay sync` uploads it', async () => {
     const port = await unusedPort()
     const url = `http://127.0.0.1:${port}`

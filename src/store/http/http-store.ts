@@ -44,6 +44,19 @@ export interface HttpStoreOptions {
 
 export type WarningSink = (message: string) => void
 
+/** Stores with an announced spool, told at process exit to say what is left (one listener for all of them). */
+const SPOOLING = new Set<HttpStore>()
+let exitHooked = false
+
+function untilExit(store: HttpStore): void {
+  SPOOLING.add(store)
+  if (exitHooked) return
+  exitHooked = true
+  process.on('exit', () => {
+    for (const spooling of [...SPOOLING]) spooling.announceLeftover()
+  })
+}
+
 /** The SDK's one place that prints by default (docs/server.md, "The spool"). */
 const STDERR_SINK: WarningSink = (message) => {
   process.stderr.write(`${message}\n`)
@@ -73,8 +86,6 @@ export class HttpStore implements Store {
   private readonly warn: WarningSink
   /** Whether this spooling episode (from the first spooled write until the spool is empty again) was announced. */
   private spoolingAnnounced = false
-  /** Says what is left in the spool if the process ends without close(). */
-  private readonly onExit = (): void => this.announceLeftover()
 
   constructor(url: string, options: HttpStoreOptions = {}) {
     this.http = new HttpTransport(url, options)
@@ -139,7 +150,7 @@ export class HttpStore implements Store {
   private announceSpooling(cause: unknown): void {
     if (this.spoolingAnnounced) return
     this.spoolingAnnounced = true
-    process.on('exit', this.onExit)
+    untilExit(this)
     const why = (cause as { message?: string }).message ?? String(cause)
     this.warn(
       `assay: ${why}; writes are spooled in ${this.spool.dir} and uploaded when it answers again ` +
@@ -148,8 +159,8 @@ export class HttpStore implements Store {
   }
 
   /** At close or process exit: the writes that never reached the server, and the command that uploads them. */
-  private announceLeftover(): void {
-    process.removeListener('exit', this.onExit)
+  announceLeftover(): void {
+    SPOOLING.delete(this)
     const pending = this.spool.pending
     if (pending === 0) return
     this.warn(
@@ -165,10 +176,6 @@ export class HttpStore implements Store {
     return `${spoolDir}assay --store ${shellQuote(this.location)} sync`
   }
 
-  private endSpoolingEpisode(): void {
-    this.spoolingAnnounced = false
-    process.removeListener('exit', this.onExit)
-  }
 
   /** Rethrow anything but "the server cannot be reached" (which starts a backoff). */
   private unlessUnavailable(error: unknown): void {
@@ -544,6 +551,11 @@ export class HttpStore implements Store {
     }
     this.announceLeftover()
     this.spool.close()
+  }
+
+  private endSpoolingEpisode(): void {
+    this.spoolingAnnounced = false
+    SPOOLING.delete(this)
   }
 }
 
