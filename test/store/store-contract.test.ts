@@ -367,6 +367,25 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(await store.artifactLineage(sha256('nothing')), [])
         assert.deepEqual(await store.readArtifact(consumer.id, 'input/model.bin'), Buffer.from('weights'))
       })
+
+      const prefixes = { skip: backend.name === 'http' ? 'an http store takes whole sha256s (no artifactSha256sWithPrefix)' : false }
+      test('artifact sha256s by prefix: distinct, in order, at most the limit (what lineage prefixes resolve with)', prefixes, async () => {
+        assert.ok(store.artifactSha256sWithPrefix)
+        const producer = newRun({ name: 'producer' })
+        const consumer = newRun({ name: 'consumer' })
+        for (const r of [producer, consumer]) await store.createRun(r)
+        // 17 contents: two of them share a first hex character (pigeonhole).
+        const refs: Awaited<ReturnType<typeof store.putArtifact>>[] = []
+        for (let i = 0; i < 17; i++) refs.push(await store.putArtifact(producer.id, `a${i}.bin`, { bytes: Buffer.from(`content ${i}`) }, 'produced'))
+        await store.putArtifact(consumer.id, 'in.bin', { sha256: refs[0].sha256 }, 'consumed')
+        assert.deepEqual(await store.artifactSha256sWithPrefix(refs[0].sha256.slice(0, 6), 2), [refs[0].sha256], 'a consumed edge does not repeat the sha256')
+        const first = refs.map((r) => r.sha256[0]).find((c, i, all) => all.indexOf(c) !== i) as string
+        const sharing = refs.map((r) => r.sha256).filter((s) => s.startsWith(first)).sort()
+        assert.deepEqual(await store.artifactSha256sWithPrefix(first, 2), sharing.slice(0, 2))
+        assert.deepEqual(await store.artifactSha256sWithPrefix(first, 100), sharing)
+        const absent = ['0000000000', 'ffffffffff'].find((p) => !refs.some((r) => r.sha256.startsWith(p))) as string
+        assert.deepEqual(await store.artifactSha256sWithPrefix(absent, 2), [])
+      })
     })
 
     describe('resolveRunId', () => {
