@@ -212,7 +212,7 @@ describe('server auth', () => {
     denied(await inject('GET', `/api/v1/runs/${runB.id}`, r), 403, 'ASSAY_FORBIDDEN', 'getRun of exp-b')
     denied(await inject('GET', `/api/v1/runs/${runB.id}/metrics?key=loss`, r), 403, 'ASSAY_FORBIDDEN', 'metrics of exp-b')
     denied(await inject('GET', `/api/v1/runs/${runB.id}/artifacts/content?name=model.bin`, r), 403, 'ASSAY_FORBIDDEN', 'artifact of exp-b')
-    denied(await inject('GET', `/api/v1/runs/resolve?id=${runB.id.slice(0, 10)}`, r), 403, 'ASSAY_FORBIDDEN', 'resolve into exp-b')
+    denied(await inject('GET', `/api/v1/runs/resolve?id=${runB.id.slice(0, 10)}`, r), 404, 'ASSAY_RUN_NOT_FOUND', 'resolve into exp-b answers as for an unknown id')
     denied(await inject('GET', '/api/v1/runs?experiment=exp-b', r), 403, 'ASSAY_FORBIDDEN', 'list exp-b')
     denied(await inject('POST', `/api/v1/runs/${runB.id}/batch`, w, { tags: { x: 'y' } }), 403, 'ASSAY_FORBIDDEN', 'batch to exp-b')
     denied(await inject('POST', `/api/v1/runs/${runB.id}/status`, w, { status: 'finished', endTime: Date.now() }), 403, 'ASSAY_FORBIDDEN', 'end a run of exp-b')

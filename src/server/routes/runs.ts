@@ -4,8 +4,8 @@ import { assertKey, assertName, assertParams, assertTags } from '../../record/va
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
 import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
-import { validate } from '../app.js'
 import { requireExperiment } from '../auth.js'
+import { validate } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
 import {
   BatchHeaderSchema,
@@ -79,8 +79,10 @@ export function runRoutes(): RouteSpec[] {
       query: ResolveQuery,
       response: { json: '{ id }' },
       async handler({ query, caller, state }) {
-        const id = await state.store.resolveRunId(query.id as string)
-        if (caller.restricted) requireExperiment(caller, await state.runExperiment(id))
+        const asked = query.id as string
+        const id = await state.store.resolveRunId(asked)
+        // A run the caller may not read is answered as no run at all, so prefixes do not probe other experiments.
+        if (caller.restricted && !caller.allows(await state.runExperiment(id))) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${asked}`, { runId: asked })
         return { id }
       },
     },
