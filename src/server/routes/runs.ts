@@ -1,6 +1,6 @@
 import { AssayError, isAssayError } from '../../errors.js'
 import type { Params } from '../../record/types.js'
-import { assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
+import { assertCapturedRecord, assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
 import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
@@ -39,6 +39,7 @@ export function runRoutes(): RouteSpec[] {
         assertName(run.owner, 'owner')
         assertParams(run.params)
         assertTags(run.tags)
+        assertCapturedRecord(run)
         try {
           await state.store.createRun(run)
         } catch (error) {
