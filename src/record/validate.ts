@@ -12,6 +12,7 @@ export const LIMITS = {
   evalIdLength: 1024,
   artifactNameLength: 1024,
   evalRecordsPerCall: 5_000_000,
+  /** Scores of one eval record, and distinct score names in one call of logEval (columns of one chunk). */
   scoresPerRecord: 64,
   /** An eval record's output hash (a digest of the model's output, not the output). */
   outputHashLength: 256,
@@ -88,6 +89,21 @@ export function assertCapturedRecord(run: { environment: Environment; code: Code
     assertRecordedText(d.name, `datasets.${i}.name`)
     assertRecordedText(d.source, `datasets.${i}.source`)
   }
+}
+
+/** A registered model's name: a name that is not a path (no '/' or '\\', not '.' or '..'), as it appears in listings and URLs. */
+export function assertModelName(value: unknown): asserts value is string {
+  assertName(value, 'model name')
+  if (/[/\\]/.test(value) || value === '.' || value === '..') {
+    throw new AssayError('ASSAY_INVALID_KEY', `model name ${JSON.stringify(value)} may not contain '/' or '\\' or be '.' or '..'`)
+  }
+}
+
+/** An eval record's output hash: a digest of the output, at most LIMITS.outputHashLength characters without control characters. */
+export function assertOutputHash(value: unknown, what = 'outputHash'): asserts value is string {
+  if (typeof value !== 'string') throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} must be a string, got ${describe(value)}`)
+  if (value.length > LIMITS.outputHashLength) throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${what} is ${value.length} characters; the limit is ${LIMITS.outputHashLength} (a digest, not the output)`)
+  if (CONTROL_CHARS.test(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} contains a control character`)
 }
 
 /** Canonical JSON: object keys sorted, so equal values have equal text and equal hashes. */

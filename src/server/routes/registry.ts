@@ -2,6 +2,7 @@ import { auditHash } from '../../gates/audit-log.js'
 import { checkGate } from '../../gates/check-gate.js'
 import { parseGateSpec } from '../../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../../record/types.js'
+import { assertArtifactName, assertModelName, assertName, assertTags } from '../../record/validate.js'
 import { promote } from '../../registry/promotion.js'
 import { rollback } from '../../registry/registry.js'
 import { actorOf, type Caller } from '../auth.js'
@@ -70,6 +71,10 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ ok: true }', status: 201 },
       async handler({ body, caller, state }) {
         const model = body as unknown as RegisteredModel
+        // The same checks as the SDK's createModel: the server trusts no client.
+        assertModelName(model.name)
+        assertName(model.owner, 'model owner')
+        assertTags(model.tags)
         await registry(state.store).createModel({ ...model, createdBy: actorOf(caller, model.createdBy) })
         return { ok: true }
       },
@@ -107,6 +112,8 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ version: ModelVersion }', status: 201 },
       async handler({ params, body, caller, state }) {
         const sent = body as unknown as Omit<ModelVersion, 'version'>
+        if (sent.artifact !== null) assertArtifactName(sent.artifact.name)
+        assertTags(sent.tags)
         const version = { ...sent, model: params.name as string, createdBy: actorOf(caller, sent.createdBy) }
         return { version: await registry(state.store).addModelVersion(version) }
       },
