@@ -29,6 +29,7 @@ export const errorCatalogue = {
   ASSAY_RUN_NOT_ACTIVE: { status: 409, summary: 'The run has ended; nothing more can be logged to it.' },
   ASSAY_ARTIFACT_CORRUPT: { status: 500, summary: 'Stored artifact bytes no longer match their sha256.' },
   ASSAY_STORE_BUSY: { status: 503, summary: 'The store stayed locked by other writers past the retry budget.' },
+  ASSAY_STORE_FULL: { status: 507, summary: 'The disk (or database) of the store is full; nothing of the refused write was kept, and what was stored before is intact.' },
   ASSAY_STORE_SCHEMA_TOO_NEW: { status: 500, summary: 'The store was written by a newer assay than this one.' },
 
   // Server and remote SDK (assay server, http:// stores)
@@ -94,4 +95,14 @@ export class AssayError extends Error {
 
 export function isAssayError(error: unknown, code?: ErrorCode): error is AssayError {
   return error instanceof AssayError && (code === undefined || error.code === code)
+}
+
+/**
+ * A driver's or the file system's "no space left" (SQLite SQLITE_FULL, ENOSPC, EDQUOT,
+ * PostgreSQL 53100 disk_full) as ASSAY_STORE_FULL; undefined for any other error.
+ */
+export function storeFullError(error: unknown): AssayError | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code !== 'SQLITE_FULL' && code !== 'ENOSPC' && code !== 'EDQUOT' && code !== '53100') return undefined
+  return new AssayError('ASSAY_STORE_FULL', `the store's disk is full (${code}): the write was refused and nothing of it kept; what was stored before is intact. Free space and retry`, { cause: code })
 }

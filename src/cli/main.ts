@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
-import { isAssayError } from '../errors.js'
+import { isAssayError, storeFullError } from '../errors.js'
 import { aliasCommand } from './alias-command.js'
 import { artifactsCommand } from './artifacts-command.js'
 import { auditCommand } from './audit-command.js'
@@ -54,6 +54,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage
     }
+    error = storeFullError(error) ?? error
     if (isAssayError(error)) {
       io.err.write(`error ${error.code}: ${error.message}\n`)
       return error.status < 500 ? EXIT.usage : EXIT.failure

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { AssayError, isAssayError } from '../errors.js'
+import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
 import { authenticate, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
@@ -264,6 +264,8 @@ function httpServer(handler: http.RequestListener, limits: ConnectionLimits): ht
 
 function toAssayError(error: unknown): AssayError {
   if (isAssayError(error)) return error
+  const full = storeFullError(error)
+  if (full !== undefined) return full
   const e = error as { code?: string; statusCode?: number; message?: string }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
     return new AssayError('ASSAY_BODY_TOO_LARGE', 'the request body is over the limit of the server (docs/server.md)')
