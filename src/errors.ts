@@ -55,6 +55,7 @@ export const errorCatalogue = {
   ASSAY_ALIAS_NOT_FOUND: { status: 404, summary: 'The model has no holder for this alias.' },
   ASSAY_INVALID_GATE_SPEC: { status: 400, summary: 'A gate file does not parse or breaks the gate schema (details name the field and line).' },
   ASSAY_GATE_BLOCKED: { status: 409, summary: 'The promotion gate blocked the candidate; no alias moved.' },
+  ASSAY_GATE_TOO_MUCH_WORK: { status: 422, summary: "A gate check on the server asks for more resamples than the server allows, or ran past its time limit." },
   ASSAY_WARNINGS_NOT_ACCEPTED: { status: 409, summary: 'The gate warned; promotion needs --accept-warnings and a reason.' },
   ASSAY_NOTHING_TO_ROLL_BACK: { status: 409, summary: 'The alias has no previous holder to restore.' },
   ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../server/app.js'
+import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from '../server/gate-worker.js'
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from '../server/server-process.js'
 import type { CliContext } from './context.js'
 
@@ -17,6 +18,8 @@ interface ServerCommandOptions {
   idleTimeout?: string
   keepAliveTimeout?: string
   maxConnections?: string
+  gateWorkLimit?: string
+  gateTimeLimit?: string
   logLevel: string
 }
 
@@ -35,6 +38,8 @@ export function serverCommand(ctx: CliContext): Command {
     .option('--idle-timeout <ms>', `close a connection on which nothing moves for this long (default ${d.idleTimeoutMs})`)
     .option('--keep-alive-timeout <ms>', `close an idle keep-alive connection after this (default ${d.keepAliveTimeoutMs})`)
     .option('--max-connections <n>', `connections served at once; more are closed as they arrive (default ${d.maxConnections})`)
+    .option('--gate-work-limit <resamples>', `resamples summed over a gate's criteria that one gate check may ask for (default ${DEFAULT_GATE_WORK_LIMIT})`)
+    .option('--gate-time-limit <ms>', `stop a gate check whose criteria take longer (default ${DEFAULT_GATE_TIME_LIMIT_MS})`)
     .option('--log-level <level>', `${LOG_LEVELS.join('|')}: one JSON line per request and per failure, with its request id, on stderr`, 'info')
     .action(async (options: ServerCommandOptions, self: Command) => {
       const { store } = self.optsWithGlobals<{ store?: string }>()
@@ -53,6 +58,8 @@ export function serverCommand(ctx: CliContext): Command {
         auth: options.auth,
         bodyLimit: positive(options.bodyLimit, '--body-limit'),
         jsonLimit: positive(options.jsonLimit, '--json-limit'),
+        gateWorkLimit: positive(options.gateWorkLimit, '--gate-work-limit'),
+        gateTimeLimitMs: positive(options.gateTimeLimit, '--gate-time-limit'),
         connections: Object.fromEntries(Object.entries(connections).filter(([, v]) => v !== undefined)),
         logger: { level: options.logLevel, stream: ctx.io.err },
       })

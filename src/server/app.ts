@@ -8,6 +8,7 @@ import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
 import { authenticate, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
+import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-worker.js'
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
 import { artifactRoutes } from './routes/artifacts.js'
@@ -53,6 +54,10 @@ export interface ServerOptions {
   uploadDir?: string
   /** Largest JSON body in bytes (DEFAULT_JSON_LIMIT); bodyLimit is for binary batches and eval chunks. */
   jsonLimit?: number
+  /** Resamples summed over a gate's criteria per gate check (DEFAULT_GATE_WORK_LIMIT). */
+  gateWorkLimit?: number
+  /** Time limit of a gate check's criteria, in their worker thread (DEFAULT_GATE_TIME_LIMIT_MS). */
+  gateTimeLimitMs?: number
   /** Timeouts and the connection cap of the HTTP server (used when it listens; DEFAULT_CONNECTION_LIMITS). */
   connections?: Partial<ConnectionLimits>
   /** false: no log; a level (or a level and a stream, for tests): one line per request and every 500 with its request id. */
@@ -113,6 +118,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit,
     artifactLimit: artifactLimitFor(options.store, options.artifactLimit),
     crashAfterMs: options.crashAfterMs ?? DEFAULT_CRASH_AFTER_MS,
+    gateWorkLimit: options.gateWorkLimit ?? DEFAULT_GATE_WORK_LIMIT,
+    gateTimeLimitMs: options.gateTimeLimitMs ?? DEFAULT_GATE_TIME_LIMIT_MS,
     uploadDir,
     sweepCrashed() {
       const crashAfterMs = state.crashAfterMs

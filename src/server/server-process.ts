@@ -18,6 +18,8 @@ export interface ListenOptions {
   bodyLimit?: number
   jsonLimit?: number
   connections?: Partial<ConnectionLimits>
+  gateWorkLimit?: number
+  gateTimeLimitMs?: number
   logger?: ServerOptions['logger']
 }
 
@@ -48,6 +50,8 @@ export async function listen(options: ListenOptions): Promise<RunningServer> {
     bodyLimit: options.bodyLimit,
     jsonLimit: options.jsonLimit,
     connections: options.connections,
+    gateWorkLimit: options.gateWorkLimit,
+    gateTimeLimitMs: options.gateTimeLimitMs,
     crashAfterMs: Number.isFinite(crashAfter) && crashAfter > 0 ? crashAfter : DEFAULT_CRASH_AFTER_MS,
     logger: options.logger,
   })

@@ -1,12 +1,13 @@
 import { auditHash } from '../../gates/audit-log.js'
 import { checkGate } from '../../gates/check-gate.js'
-import { parseGateSpec } from '../../gates/gate-spec.js'
+import { parseGateSpec, type LoadedGate } from '../../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../../record/types.js'
 import { assertArtifactName, assertModelName, assertName, assertTags } from '../../record/validate.js'
 import { promote } from '../../registry/promotion.js'
 import { rollback } from '../../registry/registry.js'
 import { actorOf, type Caller } from '../auth.js'
-import type { RouteSpec } from '../route.js'
+import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js'
+import type { RouteSpec, ServerState } from '../route.js'
 import {
   AliasQuery,
   AuditRecordSchema,
@@ -48,6 +49,13 @@ function asCaller(record: AuditRecord, caller: Caller): AuditRecord {
 interface GateText {
   source: string
   text: string
+}
+
+/** A gate sent to the server, parsed and held to the server's limit of work per check. */
+function serverGate(sent: GateText, state: ServerState): LoadedGate {
+  const gate = parseGateSpec(sent.text, sent.source)
+  requireGateWorkWithin(gate.spec, state.gateWorkLimit)
+  return gate
 }
 
 /**
@@ -210,8 +218,18 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ check: GateCheckResult, event: AliasEvent, audit: AuditRecord }', status: 201 },
       async handler({ body, caller, state }) {
         const b = body as { model: string; version: number; alias: string; gate: GateText; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }
-        const gate = parseGateSpec(b.gate.text, b.gate.source)
-        return promote(state.store, { model: b.model, version: b.version, alias: b.alias, gate, baseline: b.baseline, acceptWarnings: b.acceptWarnings, reason: b.reason, actor: actorOf(caller, b.actor) })
+        const gate = serverGate(b.gate, state)
+        return promote(state.store, {
+          model: b.model,
+          version: b.version,
+          alias: b.alias,
+          gate,
+          baseline: b.baseline,
+          acceptWarnings: b.acceptWarnings,
+          reason: b.reason,
+          actor: actorOf(caller, b.actor),
+          decideCriteria: decideCriteriaInWorker(state.gateTimeLimitMs),
+        })
       },
     },
     {
@@ -239,7 +257,13 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ evidence: GateEvidence, audit: { seq, hash } }', status: 201 },
       async handler({ body, caller, state }) {
         const b = body as { gate: GateText; candidate: string; baseline?: string | null; actor?: string }
-        return checkGate(state.store, { gate: parseGateSpec(b.gate.text, b.gate.source), candidate: b.candidate, baseline: b.baseline, actor: actorOf(caller, b.actor) })
+        return checkGate(state.store, {
+          gate: serverGate(b.gate, state),
+          candidate: b.candidate,
+          baseline: b.baseline,
+          actor: actorOf(caller, b.actor),
+          decideCriteria: decideCriteriaInWorker(state.gateTimeLimitMs),
+        })
       },
     },
   ]
