@@ -49,12 +49,12 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
   try {
     await program.parseAsync(argv)
     return ctx.exitCode ?? EXIT.ok
-  } catch (error) {
+  } catch (caught) {
+    const error = storeFullError(caught) ?? caught
     if (error instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage
     }
-    error = storeFullError(error) ?? error
     if (isAssayError(error)) {
       io.err.write(`error ${error.code}: ${error.message}\n`)
       return error.status < 500 ? EXIT.usage : EXIT.failure
