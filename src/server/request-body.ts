@@ -37,11 +37,16 @@ export function jsonDepth(text: string, limit: number = JSON_DEPTH_LIMIT): numbe
   return deepest
 }
 
-/** JSON.parse behind the nesting limit; bad JSON is ASSAY_MALFORMED_JSON. */
-export function parseJsonBody(text: string, what = 'the request body'): unknown {
+/** Refuse JSON text nested deeper than JSON_DEPTH_LIMIT (413 ASSAY_VALUE_TOO_LARGE), before it is parsed. */
+export function requireJsonDepth(text: string, what = 'the request body'): void {
   if (jsonDepth(text) > JSON_DEPTH_LIMIT) {
     throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${what} nests arrays or objects deeper than ${JSON_DEPTH_LIMIT} (docs/server.md)`, { field: 'body', limit: JSON_DEPTH_LIMIT })
   }
+}
+
+/** JSON.parse behind the nesting limit; bad JSON is ASSAY_MALFORMED_JSON. */
+export function parseJsonBody(text: string, what = 'the request body'): unknown {
+  requireJsonDepth(text, what)
   if (text.trim() === '') throw new AssayError('ASSAY_MALFORMED_JSON', `${what} is empty`, { field: 'body' })
   try {
     // The parsed value is only ever read through zod schemas and assertKey, which refuses "__proto__".

@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildServer } from '../../src/server/app.js'
+import { encodeBatchFrame } from '../../src/store/http/wire.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { newRun } from '../store/fixtures.js'
 import { bearer, makeToken, testServer, type TestServer } from './helpers.js'
@@ -110,6 +111,13 @@ describe('server hardening', () => {
       assert.equal(response.statusCode, 413, response.body)
       assert.equal(response.json().error.code, 'ASSAY_VALUE_TOO_LARGE')
     }
+    const frame = encodeBatchFrame({ metrics: [] })
+    const header = Buffer.from(`{"metrics":[],"params":{"p":${'['.repeat(5000)}${']'.repeat(5000)}}}`)
+    const deepFrame = Buffer.concat([frame.subarray(0, 4), Buffer.alloc(4), header, Buffer.alloc((8 - (header.length % 8)) % 8)])
+    deepFrame.writeUInt32LE(header.length, 4)
+    const binary = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${runA.id}/batch`, payload: deepFrame, headers: { 'content-type': 'application/octet-stream', ...bearer(write) } })
+    assert.equal(binary.statusCode, 413, binary.body)
+    assert.equal(binary.json().error.code, 'ASSAY_VALUE_TOO_LARGE')
     // A quote or bracket inside a string is not nesting.
     const tags = { tag: '[[[[{{{{"\\'.repeat(50) }
     const ok = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${runA.id}/batch`, payload: { tags }, headers: bearer(write) })

@@ -5,7 +5,7 @@ import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
 import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
 import { requireExperiment } from '../auth.js'
-import { validate } from '../request-body.js'
+import { requireJsonDepth, validate } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
 import {
   BatchHeaderSchema,
@@ -215,6 +215,8 @@ function batchFromJson(json: JsonBatch): RunBatch {
 }
 
 function batchFromFrame(bytes: Buffer): RunBatch {
+  // The JSON header (bytes 8 to 8 + its length) is held to the nesting limit before it is parsed.
+  if (bytes.length >= 8) requireJsonDepth(bytes.toString('utf8', 8, Math.min(bytes.length, 8 + bytes.readUInt32LE(4))), 'the header of the binary batch')
   const frame = decodeBatchFrame(bytes)
   const header = validate(BatchHeaderSchema, frame.header, 'body') as unknown as BatchHeader
   const metrics: MetricSeries[] = header.metrics.map((m, i) => ({ key: m.key, ...frame.series(m.count, i) }))
