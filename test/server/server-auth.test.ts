@@ -111,7 +111,7 @@ describe('server auth', () => {
     const doc = (await inject('GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, { 'x-assay-scope': string }>> }
     assert.equal(doc.openapi, '3.0.3')
     for (const route of allRoutes()) {
-      const url = route.url.replace(/:([A-Za-z]+)/g, '{$1}')
+      const url = route.url.replace(/:([A-Za-z0-9]+)/g, '{$1}')
       assert.equal(doc.paths[url]?.[route.method.toLowerCase()]?.['x-assay-scope'], route.scope, `${route.method} ${route.url} is documented with its scope`)
     }
   })
