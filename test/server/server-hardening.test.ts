@@ -11,6 +11,7 @@ import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { buildServer } from '../../src/server/app.js'
 import { encodeBatchFrame } from '../../src/store/http/wire.js'
@@ -248,6 +249,29 @@ describe('server process', () => {
       process.env.TMPDIR = saved
       if (saved === undefined) delete process.env.TMPDIR
       rmSync(tmp, { recursive: true, force: true })
+    }
+  })
+
+  it('a 500 is logged at error level with its request id and the error', async () => {
+    const lines: string[] = []
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter((l) => l !== ''))
+        done()
+      },
+    })
+    const s = await testServer({ auth: { enabled: false }, logger: { level: 'info', stream } })
+    try {
+      await s.store.close() // every store call now fails with the driver's own error
+      const response = await s.app.inject({ method: 'GET', url: '/api/v1/runs' })
+      assert.equal(response.statusCode, 500)
+      const failed = lines.map((l) => JSON.parse(l) as { level: number; reqId?: string; err?: { message?: string } }).find((l) => l.level === 50)
+      assert.ok(failed !== undefined, lines.join('\n'))
+      assert.match(String(failed.reqId), /./)
+      assert.match(String(failed.err?.message), /./)
+    } finally {
+      await s.app.close()
+      rmSync(s.dir, { recursive: true, force: true })
     }
   })
 
