@@ -30,6 +30,7 @@ export const errorCatalogue = {
   ASSAY_RUN_NOT_ACTIVE: { status: 409, summary: 'The run has ended; nothing more can be logged to it.' },
   ASSAY_ARTIFACT_CORRUPT: { status: 500, summary: 'Stored artifact bytes no longer match their sha256.' },
   ASSAY_STORE_BUSY: { status: 503, summary: 'The store stayed locked by other writers past the retry budget.' },
+  ASSAY_STORE_FULL: { status: 507, summary: 'The disk (or database) of the store is full; nothing of the refused write was kept, and what was stored before is intact.' },
   ASSAY_STORE_SCHEMA_TOO_NEW: { status: 500, summary: 'The store was written by a newer assay than this one.' },
 
   // Server and remote SDK (assay server, http:// stores)
@@ -55,6 +56,7 @@ export const errorCatalogue = {
   ASSAY_ALIAS_NOT_FOUND: { status: 404, summary: 'The model has no holder for this alias.' },
   ASSAY_INVALID_GATE_SPEC: { status: 400, summary: 'A gate file does not parse or breaks the gate schema (details name the field and line).' },
   ASSAY_GATE_BLOCKED: { status: 409, summary: 'The promotion gate blocked the candidate; no alias moved.' },
+  ASSAY_GATE_TOO_MUCH_WORK: { status: 422, summary: "A gate check on the server asks for more resamples than the server allows, or ran past its time limit." },
   ASSAY_WARNINGS_NOT_ACCEPTED: { status: 409, summary: 'The gate warned; promotion needs --accept-warnings and a reason.' },
   ASSAY_NOTHING_TO_ROLL_BACK: { status: 409, summary: 'The alias has no previous holder to restore.' },
   ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },
@@ -95,4 +97,14 @@ export class AssayError extends Error {
 
 export function isAssayError(error: unknown, code?: ErrorCode): error is AssayError {
   return error instanceof AssayError && (code === undefined || error.code === code)
+}
+
+/**
+ * A driver's or the file system's "no space left" (SQLite SQLITE_FULL, ENOSPC, EDQUOT,
+ * PostgreSQL 53100 disk_full) as ASSAY_STORE_FULL; undefined for any other error.
+ */
+export function storeFullError(error: unknown): AssayError | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code !== 'SQLITE_FULL' && code !== 'ENOSPC' && code !== 'EDQUOT' && code !== '53100') return undefined
+  return new AssayError('ASSAY_STORE_FULL', `the store's disk is full (${code}): the write was refused and nothing of it kept; what was stored before is intact. Free space and retry`, { cause: code })
 }

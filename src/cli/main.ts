@@ -1,6 +1,6 @@
 import { Command, CommanderError, Help } from 'commander'
 import { createRequire } from 'node:module'
-import { isAssayError } from '../errors.js'
+import { isAssayError, storeFullError } from '../errors.js'
 import { createContext, type CliContext } from './context.js'
 import { writeError, type CliIo } from './output.js'
 
@@ -172,7 +172,8 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     if (json) forEachCommand(program, (command) => command.configureOutput({ writeErr: () => undefined }))
     await program.parseAsync(argv)
     return ctx.exitCode ?? EXIT.ok
-  } catch (error) {
+  } catch (caught) {
+    const error = storeFullError(caught) ?? caught
     if (error instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
       if (error.exitCode === 0) return EXIT.ok

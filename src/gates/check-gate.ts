@@ -25,6 +25,30 @@ export interface CheckGateOptions {
   now?: number
   /** Append the evidence to the audit log (default true). */
   record?: boolean
+  /**
+   * Where the criteria are decided (the statistics, the costly part): in this thread by default;
+   * the server hands them to a worker thread with a time limit (src/server/gate-worker.ts).
+   */
+  decideCriteria?: (input: CriteriaInput) => Promise<CriterionResult[]>
+}
+
+/** Everything deciding the criteria needs, as plain data (it crosses to a worker thread). */
+export interface CriteriaInput {
+  gate: LoadedGate
+  candidate: LoadedSide
+  baseline: LoadedSide | null
+  /** Why no criterion is evaluated (malformed records), or undefined. */
+  skipped: string | undefined
+}
+
+/** Decide every criterion of the gate: pure, and the part of a gate check whose work grows with resamples. */
+export function decideCriteria({ gate, candidate, baseline, skipped }: CriteriaInput): CriterionResult[] {
+  const { spec } = gate
+  return spec.criteria.map((c, i) => {
+    const ctx: CriterionContext = { name: criterionName(c), dataset: c.kind === 'budget' && (c.metric === 'storage' || c.metric === 'compute') ? null : (c.dataset ?? spec.dataset), line: gate.criterionLines[i] ?? null, seed: spec.seed }
+    if (skipped !== undefined) return notEvaluated(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, skipped)
+    return decideCriterion(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, candidate, baseline, spec.cluster)
+  })
 }
 
 export interface GateCheckResult {
@@ -172,11 +196,8 @@ export async function checkGate(store: Store, options: CheckGateOptions): Promis
   const malformedCheck = checkMalformed(spec, sides)
   const skipped = malformedCheck.status === 'block' ? 'the eval records are malformed; no statistic is computed on them' : undefined
   const checks: CheckResult[] = [checkStale(spec, sides, now), malformedCheck, checkInconsistent(spec, sides, { notEvaluated: skipped }), unauditable]
-  const criteria = spec.criteria.map((c, i) => {
-    const ctx: CriterionContext = { name: criterionName(c), dataset: c.kind === 'budget' && (c.metric === 'storage' || c.metric === 'compute') ? null : (c.dataset ?? spec.dataset), line: options.gate.criterionLines[i] ?? null, seed: spec.seed }
-    if (skipped !== undefined) return notEvaluated(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, skipped)
-    return decideCriterion(c, { ...ctx, dataset: ctx.dataset ?? spec.dataset }, candidate, baseline, spec.cluster)
-  })
+  const input: CriteriaInput = { gate: options.gate, candidate, baseline, skipped }
+  const criteria = options.decideCriteria === undefined ? decideCriteria(input) : await options.decideCriteria(input)
   checks.push(checkTooCostly(criteria, { notEvaluated: skipped }))
   let holder: string | null = null
   if (defaultModel !== undefined) {

@@ -250,6 +250,9 @@ function invalid(source: string, issues: GateSpecIssue[]): AssayError {
   })
 }
 
+/** YAML aliases (*name) a gate file may use, counted as the yaml package counts their expansion. */
+export const GATE_MAX_ALIASES = 50
+
 /** Parse and validate a gate file's text (YAML or JSON). Throws ASSAY_INVALID_GATE_SPEC with field and line. */
 export function parseGateSpec(text: string, source = '<inline>'): LoadedGate {
   const lineCounter = new LineCounter()
@@ -263,7 +266,13 @@ export function parseGateSpec(text: string, source = '<inline>'): LoadedGate {
       }),
     )
   }
-  const data: unknown = doc.toJS()
+  let data: unknown
+  try {
+    // Each alias is expanded in full: a few nested ones (a "billion laughs") would build gigabytes.
+    data = doc.toJS({ maxAliasCount: GATE_MAX_ALIASES })
+  } catch (error) {
+    throw invalid(source, [{ field: '(aliases)', line: 1, column: 1, message: `${(error as Error).message.split('\n')[0]} (a gate file may use at most ${GATE_MAX_ALIASES} YAML aliases)` }])
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw invalid(source, [{ field: '(root)', line: 1, column: 1, message: 'a gate file is a mapping with gate, owner, escalation, rollback, dataset, scores and criteria' }])
   }

@@ -57,7 +57,7 @@ export function replayPlan(run: RunRecord, options: ReplayPlanOptions = {}): Rep
     }
     if (code.remote) commands.push(`git clone ${shellQuote(code.remote)} replay && cd replay`)
     else cannot.push('the git repository has no remote named origin: the commit exists only where the run was made')
-    commands.push(`git checkout ${code.commit}`)
+    commands.push(`git checkout ${shellQuote(code.commit)}`)
     if (code.diffArtifact) commands.push(`git apply ${diffFile}`)
     steps.push({ title: 'Check out the code', commands, note: code.diffSha256 ? `the uncommitted diff has sha256 ${code.diffSha256}` : undefined })
     if (code.untracked && code.untracked.length > 0 && code.untrackedInDiff !== true) {
@@ -67,23 +67,26 @@ export function replayPlan(run: RunRecord, options: ReplayPlanOptions = {}): Rep
     cannot.push(`no code version: ${code.reason ?? 'not recorded'}`)
   }
 
-  const install: string[] = [`# use ${env.runtime} ${env.runtimeVersion} (for example: nvm install ${env.runtimeVersion})`]
+  const install: string[] = [comment(`use ${env.runtime} ${env.runtimeVersion} (for example: nvm install ${env.runtimeVersion})`)]
   if (env.lockfile) {
     const base = path.basename(env.lockfile.path)
-    install.push(INSTALL_BY_LOCKFILE[base] ?? `# install from ${base}`)
+    install.push(INSTALL_BY_LOCKFILE[base] ?? comment(`install from ${base}`))
     steps.push({ title: 'Install the environment', commands: install, note: `${base} had sha256 ${env.lockfile.sha256}` })
   } else {
     steps.push({ title: 'Install the environment', commands: install })
     cannot.push('no lockfile was found: dependency versions are recorded but cannot be pinned by one install command')
   }
 
-  const exports = Object.entries(env.envVars).map(([k, v]) => `${k}=${shellQuote(v)}`)
+  // A name that is not a shell identifier (only in records written before names were checked) is left out.
+  const exports = Object.entries(env.envVars)
+    .filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
   const inRepo = (a: string): string => (path.isAbsolute(a) && code.root && a.startsWith(code.root) ? path.relative(code.root, a) || '.' : a)
   // Node's own options (--import tsx, --require, --enable-source-maps) come before the script.
   const execArgv = (env.execArgv ?? []).map(inRepo)
   const argv = env.argv.slice(1).map(inRepo)
   const cwd = code.root && env.cwd.startsWith(code.root) ? path.relative(code.root, env.cwd) : env.cwd
-  const command = [...exports, `ASSAY_SEED=${run.seed}`, env.runtime, ...execArgv.map(shellQuote), ...argv.map(shellQuote)].join(' ')
+  const command = [...exports, `ASSAY_SEED=${run.seed}`, shellQuote(env.runtime), ...execArgv.map(shellQuote), ...argv.map(shellQuote)].join(' ')
   steps.push({
     title: 'Run the command',
     commands: [...(cwd && cwd !== '' ? [`cd ${shellQuote(cwd)}`] : []), command],
@@ -96,7 +99,7 @@ export function replayPlan(run: RunRecord, options: ReplayPlanOptions = {}): Rep
     sha256: d.sha256,
     kind: d.kind,
     source: d.source,
-    verify: d.kind === 'file' ? `echo '${d.sha256}  ${d.source}' | sha256sum -c` : null,
+    verify: d.kind === 'file' ? `echo ${shellQuote(`${d.sha256}  ${d.source}`)} | sha256sum -c` : null,
   }))
   if (env.gpu) cannot.push(`GPU kernels may not be bit-for-bit deterministic (${env.gpu.join(', ')})`)
   cannot.push(`numbers are expected to match only on the same hardware class: ${run.envelope.hardwareClass}`)
@@ -104,6 +107,13 @@ export function replayPlan(run: RunRecord, options: ReplayPlanOptions = {}): Rep
   return { runId: run.id, reproducible, steps, datasets, seed: run.seed, cannotReproduce: cannot }
 }
 
+/** A shell comment of one line: control characters (a newline would end it) are shown as '?'. */
+function comment(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `# ${text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`
+}
+
+/** One shell word: bare when it is plainly safe, else single-quoted (a quote inside as '\''). */
 export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`
 }

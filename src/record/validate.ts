@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import { DATASET_ROLES, type DatasetRole, type JsonValue, type Params } from './types.js'
+import { DATASET_ROLES, type CodeVersion, type DatasetRole, type DatasetVersion, type Environment, type JsonValue, type Params } from './types.js'
 
 /** Documented limits (docs/run-record.md). Checked before anything is written. */
 export const LIMITS = {
@@ -12,7 +12,12 @@ export const LIMITS = {
   evalIdLength: 1024,
   artifactNameLength: 1024,
   evalRecordsPerCall: 5_000_000,
+  /** Scores of one eval record, and distinct score names in one call of logEval (columns of one chunk). */
   scoresPerRecord: 64,
+  /** An eval record's output hash (a digest of the model's output, not the output). */
+  outputHashLength: 256,
+  /** A recorded text field of the environment, code version or a dataset (a path, a version, a URL). */
+  recordedTextLength: 4096,
 } as const
 
 // C0 controls, DEL and C1 controls: matching them is the point.
@@ -42,6 +47,63 @@ export function assertName(value: unknown, what: string): asserts value is strin
   if (value.length > LIMITS.nameLength) {
     throw new AssayError('ASSAY_INVALID_KEY', `${what} is longer than ${LIMITS.nameLength} characters`)
   }
+}
+
+/**
+ * A recorded text that `assay replay` and listings print (a commit, a version, a path, a URL):
+ * a string with no control character, so no newline or terminal escape ends a printed line early.
+ */
+export function assertRecordedText(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string') throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} must be a string, got ${describe(value)}`, { field: what })
+  if (value.length > LIMITS.recordedTextLength) throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${what} is over ${LIMITS.recordedTextLength} characters`, { field: what })
+  if (CONTROL_CHARS.test(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} ${JSON.stringify(value.slice(0, 80))} contains a control character`, { field: what })
+}
+
+/** A git object id: 40 (SHA-1) or 64 (SHA-256) lowercase hex characters, nothing a shell could run. */
+export function assertCommit(value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(value)) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `code.commit must be a git object id (40 or 64 lowercase hex characters), got ${describe(value)}`, { field: 'code.commit' })
+  }
+}
+
+/**
+ * The parts of a run record that were captured rather than chosen, checked the same way by the
+ * SDK before it writes and by the server before it stores what a client sent.
+ */
+export function assertCapturedRecord(run: { environment: Environment; code: CodeVersion; datasets: DatasetVersion[] }): void {
+  const env = run.environment
+  for (const field of ['runtime', 'runtimeVersion', 'os', 'osRelease', 'arch', 'cpuModel', 'hostname', 'cwd'] as const) assertRecordedText(env[field], `environment.${field}`)
+  if (env.lockfile) assertRecordedText(env.lockfile.path, 'environment.lockfile.path')
+  for (const name of Object.keys(env.envVars)) {
+    // Replay prints NAME='value' before the command: a name is a shell identifier or it would run.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `environment.envVars name ${JSON.stringify(name.slice(0, 80))} is not an environment variable name`, { field: 'environment.envVars' })
+  }
+  const code = run.code
+  if (code.commit !== undefined) assertCommit(code.commit)
+  for (const field of ['branch', 'remote', 'diffArtifact', 'root', 'reason'] as const) {
+    const value = code[field]
+    if (value !== undefined && value !== null) assertRecordedText(value, `code.${field}`)
+  }
+  for (const [i, file] of (code.untracked ?? []).entries()) assertRecordedText(file, `code.untracked.${i}`)
+  for (const [i, d] of run.datasets.entries()) {
+    assertRecordedText(d.name, `datasets.${i}.name`)
+    assertRecordedText(d.source, `datasets.${i}.source`)
+  }
+}
+
+/** A registered model's name: a name that is not a path (no '/' or '\\', not '.' or '..'), as it appears in listings and URLs. */
+export function assertModelName(value: unknown): asserts value is string {
+  assertName(value, 'model name')
+  if (/[/\\]/.test(value) || value === '.' || value === '..') {
+    throw new AssayError('ASSAY_INVALID_KEY', `model name ${JSON.stringify(value)} may not contain '/' or '\\' or be '.' or '..'`)
+  }
+}
+
+/** An eval record's output hash: a digest of the output, at most LIMITS.outputHashLength characters without control characters. */
+export function assertOutputHash(value: unknown, what = 'outputHash'): asserts value is string {
+  if (typeof value !== 'string') throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} must be a string, got ${describe(value)}`)
+  if (value.length > LIMITS.outputHashLength) throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${what} is ${value.length} characters; the limit is ${LIMITS.outputHashLength} (a digest, not the output)`)
+  if (CONTROL_CHARS.test(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} contains a control character`)
 }
 
 /** Canonical JSON: object keys sorted, so equal values have equal text and equal hashes. */

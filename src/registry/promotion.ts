@@ -1,6 +1,6 @@
 import { AssayError } from '../errors.js'
 import { verifyAuditChain, type AuditVerification } from '../gates/audit-log.js'
-import { checkGate, type GateCheckResult } from '../gates/check-gate.js'
+import { checkGate, type CheckGateOptions, type GateCheckResult } from '../gates/check-gate.js'
 import type { LoadedGate } from '../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
@@ -24,6 +24,8 @@ export interface PromoteInput {
   reason?: string
   actor: string
   now?: number
+  /** Where the gate's criteria are decided (CheckGateOptions.decideCriteria). */
+  decideCriteria?: CheckGateOptions['decideCriteria']
 }
 
 export interface PromoteResult {
@@ -46,7 +48,7 @@ export async function promote(store: Store, input: PromoteInput): Promise<Promot
   const previous = await currentHolder(store, input.model, input.alias)
   const baseline = input.baseline !== undefined ? input.baseline : previous === null ? null : `model:${input.model}@${previous}`
   const now = input.now ?? Date.now()
-  const check = await checkGate(store, { gate: input.gate, candidate: `model:${input.model}@${input.version}`, baseline, actor: input.actor, now })
+  const check = await checkGate(store, { gate: input.gate, candidate: `model:${input.model}@${input.version}`, baseline, actor: input.actor, now, decideCriteria: input.decideCriteria })
   const { evidence } = check
   const details = { model: input.model, version: input.version, alias: input.alias, decision: evidence.decision, nextAction: evidence.nextAction, reasons: evidence.reasons, evidenceSeq: check.audit?.seq ?? null }
   if (evidence.decision === 'block') {

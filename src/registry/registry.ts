@@ -1,7 +1,7 @@
 import { AssayError, isAssayError } from '../errors.js'
 import { nextAuditRecord, type AuditEntryInput } from '../gates/audit-log.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../record/types.js'
-import { assertName, assertTags } from '../record/validate.js'
+import { assertModelName, assertName, assertTags } from '../record/validate.js'
 import type { NewAliasEvent, Store } from '../store/store.js'
 
 /**
@@ -21,10 +21,11 @@ export interface CreateModelInput {
 }
 
 export async function createModel(store: Store, input: CreateModelInput): Promise<RegisteredModel> {
-  assertName(input.name, 'model name')
+  assertModelName(input.name)
   if (typeof input.owner !== 'string' || input.owner.trim() === '') {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', `model ${input.name} needs an owner: every registered model has one`, { model: input.name })
   }
+  assertName(input.owner.trim(), 'model owner')
   const tags = input.tags ?? {}
   assertTags(tags)
   const model: RegisteredModel = { name: input.name, owner: input.owner.trim(), description: input.description ?? '', tags, createdAt: input.at ?? Date.now(), createdBy: input.actor }

@@ -12,7 +12,7 @@ import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
 import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
-import { assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
+import { assertCapturedRecord, assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
 import type { PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
@@ -125,6 +125,8 @@ export class Assay {
     const { code, diff } = captureCode(options.codeDir, { exclude: this.store.capabilities.localDirectory === null ? [] : [this.store.capabilities.localDirectory] })
     if (diff !== null) code.diffArtifact = CODE_DIFF_ARTIFACT
     const seed = requestedSeed ?? randomInt(0, 2 ** 32)
+    const environment = captureEnvironment()
+    assertCapturedRecord({ environment, code, datasets })
     await this.store.createRun({
       id,
       experiment: options.experiment,
@@ -137,7 +139,7 @@ export class Assay {
       seed,
       seedSource: requestedSeed === undefined ? 'drawn' : 'user',
       tags,
-      environment: captureEnvironment(),
+      environment,
       code,
       datasets,
     })

@@ -1,6 +1,6 @@
 import { AssayError } from '../errors.js'
 import type { EvalRecord } from '../record/types.js'
-import { LIMITS, assertKey, describe } from '../record/validate.js'
+import { LIMITS, assertKey, assertOutputHash, describe } from '../record/validate.js'
 import type { EvalChunk } from '../store/chunk-codec.js'
 
 const OPTIONAL_NUMBERS = ['latencyMs', 'tokens', 'cost'] as const
@@ -54,7 +54,7 @@ export function evalRecordsToChunk(records: readonly EvalRecord[], seenIds: Set<
         clusters[i] = record.cluster
       }
       if (record.outputHash !== undefined) {
-        if (typeof record.outputHash !== 'string') throw invalid(i, `outputHash must be a string, got ${describe(record.outputHash)}`)
+        assertOutputHash(record.outputHash, `records[${i}].outputHash`)
         outputHashes ??= new Array(n).fill(null)
         outputHashes[i] = record.outputHash
       }
@@ -76,6 +76,8 @@ export function evalRecordsToChunk(records: readonly EvalRecord[], seenIds: Set<
       }
       if (count === 0) throw invalid(i, 'has no scores')
       if (count > LIMITS.scoresPerRecord) throw invalid(i, `has ${count} scores; the limit is ${LIMITS.scoresPerRecord}`)
+      // The server takes at most as many score columns per call as one record may have.
+      if (scoreKeys.size > LIMITS.scoresPerRecord) throw invalid(i, `brings the score names of this call to ${scoreKeys.size}; the limit is ${LIMITS.scoresPerRecord}`)
       for (const name of OPTIONAL_NUMBERS) {
         const value = record[name]
         if (value === undefined) continue

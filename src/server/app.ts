@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
-import { z } from 'zod'
-import { AssayError, isAssayError } from '../errors.js'
+import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
-import { authenticate, requireExperiment, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
+import { authenticate, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
+import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-worker.js'
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
 import { artifactRoutes } from './routes/artifacts.js'
@@ -18,6 +18,7 @@ import { metaRoutes } from './routes/meta.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { DEFAULT_JSON_LIMIT, isJson, isOctetStream, parseJsonBody, readBody, validate } from './request-body.js'
 
 /** Largest buffered request body (JSON, binary batches, eval chunks): 64 MiB (docs/server.md). */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024
@@ -46,7 +47,38 @@ export interface ServerOptions {
    */
   crashAfterMs?: number
   uploadDir?: string
-  logger?: boolean
+  /** Largest JSON body in bytes (DEFAULT_JSON_LIMIT); bodyLimit is for binary batches and eval chunks. */
+  jsonLimit?: number
+  /** Resamples summed over a gate's criteria per gate check (DEFAULT_GATE_WORK_LIMIT). */
+  gateWorkLimit?: number
+  /** Time limit of a gate check's criteria, in their worker thread (DEFAULT_GATE_TIME_LIMIT_MS). */
+  gateTimeLimitMs?: number
+  /** Timeouts and the connection cap of the HTTP server (used when it listens; DEFAULT_CONNECTION_LIMITS). */
+  connections?: Partial<ConnectionLimits>
+  /** false: no log; a level (or a level and a stream, for tests): one line per request and every 500 with its request id. */
+  logger?: false | { level: string; stream?: NodeJS.WritableStream }
+}
+
+/** What one slow or idle client may hold of the server (docs/server.md). */
+export interface ConnectionLimits {
+  /** The request line and headers must have arrived within this. */
+  headersTimeoutMs: number
+  /** A whole request, body included, must have arrived within this (long: artifacts up to 8 GiB stream in). */
+  requestTimeoutMs: number
+  /** A connection on which no byte moves for this long is closed: a stalled body, an idle client. */
+  idleTimeoutMs: number
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number
+  /** Connections over this are closed as they arrive, so stalled clients cannot use up the process's file descriptors. */
+  maxConnections: number
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 3_600_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 500,
 }
 
 /** Every route of the server, in the order of the OpenAPI document. */
@@ -60,11 +92,17 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     assaySpec?: RouteSpec
+    /** A route outside the route table that needs no token (the OpenAPI document). */
+    assayPublic?: boolean
   }
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const jsonLimit = options.jsonLimit ?? DEFAULT_JSON_LIMIT
+  const connections = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections }
+  // A staging directory of its own is removed when the server closes; one that was given is the caller's.
+  const ownUploadDir = options.uploadDir === undefined
   const uploadDir = options.uploadDir ?? mkdtempSync(path.join(os.tmpdir(), 'assay-uploads-'))
   mkdirSync(uploadDir, { recursive: true })
   const experiments = new Map<string, string>()
@@ -75,6 +113,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit,
     artifactLimit: artifactLimitFor(options.store, options.artifactLimit),
     crashAfterMs: options.crashAfterMs ?? DEFAULT_CRASH_AFTER_MS,
+    gateWorkLimit: options.gateWorkLimit ?? DEFAULT_GATE_WORK_LIMIT,
+    gateTimeLimitMs: options.gateTimeLimitMs ?? DEFAULT_GATE_TIME_LIMIT_MS,
     uploadDir,
     sweepCrashed() {
       const crashAfterMs = state.crashAfterMs
@@ -105,28 +145,50 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   }
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, routerOptions: { maxParamLength: 1000 }, return503OnClosing: true })
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: jsonLimit,
+    routerOptions: { maxParamLength: 1000 },
+    return503OnClosing: true,
+    serverFactory: (handler) => httpServer(handler, connections),
+  })
+  if (ownUploadDir) app.addHook('onClose', async () => rmSync(uploadDir, { recursive: true, force: true }))
 
   // Binary bodies are handed to the route as a stream; routes that want a buffer read it with
   // the body limit (readBody), the artifact upload streams it to disk while hashing.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload))
+  // JSON bodies are small (jsonLimit) and their nesting is counted before JSON.parse builds anything.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: jsonLimit }, (_request, text, done) => {
+    try {
+      done(null, parseJsonBody(text as string))
+    } catch (error) {
+      done(error as Error, undefined)
+    }
+  })
 
-  app.setNotFoundHandler((request, reply) => {
-    const error = new AssayError('ASSAY_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /openapi.json`)
-    void reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify({ error: error.toJSON() }))
+  app.setNotFoundHandler(async (request) => {
+    throw routeNotFound(request)
   })
 
   app.setErrorHandler((raw, request, reply) => {
     const error = toAssayError(raw)
-    if (error.code === 'ASSAY_INTERNAL') request.log.error(raw)
+    if (error.status >= 500) request.log.error({ err: raw, code: error.code }, 'request failed')
+    // A body refused before it was read is not read now: the connection closes instead.
+    if (!request.raw.complete) void reply.header('connection', 'close')
     void reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify({ error: error.toJSON() }))
   })
 
   // Authentication and scope run when the request line and headers have arrived, before any
   // body is read: an unauthenticated client cannot make the server parse 64 MiB (401, not 413).
+  // Unknown routes answer here too, before their body is read.
   app.addHook('onRequest', async (request) => {
+    if (!options.auth.enabled) requireLoopbackHost(request.headers.host)
     const spec = request.routeOptions.config?.assaySpec
-    if (spec === undefined) return
+    if (spec === undefined) {
+      if (request.routeOptions.config?.assayPublic === true) return
+      throw routeNotFound(request)
+    }
     request.assayCaller = await authorize(spec, request, options.auth.enabled, state)
   })
 
@@ -142,6 +204,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         if (caller === undefined) throw new Error(`${spec.method} ${spec.url} reached its handler without authorization`)
         const params = validate(spec.params, request.params, 'path')
         const query = validate(spec.query, request.query, 'query')
+        // The run exists and the caller may touch it before a streamed body is read (an upload
+        // to an unknown run is refused without staging anything).
+        if (spec.touches === 'run') requireExperiment(caller, await state.runExperiment(String(params.runId)))
         let body: unknown
         const binary = spec.body?.binary !== undefined && isOctetStream(request)
         if (spec.body?.stream !== undefined) {
@@ -155,9 +220,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         } else if (spec.body?.binary !== undefined) {
           throw new AssayError('ASSAY_INVALID_ARGUMENT', `${spec.method} ${spec.url} takes Content-Type: application/octet-stream`, { field: 'content-type' })
         }
-        if (spec.touches === 'run' && caller.restricted) {
-          requireExperiment(caller, await state.runExperiment(String(params.runId)))
-        }
         const result = await spec.handler({ params, query, body, caller, state, request, reply })
         if (reply.sent || result === reply) return reply
         if (spec.response.status !== undefined) void reply.code(spec.response.status)
@@ -166,7 +228,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       },
     })
   }
-  app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(document)))
+  app.get('/openapi.json', { config: { assayPublic: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(document)))
   return app
 }
 
@@ -178,55 +240,36 @@ async function authorize(spec: RouteSpec, request: FastifyRequest, enabled: bool
   return caller
 }
 
-function isOctetStream(request: FastifyRequest): boolean {
-  return /^application\/octet-stream\b/i.test(request.headers['content-type'] ?? '')
+function routeNotFound(request: FastifyRequest): AssayError {
+  return new AssayError('ASSAY_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /openapi.json`)
 }
 
-function isJson(request: FastifyRequest): boolean {
-  return /^application\/json\b/i.test(request.headers['content-type'] ?? '')
-}
-
-/** Parse with a route's schema; a failure is 400 naming the field. */
-export function validate(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): Record<string, unknown> {
-  if (schema === undefined) return {}
-  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}))
-  if (result.success) return result.data as Record<string, unknown>
-  const issue = result.error.issues[0]
-  const field = [where, ...issue.path.map(String)].join('.')
-  throw new AssayError('ASSAY_INVALID_ARGUMENT', `${field}: ${issue.message}`, {
-    field,
-    issues: result.error.issues.slice(0, 10).map((i) => ({ field: [where, ...i.path.map(String)].join('.'), message: i.message })),
-  })
-}
-
-/** Read a binary body into memory, refusing it (413) past the limit. */
-export async function readBody(request: FastifyRequest, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? NaN)
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
-  const stream = (request.body ?? request.raw) as Readable
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length
-    if (size > limit) {
-      stream.destroy()
-      throw tooLarge(limit)
-    }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
-}
-
-function tooLarge(limit: number): AssayError {
-  return new AssayError('ASSAY_BODY_TOO_LARGE', `the request body is over the limit of ${limit} bytes (docs/server.md)`, { limit })
+/** The Node HTTP server under Fastify, with the timeouts and connection cap of `limits`. */
+function httpServer(handler: http.RequestListener, limits: ConnectionLimits): http.Server {
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node looks for requests past headersTimeout and requestTimeout (its default is 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
+    },
+    handler,
+  )
+  server.setTimeout(limits.idleTimeoutMs)
+  server.maxConnections = limits.maxConnections
+  return server
 }
 
 function toAssayError(error: unknown): AssayError {
   if (isAssayError(error)) return error
+  const full = storeFullError(error)
+  if (full !== undefined) return full
   const e = error as { code?: string; statusCode?: number; message?: string }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
     return new AssayError('ASSAY_BODY_TOO_LARGE', 'the request body is over the limit of the server (docs/server.md)')
   }
+  if (e.statusCode === 408) return new AssayError('ASSAY_INVALID_ARGUMENT', 'the request did not arrive in time (docs/server.md)')
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && error instanceof SyntaxError)) {
     return new AssayError('ASSAY_MALFORMED_JSON', `the request body is not valid JSON${e.message ? `: ${e.message}` : ''}`, { field: 'body' })
   }

@@ -65,6 +65,22 @@ export function actorOf(caller: Caller, claimed: string | undefined): string {
   return claimed === undefined || claimed === '' ? 'anonymous' : claimed
 }
 
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+/**
+ * Without auth the server answers only requests addressed to a loopback name: a web page whose
+ * DNS name was rebound to 127.0.0.1 sends its own Host header and is refused (403).
+ */
+export function requireLoopbackHost(hostHeader: string | undefined): void {
+  const host = (hostHeader ?? '').toLowerCase()
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '')
+  if (!isLoopback(name)) {
+    throw new AssayError('ASSAY_FORBIDDEN', `this server runs without auth and answers only requests to a loopback host (localhost, 127.0.0.1, [::1]), not ${JSON.stringify(hostHeader ?? '')}`)
+  }
+}
+
 export function requireScope(caller: Caller, scope: TokenScope, what: string): void {
   if (caller.token === null) return
   if (SCOPE_RANK[caller.token.scope] < SCOPE_RANK[scope]) {
@@ -78,10 +94,8 @@ export function requireScope(caller: Caller, scope: TokenScope, what: string): v
 
 export function requireExperiment(caller: Caller, experiment: string): void {
   if (!caller.allows(experiment)) {
-    throw new AssayError('ASSAY_FORBIDDEN', `token ${caller.token?.id} (${caller.token?.name}) may not touch experiment ${JSON.stringify(experiment)}`, {
-      tokenId: caller.token?.id,
-      experiment,
-    })
+    // The experiment is not named: a caller who may not read it does not learn what it is called.
+    throw new AssayError('ASSAY_FORBIDDEN', `token ${caller.token?.id} (${caller.token?.name}) may not touch this experiment`, { tokenId: caller.token?.id })
   }
 }
 

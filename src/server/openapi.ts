@@ -6,7 +6,7 @@ import type { RouteSpec } from './route.js'
 export function openApiDocument(routes: readonly RouteSpec[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const route of routes) {
-    const url = route.url.replace(/:([A-Za-z]+)/g, '{$1}')
+    const url = route.url.replace(/:([A-Za-z0-9]+)/g, '{$1}')
     const parameters = [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')]
     const operation: Record<string, unknown> = {
       summary: route.summary,

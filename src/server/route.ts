@@ -41,6 +41,10 @@ export interface ServerState {
   artifactLimit: number
   /** A client cannot mark runs crashed whose heartbeat is younger than this. */
   crashAfterMs: number
+  /** Resamples summed over a gate's criteria that one gate check may ask for. */
+  gateWorkLimit: number
+  /** Time a gate check's criteria may take in their worker thread. */
+  gateTimeLimitMs: number
   /** Where uploads are staged while their sha256 is checked. */
   uploadDir: string
   /**

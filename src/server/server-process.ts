@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { AssayError } from '../errors.js'
 import { openStore, resolveStoreLocation } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
-import { buildServer, DEFAULT_CRASH_AFTER_MS } from './app.js'
+import { buildServer, DEFAULT_CRASH_AFTER_MS, type ConnectionLimits, type ServerOptions } from './app.js'
+import { isLoopback } from './auth.js'
 
 export const DEFAULT_PORT = 7321
 export const DEFAULT_HOST = '127.0.0.1'
@@ -15,7 +16,11 @@ export interface ListenOptions {
   /** false only for local use: every request is served without a token. */
   auth: boolean
   bodyLimit?: number
-  logger?: boolean
+  jsonLimit?: number
+  connections?: Partial<ConnectionLimits>
+  gateWorkLimit?: number
+  gateTimeLimitMs?: number
+  logger?: ServerOptions['logger']
 }
 
 export interface RunningServer {
@@ -24,10 +29,6 @@ export interface RunningServer {
   store: Store
   /** Stop accepting, finish requests in flight, close the store. */
   close(): Promise<void>
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /** Open the store and listen (127.0.0.1:7321 unless told otherwise). */
@@ -47,6 +48,10 @@ export async function listen(options: ListenOptions): Promise<RunningServer> {
     store,
     auth: { enabled: options.auth },
     bodyLimit: options.bodyLimit,
+    jsonLimit: options.jsonLimit,
+    connections: options.connections,
+    gateWorkLimit: options.gateWorkLimit,
+    gateTimeLimitMs: options.gateTimeLimitMs,
     crashAfterMs: Number.isFinite(crashAfter) && crashAfter > 0 ? crashAfter : DEFAULT_CRASH_AFTER_MS,
     logger: options.logger,
   })

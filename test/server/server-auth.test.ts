@@ -111,7 +111,7 @@ describe('server auth', () => {
     const doc = (await inject('GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, { 'x-assay-scope': string }>> }
     assert.equal(doc.openapi, '3.0.3')
     for (const route of allRoutes()) {
-      const url = route.url.replace(/:([A-Za-z]+)/g, '{$1}')
+      const url = route.url.replace(/:([A-Za-z0-9]+)/g, '{$1}')
       assert.equal(doc.paths[url]?.[route.method.toLowerCase()]?.['x-assay-scope'], route.scope, `${route.method} ${route.url} is documented with its scope`)
     }
   })
@@ -212,7 +212,7 @@ describe('server auth', () => {
     denied(await inject('GET', `/api/v1/runs/${runB.id}`, r), 403, 'ASSAY_FORBIDDEN', 'getRun of exp-b')
     denied(await inject('GET', `/api/v1/runs/${runB.id}/metrics?key=loss`, r), 403, 'ASSAY_FORBIDDEN', 'metrics of exp-b')
     denied(await inject('GET', `/api/v1/runs/${runB.id}/artifacts/content?name=model.bin`, r), 403, 'ASSAY_FORBIDDEN', 'artifact of exp-b')
-    denied(await inject('GET', `/api/v1/runs/resolve?id=${runB.id.slice(0, 10)}`, r), 403, 'ASSAY_FORBIDDEN', 'resolve into exp-b')
+    denied(await inject('GET', `/api/v1/runs/resolve?id=${runB.id.slice(0, 10)}`, r), 404, 'ASSAY_RUN_NOT_FOUND', 'resolve into exp-b answers as for an unknown id')
     denied(await inject('GET', '/api/v1/runs?experiment=exp-b', r), 403, 'ASSAY_FORBIDDEN', 'list exp-b')
     denied(await inject('POST', `/api/v1/runs/${runB.id}/batch`, w, { tags: { x: 'y' } }), 403, 'ASSAY_FORBIDDEN', 'batch to exp-b')
     denied(await inject('POST', `/api/v1/runs/${runB.id}/status`, w, { status: 'finished', endTime: Date.now() }), 403, 'ASSAY_FORBIDDEN', 'end a run of exp-b')

@@ -180,7 +180,7 @@ describe('server bad input', () => {
   })
 
   it('bodies over the limit are 413 ASSAY_BODY_TOO_LARGE (JSON and binary)', async () => {
-    const small = await testServer({ auth: { enabled: false }, bodyLimit: 1024 })
+    const small = await testServer({ auth: { enabled: false }, bodyLimit: 1024, jsonLimit: 1024 })
     try {
       const r = newRun()
       await small.store.createRun(r)
@@ -194,10 +194,13 @@ describe('server bad input', () => {
     } finally {
       await small.close()
     }
-    // The documented default: 64 MiB.
-    const over = Buffer.alloc(64 * 1024 * 1024 + 1, 0x20)
+    // The documented defaults: 4 MiB of JSON, 64 MiB of binary batch.
+    const over = Buffer.alloc(4 * 1024 * 1024 + 1, 0x20)
     const response = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/batch`, payload: over, headers: { 'content-type': 'application/json' } })
-    expectError(response, 413, 'ASSAY_BODY_TOO_LARGE', 'JSON over 64 MiB')
+    expectError(response, 413, 'ASSAY_BODY_TOO_LARGE', 'JSON over 4 MiB')
+    const overBinary = Buffer.alloc(64 * 1024 * 1024 + 1, 0x20)
+    const binary = await s.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/batch`, payload: overBinary, headers: { 'content-type': 'application/octet-stream' } })
+    expectError(binary, 413, 'ASSAY_BODY_TOO_LARGE', 'binary batch over 64 MiB')
   })
 
   it('unknown routes and methods are 404 ASSAY_ROUTE_NOT_FOUND', async () => {

@@ -1,5 +1,6 @@
 import { AssayError, isAssayError } from '../../errors.js'
 import { decodeEvalChunk, encodeEvalChunk, type EvalChunk } from '../../store/chunk-codec.js'
+import { LIMITS, assertKey, assertOutputHash } from '../../record/validate.js'
 import { evalColumnsToChunk } from '../../store/http/wire.js'
 import type { RouteSpec } from '../route.js'
 import { EvalQuery, EvalReadQuery, RunIdParam } from '../schemas.js'
@@ -48,7 +49,8 @@ function decodeChunk(bytes: Buffer): EvalChunk {
   try {
     chunk = decodeEvalChunk(bytes)
   } catch (error) {
-    if (error instanceof SyntaxError || isAssayError(error)) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the body is not an eval chunk (docs/server.md)', { field: 'body' })
+    // A header of the wrong shape (numeric: null) fails inside the decoder: the body is bad, not the server.
+    if (error instanceof SyntaxError || error instanceof TypeError || error instanceof RangeError || isAssayError(error)) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the body is not an eval chunk (docs/server.md)', { field: 'body' })
     throw error
   }
   const n = chunk.ids.length
@@ -60,9 +62,14 @@ function decodeChunk(bytes: Buffer): EvalChunk {
     const list = chunk[field]
     if (list !== null && (!Array.isArray(list) || list.length !== n || list.some((v) => v !== null && typeof v !== 'string'))) bad(field, `must be null or ${n} strings or nulls`)
   }
+  let scores = 0
   for (const name of chunk.numeric.keys()) {
-    if (!/^score:./.test(name) && !['latencyMs', 'tokens', 'cost'].includes(name)) bad('numeric', `unknown column ${JSON.stringify(name)}`)
+    if (name.startsWith('score:')) {
+      assertKey(name.slice('score:'.length), 'score name')
+      if (++scores > LIMITS.scoresPerRecord) bad('numeric', `over ${LIMITS.scoresPerRecord} score columns`)
+    } else if (!['latencyMs', 'tokens', 'cost'].includes(name)) bad('numeric', `unknown column ${JSON.stringify(name)}`)
   }
+  for (const [i, hash] of (chunk.outputHashes ?? []).entries()) if (hash !== null) assertOutputHash(hash, `body.outputHashes.${i}`)
   for (const [name, indices] of chunk.missing) {
     if (!chunk.numeric.has(name) || !Array.isArray(indices) || indices.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) bad(`missing.${name}`, 'must list record indices of a column of the chunk')
   }

@@ -1,11 +1,13 @@
 import { auditHash } from '../../gates/audit-log.js'
 import { checkGate } from '../../gates/check-gate.js'
-import { parseGateSpec } from '../../gates/gate-spec.js'
+import { parseGateSpec, type LoadedGate } from '../../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../../record/types.js'
+import { assertArtifactName, assertModelName, assertName, assertTags } from '../../record/validate.js'
 import { promote } from '../../registry/promotion.js'
 import { rollback } from '../../registry/registry.js'
 import { actorOf, type Caller } from '../auth.js'
-import type { RouteSpec } from '../route.js'
+import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js'
+import type { RouteSpec, ServerState } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
 import {
   AliasQuery,
@@ -50,6 +52,13 @@ interface GateText {
   text: string
 }
 
+/** A gate sent to the server, parsed and held to the server's limit of work per check. */
+function serverGate(sent: GateText, state: ServerState): LoadedGate {
+  const gate = parseGateSpec(sent.text, sent.source)
+  requireGateWorkWithin(gate.spec, state.gateWorkLimit)
+  return gate
+}
+
 /**
  * The registry and audit log over HTTP (docs/server.md). They are store-wide: a model's versions
  * come from runs of any experiment and the audit log holds every promotion, so every route here
@@ -71,6 +80,10 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ ok: true }', status: 201 },
       async handler({ body, caller, state }) {
         const model = body as unknown as RegisteredModel
+        // The same checks as the SDK's createModel: the server trusts no client.
+        assertModelName(model.name)
+        assertName(model.owner, 'model owner')
+        assertTags(model.tags)
         await registry(state.store).createModel({ ...model, createdBy: actorOf(caller, model.createdBy) })
         return { ok: true }
       },
@@ -108,6 +121,8 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ version: ModelVersion }', status: 201 },
       async handler({ params, body, caller, state }) {
         const sent = body as unknown as Omit<ModelVersion, 'version'>
+        if (sent.artifact !== null) assertArtifactName(sent.artifact.name)
+        assertTags(sent.tags)
         const version = { ...sent, model: params.name as string, createdBy: actorOf(caller, sent.createdBy) }
         return { version: await registry(state.store).addModelVersion(version) }
       },
@@ -204,8 +219,18 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ check: GateCheckResult, event: AliasEvent, audit: AuditRecord }', status: 201 },
       async handler({ body, caller, state }) {
         const b = body as { model: string; version: number; alias: string; gate: GateText; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }
-        const gate = parseGateSpec(b.gate.text, b.gate.source)
-        return promote(state.store, { model: b.model, version: b.version, alias: b.alias, gate, baseline: b.baseline, acceptWarnings: b.acceptWarnings, reason: b.reason, actor: actorOf(caller, b.actor) })
+        const gate = serverGate(b.gate, state)
+        return promote(state.store, {
+          model: b.model,
+          version: b.version,
+          alias: b.alias,
+          gate,
+          baseline: b.baseline,
+          acceptWarnings: b.acceptWarnings,
+          reason: b.reason,
+          actor: actorOf(caller, b.actor),
+          decideCriteria: decideCriteriaInWorker(state.gateTimeLimitMs),
+        })
       },
     },
     {
@@ -233,7 +258,13 @@ export function registryRoutes(): RouteSpec[] {
       response: { json: '{ evidence: GateEvidence, audit: { seq, hash } }', status: 201 },
       async handler({ body, caller, state }) {
         const b = body as { gate: GateText; candidate: string; baseline?: string | null; actor?: string }
-        return checkGate(state.store, { gate: parseGateSpec(b.gate.text, b.gate.source), candidate: b.candidate, baseline: b.baseline, actor: actorOf(caller, b.actor) })
+        return checkGate(state.store, {
+          gate: serverGate(b.gate, state),
+          candidate: b.candidate,
+          baseline: b.baseline,
+          actor: actorOf(caller, b.actor),
+          decideCriteria: decideCriteriaInWorker(state.gateTimeLimitMs),
+        })
       },
     },
   ]

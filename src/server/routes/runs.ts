@@ -1,11 +1,11 @@
 import { AssayError, isAssayError } from '../../errors.js'
 import type { Params } from '../../record/types.js'
-import { assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
+import { assertCapturedRecord, assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
 import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
-import { validate } from '../app.js'
 import { requireExperiment } from '../auth.js'
+import { requireJsonDepth, validate } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
 import {
@@ -40,6 +40,7 @@ export function runRoutes(): RouteSpec[] {
         assertName(run.owner, 'owner')
         assertParams(run.params)
         assertTags(run.tags)
+        assertCapturedRecord(run)
         try {
           await state.store.createRun(run)
         } catch (error) {
@@ -80,8 +81,10 @@ export function runRoutes(): RouteSpec[] {
       query: ResolveQuery,
       response: { json: '{ id }' },
       async handler({ query, caller, state }) {
-        const id = await state.store.resolveRunId(query.id as string)
-        if (caller.restricted) requireExperiment(caller, await state.runExperiment(id))
+        const asked = query.id as string
+        const id = await state.store.resolveRunId(asked)
+        // A run the caller may not read is answered as no run at all, so prefixes do not probe other experiments.
+        if (caller.restricted && !caller.allows(await state.runExperiment(id))) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${asked}`, { runId: asked })
         return { id }
       },
     },
@@ -213,6 +216,8 @@ function batchFromJson(json: JsonBatch): RunBatch {
 }
 
 function batchFromFrame(bytes: Buffer): RunBatch {
+  // The JSON header (bytes 8 to 8 + its length) is held to the nesting limit before it is parsed.
+  if (bytes.length >= 8) requireJsonDepth(bytes.toString('utf8', 8, Math.min(bytes.length, 8 + bytes.readUInt32LE(4))), 'the header of the binary batch')
   const frame = decodeBatchFrame(bytes)
   const header = validate(BatchHeaderSchema, frame.header, 'body') as unknown as BatchHeader
   const metrics: MetricSeries[] = header.metrics.map((m, i) => ({ key: m.key, ...frame.series(m.count, i) }))
