@@ -18,6 +18,7 @@ import { encodeBatchFrame } from '../../src/store/http/wire.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { newRun } from '../store/fixtures.js'
 import { bearer, makeToken, testServer, type TestServer } from './helpers.js'
+import { REPO_ROOT } from '../child-process.js'
 
 interface RawAnswer {
   status: number
@@ -274,7 +275,7 @@ describe('server process', () => {
 
   it('`assay server --log-level info` logs each request with its id on stderr', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-log-'))
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'children', 'assay-cli.ts'), '--store', path.join(dir, 'store'), 'server', '--port', '0', '--no-auth', '--log-level', 'info'], {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'assay.js'), '--store', path.join(dir, 'store'), 'server', '--port', '0', '--no-auth', '--log-level', 'info'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stderr = ''
