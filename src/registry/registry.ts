@@ -1,4 +1,4 @@
-import { AssayError, isAssayError } from '../errors.js'
+import { AssayError } from '../errors.js'
 import { appendChained } from '../audit/append-and-verify.js'
 import type { AuditEntryInput } from '../audit/audit-log.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../record/types.js'
