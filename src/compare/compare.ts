@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
 import { MIN_EXAMPLES } from '../stats/index.js'
 import type { EvalColumns, RunRecord } from '../record/types.js'
@@ -11,6 +10,7 @@ import { pairedExampleComparison, unpairedExampleComparison, type ExampleCompari
 import { parseGroupBy, resolveSide, type GroupBy, type ResolvedSide } from './resolve-sides.js'
 import { twoLevelBootstrap } from './two-level-bootstrap.js'
 import { decideVerdict, DEFAULT_POWER, requiredExamples, requiredSeeds } from './verdict.js'
+import { ASSAY_VERSION } from '../version.js'
 
 /**
  * compare(store, a, b, { metric }): is A better than B on metric M, and how sure is that?
@@ -55,9 +55,6 @@ export const COMPARE_DEFAULTS = {
   top: 10,
   power: DEFAULT_POWER,
 } as const
-
-
-export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
 interface ResolvedOptions {
   metric: string

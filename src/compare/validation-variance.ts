@@ -4,7 +4,8 @@ import type { Store } from '../store/store.js'
 import { tInterval } from '../stats/index.js'
 import { alignRuns } from './align-examples.js'
 import type { ComparisonWarning } from './comparison-types.js'
-import { ASSAY_VERSION, evalSetFor } from './compare.js'
+import { ASSAY_VERSION } from '../version.js'
+import { evalSetFor } from './compare.js'
 import { parseGroupBy, resolveSide, type GroupBy } from './resolve-sides.js'
 
 /**

@@ -8,7 +8,8 @@ import type { Store } from '../store/store.js'
 import { checkInconsistent, checkMalformed, checkStale, checkTooCostly, checkUnauditable, gateDatasets, type CheckResult, type LoadedSide } from './contract-checks.js'
 import { decideAbsolute, decideBudget, decideNonInferiority, decideSuperiority, notEvaluated, type CriterionContext, type CriterionResult, type PairedInput } from './criteria.js'
 import { decide } from './decision.js'
-import { ASSAY_VERSION, evidenceSide, gateHeader, type GateEvidence } from './evidence.js'
+import { ASSAY_VERSION } from '../version.js'
+import { evidenceSide, gateHeader, type GateEvidence } from './evidence.js'
 import { criterionName, type Criterion, type GateSpec, type LoadedGate } from './gate-spec.js'
 
 /**
