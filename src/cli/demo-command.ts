@@ -7,6 +7,7 @@ import { runDemoPromotion, type DemoPromotion } from '../demo/demo-promotion.js'
 import { AssayError } from '../errors.js'
 import { shellQuote } from '../record/replay-plan.js'
 import type { Assay } from '../sdk/assay.js'
+import { mean } from '../stats/index.js'
 import type { CliContext } from './context.js'
 import { writeJson, writeTable } from './output.js'
 
@@ -38,8 +39,7 @@ export function demoCommand(ctx: CliContext): Command {
       writeTable(ctx.io, ['CONFIG', 'SEED', 'RUN', 'VALIDATION ACCURACY'], result.runs.map((r) => [r.config, String(r.seed), r.runId.slice(0, 8), r.accuracy.toFixed(4)]))
       for (const config of [...new Set(result.runs.map((r) => r.config))]) {
         const values = result.runs.filter((r) => r.config === config).map((r) => r.accuracy)
-        const mean = values.reduce((s, v) => s + v, 0) / values.length
-        out.write(`\n${config}: mean validation accuracy ${mean.toFixed(4)} over ${values.length} seeds (min ${Math.min(...values).toFixed(4)}, max ${Math.max(...values).toFixed(4)})`)
+        out.write(`\n${config}: mean validation accuracy ${mean(values).toFixed(4)} over ${values.length} seeds (min ${Math.min(...values).toFixed(4)}, max ${Math.max(...values).toFixed(4)})`)
       }
       if (comparisons !== null) {
         const { paired, groups } = comparisons

@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import { MIN_EXAMPLES } from '../stats/index.js'
+import { mean, MIN_EXAMPLES } from '../stats/index.js'
 import type { EvalColumns, RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import { alignExamples, alignRuns, detectScoreType } from './align-examples.js'
@@ -373,7 +373,7 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
           message: `per-run means use the ${aligned.ids.length} examples every run scored; runs lost ${aligned.lost.join(', ')} records (in run order): ${lostA} on side A, ${lostB} on side B`,
         })
       }
-      const means = aligned.scores.map((s) => s.reduce((x, y) => x + y, 0) / s.length)
+      const means = aligned.scores.map((s) => mean(s))
       valuesA = means.slice(0, a.runs.length)
       valuesB = means.slice(a.runs.length)
       examples = aligned.ids.length
