@@ -103,7 +103,7 @@ export function notEvaluated(c: Criterion, ctx: CriterionContext, reason: string
 }
 
 function pct(level: number): string {
-  return `${Number((level * 100).toPrecision(4))}%`
+  return `${formatNumber(level * 100)}%`
 }
 
 /** Catch statistics errors (degenerate data, too few observations) as a failed, explained criterion. */
@@ -322,7 +322,7 @@ export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: Cri
     const seed = c.seed ?? ctx.seed
     const unit = BUDGET_UNITS[c.metric]
     const n = input.candidate.length
-    const statName = c.metric === 'latency' ? `p${Number((c.quantile * 100).toPrecision(4))} latency` : c.metric === 'tokens' || c.metric === 'cost' ? `${c.metric} per 1,000 requests` : c.metric
+    const statName = c.metric === 'latency' ? `p${formatNumber(c.quantile * 100)} latency` : c.metric === 'tokens' || c.metric === 'cost' ? `${c.metric} per 1,000 requests` : c.metric
     let threshold: number
     let baselineEstimate: number | null = null
     if (c.maxRatio !== undefined) {
