@@ -3,7 +3,8 @@ import { COMPARE_DEFAULTS, type CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
 import { testPValues } from '../report/report-model.js'
 import type { CliContext } from './context.js'
-import { formatNumber, parseNumberOption, writeJson } from './output.js'
+import { formatNumber, formatPValue } from '../number-format.js'
+import { parseNumberOption, writeJson } from './output.js'
 
 
 /** An interval, or 'none' when the sides (or a group's runs) are identical. */
@@ -80,11 +81,6 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(0)}%`
 }
 
-function fmtP(p: number): string {
-  if (p === 0) return '0'
-  return p < 1e-4 ? p.toExponential(2) : formatNumber(p, 3)
-}
-
 /** The text report: verdict first, then estimate, interval, p, sizes, warnings, the sample size needed. */
 export function renderComparison(c: Comparison): string {
   const lines: string[] = []
@@ -92,7 +88,7 @@ export function renderComparison(c: Comparison): string {
   lines.push(`${VERDICT_TEXT[c.verdict]} on ${c.metric} (${direction})`)
   lines.push(`  because ${c.decision.reason}`)
   lines.push('')
-  lines.push(`estimate (A − B)  ${formatNumber(c.estimate)}   ${pct(c.confidenceLevel)} CI ${ciText(c.ci)}   p = ${fmtP(c.pValue)}`)
+  lines.push(`estimate (A − B)  ${formatNumber(c.estimate)}   ${pct(c.confidenceLevel)} CI ${ciText(c.ci)}   p = ${formatPValue(c.pValue)}`)
   lines.push(`method            ${c.method} (${c.mode}; α = ${formatNumber(c.alpha, 3)}, ${c.resamples} resamples, seed ${c.seed})`)
   if (c.margin !== null) lines.push(`margin            ±${formatNumber(c.margin)}`)
   lines.push(`A                 ${c.a.label}: mean ${formatNumber(c.a.mean)} (${c.a.runIds.length} run${c.a.runIds.length === 1 ? '' : 's'}: ${c.resolvedAs.a})`)
@@ -118,7 +114,7 @@ export function renderComparison(c: Comparison): string {
     const aso = c.tests.find((t) => t.direction === 'A over B' && typeof t.epsilonMin === 'number') as { epsilonMin: number; aDominates: boolean } | undefined
     if (aso !== undefined) lines.push(`ASO ε_min (A>B)   ${formatNumber(aso.epsilonMin, 3)}${aso.aDominates ? ' (A almost stochastically dominates B)' : ''}`)
   }
-  const others = testPValues(c).map((t) => `${t.method}: p = ${fmtP(t.pValue)}`)
+  const others = testPValues(c).map((t) => `${t.method}: p = ${formatPValue(t.pValue)}`)
   if (others.length > 0) {
     lines.push('')
     lines.push('tests')

@@ -7,6 +7,8 @@ import { runDemoPromotion, type DemoPromotion } from '../demo/demo-promotion.js'
 import { AssayError } from '../errors.js'
 import { shellQuote } from '../record/replay-plan.js'
 import type { Assay } from '../sdk/assay.js'
+import { formatPValue } from '../number-format.js'
+import { mean } from '../stats/index.js'
 import type { CliContext } from './context.js'
 import { writeJson, writeTable } from './output.js'
 
@@ -38,15 +40,14 @@ export function demoCommand(ctx: CliContext): Command {
       writeTable(ctx.io, ['CONFIG', 'SEED', 'RUN', 'VALIDATION ACCURACY'], result.runs.map((r) => [r.config, String(r.seed), r.runId.slice(0, 8), r.accuracy.toFixed(4)]))
       for (const config of [...new Set(result.runs.map((r) => r.config))]) {
         const values = result.runs.filter((r) => r.config === config).map((r) => r.accuracy)
-        const mean = values.reduce((s, v) => s + v, 0) / values.length
-        out.write(`\n${config}: mean validation accuracy ${mean.toFixed(4)} over ${values.length} seeds (min ${Math.min(...values).toFixed(4)}, max ${Math.max(...values).toFixed(4)})`)
+        out.write(`\n${config}: mean validation accuracy ${mean(values).toFixed(4)} over ${values.length} seeds (min ${Math.min(...values).toFixed(4)}, max ${Math.max(...values).toFixed(4)})`)
       }
       if (comparisons !== null) {
         const { paired, groups } = comparisons
         const ci = (c: { ci: [number, number] | null }): string => (c.ci === null ? 'none (identical sides)' : `[${c.ci[0].toFixed(4)}, ${c.ci[1].toFixed(4)}]`)
         out.write('\n\nCandidate against baseline, per-example correctness on the validation set:\n')
-        out.write(`  one run each (seed ${paired.a.seeds[0]}): ${paired.verdict.toUpperCase()}: Δ ${paired.estimate.toFixed(4)}, 95% CI ${ci(paired)}, p = ${paired.pValue.toPrecision(3)} (${paired.method}, ${paired.sampleSizes.pairs} pairs)\n`)
-        out.write(`  ${groups.a.runIds.length} seeds each: ${groups.verdict.toUpperCase()}: Δ ${groups.estimate.toFixed(4)}, 95% CI ${ci(groups)}, p = ${groups.pValue.toPrecision(3)} (${groups.method})\n`)
+        out.write(`  one run each (seed ${paired.a.seeds[0]}): ${paired.verdict.toUpperCase()}: Δ ${paired.estimate.toFixed(4)}, 95% CI ${ci(paired)}, p = ${formatPValue(paired.pValue)} (${paired.method}, ${paired.sampleSizes.pairs} pairs)\n`)
+        out.write(`  ${groups.a.runIds.length} seeds each: ${groups.verdict.toUpperCase()}: Δ ${groups.estimate.toFixed(4)}, 95% CI ${ci(groups)}, p = ${formatPValue(groups.pValue)} (${groups.method})\n`)
         for (const w of [...paired.warnings, ...groups.warnings]) out.write(`  warning ${w.code}: ${w.message}\n`)
       }
       writeDemoPromotion(ctx, promotion)

@@ -3,7 +3,8 @@ import { COMPARE_DEFAULTS } from '../compare/compare.js'
 import { LEADERBOARD_RESAMPLES, LEADERBOARD_SEED, type Leaderboard, type LeaderboardOptions } from '../compare/leaderboard.js'
 import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
-import { formatNumber, parseNumberOption, writeJson, writeTable } from './output.js'
+import { formatNumber } from '../number-format.js'
+import { parseNumberOption, writeJson, writeTable } from './output.js'
 
 export interface LeaderboardCliOptions {
   dataset?: string

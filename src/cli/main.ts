@@ -1,13 +1,11 @@
 import { Command, CommanderError, Help } from 'commander'
-import { createRequire } from 'node:module'
 import { isAssayError, storeFullError } from '../errors.js'
 import { createContext, type CliContext } from './context.js'
 import { writeError, type CliIo } from './output.js'
+import { ASSAY_VERSION } from '../version.js'
 
 /** Exit codes (docs/cli.md): 0 success, 1 an unexpected failure, 2 a usage or input error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
-
-export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
 type CommandFactory = (ctx: CliContext) => Command
 

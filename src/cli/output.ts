@@ -23,13 +23,6 @@ export function writeJson(io: CliIo, schema: string, body: Record<string, unknow
   io.out.write(`${toJson({ schema, ...body })}\n`)
 }
 
-export function formatNumber(value: number | null | undefined, digits = 4): string {
-  if (value === null || value === undefined) return '-'
-  if (!Number.isFinite(value)) return String(value)
-  if (Number.isInteger(value)) return String(value)
-  return value.toPrecision(digits)
-}
-
 export function formatTime(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 }

@@ -5,7 +5,8 @@ import { AssayError } from '../errors.js'
 import { renderTerminalChart } from '../report/terminal-chart.js'
 import { closestFirst } from '../store/run-filter.js'
 import type { CliContext } from './context.js'
-import { formatNumber, formatTime, parseNumberOption, toJson, writeJson, writeTable } from './output.js'
+import { formatNumber } from '../number-format.js'
+import { formatTime, parseNumberOption, toJson, writeJson, writeTable } from './output.js'
 
 export function runsCommand(ctx: CliContext): Command {
   const command = new Command('runs')

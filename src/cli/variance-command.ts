@@ -1,7 +1,8 @@
 import { Command } from 'commander'
 import type { VarianceOptions, VarianceResult } from '../compare/validation-variance.js'
 import type { CliContext } from './context.js'
-import { formatNumber, parseNumberOption, writeJson } from './output.js'
+import { formatNumber } from '../number-format.js'
+import { parseNumberOption, writeJson } from './output.js'
 
 export function varianceCommand(ctx: CliContext): Command {
   return new Command('variance')

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
-import { MIN_EXAMPLES } from '../stats/index.js'
+import { mean, MIN_EXAMPLES } from '../stats/index.js'
 import type { EvalColumns, RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import { alignExamples, alignRuns, detectScoreType } from './align-examples.js'
@@ -11,6 +10,7 @@ import { pairedExampleComparison, unpairedExampleComparison, type ExampleCompari
 import { parseGroupBy, resolveSide, type GroupBy, type ResolvedSide } from './resolve-sides.js'
 import { twoLevelBootstrap } from './two-level-bootstrap.js'
 import { decideVerdict, DEFAULT_POWER, requiredExamples, requiredSeeds } from './verdict.js'
+import { ASSAY_VERSION } from '../version.js'
 
 /**
  * compare(store, a, b, { metric }): is A better than B on metric M, and how sure is that?
@@ -55,9 +55,6 @@ export const COMPARE_DEFAULTS = {
   top: 10,
   power: DEFAULT_POWER,
 } as const
-
-
-export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
 interface ResolvedOptions {
   metric: string
@@ -376,7 +373,7 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
           message: `per-run means use the ${aligned.ids.length} examples every run scored; runs lost ${aligned.lost.join(', ')} records (in run order): ${lostA} on side A, ${lostB} on side B`,
         })
       }
-      const means = aligned.scores.map((s) => s.reduce((x, y) => x + y, 0) / s.length)
+      const means = aligned.scores.map((s) => mean(s))
       valuesA = means.slice(0, a.runs.length)
       valuesB = means.slice(a.runs.length)
       examples = aligned.ids.length

@@ -1,5 +1,6 @@
 import { AssayError, isAssayError } from '../errors.js'
-import { almostStochasticOrder, cohensD, mannWhitneyU, probabilityOfImprovement, seedsNeeded, tInterval, welchTTest } from '../stats/index.js'
+import { almostStochasticOrder, cohensD, mannWhitneyU, mean, probabilityOfImprovement, sd, seedsNeeded, tInterval, welchTTest } from '../stats/index.js'
+import { isConstantSample } from '../stats/paired-decision.js'
 import type { ComparisonWarning, GroupSummary } from './comparison-types.js'
 
 /**
@@ -48,11 +49,11 @@ export function summarizeGroup(group: GroupInput, confidenceLevel: number): Grou
   const values = group.values
   const n = values.length
   if (n === 0) throw new AssayError('ASSAY_GROUP_TOO_SMALL', `group ${group.label} has no runs`)
-  const mean = values.reduce((s, v) => s + v, 0) / n
-  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0
-  // Every run the same value: no zero-width interval.
-  const ci = n > 1 && sd > 0 ? tInterval(values, { confidenceLevel }).ci : null
-  return { label: group.label, runIds: group.runIds, seeds: group.seeds, values, mean, ci, sd, min: Math.min(...values), max: Math.max(...values) }
+  const groupMean = mean(values)
+  const groupSd = n > 1 ? sd(values) : 0
+  // Every run the same value (within rounding of how the runs' means were summed): no zero-width interval.
+  const ci = n > 1 && !isConstantSample(values) ? tInterval(values, { confidenceLevel }).ci : null
+  return { label: group.label, runIds: group.runIds, seeds: group.seeds, values, mean: groupMean, ci, sd: groupSd, min: Math.min(...values), max: Math.max(...values) }
 }
 
 export function groupComparison(a: GroupInput, b: GroupInput, options: GroupComparisonOptions): GroupComparison {

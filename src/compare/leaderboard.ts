@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import { AssayError } from '../errors.js'
 import type { DatasetRole, EvalColumns, RunRecord, RunSummary } from '../record/types.js'
 import { adjustPValues, mcnemar, pairedDecision, type PairedDecisionResult, type PValueAdjustment } from '../stats/index.js'
@@ -10,6 +9,7 @@ import { alignExamples } from './align-examples.js'
 import { checkHoldoutBudget, defaultActor, recordAndCheckHoldout, type HoldoutCheck } from './holdout-ledger.js'
 import { ladder, type LadderResult, type LadderThreshold } from './ladder.js'
 import { bestSeedOnlyWarnings, winnersCurseWarning, type SeedRun } from './winners-curse.js'
+import { ASSAY_VERSION } from '../version.js'
 
 /**
  * `assay leaderboard`: many candidates against one baseline on one dataset version, with
@@ -18,7 +18,6 @@ import { bestSeedOnlyWarnings, winnersCurseWarning, type SeedRun } from './winne
  */
 
 export const LEADERBOARD_SCHEMA = 'assay.leaderboard/v1'
-export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
 /** Bootstrap resamples per candidate when the bootstrap interval is asked for (`interval: 'bootstrap'`). */
 export const LEADERBOARD_RESAMPLES = 1000

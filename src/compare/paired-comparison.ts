@@ -1,5 +1,5 @@
 import { AssayError, isAssayError } from '../errors.js'
-import { cohensD, mannWhitneyU, mcnemar, pairedDecision, pairedTTest, welchTTest, wilcoxonSignedRank } from '../stats/index.js'
+import { cohensD, mannWhitneyU, mcnemar, mean, pairedDecision, pairedTTest, sd, welchTTest, wilcoxonSignedRank } from '../stats/index.js'
 import type { AlignedExamples, ScoreType } from './align-examples.js'
 import { binaryPairedBootstrap } from './binary-bootstrap.js'
 import type { ComparisonWarning, ExampleDelta } from './comparison-types.js'
@@ -52,19 +52,6 @@ export interface ExampleComparison {
   warnings: ComparisonWarning[]
 }
 
-function meanOf(x: Float64Array): number {
-  let s = 0
-  for (let i = 0; i < x.length; i++) s += x[i] as number
-  return s / x.length
-}
-
-function sdOf(x: Float64Array, m: number): number {
-  if (x.length < 2) return 0
-  let ss = 0
-  for (let i = 0; i < x.length; i++) ss += ((x[i] as number) - m) ** 2
-  return Math.sqrt(ss / (x.length - 1))
-}
-
 function errorEntry(name: string, error: unknown): Record<string, unknown> {
   if (isAssayError(error)) return { method: name, error: { code: error.code, message: error.message } }
   throw error
@@ -113,10 +100,10 @@ export function pairedExampleComparison(aligned: AlignedExamples, options: Examp
   const b = aligned.b
   const d = new Float64Array(n)
   for (let i = 0; i < n; i++) d[i] = (a[i] as number) - (b[i] as number)
-  const meanA = meanOf(a)
-  const meanB = meanOf(b)
-  const estimate = meanOf(d)
-  const sdDifference = sdOf(d, estimate)
+  const meanA = mean(a)
+  const meanB = mean(b)
+  const estimate = mean(d)
+  const sdDifference = d.length < 2 ? 0 : sd(d)
   const tests: Record<string, unknown>[] = []
   const warnings: ComparisonWarning[] = []
   const scoreType = aligned.scoreType
@@ -201,8 +188,8 @@ export function unpairedExampleComparison(a: Float64Array, b: Float64Array, scor
   if (a.length < 2 || b.length < 2) {
     throw new AssayError('ASSAY_GROUP_TOO_SMALL', `an unpaired comparison needs at least 2 examples per side (A has ${a.length}, B has ${b.length})`)
   }
-  const meanA = meanOf(a)
-  const meanB = meanOf(b)
+  const meanA = mean(a)
+  const meanB = mean(b)
   const estimate = meanA - meanB
   const tests: Record<string, unknown>[] = []
   const warnings: ComparisonWarning[] = []

@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import { createRandom } from '../stats/index.js'
+import { createRandom, mean } from '../stats/index.js'
 import { quantileSorted } from '../stats/describe.js'
 
 /**
@@ -46,12 +46,7 @@ export function twoLevelBootstrap(
   }
   const kA = a.length
   const kB = b.length
-  const runMean = (r: Float64Array): number => {
-    let s = 0
-    for (let i = 0; i < n; i++) s += r[i] as number
-    return s / n
-  }
-  const meanSide = (side: readonly Float64Array[]): number => side.reduce((s, r) => s + runMean(r), 0) / side.length
+  const meanSide = (side: readonly Float64Array[]): number => mean(side.map((r) => mean(r)))
   const estimate = meanSide(a) - meanSide(b)
 
   const rng = createRandom(seed)

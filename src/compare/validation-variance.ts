@@ -1,10 +1,11 @@
 import { AssayError } from '../errors.js'
 import type { EvalColumns, RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
-import { tInterval } from '../stats/index.js'
+import { mean, tInterval, variance, type Sample } from '../stats/index.js'
 import { alignRuns } from './align-examples.js'
 import type { ComparisonWarning } from './comparison-types.js'
-import { ASSAY_VERSION, evalSetFor } from './compare.js'
+import { ASSAY_VERSION } from '../version.js'
+import { evalSetFor } from './compare.js'
 import { parseGroupBy, resolveSide, type GroupBy } from './resolve-sides.js'
 
 /**
@@ -74,18 +75,9 @@ export interface VarianceResult {
   warnings: ComparisonWarning[]
 }
 
-function mean(x: ArrayLike<number>): number {
-  let s = 0
-  for (let i = 0; i < x.length; i++) s += x[i] as number
-  return s / x.length
-}
-
-function sampleVariance(x: ArrayLike<number>): number {
-  if (x.length < 2) return 0
-  const m = mean(x)
-  let ss = 0
-  for (let i = 0; i < x.length; i++) ss += ((x[i] as number) - m) ** 2
-  return ss / (x.length - 1)
+/** The sample variance, 0 for a single value (one run, one example: no spread to measure). */
+function sampleVariance(x: Sample): number {
+  return x.length < 2 ? 0 : variance(x)
 }
 
 /** Pure part: the decomposition for runs scored on the same examples (aligned). */

@@ -1,5 +1,6 @@
 import { sampleSizePaired } from '../stats/index.js'
 import type { Verdict } from './comparison-types.js'
+import { formatNumber } from '../number-format.js'
 
 /**
  * The verdict rule and the sample sizes that would make an inconclusive comparison conclusive.
@@ -52,10 +53,9 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const withinMargin = margin !== null && ci[0] > -margin && ci[1] < margin
   const side = excludesZero(ci)
   const significant = pValue < alpha && side !== 0
-  const fmt = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x))
-  const ciText = `[${fmt(ci[0])}, ${fmt(ci[1])}]`
+  const ciText = `[${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`
   if (withinMargin) {
-    return { verdict: 'equivalent', significant, withinMargin, reason: `the interval ${ciText} lies inside the margin ±${fmt(margin)}` }
+    return { verdict: 'equivalent', significant, withinMargin, reason: `the interval ${ciText} lies inside the margin ±${formatNumber(margin)}` }
   }
   if (significant) {
     const aHigher = estimate > 0
@@ -64,18 +64,18 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       verdict: better ? 'better' : 'worse',
       significant,
       withinMargin,
-      reason: `p = ${fmt(pValue)} < α = ${fmt(alpha)} and the interval ${ciText} excludes 0`,
+      reason: `p = ${formatNumber(pValue)} < α = ${formatNumber(alpha)} and the interval ${ciText} excludes 0`,
     }
   }
   let reason: string
   if (pValue < alpha && side === 0) {
-    reason = `p = ${fmt(pValue)} < α but the interval ${ciText} includes 0: the test and the interval disagree`
+    reason = `p = ${formatNumber(pValue)} < α but the interval ${ciText} includes 0: the test and the interval disagree`
   } else if (pValue >= alpha && side !== 0) {
-    reason = `the interval ${ciText} excludes 0 but p = ${fmt(pValue)} ≥ α: the test and the interval disagree`
+    reason = `the interval ${ciText} excludes 0 but p = ${formatNumber(pValue)} ≥ α: the test and the interval disagree`
   } else {
-    reason = `p = ${fmt(pValue)} ≥ α = ${fmt(alpha)} and the interval ${ciText} includes 0`
+    reason = `p = ${formatNumber(pValue)} ≥ α = ${formatNumber(alpha)} and the interval ${ciText} includes 0`
   }
-  if (margin !== null) reason += `; it is not inside the margin ±${fmt(margin)} either`
+  if (margin !== null) reason += `; it is not inside the margin ±${formatNumber(margin)} either`
   return { verdict: 'inconclusive', significant, withinMargin, reason }
 }
 

@@ -1,6 +1,7 @@
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf'
 import normalPdf from '@stdlib/stats-base-dists-normal-pdf'
 import type { ComparisonWarning } from './comparison-types.js'
+import { formatNumber } from '../number-format.js'
 
 /**
  * Two selection traps.
@@ -50,7 +51,7 @@ export function winnersCurseWarning(input: WinnersCurseInput): ComparisonWarning
   const z = expectedMaxStandardNormal(input.candidates)
   const bias =
     input.standardError !== undefined && Number.isFinite(input.standardError)
-      ? ` (≈ ${formatSignificant(z * input.standardError)} in metric units here)`
+      ? ` (≈ ${formatNumber(z * input.standardError, 3)} in metric units here)`
       : ''
   return {
     code: 'WINNERS_CURSE',
@@ -99,7 +100,7 @@ export function bestSeedOnlyWarnings(
     const isBest = scored.every((o) => (higherIsBetter ? r.mean! >= o.mean : r.mean! <= o.mean))
     if (!isBest) continue
     const seeds = others.map((o) => o.seed).join(', ')
-    const means = scored.length > 0 ? `; their means: ${scored.map((o) => formatSignificant(o.mean)).join(', ')}` : ' (they have no eval records here)'
+    const means = scored.length > 0 ? `; their means: ${scored.map((o) => formatNumber(o.mean, 3)).join(', ')}` : ' (they have no eval records here)'
     warnings.set(r.runId, {
       code: 'BEST_SEED_ONLY',
       message:
@@ -108,8 +109,4 @@ export function bestSeedOnlyWarnings(
     })
   }
   return warnings
-}
-
-function formatSignificant(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(3)
 }

@@ -1,13 +1,15 @@
 import { alignRuns } from '../compare/align-examples.js'
 import { AssayError, isAssayError } from '../errors.js'
 import type { EvalColumns } from '../record/types.js'
-import { appendAuditRecord, currentHolder } from '../registry/registry.js'
-import { resolveGateSide, type ResolvedGateSide } from '../registry/sides.js'
+import { appendAuditRecord } from '../audit/append-and-verify.js'
+import { currentHolder } from '../registry/registry.js'
+import { resolveGateSide, type ResolvedGateSide } from './gate-sides.js'
 import type { Store } from '../store/store.js'
 import { checkInconsistent, checkMalformed, checkStale, checkTooCostly, checkUnauditable, gateDatasets, type CheckResult, type LoadedSide } from './contract-checks.js'
 import { decideAbsolute, decideBudget, decideNonInferiority, decideSuperiority, notEvaluated, type CriterionContext, type CriterionResult, type PairedInput } from './criteria.js'
 import { decide } from './decision.js'
-import { ASSAY_VERSION, evidenceSide, gateHeader, type GateEvidence } from './evidence.js'
+import { ASSAY_VERSION } from '../version.js'
+import { evidenceSide, gateHeader, type GateEvidence } from './evidence.js'
 import { criterionName, type Criterion, type GateSpec, type LoadedGate } from './gate-spec.js'
 
 /**

@@ -2,6 +2,7 @@ import type { EvalColumns, RunRecord } from '../record/types.js'
 import { mean, quantile } from '../stats/index.js'
 import type { CriterionResult } from './criteria.js'
 import type { GateSpec } from './gate-spec.js'
+import { formatNumber } from '../number-format.js'
 
 /**
  * The contract checks (the failure table of docs/gates.md): pure functions over what the loading
@@ -176,7 +177,7 @@ export function checkInconsistent(spec: GateSpec, sides: LoadedSide[], options: 
         if (finite.length === 0) return
         const value = referenceStatistic(finite, ref.statistic)
         if (Math.abs(value - ref.value) > ref.tolerance) {
-          findings.push(`${side.role} run ${short(run)}, ${dataset}: ${ref.statistic} of ${ref.metric} is ${Number(value.toPrecision(4))}, reference ${ref.value} ± ${ref.tolerance}`)
+          findings.push(`${side.role} run ${short(run)}, ${dataset}: ${ref.statistic} of ${ref.metric} is ${formatNumber(value)}, reference ${ref.value} ± ${ref.tolerance}`)
         }
       })
     }

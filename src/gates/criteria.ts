@@ -1,8 +1,9 @@
 import { detectScoreType } from '../compare/align-examples.js'
 import { isAssayError } from '../errors.js'
-import { bootstrapInterval, clopperPearsonInterval, pairedDecision, pairedTTest, quantile, tInterval, wilsonInterval, type PairedDecisionResult, type PairedDecisionWarning } from '../stats/index.js'
+import { bootstrapInterval, clopperPearsonInterval, mean, pairedDecision, pairedTTest, quantile, tInterval, wilsonInterval, type PairedDecisionResult, type PairedDecisionWarning } from '../stats/index.js'
 import { constantEvidence, isConstantSample, type ConstantEvidence } from '../stats/paired-decision.js'
 import type { Criterion } from './gate-spec.js'
+import { formatNumber } from '../number-format.js'
 
 /**
  * Deciding one criterion from numbers: pure, no store. Every kind is decided by an interval (and,
@@ -101,14 +102,8 @@ export function notEvaluated(c: Criterion, ctx: CriterionContext, reason: string
   return { ...base(c, ctx, '-'), status: 'not-evaluated', outcome: c.onFailure, rule: '-', message: `not evaluated: ${reason}` }
 }
 
-function fmt(x: number): string {
-  if (!Number.isFinite(x)) return String(x)
-  const a = Math.abs(x)
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : Number(x.toPrecision(4)).toString()
-}
-
 function pct(level: number): string {
-  return `${Number((level * 100).toPrecision(4))}%`
+  return `${formatNumber(level * 100)}%`
 }
 
 /** Catch statistics errors (degenerate data, too few observations) as a failed, explained criterion. */
@@ -122,10 +117,10 @@ function guarded(c: Criterion, ctx: CriterionContext, fn: () => CriterionResult)
 }
 
 function constantMessage(what: string, v: number, n: number, e: ConstantEvidence, clears: boolean, alpha: number, target: string): string {
-  const head = `every ${what} is ${fmt(v)} (n = ${n}): exact one-sided sign test`
-  if (!clears) return `${head}: ${fmt(v)} does not clear ${target}`
-  if (!e.bounded) return `${head} p = ${fmt(e.tail)} ≥ ${alpha}: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`
-  return `${head} p = ${fmt(e.tail)} < ${alpha}`
+  const head = `every ${what} is ${formatNumber(v)} (n = ${n}): exact one-sided sign test`
+  if (!clears) return `${head}: ${formatNumber(v)} does not clear ${target}`
+  if (!e.bounded) return `${head} p = ${formatNumber(e.tail)} ≥ ${alpha}: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`
+  return `${head} p = ${formatNumber(e.tail)} < ${alpha}`
 }
 
 /** The candidate's and baseline's scores as the one paired decision (assay/stats pairedDecision) reads them. */
@@ -182,10 +177,10 @@ function comparativeResult(
 }
 
 function constantText(r: PairedDecisionResult, alpha: number): string {
-  if (r.data === 'identical') return `the sides are identical on all ${r.n} pairs: exact sign test p = ${fmt(r.pValue)}`
+  if (r.data === 'identical') return `the sides are identical on all ${r.n} pairs: exact sign test p = ${formatNumber(r.pValue)}`
   const units = r.clusters ?? r.n
   const e = constantEvidence(units, 0.5, alpha)
-  return `every paired difference is ${fmt(r.estimate)} (${units} independent ${r.clusters === null ? 'pairs' : 'clusters'}): exact one-sided sign test p = ${fmt(r.pValue)}${r.pValue < alpha ? ` < ${alpha}` : ` ≥ ${alpha}${e.bounded ? '' : `: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`}`}`
+  return `every paired difference is ${formatNumber(r.estimate)} (${units} independent ${r.clusters === null ? 'pairs' : 'clusters'}): exact one-sided sign test p = ${formatNumber(r.pValue)}${r.pValue < alpha ? ` < ${alpha}` : ` ≥ ${alpha}${e.bounded ? '' : `: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`}`}`
 }
 
 /**
@@ -198,14 +193,14 @@ export function decideSuperiority(c: Extract<Criterion, { kind: 'superiority' }>
     const sign = c.higherIsBetter ? '>' : '<'
     const threshold = c.higherIsBetter ? c.minEffect : -c.minEffect
     const boundName = c.higherIsBetter ? 'lower' : 'upper'
-    const rule = `one-sided ${pct(1 - c.alpha)} ${boundName} bound of candidate − baseline ${sign} ${fmt(threshold)} and p < ${c.alpha}`
+    const rule = `one-sided ${pct(1 - c.alpha)} ${boundName} bound of candidate − baseline ${sign} ${formatNumber(threshold)} and p < ${c.alpha}`
     return comparativeResult(c, ctx, input, threshold, rule, (r, bound, passed) => {
       if (r.data !== 'varied') return constantText(r, c.alpha)
       const b = bound as number
       const boundOk = c.higherIsBetter ? b > threshold : b < threshold
       return passed
-        ? `candidate better by ${fmt(r.estimate)} (${boundName} bound ${fmt(b)}, p = ${fmt(r.pValue)})`
-        : `superiority not shown: difference ${fmt(r.estimate)}, ${boundName} bound ${fmt(b)} ${boundOk ? 'clears' : 'does not clear'} ${fmt(threshold)}, p = ${fmt(r.pValue)}${r.pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
+        ? `candidate better by ${formatNumber(r.estimate)} (${boundName} bound ${formatNumber(b)}, p = ${formatNumber(r.pValue)})`
+        : `superiority not shown: difference ${formatNumber(r.estimate)}, ${boundName} bound ${formatNumber(b)} ${boundOk ? 'clears' : 'does not clear'} ${formatNumber(threshold)}, p = ${formatNumber(r.pValue)}${r.pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
     })
   })
 }
@@ -219,12 +214,12 @@ export function decideNonInferiority(c: Extract<Criterion, { kind: 'non-inferior
   return guarded(c, ctx, () => {
     const threshold = c.higherIsBetter ? -c.margin : c.margin
     const boundName = c.higherIsBetter ? 'lower' : 'upper'
-    const rule = `one-sided ${pct(1 - c.alpha)} ${boundName} bound of candidate − baseline ${c.higherIsBetter ? '>' : '<'} ${fmt(threshold)} (margin ${fmt(c.margin)})`
+    const rule = `one-sided ${pct(1 - c.alpha)} ${boundName} bound of candidate − baseline ${c.higherIsBetter ? '>' : '<'} ${formatNumber(threshold)} (margin ${formatNumber(c.margin)})`
     return comparativeResult(c, ctx, input, threshold, rule, (r, bound, passed) => {
       if (r.data !== 'varied') return constantText(r, c.alpha)
       return passed
-        ? `not worse than the baseline by more than ${fmt(c.margin)}: difference ${fmt(r.estimate)}, ${boundName} bound ${fmt(bound as number)}`
-        : `non-inferiority not shown: difference ${fmt(r.estimate)}, ${boundName} bound ${fmt(bound as number)} is beyond the margin ${fmt(threshold)}`
+        ? `not worse than the baseline by more than ${formatNumber(c.margin)}: difference ${formatNumber(r.estimate)}, ${boundName} bound ${formatNumber(bound as number)}`
+        : `non-inferiority not shown: difference ${formatNumber(r.estimate)}, ${boundName} bound ${formatNumber(bound as number)} is beyond the margin ${formatNumber(threshold)}`
     })
   })
 }
@@ -243,7 +238,7 @@ export function decideAbsolute(c: Extract<Criterion, { kind: 'absolute' }>, ctx:
     const seed = c.seed ?? ctx.seed
     const n = values.length
     const boundName = upper ? 'upper' : 'lower'
-    const rule = `one-sided ${pct(level)} ${boundName} bound of the candidate's ${c.metric} ${upper ? '<' : '>'} ${fmt(threshold)}`
+    const rule = `one-sided ${pct(level)} ${boundName} bound of the candidate's ${c.metric} ${upper ? '<' : '>'} ${formatNumber(threshold)}`
     const sizes = { candidate: n, baseline: null, pairs: null }
     let estimate: number
     let ci: [number, number]
@@ -270,7 +265,7 @@ export function decideAbsolute(c: Extract<Criterion, { kind: 'absolute' }>, ctx:
       ci = upper ? [-Infinity, bound] : [bound, Infinity]
       const passed = upper ? bound < threshold : bound > threshold
       const partial = { ...base(c, ctx, 'exact sign test (constant values)'), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes }
-      return finish(partial, passed, rule, constantMessage(`${c.metric} value`, estimate, n, e, clears, c.alpha, `${upper ? '<' : '>'} ${fmt(threshold)}`))
+      return finish(partial, passed, rule, constantMessage(`${c.metric} value`, estimate, n, e, clears, c.alpha, `${upper ? '<' : '>'} ${formatNumber(threshold)}`))
     } else if (c.test === 't') {
       const alternative = upper ? ('less' as const) : ('greater' as const)
       const r = tInterval(values, { alternative, confidenceLevel: level })
@@ -287,7 +282,7 @@ export function decideAbsolute(c: Extract<Criterion, { kind: 'absolute' }>, ctx:
     const bound = upper ? ci[1] : ci[0]
     const passed = upper ? bound < threshold : bound > threshold
     const partial = { ...base(c, ctx, test), estimate, ci, confidenceLevel: level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
-    const message = `${c.metric} ${fmt(estimate)}, ${boundName} bound ${fmt(bound)} ${passed ? 'within' : 'breaks'} the threshold ${upper ? '<' : '>'} ${fmt(threshold)}`
+    const message = `${c.metric} ${formatNumber(estimate)}, ${boundName} bound ${formatNumber(bound)} ${passed ? 'within' : 'breaks'} the threshold ${upper ? '<' : '>'} ${formatNumber(threshold)}`
     return finish(partial, passed, rule, message)
   })
 }
@@ -310,9 +305,7 @@ export interface BudgetInput {
 /** The statistic a budget holds: quantile of latency, 1000 × mean of tokens/cost, mean over runs of storage/compute. */
 export function budgetStatistic(c: Extract<Criterion, { kind: 'budget' }>, values: Float64Array): number {
   if (c.metric === 'latency') return quantile(values, c.quantile)
-  let s = 0
-  for (const v of values) s += v
-  const m = s / values.length
+  const m = mean(values)
   return c.metric === 'tokens' || c.metric === 'cost' ? 1000 * m : m
 }
 
@@ -329,7 +322,7 @@ export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: Cri
     const seed = c.seed ?? ctx.seed
     const unit = BUDGET_UNITS[c.metric]
     const n = input.candidate.length
-    const statName = c.metric === 'latency' ? `p${Number((c.quantile * 100).toPrecision(4))} latency` : c.metric === 'tokens' || c.metric === 'cost' ? `${c.metric} per 1,000 requests` : c.metric
+    const statName = c.metric === 'latency' ? `p${formatNumber(c.quantile * 100)} latency` : c.metric === 'tokens' || c.metric === 'cost' ? `${c.metric} per 1,000 requests` : c.metric
     let threshold: number
     let baselineEstimate: number | null = null
     if (c.maxRatio !== undefined) {
@@ -373,12 +366,12 @@ export function decideBudget(c: Extract<Criterion, { kind: 'budget' }>, ctx: Cri
     const passed = upper <= threshold
     const rule =
       (test === 'none' ? `${statName}` : `one-sided ${pct(level)} upper bound of the ${statName}`) +
-      ` ≤ ${c.maxRatio !== undefined ? `${c.maxRatio} × baseline (${fmt(baselineEstimate as number)}) = ${fmt(threshold)}` : fmt(threshold)} ${unit}`
+      ` ≤ ${c.maxRatio !== undefined ? `${c.maxRatio} × baseline (${formatNumber(baselineEstimate as number)}) = ${formatNumber(threshold)}` : formatNumber(threshold)} ${unit}`
     const partial = { ...base(c, ctx, method), estimate, ci, confidenceLevel: test === 'none' ? null : level, pValue, threshold, sampleSizes: sizes, seed: resamples === null ? null : seed, resamples }
     const message =
       constant !== null && !constant.bounded && estimate <= threshold
-        ? `${statName} ${fmt(estimate)} ${unit} is within the budget ${fmt(threshold)} ${unit} by its point value, but every value is the same (n = ${n}): exact one-sided bound p = ${fmt(constant.tail)} ≥ ${c.alpha}: not enough data (constant values need n ≥ ${constant.minN} at alpha ${c.alpha})`
-        : `${statName} ${fmt(estimate)} ${unit}${test === 'none' ? '' : ` (upper bound ${fmt(upper)})`} ${passed ? 'within' : 'over'} the budget ${fmt(threshold)} ${unit}`
+        ? `${statName} ${formatNumber(estimate)} ${unit} is within the budget ${formatNumber(threshold)} ${unit} by its point value, but every value is the same (n = ${n}): exact one-sided bound p = ${formatNumber(constant.tail)} ≥ ${c.alpha}: not enough data (constant values need n ≥ ${constant.minN} at alpha ${c.alpha})`
+        : `${statName} ${formatNumber(estimate)} ${unit}${test === 'none' ? '' : ` (upper bound ${formatNumber(upper)})`} ${passed ? 'within' : 'over'} the budget ${formatNumber(threshold)} ${unit}`
     return finish(partial, passed, rule, message)
   })
 }

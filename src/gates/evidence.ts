@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import type { Envelope, RunRecord } from '../record/types.js'
 import type { CheckResult, SideModelVersion } from './contract-checks.js'
 import type { CriterionResult } from './criteria.js'
@@ -6,8 +5,6 @@ import type { GateDecision } from './decision.js'
 import type { LoadedGate } from './gate-spec.js'
 
 /** The evidence record of one gate check (schema assay.gate-evidence/v1, docs/gates.md). */
-
-export const ASSAY_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
 export interface EvidenceRun {
   runId: string

@@ -1,5 +1,6 @@
-import { AssayError, isAssayError } from '../errors.js'
-import { nextAuditRecord, type AuditEntryInput } from '../gates/audit-log.js'
+import { AssayError } from '../errors.js'
+import { appendChained } from '../audit/append-and-verify.js'
+import type { AuditEntryInput } from '../audit/audit-log.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../record/types.js'
 import { assertModelName, assertName, assertTags } from '../record/validate.js'
 import type { NewAliasEvent, Store } from '../store/store.js'
@@ -109,35 +110,19 @@ export async function listAliases(store: Store, model: string): Promise<AliasSta
   return [...latest.values()].sort((a, b) => a.alias.localeCompare(b.alias)).map((e) => ({ alias: e.alias, version: e.version, since: e.at, kind: e.kind, actor: e.actor }))
 }
 
-/** Append one audit record, re-reading the head when another writer appended first. */
-export async function appendAuditRecord(store: Store, input: AuditEntryInput): Promise<AuditRecord> {
-  for (let attempt = 0; ; attempt++) {
-    const record = nextAuditRecord(await store.lastAuditRecord(), input)
-    try {
-      await store.appendAudit(record)
-      return record
-    } catch (error) {
-      if (isAssayError(error, 'ASSAY_AUDIT_CONFLICT') && attempt < 5) continue
-      throw error
-    }
-  }
-}
-
 /**
  * Move an alias and append its audit record in one transaction. A conflict on the audit head alone
  * is retried; if the alias's holder changed since `event.previousVersion` was read, the move is
  * refused (the decision behind it was about another holder).
  */
 export async function moveAliasAudited(store: Store, event: NewAliasEvent, audit: AuditEntryInput): Promise<{ event: AliasEvent; audit: AuditRecord }> {
-  for (let attempt = 0; ; attempt++) {
-    const record = nextAuditRecord(await store.lastAuditRecord(), audit)
-    try {
-      return { event: await store.moveAlias(record, event), audit: record }
-    } catch (error) {
-      if (isAssayError(error, 'ASSAY_AUDIT_CONFLICT') && attempt < 5 && (await currentHolder(store, event.model, event.alias)) === event.previousVersion) continue
-      throw error
-    }
-  }
+  const { written, record } = await appendChained(
+    store,
+    audit,
+    (record) => store.moveAlias(record, event),
+    async () => (await currentHolder(store, event.model, event.alias)) === event.previousVersion,
+  )
+  return { event: written, audit: record }
 }
 
 export interface SetAliasInput {

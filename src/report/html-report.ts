@@ -1,7 +1,8 @@
 import type { Comparison } from '../compare/comparison-types.js'
 import type { DatasetBoard, Leaderboard } from '../compare/leaderboard.js'
-import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, seedGroupsOf, testPValues, type ReportInput } from './report-model.js'
+import { allWarnings, comparisonExtras, fmtCi, fmtTime, provenanceOf, seedGroupsOf, testPValues, type ReportInput } from './report-model.js'
 import { criticalDifferenceDiagram, differenceHistogram, escapeXml, forestPlot, seedStrip, type FigureProvenance } from './svg-plots.js'
+import { formatNumber, formatPValue } from '../number-format.js'
 
 /**
  * One self-contained HTML file: inline CSS and inline SVG figures, no script, no external URL.
@@ -61,13 +62,13 @@ function comparisonBody(c: Comparison, input: ReportInput & { kind: 'comparison'
   const cls = c.verdict === 'better' ? 'better' : c.verdict === 'worse' ? 'worse' : ''
   const out: string[] = []
   out.push(
-    `<p class='verdict'>Verdict: <span class='${cls}'>${h(c.verdict)}</span> — A − B = <b>${h(fmt(c.estimate))}</b>, ${Math.round(c.confidenceLevel * 100)}% CI ${h(fmtCi(c.ci))}, p = ${h(fmtP(c.pValue))} (${h(c.higherIsBetter ? 'higher' : 'lower')} is better)</p>`,
+    `<p class='verdict'>Verdict: <span class='${cls}'>${h(c.verdict)}</span> — A − B = <b>${h(formatNumber(c.estimate))}</b>, ${Math.round(c.confidenceLevel * 100)}% CI ${h(fmtCi(c.ci))}, p = ${h(formatPValue(c.pValue))} (${h(c.higherIsBetter ? 'higher' : 'lower')} is better)</p>`,
   )
   out.push(
     '<h2>Sides</h2>',
     tableHtml(
       ['side', 'label', 'run ids', 'seeds', 'dataset sha256', 'n', `mean ${h(c.metric)}`],
-      [c.a, c.b].map((s, i) => [i === 0 ? 'A' : 'B', h(s.label), s.runIds.map((id) => `<code>${h(id)}</code>`).join('<br>'), h(s.seeds.join(', ')), s.datasetSha256 === null ? '–' : `<code>${h(s.datasetSha256)}</code>`, String(s.n), h(fmt(s.mean))]),
+      [c.a, c.b].map((s, i) => [i === 0 ? 'A' : 'B', h(s.label), s.runIds.map((id) => `<code>${h(id)}</code>`).join('<br>'), h(s.seeds.join(', ')), s.datasetSha256 === null ? '–' : `<code>${h(s.datasetSha256)}</code>`, String(s.n), h(formatNumber(s.mean))]),
       [5, 6],
     ),
     provLine(p),
@@ -80,14 +81,14 @@ function comparisonBody(c: Comparison, input: ReportInput & { kind: 'comparison'
         ['confidence level / alpha', `${c.confidenceLevel} / ${c.alpha}`],
         ['resamples / seed', `${c.resamples} / ${c.seed}`],
         ['pairs (lost A, lost B)', `${c.sampleSizes.pairs ?? '–'} (${c.sampleSizes.lostA}, ${c.sampleSizes.lostB})`],
-        ['effect size', c.effectSize === null ? '–' : `${h(c.effectSize.name)} = ${h(fmt(c.effectSize.value))}`],
-        ['equivalence margin', c.margin === null ? 'none' : h(fmt(c.margin))],
+        ['effect size', c.effectSize === null ? '–' : `${h(c.effectSize.name)} = ${h(formatNumber(c.effectSize.value))}`],
+        ['equivalence margin', c.margin === null ? 'none' : h(formatNumber(c.margin))],
       ],
     ),
     provLine(p),
   )
   const tests = testPValues(c)
-  if (tests.length > 0) out.push('<h2>Tests</h2>', tableHtml(['test', 'p'], tests.map((t) => [h(t.method), h(fmtP(t.pValue))]), [1]), provLine(p))
+  if (tests.length > 0) out.push('<h2>Tests</h2>', tableHtml(['test', 'p'], tests.map((t) => [h(t.method), h(formatPValue(t.pValue))]), [1]), provLine(p))
   out.push(
     '<h2>Figures</h2>',
     figure(
@@ -105,8 +106,8 @@ function comparisonBody(c: Comparison, input: ReportInput & { kind: 'comparison'
     out.push(
       '<h2>Examples that moved most</h2>',
       tableHtml(['', 'example', 'A', 'B', 'A − B'], [
-        ...c.topRegressions.map((d) => ['regression', h(d.id), h(fmt(d.a)), h(fmt(d.b)), h(fmt(d.delta))]),
-        ...c.topImprovements.map((d) => ['improvement', h(d.id), h(fmt(d.a)), h(fmt(d.b)), h(fmt(d.delta))]),
+        ...c.topRegressions.map((d) => ['regression', h(d.id), h(formatNumber(d.a)), h(formatNumber(d.b)), h(formatNumber(d.delta))]),
+        ...c.topImprovements.map((d) => ['improvement', h(d.id), h(formatNumber(d.a)), h(formatNumber(d.b)), h(formatNumber(d.delta))]),
       ], [2, 3, 4]),
       provLine(p),
     )
@@ -134,14 +135,14 @@ function leaderboardBody(l: Leaderboard, input: ReportInput & { kind: 'leaderboa
       `<h2>Across ${rk.datasets.length} datasets</h2>`,
       tableHtml(
         ['rank', 'system', 'average rank', ...rk.datasets.map((d) => `${h(d.name)}<br><code>${h(d.sha256.slice(0, 12))}</code>`)],
-        rk.systems.map((s, i) => [String(i + 1), h(s.system), h(fmt(s.averageRank, 3)), ...s.means.map((m) => h(fmt(m)))]),
+        rk.systems.map((s, i) => [String(i + 1), h(s.system), h(formatNumber(s.averageRank, 3)), ...s.means.map((m) => h(formatNumber(m)))]),
         [0, 2, ...rk.datasets.map((_, j) => 3 + j)],
       ),
       `<p>${
         rk.friedman === null
           ? `Friedman test not computed: ${h(rk.note ?? '')}.`
-          : `Friedman χ² = ${h(fmt(rk.friedman.statistic))} (df ${rk.friedman.df}), p = ${h(fmtP(rk.friedman.pValue))}; Iman–Davenport F = ${h(fmt(rk.friedman.imanDavenport.statistic))}, p = ${h(fmtP(rk.friedman.imanDavenport.pValue))}.`
-      } Nemenyi CD = ${h(fmt(rk.nemenyi.criticalDifference, 3))} at α = ${rk.alpha}.</p>`,
+          : `Friedman χ² = ${h(formatNumber(rk.friedman.statistic))} (df ${rk.friedman.df}), p = ${h(formatPValue(rk.friedman.pValue))}; Iman–Davenport F = ${h(formatNumber(rk.friedman.imanDavenport.statistic))}, p = ${h(formatPValue(rk.friedman.imanDavenport.pValue))}.`
+      } Nemenyi CD = ${h(formatNumber(rk.nemenyi.criticalDifference, 3))} at α = ${rk.alpha}.</p>`,
       provLine(p),
       figure(
         criticalDifferenceDiagram(
@@ -159,7 +160,7 @@ function boardHtml(b: DatasetBoard, l: Leaderboard, p: FigureProvenance): string
   const out: string[] = []
   out.push(
     `<h2>${h(b.dataset.name)} <small>(${h(b.dataset.role)})</small></h2>`,
-    `<p>Dataset sha256 <code>${h(b.dataset.sha256)}</code>. Baseline <b>${h(b.baseline.name)}</b> <code>${h(b.baseline.runId)}</code> (seed ${b.baseline.seed}, ${h(b.baseline.rule)}), mean ${h(fmt(b.baseline.mean))} over ${b.baseline.n} examples. ${b.adjustment.hypotheses} hypotheses; ${h(b.adjustment.method)}.</p>`,
+    `<p>Dataset sha256 <code>${h(b.dataset.sha256)}</code>. Baseline <b>${h(b.baseline.name)}</b> <code>${h(b.baseline.runId)}</code> (seed ${b.baseline.seed}, ${h(b.baseline.rule)}), mean ${h(formatNumber(b.baseline.mean))} over ${b.baseline.n} examples. ${b.adjustment.hypotheses} hypotheses; ${h(b.adjustment.method)}.</p>`,
     tableHtml(
       ['rank', 'run', 'name', 'seed', `mean`, 'Δ vs baseline', 'CI', 'p (raw)', `p (${h(l.adjustment)})`, 'verdict', 'test', 'flags'],
       b.entries.map((x) => [
@@ -167,11 +168,11 @@ function boardHtml(b: DatasetBoard, l: Leaderboard, p: FigureProvenance): string
         `<code>${h(x.runId.slice(0, 8))}</code>`,
         h(x.name),
         String(x.seed),
-        h(fmt(x.mean)),
-        h(fmt(x.estimate)),
+        h(formatNumber(x.mean)),
+        h(formatNumber(x.estimate)),
         h(fmtCi(x.ci)),
-        h(fmtP(x.pValue)),
-        h(fmtP(x.adjustedPValue)),
+        h(formatPValue(x.pValue)),
+        h(formatPValue(x.adjustedPValue)),
         `<span class='${x.verdict === 'better' ? 'better' : x.verdict === 'worse' ? 'worse' : ''}'>${h(x.verdict)}</span>`,
         h(x.test.method),
         h([...new Set(x.warnings.map((w) => w.code))].join(', ')),
@@ -181,7 +182,7 @@ function boardHtml(b: DatasetBoard, l: Leaderboard, p: FigureProvenance): string
     provLine(p),
     figure(
       forestPlot(
-        b.entries.map((x) => ({ label: `${x.name} (${x.runId.slice(0, 8)})`, estimate: x.estimate, ci: x.ci ?? [x.estimate, x.estimate], emphasis: x.verdict !== 'inconclusive', note: `p ${fmtP(x.pValue)} / ${l.adjustment} ${fmtP(x.adjustedPValue)}` })),
+        b.entries.map((x) => ({ label: `${x.name} (${x.runId.slice(0, 8)})`, estimate: x.estimate, ci: x.ci ?? [x.estimate, x.estimate], emphasis: x.verdict !== 'inconclusive', note: `p ${formatPValue(x.pValue)} / ${l.adjustment} ${formatPValue(x.adjustedPValue)}` })),
         { title: `${l.metric} on ${b.dataset.name}: each candidate − baseline ${b.baseline.name}`, xLabel: `${l.metric}: candidate − baseline`, provenance: p },
       ),
       'Forest plot of differences from the baseline with intervals; highlighted: significant after adjustment.',
@@ -197,7 +198,7 @@ function boardHtml(b: DatasetBoard, l: Leaderboard, p: FigureProvenance): string
       `<p>${h(b.ladder.rule)}.</p>`,
       tableHtml(
         ['#', 'submission', 'score', 'improvement', 'threshold', 'accepted', 'released best', 'released score'],
-        b.ladder.steps.map((s) => [String(s.index + 1), h(s.label), h(fmt(s.mean)), h(fmt(s.improvement)), h(fmt(s.threshold)), s.accepted ? 'yes' : 'no', `<code>${h(s.bestId.slice(0, 8))}</code>`, h(fmt(s.releasedScore))]),
+        b.ladder.steps.map((s) => [String(s.index + 1), h(s.label), h(formatNumber(s.mean)), h(formatNumber(s.improvement)), h(formatNumber(s.threshold)), s.accepted ? 'yes' : 'no', `<code>${h(s.bestId.slice(0, 8))}</code>`, h(formatNumber(s.releasedScore))]),
         [0, 2, 3, 4, 7],
       ),
       provLine(p),

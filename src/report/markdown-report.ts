@@ -1,7 +1,8 @@
 import type { Comparison } from '../compare/comparison-types.js'
 import type { DatasetBoard, Leaderboard } from '../compare/leaderboard.js'
-import { allWarnings, comparisonExtras, fmt, fmtCi, fmtP, fmtTime, provenanceOf, testPValues, type ReportInput } from './report-model.js'
+import { allWarnings, comparisonExtras, fmtCi, fmtTime, provenanceOf, testPValues, type ReportInput } from './report-model.js'
 import type { FigureProvenance } from './svg-plots.js'
+import { formatNumber, formatPValue } from '../number-format.js'
 
 /**
  * A comparison or leaderboard as GitHub-flavoured Markdown, fit for a pull-request comment. Every
@@ -48,7 +49,7 @@ function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
   const verdictWord = { better: 'A is **better** than B', worse: 'A is **worse** than B', equivalent: 'A and B are **equivalent**', inconclusive: '**inconclusive**' }[c.verdict]
   const out = [
     `## assay comparison: ${e(c.metric)}`,
-    `**Verdict:** ${verdictWord} on ${e(c.metric)} (${better}); estimate A − B = **${fmt(c.estimate)}**, ${Math.round(c.confidenceLevel * 100)}% CI ${fmtCi(c.ci)}, p = ${fmtP(c.pValue)}.`,
+    `**Verdict:** ${verdictWord} on ${e(c.metric)} (${better}); estimate A − B = **${formatNumber(c.estimate)}**, ${Math.round(c.confidenceLevel * 100)}% CI ${fmtCi(c.ci)}, p = ${formatPValue(c.pValue)}.`,
     table(
       ['side', 'label', 'runs', 'seeds', 'dataset sha256', 'n', `mean ${e(c.metric)}`],
       [c.a, c.b].map((x, i) => [
@@ -58,7 +59,7 @@ function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
         x.seeds.join(', '),
         x.datasetSha256 === null ? '–' : `\`${x.datasetSha256.slice(0, 16)}…\``,
         String(x.n),
-        fmt(x.mean),
+        formatNumber(x.mean),
       ]),
     ),
     prov,
@@ -68,17 +69,17 @@ function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
         ['mode', e(c.mode)],
         ['method', e(c.method)],
         ['confidence level / alpha', `${c.confidenceLevel} / ${c.alpha}`],
-        ['equivalence margin', c.margin === null ? 'none' : fmt(c.margin)],
+        ['equivalence margin', c.margin === null ? 'none' : formatNumber(c.margin)],
         ['resamples / seed', `${c.resamples} / ${c.seed}`],
         ['pairs (lost A, lost B)', `${c.sampleSizes.pairs ?? '–'} (${c.sampleSizes.lostA}, ${c.sampleSizes.lostB})`],
-        ['effect size', c.effectSize === null ? '–' : `${e(c.effectSize.name)} = ${fmt(c.effectSize.value)}`],
-        ['clustered SE', c.clusteredStandardError === null ? '–' : `${fmt(c.clusteredStandardError.value)} (${c.clusteredStandardError.clusters} clusters)`],
+        ['effect size', c.effectSize === null ? '–' : `${e(c.effectSize.name)} = ${formatNumber(c.effectSize.value)}`],
+        ['clustered SE', c.clusteredStandardError === null ? '–' : `${formatNumber(c.clusteredStandardError.value)} (${c.clusteredStandardError.clusters} clusters)`],
       ],
     ),
     prov,
   ]
   const tests = testPValues(c)
-  if (tests.length > 0) out.push('### Tests', table(['test', 'p'], tests.map((t) => [e(t.method), fmtP(t.pValue)])), prov)
+  if (tests.length > 0) out.push('### Tests', table(['test', 'p'], tests.map((t) => [e(t.method), formatPValue(t.pValue)])), prov)
   if (c.required !== null) {
     const power = `${Math.round(c.required.power * 100)}% power`
     if (c.required.examples !== null) out.push(`To detect a difference this size at ${power}: ${c.required.examples} examples.`)
@@ -92,10 +93,10 @@ function comparisonSections(c: Comparison, p: FigureProvenance): string[] {
     }
   }
   if (c.topRegressions.length > 0) {
-    out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])), prov)
+    out.push('### Largest regressions (A worse than B)', table(['example', 'A', 'B', 'A − B'], c.topRegressions.map((d) => [e(d.id), formatNumber(d.a), formatNumber(d.b), formatNumber(d.delta)])), prov)
   }
   if (c.topImprovements.length > 0) {
-    out.push('### Largest improvements (A better than B)', table(['example', 'A', 'B', 'A − B'], c.topImprovements.map((d) => [e(d.id), fmt(d.a), fmt(d.b), fmt(d.delta)])), prov)
+    out.push('### Largest improvements (A better than B)', table(['example', 'A', 'B', 'A − B'], c.topImprovements.map((d) => [e(d.id), formatNumber(d.a), formatNumber(d.b), formatNumber(d.delta)])), prov)
   }
   const holdout = comparisonExtras(c).holdout ?? []
   if (holdout.length > 0) {
@@ -116,12 +117,12 @@ function leaderboardSections(l: Leaderboard, p: FigureProvenance): string[] {
     const rk = l.ranking
     out.push(
       `### Across ${rk.datasets.length} datasets: average ranks`,
-      table(['rank', 'system', 'average rank', ...rk.datasets.map((d) => e(d.name))], rk.systems.map((s, i) => [String(i + 1), e(s.system), fmt(s.averageRank, 3), ...s.means.map((m) => fmt(m))])),
+      table(['rank', 'system', 'average rank', ...rk.datasets.map((d) => e(d.name))], rk.systems.map((s, i) => [String(i + 1), e(s.system), formatNumber(s.averageRank, 3), ...s.means.map((m) => formatNumber(m))])),
       prov,
       rk.friedman === null
         ? `Friedman test not computed: ${e(rk.note ?? '')}.`
-        : `Friedman χ² = ${fmt(rk.friedman.statistic)} (df ${rk.friedman.df}), p = ${fmtP(rk.friedman.pValue)}; Iman–Davenport F = ${fmt(rk.friedman.imanDavenport.statistic)} (${rk.friedman.imanDavenport.df1}, ${rk.friedman.imanDavenport.df2}), p = ${fmtP(rk.friedman.imanDavenport.pValue)}. ` +
-            `Nemenyi critical difference CD = ${fmt(rk.nemenyi.criticalDifference, 3)} at α = ${rk.alpha}: systems whose average ranks differ by less than CD are not told apart.`,
+        : `Friedman χ² = ${formatNumber(rk.friedman.statistic)} (df ${rk.friedman.df}), p = ${formatPValue(rk.friedman.pValue)}; Iman–Davenport F = ${formatNumber(rk.friedman.imanDavenport.statistic)} (${rk.friedman.imanDavenport.df1}, ${rk.friedman.imanDavenport.df2}), p = ${formatPValue(rk.friedman.imanDavenport.pValue)}. ` +
+            `Nemenyi critical difference CD = ${formatNumber(rk.nemenyi.criticalDifference, 3)} at α = ${rk.alpha}: systems whose average ranks differ by less than CD are not told apart.`,
     )
   }
   return out
@@ -130,7 +131,7 @@ function leaderboardSections(l: Leaderboard, p: FigureProvenance): string[] {
 function boardSections(b: DatasetBoard, l: Leaderboard, prov: string): string[] {
   const out = [
     `### ${e(b.dataset.name)} (${e(b.dataset.role)}, sha256 \`${b.dataset.sha256.slice(0, 16)}…\`)`,
-    `Baseline: **${e(b.baseline.name)}** \`${b.baseline.runId.slice(0, 8)}\` (seed ${b.baseline.seed}, ${b.baseline.rule}), mean ${fmt(b.baseline.mean)} over ${b.baseline.n} examples. ${b.adjustment.hypotheses} hypotheses, ${e(b.adjustment.method)}.`,
+    `Baseline: **${e(b.baseline.name)}** \`${b.baseline.runId.slice(0, 8)}\` (seed ${b.baseline.seed}, ${b.baseline.rule}), mean ${formatNumber(b.baseline.mean)} over ${b.baseline.n} examples. ${b.adjustment.hypotheses} hypotheses, ${e(b.adjustment.method)}.`,
     table(
       ['rank', 'run', 'name', 'seed', `mean ${e(l.metric)}`, 'Δ vs baseline', `${Math.round(l.confidenceLevel * 100)}% CI`, 'p (raw)', `p (${e(l.adjustment)})`, 'verdict', 'flags'],
       b.entries.map((x) => [
@@ -138,11 +139,11 @@ function boardSections(b: DatasetBoard, l: Leaderboard, prov: string): string[] 
         `\`${x.runId.slice(0, 8)}\``,
         e(x.name),
         String(x.seed),
-        fmt(x.mean),
-        fmt(x.estimate),
+        formatNumber(x.mean),
+        formatNumber(x.estimate),
         fmtCi(x.ci),
-        fmtP(x.pValue),
-        fmtP(x.adjustedPValue),
+        formatPValue(x.pValue),
+        formatPValue(x.adjustedPValue),
         x.verdict === 'better' ? '**better**' : x.verdict === 'worse' ? '**worse**' : 'inconclusive',
         [...new Set(x.warnings.map((w) => w.code))].join(', ') || '–',
       ]),
@@ -155,7 +156,7 @@ function boardSections(b: DatasetBoard, l: Leaderboard, prov: string): string[] 
       e(b.ladder.rule) + '.',
       table(
         ['#', 'submission', 'score', 'improvement', 'threshold', 'accepted', 'released best', 'released score'],
-        b.ladder.steps.map((s) => [String(s.index + 1), e(s.label), fmt(s.mean), fmt(s.improvement), fmt(s.threshold), s.accepted ? 'yes' : 'no', `\`${s.bestId.slice(0, 8)}\``, fmt(s.releasedScore)]),
+        b.ladder.steps.map((s) => [String(s.index + 1), e(s.label), formatNumber(s.mean), formatNumber(s.improvement), formatNumber(s.threshold), s.accepted ? 'yes' : 'no', `\`${s.bestId.slice(0, 8)}\``, formatNumber(s.releasedScore)]),
       ),
       prov,
     )

@@ -1,6 +1,7 @@
 import type { Comparison, ComparisonWarning } from '../compare/comparison-types.js'
 import type { DifferenceHistogram, Leaderboard } from '../compare/leaderboard.js'
 import type { FigureProvenance, SeedGroup } from './svg-plots.js'
+import { formatNumber } from '../number-format.js'
 
 /**
  * What the Markdown and HTML reports share: the inputs, provenance, and the few derived views
@@ -79,29 +80,14 @@ export function allWarnings(input: ReportInput): ComparisonWarning[] {
   })
 }
 
-export function fmt(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined) return '–'
-  if (!Number.isFinite(v)) return String(v)
-  if (v === 0) return '0'
-  const a = Math.abs(v)
-  if (a < 1e-4 || a >= 1e6) return v.toExponential(2)
-  return Number(v.toPrecision(digits)).toString()
-}
-
 /** The tests of a comparison that give a p-value, in the order they ran: what the text output and both reports list. */
 export function testPValues(c: Comparison): { method: string; pValue: number }[] {
   return c.tests.filter((t) => typeof t.pValue === 'number' && typeof t.method === 'string').map((t) => ({ method: t.method as string, pValue: t.pValue as number }))
 }
 
-export function fmtP(p: number): string {
-  if (!Number.isFinite(p)) return String(p)
-  if (p < 1e-4) return p.toExponential(1)
-  return p.toFixed(4)
-}
-
 /** An interval as [lo, hi]; null (identical sides) as 'none (identical sides)'. */
 export function fmtCi(ci: readonly [number, number] | null): string {
-  return ci === null ? 'none (identical sides)' : `[${fmt(ci[0])}, ${fmt(ci[1])}]`
+  return ci === null ? 'none (identical sides)' : `[${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`
 }
 
 export function fmtTime(ms: number): string {

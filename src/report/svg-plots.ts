@@ -1,3 +1,6 @@
+import { formatNumber } from '../number-format.js'
+import { mean } from '../stats/index.js'
+
 /**
  * Plots as hand-written SVG strings: no plotting dependency, no external reference. Every figure
  * carries its provenance (run ids, dataset hashes, seeds, assay version) both as visible text at its
@@ -19,14 +22,6 @@ export function escapeXml(value: string): string {
 
 const FONT = "font-family='system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif'"
 const WIDTH = 760
-
-export function formatValue(v: number, digits = 4): string {
-  if (!Number.isFinite(v)) return String(v)
-  if (v === 0) return '0'
-  const a = Math.abs(v)
-  if (a >= 1e5 || a < 1e-4) return v.toExponential(2)
-  return Number(v.toPrecision(digits)).toString()
-}
 
 /** One or two short lines naming what the figure was computed from. */
 export function provenanceLines(p: FigureProvenance): string[] {
@@ -82,7 +77,7 @@ function ticks(lo: number, hi: number, count = 5): number[] {
 function axis(x0: number, x1: number, y: number, lo: number, hi: number, label: string): { svg: string; scale: (v: number) => number } {
   const scale = (v: number): number => x0 + ((v - lo) / (hi - lo || 1)) * (x1 - x0)
   let svg = line(x0, y, x1, y, '#444')
-  for (const t of ticks(lo, hi)) svg += line(scale(t), y, scale(t), y + 4, '#444') + text(scale(t), y + 15, formatValue(t, 3), { size: 10, anchor: 'middle' })
+  for (const t of ticks(lo, hi)) svg += line(scale(t), y, scale(t), y + 4, '#444') + text(scale(t), y + 15, formatNumber(t, 3), { size: 10, anchor: 'middle' })
   svg += text((x0 + x1) / 2, y + 30, label, { size: 11, anchor: 'middle', fill: '#444' })
   return { svg, scale }
 }
@@ -120,7 +115,7 @@ export function forestPlot(rows: readonly ForestRow[], opts: { title: string; xL
     const [a, b] = [Math.max(lo, row.ci[0]), Math.min(hi, row.ci[1])]
     if (Number.isFinite(a) && Number.isFinite(b)) body += line(scale(a), y, scale(b), y, '#1f5fa8', 2)
     if (Number.isFinite(row.estimate)) body += `<rect x='${r(scale(row.estimate) - 4)}' y='${r(y - 4)}' width='8' height='8' fill='${row.emphasis ? '#b3261e' : '#1f5fa8'}'/>`
-    body += text(x1 + 10, y + 4, row.note ?? `${formatValue(row.estimate)} [${formatValue(row.ci[0])}, ${formatValue(row.ci[1])}]`, { size: 10 })
+    body += text(x1 + 10, y + 4, row.note ?? `${formatNumber(row.estimate)} [${formatNumber(row.ci[0])}, ${formatNumber(row.ci[1])}]`, { size: 10 })
   })
   return svgOpen(height, opts.title, opts.provenance, 'forest-plot') + body + axisSvg + svgClose(height, opts.provenance)
 }
@@ -150,7 +145,7 @@ export function differenceHistogram(bins: readonly { lo: number; hi: number; cou
     const xa = discrete ? scale(b.lo) - barWidth / 2 : scale(b.lo)
     const w = discrete ? barWidth : Math.max(1, scale(b.hi) - scale(b.lo) - 1)
     const fill = b.hi < 0 || (discrete && b.lo < 0) ? '#b3261e' : b.lo > 0 ? '#1f7a3a' : '#8a8f98'
-    body += `<rect x='${r(xa)}' y='${r(yBase - h)}' width='${r(w)}' height='${r(h)}' fill='${fill}'><title>${escapeXml(`${formatValue(b.lo)}${b.hi !== b.lo ? ` to ${formatValue(b.hi)}` : ''}: ${b.count}`)}</title></rect>`
+    body += `<rect x='${r(xa)}' y='${r(yBase - h)}' width='${r(w)}' height='${r(h)}' fill='${fill}'><title>${escapeXml(`${formatNumber(b.lo)}${b.hi !== b.lo ? ` to ${formatNumber(b.hi)}` : ''}: ${b.count}`)}</title></rect>`
     if (discrete) body += text(xa + w / 2, yBase - h - 4, String(b.count), { size: 10, anchor: 'middle' })
   }
   body += text(x0, yTop - 4, `max count ${maxCount}`, { size: 10, fill: '#666' })
@@ -184,10 +179,10 @@ export function seedStrip(groups: readonly SeedGroup[], opts: { title: string; x
     const finite = g.points.filter((p) => Number.isFinite(p.value))
     finite.forEach((p, k) => {
       const jitter = ((k % 5) - 2) * 2.5
-      body += `<circle cx='${r(scale(p.value))}' cy='${r(y + jitter)}' r='4' fill='#1f5fa8' fill-opacity='0.7'><title>${escapeXml(`seed ${p.seed}, run ${p.runId}: ${formatValue(p.value)}`)}</title></circle>`
+      body += `<circle cx='${r(scale(p.value))}' cy='${r(y + jitter)}' r='4' fill='#1f5fa8' fill-opacity='0.7'><title>${escapeXml(`seed ${p.seed}, run ${p.runId}: ${formatNumber(p.value)}`)}</title></circle>`
     })
     if (finite.length > 0) {
-      const m = finite.reduce((s, p) => s + p.value, 0) / finite.length
+      const m = mean(finite.map((p) => p.value))
       body += line(scale(m), y - 9, scale(m), y + 9, '#b3261e', 2)
     }
   })
@@ -216,7 +211,7 @@ export function criticalDifferenceDiagram(
   if (opts.subtitle) body += text(12, 36, opts.subtitle, { size: 10, fill: '#444' })
   // CD bar above the axis.
   const cdLen = scale(1 + opts.criticalDifference) - scale(1)
-  body += `<g class='cd-bar'>${line(x0, 50, x0 + cdLen, 50, '#b3261e', 2)}${line(x0, 45, x0, 55, '#b3261e', 2)}${line(x0 + cdLen, 45, x0 + cdLen, 55, '#b3261e', 2)}${text(x0 + cdLen / 2, 43, `CD = ${formatValue(opts.criticalDifference, 3)}`, { size: 11, anchor: 'middle', fill: '#b3261e' })}</g>`
+  body += `<g class='cd-bar'>${line(x0, 50, x0 + cdLen, 50, '#b3261e', 2)}${line(x0, 45, x0, 55, '#b3261e', 2)}${line(x0 + cdLen, 45, x0 + cdLen, 55, '#b3261e', 2)}${text(x0 + cdLen / 2, 43, `CD = ${formatNumber(opts.criticalDifference, 3)}`, { size: 11, anchor: 'middle', fill: '#b3261e' })}</g>`
   body += line(x0, axisY, x1, axisY, '#222', 1.5)
   for (let rank = 1; rank <= k; rank++) body += line(scale(rank), axisY - 5, scale(rank), axisY, '#222') + text(scale(rank), axisY - 8, String(rank), { size: 10, anchor: 'middle' })
   opts.cliques.forEach((c, i) => {
@@ -231,7 +226,7 @@ export function criticalDifferenceDiagram(
     const y = labelsTop + (left ? i : k - 1 - i) * 20
     const xLabel = left ? x0 - 10 : x1 + 10
     body += `<path d='M${r(x)},${axisY} V${r(y)} H${r(xLabel)}' fill='none' stroke='#555' stroke-width='1'/>`
-    body += text(left ? xLabel - 4 : xLabel + 4, y + 4, `${truncate(s.name, 22)} (${formatValue(s.averageRank, 3)})`, { anchor: left ? 'end' : 'start', size: 11 })
+    body += text(left ? xLabel - 4 : xLabel + 4, y + 4, `${truncate(s.name, 22)} (${formatNumber(s.averageRank, 3)})`, { anchor: left ? 'end' : 'start', size: 11 })
   })
   return svgOpen(height, opts.title, opts.provenance, 'critical-difference') + body + svgClose(height, opts.provenance)
 }

@@ -1,19 +1,19 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
+import type { AuditVerification } from '../audit/audit-log.js'
 import type { CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
 import type { Leaderboard, LeaderboardOptions } from '../compare/leaderboard.js'
 import type { VarianceOptions, VarianceResult } from '../compare/validation-variance.js'
 import { AssayError } from '../errors.js'
-import type { AuditVerification } from '../gates/audit-log.js'
 import type { GateCheckResult } from '../gates/check-gate.js'
 import type { LoadedGate } from '../gates/gate-spec.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
 import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
+import type { PromoteResult } from '../promotion/promotion.js'
 import { assertCapturedRecord, assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
-import type { PromoteResult } from '../registry/promotion.js'
 import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
@@ -307,7 +307,7 @@ export class Assay {
 
   /** Check the audit log's hash chain; `expectHead` (a hash noted earlier) also detects removal of the newest records. */
   async verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
-    const { verifyAuditLog } = await import('../registry/promotion.js')
+    const { verifyAuditLog } = await import('../audit/append-and-verify.js')
     return verifyAuditLog(this.store, options)
   }
 

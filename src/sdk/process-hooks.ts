@@ -1,5 +1,3 @@
-import type { Run } from './run.js'
-
 /**
  * While runs are active, a process that ends badly still closes them: SIGINT/SIGTERM mark them
  * 'killed', an uncaught error 'failed'. The handlers exist only while a run is active, and
@@ -7,7 +5,12 @@ import type { Run } from './run.js'
  * A SIGKILL cannot be caught: such a run keeps 'running' until its heartbeat goes stale and a
  * reader marks it 'crashed'.
  */
-const active = new Set<Run>()
+/** What the hooks need of a run (declared here, so run.ts imports this file and not the other way round). */
+export interface EndableRun {
+  end(status: 'failed' | 'killed'): Promise<unknown>
+}
+
+const active = new Set<EndableRun>()
 const ENDING_BUDGET_MS = 5_000
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 }
@@ -31,7 +34,7 @@ function onFatal(error: unknown): void {
   })
 }
 
-export function rememberActiveRun(run: Run): void {
+export function rememberActiveRun(run: EndableRun): void {
   if (active.size === 0) {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -41,7 +44,7 @@ export function rememberActiveRun(run: Run): void {
   active.add(run)
 }
 
-export function forgetActiveRun(run: Run): void {
+export function forgetActiveRun(run: EndableRun): void {
   if (!active.delete(run) || active.size > 0) return
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)

@@ -1,6 +1,6 @@
 import type { CheckGateOptions, GateCheckResult } from '../gates/check-gate.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
-import type { PromoteInput, PromoteResult } from '../registry/promotion.js'
+import type { PromoteInput, PromoteResult } from '../promotion/promotion.js'
 import { rollback, type RollbackInput } from '../registry/registry.js'
 import type { Store } from '../store/store.js'
 import { RemoteRegistryClient } from './remote-registry-client.js'
@@ -20,7 +20,7 @@ export function registryActionsFor(store: Store): RegistryActions {
   const local: RegistryActions = {
     // Gates pull in the statistics; they load on first use (a run that never promotes skips them).
     checkGate: async (input) => (await import('../gates/check-gate.js')).checkGate(store, input),
-    promote: async (input) => (await import('../registry/promotion.js')).promote(store, input),
+    promote: async (input) => (await import('../promotion/promotion.js')).promote(store, input),
     rollback: (input) => rollback(store, input),
   }
   if (store.capabilities.server === null) return local

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { GateCheckResult } from '../gates/check-gate.js'
 import type { LoadedGate } from '../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
-import type { PromoteResult } from '../registry/promotion.js'
+import type { PromoteResult } from '../promotion/promotion.js'
 import { ROUTES } from '../store/http/routes.js'
 import type { RemoteServer } from '../store/store.js'
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { AssayError } from '../errors.js'
-import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../record/audit-hash.js'
+import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../audit/audit-hash.js'
 import { computeEnvelope } from '../record/envelope.js'
 import type {
   AliasEvent,

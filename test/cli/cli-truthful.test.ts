@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { renderMarkdownReport } from '../../src/report/markdown-report.js'
-import { fmtP } from '../../src/report/report-model.js'
+import { formatPValue } from '../../src/number-format.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { runCli, runCliOn } from './run-cli.js'
 
@@ -186,12 +186,12 @@ describe('the CLI says only true things', () => {
     assert.equal(tests.length, listed.length)
     for (const [i, t] of tests.entries()) {
       assert.ok(listed[i].startsWith(`  ${t.method}: p = `), listed[i])
-      assert.ok(markdown.out.includes(`| ${t.method.replaceAll('|', '\\|')} | ${fmtP(t.pValue)} |`), `${t.method} p ${fmtP(t.pValue)} missing from the report`)
+      assert.ok(markdown.out.includes(`| ${t.method.replaceAll('|', '\\|')} | ${formatPValue(t.pValue)} |`), `${t.method} p ${formatPValue(t.pValue)} missing from the report`)
     }
     assert.ok(markdown.out.includes('### Tests'))
     // The renderer itself, given the same comparison.
     const direct = renderMarkdownReport({ kind: 'comparison', comparison: { schema: 'assay.comparison/v1', ...comparison }, differences: null })
-    assert.ok(direct.includes(`| ${tests[0].method.replaceAll('|', '\\|')} | ${fmtP(tests[0].pValue)} |`))
+    assert.ok(direct.includes(`| ${tests[0].method.replaceAll('|', '\\|')} | ${formatPValue(tests[0].pValue)} |`))
   })
 
   it('runs metrics prints each series as a chart and a table, and as JSON', async () => {

@@ -3,15 +3,14 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
-import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { main } from '../../src/cli/main.js'
 import { computeEnvelope } from '../../src/record/envelope.js'
 import { replayPlan } from '../../src/record/replay-plan.js'
 import type { Environment, RunRecord } from '../../src/record/types.js'
 import { CODE, DATASETS, ENVIRONMENT } from '../store/fixtures.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { tempDir } from '../store/backends.js'
+import { runCliOn } from '../cli/run-cli.js'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -143,12 +142,9 @@ describe('replaying the code of a dirty run', () => {
 
   test('a read-only CLI command on a store that does not exist fails and creates nothing', async () => {
     const missing = path.join(dir, 'typo-store')
-    const err = new PassThrough()
-    const chunks: Buffer[] = []
-    err.on('data', (c: Buffer) => chunks.push(Buffer.from(c)))
-    const code = await main(['node', 'assay', '--store', missing, 'runs', 'ls'], { out: new PassThrough(), err })
+    const { code, err } = await runCliOn(missing, 'runs', 'ls')
     assert.equal(code, 2)
-    assert.match(Buffer.concat(chunks).toString('utf8'), /ASSAY_STORE_NOT_FOUND/)
+    assert.match(err, /ASSAY_STORE_NOT_FOUND/)
     assert.equal(existsSync(missing), false)
     await assert.rejects(Assay.open({ store: missing, create: false }), { code: 'ASSAY_STORE_NOT_FOUND' })
     assert.equal(existsSync(missing), false)

@@ -1,9 +1,9 @@
-import { auditHash } from '../../gates/audit-log.js'
+import { auditHash } from '../../audit/audit-hash.js'
 import { checkGate } from '../../gates/check-gate.js'
 import { parseGateSpec, type LoadedGate } from '../../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../../record/types.js'
 import { assertArtifactName, assertModelName, assertName, assertTags } from '../../record/validate.js'
-import { promote } from '../../registry/promotion.js'
+import { promote } from '../../promotion/promotion.js'
 import { rollback } from '../../registry/registry.js'
 import { actorOf, type Caller } from '../auth.js'
 import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js'
@@ -211,7 +211,7 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: ROUTES.promotions,
-      summary: 'promote a version through a gate, run on the server (src/registry/promotion.ts): the gate file travels as text; the actor is the token',
+      summary: 'promote a version through a gate, run on the server (src/promotion/promotion.ts): the gate file travels as text; the actor is the token',
       tag: 'registry',
       scope: 'write',
       touches: 'all',

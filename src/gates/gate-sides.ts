@@ -1,15 +1,19 @@
 import { resolveSide } from '../compare/resolve-sides.js'
 import { AssayError } from '../errors.js'
-import type { SideModelVersion } from '../gates/contract-checks.js'
+import type { SideModelVersion } from './contract-checks.js'
 import type { RunRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
-import { currentHolder, getModelVersion } from './registry.js'
+import { currentHolder, getModelVersion } from '../registry/registry.js'
 
 /**
  * Sides of a gate check (docs/gates.md): besides what `assay compare` takes (a run id or prefix,
  * RUN1,RUN2 for a group, config:<fingerprint>, filter:<expression>), a model version
  * `model:NAME@VERSION` and an alias `alias:NAME@ALIAS`. When the gate names its model, `model:VERSION`
  * and `alias:ALIAS` may omit the model name.
+ *
+ * It lives in gates/, not registry/: it reads the registry (holders, versions) and the comparison
+ * engine's sides, and the gate check is its only user, so gates → registry stays one-way and the
+ * registry imports neither gates nor compare.
  */
 
 export interface ResolvedGateSide {

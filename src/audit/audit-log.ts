@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import { auditHash, GENESIS_HASH } from '../record/audit-hash.js'
+import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import type { AuditKind, AuditRecord, JsonValue } from '../record/types.js'
 import { canonicalJson } from '../record/validate.js'
 
@@ -10,7 +10,7 @@ import { canonicalJson } from '../record/validate.js'
  * reordering records breaks the chain at a sequence number `verifyAuditChain` names.
  */
 
-// The hash itself lives in a leaf module so the stores can check it on insert.
+// The hash itself lives in audit-hash.ts, which the stores use to check it on insert.
 export { auditHash, GENESIS_HASH }
 
 /** A JSON value with NaN and ±Infinity written as strings (JSON has no form for them), keys sorted. */

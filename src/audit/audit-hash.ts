@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { AssayError } from '../errors.js'
-import type { AuditRecord } from './types.js'
-import { canonicalJson } from './validate.js'
+import type { AuditRecord } from '../record/types.js'
+import { canonicalJson } from '../record/validate.js'
 
 /**
- * The audit log's record hash (pure, a leaf: the stores check it on insert, gates/audit-log.ts
+ * The audit log's record hash (pure, a leaf: the stores check it on insert, audit-log.ts
  * builds and verifies the chain with it). sha256 of the canonical JSON of the record's content
  * ({ seq, at, kind, actor, subject, body }) followed by the previous record's hash; the first
  * record chains to GENESIS_HASH (64 zeros).

@@ -1,10 +1,9 @@
 import { AssayError } from '../errors.js'
-import { verifyAuditChain, type AuditVerification } from '../gates/audit-log.js'
 import { checkGate, type CheckGateOptions, type GateCheckResult } from '../gates/check-gate.js'
 import type { LoadedGate } from '../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
-import { currentHolder, getModelVersion, moveAliasAudited } from './registry.js'
+import { currentHolder, getModelVersion, moveAliasAudited } from '../registry/registry.js'
 
 /**
  * Promotion through a gate (docs/gates.md): the alias moves only when the gate accepts, or warns
@@ -79,17 +78,4 @@ export async function promote(store: Store, input: PromoteInput): Promise<Promot
     },
   )
   return { check, event, audit }
-}
-
-/**
- * Verify the audit log's chain, that it reaches its head anchor, and that every alias event's
- * audit record is still there. The anchor is read before the records, so a concurrent append
- * only makes the log longer than the anchor.
- */
-export async function verifyAuditLog(store: Store, options: { expectHead?: string } = {}): Promise<AuditVerification> {
-  const anchor = store.auditHead === undefined ? undefined : await store.auditHead()
-  const records = await store.auditRecords()
-  const referenced: number[] = []
-  for (const m of await store.listModels()) for (const e of await store.aliasEvents(m.name)) if (e.auditSeq !== null) referenced.push(e.auditSeq)
-  return verifyAuditChain(records, { expectHead: options.expectHead, referencedSeqs: referenced, anchor })
 }

@@ -1,0 +1,62 @@
+import { isAssayError } from '../errors.js'
+import type { AuditRecord } from '../record/types.js'
+import type { AuditHead } from './audit-hash.js'
+import { nextAuditRecord, verifyAuditChain, type AuditEntryInput, type AuditVerification } from './audit-log.js'
+
+/**
+ * The audit chain over a store: append (with the retry on a concurrent writer) and verify what a
+ * store holds. audit/ sits below store/ (the stores check every record's hash on insert with
+ * audit-hash.ts), so it declares the few store methods it uses here instead of importing the
+ * Store contract; every Store satisfies AuditLogStore.
+ */
+export interface AuditLogStore {
+  lastAuditRecord(): Promise<AuditRecord | null>
+  appendAudit(record: AuditRecord): Promise<void>
+  auditRecords(): Promise<AuditRecord[]>
+  auditHead?(): Promise<AuditHead | null>
+  listModels(): Promise<readonly { name: string }[]>
+  aliasEvents(model: string): Promise<readonly { auditSeq: number | null }[]>
+}
+
+/** How many times an append re-reads the head after another writer appended first. */
+const APPEND_RETRIES = 5
+
+/**
+ * Build the record that follows the log's head and hand it to `write` (which stores it, alone or
+ * with something else in the same transaction). On ASSAY_AUDIT_CONFLICT the head is re-read and
+ * the record rebuilt, while `stillValid` (default: always) says the write still makes sense.
+ */
+export async function appendChained<T>(
+  store: Pick<AuditLogStore, 'lastAuditRecord'>,
+  input: AuditEntryInput,
+  write: (record: AuditRecord) => Promise<T>,
+  stillValid: () => Promise<boolean> = async () => true,
+): Promise<{ written: T; record: AuditRecord }> {
+  for (let attempt = 0; ; attempt++) {
+    const record = nextAuditRecord(await store.lastAuditRecord(), input)
+    try {
+      return { written: await write(record), record }
+    } catch (error) {
+      if (isAssayError(error, 'ASSAY_AUDIT_CONFLICT') && attempt < APPEND_RETRIES && (await stillValid())) continue
+      throw error
+    }
+  }
+}
+
+/** Append one audit record, re-reading the head when another writer appended first. */
+export async function appendAuditRecord(store: Pick<AuditLogStore, 'lastAuditRecord' | 'appendAudit'>, input: AuditEntryInput): Promise<AuditRecord> {
+  return (await appendChained(store, input, (record) => store.appendAudit(record))).record
+}
+
+/**
+ * Verify the audit log's chain, that it reaches its head anchor, and that every alias event's
+ * audit record is still there. The anchor is read before the records, so a concurrent append
+ * only makes the log longer than the anchor.
+ */
+export async function verifyAuditLog(store: AuditLogStore, options: { expectHead?: string } = {}): Promise<AuditVerification> {
+  const anchor = store.auditHead === undefined ? undefined : await store.auditHead()
+  const records = await store.auditRecords()
+  const referenced: number[] = []
+  for (const m of await store.listModels()) for (const e of await store.aliasEvents(m.name)) if (e.auditSeq !== null) referenced.push(e.auditSeq)
+  return verifyAuditChain(records, { expectHead: options.expectHead, referencedSeqs: referenced, anchor })
+}
