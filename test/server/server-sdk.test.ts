@@ -110,6 +110,7 @@ describe('SDK and CLI against a real server', () => {
     await consumer.useArtifact({ runId: run.id, name: 'model/weights.bin' })
     await consumer.end()
     assert.equal((await assay.lineage(a1.sha256)).length, 2)
+    assert.deepEqual(await assay.lineage(a1.sha256.slice(0, 8)), await assay.lineage(a1.sha256), 'a sha256 prefix resolves over http as a run id prefix does')
     const listed = await assay.listRuns({ experiment: 'remote', filter: "params.lr < 0.1 and metrics.acc >= 0.5 and tags.stage = 'dev'" })
     assert.deepEqual(listed.map((r) => r.id), [run.id])
     await assay.close()
