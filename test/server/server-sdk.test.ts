@@ -355,6 +355,17 @@ describe('SDK and CLI against a real server', () => {
     }
   })
 
+  it('a process that opens an http store and closes it exits by itself: no request, one read, a server that is down', async () => {
+    const down = `http://127.0.0.1:${await unusedPort()}`
+    for (const [uri, read] of [[server.url, '0'], [server.url, '1'], [down, '0']]) {
+      const child = spawnNode(path.join(here, 'children/open-close.mjs'), { env: { ASSAY_TRACKING_URI: uri, READ: read } })
+      await child.waitForLine(/^closed$/)
+      // A handle left open would keep the child alive until spawnNode kills it after a hang (SIGKILL, not code 0).
+      assert.deepEqual(await child.exited, { code: 0, signal: null }, `${uri} read=${read}: ${child.stderr()}`)
+      assert.equal(child.stderr(), '', 'nothing was written, so nothing is announced')
+    }
+  })
+
   it('spool: many stores spooling in one process share one exit hook (no listener leak warning)', async () => {
     const url = `http://127.0.0.1:${await unusedPort()}`
     const before = process.listenerCount('exit')
