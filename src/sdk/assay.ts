@@ -217,7 +217,6 @@ export class Assay {
     const prefix = typeof text === 'string' ? text.trim().toLowerCase() : ''
     if (/^[0-9a-f]{64}$/.test(prefix)) return prefix
     if (!/^[0-9a-f]{6,63}$/.test(prefix)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${describe(text)} is not a sha256 (64 hex characters, or a unique prefix of 6 or more)`)
-    if (this.store.artifactSha256sWithPrefix === undefined) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a ${this.store.kind} store takes the whole sha256 (64 hex characters), got the prefix ${prefix}`)
     const matches = await this.store.artifactSha256sWithPrefix(prefix, 2)
     if (matches.length === 0) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact has a sha256 starting with ${prefix}`, { sha256: prefix })
     if (matches.length > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `sha256 prefix ${prefix} is ambiguous (${matches.join(', ')}, …); give more characters`, { sha256: prefix })

@@ -109,6 +109,10 @@ export const EvalReadQuery = z.strictObject({ dataset: Name })
 export const MetricQuery = z.strictObject({ key: Name })
 export const ListRunsQuery = z.strictObject({ experiment: Name.optional() })
 export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
+export const Sha256PrefixQuery = z.strictObject({
+  prefix: z.string().regex(/^[0-9a-f]{1,64}$/, 'a sha256 prefix is 1 to 64 lowercase hex characters'),
+  limit: z.coerce.number().int().min(1).max(100),
+})
 
 export const StatusSchema = z.strictObject({ status: z.enum(['finished', 'failed', 'killed', 'crashed']), endTime: Time })
 export const HeartbeatSchema = z.strictObject({ at: Time })

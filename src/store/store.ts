@@ -56,8 +56,8 @@ export interface Store {
   readArtifact(runId: string, name: string): Promise<Buffer>
   /** Every produced and consumed edge of the content with this sha256. */
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
-  /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order; absent on stores that cannot (http). */
-  artifactSha256sWithPrefix?(prefix: string, limit: number): Promise<string[]>
+  /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order (over http: only content the token may read). */
+  artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]>
 
   /** Append one entry to the holdout ledger (append-only). */
   recordHoldoutRead(read: HoldoutRead): Promise<void>

@@ -34,6 +34,7 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/v1/runs/:runId/artifacts/by-sha256': 'write run',
   'GET /api/v1/runs/:runId/artifacts/content': 'read run',
   'GET /api/v1/artifacts/:sha256/lineage': 'read handler',
+  'GET /api/v1/artifacts/sha256s': 'read handler',
   'GET /api/v1/experiments': 'read handler',
   'POST /api/v1/holdout-reads': 'write handler',
   'GET /api/v1/holdout-reads/:sha256': 'read handler',
@@ -234,6 +235,10 @@ describe('server auth', () => {
     const sha = (await s.store.getRun(runB.id)).artifacts[0].sha256
     assert.deepEqual(((await inject('GET', `/api/v1/artifacts/${sha}/lineage`, r)).json() as { edges: unknown[] }).edges, [])
     assert.equal(((await inject('GET', `/api/v1/artifacts/${sha}/lineage`, secrets.read)).json() as { edges: unknown[] }).edges.length, 1)
+    // sha256 prefixes resolve within what the token may read: exp-b's content is not named to a token of exp-a.
+    const byPrefix = async (secret: string) => ((await inject('GET', `/api/v1/artifacts/sha256s?prefix=${sha.slice(0, 8)}&limit=2`, secret)).json() as { sha256s: string[] }).sha256s
+    assert.deepEqual(await byPrefix(r), [])
+    assert.deepEqual(await byPrefix(secrets.read), [sha])
 
     assert.equal((await inject('GET', `/api/v1/runs/${runA.id}`, r)).statusCode, 200)
     assert.equal((await inject('POST', `/api/v1/runs/${runA.id}/batch`, w, { tags: { ok: 'yes' } })).statusCode, 200)

@@ -110,6 +110,7 @@ describe('SDK and CLI against a real server', () => {
     await consumer.useArtifact({ runId: run.id, name: 'model/weights.bin' })
     await consumer.end()
     assert.equal((await assay.lineage(a1.sha256)).length, 2)
+    assert.deepEqual(await assay.lineage(a1.sha256.slice(0, 8)), await assay.lineage(a1.sha256), 'a sha256 prefix resolves over http as a run id prefix does')
     const listed = await assay.listRuns({ experiment: 'remote', filter: "params.lr < 0.1 and metrics.acc >= 0.5 and tags.stage = 'dev'" })
     assert.deepEqual(listed.map((r) => r.id), [run.id])
     await assay.close()
@@ -351,6 +352,17 @@ describe('SDK and CLI against a real server', () => {
       assert.equal(warnings.length, 1, warnings.join('\n'))
     } finally {
       await back.close()
+    }
+  })
+
+  it('a process that opens an http store and closes it exits by itself: no request, one read, a server that is down', async () => {
+    const down = `http://127.0.0.1:${await unusedPort()}`
+    for (const [uri, read] of [[server.url, '0'], [server.url, '1'], [down, '0']]) {
+      const child = spawnNode(path.join(here, 'children/open-close.mjs'), { env: { ASSAY_TRACKING_URI: uri, READ: read } })
+      await child.waitForLine(/^closed$/)
+      // A handle left open would keep the child alive until spawnNode kills it after a hang (SIGKILL, not code 0).
+      assert.deepEqual(await child.exited, { code: 0, signal: null }, `${uri} read=${read}: ${child.stderr()}`)
+      assert.equal(child.stderr(), '', 'nothing was written, so nothing is announced')
     }
   })
 

@@ -173,7 +173,9 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     await store.logBatch(run.id, { metrics: [series('loss', [[0, 1]])] })
     const killed = await sql<{ ok: boolean }>('public', 'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app])
     assert.ok(killed.length > 0, 'the store had a connection to drop')
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Wait for a state, not a time: the terminated backends are gone (they sent their FATAL
+    // message before exiting, which the store's pool reads while these queries are awaited).
+    while ((await sql('public', 'SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [app])).length > 0) continue
     await store.logBatch(run.id, { metrics: [series('loss', [[1, 0.5]])] })
     assert.deepEqual(plain(await store.metricHistory(run.id, 'loss')).values, [1, 0.5])
   })

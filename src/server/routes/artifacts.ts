@@ -8,7 +8,7 @@ import { AssayError } from '../../errors.js'
 import type { ArtifactDirection } from '../../record/types.js'
 import { assertArtifactName } from '../../record/validate.js'
 import type { RouteSpec } from '../route.js'
-import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param } from '../schemas.js'
+import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param, Sha256PrefixQuery } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
 export function artifactRoutes(): RouteSpec[] {
@@ -127,6 +127,36 @@ export function artifactRoutes(): RouteSpec[] {
         const allowed = []
         for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
         return { edges: allowed }
+      },
+    },
+    {
+      method: 'GET',
+      url: ROUTES.artifactSha256s,
+      summary: 'up to limit distinct artifact sha256s starting with prefix, in order (what lineage prefixes resolve with; only content a run of an experiment the token may read has)',
+      tag: 'artifacts',
+      scope: 'read',
+      touches: 'handler',
+      query: Sha256PrefixQuery,
+      response: { json: '{ sha256s: string[] }' },
+      async handler({ query, caller, state }) {
+        const prefix = query.prefix as string
+        const limit = query.limit as number
+        const store = state.store
+        if (!caller.restricted) return { sha256s: await store.artifactSha256sWithPrefix(prefix, limit) }
+        // Content no readable run has is not named (nor counted: a foreign match does not make a prefix ambiguous).
+        const readable = async (sha256: string) => {
+          for (const edge of await store.artifactLineage(sha256)) if (caller.allows(await state.runExperiment(edge.runId))) return true
+          return false
+        }
+        for (let asked = limit; ; asked *= 2) {
+          const candidates = await store.artifactSha256sWithPrefix(prefix, asked)
+          const sha256s: string[] = []
+          for (const sha256 of candidates) {
+            if (await readable(sha256)) sha256s.push(sha256)
+            if (sha256s.length === limit) return { sha256s }
+          }
+          if (candidates.length < asked) return { sha256s }
+        }
       },
     },
   ]

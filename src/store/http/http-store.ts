@@ -464,6 +464,11 @@ export class HttpStore implements Store {
     return bytes
   }
 
+  async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    await this.beforeRead()
+    return (await this.http.json<{ sha256s: string[] }>('GET', ROUTES.artifactSha256s, { query: { prefix, limit: String(limit) } })).sha256s
+  }
+
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
     await this.beforeRead()
     if (!/^[0-9a-f]{64}$/.test(sha256)) return []

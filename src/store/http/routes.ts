@@ -19,6 +19,7 @@ export const ROUTES = {
   runArtifactBySha256: '/api/v1/runs/:runId/artifacts/by-sha256',
   runArtifactContent: '/api/v1/runs/:runId/artifacts/content',
   artifactLineage: '/api/v1/artifacts/:sha256/lineage',
+  artifactSha256s: '/api/v1/artifacts/sha256s',
   experiments: '/api/v1/experiments',
   holdoutReads: '/api/v1/holdout-reads',
   holdoutReadsOf: '/api/v1/holdout-reads/:sha256',
