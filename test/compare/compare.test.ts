@@ -391,6 +391,33 @@ describe('compare: replicate groups', () => {
     }
   })
 
+  it('reports groups of identical runs as identical (no [0, 0] interval), two-level or run-level, and decides constant groups exactly', async () => {
+    const g = await createFixture()
+    try {
+      // Four runs scoring the same on every example: two-level mode with no spread anywhere.
+      const u = uniforms(500, 60)
+      const same: string[] = []
+      for (let k = 0; k < 4; k++) same.push(await g.logRun({ seed: k, params: { config: k < 2 ? 'A' : 'B' }, records: continuousRecords(u) }))
+      const c = await g.assay.compare(same.slice(0, 2).join(','), same.slice(2).join(','), { metric: 'score', margin: 0.1 })
+      assert.equal(c.mode, 'two-level')
+      assert.equal(c.ci, null)
+      assert.equal(c.pValue, 1)
+      assert.equal(c.verdict, 'inconclusive')
+      assert.ok(c.warnings.some((w) => w.code === 'IDENTICAL_SIDES'))
+      // Run-level metrics: 5 runs of 0.7 against 5 of 0.6 (written as 0.1 + 0.6 etc.: equal only up to rounding).
+      const runs: string[] = []
+      for (let k = 0; k < 10; k++) runs.push(await g.logRun({ seed: k, experiment: 'flat', params: { config: k < 5 ? 'A' : 'B' }, metrics: { acc: k < 5 ? (k % 2 === 0 ? 0.1 + 0.6 : 0.7) : 0.6 } }))
+      const d = await g.assay.compare(runs.slice(0, 5).join(','), runs.slice(5).join(','), { metric: 'acc' })
+      assert.equal(d.mode, 'replicate-groups')
+      assert.match(d.method, /exact permutation test/)
+      assert.ok(Math.abs(d.pValue - 2 / 252) < 1e-12, `p = ${d.pValue}`)
+      assert.equal(d.verdict, 'better')
+      assert.equal(d.groups!.a.ci, null)
+    } finally {
+      await g.dispose()
+    }
+  })
+
   it('uses the two-level bootstrap (seeds, then examples) when groups have eval records', async () => {
     const c = await f.assay.compare(ids.ea!.join(','), ids.eb!.join(','), { metric: 'score' })
     assert.equal(c.mode, 'two-level')
