@@ -124,7 +124,7 @@ describe('group comparison without spread (the constant-data rule)', () => {
   const group = (label: string, values: number[]): Parameters<typeof groupComparison>[0] => ({ label, runIds: values.map((_, i) => `r${i}`), seeds: values.map((_, i) => i), values })
   const options = { confidenceLevel: 0.95, resamples: 200, seed: 0 }
   it('summarizes runs that agree up to rounding (0.7 three times) without an interval instead of throwing', () => {
-    const values = [0.1 + 0.6, 0.7, 0.35 * 2]
+    const values = [0.7, 0.7, 0.7] // their mean is 0.6999999999999998: an SD of rounding noise
     assert.equal(summarizeGroup(group('A', values), 0.95).ci, null)
   })
   it('reports identical groups as identical: no interval (never [0, 0]), p = 1, IDENTICAL_SIDES, inconclusive', () => {
