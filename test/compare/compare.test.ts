@@ -229,6 +229,13 @@ describe('compare: comparability and overlap', () => {
     const q = tQuantile(0.975, 49)
     assert.ok(Math.abs((c.ci as [number, number])[0] - (m - q * expected)) < 1e-9)
     assert.deepEqual(c.ci, c.clusteredCi)
+    // The example-level tests beside it are labelled as ignoring the clusters, in the JSON and in the text.
+    const beside = c.tests.slice(1).filter((t) => typeof t.pValue === 'number')
+    assert.ok(beside.length >= 2)
+    for (const t of beside) assert.match(String(t.method), /\(example-level: ignores the clusters\)$/)
+    const text = await cli(f.store, 'compare', a, b, '--metric', 'score')
+    assert.equal(text.code, 0, text.err)
+    assert.match(text.out, /Paired t-test \(example-level: ignores the clusters\): p = /)
   })
 
   it('records a holdout read when the eval dataset has role test', async () => {
