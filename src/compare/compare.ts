@@ -447,7 +447,8 @@ async function compareGroups(store: Store, a: ResolvedSide, b: ResolvedSide, opt
   let ci = result.ci
   let method = result.method
   let pValue = result.pValue
-  if (twoLevel !== null) {
+  // A two-level bootstrap with no spread (every run of both sides identical on every example) would give a zero-width interval: the group result stands.
+  if (twoLevel !== null && twoLevel.standardError > 0) {
     // Interval and p-value from the same two-level bootstrap, so they agree; Welch over run means (in tests) holds the examples fixed.
     tests.push({ ...twoLevel })
     ci = twoLevel.ci

@@ -1,6 +1,7 @@
 import { AssayError, isAssayError } from '../errors.js'
+import { formatNumber } from '../number-format.js'
 import { almostStochasticOrder, cohensD, mannWhitneyU, mean, probabilityOfImprovement, sd, seedsNeeded, tInterval, welchTTest } from '../stats/index.js'
-import { isConstantSample } from '../stats/paired-decision.js'
+import { constantGroupsEvidence, constantTolerance, isConstantSample } from '../stats/paired-decision.js'
 import type { ComparisonWarning, GroupSummary } from './comparison-types.js'
 
 /**
@@ -8,7 +9,9 @@ import type { ComparisonWarning, GroupSummary } from './comparison-types.js'
  *
  * Primary: Welch's t-test (p-value and interval of mean(A) − mean(B)). Reported beside it:
  * Mann–Whitney U, the probability of improvement P(A > B) with a bootstrap interval, almost
- * stochastic order both ways, and Cohen's d.
+ * stochastic order both ways, and Cohen's d. Groups with no spread inside either (the constant-data
+ * rule of assay/stats): identical groups get no interval, p = 1 and IDENTICAL_SIDES; different ones
+ * the exact permutation test (constantGroupsEvidence), never a zero-width Welch interval.
  */
 
 export interface GroupInput {
@@ -26,7 +29,8 @@ export interface GroupComparisonOptions {
 
 export interface GroupComparison {
   estimate: number
-  ci: [number, number]
+  /** Null when the groups are identical (every run of both the same value). */
+  ci: [number, number] | null
   pValue: number
   method: string
   groups: { a: GroupSummary; b: GroupSummary }
@@ -72,22 +76,39 @@ export function groupComparison(a: GroupInput, b: GroupInput, options: GroupComp
   const estimate = groups.a.mean - groups.b.mean
   const tests: Record<string, unknown>[] = []
   const warnings: ComparisonWarning[] = []
-  let ci: [number, number] = [estimate, estimate]
+  let ci: [number, number] | null = null
   let pValue = NaN
   let method = "Welch's t-test over seeds"
-  try {
-    const t = welchTTest(a.values, b.values, { confidenceLevel })
-    tests.push({ ...t })
-    ci = t.ci
-    pValue = t.pValue
-  } catch (error) {
-    tests.push(errorEntry("Welch's two-sample t-test", error))
+  const noSpread = isConstantSample(a.values) && isConstantSample(b.values)
+  if (noSpread) {
+    const all = Float64Array.from([...a.values, ...b.values])
+    if (isConstantSample(all) || Math.abs(estimate) <= constantTolerance(all, all)) {
+      pValue = 1
+      method = 'identical groups (every run of both scored the same)'
+      warnings.push({ code: 'IDENTICAL_SIDES', message: `every run of both groups scored ${formatNumber(groups.a.mean, 12)}: there is no difference to estimate, so no interval is given (p = 1)` })
+    } else {
+      const exact = constantGroupsEvidence(a.values.length, b.values.length, estimate, confidenceLevel)
+      pValue = exact.pValue
+      ci = exact.ci
+      method = `exact permutation test (every run of A scored ${formatNumber(groups.a.mean, 12)}, every run of B ${formatNumber(groups.b.mean, 12)})`
+    }
+  }
+  // Without spread Welch's t is undefined (or rests on rounding noise): not run.
+  if (!noSpread) {
+    try {
+      const t = welchTTest(a.values, b.values, { confidenceLevel })
+      tests.push({ ...t })
+      ci = t.ci
+      pValue = t.pValue
+    } catch (error) {
+      tests.push(errorEntry("Welch's two-sample t-test", error))
+    }
   }
   try {
     const u = mannWhitneyU(a.values, b.values, { confidenceLevel })
     tests.push({ ...u })
     if (Number.isNaN(pValue)) {
-      pValue = estimate === 0 ? 1 : u.pValue
+      pValue = u.pValue
       method = 'Mann-Whitney U over seeds (Welch t undefined)'
       warnings.push({ code: 'METHOD_FALLBACK', message: "every seed of both groups gave the same value within its group: Welch's t-test is undefined; the p-value is Mann-Whitney's" })
     }

@@ -151,6 +151,13 @@ export function pairedExampleComparison(aligned: AlignedExamples, options: Examp
   }
 
   const clustered = decision.clusters !== null && decision.standardError !== null ? { value: decision.standardError, clusters: decision.clusters } : null
+  // Under a cluster-robust headline the tests beside it treat examples as independent: their p-values say so where they are listed.
+  if (decision.clusters !== null) {
+    for (let i = 1; i < tests.length; i++) {
+      const t = tests[i] as Record<string, unknown>
+      if (typeof t.method === 'string' && typeof t.pValue === 'number') tests[i] = { ...t, method: `${t.method} (example-level: ignores the clusters)` }
+    }
+  }
 
   const sign = higherIsBetter ? 1 : -1
   const toDelta = (i: number): ExampleDelta => ({ id: aligned.ids[i] as string, a: a[i] as number, b: b[i] as number, delta: d[i] as number })

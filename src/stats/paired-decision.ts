@@ -342,3 +342,18 @@ export function constantEvidence(n: number, q: number, alpha: number): ConstantE
   const tail = q ** n
   return { tail, bounded: tail < alpha, minN }
 }
+
+/**
+ * Two groups with no spread inside either (every run of A scores x, every run of B scores y ≠ x):
+ * the exact permutation test of the mean difference, as scipy.stats.permutation_test with
+ * permutation_type 'independent' and every split enumerated. Only the observed split is as extreme
+ * in its direction, so the one-sided p is 1 / C(nA + nB, nA); two-sided min(1, 2 × that), as scipy.
+ * The interval of the shift is then the exact rule of constantInterval: x − y itself when the
+ * two-sided p reaches the level, else unbounded.
+ */
+export function constantGroupsEvidence(nA: number, nB: number, shift: number, confidenceLevel: number): { pValue: number; ci: [number, number] } {
+  let logSplits = 0
+  for (let i = 1; i <= nA; i++) logSplits += Math.log((nB + i) / i)
+  const pValue = Math.min(1, 2 * Math.exp(-logSplits))
+  return { pValue, ci: pValue <= 1 - confidenceLevel ? [shift, shift] : [-Infinity, Infinity] }
+}

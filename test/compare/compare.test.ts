@@ -229,6 +229,13 @@ describe('compare: comparability and overlap', () => {
     const q = tQuantile(0.975, 49)
     assert.ok(Math.abs((c.ci as [number, number])[0] - (m - q * expected)) < 1e-9)
     assert.deepEqual(c.ci, c.clusteredCi)
+    // The example-level tests beside it are labelled as ignoring the clusters, in the JSON and in the text.
+    const beside = c.tests.slice(1).filter((t) => typeof t.pValue === 'number')
+    assert.ok(beside.length >= 2)
+    for (const t of beside) assert.match(String(t.method), /\(example-level: ignores the clusters\)$/)
+    const text = await cli(f.store, 'compare', a, b, '--metric', 'score')
+    assert.equal(text.code, 0, text.err)
+    assert.match(text.out, /Paired t-test \(example-level: ignores the clusters\): p = /)
   })
 
   it('records a holdout read when the eval dataset has role test', async () => {
@@ -386,6 +393,33 @@ describe('compare: replicate groups', () => {
       // The run's value is the mean over the records that have the score.
       const u0 = uniforms(400, 40).slice(3)
       assert.ok(Math.abs(d.groups!.a.values[0]! - u0.reduce((x, y) => x + y, 0) / u0.length) < 1e-12)
+    } finally {
+      await g.dispose()
+    }
+  })
+
+  it('reports groups of identical runs as identical (no [0, 0] interval), two-level or run-level, and decides constant groups exactly', async () => {
+    const g = await createFixture()
+    try {
+      // Four runs scoring the same on every example: two-level mode with no spread anywhere.
+      const u = uniforms(500, 60)
+      const same: string[] = []
+      for (let k = 0; k < 4; k++) same.push(await g.logRun({ seed: k, params: { config: k < 2 ? 'A' : 'B' }, records: continuousRecords(u) }))
+      const c = await g.assay.compare(same.slice(0, 2).join(','), same.slice(2).join(','), { metric: 'score', margin: 0.1 })
+      assert.equal(c.mode, 'two-level')
+      assert.equal(c.ci, null)
+      assert.equal(c.pValue, 1)
+      assert.equal(c.verdict, 'inconclusive')
+      assert.ok(c.warnings.some((w) => w.code === 'IDENTICAL_SIDES'))
+      // Run-level metrics: 5 runs of 0.7 against 5 of 0.6.
+      const runs: string[] = []
+      for (let k = 0; k < 10; k++) runs.push(await g.logRun({ seed: k, experiment: 'flat', params: { config: k < 5 ? 'A' : 'B' }, metrics: { acc: k < 5 ? 0.7 : 0.6 } }))
+      const d = await g.assay.compare(runs.slice(0, 5).join(','), runs.slice(5).join(','), { metric: 'acc' })
+      assert.equal(d.mode, 'replicate-groups')
+      assert.match(d.method, /exact permutation test/)
+      assert.ok(Math.abs(d.pValue - 2 / 252) < 1e-12, `p = ${d.pValue}`)
+      assert.equal(d.verdict, 'better')
+      assert.equal(d.groups!.a.ci, null)
     } finally {
       await g.dispose()
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { alignExamples, alignRuns, detectScoreType } from '../../src/compare/align-examples.js'
 import { binaryPairedBootstrap, binomialInverse } from '../../src/compare/binary-bootstrap.js'
-import { summarizeGroup } from '../../src/compare/group-comparison.js'
+import { groupComparison, summarizeGroup } from '../../src/compare/group-comparison.js'
 import { twoLevelBootstrap } from '../../src/compare/two-level-bootstrap.js'
 import { decideVerdict, requiredSeeds } from '../../src/compare/verdict.js'
 import type { EvalColumns } from '../../src/record/types.js'
@@ -117,6 +117,31 @@ describe('group summaries', () => {
     assert.equal(g.ci, null)
     assert.equal(g.sd, 0)
     assert.ok(summarizeGroup({ label: 'B', runIds: ['r1', 'r2'], seeds: [1, 2], values: [0.6, 0.7] }, 0.95).ci !== null)
+  })
+})
+
+describe('group comparison without spread (the constant-data rule)', () => {
+  const group = (label: string, values: number[]): Parameters<typeof groupComparison>[0] => ({ label, runIds: values.map((_, i) => `r${i}`), seeds: values.map((_, i) => i), values })
+  const options = { confidenceLevel: 0.95, resamples: 200, seed: 0 }
+  it('summarizes runs that agree up to rounding (0.7 three times) without an interval instead of throwing', () => {
+    const values = [0.7, 0.7, 0.7] // their mean is 0.6999999999999998: an SD of rounding noise
+    assert.equal(summarizeGroup(group('A', values), 0.95).ci, null)
+  })
+  it('reports identical groups as identical: no interval (never [0, 0]), p = 1, IDENTICAL_SIDES, inconclusive', () => {
+    const r = groupComparison(group('A', [0.644, 0.644, 0.644]), group('B', [0.644, 0.644, 0.644]), options)
+    assert.equal(r.ci, null)
+    assert.equal(r.pValue, 1)
+    assert.deepEqual(r.warnings.map((w) => w.code), ['IDENTICAL_SIDES'])
+    assert.equal(decideVerdict({ estimate: r.estimate, ci: r.ci, pValue: r.pValue, alpha: 0.05, margin: 0.1, higherIsBetter: true }).verdict, 'inconclusive')
+  })
+  it('decides constant groups by the exact permutation test: 3 vs 3 cannot reach 0.05 (p = 0.1, SciPy), 5 vs 5 can', () => {
+    const three = groupComparison(group('A', [0.7, 0.7, 0.7]), group('B', [0.6, 0.6, 0.6]), options)
+    assert.ok(Math.abs(three.pValue - 0.1) < 1e-12, `p = ${three.pValue}`)
+    assert.deepEqual(three.ci, [-Infinity, Infinity])
+    assert.equal(decideVerdict({ estimate: three.estimate, ci: three.ci, pValue: three.pValue, alpha: 0.05, margin: null, higherIsBetter: true }).verdict, 'inconclusive')
+    const five = groupComparison(group('A', Array(5).fill(0.7)), group('B', Array(5).fill(0.6)), options)
+    assert.ok(Math.abs(five.pValue - 2 / 252) < 1e-12, `p = ${five.pValue}`)
+    assert.equal(decideVerdict({ estimate: five.estimate, ci: five.ci, pValue: five.pValue, alpha: 0.05, margin: null, higherIsBetter: true }).verdict, 'better')
   })
 })
 

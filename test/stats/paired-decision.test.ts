@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { pairedDecision } from '../../src/stats/index.js'
+import { constantGroupsEvidence } from '../../src/stats/paired-decision.js'
 import type { Alternative } from '../../src/stats/validate.js'
 import { assertClose, assertCloseAll } from './assert-close.js'
 
@@ -38,6 +39,15 @@ describe('pairedDecision against statsmodels and SciPy', () => {
       const r = pairedDecision(c.a, c.b, { scoreType: 'binary', alternative: c.alternative as Alternative })
       assert.match(r.method, /Exact McNemar/)
       assertClose(r.pValue, c.pValue, 1e-9)
+    })
+  }
+  for (const c of REF.constantGroups) {
+    it(`groups with no spread: exact permutation test, ${c.a.length} runs of ${c.a[0]} vs ${c.b.length} of ${c.b[0]}`, () => {
+      const shift = c.a[0] - c.b[0]
+      const r = constantGroupsEvidence(c.a.length, c.b.length, shift, 0.95)
+      assertClose(r.pValue, c.pValue, 1e-12)
+      // The exact rule: the shift itself when p reaches the level, else no bound at all (never a zero-width guess).
+      assert.deepEqual(r.ci, c.pValue <= 0.05 ? [shift, shift] : [-Infinity, Infinity])
     })
   }
   for (const c of REF.sign) {
