@@ -80,14 +80,15 @@ export async function promote(store: Store, input: PromoteInput): Promise<Promot
 }
 
 /**
- * Verify the audit log's chain, that it reaches its head anchor, and that every alias event's
- * audit record is still there. The anchor is read before the records, so a concurrent append
- * only makes the log longer than the anchor.
+ * Verify the audit log's chain, that it reaches its head anchor, and that the alias events (and so
+ * every alias's holder) are exactly the ones the chain records. The anchor is read before the
+ * records, the events between them: a concurrent append only makes the log longer than the
+ * anchor, and every event read has its record among those read after.
  */
 export async function verifyAuditLog(store: Store, options: { expectHead?: string } = {}): Promise<AuditVerification> {
   const anchor = store.auditHead === undefined ? undefined : await store.auditHead()
+  const aliasEvents: AliasEvent[] = []
+  for (const m of await store.listModels()) aliasEvents.push(...(await store.aliasEvents(m.name)))
   const records = await store.auditRecords()
-  const referenced: number[] = []
-  for (const m of await store.listModels()) for (const e of await store.aliasEvents(m.name)) if (e.auditSeq !== null) referenced.push(e.auditSeq)
-  return verifyAuditChain(records, { expectHead: options.expectHead, referencedSeqs: referenced, anchor })
+  return verifyAuditChain(records, { expectHead: options.expectHead, aliasEvents, anchor })
 }
