@@ -40,7 +40,7 @@ export function callerOf(token: ApiToken): Caller {
   return { token, allows: (e) => experiments === null || experiments.has(e), restricted: experiments !== null }
 }
 
-/** Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown or revoked. */
+/** Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown, revoked or expired. */
 export async function authenticate(store: Store, header: string | undefined): Promise<Caller> {
   if (header === undefined || header === '') {
     throw new AssayError('ASSAY_UNAUTHENTICATED', 'this server needs an API token: send "Authorization: Bearer assay_…" (set ASSAY_TOKEN for the SDK and CLI)')
@@ -52,6 +52,9 @@ export async function authenticate(store: Store, header: string | undefined): Pr
   const token = await store.findApiToken(hashSecret(secret))
   if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
   if (token.revokedAt !== null) throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) was revoked`, { tokenId: token.id })
+  if (token.expiresAt !== null && token.expiresAt <= Date.now()) {
+    throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) expired at ${new Date(token.expiresAt).toISOString()}`, { tokenId: token.id })
+  }
   return callerOf(token)
 }
 

@@ -139,6 +139,8 @@ export const ApiTokenSchema = z.strictObject({
   createdAt: Time,
   createdBy: Name,
   revokedAt: Time.nullable(),
+  // Optional so that clients from before expiry still create tokens (that never expire).
+  expiresAt: Time.nullable().default(null),
 })
 export const CreateTokenSchema = z.strictObject({ token: ApiTokenSchema, secretSha256: Sha256 })
 export const RevokeTokenSchema = z.strictObject({ at: Time })

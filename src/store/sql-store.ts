@@ -422,8 +422,8 @@ export abstract class SqlStore implements Store {
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
-    await this.sql.run('INSERT INTO api_tokens (id, secret_sha256, name, scope, experiments, created_at, created_by, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      token.id, secretSha256, token.name, token.scope, token.experiments === null ? null : JSON.stringify(token.experiments), token.createdAt, token.createdBy, token.revokedAt,
+    await this.sql.run('INSERT INTO api_tokens (id, secret_sha256, name, scope, experiments, created_at, created_by, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      token.id, secretSha256, token.name, token.scope, token.experiments === null ? null : JSON.stringify(token.experiments), token.createdAt, token.createdBy, token.revokedAt, token.expiresAt ?? null,
     ])
   }
 

@@ -536,8 +536,8 @@ for (const backend of STORE_BACKENDS) {
 
     describe('API tokens', () => {
       test('create, find by secret hash, list oldest first, revoke once', async () => {
-        const admin = { id: 'tok-admin', name: 'ops', scope: 'admin' as const, experiments: null, createdAt: 2000, createdBy: 'root', revokedAt: null }
-        const writer = { id: 'tok-write', name: 'ci', scope: 'write' as const, experiments: ['exp-a', 'exp-b'], createdAt: 1000, createdBy: 'ops', revokedAt: null }
+        const admin = { id: 'tok-admin', name: 'ops', scope: 'admin' as const, experiments: null, createdAt: 2000, createdBy: 'root', revokedAt: null, expiresAt: null }
+        const writer = { id: 'tok-write', name: 'ci', scope: 'write' as const, experiments: ['exp-a', 'exp-b'], createdAt: 1000, createdBy: 'ops', revokedAt: null, expiresAt: 9_000_000_000_000 }
         await store.createApiToken(admin, sha256('secret-admin'))
         await store.createApiToken(writer, sha256('secret-write'))
         assert.deepEqual(await store.findApiToken(sha256('secret-write')), writer)

@@ -247,6 +247,13 @@ $fn$;
 CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head FOR EACH ROW EXECUTE FUNCTION assay_audit_head_forward();
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- Tokens may expire (tokens create --expires-in); NULL: never.
+ALTER TABLE api_tokens ADD COLUMN expires_at double precision;
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */
