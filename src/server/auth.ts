@@ -68,6 +68,11 @@ export function actorOf(caller: Caller, claimed: string | undefined): string {
   return claimed === undefined || claimed === '' ? 'anonymous' : claimed
 }
 
+/** When the server records something a caller did: its own clock, like the actor; without auth, the client's claim. */
+export function timeOf(caller: Caller, claimed: number): number {
+  return caller.token !== null ? Date.now() : claimed
+}
+
 export function requireScope(caller: Caller, scope: TokenScope, what: string): void {
   if (caller.token === null) return
   if (SCOPE_RANK[caller.token.scope] < SCOPE_RANK[scope]) {

@@ -39,6 +39,11 @@ export function fileReadError(file: string, error: unknown, maxBytes: number): A
   return undefined
 }
 
+/** The one answer for content a caller may not use: unknown, and content it may not read, alike. */
+export function contentNotFound(sha256: string): AssayError {
+  return new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact content has sha256 ${sha256}`)
+}
+
 /** ASSAY_VALUE_TOO_LARGE for content over what a blob store keeps. */
 export function tooLarge(what: string, maxBytes: number, details: Record<string, unknown>): AssayError {
   return new AssayError('ASSAY_VALUE_TOO_LARGE', `${what} is over the ${maxBytes} bytes this store keeps in one artifact`, details)

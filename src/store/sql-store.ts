@@ -19,7 +19,7 @@ import type {
   RunSummary,
 } from '../record/types.js'
 import { canonicalJson } from '../record/validate.js'
-import { requireSha256, tooLarge, type BlobStore } from './blob-store.js'
+import { contentNotFound, requireSha256, tooLarge, type BlobStore } from './blob-store.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from './chunk-codec.js'
 import { foldMetricSummary } from './metric-summary.js'
 import {
@@ -374,7 +374,7 @@ export abstract class SqlStore implements Store {
   private async putBlob(content: ArtifactContent): Promise<{ sha256: string; size: number }> {
     if ('sha256' in content) {
       const size = await this.blobs.sizeOf(requireSha256(content.sha256))
-      if (size === null) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact content has sha256 ${content.sha256}`)
+      if (size === null) throw contentNotFound(content.sha256)
       return { sha256: content.sha256, size }
     }
     if ('bytes' in content) {

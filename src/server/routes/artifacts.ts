@@ -5,9 +5,11 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AssayError } from '../../errors.js'
-import type { ArtifactDirection } from '../../record/types.js'
+import type { ArtifactDirection, ArtifactRef } from '../../record/types.js'
+import { contentNotFound } from '../../store/blob-store.js'
+import type { Caller } from '../auth.js'
 import { assertArtifactName } from '../../record/validate.js'
-import type { RouteSpec } from '../route.js'
+import type { RouteSpec, ServerState } from '../route.js'
 import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
@@ -74,16 +76,19 @@ export function artifactRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: ROUTES.runArtifactBySha256,
-      summary: 'record an artifact by the sha256 of content the store already holds (a consumed edge, usually)',
+      summary: 'record an artifact by the sha256 of content already attached to a run the token may read (a consumed edge, usually); other content is 404 as unknown content is',
       tag: 'artifacts',
       scope: 'write',
       touches: 'run',
       params: RunIdParam,
       body: { json: ArtifactRefSchema },
       response: { json: '{ artifact: ArtifactRef }', status: 201 },
-      async handler({ params, body, state }) {
+      async handler({ params, body, caller, state }) {
         const { name, sha256, direction } = body as { name: string; sha256: string; direction: ArtifactDirection }
         assertArtifactName(name)
+        // Attaching content would let the caller download it (and learn that it exists): only
+        // content it can already read through some run, with the same answer as unknown content otherwise.
+        if ((await readableEdges(caller, state, await state.store.artifactLineage(sha256))).length === 0) throw contentNotFound(sha256)
         return { artifact: await state.store.putArtifact(params.runId as string, name, { sha256 }, direction) }
       },
     },
@@ -122,14 +127,18 @@ export function artifactRoutes(): RouteSpec[] {
       params: Sha256Param,
       response: { json: '{ edges: ArtifactRef[] }' },
       async handler({ params, caller, state }) {
-        const edges = await state.store.artifactLineage(params.sha256 as string)
-        if (!caller.restricted) return { edges }
-        const allowed = []
-        for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
-        return { edges: allowed }
+        return { edges: await readableEdges(caller, state, await state.store.artifactLineage(params.sha256 as string)) }
       },
     },
   ]
+}
+
+/** The lineage edges whose runs the caller may read. */
+async function readableEdges(caller: Caller, state: ServerState, edges: ArtifactRef[]): Promise<ArtifactRef[]> {
+  if (!caller.restricted) return edges
+  const allowed: ArtifactRef[] = []
+  for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
+  return allowed
 }
 
 /** A buffer as 1 MiB views (no copies), so a large artifact goes out under the socket's back-pressure. */
