@@ -79,7 +79,7 @@ export class HttpStore implements Store {
   constructor(url: string, options: HttpStoreOptions = {}) {
     this.http = new HttpTransport(url, options)
     this.location = this.http.base
-    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.http.base)
+    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.http.base, this.http.credentialKey)
     this.warn = options.warn ?? STDERR_SINK
     this.capabilities = {
       // What one Buffer holds; the server refuses (413) what its own store cannot keep.
@@ -191,28 +191,43 @@ export class HttpStore implements Store {
     const result = await this.replay(entries, this.spool.file)
     this.spool.keepOwn(result.remaining)
     this.spool.collectBlobs()
+    if (result.firstRejection !== undefined) this.announceRejected(result.rejected, result.firstRejection)
     if (this.spool.pending === 0) this.endSpoolingEpisode()
     if (result.error !== undefined) throw result.error
     this.failures = 0
     return { replayed: result.replayed, rejected: result.rejected }
   }
 
-  private async replay(entries: SpoolEntry[], file: string): Promise<{ replayed: number; rejected: number; remaining: SpoolEntry[]; error?: unknown }> {
+  private async replay(
+    entries: SpoolEntry[],
+    file: string,
+  ): Promise<{ replayed: number; rejected: number; remaining: SpoolEntry[]; error?: unknown; firstRejection?: unknown }> {
     let replayed = 0
     let rejected = 0
+    let firstRejection: unknown
     for (let i = 0; i < entries.length; i++) {
       try {
         await this.send(entries[i])
         replayed++
       } catch (error) {
-        if (isRetryable(error)) return { replayed, rejected, remaining: entries.slice(i), error }
+        if (isRetryable(error)) return { replayed, rejected, remaining: entries.slice(i), error, firstRejection }
         // The server refused this write for good (e.g. the run was marked crashed meanwhile):
         // keep it beside the spool for inspection and go on.
         this.spool.reject(file, entries[i], error)
         rejected++
+        firstRejection ??= error
       }
     }
-    return { replayed, rejected, remaining: [] }
+    return { replayed, rejected, remaining: [], firstRejection }
+  }
+
+  /** Spooled writes the server refused for good are lost to the run: never silently. */
+  private announceRejected(count: number, first: unknown): void {
+    const e = first as { code?: string; message?: string }
+    this.warn(
+      `assay: the server at ${this.location} refused ${count} spooled ${count === 1 ? 'write' : 'writes'} (${e.code ?? 'error'}: ${e.message ?? String(first)}); ` +
+        `${count === 1 ? 'it is' : 'they are'} kept in ${this.spool.file.replace(/\.wal$/, '')}.rejected`,
+    )
   }
 
   /**
@@ -537,13 +552,21 @@ export class HttpStore implements Store {
     return (await this.http.json<{ head: { seq: number; hash: string } | null }>('GET', ROUTES.auditHead)).head
   }
 
-  /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`, and is announced. */
+  /**
+   * Closing tries once more to upload what is spooled; what cannot be sent (the server is still
+   * unreachable) stays for `assay sync` and is announced, as are writes the server refused; any
+   * other failure of the replay is thrown, after the spool is closed.
+   */
   async close(): Promise<void> {
+    let failure: unknown
     if (this.spool.pending > 0) {
-      await this.locked(() => this.drainOwn()).catch(() => undefined)
+      await this.locked(() => this.drainOwn()).catch((error: unknown) => {
+        if (!isRetryable(error)) failure = error
+      })
     }
     this.announceLeftover()
     this.spool.close()
+    if (failure !== undefined) throw failure
   }
 }
 
