@@ -18,7 +18,8 @@ import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { MetricColumns } from '../store/chunk-codec.js'
-import type { Store } from '../store/store.js'
+import { pageLimit } from '../store/pages.js'
+import type { RunPage, Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
@@ -174,6 +175,18 @@ export class Assay {
     await this.sweepCrashed()
     const runs = await this.store.listRuns({ experiment: query.experiment })
     return filter === null ? runs : filterRuns(filter, runs)
+  }
+
+  /**
+   * One page of runs, oldest first: at most `limit` runs (default 100, at most 1000) after
+   * `cursor` (the previous page's `nextCursor`), `filter` applied to that page (so a page may hold
+   * fewer); only the page's runs are read.
+   */
+  async listRunsPage(query: { experiment?: string; filter?: string; limit?: number; cursor?: string } = {}): Promise<RunPage> {
+    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+    await this.sweepCrashed()
+    const page = await this.store.listRunsPage({ experiment: query.experiment, limit: pageLimit(query.limit), cursor: query.cursor })
+    return filter === null ? page : { ...page, runs: filterRuns(filter, page.runs) }
   }
 
   listExperiments(): Promise<ExperimentSummary[]> {

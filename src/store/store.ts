@@ -46,7 +46,14 @@ export interface Store {
   /** A full run id, or a unique prefix of one (at least 6 characters). */
   resolveRunId(idOrPrefix: string): Promise<string>
   getRun(runId: string): Promise<RunRecord>
+  /** Every run (of one experiment), oldest first: the pages of listRunsPage, read one after another. */
   listRuns(query: { experiment?: string }): Promise<RunSummary[]>
+  /**
+   * One page of runs, oldest first (start time, then id): at most `limit` runs after `cursor`
+   * (the `nextCursor` of the previous page), with params, tags and last metric values read for
+   * those runs only. `nextCursor` is null on the last page.
+   */
+  listRunsPage(query: RunPageQuery): Promise<RunPage>
   listExperiments(): Promise<ExperimentSummary[]>
   metricHistory(runId: string, key: string): Promise<MetricColumns>
   evalColumns(runId: string, dataset: string): Promise<EvalColumns>
@@ -139,6 +146,23 @@ export interface SpooledWrites {
   /** Upload this process's spool and those of processes that have exited. */
   sync(): Promise<{ replayed: number; rejected: number; remaining: number; liveFiles: number }>
 }
+
+export interface RunPageQuery {
+  experiment?: string
+  /** Only runs of these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+  /** 1 to MAX_PAGE_SIZE. */
+  limit: number
+  cursor?: string
+}
+
+export interface RunPage {
+  runs: RunSummary[]
+  nextCursor: string | null
+}
+
+/** Page sizes of every listing (docs/server.md): the default, and the most one page may hold. */
+export const PAGE_SIZE = { default: 100, max: 1000 } as const
 
 export type NewModelVersion = Omit<ModelVersion, 'version'>
 export type NewAliasEvent = Omit<AliasEvent, 'seq' | 'auditSeq'>

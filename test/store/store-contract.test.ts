@@ -425,7 +425,55 @@ for (const backend of STORE_BACKENDS) {
 
       test('an empty store lists nothing', async () => {
         assert.deepEqual(await store.listRuns({}), [])
+        assert.deepEqual(await store.listRunsPage({ limit: 10 }), { runs: [], nextCursor: null })
         assert.deepEqual(await store.listExperiments(), [])
+      })
+
+      test('pages: a limit and a cursor walk every run once, in order, runs of equal start time included', async () => {
+        const runs = [5000, 1000, 3000, 3000, 3000, 2000, 4000].map((startTime, i) => newRun({ experiment: i % 2 === 0 ? 'exp-a' : 'exp-b', name: `r${i}`, startTime, params: { i } }))
+        for (const r of runs) await store.createRun(r)
+        await store.logBatch(runs[3].id, { metrics: [series('acc', [[0, 0.5]])], tags: { t: 'x' } })
+        const all = await store.listRuns({})
+        const seen: typeof all = []
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const page = await store.listRunsPage({ limit: 2, cursor })
+          assert.ok(page.runs.length <= 2)
+          seen.push(...page.runs)
+          cursor = page.nextCursor ?? undefined
+          pages++
+        } while (cursor !== undefined)
+        assert.equal(pages, 4)
+        assert.deepEqual(seen, all, 'the pages, joined, are the whole listing')
+        assert.deepEqual(all.map((r) => r.startTime), [1000, 2000, 3000, 3000, 3000, 4000, 5000])
+        assert.deepEqual(seen.find((r) => r.id === runs[3].id)?.metrics, { acc: 0.5 })
+        const onlyA = await store.listRunsPage({ experiment: 'exp-a', limit: 1000 })
+        assert.deepEqual(onlyA.runs.map((r) => r.name), all.filter((r) => r.experiment === 'exp-a').map((r) => r.name))
+        assert.equal(onlyA.nextCursor, null)
+        await rejectsWith(store.listRunsPage({ limit: 0 }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listRunsPage({ limit: 1001 }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listRunsPage({ limit: 2, cursor: 'not-a-cursor' }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listRunsPage({ experiment: 'nope', limit: 2 }), 'ASSAY_EXPERIMENT_NOT_FOUND')
+      })
+
+      test('params, tags and metric keys per run are capped (LIMITS), and a refused write stores nothing', async () => {
+        const many = (n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, String(i)]))
+        await rejectsWith(store.createRun(newRun({ params: many(1001, 'p') })), 'ASSAY_VALUE_TOO_LARGE', /1001 params; the limit is 1000/)
+        const run = newRun({ params: {}, tags: {} })
+        await store.createRun(run)
+        await store.logBatch(run.id, { params: many(600, 'p'), tags: many(600, 't'), metrics: Array.from({ length: 600 }, (_, i) => series(`m${i}`, [[0, i]])) })
+        const before = await snapshot(store, run.id)
+        await rejectsWith(store.logBatch(run.id, { params: many(401, 'q') }), 'ASSAY_VALUE_TOO_LARGE', /1001 params/)
+        await rejectsWith(store.logBatch(run.id, { tags: many(401, 'u') }), 'ASSAY_VALUE_TOO_LARGE', /1001 tags/)
+        await rejectsWith(store.logBatch(run.id, { metrics: Array.from({ length: 401 }, (_, i) => series(`n${i}`, [[0, i]])) }), 'ASSAY_VALUE_TOO_LARGE', /1001 metric keys/)
+        assert.deepEqual(await snapshot(store, run.id), before, 'nothing of a refused write is stored')
+        // Up to the limit, and keys the run already has, are fine.
+        await store.logBatch(run.id, { params: many(400, 'q'), tags: { ...many(400, 'u'), t0: 'again' }, metrics: [series('m0', [[1, 1]]), ...Array.from({ length: 400 }, (_, i) => series(`n${i}`, [[0, i]]))] })
+        const listed = (await store.listRunsPage({ limit: 10 })).runs[0]
+        assert.equal(Object.keys(listed.params).length, 1000)
+        assert.equal(Object.keys(listed.tags).length, 1000)
+        assert.equal(Object.keys(listed.metrics).length, 1000)
       })
     })
 

@@ -22,7 +22,8 @@ import type {
   RunSummary,
 } from '../../record/types.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
-import type { ArtifactContent, NewRun, RunBatch, Store, StoreCapabilities } from '../store.js'
+import { allPages, pageLimit } from '../pages.js'
+import { PAGE_SIZE, type ArtifactContent, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -415,10 +416,16 @@ export class HttpStore implements Store {
   }
 
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }))
+  }
+
+  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     await this.beforeRead()
-    const { runs } = await this.http.json<{ runs: RunSummary[] }>('GET', ROUTES.runs, { query: { experiment: query.experiment } })
-    for (const run of runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
-    return runs
+    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, limit: String(pageLimit(query.limit)), cursor: query.cursor } })
+    for (const run of page.runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
+    const wanted = query.experiments === undefined ? null : new Set(query.experiments)
+    return wanted === null ? page : { ...page, runs: page.runs.filter((r) => wanted.has(r.experiment)) }
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
