@@ -19,7 +19,8 @@ import { openStore } from '../store/open-store.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { MetricColumns } from '../store/chunk-codec.js'
 import { pageLimit } from '../store/pages.js'
-import type { RunPage, Store } from '../store/store.js'
+import { artifactBytes } from '../store/blob-store.js'
+import type { ArtifactReadStream, RunPage, Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
@@ -214,8 +215,17 @@ export class Assay {
     return this.store.evalColumns(await this.store.resolveRunId(idOrPrefix), dataset)
   }
 
-  /** An artifact's bytes, verified against their sha256. */
+  /** An artifact's bytes, verified against their sha256 (up to buffer.constants.MAX_LENGTH; openArtifact streams any size). */
   async getArtifact(idOrPrefix: string, name: string): Promise<Buffer> {
+    return artifactBytes(await this.openArtifact(idOrPrefix, name))
+  }
+
+  /**
+   * An artifact as a stream, verified as it passes: `stream` ends with ASSAY_ARTIFACT_CORRUPT
+   * when the bytes are not the recorded ones, so write it somewhere temporary and keep it only
+   * once the stream has ended without error.
+   */
+  async openArtifact(idOrPrefix: string, name: string): Promise<ArtifactReadStream> {
     return this.store.readArtifact(await this.store.resolveRunId(idOrPrefix), name)
   }
 

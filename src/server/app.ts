@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { AssayError, isAssayError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
+import { ConcurrencyLimit } from './concurrency-limit.js'
 import { authenticate, requireExperiment, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
@@ -47,7 +48,12 @@ export interface ServerOptions {
   crashAfterMs?: number
   uploadDir?: string
   logger?: boolean
+  /** Artifact downloads streamed at once; more wait their turn (DEFAULT_ARTIFACT_READS). */
+  artifactReads?: number
 }
+
+/** Each download holds a file handle or a pooled database connection and up to a few MiB in flight. */
+export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
@@ -76,6 +82,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     artifactLimit: artifactLimitFor(options.store, options.artifactLimit),
     crashAfterMs: options.crashAfterMs ?? DEFAULT_CRASH_AFTER_MS,
     uploadDir,
+    artifactReads: new ConcurrencyLimit(options.artifactReads ?? DEFAULT_ARTIFACT_READS),
     sweepCrashed() {
       const crashAfterMs = state.crashAfterMs
       if (crashAfterMs <= 0) return Promise.resolve()

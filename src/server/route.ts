@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import type { TokenScope } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import type { Caller } from './auth.js'
+import type { ConcurrencyLimit } from './concurrency-limit.js'
 
 /**
  * One route of `assay server`, declared as data: the scope it needs, the experiment it touches,
@@ -41,6 +42,8 @@ export interface ServerState {
   artifactLimit: number
   /** A client cannot mark runs crashed whose heartbeat is younger than this. */
   crashAfterMs: number
+  /** Artifact downloads streaming at once (ServerOptions.artifactReads); the others wait. */
+  artifactReads: ConcurrencyLimit
   /** Where uploads are staged while their sha256 is checked. */
   uploadDir: string
   /**

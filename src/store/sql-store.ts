@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { AssayError } from '../errors.js'
 import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../record/audit-hash.js'
 import { computeEnvelope } from '../record/envelope.js'
@@ -19,7 +18,7 @@ import type {
   RunSummary,
 } from '../record/types.js'
 import { assertItemsPerRun, canonicalJson, ITEMS_PER_RUN } from '../record/validate.js'
-import { contentNotFound, requireSha256, tooLarge, type BlobStore } from './blob-store.js'
+import { contentNotFound, requireSha256, tooLarge, verifiedStream, type BlobStore } from './blob-store.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from './chunk-codec.js'
 import { foldMetricSummary } from './metric-summary.js'
 import {
@@ -59,7 +58,7 @@ import {
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
 import { allPages, decodeRunCursor, encodeRunCursor, pageLimit } from './pages.js'
-import { PAGE_SIZE, type ArtifactContent, type MetricSeries, type NewAliasEvent, type NewModelVersion, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type MetricSeries, type NewAliasEvent, type NewModelVersion, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -404,21 +403,26 @@ export abstract class SqlStore implements Store {
     return this.blobs.putFile(content.path)
   }
 
-  /** The produced artifact of that name (else the consumed one), its bytes verified against its sha256. */
-  async readArtifact(runId: string, name: string): Promise<Buffer> {
-    const rows = await this.sql.all<{ sha256: string | null }>(
-      `SELECT a.sha256 FROM runs r LEFT JOIN artifacts a ON a.run_id = r.id AND a.name = ?
+  /** The produced artifact of that name (else the consumed one), streamed from the blob store and verified on the way. */
+  async readArtifact(runId: string, name: string): Promise<ArtifactReadStream> {
+    const rows = await this.sql.all<{ sha256: string | null; size_bytes: number | string | null }>(
+      `SELECT a.sha256, a.size_bytes FROM runs r LEFT JOIN artifacts a ON a.run_id = r.id AND a.name = ?
        WHERE r.id = ? ORDER BY a.direction = 'produced' DESC LIMIT 1`,
       [name, runId],
     )
     if (rows.length === 0) throw runNotFound(runId)
     const sha256 = rows[0].sha256
     if (sha256 === null) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `run ${runId} has no artifact named ${JSON.stringify(name)}`, { runId, name })
-    const bytes = await this.blobs.read(sha256)
-    if (bytes === null) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `the bytes of artifact ${sha256} are missing from ${this.location}`, { sha256 })
-    const actual = createHash('sha256').update(bytes).digest('hex')
-    if (actual !== sha256) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: its bytes now hash to ${actual}`, { sha256, actual })
-    return bytes
+    const sizeBytes = Number(rows[0].size_bytes)
+    const missing = () => new AssayError('ASSAY_ARTIFACT_CORRUPT', `the bytes of artifact ${sha256} are missing from ${this.location}`, { sha256 })
+    const stored = await this.blobs.sizeOf(sha256)
+    if (stored === null) throw missing()
+    // A size other than the recorded one is damage found before any byte is sent.
+    if (stored !== sizeBytes) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: ${stored} bytes are stored, ${sizeBytes} were recorded`, { sha256, stored, recorded: sizeBytes })
+    const source = await this.blobs.open(sha256)
+    if (source === null) throw missing()
+    const stream = verifiedStream(source, sha256, (actual) => new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: its bytes now hash to ${actual}`, { sha256, actual }))
+    return { sha256, sizeBytes, stream }
   }
 
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {

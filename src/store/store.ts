@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import type {
   AliasEvent,
   ApiToken,
@@ -59,8 +60,14 @@ export interface Store {
   evalColumns(runId: string, dataset: string): Promise<EvalColumns>
 
   putArtifact(runId: string, name: string, content: ArtifactContent, direction: ArtifactDirection): Promise<ArtifactRef>
-  /** Bytes of an artifact, verified against its sha256 before they are returned. */
-  readArtifact(runId: string, name: string): Promise<Buffer>
+  /**
+   * An artifact's bytes as a stream (produced before consumed), hashed as they pass: bytes that
+   * do not hash to the recorded sha256 end the stream with ASSAY_ARTIFACT_CORRUPT, so a reader
+   * that consumed it whole has the recorded bytes. Missing bytes, or a stored size that is not the
+   * recorded one, are ASSAY_ARTIFACT_CORRUPT before any byte. No backend holds the whole artifact
+   * in memory (artifactBytes does, for callers that want one Buffer).
+   */
+  readArtifact(runId: string, name: string): Promise<ArtifactReadStream>
   /** Every produced and consumed edge of the content with this sha256. */
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
   /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order; absent on stores that cannot (http). */
@@ -183,6 +190,13 @@ export interface RunBatch {
 
 export interface MetricSeries extends MetricColumns {
   key: string
+}
+
+export interface ArtifactReadStream {
+  /** The sha256 the run's record holds for the artifact. */
+  sha256: string
+  sizeBytes: number
+  stream: Readable
 }
 
 export type ArtifactContent = { bytes: Uint8Array } | { path: string } | { sha256: string }

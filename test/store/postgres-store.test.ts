@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/open-store.js'
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { dropSchema, freshSchema } from './backends.js'
-import { newRun, plain, rejectsWith, series } from './fixtures.js'
+import { newRun, plain, readBytes, rejectsWith, series } from './fixtures.js'
 
 const URL_ = process.env.ASSAY_TEST_POSTGRES_URL
 
@@ -155,7 +155,7 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     await store.createRun(run)
     const bytes = randomBytes(40 * 1024 * 1024 + 7)
     const ref = await store.putArtifact(run.id, 'model.bin', { bytes }, 'produced')
-    const back = await store.readArtifact(run.id, 'model.bin')
+    const back = await readBytes(store, run.id, 'model.bin')
     assert.equal(back.length, bytes.length)
     assert.ok(back.equals(bytes))
     const [row] = await sql<{ n: number }>(store.schema, 'SELECT octet_length(data) AS n FROM blobs WHERE sha256 = $1', [ref.sha256])

@@ -14,7 +14,7 @@ import type { AuditRecord } from '../../src/record/types.js'
 import type { EvalChunk } from '../../src/store/chunk-codec.js'
 import type { Store } from '../../src/store/store.js'
 import { STORE_BACKENDS, tempDir, type OpenedStore } from './backends.js'
-import { CODE, DATASETS, ENVIRONMENT, newRun, plain, rejectsWith, runId, series } from './fixtures.js'
+import { CODE, DATASETS, ENVIRONMENT, newRun, plain, readBytes, rejectsWith, runId, series } from './fixtures.js'
 
 function sha256(bytes: string | Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
@@ -306,9 +306,9 @@ for (const backend of STORE_BACKENDS) {
             assert.equal(ref.direction, 'produced')
           }
           assert.deepEqual(await opened.blobs(), [sha256(bytes)], 'one blob for three puts of the same bytes')
-          assert.deepEqual(await store.readArtifact(a.id, 'model/weights.bin'), bytes)
-          assert.deepEqual(await store.readArtifact(a.id, 'copy.bin'), bytes)
-          assert.deepEqual(await store.readArtifact(b.id, 'model/weights.bin'), bytes)
+          assert.deepEqual(await readBytes(store, a.id, 'model/weights.bin'), bytes)
+          assert.deepEqual(await readBytes(store, a.id, 'copy.bin'), bytes)
+          assert.deepEqual(await readBytes(store, b.id, 'model/weights.bin'), bytes)
           const artifacts = (await store.getRun(a.id)).artifacts
           assert.deepEqual(
             artifacts.map((r) => [r.name, r.sha256, r.sizeBytes, r.direction]).sort(),
@@ -327,7 +327,7 @@ for (const backend of STORE_BACKENDS) {
         await store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('one') }, 'produced')
         await store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('one') }, 'produced')
         await rejectsWith(store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('two') }, 'produced'), 'ASSAY_PARAM_CONFLICT')
-        assert.deepEqual(await store.readArtifact(run.id, 'a.txt'), Buffer.from('one'))
+        assert.deepEqual(await readBytes(store, run.id, 'a.txt'), Buffer.from('one'))
         assert.equal((await store.getRun(run.id)).artifacts.length, 1)
       })
 
@@ -335,15 +335,15 @@ for (const backend of STORE_BACKENDS) {
         const run = newRun()
         await store.createRun(run)
         const ref = await store.putArtifact(run.id, 'model.bin', { bytes: Buffer.from('pristine') }, 'produced')
-        assert.deepEqual(await store.readArtifact(run.id, 'model.bin'), Buffer.from('pristine'))
+        assert.deepEqual(await readBytes(store, run.id, 'model.bin'), Buffer.from('pristine'))
         await opened.corruptBlob(ref.sha256)
-        await rejectsWith(store.readArtifact(run.id, 'model.bin'), 'ASSAY_ARTIFACT_CORRUPT', new RegExp(ref.sha256))
+        await rejectsWith(readBytes(store, run.id, 'model.bin'), 'ASSAY_ARTIFACT_CORRUPT', new RegExp(ref.sha256))
       })
 
       test('unknown artifacts and unknown content are ASSAY_ARTIFACT_NOT_FOUND', async () => {
         const run = newRun()
         await store.createRun(run)
-        await rejectsWith(store.readArtifact(run.id, 'nope.txt'), 'ASSAY_ARTIFACT_NOT_FOUND')
+        await rejectsWith(readBytes(store, run.id, 'nope.txt'), 'ASSAY_ARTIFACT_NOT_FOUND')
         await rejectsWith(store.putArtifact(run.id, 'used', { sha256: sha256('never stored') }, 'consumed'), 'ASSAY_ARTIFACT_NOT_FOUND')
         assert.deepEqual((await store.getRun(run.id)).artifacts, [])
       })
@@ -365,7 +365,7 @@ for (const backend of STORE_BACKENDS) {
           ].sort(),
         )
         assert.deepEqual(await store.artifactLineage(sha256('nothing')), [])
-        assert.deepEqual(await store.readArtifact(consumer.id, 'input/model.bin'), Buffer.from('weights'))
+        assert.deepEqual(await readBytes(store, consumer.id, 'input/model.bin'), Buffer.from('weights'))
       })
     })
 

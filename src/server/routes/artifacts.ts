@@ -105,16 +105,21 @@ export function artifactRoutes(): RouteSpec[] {
       async handler({ params, query, state, reply }) {
         const name = query.name as string
         assertArtifactName(name)
-        const runId = params.runId as string
-        // The sha256 recorded for the run (produced before consumed, as the stores read), so the
-        // client checks the bytes against the record and not against whatever was read.
-        const refs = (await state.store.getRun(runId)).artifacts.filter((a) => a.name === name)
-        const recorded = (refs.find((a) => a.direction === 'produced') ?? refs[0])?.sha256
-        if (recorded === undefined) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `run ${runId} has no artifact named ${JSON.stringify(name)}`, { runId, name })
-        // Store.readArtifact hands over one Buffer; it is sent as it is, in slices, never copied or re-encoded.
-        const bytes = await state.store.readArtifact(runId, name)
-        void reply.header('x-assay-sha256', recorded).header('content-length', bytes.length).type('application/octet-stream')
-        return reply.send(Readable.from(slices(bytes), { objectMode: false }))
+        // At most `artifactReads` streams at once (the rest wait their turn): each holds a file
+        // handle or a database connection while its reader takes its time.
+        const release = await state.artifactReads.acquire()
+        try {
+          // The sha256 the run's record holds (the stores read produced before consumed), so the
+          // client checks the bytes against the record and not against whatever was read.
+          const read = await state.store.readArtifact(params.runId as string, name)
+          read.stream.once('close', release)
+          void reply.header('x-assay-sha256', read.sha256).header('content-length', read.sizeBytes).type('application/octet-stream')
+          // Streamed under the socket's back-pressure: a slow reader holds a slice, not the artifact.
+          return reply.send(read.stream)
+        } catch (error) {
+          release()
+          throw error
+        }
       },
     },
     {
@@ -141,8 +146,3 @@ async function readableEdges(caller: Caller, state: ServerState, edges: Artifact
   return allowed
 }
 
-/** A buffer as 1 MiB views (no copies), so a large artifact goes out under the socket's back-pressure. */
-function* slices(bytes: Buffer): Generator<Buffer> {
-  const size = 1024 * 1024
-  for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, Math.min(bytes.length, offset + size))
-}

@@ -23,7 +23,8 @@ import type {
 } from '../../record/types.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { allPages, pageLimit } from '../pages.js'
-import { PAGE_SIZE, type ArtifactContent, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
+import { verifiedStream } from '../blob-store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -449,34 +450,19 @@ export class HttpStore implements Store {
    * run's record (x-assay-sha256): bytes that are not the recorded ones are ASSAY_ARTIFACT_CORRUPT,
    * whether the store, the server or the network changed them.
    */
-  async readArtifact(runId: string, name: string): Promise<Buffer> {
+  async readArtifact(runId: string, name: string): Promise<ArtifactReadStream> {
     await this.beforeRead()
     const response = await this.http.request('GET', routePath(ROUTES.runArtifactContent, { runId: runId }), { query: { name } })
-    const expected = response.headers.get('x-assay-sha256')
-    const hash = createHash('sha256')
-    const chunks: Buffer[] = []
-    let size = 0
-    try {
-      if (response.body !== null) {
-        for await (const chunk of response.body) {
-          const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-          hash.update(piece)
-          chunks.push(piece)
-          size += piece.length
-        }
-      }
-    } catch (error) {
-      throw this.http.unavailable(error)
-    }
-    const bytes = Buffer.concat(chunks, size)
-    const actual = hash.digest('hex')
-    if (expected !== actual) {
-      throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${JSON.stringify(name)} of run ${runId} arrived as bytes hashing to ${actual}, not ${expected ?? '(no sha256 sent)'}`, {
-        expected,
-        actual,
-      })
-    }
-    return bytes
+    const expected = response.headers.get('x-assay-sha256') ?? ''
+    const body: AsyncIterable<Uint8Array> = response.body ?? (async function* nothing() {})()
+    const stream = verifiedStream(
+      body,
+      expected,
+      (actual) =>
+        new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${JSON.stringify(name)} of run ${runId} arrived as bytes hashing to ${actual}, not ${expected || '(no sha256 sent)'}`, { expected, actual }),
+      (error) => this.http.unavailable(error),
+    )
+    return { sha256: expected, sizeBytes: Number(response.headers.get('content-length') ?? NaN), stream }
   }
 
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {

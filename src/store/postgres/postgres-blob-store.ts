@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { fileReadError, tooLarge, type BlobStore } from '../blob-store.js'
 import type { PostgresAdapter } from './postgres-adapter.js'
 
-/** Artifact bytes are read back in slices of this size (hex text of a slice stays far below V8's string limit). */
-const READ_SLICE_BYTES = 16 * 1024 * 1024
+/** Artifact bytes are read back in slices of this size: what one reader holds at a time. */
+const READ_SLICE_BYTES = 4 * 1024 * 1024
 /** bytea holds at most 1 GB and one protocol message as much; leave room for the rest of the message. */
 const MAX_BLOB_BYTES = 1024 ** 3 - 16 * 1024 * 1024
 
@@ -41,19 +41,18 @@ export class PostgresBlobStore implements BlobStore {
     return (await this.sql.get<{ size_bytes: number }>('SELECT size_bytes FROM blobs WHERE sha256 = ?', [sha256]))?.size_bytes ?? null
   }
 
-  /** The bytes of a blob, in slices so that no single text value nears V8's string limit. */
-  async read(sha256: string): Promise<Buffer | null> {
-    const first = await this.sql.get<{ length: number; data: Buffer | null }>(
-      'SELECT octet_length(data) AS length, CASE WHEN octet_length(data) <= ? THEN data END AS data FROM blobs WHERE sha256 = ?',
-      [READ_SLICE_BYTES, sha256],
-    )
-    if (first === undefined) return null
-    if (first.data !== null) return first.data
-    const slices: Buffer[] = []
-    for (let offset = 0; offset < first.length; offset += READ_SLICE_BYTES) {
-      const slice = (await this.sql.get<{ data: Buffer }>('SELECT substring(data FROM ? FOR ?) AS data FROM blobs WHERE sha256 = ?', [offset + 1, READ_SLICE_BYTES, sha256])) as { data: Buffer }
-      slices.push(slice.data)
-    }
-    return Buffer.concat(slices, first.length)
+  /** The bytes of a blob, one slice per statement, read as the consumer asks for them (never the whole blob at once). */
+  async open(sha256: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const row = await this.sql.get<{ length: number | string }>('SELECT octet_length(data) AS length FROM blobs WHERE sha256 = ?', [sha256])
+    if (row === undefined) return null
+    const length = Number(row.length)
+    const sql = this.sql
+    return (async function* slices() {
+      for (let offset = 0; offset < length; offset += READ_SLICE_BYTES) {
+        const slice = await sql.get<{ data: Buffer }>('SELECT substring(data FROM ? FOR ?) AS data FROM blobs WHERE sha256 = ?', [offset + 1, READ_SLICE_BYTES, sha256])
+        if (slice === undefined) return
+        yield slice.data
+      }
+    })()
   }
 }
