@@ -112,7 +112,7 @@ const postgres: StoreBackend = {
     return {
       store,
       async corruptBlob(sha256) {
-        await admin.query("UPDATE blobs SET data = convert_to('tampered bytes', 'UTF8') WHERE sha256 = $1", [sha256])
+        await admin.query("UPDATE blob_chunks SET data = convert_to('tampered bytes', 'UTF8') WHERE sha256 = $1 AND seq = 0", [sha256])
       },
       async rawSql(statements) {
         await admin.query(statements)

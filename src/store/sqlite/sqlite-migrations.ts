@@ -229,6 +229,13 @@ CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN SELECT RAI
 ALTER TABLE api_tokens ADD COLUMN expires_at REAL;
 `,
   },
+  {
+    version: 8,
+    sql: `
+-- Version 8 is PostgreSQL's chunked artifact storage; the embedded store keeps artifacts as files.
+SELECT 1;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
