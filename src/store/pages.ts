@@ -43,7 +43,8 @@ export async function allPages(page: (cursor: string | undefined) => Promise<Run
   for (;;) {
     const next = await page(cursor)
     all.push(...next.runs)
-    if (next.nextCursor === null) return all
+    // A server from before pages sends no nextCursor at all: its one answer is the whole listing.
+    if (next.nextCursor === null || next.nextCursor === undefined) return all
     cursor = next.nextCursor
   }
 }
