@@ -178,7 +178,7 @@ export async function verifyStored(store: Store, runs: { runId: string; points: 
 
 export async function makeAdminToken(store: Store): Promise<string> {
   const secret = newTokenSecret()
-  await store.createApiToken({ id: newTokenId(), name: 'bench', scope: 'write', experiments: null, createdAt: Date.now(), createdBy: 'bench', revokedAt: null }, hashSecret(secret))
+  await store.createApiToken({ id: newTokenId(), name: 'bench', scope: 'write', experiments: null, createdAt: Date.now(), createdBy: 'bench', revokedAt: null, expiresAt: null }, hashSecret(secret))
   return secret
 }
 

@@ -1,5 +1,5 @@
 import { isAssayError } from '../errors.js'
-import type { AuditRecord } from '../record/types.js'
+import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { AuditHead } from './audit-hash.js'
 import { nextAuditRecord, verifyAuditChain, type AuditEntryInput, type AuditVerification } from './audit-log.js'
 
@@ -15,7 +15,7 @@ export interface AuditLogStore {
   auditRecords(): Promise<AuditRecord[]>
   auditHead?(): Promise<AuditHead | null>
   listModels(): Promise<readonly { name: string }[]>
-  aliasEvents(model: string): Promise<readonly { auditSeq: number | null }[]>
+  aliasEvents(model: string): Promise<readonly AliasEvent[]>
 }
 
 /** How many times an append re-reads the head after another writer appended first. */
@@ -49,14 +49,15 @@ export async function appendAuditRecord(store: Pick<AuditLogStore, 'lastAuditRec
 }
 
 /**
- * Verify the audit log's chain, that it reaches its head anchor, and that every alias event's
- * audit record is still there. The anchor is read before the records, so a concurrent append
- * only makes the log longer than the anchor.
+ * Verify the audit log's chain, that it reaches its head anchor, and that the alias events (and so
+ * every alias's holder) are exactly the ones the chain records. The anchor is read before the
+ * records, the events between them: a concurrent append only makes the log longer than the
+ * anchor, and every event read has its record among those read after.
  */
 export async function verifyAuditLog(store: AuditLogStore, options: { expectHead?: string } = {}): Promise<AuditVerification> {
   const anchor = store.auditHead === undefined ? undefined : await store.auditHead()
+  const aliasEvents: AliasEvent[] = []
+  for (const m of await store.listModels()) aliasEvents.push(...(await store.aliasEvents(m.name)))
   const records = await store.auditRecords()
-  const referenced: number[] = []
-  for (const m of await store.listModels()) for (const e of await store.aliasEvents(m.name)) if (e.auditSeq !== null) referenced.push(e.auditSeq)
-  return verifyAuditChain(records, { expectHead: options.expectHead, referencedSeqs: referenced, anchor })
+  return verifyAuditChain(records, { expectHead: options.expectHead, aliasEvents, anchor })
 }

@@ -1,6 +1,6 @@
 import { AssayError } from '../errors.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
-import type { AuditKind, AuditRecord, JsonValue } from '../record/types.js'
+import type { AliasEvent, AuditKind, AuditRecord, JsonValue } from '../record/types.js'
 import { canonicalJson } from '../record/validate.js'
 
 /**
@@ -55,8 +55,8 @@ export interface AuditVerification {
 /**
  * Verify a log read in sequence order. Detects: a record whose content no longer matches its hash
  * (edited), a gap in the sequence numbers or a prevHash that is not the previous record's hash
- * (removed or reordered), alias events pointing at an audit record that is not there (removed
- * from the end), a log shorter than its head anchor or whose record at the anchor's seq is not the
+ * (removed or reordered), alias events that do not match their audit record (see
+ * `aliasEventProblem`; events read after the anchor and before the records), a log shorter than its head anchor or whose record at the anchor's seq is not the
  * anchored one (its tail removed or replaced), and, with `expectHead` (a whole head hash or a
  * prefix of at least 12 hex characters), a noted head that is no longer a record of the chain.
  *
@@ -74,9 +74,51 @@ function expectedHeadPrefix(text: string): string {
   return prefix
 }
 
+/** The audit record kind each alias event kind is written with (registry.ts). */
+const ALIAS_AUDIT_KIND: Record<AliasEvent['kind'], AuditKind> = { set: 'alias-set', promote: 'promotion', rollback: 'rollback' }
+const ALIAS_AUDIT_KINDS = new Set<AuditKind>(Object.values(ALIAS_AUDIT_KIND))
+
+/**
+ * Alias events are a table of their own, outside the hash chain, and `alias ls` reads the holder
+ * from them: so every event must be the one its audit record describes (model, alias, from, to,
+ * kind, actor, time), every alias-moving record must have its event (a deleted event changes the
+ * holder), and each alias's events must come in the order of their records; then the holder
+ * `alias ls` shows is the one the chain says. Records after `checkedUpTo` (appended after the
+ * events were read) need not have their event yet. The first mismatch, or null.
+ */
+export function aliasEventProblem(records: readonly AuditRecord[], events: readonly AliasEvent[], checkedUpTo = Infinity): { seq: number; problem: string } | null {
+  const bySeq = new Map(records.map((r) => [r.seq, r]))
+  const last = records.length
+  const claimed = new Map<number, AliasEvent>()
+  const lastSeqOfAlias = new Map<string, number>()
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    const name = `alias event ${e.seq} (${e.model}@${e.alias})`
+    if (e.auditSeq === null) return { seq: last + 1, problem: `${name} has no audit record: alias events are written only with one` }
+    const record = bySeq.get(e.auditSeq)
+    if (record === undefined) return { seq: last + 1, problem: `${name} points at audit record ${e.auditSeq}, but the log ends at ${last}: records were removed from the end` }
+    if (claimed.has(e.auditSeq)) return { seq: e.auditSeq, problem: `${name} and alias event ${claimed.get(e.auditSeq)?.seq} both point at audit record ${e.auditSeq}: an alias event was forged` }
+    claimed.set(e.auditSeq, e)
+    const body = record.body
+    const matches =
+      record.kind === ALIAS_AUDIT_KIND[e.kind] && body.model === e.model && body.alias === e.alias && body.to === e.version && body.from === e.previousVersion && record.actor === e.actor && record.at === e.at
+    if (!matches) {
+      return { seq: e.auditSeq, problem: `${name} (${e.kind}, ${e.previousVersion ?? 'nobody'} → ${e.version ?? 'nobody'} by ${e.actor}) is not what audit record ${e.auditSeq} says (${record.kind}, ${String(body.from ?? 'nobody')} → ${String(body.to ?? 'nobody')} by ${record.actor}): the alias history was rewritten` }
+    }
+    const key = `${e.model}\u0000${e.alias}`
+    if ((lastSeqOfAlias.get(key) ?? 0) > e.auditSeq) return { seq: e.auditSeq, problem: `${name} comes after an event of the same alias with a later audit record: the alias history was reordered` }
+    lastSeqOfAlias.set(key, e.auditSeq)
+  }
+  for (const record of records) {
+    if (record.seq <= checkedUpTo && ALIAS_AUDIT_KINDS.has(record.kind) && !claimed.has(record.seq)) {
+      return { seq: record.seq, problem: `audit record ${record.seq} (${record.kind} of ${record.subject}) has no alias event: an alias event was deleted, so the alias's holder is not the one the log says` }
+    }
+  }
+  return null
+}
+
 export function verifyAuditChain(
   records: readonly AuditRecord[],
-  options: { expectHead?: string; referencedSeqs?: readonly number[]; anchor?: { seq: number; hash: string } | null } = {},
+  options: { expectHead?: string; aliasEvents?: readonly AliasEvent[]; anchor?: { seq: number; hash: string } | null } = {},
 ): AuditVerification {
   let previousHash = GENESIS_HASH
   let expectedSeq = 1
@@ -92,8 +134,10 @@ export function verifyAuditChain(
     expectedSeq++
   }
   const last = records.length
-  for (const seq of options.referencedSeqs ?? []) {
-    if (seq > last) return fail(last + 1, `an alias event points at audit record ${seq}, but the log ends at ${last}: records were removed from the end`)
+  if (options.aliasEvents !== undefined) {
+    // Every record up to the anchor was committed with its event before the events were read.
+    const problem = aliasEventProblem(records, options.aliasEvents, options.anchor?.seq ?? Infinity)
+    if (problem !== null) return fail(problem.seq, problem.problem)
   }
   const { anchor } = options
   if (anchor === null && last > 0) return fail(1, `the log has ${last} records but no head anchor: the anchor was removed, so a removed tail could not be detected`)

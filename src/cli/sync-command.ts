@@ -15,6 +15,8 @@ export function syncCommand(ctx: CliContext): Command {
         }
         return { server: assay.store.location, spool: spool.dir, ...(await spool.sync()) }
       })
+      // Refused writes are lost to their runs unless someone looks: exit 1 (failure), not 0.
+      if (result.rejected > 0) ctx.exitCode = 1
       if (options.json) return writeJson(ctx.io, 'assay.sync/v1', result)
       ctx.io.out.write(`uploaded ${result.replayed} spooled write(s) to ${result.server}\n`)
       if (result.rejected > 0) ctx.io.out.write(`${result.rejected} write(s) refused by the server, kept in ${result.spool}/*.rejected\n`)

@@ -19,26 +19,30 @@ export function tokensCommand(ctx: CliContext): Command {
     .requiredOption('--name <name>', 'who or what the token is for')
     .requiredOption('--scope <scope>', 'read, write or admin')
     .option('--experiment <name...>', 'limit the token to these experiments (default: all)')
+    .option('--expires-in <duration>', 'refuse the token after this long: a number and s, m, h, d or w (30d, 12h); default: never')
     .option('--json', 'print JSON (schema assay.token/v1), secret included')
-    .action(async (options: { name: string; scope: string; experiment?: string[]; json?: boolean }, self: Command) => {
+    .action(async (options: { name: string; scope: string; experiment?: string[]; expiresIn?: string; json?: boolean }, self: Command) => {
       if (!['read', 'write', 'admin'].includes(options.scope)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `--scope must be read, write or admin, got ${JSON.stringify(options.scope)}`)
       assertName(options.name, 'token name')
       for (const e of options.experiment ?? []) assertName(e, 'experiment name')
+      const createdAt = Date.now()
+      const expiresAt = options.expiresIn === undefined ? null : createdAt + durationMs(options.expiresIn)
       const secret = newTokenSecret()
       const token: ApiToken = {
         id: newTokenId(),
         name: options.name,
         scope: options.scope as TokenScope,
         experiments: options.experiment && options.experiment.length > 0 ? [...new Set(options.experiment)] : null,
-        createdAt: Date.now(),
+        createdAt,
         createdBy: safeUser(),
         revokedAt: null,
+        expiresAt,
       }
       await ctx.withAssay(self, (assay) => assay.store.createApiToken(token, hashSecret(secret)))
       if (options.json) return writeJson(ctx.io, 'assay.token/v1', { token, secret })
       ctx.io.out.write(`${secret}\n`)
       ctx.io.err.write(
-        `created token ${token.id} (${token.name}, ${token.scope}, ${token.experiments ? `experiments ${token.experiments.join(', ')}` : 'all experiments'}).\n` +
+        `created token ${token.id} (${token.name}, ${token.scope}, ${token.experiments ? `experiments ${token.experiments.join(', ')}` : 'all experiments'}${expiresAt === null ? '' : `, expires ${formatTime(expiresAt)}`}).\n` +
           'The secret above is shown once; only its sha256 is stored. Use it as ASSAY_TOKEN.\n',
       )
     })
@@ -50,8 +54,8 @@ export function tokensCommand(ctx: CliContext): Command {
       if (options.json) return writeJson(ctx.io, 'assay.tokens/v1', { tokens })
       writeTable(
         ctx.io,
-        ['ID', 'NAME', 'SCOPE', 'EXPERIMENTS', 'CREATED', 'REVOKED'],
-        tokens.map((t) => [t.id, t.name, t.scope, t.experiments?.join(',') ?? '*', formatTime(t.createdAt), formatTime(t.revokedAt)]),
+        ['ID', 'NAME', 'SCOPE', 'EXPERIMENTS', 'CREATED', 'EXPIRES', 'REVOKED'],
+        tokens.map((t) => [t.id, t.name, t.scope, t.experiments?.join(',') ?? '*', formatTime(t.createdAt), formatTime(t.expiresAt), formatTime(t.revokedAt)]),
       )
     })
   command
@@ -62,6 +66,15 @@ export function tokensCommand(ctx: CliContext): Command {
       ctx.io.err.write(`revoked ${id}\n`)
     })
   return command
+}
+
+const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/** `30d`, `12h`, `90m`… in milliseconds; anything else is a usage error. */
+function durationMs(text: string): number {
+  const match = /^([1-9][0-9]{0,5})([smhdw])$/.exec(text.trim())
+  if (match === null) throw new AssayError('ASSAY_INVALID_ARGUMENT', `--expires-in must be a positive whole number and a unit s, m, h, d or w (30d, 12h), got ${JSON.stringify(text)}`)
+  return Number(match[1]) * (DURATION_UNIT_MS[match[2]] as number)
 }
 
 function safeUser(): string {

@@ -214,6 +214,8 @@ export interface ApiToken {
   createdAt: number
   createdBy: string
   revokedAt: number | null
+  /** When the token stops being accepted (ms since the epoch); null: never. */
+  expiresAt: number | null
 }
 
 /** A registered model (docs/registry.md). Every model has an owner. */

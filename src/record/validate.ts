@@ -18,7 +18,21 @@ export const LIMITS = {
   outputHashLength: 256,
   /** A recorded text field of the environment, code version or a dataset (a path, a version, a URL). */
   recordedTextLength: 4096,
+  /** Items one run may hold: every listing carries its runs' params, tags and last metric values. */
+  paramsPerRun: 1000,
+  tagsPerRun: 1000,
+  metricKeysPerRun: 1000,
 } as const
+
+export const ITEMS_PER_RUN = { params: LIMITS.paramsPerRun, tags: LIMITS.tagsPerRun, 'metric keys': LIMITS.metricKeysPerRun } as const
+
+/** A run may hold at most LIMITS.*PerRun params, tags and metric keys (what it would hold after a write). */
+export function assertItemsPerRun(kind: keyof typeof ITEMS_PER_RUN, count: number, runId?: string): void {
+  const limit = ITEMS_PER_RUN[kind]
+  if (count > limit) {
+    throw new AssayError('ASSAY_VALUE_TOO_LARGE', `${runId === undefined ? 'a run' : `run ${runId}`} would hold ${count} ${kind}; the limit is ${limit} per run`, { kind, count, limit })
+  }
+}
 
 // C0 controls, DEL and C1 controls: matching them is the point.
 // eslint-disable-next-line no-control-regex
@@ -167,6 +181,7 @@ export function assertParams(params: unknown): asserts params is Params {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', `params must be an object, got ${describe(params)}`)
   }
+  assertItemsPerRun('params', Object.keys(params).length)
   for (const [key, value] of Object.entries(params)) {
     assertKey(key, 'param key')
     assertJsonValue(value, `params.${key}`)
@@ -181,6 +196,7 @@ export function assertTags(tags: unknown): asserts tags is Record<string, string
   if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', `tags must be an object of strings, got ${describe(tags)}`)
   }
+  assertItemsPerRun('tags', Object.keys(tags).length)
   for (const [key, value] of Object.entries(tags)) {
     assertKey(key, 'tag key')
     if (typeof value !== 'string') {

@@ -18,7 +18,9 @@ import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { MetricColumns } from '../store/chunk-codec.js'
-import type { Store } from '../store/store.js'
+import { pageLimit } from '../store/pages.js'
+import { artifactBytes } from '../store/blob-store.js'
+import type { ArtifactReadStream, RunPage, Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
@@ -178,6 +180,18 @@ export class Assay {
     return filter === null ? runs : filterRuns(filter, runs)
   }
 
+  /**
+   * One page of runs, oldest first: at most `limit` runs (default 100, at most 1000) after
+   * `cursor` (the previous page's `nextCursor`), `filter` applied to that page (so a page may hold
+   * fewer); only the page's runs are read.
+   */
+  async listRunsPage(query: { experiment?: string; filter?: string; limit?: number; cursor?: string } = {}): Promise<RunPage> {
+    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+    await this.sweepCrashed()
+    const page = await this.store.listRunsPage({ experiment: query.experiment, limit: pageLimit(query.limit), cursor: query.cursor })
+    return filter === null ? page : { ...page, runs: filterRuns(filter, page.runs) }
+  }
+
   listExperiments(): Promise<ExperimentSummary[]> {
     return this.store.listExperiments()
   }
@@ -203,8 +217,17 @@ export class Assay {
     return this.store.evalColumns(await this.store.resolveRunId(idOrPrefix), dataset)
   }
 
-  /** An artifact's bytes, verified against their sha256. */
+  /** An artifact's bytes, verified against their sha256 (up to buffer.constants.MAX_LENGTH; openArtifact streams any size). */
   async getArtifact(idOrPrefix: string, name: string): Promise<Buffer> {
+    return artifactBytes(await this.openArtifact(idOrPrefix, name))
+  }
+
+  /**
+   * An artifact as a stream, verified as it passes: `stream` ends with ASSAY_ARTIFACT_CORRUPT
+   * when the bytes are not the recorded ones, so write it somewhere temporary and keep it only
+   * once the stream has ended without error.
+   */
+  async openArtifact(idOrPrefix: string, name: string): Promise<ArtifactReadStream> {
     return this.store.readArtifact(await this.store.resolveRunId(idOrPrefix), name)
   }
 

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
+import { ConcurrencyLimit } from './concurrency-limit.js'
 import { authenticate, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
 import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-worker.js'
 import { openApiDocument } from './openapi.js'
@@ -57,6 +58,8 @@ export interface ServerOptions {
   connections?: Partial<ConnectionLimits>
   /** false: no log; a level (or a level and a stream, for tests): one line per request and every 500 with its request id. */
   logger?: false | { level: string; stream?: NodeJS.WritableStream }
+  /** Artifact downloads streamed at once; more wait their turn (DEFAULT_ARTIFACT_READS). */
+  artifactReads?: number
 }
 
 /** What one slow or idle client may hold of the server (docs/server.md). */
@@ -80,6 +83,9 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   keepAliveTimeoutMs: 5_000,
   maxConnections: 500,
 }
+
+/** Each download holds a file handle or a pooled database connection and up to a few MiB in flight. */
+export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
@@ -116,6 +122,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     gateWorkLimit: options.gateWorkLimit ?? DEFAULT_GATE_WORK_LIMIT,
     gateTimeLimitMs: options.gateTimeLimitMs ?? DEFAULT_GATE_TIME_LIMIT_MS,
     uploadDir,
+    artifactReads: new ConcurrencyLimit(options.artifactReads ?? DEFAULT_ARTIFACT_READS),
     sweepCrashed() {
       const crashAfterMs = state.crashAfterMs
       if (crashAfterMs <= 0) return Promise.resolve()

@@ -40,7 +40,7 @@ export function callerOf(token: ApiToken): Caller {
   return { token, allows: (e) => experiments === null || experiments.has(e), restricted: experiments !== null }
 }
 
-/** Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown or revoked. */
+/** Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown, revoked or expired. */
 export async function authenticate(store: Store, header: string | undefined): Promise<Caller> {
   if (header === undefined || header === '') {
     throw new AssayError('ASSAY_UNAUTHENTICATED', 'this server needs an API token: send "Authorization: Bearer assay_…" (set ASSAY_TOKEN for the SDK and CLI)')
@@ -52,6 +52,9 @@ export async function authenticate(store: Store, header: string | undefined): Pr
   const token = await store.findApiToken(hashSecret(secret))
   if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
   if (token.revokedAt !== null) throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) was revoked`, { tokenId: token.id })
+  if (token.expiresAt !== null && token.expiresAt <= Date.now()) {
+    throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) expired at ${new Date(token.expiresAt).toISOString()}`, { tokenId: token.id })
+  }
   return callerOf(token)
 }
 
@@ -79,6 +82,11 @@ export function requireLoopbackHost(hostHeader: string | undefined): void {
   if (!isLoopback(name)) {
     throw new AssayError('ASSAY_FORBIDDEN', `this server runs without auth and answers only requests to a loopback host (localhost, 127.0.0.1, [::1]), not ${JSON.stringify(hostHeader ?? '')}`)
   }
+}
+
+/** When the server records something a caller did: its own clock, like the actor; without auth, the client's claim. */
+export function timeOf(caller: Caller, claimed: number): number {
+  return caller.token !== null ? Date.now() : claimed
 }
 
 export function requireScope(caller: Caller, scope: TokenScope, what: string): void {

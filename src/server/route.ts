@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import type { TokenScope } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import type { Caller } from './auth.js'
+import type { ConcurrencyLimit } from './concurrency-limit.js'
 
 /**
  * One route of `assay server`, declared as data: the scope it needs, the experiment it touches,
@@ -45,6 +46,8 @@ export interface ServerState {
   gateWorkLimit: number
   /** Time a gate check's criteria may take in their worker thread. */
   gateTimeLimitMs: number
+  /** Artifact downloads streaming at once (ServerOptions.artifactReads); the others wait. */
+  artifactReads: ConcurrencyLimit
   /** Where uploads are staged while their sha256 is checked. */
   uploadDir: string
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { PAGE_SIZE } from '../store/store.js'
 
 /**
  * The request schemas of `assay server`: the single source for validating requests and for the
@@ -107,7 +108,11 @@ export const BatchHeaderSchema = z.strictObject({
 export const EvalQuery = z.strictObject({ dataset: Name, datasetSha256: Sha256, batchId: BatchId.optional() })
 export const EvalReadQuery = z.strictObject({ dataset: Name })
 export const MetricQuery = z.strictObject({ key: Name })
-export const ListRunsQuery = z.strictObject({ experiment: Name.optional() })
+export const ListRunsQuery = z.strictObject({
+  experiment: Name.optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE_SIZE.max).optional(),
+  cursor: z.string().min(1).max(400).optional(),
+})
 export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
 export const Sha256PrefixQuery = z.strictObject({
   prefix: z.string().regex(/^[0-9a-f]{1,64}$/, 'a sha256 prefix is 1 to 64 lowercase hex characters'),
@@ -143,6 +148,8 @@ export const ApiTokenSchema = z.strictObject({
   createdAt: Time,
   createdBy: Name,
   revokedAt: Time.nullable(),
+  // Optional so that clients from before expiry still create tokens (that never expire).
+  expiresAt: Time.nullable().default(null),
 })
 export const CreateTokenSchema = z.strictObject({ token: ApiTokenSchema, secretSha256: Sha256 })
 export const RevokeTokenSchema = z.strictObject({ at: Time })

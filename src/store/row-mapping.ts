@@ -58,6 +58,7 @@ export interface TokenRow {
   created_at: number
   created_by: string
   revoked_at: number | null
+  expires_at: number | null
 }
 
 export interface SummaryRow {
@@ -124,6 +125,7 @@ export function tokenFromRow(r: TokenRow): ApiToken {
     createdAt: r.created_at,
     createdBy: r.created_by,
     revokedAt: r.revoked_at,
+    expiresAt: r.expires_at,
   }
 }
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { AssayError } from '../errors.js'
 import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../audit/audit-hash.js'
 import { computeEnvelope } from '../record/envelope.js'
@@ -18,8 +17,8 @@ import type {
   RunStatus,
   RunSummary,
 } from '../record/types.js'
-import { canonicalJson } from '../record/validate.js'
-import { requireSha256, tooLarge, type BlobStore } from './blob-store.js'
+import { assertItemsPerRun, canonicalJson, ITEMS_PER_RUN } from '../record/validate.js'
+import { contentNotFound, requireSha256, tooLarge, verifiedStream, type BlobStore } from './blob-store.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from './chunk-codec.js'
 import { foldMetricSummary } from './metric-summary.js'
 import {
@@ -58,7 +57,8 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
-import type { ArtifactContent, MetricSeries, NewAliasEvent, NewModelVersion, NewRun, RunBatch, Store, StoreCapabilities } from './store.js'
+import { allPages, decodeRunCursor, encodeRunCursor, pageLimit } from './pages.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type MetricSeries, type NewAliasEvent, type NewModelVersion, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -105,6 +105,8 @@ export abstract class SqlStore implements Store {
   // ---- runs: writes ---------------------------------------------------------------------------
 
   async createRun(run: NewRun): Promise<void> {
+    assertItemsPerRun('params', Object.keys(run.params).length, run.id)
+    assertItemsPerRun('tags', Object.keys(run.tags).length, run.id)
     const envelope = computeEnvelope(run)
     await this.sql.transaction('write', async (tx) => {
       const experiment = await tx.get<{ id: number }>(
@@ -161,6 +163,8 @@ export abstract class SqlStore implements Store {
       requireWritable(run.status, runId)
       if (batch.params && Object.keys(batch.params).length > 0) await this.writeParams(tx, runId, run.seed, batch.params)
       const tags = Object.entries(batch.tags ?? {})
+      await assertRoomFor(tx, 'run_tags', 'tags', runId, tags.map(([k]) => k))
+      await assertRoomFor(tx, 'metric_summaries', 'metric keys', runId, metrics.map((s) => s.key))
       if (tags.length > 0) {
         await tx.insertRows('run_tags', KEY_VALUE_COLUMNS, tags.map(([k, v]) => [runId, k, v]), 'ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value')
       }
@@ -184,6 +188,7 @@ export abstract class SqlStore implements Store {
       }
     }
     if (fresh.length === 0) return
+    assertItemsPerRun('params', stored.size, runId)
     await tx.insertRows('run_params', KEY_VALUE_COLUMNS, fresh)
     const row = (await tx.get<{ environment: string; code: string }>('SELECT environment, code FROM runs WHERE id = ?', [runId])) as { environment: string; code: string }
     const datasets = (await tx.all<DatasetRow>('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name', [runId])).map(datasetFromRow)
@@ -289,32 +294,46 @@ export abstract class SqlStore implements Store {
     })
   }
 
-  /** Runs with their params, tags and last metric values; with an experiment, only that experiment's rows are read. */
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }))
+  }
+
+  /** One page: the run rows first, then params, tags and last metric values of those runs only. */
+  async listRunsPage(query: RunPageQuery): Promise<RunPage> {
+    const limit = pageLimit(query.limit)
+    const after = query.cursor === undefined ? null : decodeRunCursor(query.cursor)
     return this.sql.transaction('read', async (tx) => {
-      if (query.experiment === undefined) {
-        return runSummariesFromRows(
-          await tx.all<RunRow>(`${RUN_WITH_EXPERIMENT} ORDER BY r.start_time, r.id`),
-          await tx.all<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_params'),
-          await tx.all<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_tags'),
-          await tx.all<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
-        )
+      const where: string[] = []
+      const args: unknown[] = []
+      if (query.experiment !== undefined) {
+        where.push('e.name = ?')
+        args.push(query.experiment)
       }
-      const experiment = [query.experiment]
-      const rows = await tx.all<RunRow>(`${RUN_WITH_EXPERIMENT} WHERE e.name = ? ORDER BY r.start_time, r.id`, experiment)
-      if (rows.length === 0) {
-        if ((await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', experiment)) === undefined) {
-          throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
-        }
-        return []
+      if (query.experiments !== undefined) {
+        if (query.experiments.length === 0) return { runs: [], nextCursor: null }
+        where.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+        args.push(...query.experiments)
       }
-      const ofExperiment = (sql: string) => `${sql} WHERE run_id IN (SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?)`
-      return runSummariesFromRows(
-        rows,
-        await tx.all<KeyValueRow & { run_id: string }>(ofExperiment('SELECT run_id, key, value FROM run_params'), experiment),
-        await tx.all<KeyValueRow & { run_id: string }>(ofExperiment('SELECT run_id, key, value FROM run_tags'), experiment),
-        await tx.all<{ run_id: string; key: string; last: number | null }>(ofExperiment('SELECT run_id, key, last FROM metric_summaries'), experiment),
+      if (after !== null) {
+        where.push('(r.start_time > ? OR (r.start_time = ? AND r.id > ?))')
+        args.push(after.startTime, after.startTime, after.id)
+      }
+      const rows = await tx.all<RunRow>(`${RUN_WITH_EXPERIMENT}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY r.start_time, r.id LIMIT ?`, [...args, limit + 1])
+      if (rows.length === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
+        throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
+      }
+      const page = rows.slice(0, limit)
+      if (page.length === 0) return { runs: [], nextCursor: null }
+      const ids = page.map((r) => r.id)
+      const ofPage = <T>(sql: string) => tx.all<T>(`${sql} WHERE run_id IN (${ids.map(() => '?').join(', ')})`, ids)
+      const runs = runSummariesFromRows(
+        page,
+        await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_params'),
+        await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_tags'),
+        await ofPage<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
       )
+      const last = page[page.length - 1] as RunRow
+      return { runs, nextCursor: rows.length > limit ? encodeRunCursor({ startTime: Number(last.start_time), id: last.id }) : null }
     })
   }
 
@@ -374,7 +393,7 @@ export abstract class SqlStore implements Store {
   private async putBlob(content: ArtifactContent): Promise<{ sha256: string; size: number }> {
     if ('sha256' in content) {
       const size = await this.blobs.sizeOf(requireSha256(content.sha256))
-      if (size === null) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `no artifact content has sha256 ${content.sha256}`)
+      if (size === null) throw contentNotFound(content.sha256)
       return { sha256: content.sha256, size }
     }
     if ('bytes' in content) {
@@ -384,21 +403,26 @@ export abstract class SqlStore implements Store {
     return this.blobs.putFile(content.path)
   }
 
-  /** The produced artifact of that name (else the consumed one), its bytes verified against its sha256. */
-  async readArtifact(runId: string, name: string): Promise<Buffer> {
-    const rows = await this.sql.all<{ sha256: string | null }>(
-      `SELECT a.sha256 FROM runs r LEFT JOIN artifacts a ON a.run_id = r.id AND a.name = ?
+  /** The produced artifact of that name (else the consumed one), streamed from the blob store and verified on the way. */
+  async readArtifact(runId: string, name: string): Promise<ArtifactReadStream> {
+    const rows = await this.sql.all<{ sha256: string | null; size_bytes: number | string | null }>(
+      `SELECT a.sha256, a.size_bytes FROM runs r LEFT JOIN artifacts a ON a.run_id = r.id AND a.name = ?
        WHERE r.id = ? ORDER BY a.direction = 'produced' DESC LIMIT 1`,
       [name, runId],
     )
     if (rows.length === 0) throw runNotFound(runId)
     const sha256 = rows[0].sha256
     if (sha256 === null) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `run ${runId} has no artifact named ${JSON.stringify(name)}`, { runId, name })
-    const bytes = await this.blobs.read(sha256)
-    if (bytes === null) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `the bytes of artifact ${sha256} are missing from ${this.location}`, { sha256 })
-    const actual = createHash('sha256').update(bytes).digest('hex')
-    if (actual !== sha256) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: its bytes now hash to ${actual}`, { sha256, actual })
-    return bytes
+    const sizeBytes = Number(rows[0].size_bytes)
+    const missing = () => new AssayError('ASSAY_ARTIFACT_CORRUPT', `the bytes of artifact ${sha256} are missing from ${this.location}`, { sha256 })
+    const stored = await this.blobs.sizeOf(sha256)
+    if (stored === null) throw missing()
+    // A size other than the recorded one is damage found before any byte is sent.
+    if (stored !== sizeBytes) throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: ${stored} bytes are stored, ${sizeBytes} were recorded`, { sha256, stored, recorded: sizeBytes })
+    const source = await this.blobs.open(sha256)
+    if (source === null) throw missing()
+    const stream = verifiedStream(source, sha256, (actual) => new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${sha256} fails verification: its bytes now hash to ${actual}`, { sha256, actual }))
+    return { sha256, sizeBytes, stream }
   }
 
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
@@ -422,8 +446,8 @@ export abstract class SqlStore implements Store {
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
-    await this.sql.run('INSERT INTO api_tokens (id, secret_sha256, name, scope, experiments, created_at, created_by, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      token.id, secretSha256, token.name, token.scope, token.experiments === null ? null : JSON.stringify(token.experiments), token.createdAt, token.createdBy, token.revokedAt,
+    await this.sql.run('INSERT INTO api_tokens (id, secret_sha256, name, scope, experiments, created_at, created_by, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      token.id, secretSha256, token.name, token.scope, token.experiments === null ? null : JSON.stringify(token.experiments), token.createdAt, token.createdBy, token.revokedAt, token.expiresAt ?? null,
     ])
   }
 
@@ -560,6 +584,21 @@ export abstract class SqlStore implements Store {
   async close(): Promise<void> {
     await this.sql.close()
   }
+}
+
+/**
+ * Refuse a write that would take a run over its LIMITS of tags or metric keys (validate.ts): the
+ * run's count first, and only near the limit which of `keys` are new.
+ */
+async function assertRoomFor(tx: SqlExecutor, table: 'run_tags' | 'metric_summaries', kind: 'tags' | 'metric keys', runId: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return
+  const unique = [...new Set(keys)]
+  const { n } = (await tx.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`, [runId])) as { n: number | string }
+  const stored = Number(n)
+  if (stored + unique.length <= ITEMS_PER_RUN[kind]) return
+  const present = (await tx.all<{ key: string }>(`SELECT key FROM ${table} WHERE run_id = ? AND key IN (${unique.map(() => '?').join(', ')})`, [runId, ...unique])).length
+  // Only new keys count: a run stored before the limit may still update the ones it has.
+  if (unique.length > present) assertItemsPerRun(kind, stored + unique.length - present, runId)
 }
 
 function runNotFound(runId: string): AssayError {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import type {
   AliasEvent,
   ApiToken,
@@ -46,14 +47,27 @@ export interface Store {
   /** A full run id, or a unique prefix of one (at least 6 characters). */
   resolveRunId(idOrPrefix: string): Promise<string>
   getRun(runId: string): Promise<RunRecord>
+  /** Every run (of one experiment), oldest first: the pages of listRunsPage, read one after another. */
   listRuns(query: { experiment?: string }): Promise<RunSummary[]>
+  /**
+   * One page of runs, oldest first (start time, then id): at most `limit` runs after `cursor`
+   * (the `nextCursor` of the previous page), with params, tags and last metric values read for
+   * those runs only. `nextCursor` is null on the last page.
+   */
+  listRunsPage(query: RunPageQuery): Promise<RunPage>
   listExperiments(): Promise<ExperimentSummary[]>
   metricHistory(runId: string, key: string): Promise<MetricColumns>
   evalColumns(runId: string, dataset: string): Promise<EvalColumns>
 
   putArtifact(runId: string, name: string, content: ArtifactContent, direction: ArtifactDirection): Promise<ArtifactRef>
-  /** Bytes of an artifact, verified against its sha256 before they are returned. */
-  readArtifact(runId: string, name: string): Promise<Buffer>
+  /**
+   * An artifact's bytes as a stream (produced before consumed), hashed as they pass: bytes that
+   * do not hash to the recorded sha256 end the stream with ASSAY_ARTIFACT_CORRUPT, so a reader
+   * that consumed it whole has the recorded bytes. Missing bytes, or a stored size that is not the
+   * recorded one, are ASSAY_ARTIFACT_CORRUPT before any byte. No backend holds the whole artifact
+   * in memory (artifactBytes does, for callers that want one Buffer).
+   */
+  readArtifact(runId: string, name: string): Promise<ArtifactReadStream>
   /** Every produced and consumed edge of the content with this sha256. */
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
   /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order (over http: only content the token may read). */
@@ -140,6 +154,23 @@ export interface SpooledWrites {
   sync(): Promise<{ replayed: number; rejected: number; remaining: number; liveFiles: number }>
 }
 
+export interface RunPageQuery {
+  experiment?: string
+  /** Only runs of these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+  /** 1 to MAX_PAGE_SIZE. */
+  limit: number
+  cursor?: string
+}
+
+export interface RunPage {
+  runs: RunSummary[]
+  nextCursor: string | null
+}
+
+/** Page sizes of every listing (docs/server.md): the default, and the most one page may hold. */
+export const PAGE_SIZE = { default: 100, max: 1000 } as const
+
 export type NewModelVersion = Omit<ModelVersion, 'version'>
 export type NewAliasEvent = Omit<AliasEvent, 'seq' | 'auditSeq'>
 
@@ -159,6 +190,13 @@ export interface RunBatch {
 
 export interface MetricSeries extends MetricColumns {
   key: string
+}
+
+export interface ArtifactReadStream {
+  /** The sha256 the run's record holds for the artifact. */
+  sha256: string
+  sizeBytes: number
+  stream: Readable
 }
 
 export type ArtifactContent = { bytes: Uint8Array } | { path: string } | { sha256: string }

@@ -41,7 +41,7 @@ export async function testServer(options: Partial<ServerOptions> = {}): Promise<
 /** Create a token directly in the store (as `assay tokens create` does); returns its secret. */
 export async function makeToken(store: Store, scope: TokenScope, experiments: string[] | null = null, name = `${scope}-token`): Promise<{ secret: string; token: ApiToken }> {
   const secret = newTokenSecret()
-  const token: ApiToken = { id: newTokenId(), name, scope, experiments, createdAt: Date.now(), createdBy: 'test', revokedAt: null }
+  const token: ApiToken = { id: newTokenId(), name, scope, experiments, createdAt: Date.now(), createdBy: 'test', revokedAt: null, expiresAt: null }
   await store.createApiToken(token, hashSecret(secret))
   return { secret, token }
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { isAssayError } from '../../src/errors.js'
@@ -16,7 +17,7 @@ import { artifactLimitFor, buildServer, DEFAULT_ARTIFACT_LIMIT } from '../../src
 import { HttpStore } from '../../src/store/http/http-store.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
-import { newRun } from '../store/fixtures.js'
+import { newRun, readBytes } from '../store/fixtures.js'
 
 describe('server artifacts: downloads are checked against the recorded sha256', () => {
   let dir: string
@@ -38,7 +39,14 @@ describe('server artifacts: downloads are checked against the recorded sha256', 
     // failed to verify, or a bug between the store and the response).
     const store = new Proxy(inner, {
       get(target, key, receiver) {
-        if (key === 'readArtifact') return async (runId: string, name: string) => substitute ?? target.readArtifact(runId, name)
+        if (key === 'readArtifact') {
+          return async (runId: string, name: string) => {
+            const real = await target.readArtifact(runId, name)
+            if (substitute === null) return real
+            real.stream.destroy()
+            return { ...real, sizeBytes: substitute.length, stream: Readable.from([substitute]) }
+          }
+        }
         const value: unknown = Reflect.get(target, key, receiver)
         return typeof value === 'function' ? value.bind(target) : value
       },
@@ -58,14 +66,14 @@ describe('server artifacts: downloads are checked against the recorded sha256', 
   it('a large artifact arrives whole, with the recorded sha256 in x-assay-sha256', async () => {
     const ref = await client.putArtifact(run.id, 'model/big.bin', { bytes: big }, 'produced')
     assert.equal(ref.sha256, createHash('sha256').update(big).digest('hex'))
-    assert.ok((await client.readArtifact(run.id, 'model/big.bin')).equals(big))
+    assert.ok((await readBytes(client, run.id, 'model/big.bin')).equals(big))
   })
 
   it('bytes that are not the recorded ones are ASSAY_ARTIFACT_CORRUPT at the client, even when the store did not notice', async () => {
     await client.putArtifact(run.id, 'model/w.json', { bytes: Buffer.from('{"w":[1,2,3]}') }, 'produced')
     substitute = Buffer.from('{"w":[6,6,6]}')
     try {
-      await assert.rejects(client.readArtifact(run.id, 'model/w.json'), (e: unknown) => {
+      await assert.rejects(readBytes(client, run.id, 'model/w.json'), (e: unknown) => {
         assert.ok(isAssayError(e, 'ASSAY_ARTIFACT_CORRUPT'), String(e))
         assert.equal((e.details as { expected: string }).expected, createHash('sha256').update('{"w":[1,2,3]}').digest('hex'))
         return true
@@ -78,7 +86,7 @@ describe('server artifacts: downloads are checked against the recorded sha256', 
   it('a tampered blob in the store is ASSAY_ARTIFACT_CORRUPT at the client', async () => {
     const ref = await client.putArtifact(run.id, 'model/t.bin', { bytes: Buffer.from('original bytes') }, 'produced')
     writeFileSync(path.join(root, 'artifacts', 'sha256', ref.sha256.slice(0, 2), ref.sha256), 'tampered bytes')
-    await assert.rejects(client.readArtifact(run.id, 'model/t.bin'), (e: unknown) => isAssayError(e, 'ASSAY_ARTIFACT_CORRUPT') || assert.fail(String(e)))
+    await assert.rejects(readBytes(client, run.id, 'model/t.bin'), (e: unknown) => isAssayError(e, 'ASSAY_ARTIFACT_CORRUPT') || assert.fail(String(e)))
   })
 
   it('uploads are capped at what the store can read back', async () => {

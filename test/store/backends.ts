@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import { buildServer } from '../../src/server/app.js'
 import { HttpStore } from '../../src/store/http/http-store.js'
@@ -21,6 +22,11 @@ export interface OpenedStore {
   corruptBlob(sha256: string): Promise<void>
   /** sha256 of every blob the backend holds, sorted (to see deduplication). */
   blobs(): Promise<string[]>
+  /**
+   * Run statements straight on the backend's database, as someone with raw access would (to test
+   * what the store notices); http runs them on the store underneath.
+   */
+  rawSql(statements: string): Promise<void>
   /** Close the store and delete everything it wrote. */
   dispose(): Promise<void>
 }
@@ -60,6 +66,14 @@ const sqlite: StoreBackend = {
           .map((entry) => entry.name)
           .sort()
       },
+      async rawSql(statements) {
+        const db = new Database(path.join(root, 'assay.db'))
+        try {
+          db.exec(statements)
+        } finally {
+          db.close()
+        }
+      },
       async dispose() {
         await store.close()
         cleanup()
@@ -98,7 +112,10 @@ const postgres: StoreBackend = {
     return {
       store,
       async corruptBlob(sha256) {
-        await admin.query("UPDATE blobs SET data = convert_to('tampered bytes', 'UTF8') WHERE sha256 = $1", [sha256])
+        await admin.query("UPDATE blob_chunks SET data = convert_to('tampered bytes', 'UTF8') WHERE sha256 = $1 AND seq = 0", [sha256])
+      },
+      async rawSql(statements) {
+        await admin.query(statements)
       },
       async blobs() {
         return (await admin.query<{ sha256: string }>('SELECT sha256 FROM blobs ORDER BY sha256')).rows.map((r) => r.sha256)
@@ -134,6 +151,7 @@ const http: StoreBackend = {
       store,
       corruptBlob: (sha256) => inner.corruptBlob(sha256),
       blobs: () => inner.blobs(),
+      rawSql: (statements) => inner.rawSql(statements),
       async dispose() {
         await store.close()
         await app.close()

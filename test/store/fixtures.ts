@@ -4,7 +4,13 @@ import type { ErrorCode } from '../../src/errors.js'
 import { isAssayError } from '../../src/errors.js'
 import type { CodeVersion, DatasetVersion, Environment } from '../../src/record/types.js'
 import type { MetricColumns } from '../../src/store/chunk-codec.js'
-import type { MetricSeries, NewRun } from '../../src/store/store.js'
+import { artifactBytes } from '../../src/store/blob-store.js'
+import type { MetricSeries, NewRun, Store } from '../../src/store/store.js'
+
+/** An artifact's bytes read whole through the streaming contract (verified as they pass). */
+export async function readBytes(store: Store, runId: string, name: string): Promise<Buffer> {
+  return artifactBytes(await store.readArtifact(runId, name))
+}
 
 export function runId(): string {
   return randomUUID().replaceAll('-', '')

@@ -14,7 +14,7 @@ import type { AuditRecord } from '../../src/record/types.js'
 import type { EvalChunk } from '../../src/store/chunk-codec.js'
 import type { Store } from '../../src/store/store.js'
 import { STORE_BACKENDS, tempDir, type OpenedStore } from './backends.js'
-import { CODE, DATASETS, ENVIRONMENT, newRun, plain, rejectsWith, runId, series } from './fixtures.js'
+import { CODE, DATASETS, ENVIRONMENT, newRun, plain, readBytes, rejectsWith, runId, series } from './fixtures.js'
 
 function sha256(bytes: string | Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
@@ -306,9 +306,9 @@ for (const backend of STORE_BACKENDS) {
             assert.equal(ref.direction, 'produced')
           }
           assert.deepEqual(await opened.blobs(), [sha256(bytes)], 'one blob for three puts of the same bytes')
-          assert.deepEqual(await store.readArtifact(a.id, 'model/weights.bin'), bytes)
-          assert.deepEqual(await store.readArtifact(a.id, 'copy.bin'), bytes)
-          assert.deepEqual(await store.readArtifact(b.id, 'model/weights.bin'), bytes)
+          assert.deepEqual(await readBytes(store, a.id, 'model/weights.bin'), bytes)
+          assert.deepEqual(await readBytes(store, a.id, 'copy.bin'), bytes)
+          assert.deepEqual(await readBytes(store, b.id, 'model/weights.bin'), bytes)
           const artifacts = (await store.getRun(a.id)).artifacts
           assert.deepEqual(
             artifacts.map((r) => [r.name, r.sha256, r.sizeBytes, r.direction]).sort(),
@@ -327,7 +327,7 @@ for (const backend of STORE_BACKENDS) {
         await store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('one') }, 'produced')
         await store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('one') }, 'produced')
         await rejectsWith(store.putArtifact(run.id, 'a.txt', { bytes: Buffer.from('two') }, 'produced'), 'ASSAY_PARAM_CONFLICT')
-        assert.deepEqual(await store.readArtifact(run.id, 'a.txt'), Buffer.from('one'))
+        assert.deepEqual(await readBytes(store, run.id, 'a.txt'), Buffer.from('one'))
         assert.equal((await store.getRun(run.id)).artifacts.length, 1)
       })
 
@@ -335,15 +335,15 @@ for (const backend of STORE_BACKENDS) {
         const run = newRun()
         await store.createRun(run)
         const ref = await store.putArtifact(run.id, 'model.bin', { bytes: Buffer.from('pristine') }, 'produced')
-        assert.deepEqual(await store.readArtifact(run.id, 'model.bin'), Buffer.from('pristine'))
+        assert.deepEqual(await readBytes(store, run.id, 'model.bin'), Buffer.from('pristine'))
         await opened.corruptBlob(ref.sha256)
-        await rejectsWith(store.readArtifact(run.id, 'model.bin'), 'ASSAY_ARTIFACT_CORRUPT', new RegExp(ref.sha256))
+        await rejectsWith(readBytes(store, run.id, 'model.bin'), 'ASSAY_ARTIFACT_CORRUPT', new RegExp(ref.sha256))
       })
 
       test('unknown artifacts and unknown content are ASSAY_ARTIFACT_NOT_FOUND', async () => {
         const run = newRun()
         await store.createRun(run)
-        await rejectsWith(store.readArtifact(run.id, 'nope.txt'), 'ASSAY_ARTIFACT_NOT_FOUND')
+        await rejectsWith(readBytes(store, run.id, 'nope.txt'), 'ASSAY_ARTIFACT_NOT_FOUND')
         await rejectsWith(store.putArtifact(run.id, 'used', { sha256: sha256('never stored') }, 'consumed'), 'ASSAY_ARTIFACT_NOT_FOUND')
         assert.deepEqual((await store.getRun(run.id)).artifacts, [])
       })
@@ -365,7 +365,7 @@ for (const backend of STORE_BACKENDS) {
           ].sort(),
         )
         assert.deepEqual(await store.artifactLineage(sha256('nothing')), [])
-        assert.deepEqual(await store.readArtifact(consumer.id, 'input/model.bin'), Buffer.from('weights'))
+        assert.deepEqual(await readBytes(store, consumer.id, 'input/model.bin'), Buffer.from('weights'))
       })
 
       test('artifact sha256s by prefix: distinct, in order, at most the limit (what lineage prefixes resolve with)', async () => {
@@ -442,7 +442,55 @@ for (const backend of STORE_BACKENDS) {
 
       test('an empty store lists nothing', async () => {
         assert.deepEqual(await store.listRuns({}), [])
+        assert.deepEqual(await store.listRunsPage({ limit: 10 }), { runs: [], nextCursor: null })
         assert.deepEqual(await store.listExperiments(), [])
+      })
+
+      test('pages: a limit and a cursor walk every run once, in order, runs of equal start time included', async () => {
+        const runs = [5000, 1000, 3000, 3000, 3000, 2000, 4000].map((startTime, i) => newRun({ experiment: i % 2 === 0 ? 'exp-a' : 'exp-b', name: `r${i}`, startTime, params: { i } }))
+        for (const r of runs) await store.createRun(r)
+        await store.logBatch(runs[3].id, { metrics: [series('acc', [[0, 0.5]])], tags: { t: 'x' } })
+        const all = await store.listRuns({})
+        const seen: typeof all = []
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const page = await store.listRunsPage({ limit: 2, cursor })
+          assert.ok(page.runs.length <= 2)
+          seen.push(...page.runs)
+          cursor = page.nextCursor ?? undefined
+          pages++
+        } while (cursor !== undefined)
+        assert.equal(pages, 4)
+        assert.deepEqual(seen, all, 'the pages, joined, are the whole listing')
+        assert.deepEqual(all.map((r) => r.startTime), [1000, 2000, 3000, 3000, 3000, 4000, 5000])
+        assert.deepEqual(seen.find((r) => r.id === runs[3].id)?.metrics, { acc: 0.5 })
+        const onlyA = await store.listRunsPage({ experiment: 'exp-a', limit: 1000 })
+        assert.deepEqual(onlyA.runs.map((r) => r.name), all.filter((r) => r.experiment === 'exp-a').map((r) => r.name))
+        assert.equal(onlyA.nextCursor, null)
+        await rejectsWith(store.listRunsPage({ limit: 0 }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listRunsPage({ limit: 1001 }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listRunsPage({ limit: 2, cursor: 'not-a-cursor' }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listRunsPage({ experiment: 'nope', limit: 2 }), 'ASSAY_EXPERIMENT_NOT_FOUND')
+      })
+
+      test('params, tags and metric keys per run are capped (LIMITS), and a refused write stores nothing', async () => {
+        const many = (n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, String(i)]))
+        await rejectsWith(store.createRun(newRun({ params: many(1001, 'p') })), 'ASSAY_VALUE_TOO_LARGE', /1001 params; the limit is 1000/)
+        const run = newRun({ params: {}, tags: {} })
+        await store.createRun(run)
+        await store.logBatch(run.id, { params: many(600, 'p'), tags: many(600, 't'), metrics: Array.from({ length: 600 }, (_, i) => series(`m${i}`, [[0, i]])) })
+        const before = await snapshot(store, run.id)
+        await rejectsWith(store.logBatch(run.id, { params: many(401, 'q') }), 'ASSAY_VALUE_TOO_LARGE', /1001 params/)
+        await rejectsWith(store.logBatch(run.id, { tags: many(401, 'u') }), 'ASSAY_VALUE_TOO_LARGE', /1001 tags/)
+        await rejectsWith(store.logBatch(run.id, { metrics: Array.from({ length: 401 }, (_, i) => series(`n${i}`, [[0, i]])) }), 'ASSAY_VALUE_TOO_LARGE', /1001 metric keys/)
+        assert.deepEqual(await snapshot(store, run.id), before, 'nothing of a refused write is stored')
+        // Up to the limit, and keys the run already has, are fine.
+        await store.logBatch(run.id, { params: many(400, 'q'), tags: { ...many(400, 'u'), t0: 'again' }, metrics: [series('m0', [[1, 1]]), ...Array.from({ length: 400 }, (_, i) => series(`n${i}`, [[0, i]]))] })
+        const listed = (await store.listRunsPage({ limit: 10 })).runs[0]
+        assert.equal(Object.keys(listed.params).length, 1000)
+        assert.equal(Object.keys(listed.tags).length, 1000)
+        assert.equal(Object.keys(listed.metrics).length, 1000)
       })
     })
 
@@ -553,8 +601,8 @@ for (const backend of STORE_BACKENDS) {
 
     describe('API tokens', () => {
       test('create, find by secret hash, list oldest first, revoke once', async () => {
-        const admin = { id: 'tok-admin', name: 'ops', scope: 'admin' as const, experiments: null, createdAt: 2000, createdBy: 'root', revokedAt: null }
-        const writer = { id: 'tok-write', name: 'ci', scope: 'write' as const, experiments: ['exp-a', 'exp-b'], createdAt: 1000, createdBy: 'ops', revokedAt: null }
+        const admin = { id: 'tok-admin', name: 'ops', scope: 'admin' as const, experiments: null, createdAt: 2000, createdBy: 'root', revokedAt: null, expiresAt: null }
+        const writer = { id: 'tok-write', name: 'ci', scope: 'write' as const, experiments: ['exp-a', 'exp-b'], createdAt: 1000, createdBy: 'ops', revokedAt: null, expiresAt: 9_000_000_000_000 }
         await store.createApiToken(admin, sha256('secret-admin'))
         await store.createApiToken(writer, sha256('secret-write'))
         assert.deepEqual(await store.findApiToken(sha256('secret-write')), writer)

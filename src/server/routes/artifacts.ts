@@ -5,9 +5,11 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AssayError } from '../../errors.js'
-import type { ArtifactDirection } from '../../record/types.js'
+import type { ArtifactDirection, ArtifactRef } from '../../record/types.js'
+import { contentNotFound } from '../../store/blob-store.js'
+import type { Caller } from '../auth.js'
 import { assertArtifactName } from '../../record/validate.js'
-import type { RouteSpec } from '../route.js'
+import type { RouteSpec, ServerState } from '../route.js'
 import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param, Sha256PrefixQuery } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
@@ -74,16 +76,19 @@ export function artifactRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: ROUTES.runArtifactBySha256,
-      summary: 'record an artifact by the sha256 of content the store already holds (a consumed edge, usually)',
+      summary: 'record an artifact by the sha256 of content already attached to a run the token may read (a consumed edge, usually); other content is 404 as unknown content is',
       tag: 'artifacts',
       scope: 'write',
       touches: 'run',
       params: RunIdParam,
       body: { json: ArtifactRefSchema },
       response: { json: '{ artifact: ArtifactRef }', status: 201 },
-      async handler({ params, body, state }) {
+      async handler({ params, body, caller, state }) {
         const { name, sha256, direction } = body as { name: string; sha256: string; direction: ArtifactDirection }
         assertArtifactName(name)
+        // Attaching content would let the caller download it (and learn that it exists): only
+        // content it can already read through some run, with the same answer as unknown content otherwise.
+        if ((await readableEdges(caller, state, await state.store.artifactLineage(sha256))).length === 0) throw contentNotFound(sha256)
         return { artifact: await state.store.putArtifact(params.runId as string, name, { sha256 }, direction) }
       },
     },
@@ -100,16 +105,21 @@ export function artifactRoutes(): RouteSpec[] {
       async handler({ params, query, state, reply }) {
         const name = query.name as string
         assertArtifactName(name)
-        const runId = params.runId as string
-        // The sha256 recorded for the run (produced before consumed, as the stores read), so the
-        // client checks the bytes against the record and not against whatever was read.
-        const refs = (await state.store.getRun(runId)).artifacts.filter((a) => a.name === name)
-        const recorded = (refs.find((a) => a.direction === 'produced') ?? refs[0])?.sha256
-        if (recorded === undefined) throw new AssayError('ASSAY_ARTIFACT_NOT_FOUND', `run ${runId} has no artifact named ${JSON.stringify(name)}`, { runId, name })
-        // Store.readArtifact hands over one Buffer; it is sent as it is, in slices, never copied or re-encoded.
-        const bytes = await state.store.readArtifact(runId, name)
-        void reply.header('x-assay-sha256', recorded).header('content-length', bytes.length).type('application/octet-stream')
-        return reply.send(Readable.from(slices(bytes), { objectMode: false }))
+        // At most `artifactReads` streams at once (the rest wait their turn): each holds a file
+        // handle or a database connection while its reader takes its time.
+        const release = await state.artifactReads.acquire()
+        try {
+          // The sha256 the run's record holds (the stores read produced before consumed), so the
+          // client checks the bytes against the record and not against whatever was read.
+          const read = await state.store.readArtifact(params.runId as string, name)
+          read.stream.once('close', release)
+          void reply.header('x-assay-sha256', read.sha256).header('content-length', read.sizeBytes).type('application/octet-stream')
+          // Streamed under the socket's back-pressure: a slow reader holds a slice, not the artifact.
+          return reply.send(read.stream)
+        } catch (error) {
+          release()
+          throw error
+        }
       },
     },
     {
@@ -122,11 +132,7 @@ export function artifactRoutes(): RouteSpec[] {
       params: Sha256Param,
       response: { json: '{ edges: ArtifactRef[] }' },
       async handler({ params, caller, state }) {
-        const edges = await state.store.artifactLineage(params.sha256 as string)
-        if (!caller.restricted) return { edges }
-        const allowed = []
-        for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
-        return { edges: allowed }
+        return { edges: await readableEdges(caller, state, await state.store.artifactLineage(params.sha256 as string)) }
       },
     },
     {
@@ -162,8 +168,11 @@ export function artifactRoutes(): RouteSpec[] {
   ]
 }
 
-/** A buffer as 1 MiB views (no copies), so a large artifact goes out under the socket's back-pressure. */
-function* slices(bytes: Buffer): Generator<Buffer> {
-  const size = 1024 * 1024
-  for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, Math.min(bytes.length, offset + size))
+/** The lineage edges whose runs the caller may read. */
+async function readableEdges(caller: Caller, state: ServerState, edges: ArtifactRef[]): Promise<ArtifactRef[]> {
+  if (!caller.restricted) return edges
+  const allowed: ArtifactRef[] = []
+  for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
+  return allowed
 }
+

@@ -1,5 +1,6 @@
 import type { HoldoutRead } from '../../record/types.js'
-import { actorOf, requireExperiment } from '../auth.js'
+import { AssayError } from '../../errors.js'
+import { actorOf, requireExperiment, timeOf } from '../auth.js'
 import type { RouteSpec } from '../route.js'
 import { HoldoutReadSchema, Sha256Param } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
@@ -9,7 +10,7 @@ export function holdoutRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: ROUTES.holdoutReads,
-      summary: 'append one entry to the holdout ledger (every run named must be in an experiment the token may write)',
+      summary: 'append one entry to the holdout ledger at the server\'s time (a token limited to experiments must name runs, each in one of its experiments)',
       tag: 'holdout',
       scope: 'write',
       touches: 'handler',
@@ -17,8 +18,13 @@ export function holdoutRoutes(): RouteSpec[] {
       response: { json: '{ ok: true }', status: 201 },
       async handler({ body, caller, state }) {
         const read = body as unknown as HoldoutRead
-        if (caller.restricted) for (const runId of read.runIds) requireExperiment(caller, await state.runExperiment(runId))
-        await state.store.recordHoldoutRead({ ...read, actor: actorOf(caller, read.actor) })
+        if (caller.restricted) {
+          // An entry about no run would spend every team's budget of this dataset.
+          if (read.runIds.length === 0) throw new AssayError('ASSAY_FORBIDDEN', 'a token limited to experiments must name the runs a holdout-ledger entry is about', { tokenId: caller.token?.id })
+          for (const runId of read.runIds) requireExperiment(caller, await state.runExperiment(runId))
+        }
+        // As with the actor, the server's clock, not the client's claim (a back-dated entry).
+        await state.store.recordHoldoutRead({ ...read, actor: actorOf(caller, read.actor), at: timeOf(caller, read.at) })
         return { ok: true }
       },
     },

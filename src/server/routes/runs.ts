@@ -3,7 +3,7 @@ import type { Params } from '../../record/types.js'
 import { assertCapturedRecord, assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
-import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
+import { PAGE_SIZE, type MetricSeries, type NewRun, type RunBatch } from '../../store/store.js'
 import { requireExperiment } from '../auth.js'
 import { requireJsonDepth, validate } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
@@ -57,18 +57,19 @@ export function runRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.runs,
-      summary: 'runs, oldest first (only the experiments the token may read)',
+      summary: `one page of runs, oldest first (only the experiments the token may read): ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
       tag: 'runs',
       scope: 'read',
       touches: 'handler',
       query: ListRunsQuery,
-      response: { json: '{ runs: RunSummary[] } (NaN and ±Infinity as strings)' },
+      response: { json: '{ runs: RunSummary[], nextCursor: string | null } (NaN and ±Infinity as strings)' },
       async handler({ query, caller, state }) {
         const experiment = query.experiment as string | undefined
         if (experiment !== undefined) requireExperiment(caller, experiment)
         await state.sweepCrashed()
-        const runs = await state.store.listRuns({ experiment })
-        return { runs: caller.restricted ? runs.filter((r) => caller.allows(r.experiment)) : runs }
+        // A limited token's experiments go into the query, so its pages are full and no other run is read.
+        const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
+        return state.store.listRunsPage({ experiment, experiments, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined })
       },
     },
     {

@@ -22,7 +22,9 @@ import type {
   RunSummary,
 } from '../../record/types.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
-import type { ArtifactContent, NewRun, RunBatch, Store, StoreCapabilities } from '../store.js'
+import { allPages, pageLimit } from '../pages.js'
+import { verifiedStream } from '../blob-store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -90,7 +92,7 @@ export class HttpStore implements Store {
   constructor(url: string, options: HttpStoreOptions = {}) {
     this.http = new HttpTransport(url, options)
     this.location = this.http.base
-    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.http.base)
+    this.spool = new Spool(options.spoolDir ?? defaultSpoolRoot(), this.http.base, this.http.credentialKey)
     this.warn = options.warn ?? STDERR_SINK
     this.capabilities = {
       // What one Buffer holds; the server refuses (413) what its own store cannot keep.
@@ -198,28 +200,43 @@ export class HttpStore implements Store {
     const result = await this.replay(entries, this.spool.file)
     this.spool.keepOwn(result.remaining)
     this.spool.collectBlobs()
+    if (result.firstRejection !== undefined) this.announceRejected(result.rejected, result.firstRejection)
     if (this.spool.pending === 0) this.endSpoolingEpisode()
     if (result.error !== undefined) throw result.error
     this.failures = 0
     return { replayed: result.replayed, rejected: result.rejected }
   }
 
-  private async replay(entries: SpoolEntry[], file: string): Promise<{ replayed: number; rejected: number; remaining: SpoolEntry[]; error?: unknown }> {
+  private async replay(
+    entries: SpoolEntry[],
+    file: string,
+  ): Promise<{ replayed: number; rejected: number; remaining: SpoolEntry[]; error?: unknown; firstRejection?: unknown }> {
     let replayed = 0
     let rejected = 0
+    let firstRejection: unknown
     for (let i = 0; i < entries.length; i++) {
       try {
         await this.send(entries[i])
         replayed++
       } catch (error) {
-        if (isRetryable(error)) return { replayed, rejected, remaining: entries.slice(i), error }
+        if (isRetryable(error)) return { replayed, rejected, remaining: entries.slice(i), error, firstRejection }
         // The server refused this write for good (e.g. the run was marked crashed meanwhile):
         // keep it beside the spool for inspection and go on.
         this.spool.reject(file, entries[i], error)
         rejected++
+        firstRejection ??= error
       }
     }
-    return { replayed, rejected, remaining: [] }
+    return { replayed, rejected, remaining: [], firstRejection }
+  }
+
+  /** Spooled writes the server refused for good are lost to the run: never silently. */
+  private announceRejected(count: number, first: unknown): void {
+    const e = first as { code?: string; message?: string }
+    this.warn(
+      `assay: the server at ${this.location} refused ${count} spooled ${count === 1 ? 'write' : 'writes'} (${e.code ?? 'error'}: ${e.message ?? String(first)}); ` +
+        `${count === 1 ? 'it is' : 'they are'} kept in ${this.spool.file.replace(/\.wal$/, '')}.rejected`,
+    )
   }
 
   /**
@@ -407,10 +424,16 @@ export class HttpStore implements Store {
   }
 
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }))
+  }
+
+  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     await this.beforeRead()
-    const { runs } = await this.http.json<{ runs: RunSummary[] }>('GET', ROUTES.runs, { query: { experiment: query.experiment } })
-    for (const run of runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
-    return runs
+    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, limit: String(pageLimit(query.limit)), cursor: query.cursor } })
+    for (const run of page.runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
+    const wanted = query.experiments === undefined ? null : new Set(query.experiments)
+    return wanted === null ? page : { ...page, runs: page.runs.filter((r) => wanted.has(r.experiment)) }
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
@@ -434,34 +457,19 @@ export class HttpStore implements Store {
    * run's record (x-assay-sha256): bytes that are not the recorded ones are ASSAY_ARTIFACT_CORRUPT,
    * whether the store, the server or the network changed them.
    */
-  async readArtifact(runId: string, name: string): Promise<Buffer> {
+  async readArtifact(runId: string, name: string): Promise<ArtifactReadStream> {
     await this.beforeRead()
     const response = await this.http.request('GET', routePath(ROUTES.runArtifactContent, { runId: runId }), { query: { name } })
-    const expected = response.headers.get('x-assay-sha256')
-    const hash = createHash('sha256')
-    const chunks: Buffer[] = []
-    let size = 0
-    try {
-      if (response.body !== null) {
-        for await (const chunk of response.body) {
-          const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-          hash.update(piece)
-          chunks.push(piece)
-          size += piece.length
-        }
-      }
-    } catch (error) {
-      throw this.http.unavailable(error)
-    }
-    const bytes = Buffer.concat(chunks, size)
-    const actual = hash.digest('hex')
-    if (expected !== actual) {
-      throw new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${JSON.stringify(name)} of run ${runId} arrived as bytes hashing to ${actual}, not ${expected ?? '(no sha256 sent)'}`, {
-        expected,
-        actual,
-      })
-    }
-    return bytes
+    const expected = response.headers.get('x-assay-sha256') ?? ''
+    const body: AsyncIterable<Uint8Array> = response.body ?? (async function* nothing() {})()
+    const stream = verifiedStream(
+      body,
+      expected,
+      (actual) =>
+        new AssayError('ASSAY_ARTIFACT_CORRUPT', `artifact ${JSON.stringify(name)} of run ${runId} arrived as bytes hashing to ${actual}, not ${expected || '(no sha256 sent)'}`, { expected, actual }),
+      (error) => this.http.unavailable(error),
+    )
+    return { sha256: expected, sizeBytes: Number(response.headers.get('content-length') ?? NaN), stream }
   }
 
   async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
@@ -549,13 +557,21 @@ export class HttpStore implements Store {
     return (await this.http.json<{ head: { seq: number; hash: string } | null }>('GET', ROUTES.auditHead)).head
   }
 
-  /** Closing tries once more to upload what is spooled; what cannot be sent stays for `assay sync`, and is announced. */
+  /**
+   * Closing tries once more to upload what is spooled; what cannot be sent (the server is still
+   * unreachable) stays for `assay sync` and is announced, as are writes the server refused; any
+   * other failure of the replay is thrown, after the spool is closed.
+   */
   async close(): Promise<void> {
+    let failure: unknown
     if (this.spool.pending > 0) {
-      await this.locked(() => this.drainOwn()).catch(() => undefined)
+      await this.locked(() => this.drainOwn()).catch((error: unknown) => {
+        if (!isRetryable(error)) failure = error
+      })
     }
     this.announceLeftover()
     this.spool.close()
+    if (failure !== undefined) throw failure
   }
 
   private endSpoolingEpisode(): void {

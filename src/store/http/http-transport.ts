@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { AssayError, errorCatalogue, type ErrorCode } from '../../errors.js'
 
@@ -18,6 +19,11 @@ export class HttpTransport {
   readonly base: string
   private readonly token: string | undefined
   private readonly timeoutMs: number
+  /**
+   * Which credentials the requests carry, as a one-way key (sha256 of the token; '' without one),
+   * so that the spool keeps each token's writes apart without storing the secret.
+   */
+  readonly credentialKey: string
 
   constructor(url: string, options: { token?: string; timeoutMs?: number } = {}) {
     let parsed: URL
@@ -33,6 +39,7 @@ export class HttpTransport {
     parsed.hash = ''
     this.base = parsed.toString().replace(/\/+$/, '')
     this.token = options.token ?? (process.env.ASSAY_TOKEN || undefined)
+    this.credentialKey = this.token === undefined ? '' : createHash('sha256').update(this.token, 'utf8').digest('hex')
     const timeout = options.timeoutMs ?? Number(process.env.ASSAY_HTTP_TIMEOUT_MS ?? 30_000)
     this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000
   }

@@ -26,8 +26,10 @@ import type { NewRun } from '../store.js'
  * idempotent (batch ids, createRun and setRunStatus accept their own repeat), so a line that
  * reached the server before its response was lost is still stored once.
  *
- * Layout: <spool root>/<sha256(server URL)[:16]>/<pid>-<time>-<random>.wal, artifact bytes in
- * blobs/<sha256> beside them, lines the server refused for good in <file>.rejected.
+ * Layout: <spool root>/<key>/<pid>-<time>-<random>.wal, artifact bytes in blobs/<sha256> beside
+ * them, lines the server refused for good in <file>.rejected. The key is one folder per server
+ * URL and token (spoolKey), so `assay sync` with one token never claims another token's writes:
+ * replayed with the wrong token they would be refused, and lost to their owner.
  */
 export type SpoolEntry =
   | { op: 'createRun'; run: NewRun }
@@ -55,8 +57,8 @@ export class Spool {
   /** Lines in the own file not yet replayed. */
   pending = 0
 
-  constructor(root: string, serverUrl: string) {
-    this.dir = path.join(root, createHash('sha256').update(serverUrl).digest('hex').slice(0, 16))
+  constructor(root: string, serverUrl: string, credentialKey: string) {
+    this.dir = path.join(root, spoolKey(serverUrl, credentialKey))
     this.blobsDir = path.join(this.dir, 'blobs')
     this.file = path.join(this.dir, `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}.wal`)
     this.serverUrl = serverUrl
@@ -183,6 +185,14 @@ export class Spool {
       writeFileSync(path.join(this.dir, 'server.txt'), `${this.serverUrl}\n`)
     }
   }
+}
+
+/**
+ * The spool folder's name: sha256 of the server URL and the credential key (the token's sha256),
+ * 16 hex characters; without a token, of the URL alone (as before tokens had their own folders).
+ */
+export function spoolKey(serverUrl: string, credentialKey: string): string {
+  return createHash('sha256').update(credentialKey === '' ? serverUrl : `${serverUrl}\n${credentialKey}`).digest('hex').slice(0, 16)
 }
 
 function readEntries(file: string): SpoolEntry[] {

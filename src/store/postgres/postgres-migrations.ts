@@ -247,6 +247,28 @@ $fn$;
 CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head FOR EACH ROW EXECUTE FUNCTION assay_audit_head_forward();
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- Tokens may expire (tokens create --expires-in); NULL: never.
+ALTER TABLE api_tokens ADD COLUMN expires_at double precision;
+`,
+  },
+  {
+    version: 8,
+    sql: `
+-- Artifact bytes in chunks of 4 MiB (postgres-blob-store.ts): no 1 GB bytea limit per artifact,
+-- and reads and writes hold one chunk at a time. Blobs stored before keep their bytes in blobs.data.
+ALTER TABLE blobs ALTER COLUMN data DROP NOT NULL;
+CREATE TABLE blob_chunks (
+  sha256 text COLLATE "C" NOT NULL REFERENCES blobs(sha256),
+  seq integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (sha256, seq)
+);
+ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

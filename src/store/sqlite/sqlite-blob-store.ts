@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { constants as bufferConstants } from 'node:buffer'
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs'
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileReadError, requireSha256, type BlobStore } from '../blob-store.js'
@@ -12,7 +12,7 @@ import { fileReadError, requireSha256, type BlobStore } from '../blob-store.js'
  * Writes go to a temporary file first and are renamed into place, so a blob is whole or absent.
  */
 export class FileBlobStore implements BlobStore {
-  /** Store.readArtifact hands back one Buffer (buffer.constants.MAX_LENGTH, 4 GiB on Node 20). */
+  /** What the SDK's getArtifact can hand back as one Buffer (buffer.constants.MAX_LENGTH, 4 GiB on Node 20); streamed reads need no limit, uploads keep it. */
   readonly maxBytes = bufferConstants.MAX_LENGTH
 
   constructor(readonly root: string) {
@@ -68,12 +68,15 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async read(sha256: string): Promise<Buffer | null> {
+  async open(sha256: string): Promise<AsyncIterable<Uint8Array> | null> {
+    let handle: FileHandle
     try {
-      return await readFile(this.pathOf(sha256))
+      handle = await open(this.pathOf(sha256), 'r')
     } catch {
       return null
     }
+    // The open handle keeps the file being read even if it is replaced meanwhile; 1 MiB reads.
+    return handle.createReadStream({ highWaterMark: 1024 * 1024 })
   }
 
   private tempPath(): string {

@@ -222,6 +222,20 @@ CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head WHEN NEW.seq <> OL
 CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward'); END;
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- Tokens may expire (tokens create --expires-in); NULL: never.
+ALTER TABLE api_tokens ADD COLUMN expires_at REAL;
+`,
+  },
+  {
+    version: 8,
+    sql: `
+-- Version 8 is PostgreSQL's chunked artifact storage; the embedded store keeps artifacts as files.
+SELECT 1;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
