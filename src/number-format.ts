@@ -16,7 +16,7 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
 }
 
 /** A p-value: three significant digits, the exponent form below 1e-4 (p = 3.2e-7). */
-export function formatPValue(p: number): string {
-  if (Number.isFinite(p) && p > 0 && p < 1e-4) return p.toExponential(1)
+export function formatPValue(p: number | null | undefined): string {
+  if (typeof p === 'number' && Number.isFinite(p) && p > 0 && p < 1e-4) return p.toExponential(1)
   return formatNumber(p, 3)
 }

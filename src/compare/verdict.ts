@@ -1,6 +1,6 @@
 import { sampleSizePaired } from '../stats/index.js'
 import type { Verdict } from './comparison-types.js'
-import { formatNumber } from '../number-format.js'
+import { formatNumber, formatPValue } from '../number-format.js'
 
 /**
  * The verdict rule and the sample sizes that would make an inconclusive comparison conclusive.
@@ -64,16 +64,16 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       verdict: better ? 'better' : 'worse',
       significant,
       withinMargin,
-      reason: `p = ${formatNumber(pValue)} < α = ${formatNumber(alpha)} and the interval ${ciText} excludes 0`,
+      reason: `p = ${formatPValue(pValue)} < α = ${formatNumber(alpha)} and the interval ${ciText} excludes 0`,
     }
   }
   let reason: string
   if (pValue < alpha && side === 0) {
-    reason = `p = ${formatNumber(pValue)} < α but the interval ${ciText} includes 0: the test and the interval disagree`
+    reason = `p = ${formatPValue(pValue)} < α but the interval ${ciText} includes 0: the test and the interval disagree`
   } else if (pValue >= alpha && side !== 0) {
-    reason = `the interval ${ciText} excludes 0 but p = ${formatNumber(pValue)} ≥ α: the test and the interval disagree`
+    reason = `the interval ${ciText} excludes 0 but p = ${formatPValue(pValue)} ≥ α: the test and the interval disagree`
   } else {
-    reason = `p = ${formatNumber(pValue)} ≥ α = ${formatNumber(alpha)} and the interval ${ciText} includes 0`
+    reason = `p = ${formatPValue(pValue)} ≥ α = ${formatNumber(alpha)} and the interval ${ciText} includes 0`
   }
   if (margin !== null) reason += `; it is not inside the margin ±${formatNumber(margin)} either`
   return { verdict: 'inconclusive', significant, withinMargin, reason }

@@ -3,7 +3,7 @@ import { isAssayError } from '../errors.js'
 import { bootstrapInterval, clopperPearsonInterval, mean, pairedDecision, pairedTTest, quantile, tInterval, wilsonInterval, type PairedDecisionResult, type PairedDecisionWarning } from '../stats/index.js'
 import { constantEvidence, isConstantSample, type ConstantEvidence } from '../stats/paired-decision.js'
 import type { Criterion } from './gate-spec.js'
-import { formatNumber } from '../number-format.js'
+import { formatNumber, formatPValue } from '../number-format.js'
 
 /**
  * Deciding one criterion from numbers: pure, no store. Every kind is decided by an interval (and,
@@ -119,8 +119,8 @@ function guarded(c: Criterion, ctx: CriterionContext, fn: () => CriterionResult)
 function constantMessage(what: string, v: number, n: number, e: ConstantEvidence, clears: boolean, alpha: number, target: string): string {
   const head = `every ${what} is ${formatNumber(v)} (n = ${n}): exact one-sided sign test`
   if (!clears) return `${head}: ${formatNumber(v)} does not clear ${target}`
-  if (!e.bounded) return `${head} p = ${formatNumber(e.tail)} ≥ ${alpha}: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`
-  return `${head} p = ${formatNumber(e.tail)} < ${alpha}`
+  if (!e.bounded) return `${head} p = ${formatPValue(e.tail)} ≥ ${alpha}: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`
+  return `${head} p = ${formatPValue(e.tail)} < ${alpha}`
 }
 
 /** The candidate's and baseline's scores as the one paired decision (assay/stats pairedDecision) reads them. */
@@ -177,10 +177,10 @@ function comparativeResult(
 }
 
 function constantText(r: PairedDecisionResult, alpha: number): string {
-  if (r.data === 'identical') return `the sides are identical on all ${r.n} pairs: exact sign test p = ${formatNumber(r.pValue)}`
+  if (r.data === 'identical') return `the sides are identical on all ${r.n} pairs: exact sign test p = ${formatPValue(r.pValue)}`
   const units = r.clusters ?? r.n
   const e = constantEvidence(units, 0.5, alpha)
-  return `every paired difference is ${formatNumber(r.estimate)} (${units} independent ${r.clusters === null ? 'pairs' : 'clusters'}): exact one-sided sign test p = ${formatNumber(r.pValue)}${r.pValue < alpha ? ` < ${alpha}` : ` ≥ ${alpha}${e.bounded ? '' : `: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`}`}`
+  return `every paired difference is ${formatNumber(r.estimate)} (${units} independent ${r.clusters === null ? 'pairs' : 'clusters'}): exact one-sided sign test p = ${formatPValue(r.pValue)}${r.pValue < alpha ? ` < ${alpha}` : ` ≥ ${alpha}${e.bounded ? '' : `: not enough data (constant values need n ≥ ${e.minN} at alpha ${alpha})`}`}`
 }
 
 /**
@@ -199,8 +199,8 @@ export function decideSuperiority(c: Extract<Criterion, { kind: 'superiority' }>
       const b = bound as number
       const boundOk = c.higherIsBetter ? b > threshold : b < threshold
       return passed
-        ? `candidate better by ${formatNumber(r.estimate)} (${boundName} bound ${formatNumber(b)}, p = ${formatNumber(r.pValue)})`
-        : `superiority not shown: difference ${formatNumber(r.estimate)}, ${boundName} bound ${formatNumber(b)} ${boundOk ? 'clears' : 'does not clear'} ${formatNumber(threshold)}, p = ${formatNumber(r.pValue)}${r.pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
+        ? `candidate better by ${formatNumber(r.estimate)} (${boundName} bound ${formatNumber(b)}, p = ${formatPValue(r.pValue)})`
+        : `superiority not shown: difference ${formatNumber(r.estimate)}, ${boundName} bound ${formatNumber(b)} ${boundOk ? 'clears' : 'does not clear'} ${formatNumber(threshold)}, p = ${formatPValue(r.pValue)}${r.pValue < c.alpha ? '' : ` ≥ ${c.alpha}`}`
     })
   })
 }

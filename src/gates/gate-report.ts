@@ -1,5 +1,5 @@
 import type { GateEvidence } from './evidence.js'
-import { formatNumber } from '../number-format.js'
+import { formatNumber, formatPValue } from '../number-format.js'
 
 /** Renderings of a gate check's evidence: text, json, markdown, junit (docs/gates.md). Pure. */
 
@@ -32,7 +32,7 @@ export function renderText(e: GateEvidence, audit: { seq: number; hash: string }
   for (const r of e.criteria) {
     lines.push(`  ${MARK[r.outcome].padEnd(5)}  ${r.name} (${r.kind}, ${r.metric}, on failure ${r.onFailure})`)
     lines.push(`         ${r.message}`)
-    lines.push(`         estimate ${formatNumber(r.estimate)}  interval ${interval(r.ci)}  p ${formatNumber(r.pValue)}  test ${r.test}  n ${r.sampleSizes.candidate}${r.sampleSizes.baseline === null ? '' : `/${r.sampleSizes.baseline}`}${r.sampleSizes.pairs === null ? '' : ` (${r.sampleSizes.pairs} pairs)`}${r.seed === null ? '' : `  seed ${r.seed}`}`)
+    lines.push(`         estimate ${formatNumber(r.estimate)}  interval ${interval(r.ci)}  p ${formatPValue(r.pValue)}  test ${r.test}  n ${r.sampleSizes.candidate}${r.sampleSizes.baseline === null ? '' : `/${r.sampleSizes.baseline}`}${r.sampleSizes.pairs === null ? '' : ` (${r.sampleSizes.pairs} pairs)`}${r.seed === null ? '' : `  seed ${r.seed}`}`)
     lines.push(`         rule: ${r.rule}`)
     lines.push(`         rationale: ${r.rationale}`)
   }
@@ -58,7 +58,7 @@ export function renderMarkdown(e: GateEvidence, audit: { seq: number; hash: stri
   out.push('| criterion | kind | outcome | estimate | interval | p | test | n | rule |')
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const r of e.criteria) {
-    out.push(`| ${md(r.name)} | ${r.kind} | ${MARK[r.outcome]} | ${formatNumber(r.estimate)} | ${interval(r.ci)} | ${formatNumber(r.pValue)} | ${md(r.test)} | ${r.sampleSizes.pairs ?? r.sampleSizes.candidate} | ${md(r.rule)} |`)
+    out.push(`| ${md(r.name)} | ${r.kind} | ${MARK[r.outcome]} | ${formatNumber(r.estimate)} | ${interval(r.ci)} | ${formatPValue(r.pValue)} | ${md(r.test)} | ${r.sampleSizes.pairs ?? r.sampleSizes.candidate} | ${md(r.rule)} |`)
   }
   out.push('')
   out.push('| check | status | finding |')
@@ -99,7 +99,7 @@ export function renderJunit(e: GateEvidence): string {
   }
   for (const c of e.checks) add(`gate.${e.gate.name}.checks`, c.check, c.status, c.message, c.findings.join('\n'))
   for (const r of e.criteria) {
-    add(`gate.${e.gate.name}.criteria`, r.name, r.outcome, r.message, `estimate ${formatNumber(r.estimate)}, interval ${interval(r.ci)}, p ${formatNumber(r.pValue)}, test ${r.test}\nrule: ${r.rule}\nrationale: ${r.rationale}`)
+    add(`gate.${e.gate.name}.criteria`, r.name, r.outcome, r.message, `estimate ${formatNumber(r.estimate)}, interval ${interval(r.ci)}, p ${formatPValue(r.pValue)}, test ${r.test}\nrule: ${r.rule}\nrationale: ${r.rationale}`)
   }
   const tests = cases.length
   return [
