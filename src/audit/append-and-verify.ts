@@ -16,6 +16,7 @@ export interface AuditLogStore {
   auditHead?(): Promise<AuditHead | null>
   listModels(): Promise<readonly { name: string }[]>
   aliasEvents(model: string): Promise<readonly { auditSeq: number | null }[]>
+  gatePolicies(): Promise<readonly { auditSeq: number }[]>
 }
 
 /** How many times an append re-reads the head after another writer appended first. */
@@ -50,7 +51,7 @@ export async function appendAuditRecord(store: Pick<AuditLogStore, 'lastAuditRec
 
 /**
  * Verify the audit log's chain, that it reaches its head anchor, and that every alias event's
- * audit record is still there. The anchor is read before the records, so a concurrent append
+ * and gate policy version's audit record is still there. The anchor is read before the records, so a concurrent append
  * only makes the log longer than the anchor.
  */
 export async function verifyAuditLog(store: AuditLogStore, options: { expectHead?: string } = {}): Promise<AuditVerification> {
@@ -58,5 +59,6 @@ export async function verifyAuditLog(store: AuditLogStore, options: { expectHead
   const records = await store.auditRecords()
   const referenced: number[] = []
   for (const m of await store.listModels()) for (const e of await store.aliasEvents(m.name)) if (e.auditSeq !== null) referenced.push(e.auditSeq)
+  for (const p of await store.gatePolicies()) referenced.push(p.auditSeq)
   return verifyAuditChain(records, { expectHead: options.expectHead, referencedSeqs: referenced, anchor })
 }

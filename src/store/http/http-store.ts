@@ -10,6 +10,7 @@ import type {
   AliasEvent,
   ApiToken,
   AuditRecord,
+  GatePolicy,
   ModelVersion,
   RegisteredModel,
   ArtifactDirection,
@@ -22,7 +23,7 @@ import type {
   RunSummary,
 } from '../../record/types.js'
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
-import type { ArtifactContent, NewRun, RunBatch, Store, StoreCapabilities } from '../store.js'
+import type { ArtifactContent, NewGatePolicy, NewRun, RunBatch, Store, StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -529,6 +530,14 @@ export class HttpStore implements Store {
 
   async moveAlias(record: AuditRecord, event: Omit<AliasEvent, 'seq' | 'auditSeq'>): Promise<AliasEvent> {
     return (await this.http.json<{ event: AliasEvent }>('POST', ROUTES.aliasMoves, { json: { record, event } })).event
+  }
+
+  async setGatePolicy(record: AuditRecord, policy: NewGatePolicy): Promise<GatePolicy> {
+    return (await this.http.json<{ policy: GatePolicy }>('POST', ROUTES.gatePolicies, { json: { record, policy } })).policy
+  }
+
+  async gatePolicies(query: { model?: string; alias?: string } = {}): Promise<GatePolicy[]> {
+    return (await this.http.json<{ policies: GatePolicy[] }>('GET', ROUTES.gatePolicies, { query })).policies
   }
 
   async auditRecords(): Promise<AuditRecord[]> {
