@@ -566,8 +566,12 @@ export abstract class SqlStore implements Store {
   async gatePolicies(query: { model?: string; alias?: string } = {}): Promise<GatePolicy[]> {
     const where: string[] = []
     const params: string[] = []
-    if (query.model !== undefined) (where.push('model = ?'), params.push(query.model))
-    if (query.alias !== undefined) (where.push('alias = ?'), params.push(query.alias))
+    for (const column of ['model', 'alias'] as const) {
+      const value = query[column]
+      if (value === undefined) continue
+      where.push(`${column} = ?`)
+      params.push(value)
+    }
     const rows = await this.sql.all<GatePolicyRow>(`SELECT * FROM gate_policies${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY model, alias, version`, params)
     return rows.map(gatePolicyFromRow)
   }
