@@ -3,18 +3,10 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { isAssayError, type ErrorCode } from '../../src/errors.js'
-import { NON_INFERIORITY, SUPERIORITY, gateYaml, openGateWorld, records, type GateWorld } from '../gates/helpers.js'
+import { LAX_CRITERION, NON_INFERIORITY, SUPERIORITY, gateYaml, openGateWorld, records, type GateWorld } from '../gates/helpers.js'
 
 const rejectsCode = (p: Promise<unknown>, code: ErrorCode, message?: RegExp) =>
   assert.rejects(p, (e: unknown) => (isAssayError(e, code) && (message === undefined || message.test(e.message))) || assert.fail(`expected ${code}, got ${String(e)}`))
-
-/** The attack of issue 12: a gate any candidate passes. */
-export const LAX_CRITERION = `  - kind: absolute
-    metric: correct
-    test: wilson
-    min: 0
-    onFailure: block
-    rationale: anything goes`
 
 describe('gate policies: promotion runs the gate the store holds (embedded store)', () => {
   let w: GateWorld
