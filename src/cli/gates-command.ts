@@ -34,11 +34,12 @@ export function gatesCommand(ctx: CliContext): Command {
     .description("one version of MODEL@ALIAS's gate policy (default: the current one) with the gate file's text")
     .argument('<model>', 'model name')
     .option('--alias <alias>', 'alias', 'champion')
-    .option('--version <n>', 'policy version (default: the current one)')
+    // Not --version: that is the program's own option, read wherever it appears.
+    .option('--policy-version <n>', 'policy version (default: the current one)')
     .option('--json', 'print JSON (schema assay.gate-policy/v1)')
-    .action(async (model: string, options: { alias: string; version?: string; json?: boolean }, self: Command) => {
-      const version = options.version === undefined ? undefined : Number(options.version)
-      if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a policy version is a positive integer, got ${JSON.stringify(options.version)}`)
+    .action(async (model: string, options: { alias: string; policyVersion?: string; json?: boolean }, self: Command) => {
+      const version = options.policyVersion === undefined ? undefined : Number(options.policyVersion)
+      if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a policy version is a positive integer, got ${JSON.stringify(options.policyVersion)}`)
       const policy = await ctx.withAssay(self, (assay) => assay.gatePolicy(model, { alias: options.alias, version }))
       if (options.json) return writeJson(ctx.io, 'assay.gate-policy/v1', { policy })
       ctx.io.out.write(
