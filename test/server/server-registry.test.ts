@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import { isAssayError, type ErrorCode } from '../../src/errors.js'
 import { nextAuditRecord } from '../../src/audit/audit-log.js'
 import { loadGateFile } from '../../src/gates/gate-spec.js'
+import { gatePolicyAuditBody } from '../../src/promotion/gate-policy.js'
 import { buildServer } from '../../src/server/app.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { HttpStore } from '../../src/store/http/http-store.js'
@@ -114,6 +115,11 @@ describe('server registry: promotion goes through the gate, the actor is the tok
       await rejectsCode((await as(label)).setGatePolicy('sentiment', { gate: laxGate, reason: 'loosen it', actor: 'mallory' }), 'ASSAY_FORBIDDEN', `${label} sets a gate policy`)
     }
     assert.equal((await w.assay.gatePolicy('sentiment')).version, 1, 'no version was added')
+    // Even an admin's raw request must store a gate that parses, under the hash of its text, with a record describing it.
+    const text = gateYaml(LAX_CRITERION)
+    const forged = { model: 'sentiment', alias: 'champion', version: 2, gate: 'release', text, sha256: (await w.assay.gatePolicy('sentiment')).sha256, source: 'lax.yaml', actor: 'admin', at: Date.now(), reason: 'forged hash' }
+    const forgedRecord = nextAuditRecord(await w.assay.store.lastAuditRecord(), { kind: 'gate-policy', actor: 'admin', subject: 'sentiment@champion', body: gatePolicyAuditBody(forged) })
+    await rejectsCode(raw('admin').setGatePolicy(forgedRecord, forged), 'ASSAY_INVALID_ARGUMENT', 'a policy whose sha256 is not its text')
     const admin = await as('admin')
     const canary = await admin.setGatePolicy('sentiment', { alias: 'canary', gate: laxGate, reason: 'canary traffic only', actor: 'mallory' })
     assert.deepEqual([canary.alias, canary.version, canary.actor], ['canary', 1, 'token:admin'])
