@@ -64,6 +64,7 @@ export function demoCommand(ctx: CliContext): Command {
         `replay ${id(first)}`,
         `artifacts get ${id(second)} model/weights.json`,
         `models show ${promotion.model}`,
+        `gates show ${promotion.model} --alias champion`,
         `gate check ${shellQuote(promotion.gateFile)} --candidate model:${promotion.model}@${promotion.candidateVersion} --baseline model:${promotion.model}@${promotion.baselineVersion} --format markdown`,
         'audit verify',
       ]
