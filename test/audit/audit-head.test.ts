@@ -74,7 +74,8 @@ describe('audit head anchor: a removed tail is detected without --expect-head', 
 
   it('a store from before schema v6 is anchored at its last record when it migrates', async () => {
     const db = w.db()
-    db.exec('DROP TABLE audit_head')
+    // A store from before v6 has neither the anchor nor the later tables (gate_policies, v9).
+    db.exec('DROP TABLE audit_head; DROP TABLE gate_policies')
     db.pragma('user_version = 5')
     const reopened = await w.h.reopen()
     const log = await reopened.auditLog()
