@@ -16,6 +16,7 @@ export interface AuditLogStore {
   auditHead?(): Promise<AuditHead | null>
   listModels(): Promise<readonly { name: string }[]>
   aliasEvents(model: string): Promise<readonly AliasEvent[]>
+  gatePolicies(): Promise<readonly { auditSeq: number }[]>
 }
 
 /** How many times an append re-reads the head after another writer appended first. */
@@ -49,15 +50,17 @@ export async function appendAuditRecord(store: Pick<AuditLogStore, 'lastAuditRec
 }
 
 /**
- * Verify the audit log's chain, that it reaches its head anchor, and that the alias events (and so
- * every alias's holder) are exactly the ones the chain records. The anchor is read before the
- * records, the events between them: a concurrent append only makes the log longer than the
- * anchor, and every event read has its record among those read after.
+ * Verify the audit log's chain, that it reaches its head anchor, that the alias events (and so
+ * every alias's holder) are exactly the ones the chain records, and that every gate policy
+ * version's audit record is still there. The anchor is read before the records, the events
+ * between them: a concurrent append only makes the log longer than the anchor, and every event
+ * read has its record among those read after.
  */
 export async function verifyAuditLog(store: AuditLogStore, options: { expectHead?: string } = {}): Promise<AuditVerification> {
   const anchor = store.auditHead === undefined ? undefined : await store.auditHead()
   const aliasEvents: AliasEvent[] = []
   for (const m of await store.listModels()) aliasEvents.push(...(await store.aliasEvents(m.name)))
+  const gatePolicySeqs = (await store.gatePolicies()).map((p) => p.auditSeq)
   const records = await store.auditRecords()
-  return verifyAuditChain(records, { expectHead: options.expectHead, aliasEvents, anchor })
+  return verifyAuditChain(records, { expectHead: options.expectHead, aliasEvents, gatePolicySeqs, anchor })
 }

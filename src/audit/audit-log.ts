@@ -118,7 +118,7 @@ export function aliasEventProblem(records: readonly AuditRecord[], events: reado
 
 export function verifyAuditChain(
   records: readonly AuditRecord[],
-  options: { expectHead?: string; aliasEvents?: readonly AliasEvent[]; anchor?: { seq: number; hash: string } | null } = {},
+  options: { expectHead?: string; aliasEvents?: readonly AliasEvent[]; gatePolicySeqs?: readonly number[]; anchor?: { seq: number; hash: string } | null } = {},
 ): AuditVerification {
   let previousHash = GENESIS_HASH
   let expectedSeq = 1
@@ -134,6 +134,10 @@ export function verifyAuditChain(
     expectedSeq++
   }
   const last = records.length
+  for (const seq of options.gatePolicySeqs ?? []) {
+    if (seq > last) return fail(last + 1, `a gate policy version points at audit record ${seq}, but the log ends at ${last}: records were removed from the end`)
+    if (records[seq - 1].kind !== 'gate-policy') return fail(seq, `a gate policy version points at audit record ${seq}, which is a ${records[seq - 1].kind} record: the gate policy history was rewritten`)
+  }
   if (options.aliasEvents !== undefined) {
     // Every record up to the anchor was committed with its event before the events were read.
     const problem = aliasEventProblem(records, options.aliasEvents, options.anchor?.seq ?? Infinity)

@@ -64,6 +64,7 @@ export function demoCommand(ctx: CliContext): Command {
         `replay ${id(first)}`,
         `artifacts get ${id(second)} model/weights.json`,
         `models show ${promotion.model}`,
+        `gates show ${promotion.model} --alias champion`,
         `gate check ${shellQuote(promotion.gateFile)} --candidate model:${promotion.model}@${promotion.candidateVersion} --baseline model:${promotion.model}@${promotion.baselineVersion} --format markdown`,
         'audit verify',
       ]
@@ -84,8 +85,8 @@ function writeDemoPromotion(ctx: CliContext, p: DemoPromotion): void {
     ctx.io,
     ['SEQ', 'KIND', 'SUBJECT', 'OUTCOME', 'HASH'],
     p.audit.map((r) => {
-      const body = r.body as { decision?: string; from?: number | null; to?: number | null }
-      return [String(r.seq), r.kind, r.subject, r.kind === 'gate-check' ? String(body.decision) : `${body.from ?? '-'} -> ${body.to ?? '-'}`, r.hash.slice(0, 16)]
+      const body = r.body as { decision?: string; from?: number | null; to?: number | null; gate?: string; version?: number }
+      return [String(r.seq), r.kind, r.subject, r.kind === 'gate-check' ? String(body.decision) : r.kind === 'gate-policy' ? `gate ${String(body.gate)} v${String(body.version)}` : `${body.from ?? '-'} -> ${body.to ?? '-'}`, r.hash.slice(0, 16)]
     }),
   )
   out.write(p.verify.ok ? `audit log intact: ${p.verify.count} records, head ${p.verify.head.slice(0, 16)}…\n` : `audit log BROKEN at record ${p.verify.firstBadSeq}: ${p.verify.problem}\n`)

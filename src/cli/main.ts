@@ -67,9 +67,15 @@ export const COMMANDS: readonly { name: string; term: string; description: strin
   { name: 'alias', term: 'alias', description: 'aliases of registered models (champion, challenger, any name) with their full history', load: async () => (await import('./alias-command.js')).aliasCommand },
   { name: 'gate', term: 'gate', description: 'promotion gates: decide accept, warn or block on intervals and tests (docs/gates.md)', load: async () => (await import('./gate-command.js')).gateCommand },
   {
+    name: 'gates',
+    term: 'gates',
+    description: 'gate policies: the gate each model alias is promoted through, held by the store (set by an admin, versioned, audited)',
+    load: async () => (await import('./gates-command.js')).gatesCommand,
+  },
+  {
     name: 'promote',
     term: 'promote [options] <model> <version>',
-    description: 'move an alias to a version only when the gate accepts (a warn needs --accept-warnings and --reason); all or nothing',
+    description: 'move an alias to a version only when its registered gate accepts (a warn needs --accept-warnings and --reason); all or nothing',
     load: async () => (await import('./promote-command.js')).promoteCommand,
   },
   { name: 'rollback', term: 'rollback [options] <model>', description: "restore an alias's previous holder, recorded in the audit log", load: async () => (await import('./rollback-command.js')).rollbackCommand },

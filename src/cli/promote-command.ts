@@ -3,18 +3,18 @@ import { AssayError, isAssayError } from '../errors.js'
 import type { CliContext } from './context.js'
 import { writeJson } from './output.js'
 
-/** Exit codes: 0 promoted, 1 blocked by the gate, 3 warned and not accepted, 2 usage or input error. */
+/** Promotion runs the gate registered with `assay gates set` (docs/gates.md). Exit codes: 0 promoted, 1 blocked by the gate, 3 warned and not accepted, 2 usage or input error. */
 export function promoteCommand(ctx: CliContext): Command {
   return new Command('promote')
     .argument('<model>', 'model name')
     .argument('<version>', 'version number')
-    .requiredOption('--gate <file>', 'gate file')
+    .option('--gate <file>', "optional: must be the gate registered for the model and alias (its sha256 is compared); the registered gate always decides")
     .option('--alias <alias>', 'alias to move', 'champion')
     .option('--baseline <side>', 'compare against this instead of the alias holder')
     .option('--accept-warnings', 'promote although the gate warned (needs --reason)')
     .option('--reason <text>', 'why (recorded in the audit log)')
     .option('--json', 'print JSON (schema assay.promotion/v1)')
-    .action(async (model: string, versionText: string, options: { gate: string; alias: string; baseline?: string; acceptWarnings?: boolean; reason?: string; json?: boolean }, self: Command) => {
+    .action(async (model: string, versionText: string, options: { gate?: string; alias: string; baseline?: string; acceptWarnings?: boolean; reason?: string; json?: boolean }, self: Command) => {
       const version = Number(versionText)
       if (!Number.isInteger(version) || version < 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a version is a positive integer, got ${JSON.stringify(versionText)}`)
       try {

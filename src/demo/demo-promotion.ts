@@ -9,8 +9,8 @@ import type { DemoResult } from './demo-experiment.js'
 
 /**
  * The demo's promotion step: register the baseline configuration as version 1 (champion), the
- * better configuration as version 2, write a gate file, run the gate, promote through it, and
- * return the audit log. Real runs, real gate: if the runs have no code version (the demo ran
+ * better configuration as version 2, write a gate file, register it as the champion's gate, promote
+ * through it, and return the audit log. Real runs, real gate: if the runs have no code version (the demo ran
  * outside a git work tree) the gate blocks them as unauditable, and the demo says so.
  */
 
@@ -80,6 +80,8 @@ export async function runDemoPromotion(assay: Assay, demo: DemoResult, options: 
   await assay.setAlias(DEMO_MODEL, 'champion', baseline.version, { reason: 'demo: the baseline configuration is in production' })
   const gateFile = path.join(options.dir, 'release-gate.yaml')
   writeFileSync(gateFile, gateText(`model:${DEMO_MODEL}@${baseline.version}`))
+  // Promotion runs only the gate the store holds for the alias: register it first.
+  await assay.setGatePolicy(DEMO_MODEL, { alias: 'champion', gate: gateFile, reason: 'demo: the release gate of the champion' })
   let promoted = false
   let refused: string | null = null
   let evidence: GateEvidence

@@ -4,9 +4,11 @@ import type { LoadedGate } from '../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import { currentHolder, getModelVersion, moveAliasAudited } from '../registry/registry.js'
+import { registeredGate } from './gate-policy.js'
 
 /**
- * Promotion through a gate (docs/gates.md): the alias moves only when the gate accepts, or warns
+ * Promotion through the gate registered for the model and alias (docs/gates.md; gate-policy.ts):
+ * the alias moves only when the gate accepts, or warns
  * and the warnings are accepted with a reason. The gate's evidence is appended to the audit log
  * first; the alias event and the promotion record are then written in one transaction, so no
  * alias moves when anything fails.
@@ -16,7 +18,14 @@ export interface PromoteInput {
   model: string
   version: number
   alias: string
-  gate: LoadedGate
+  /**
+   * sha256 of the gate the caller expects (`promote --gate FILE`): refused with
+   * ASSAY_GATE_NOT_REGISTERED unless it is the registered gate's. The gate run is always the
+   * registered one (gate-policy.ts).
+   */
+  expectedGateSha256?: string
+  /** A limit the runner puts on the registered gate before it runs (the server's work per check). */
+  admitGate?: (gate: LoadedGate) => void
   /** Side to compare against; default: the alias's current holder (model:MODEL@VERSION). */
   baseline?: string | null
   acceptWarnings?: boolean
@@ -37,9 +46,15 @@ export async function promote(store: Store, input: PromoteInput): Promise<Promot
   const model = await store.getModel(input.model)
   if (!model.owner || model.owner.trim() === '') throw new AssayError('ASSAY_GATE_BLOCKED', `model ${input.model} has no owner: it cannot be promoted`, { model: input.model })
   await getModelVersion(store, input.model, input.version)
-  if (input.gate.spec.model !== undefined && input.gate.spec.model !== input.model) {
-    throw new AssayError('ASSAY_INVALID_ARGUMENT', `gate ${input.gate.spec.gate} guards model ${input.gate.spec.model}, not ${input.model}`, { gate: input.gate.spec.gate, model: input.model })
+  const { policy, gate } = await registeredGate(store, input.model, input.alias)
+  if (input.expectedGateSha256 !== undefined && input.expectedGateSha256 !== policy.sha256) {
+    throw new AssayError(
+      'ASSAY_GATE_NOT_REGISTERED',
+      `the gate sent (sha256 ${input.expectedGateSha256.slice(0, 12)}…) is not the gate registered for ${input.model}@${input.alias} (version ${policy.version}, ${policy.gate}, sha256 ${policy.sha256.slice(0, 12)}…): promotion runs only the registered gate; see \`assay gates show ${input.model} --alias ${input.alias}\``,
+      { model: input.model, alias: input.alias, sent: input.expectedGateSha256, registered: policy.sha256, policyVersion: policy.version },
+    )
   }
+  input.admitGate?.(gate)
   const reason = input.reason?.trim() ?? ''
   if (input.acceptWarnings === true && reason === '') {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', '--accept-warnings needs a reason (--reason "...")')
@@ -47,7 +62,7 @@ export async function promote(store: Store, input: PromoteInput): Promise<Promot
   const previous = await currentHolder(store, input.model, input.alias)
   const baseline = input.baseline !== undefined ? input.baseline : previous === null ? null : `model:${input.model}@${previous}`
   const now = input.now ?? Date.now()
-  const check = await checkGate(store, { gate: input.gate, candidate: `model:${input.model}@${input.version}`, baseline, actor: input.actor, now, decideCriteria: input.decideCriteria })
+  const check = await checkGate(store, { gate, candidate: `model:${input.model}@${input.version}`, baseline, actor: input.actor, now, decideCriteria: input.decideCriteria })
   const { evidence } = check
   const details = { model: input.model, version: input.version, alias: input.alias, decision: evidence.decision, nextAction: evidence.nextAction, reasons: evidence.reasons, evidenceSeq: check.audit?.seq ?? null }
   if (evidence.decision === 'block') {
@@ -72,7 +87,7 @@ export async function promote(store: Store, input: PromoteInput): Promise<Promot
         decision: evidence.decision,
         acceptedWarnings: evidence.decision === 'warn' ? evidence.reasons : [],
         reason,
-        gate: { name: evidence.gate.name, sha256: evidence.gate.sha256 },
+        gate: { name: evidence.gate.name, sha256: evidence.gate.sha256, policyVersion: policy.version },
         evidence: check.audit,
       },
     },

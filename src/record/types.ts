@@ -263,7 +263,31 @@ export interface AliasEvent {
   auditSeq: number | null
 }
 
-export type AuditKind = 'gate-check' | 'promotion' | 'rollback' | 'alias-set'
+export type AuditKind = 'gate-check' | 'promotion' | 'rollback' | 'alias-set' | 'gate-policy'
+
+/**
+ * One version of the gate a model's alias is promoted through (docs/gates.md): set by an admin,
+ * versioned per model and alias (append-only), each version with its audit record.
+ */
+export interface GatePolicy {
+  model: string
+  alias: string
+  /** 1, 2, … per model and alias. */
+  version: number
+  /** The gate's name (its `gate:` field). */
+  gate: string
+  /** The gate file's text, exactly as registered: promotion parses it. */
+  text: string
+  /** sha256 of `text`: the evidence of every promotion names it. */
+  sha256: string
+  /** The file it was registered from (for messages). */
+  source: string
+  actor: string
+  at: number
+  reason: string
+  /** Sequence number of the audit record written with this version. */
+  auditSeq: number
+}
 
 /**
  * One record of the append-only audit log. hash = sha256(canonical JSON of

@@ -11,7 +11,7 @@ import type { LoadedGate } from '../gates/gate-spec.js'
 import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
-import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
+import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, GatePolicy, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
 import type { PromoteResult } from '../promotion/promotion.js'
 import { assertCapturedRecord, assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
 import * as registry from '../registry/registry.js'
@@ -312,10 +312,44 @@ export class Assay {
     return (await this.decide()).checkGate({ ...options, gate: loaded, actor: options.actor ?? defaultActor() })
   }
 
-  /** Move an alias to a version only when the gate accepts (a warn needs acceptWarnings and a reason). */
-  async promote(input: { model: string; version: number; alias?: string; gate: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
-    const gate = typeof input.gate === 'string' ? await loadGate(input.gate) : input.gate
-    return (await this.decide()).promote({ ...input, gate, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+  /**
+   * Move an alias to a version only when the gate registered for the model and alias accepts (a
+   * warn needs acceptWarnings and a reason). `gate`, when given, must be the registered gate (its
+   * sha256 is compared; ASSAY_GATE_NOT_REGISTERED otherwise): a caller cannot bring its own.
+   */
+  async promote(input: { model: string; version: number; alias?: string; gate?: string | LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string; now?: number }): Promise<PromoteResult> {
+    const { gate, ...rest } = input
+    const expectedGateSha256 = gate === undefined ? undefined : (typeof gate === 'string' ? await loadGate(gate) : gate).sha256
+    return (await this.decide()).promote({ ...rest, expectedGateSha256, alias: input.alias ?? 'champion', actor: input.actor ?? defaultActor() })
+  }
+
+  /**
+   * Register the gate `model@alias` is promoted through (a file path or a parsed gate): a new
+   * version of its policy, recorded in the audit log with who and why. Over HTTP, admin only.
+   */
+  async setGatePolicy(model: string, input: { alias?: string; gate: string | LoadedGate; reason: string; actor?: string; now?: number }): Promise<GatePolicy> {
+    const { gateText } = await import('./remote-registry-client.js')
+    const sent = typeof input.gate === 'string' ? gateText(await loadGate(input.gate)) : gateText(input.gate)
+    const { setGatePolicy } = await import('../promotion/gate-policy.js')
+    return setGatePolicy(this.store, { model, alias: input.alias ?? 'champion', text: sent.text, source: sent.source, reason: input.reason, actor: input.actor ?? defaultActor(), at: input.now })
+  }
+
+  /** The current gate policy of every model and alias (or of one model's aliases). */
+  async gatePolicies(model?: string): Promise<GatePolicy[]> {
+    if (model !== undefined) await this.store.getModel(model)
+    return (await import('../promotion/gate-policy.js')).currentGatePolicies(this.store, model)
+  }
+
+  /** One version of `model@alias`'s gate policy (default: the current one); ASSAY_NO_GATE_POLICY when none. */
+  async gatePolicy(model: string, options: { alias?: string; version?: number } = {}): Promise<GatePolicy> {
+    await this.store.getModel(model)
+    return (await import('../promotion/gate-policy.js')).gatePolicy(this.store, model, options.alias ?? 'champion', options.version)
+  }
+
+  /** Every version of `model@alias`'s gate policy, oldest first. */
+  async gatePolicyHistory(model: string, alias = 'champion'): Promise<GatePolicy[]> {
+    await this.store.getModel(model)
+    return this.store.gatePolicies({ model, alias })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */

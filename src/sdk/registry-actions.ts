@@ -29,7 +29,8 @@ export function registryActionsFor(store: Store): RegistryActions {
     // An unrecorded check reads only, so it can run here; a recorded one appends evidence on the server.
     checkGate: (input) =>
       input.record === false ? local.checkGate(input) : remote.checkGate({ gate: input.gate, candidate: input.candidate, baseline: input.baseline, actor: input.actor }),
-    promote: ({ now: _serverClock, ...input }) => remote.promote(input),
+    // The server runs its own registered gate under its own limits.
+    promote: ({ now: _serverClock, admitGate: _serverLimits, decideCriteria: _serverWorker, ...input }) => remote.promote(input),
     rollback: (input) => remote.rollback(input),
   }
 }

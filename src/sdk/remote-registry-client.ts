@@ -15,9 +15,10 @@ import type { RemoteServer } from '../store/store.js'
 export class RemoteRegistryClient {
   constructor(private readonly server: RemoteServer) {}
 
-  /** Promote through a gate on the server (POST /api/v1/promotions). */
-  promote(input: { model: string; version: number; alias: string; gate: LoadedGate; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }): Promise<PromoteResult> {
-    return this.server.call<PromoteResult>('POST', ROUTES.promotions, { ...input, gate: gateText(input.gate) })
+  /** Promote through the server's registered gate (POST /api/v1/promotions); `expectedGateSha256` is checked against it there. */
+  promote(input: { model: string; version: number; alias: string; expectedGateSha256?: string; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }): Promise<PromoteResult> {
+    const { expectedGateSha256, ...rest } = input
+    return this.server.call<PromoteResult>('POST', ROUTES.promotions, { ...rest, gateSha256: expectedGateSha256 })
   }
 
   /** Roll an alias back on the server (POST /api/v1/rollbacks). */

@@ -177,7 +177,7 @@ export const NewModelVersionSchema = z.strictObject({
 export const AuditRecordSchema = z.strictObject({
   seq: z.number().int().positive(),
   at: Time,
-  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set']),
+  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy']),
   actor: z.string().max(MAX_KEY),
   subject: z.string().max(1000),
   body: z.record(z.string(), z.unknown()),
@@ -196,6 +196,22 @@ export const NewAliasEventSchema = z.strictObject({
 })
 export const MoveAliasSchema = z.strictObject({ record: AuditRecordSchema, event: NewAliasEventSchema })
 export const AliasQuery = z.strictObject({ alias: Name.optional() })
+export const GatePolicyQuery = z.strictObject({ model: Name.optional(), alias: Name.optional() })
+export const SetGatePolicySchema = z.strictObject({
+  record: AuditRecordSchema,
+  policy: z.strictObject({
+    model: Name,
+    alias: Name,
+    version: z.number().int().positive(),
+    gate: z.string().min(1).max(MAX_KEY),
+    text: z.string().min(1).max(1_000_000),
+    sha256: Sha256,
+    source: z.string().min(1).max(4096),
+    actor: z.string().max(MAX_KEY),
+    at: Time,
+    reason: z.string().min(1).max(65_536),
+  }),
+})
 
 // Promotion, rollback and gate checks run on the server (the gate file's text travels in the request).
 const GateText = z.strictObject({ source: z.string().min(1).max(4096), text: z.string().min(1).max(1_000_000) })
@@ -205,7 +221,8 @@ export const PromotionSchema = z.strictObject({
   model: Name,
   version: z.number().int().positive(),
   alias: Name,
-  gate: GateText,
+  /** The gate the client expects; the server runs the registered one and refuses a different hash. */
+  gateSha256: Sha256.optional(),
   baseline: Side.nullable().optional(),
   acceptWarnings: z.boolean().optional(),
   reason: z.string().max(65_536).optional(),

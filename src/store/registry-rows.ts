@@ -1,4 +1,4 @@
-import type { AliasEvent, AliasEventKind, AuditKind, AuditRecord, ModelVersion, RegisteredModel } from '../record/types.js'
+import type { AliasEvent, AliasEventKind, AuditKind, AuditRecord, GatePolicy, ModelVersion, RegisteredModel } from '../record/types.js'
 
 /**
  * Rows of the registry and audit tables (models, model_versions, alias_events, audit_log) and
@@ -37,6 +37,20 @@ export interface AliasEventRow {
   at: number
   reason: string
   audit_seq: number | null
+}
+
+export interface GatePolicyRow {
+  model: string
+  alias: string
+  version: number
+  gate: string
+  text: string
+  sha256: string
+  source: string
+  actor: string
+  at: number
+  reason: string
+  audit_seq: number
 }
 
 export interface AuditRow {
@@ -79,6 +93,22 @@ export function aliasEventFromRow(r: AliasEventRow): AliasEvent {
     at: Number(r.at),
     reason: r.reason,
     auditSeq: r.audit_seq === null ? null : Number(r.audit_seq),
+  }
+}
+
+export function gatePolicyFromRow(r: GatePolicyRow): GatePolicy {
+  return {
+    model: r.model,
+    alias: r.alias,
+    version: Number(r.version),
+    gate: r.gate,
+    text: r.text,
+    sha256: r.sha256,
+    source: r.source,
+    actor: r.actor,
+    at: Number(r.at),
+    reason: r.reason,
+    auditSeq: Number(r.audit_seq),
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   AuditRecord,
   EvalColumns,
   ExperimentSummary,
+  GatePolicy,
   HoldoutRead,
   ModelVersion,
   Params,
@@ -24,10 +25,12 @@ import { foldMetricSummary } from './metric-summary.js'
 import {
   aliasEventFromRow,
   auditFromRow,
+  gatePolicyFromRow,
   modelFromRow,
   modelVersionFromRow,
   type AliasEventRow,
   type AuditRow,
+  type GatePolicyRow,
   type ModelRow,
   type ModelVersionRow,
 } from './registry-rows.js'
@@ -58,7 +61,7 @@ import {
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
 import { allPages, decodeRunCursor, encodeRunCursor, pageLimit } from './pages.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type MetricSeries, type NewAliasEvent, type NewModelVersion, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type MetricSeries, type NewAliasEvent, type NewGatePolicy, type NewModelVersion, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -566,6 +569,35 @@ export abstract class SqlStore implements Store {
       await this.insertAudit(tx, record)
       return { ...event, seq: Number(inserted.seq), auditSeq: record.seq }
     })
+  }
+
+  async setGatePolicy(record: AuditRecord, policy: NewGatePolicy): Promise<GatePolicy> {
+    return this.sql.transaction('write', async (tx) => {
+      // The model row's lock serialises policy versions of one model, as it does alias moves.
+      await this.modelRow(tx, policy.model, true)
+      const { next } = (await tx.get<{ next: number | string }>('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM gate_policies WHERE model = ? AND alias = ?', [policy.model, policy.alias])) as { next: number | string }
+      if (Number(next) !== policy.version) {
+        throw new AssayError('ASSAY_AUDIT_CONFLICT', `the gate of ${policy.model}@${policy.alias} changed since it was read (its next version is ${Number(next)}, not ${policy.version})`, { model: policy.model, alias: policy.alias })
+      }
+      await tx.run('INSERT INTO gate_policies (model, alias, version, gate, text, sha256, source, actor, at, reason, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        policy.model, policy.alias, policy.version, policy.gate, policy.text, policy.sha256, policy.source, policy.actor, policy.at, policy.reason, record.seq,
+      ])
+      await this.insertAudit(tx, record)
+      return { ...policy, auditSeq: record.seq }
+    })
+  }
+
+  async gatePolicies(query: { model?: string; alias?: string } = {}): Promise<GatePolicy[]> {
+    const where: string[] = []
+    const params: string[] = []
+    for (const column of ['model', 'alias'] as const) {
+      const value = query[column]
+      if (value === undefined) continue
+      where.push(`${column} = ?`)
+      params.push(value)
+    }
+    const rows = await this.sql.all<GatePolicyRow>(`SELECT * FROM gate_policies${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY model, alias, version`, params)
+    return rows.map(gatePolicyFromRow)
   }
 
   async auditRecords(): Promise<AuditRecord[]> {

@@ -3,6 +3,7 @@ import type {
   AliasEvent,
   ApiToken,
   AuditRecord,
+  GatePolicy,
   ModelVersion,
   RegisteredModel,
   ArtifactDirection,
@@ -108,6 +109,15 @@ export interface Store {
    * one the caller read (event.previousVersion), ASSAY_MODEL_NOT_FOUND for an unknown model or version.
    */
   moveAlias(record: AuditRecord, event: NewAliasEvent): Promise<AliasEvent>
+  /**
+   * Register a version of the gate a model's alias is promoted through, and its audit record, in
+   * one transaction or neither. `policy.version` must be the next one (the latest + 1), else
+   * ASSAY_AUDIT_CONFLICT (another admin set it since it was read); ASSAY_MODEL_NOT_FOUND for an
+   * unknown model. Over HTTP this needs an admin token.
+   */
+  setGatePolicy(record: AuditRecord, policy: NewGatePolicy): Promise<GatePolicy>
+  /** Every version of the gate policies (of one model, and one alias), by model, alias and version. */
+  gatePolicies(query?: { model?: string; alias?: string }): Promise<GatePolicy[]>
   /** The whole audit log in sequence order. */
   auditRecords(): Promise<AuditRecord[]>
   /** The record with the highest sequence number; null when the log is empty. */
@@ -173,6 +183,7 @@ export const PAGE_SIZE = { default: 100, max: 1000 } as const
 
 export type NewModelVersion = Omit<ModelVersion, 'version'>
 export type NewAliasEvent = Omit<AliasEvent, 'seq' | 'auditSeq'>
+export type NewGatePolicy = Omit<GatePolicy, 'auditSeq'>
 
 /** What a run is created with: its record before any metric, eval set or artifact exists. */
 export type NewRun = Pick<

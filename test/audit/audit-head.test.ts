@@ -74,8 +74,8 @@ describe('audit head anchor: a removed tail is detected without --expect-head', 
 
   it('a store from before schema v6 is anchored at its last record when it migrates', async () => {
     const db = w.db()
-    db.exec('DROP TABLE audit_head')
-    // Undo the later migrations too (v7: token expiry), so the file is as schema v5 left it.
+    // A store from before v6 has neither the anchor nor the later schema (v7: token expiry; v9: gate_policies).
+    db.exec('DROP TABLE audit_head; DROP TABLE gate_policies')
     db.exec('ALTER TABLE api_tokens DROP COLUMN expires_at')
     db.pragma('user_version = 5')
     const reopened = await w.h.reopen()

@@ -105,6 +105,10 @@ describe('docs/cli.md lists every --json schema the CLI prints', () => {
     await json('alias', 'ls', 'docs-model', '--history', '--json')
     // The demo's gate guards its model, whose champion the demo moved from version 1 to 2.
     await json('rollback', 'demo-classifier', '--reason', 'docs', '--json')
+    // The demo registered its gate as the champion's; registering the same file again is a new version.
+    await json('gates', 'set', 'demo-classifier', gateFile, '--alias', 'champion', '--reason', 'docs', '--json')
+    await json('gates', 'ls', '--json')
+    await json('gates', 'show', 'demo-classifier', '--json')
     await json('promote', 'demo-classifier', '2', '--gate', gateFile, '--accept-warnings', '--reason', 'docs', '--json')
     await json('audit', 'ls', '--json')
     await json('audit', 'verify', '--json')

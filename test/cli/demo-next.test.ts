@@ -53,7 +53,7 @@ describe('assay demo: data under the store, and "Next" lines that run as printed
 
   it('prints Next lines that start with npx assay (no assay on PATH) and name the store', () => {
     const next = nextLines(out)
-    assert.equal(next.length, 12, out)
+    assert.equal(next.length, 13, out)
     for (const line of next) assert.ok(line.startsWith(`npx assay --store '${home}' `), line)
   })
 
@@ -79,7 +79,7 @@ describe('assay demo: data under the store, and "Next" lines that run as printed
     const other = path.join(dir, 'second store')
     const demo = await run('assay', ['--store', other, 'demo', '--seeds', '2'], { cwd: dir, env, timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 })
     const next = nextLines(demo.stdout)
-    assert.equal(next.length, 12)
+    assert.equal(next.length, 13)
     for (const line of next) assert.ok(line.startsWith(`assay --store '${other}' `), line)
     const first = await run('bash', ['-c', next[0] as string], { cwd: dir, env, timeout: TIMEOUT_MS })
     assert.match(first.stdout, /demo-logistic-regression/)

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { runCliOn } from './run-cli.js'
 import { NON_INFERIORITY, SUPERIORITY, gateYaml, openGateWorld, records, type GateWorld } from '../gates/helpers.js'
@@ -124,22 +125,41 @@ describe('assay gate / models / alias / promote / rollback / audit CLI', () => {
     assert.match(noRationale.err, /ASSAY_INVALID_GATE_SPEC: .*no-rationale\.yaml:\d+: criteria\[0\]\.rationale/)
     const missing = await cli(store, 'promote', 'sentiment', '4', '--gate', `${w.h.dir}/no-such-gate.yaml`)
     assert.equal(missing.code, 2)
-    const otherModel = await cli(store, 'promote', 'sentiment', '4', '--gate', w.gateFile('other.yaml', gateYaml(SUPERIORITY(), { model: 'other' })))
+    const otherModel = await cli(store, 'gates', 'set', 'sentiment', w.gateFile('other.yaml', gateYaml(SUPERIORITY(), { model: 'other' })), '--reason', 'wrong file')
     assert.equal(otherModel.code, 2)
     assert.match(otherModel.err, /guards model other, not sentiment/)
+    // With no gate registered, no promotion runs at all.
+    const unregistered = await cli(store, 'promote', 'sentiment', '4')
+    assert.equal(unregistered.code, 2)
+    assert.match(unregistered.err, /ASSAY_NO_GATE_POLICY: no gate is registered for sentiment@champion: an admin registers one with `assay gates set sentiment --alias champion GATE.yaml/)
     assert.equal((await cli(store, 'alias', 'ls', 'sentiment', '--history', '--json')).out, history, 'no alias moved')
     assert.equal((await cli(store, 'audit', 'ls', '--json')).out, log, 'nothing was appended to the audit log')
   })
 
-  it('promotes, rolls back, and verifies the audit log', async () => {
+  it('promotes through the registered gate (gates set, ls, show), rolls back, and verifies the audit log', async () => {
+    const setStrict = await cli(store, 'gates', 'set', 'sentiment', strict, '--reason', 'release policy', '--json')
+    assert.equal(setStrict.code, 0, setStrict.err)
+    assert.equal(JSON.parse(setStrict.out).policy.version, 1)
     const blocked = await cli(store, 'promote', 'sentiment', '2', '--gate', strict)
     assert.equal(blocked.code, 1)
     assert.match(blocked.err, /ASSAY_GATE_BLOCKED/)
-    const warned = await cli(store, 'promote', 'sentiment', '3', '--gate', lenient)
+    // A gate file that is not the registered one is refused: the client does not choose its gate.
+    const notRegistered = await cli(store, 'promote', 'sentiment', '3', '--gate', lenient, '--accept-warnings', '--reason', 'mine')
+    assert.equal(notRegistered.code, 2)
+    assert.match(notRegistered.err, /ASSAY_GATE_NOT_REGISTERED/)
+    assert.equal((await cli(store, 'gates', 'set', 'sentiment', lenient, '--alias', 'champion', '--reason', 'a lenient week')).code, 0)
+    const listed = JSON.parse((await cli(store, 'gates', 'ls', '--json')).out).policies
+    assert.deepEqual(listed.map((p: { model: string; alias: string; version: number; reason: string }) => [p.model, p.alias, p.version, p.reason]), [['sentiment', 'champion', 2, 'a lenient week']])
+    const shown = await cli(store, 'gates', 'show', 'sentiment', '--policy-version', '1')
+    assert.equal(shown.code, 0, shown.err)
+    assert.match(shown.out, /policy version 1/)
+    assert.ok(shown.out.includes(readFileSync(strict, 'utf8')), 'show prints the registered text')
+    const warned = await cli(store, 'promote', 'sentiment', '3')
     assert.equal(warned.code, 3)
     assert.match(warned.err, /ASSAY_WARNINGS_NOT_ACCEPTED/)
-    const noReason = await cli(store, 'promote', 'sentiment', '3', '--gate', lenient, '--accept-warnings')
+    const noReason = await cli(store, 'promote', 'sentiment', '3', '--accept-warnings')
     assert.equal(noReason.code, 2)
+    assert.equal((await cli(store, 'gates', 'set', 'sentiment', strict, '--reason', 'back to the release policy')).code, 0)
     const promoted = await cli(store, 'promote', 'sentiment', '4', '--gate', strict)
     assert.equal(promoted.code, 0, promoted.err)
     assert.match(promoted.out, /promoted sentiment version 4 to champion \(was version 1\)/)
@@ -152,6 +172,7 @@ describe('assay gate / models / alias / promote / rollback / audit CLI', () => {
     const log = await cli(store, 'audit', 'ls')
     assert.match(log.out, /gate-check/)
     assert.match(log.out, /promotion/)
+    assert.match(log.out, /gate-policy/)
     const verified = await cli(store, 'audit', 'verify')
     assert.equal(verified.code, 0, verified.err)
     assert.match(verified.out, /audit log intact: \d+ records/)

@@ -116,3 +116,11 @@ export const NON_INFERIORITY = (margin = 0.02, onFailure = 'block') => `  - kind
     test: paired-t
     onFailure: ${onFailure}
     rationale: accuracy may not drop by more than ${margin}`
+
+/** A gate any candidate passes (one criterion `absolute, min: 0`): the lax gate a client must not be able to promote with. */
+export const LAX_CRITERION = `  - kind: absolute
+    metric: correct
+    test: wilson
+    min: 0
+    onFailure: block
+    rationale: anything goes`

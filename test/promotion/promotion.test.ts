@@ -21,6 +21,9 @@ describe('registry, promotion, rollback and the audit log', () => {
     for (const key of ['baseline', 'better', 'slight', 'best']) await w.assay.addModelVersion({ model: 'sentiment', run: ids[key] as string, artifact: 'model/weights.json' })
     acceptGate = w.gateFile('accept.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
     warnGate = w.gateFile('warn.yaml', gateYaml(`${SUPERIORITY('warn')}\n${NON_INFERIORITY(0.05)}`))
+    // Promotion runs the gate registered for the alias (test/promotion/gate-policy.test.ts).
+    await w.assay.setGatePolicy('sentiment', { alias: 'champion', gate: acceptGate, reason: 'release policy', actor: 'alice' })
+    await w.assay.setGatePolicy('sentiment', { alias: 'challenger', gate: warnGate, reason: 'shadow policy', actor: 'alice' })
   })
   after(async () => w.cleanup())
 
@@ -116,30 +119,30 @@ describe('registry, promotion, rollback and the audit log', () => {
   it('audit verify passes on an untouched log and names the first edited or removed record', async () => {
     const clean = await w.assay.verifyAudit()
     assert.equal(clean.ok, true)
-    assert.ok(clean.count >= 8)
+    assert.ok(clean.count >= 10)
     const db = w.db()
     // The table refuses updates and deletes; someone with the file can drop the guard, and verify still notices.
-    assert.throws(() => db.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").run(), /append-only/)
+    assert.throws(() => db.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5").run(), /append-only/)
     db.exec('DROP TRIGGER audit_log_append_only_update; DROP TRIGGER audit_log_append_only_delete')
-    const original = db.prepare('SELECT body FROM audit_log WHERE seq = 3').get() as { body: string }
-    db.prepare('UPDATE audit_log SET body = ? WHERE seq = 3').run(original.body.replace('"decision":"accept"', '"decision":"block"').replace('"alice"', '"mallory"'))
+    const original = db.prepare('SELECT body FROM audit_log WHERE seq = 5').get() as { body: string }
+    db.prepare('UPDATE audit_log SET body = ? WHERE seq = 5').run(original.body.replace('"decision":"accept"', '"decision":"block"').replace('"alice"', '"mallory"'))
     const edited = await w.assay.verifyAudit()
     assert.equal(edited.ok, false)
-    assert.equal(edited.firstBadSeq, 3)
+    assert.equal(edited.firstBadSeq, 5)
     assert.match(edited.problem as string, /changed/)
-    db.prepare('UPDATE audit_log SET body = ? WHERE seq = 3').run(original.body)
+    db.prepare('UPDATE audit_log SET body = ? WHERE seq = 5').run(original.body)
     assert.equal((await w.assay.verifyAudit()).ok, true, 'restored: intact again')
     const head = (await w.assay.verifyAudit()).head
-    db.prepare('DELETE FROM audit_log WHERE seq = 5').run()
+    db.prepare('DELETE FROM audit_log WHERE seq = 7').run()
     const removed = await w.assay.verifyAudit()
     assert.equal(removed.ok, false)
-    assert.equal(removed.firstBadSeq, 5)
+    assert.equal(removed.firstBadSeq, 7)
     assert.match(removed.problem as string, /missing/)
     // Removing the newest records: alias events still point at them, and the noted head differs.
     const last = (await w.assay.auditLog()).at(-1)?.seq as number
-    db.prepare('DELETE FROM audit_log WHERE seq >= 5').run()
+    db.prepare('DELETE FROM audit_log WHERE seq >= 7').run()
     const truncated = await w.assay.verifyAudit({ expectHead: head })
     assert.equal(truncated.ok, false)
-    assert.ok(last > 5)
+    assert.ok(last > 7)
   })
 })

@@ -45,6 +45,8 @@ const ROUTE_SCOPES: Record<string, string> = {
   'GET /api/v1/models/:name/versions': 'read all',
   'GET /api/v1/models/:name/alias-events': 'read all',
   'POST /api/v1/alias-moves': 'admin all',
+  'POST /api/v1/gate-policies': 'admin all',
+  'GET /api/v1/gate-policies': 'read all',
   'POST /api/v1/audit': 'admin all',
   'GET /api/v1/audit': 'read all',
   'GET /api/v1/audit/head': 'read all',

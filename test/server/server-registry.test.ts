@@ -10,11 +10,12 @@ import { after, before, describe, it } from 'node:test'
 import { isAssayError, type ErrorCode } from '../../src/errors.js'
 import { nextAuditRecord } from '../../src/audit/audit-log.js'
 import { loadGateFile } from '../../src/gates/gate-spec.js'
+import { gatePolicyAuditBody } from '../../src/promotion/gate-policy.js'
 import { buildServer } from '../../src/server/app.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { HttpStore } from '../../src/store/http/http-store.js'
-import { NON_INFERIORITY, SUPERIORITY, gateYaml, openGateWorld, records, type GateWorld } from '../gates/helpers.js'
-import { makeToken } from './helpers.js'
+import { LAX_CRITERION, NON_INFERIORITY, SUPERIORITY, gateYaml, openGateWorld, records, type GateWorld } from '../gates/helpers.js'
+import { bearer, makeToken } from './helpers.js'
 
 const rejectsCode = (p: Promise<unknown>, code: ErrorCode, what: string) =>
   assert.rejects(p, (e: unknown) => isAssayError(e, code) || assert.fail(`${what}: expected ${code}, got ${String(e)}`))
@@ -26,6 +27,7 @@ describe('server registry: promotion goes through the gate, the actor is the tok
   const secrets: Record<string, string> = {}
   const opened: { close(): Promise<void> }[] = []
   let acceptGate = ''
+  let laxGate = ''
   const ids: Record<string, string> = {}
 
   async function as(label: string): Promise<Assay> {
@@ -56,6 +58,8 @@ describe('server registry: promotion goes through the gate, the actor is the tok
     for (const key of ['v1', 'v2', 'v3']) await w.assay.addModelVersion({ model: 'sentiment', run: ids[key] as string, artifact: 'model/weights.json' })
     await w.assay.setAlias('sentiment', 'champion', 1, { actor: 'alice', reason: 'first release' })
     acceptGate = w.gateFile('accept.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
+    laxGate = w.gateFile('lax.yaml', gateYaml(LAX_CRITERION))
+    await w.assay.setGatePolicy('sentiment', { gate: acceptGate, reason: 'the release policy', actor: 'alice' })
     for (const [label, scope, experiments] of [
       ['admin', 'admin', null],
       ['writer', 'write', null],
@@ -84,7 +88,46 @@ describe('server registry: promotion goes through the gate, the actor is the tok
     await rejectsCode(store.appendAudit(record), 'ASSAY_FORBIDDEN', 'raw audit append with a write token')
     await rejectsCode((await as('writer')).setAlias('sentiment', 'champion', 3, { actor: 'alice' }), 'ASSAY_FORBIDDEN', 'alias set with a write token')
     assert.equal((await w.assay.showModel('sentiment')).aliases.find((a) => a.alias === 'champion')?.version, 1, 'nothing moved')
-    assert.equal((await w.assay.auditLog()).length, 1)
+    assert.equal((await w.assay.auditLog()).length, 2, 'the alias set and the gate policy only')
+  })
+
+  it('a write token valid for all experiments cannot promote with its own lax gate: the server runs the registered gate only', async () => {
+    const writer = await as('writer')
+    const before = await w.assay.aliasHistory('sentiment')
+    // The attack of issue 12: a gate with one criterion `absolute, min: 0`, sent with a write token.
+    await rejectsCode(writer.promote({ model: 'sentiment', version: 3, gate: laxGate }), 'ASSAY_GATE_NOT_REGISTERED', 'promote with a lax gate')
+    // The request shape that carried the gate's text is refused outright.
+    const lax = await fetch(`${url}/api/v1/promotions`, {
+      method: 'POST',
+      headers: { ...bearer(secrets.writer as string), 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sentiment', version: 3, alias: 'champion', gate: { source: 'lax.yaml', text: gateYaml(LAX_CRITERION) } }),
+    })
+    assert.equal(lax.status, 400)
+    // Without a gate, the registered one decides: the worse version is blocked.
+    await rejectsCode(writer.promote({ model: 'sentiment', version: 3 }), 'ASSAY_GATE_BLOCKED', 'promote the worse version')
+    // An alias with no registered gate cannot be promoted at all.
+    await rejectsCode(writer.promote({ model: 'sentiment', version: 2, alias: 'canary' }), 'ASSAY_NO_GATE_POLICY', 'promote an alias with no gate')
+    assert.deepEqual(await w.assay.aliasHistory('sentiment'), before, 'nothing moved')
+  })
+
+  it('only an admin token sets a gate policy; the actor recorded is the token and the chain stays intact', async () => {
+    for (const label of ['writer', 'reader', 'writerOther']) {
+      await rejectsCode((await as(label)).setGatePolicy('sentiment', { gate: laxGate, reason: 'loosen it', actor: 'mallory' }), 'ASSAY_FORBIDDEN', `${label} sets a gate policy`)
+    }
+    assert.equal((await w.assay.gatePolicy('sentiment')).version, 1, 'no version was added')
+    // Even an admin's raw request must store a gate that parses, under the hash of its text, with a record describing it.
+    const text = gateYaml(LAX_CRITERION)
+    const forged = { model: 'sentiment', alias: 'champion', version: 2, gate: 'release', text, sha256: (await w.assay.gatePolicy('sentiment')).sha256, source: 'lax.yaml', actor: 'admin', at: Date.now(), reason: 'forged hash' }
+    const forgedRecord = nextAuditRecord(await w.assay.store.lastAuditRecord(), { kind: 'gate-policy', actor: 'admin', subject: 'sentiment@champion', body: gatePolicyAuditBody(forged) })
+    await rejectsCode(raw('admin').setGatePolicy(forgedRecord, forged), 'ASSAY_INVALID_ARGUMENT', 'a policy whose sha256 is not its text')
+    const admin = await as('admin')
+    const canary = await admin.setGatePolicy('sentiment', { alias: 'canary', gate: laxGate, reason: 'canary traffic only', actor: 'mallory' })
+    assert.deepEqual([canary.alias, canary.version, canary.actor], ['canary', 1, 'token:admin'])
+    const record = (await w.assay.auditLog()).find((r) => r.seq === canary.auditSeq)
+    assert.deepEqual([record?.kind, record?.actor, record?.body.sha256, record?.body.reason], ['gate-policy', 'token:admin', canary.sha256, 'canary traffic only'])
+    assert.deepEqual((await (await as('reader')).gatePolicies('sentiment')).map((p) => [p.alias, p.version]), [['canary', 1], ['champion', 1]])
+    const verified = await w.assay.verifyAudit()
+    assert.ok(verified.ok, verified.problem ?? '')
   })
 
   it('a write token promotes through the gate on the server; the actor recorded is the token, not the claim', async () => {

@@ -9,10 +9,13 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { auditHash, GENESIS_HASH } from '../../src/audit/audit-hash.js'
+import { nextAuditRecord } from '../../src/audit/audit-log.js'
+import { gatePolicyAuditBody } from '../../src/promotion/gate-policy.js'
 import { computeEnvelope } from '../../src/record/envelope.js'
 import type { AuditRecord } from '../../src/record/types.js'
 import type { EvalChunk } from '../../src/store/chunk-codec.js'
 import type { Store } from '../../src/store/store.js'
+import { LAX_CRITERION, gateYaml } from '../gates/helpers.js'
 import { STORE_BACKENDS, tempDir, type OpenedStore } from './backends.js'
 import { CODE, DATASETS, ENVIRONMENT, newRun, plain, readBytes, rejectsWith, runId, series } from './fixtures.js'
 
@@ -668,6 +671,33 @@ for (const backend of STORE_BACKENDS) {
         const records = await store.auditRecords()
         assert.deepEqual(records, [r1, r2, r3], 'records come back exactly as written')
         assert.deepEqual(await store.lastAuditRecord(), r3)
+      })
+
+      test('setGatePolicy appends the policy version and its audit record together, and refuses a stale version', async () => {
+        await store.createModel(model)
+        const text = gateYaml(LAX_CRITERION)
+        const policy = { model: 'sentiment', alias: 'champion', version: 1, gate: 'release', text, sha256: createHash('sha256').update(text).digest('hex'), source: 'lax.yaml', actor: 'alice', at: 4000, reason: 'first policy' }
+        const recordOf = (p: typeof policy, prev: AuditRecord | null): AuditRecord =>
+          nextAuditRecord(prev, { kind: 'gate-policy', actor: 'alice', subject: 'sentiment@champion', at: p.at, body: gatePolicyAuditBody(p) })
+        const p1 = recordOf(policy, null)
+        const ghost = { ...policy, model: 'ghost' }
+        await rejectsWith(store.setGatePolicy(recordOf(ghost, null), ghost), 'ASSAY_MODEL_NOT_FOUND')
+        // Version 2 before version 1: another admin's version is assumed, so nothing is written.
+        const skipped = { ...policy, version: 2 }
+        await rejectsWith(store.setGatePolicy(recordOf(skipped, null), skipped), 'ASSAY_AUDIT_CONFLICT')
+        assert.deepEqual(await store.gatePolicies(), [])
+        assert.deepEqual(await store.auditRecords(), [])
+        assert.deepEqual(await store.setGatePolicy(p1, policy), { ...policy, auditSeq: 1 })
+        // The audit head moved since it was read: the policy version is not written either.
+        const second = { ...policy, version: 2, reason: 'second' }
+        await rejectsWith(store.setGatePolicy(recordOf(second, null), second), 'ASSAY_AUDIT_CONFLICT')
+        await store.setGatePolicy(recordOf(second, p1), second)
+        const canary = { ...policy, alias: 'canary' }
+        await store.setGatePolicy(recordOf(canary, (await store.lastAuditRecord()) as AuditRecord), canary)
+        assert.deepEqual((await store.gatePolicies()).map((p) => [p.alias, p.version, p.auditSeq]), [['canary', 1, 3], ['champion', 1, 1], ['champion', 2, 2]])
+        assert.deepEqual((await store.gatePolicies({ model: 'sentiment', alias: 'champion' })).map((p) => p.reason), ['first policy', 'second'])
+        assert.deepEqual(await store.gatePolicies({ model: 'other' }), [])
+        assert.deepEqual((await store.auditRecords()).map((r) => [r.kind, r.body.version]), [['gate-policy', 1], ['gate-policy', 2], ['gate-policy', 1]])
       })
 
       test('a record whose hash is not the hash of its content is refused, by appendAudit and moveAlias alike', async () => {

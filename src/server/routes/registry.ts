@@ -1,24 +1,29 @@
 import { auditHash } from '../../audit/audit-hash.js'
+import { AssayError } from '../../errors.js'
 import { checkGate } from '../../gates/check-gate.js'
 import { parseGateSpec, type LoadedGate } from '../../gates/gate-spec.js'
 import type { AliasEvent, AuditRecord, ModelVersion, RegisteredModel } from '../../record/types.js'
-import { assertArtifactName, assertModelName, assertName, assertTags } from '../../record/validate.js'
+import { assertArtifactName, assertModelName, assertName, assertTags, canonicalJson } from '../../record/validate.js'
+import { gatePolicyAuditBody } from '../../promotion/gate-policy.js'
 import { promote } from '../../promotion/promotion.js'
 import { rollback } from '../../registry/registry.js'
 import { actorOf, type Caller } from '../auth.js'
 import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js'
 import type { RouteSpec, ServerState } from '../route.js'
+import type { NewGatePolicy } from '../../store/store.js'
 import { ROUTES } from '../../store/http/routes.js'
 import {
   AliasQuery,
   AuditRecordSchema,
   GateCheckSchema,
+  GatePolicyQuery,
   ModelNameParam,
   MoveAliasSchema,
   NewModelVersionSchema,
   PromotionSchema,
   RegisteredModelSchema,
   RollbackSchema,
+  SetGatePolicySchema,
 } from '../schemas.js'
 
 /** The parts of the store contract that are the model registry and audit log, as the registry store methods. */
@@ -166,6 +171,44 @@ export function registryRoutes(): RouteSpec[] {
     },
     {
       method: 'POST',
+      url: ROUTES.gatePolicies,
+      summary: 'register a version of the gate a model alias is promoted through, with its audit record (admin only; the actor recorded is the token; ASSAY_AUDIT_CONFLICT when another version was set meanwhile)',
+      tag: 'registry',
+      scope: 'admin',
+      touches: 'all',
+      body: { json: SetGatePolicySchema },
+      response: { json: '{ policy: GatePolicy }', status: 201 },
+      async handler({ body, caller, state }) {
+        const sent = body as unknown as { record: AuditRecord; policy: NewGatePolicy }
+        const policy = { ...sent.policy, actor: actorOf(caller, sent.policy.actor) }
+        // The server stores only a gate it can parse, under the hash of its text, with the audit
+        // record that describes exactly this version.
+        assertModelName(policy.model)
+        assertName(policy.alias, 'alias')
+        const gate = parseGateSpec(policy.text, policy.source)
+        if (gate.sha256 !== policy.sha256 || gate.spec.gate !== policy.gate) {
+          throw new AssayError('ASSAY_INVALID_ARGUMENT', `the gate policy's sha256 and name must be those of its text (sha256 ${gate.sha256}, gate ${gate.spec.gate})`)
+        }
+        const record = asCaller(sent.record, caller)
+        if (record.kind !== 'gate-policy' || canonicalJson(record.body) !== canonicalJson(gatePolicyAuditBody(policy))) {
+          throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the audit record of a gate policy must be of kind gate-policy and describe exactly that policy version')
+        }
+        return { policy: await state.store.setGatePolicy(record, policy) }
+      },
+    },
+    {
+      method: 'GET',
+      url: ROUTES.gatePolicies,
+      summary: 'every version of the gate policies (?model=, ?alias=), by model, alias and version',
+      tag: 'registry',
+      scope: 'read',
+      touches: 'all',
+      query: GatePolicyQuery,
+      response: { json: '{ policies: GatePolicy[] }' },
+      handler: async ({ query, state }) => ({ policies: await state.store.gatePolicies({ model: query.model as string | undefined, alias: query.alias as string | undefined }) }),
+    },
+    {
+      method: 'POST',
       url: ROUTES.audit,
       summary: 'raw append of one audit record, chained onto the last (admin only; the actor recorded is the token; ASSAY_AUDIT_CONFLICT when the head moved)',
       tag: 'registry',
@@ -211,20 +254,20 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: ROUTES.promotions,
-      summary: 'promote a version through a gate, run on the server (src/promotion/promotion.ts): the gate file travels as text; the actor is the token',
+      summary: 'promote a version through the gate registered for the model and alias, run on the server (src/promotion/promotion.ts); gateSha256, when sent, must be the registered gate\'s (ASSAY_GATE_NOT_REGISTERED); ASSAY_NO_GATE_POLICY when none is registered; the actor is the token',
       tag: 'registry',
       scope: 'write',
       touches: 'all',
       body: { json: PromotionSchema },
       response: { json: '{ check: GateCheckResult, event: AliasEvent, audit: AuditRecord }', status: 201 },
       async handler({ body, caller, state }) {
-        const b = body as { model: string; version: number; alias: string; gate: GateText; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }
-        const gate = serverGate(b.gate, state)
+        const b = body as { model: string; version: number; alias: string; gateSha256?: string; baseline?: string | null; acceptWarnings?: boolean; reason?: string; actor?: string }
         return promote(state.store, {
           model: b.model,
           version: b.version,
           alias: b.alias,
-          gate,
+          expectedGateSha256: b.gateSha256,
+          admitGate: (gate) => requireGateWorkWithin(gate.spec, state.gateWorkLimit),
           baseline: b.baseline,
           acceptWarnings: b.acceptWarnings,
           reason: b.reason,

@@ -10,6 +10,7 @@ import type {
   AliasEvent,
   ApiToken,
   AuditRecord,
+  GatePolicy,
   ModelVersion,
   RegisteredModel,
   ArtifactDirection,
@@ -24,7 +25,7 @@ import type {
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { allPages, pageLimit } from '../pages.js'
 import { verifiedStream } from '../blob-store.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type NewGatePolicy, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -542,6 +543,14 @@ export class HttpStore implements Store {
 
   async moveAlias(record: AuditRecord, event: Omit<AliasEvent, 'seq' | 'auditSeq'>): Promise<AliasEvent> {
     return (await this.http.json<{ event: AliasEvent }>('POST', ROUTES.aliasMoves, { json: { record, event } })).event
+  }
+
+  async setGatePolicy(record: AuditRecord, policy: NewGatePolicy): Promise<GatePolicy> {
+    return (await this.http.json<{ policy: GatePolicy }>('POST', ROUTES.gatePolicies, { json: { record, policy } })).policy
+  }
+
+  async gatePolicies(query: { model?: string; alias?: string } = {}): Promise<GatePolicy[]> {
+    return (await this.http.json<{ policies: GatePolicy[] }>('GET', ROUTES.gatePolicies, { query })).policies
   }
 
   async auditRecords(): Promise<AuditRecord[]> {

@@ -31,6 +31,7 @@ export const ROUTES = {
   modelVersions: '/api/v1/models/:name/versions',
   modelAliasEvents: '/api/v1/models/:name/alias-events',
   aliasMoves: '/api/v1/alias-moves',
+  gatePolicies: '/api/v1/gate-policies',
   audit: '/api/v1/audit',
   auditLast: '/api/v1/audit/last',
   auditHead: '/api/v1/audit/head',

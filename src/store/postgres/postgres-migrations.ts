@@ -269,6 +269,28 @@ CREATE TABLE blob_chunks (
 ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 `,
   },
+  {
+    version: 9,
+    sql: `
+-- Gate policies (docs/gates.md): the gate each model's alias is promoted through, versioned per
+-- model and alias, each version written with its audit record. Append-only.
+CREATE TABLE gate_policies (
+  model text COLLATE "C" NOT NULL REFERENCES models(name),
+  alias text COLLATE "C" NOT NULL,
+  version integer NOT NULL,
+  gate text COLLATE "C" NOT NULL,
+  text text COLLATE "C" NOT NULL,
+  sha256 text COLLATE "C" NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  actor text COLLATE "C" NOT NULL,
+  at double precision NOT NULL,
+  reason text COLLATE "C" NOT NULL,
+  audit_seq bigint NOT NULL,
+  PRIMARY KEY (model, alias, version)
+);
+CREATE TRIGGER gate_policies_append_only BEFORE UPDATE OR DELETE ON gate_policies FOR EACH ROW EXECUTE FUNCTION assay_append_only();
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

@@ -236,6 +236,29 @@ ALTER TABLE api_tokens ADD COLUMN expires_at REAL;
 SELECT 1;
 `,
   },
+  {
+    version: 9,
+    sql: `
+-- Gate policies (docs/gates.md): the gate each model's alias is promoted through, versioned per
+-- model and alias, each version written with its audit record. Append-only.
+CREATE TABLE gate_policies (
+  model TEXT NOT NULL REFERENCES models(name),
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  gate TEXT NOT NULL,
+  text TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  source TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at REAL NOT NULL,
+  reason TEXT NOT NULL,
+  audit_seq INTEGER NOT NULL,
+  PRIMARY KEY (model, alias, version)
+) WITHOUT ROWID;
+CREATE TRIGGER gate_policies_append_only_update BEFORE UPDATE ON gate_policies BEGIN SELECT RAISE(ABORT, 'gate_policies is append-only'); END;
+CREATE TRIGGER gate_policies_append_only_delete BEFORE DELETE ON gate_policies BEGIN SELECT RAISE(ABORT, 'gate_policies is append-only'); END;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
