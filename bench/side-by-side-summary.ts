@@ -1,14 +1,15 @@
 /**
  * The before/after table of bench/side-by-side.sh: medians over rounds of each figure, for the
- * base and the head checkout, and their ratio (head / base).
+ * base and the head checkout, and their ratio (head / base). Several OUT_DIRs (sessions of
+ * side-by-side.sh) are summarised together: their rounds are pooled.
  *
- *   node --import tsx bench/side-by-side-summary.ts OUT_DIR
+ *   node --import tsx bench/side-by-side-summary.ts OUT_DIR [OUT_DIR ...]
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 
-const dir = process.argv[2]
-if (!dir) throw new Error('usage: side-by-side-summary.ts OUT_DIR')
+const dirs = process.argv.slice(2)
+if (dirs.length === 0) throw new Error('usage: side-by-side-summary.ts OUT_DIR [OUT_DIR ...]')
 
 type Figures = Map<string, number>
 /** What each benchmark's output says, as (figure name → value); `unit` tells which way is better. */
@@ -47,16 +48,16 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-const files = readdirSync(dir).filter((f) => f.endsWith('.txt'))
+const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.txt')).map((name) => ({ dir, name })))
 const loads: number[] = []
 console.log('| benchmark | figure | unit | base (median) | head (median) | head / base | rounds |')
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |')
 for (const [name, parser] of Object.entries(parsers)) {
   const values: Record<'base' | 'head', Map<string, number[]>> = { base: new Map(), head: new Map() }
   for (const file of files) {
-    const m = new RegExp(`^${name}\\.(base|head)\\.\\d+\\.txt$`).exec(file)
+    const m = new RegExp(`^${name}\\.(base|head)\\.\\d+\\.txt$`).exec(file.name)
     if (m === null) continue
-    const text = readFileSync(path.join(dir, file), 'utf8')
+    const text = readFileSync(path.join(file.dir, file.name), 'utf8')
     for (const l of text.matchAll(/load average: ([\d.]+)/g)) loads.push(Number(l[1]))
     for (const [figure, value] of parser.parse(text)) {
       const list = values[m[1] as 'base' | 'head'].get(figure) ?? []
