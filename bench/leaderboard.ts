@@ -48,7 +48,7 @@ try {
   const configs = [
     { label: 'correct', metric: 'correct', interval: 'analytic', test: 'exact McNemar + paired t interval' },
     { label: 'logloss', metric: 'logloss', interval: 'analytic', test: 'paired t-test + paired t interval' },
-    { label: 'correct, --bootstrap', metric: 'correct', interval: 'bootstrap', test: 'exact McNemar + paired bootstrap (1,000 resamples)' },
+    { label: 'correct, --bootstrap', metric: 'correct', interval: 'bootstrap', test: 'exact McNemar + bootstrap-t (1,000 resamples)' },
   ] as const
   const timings: Record<string, number[]> = Object.fromEntries(configs.map((c) => [c.label, []]))
   let last: Awaited<ReturnType<Assay['leaderboard']>> | undefined

@@ -139,10 +139,11 @@ function bootstrapT(d: Float64Array, estimate: number, se: number, options: { al
   const observed = (estimate - options.nullDifference) / se
   let above = 0
   let below = 0
+  // One buffer for every resample: allocating n floats per resample dominated the time at large n.
+  const draws = new Float64Array(n)
   for (let r = 0; r < options.resamples; r++) {
     let s = 0
     let ss = 0
-    const draws = new Float64Array(n)
     for (let i = 0; i < n; i++) {
       const v = d[rng.nextInt(n)]
       draws[i] = v
