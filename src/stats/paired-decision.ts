@@ -2,7 +2,7 @@ import { AssayError } from '../errors.js'
 import { meanUnchecked, quantileSorted, sdUnchecked } from './describe.js'
 import { tBounds } from './intervals.js'
 import { binomialHalfPValue, resolveFinite, tPValue } from './paired.js'
-import { createRandom } from './random.js'
+import { indexResampler } from './paired-resampling.js'
 import { assertPaired, resolveAlternative, resolveConfidenceLevel, type Alternative, type Sample } from './validate.js'
 
 /**
@@ -134,7 +134,8 @@ function skewnessOf(x: Float64Array): number | null {
 /** Studentized bootstrap quantiles of t* = (mean* − mean) / se*: the interval and p-value of the mean difference. */
 function bootstrapT(d: Float64Array, estimate: number, se: number, options: { alternative: Alternative; confidenceLevel: number; nullDifference: number; resamples: number; seed: number }): { ci: [number, number]; pValue: number } {
   const n = d.length
-  const rng = createRandom(options.seed)
+  const resample = indexResampler(options.seed, n)
+  const indices = new Uint32Array(n)
   const t = new Float64Array(options.resamples)
   const observed = (estimate - options.nullDifference) / se
   let above = 0
@@ -144,8 +145,9 @@ function bootstrapT(d: Float64Array, estimate: number, se: number, options: { al
   for (let r = 0; r < options.resamples; r++) {
     let s = 0
     let ss = 0
+    resample(indices)
     for (let i = 0; i < n; i++) {
-      const v = d[rng.nextInt(n)]
+      const v = d[indices[i]]
       draws[i] = v
       s += v
     }

@@ -271,6 +271,46 @@ function bootstrapMeans(d: Float64Array, seed: number, out: Float64Array): void 
 }
 
 /**
+ * A resampler of indices for loops that need the drawn values themselves (the studentized
+ * bootstrap needs each resample's spread, not only its mean): each call fills `out` with uniform
+ * indices in [0, n), xoshiro128** inline as above, so results are a pure function of the seed.
+ */
+export function indexResampler(seed: number, n: number): (out: Uint32Array) => void {
+  if (n >= 2097152) {
+    // x * n must stay below 2^53 for the double-based path; very large samples use the generic generator.
+    const rng = createRandom(seed)
+    return (out) => {
+      for (let i = 0; i < out.length; i++) out[i] = rng.nextInt(n)
+    }
+  }
+  const state = initialState(seed)
+  const threshold = (4294967296 - n) % n
+  return (out) => {
+    let s0 = state[0]
+    let s1 = state[1]
+    let s2 = state[2]
+    let s3 = state[3]
+    for (let i = 0; i < out.length; ) {
+      const x = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+      const t = s1 << 9
+      s2 ^= s0
+      s3 ^= s1
+      s1 ^= s2
+      s0 ^= s3
+      s2 ^= t
+      s3 = (s3 << 11) | (s3 >>> 21)
+      const m = x * n
+      const index = Math.floor(m * 2.3283064365386963e-10)
+      if (m - index * 4294967296 >= threshold) out[i++] = index
+    }
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+  }
+}
+
+/**
  * d = a - b, or, when some difference is huge or overflows (finite values near ±1.8e308), d = a / 2^k - b / 2^k
  * (exact) with scale = 2^k: sums of d then stay finite, counts and p-values do not depend on the scale, and
  * location results are multiplied back by it.
