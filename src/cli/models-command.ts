@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import type { CliContext } from './context.js'
-import { formatTime, writeJson, writeTable } from './output.js'
+import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 function parseTags(values: string[] | undefined): Record<string, string> {
   const tags: Record<string, string> = {}
@@ -31,10 +31,14 @@ export function modelsCommand(ctx: CliContext): Command {
     })
   command
     .command('ls')
+    .option(...PAGE_OPTIONS.limit)
+    .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.models/v1)')
-    .action(async (options: { json?: boolean }, self: Command) => {
-      const models = await ctx.withAssay(self, (assay) => assay.listModels())
-      if (options.json) return writeJson(ctx.io, 'assay.models/v1', { models })
+    .action(async (options: { limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+      const page = parsePageOptions(options)
+      const { models, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.listModelsPage(page) : { models: await assay.listModels(), nextCursor: null }))
+      if (options.json) return writeJson(ctx.io, 'assay.models/v1', { models, nextCursor })
+      writeNextPage(ctx.io, 'models', ['assay models ls', ['--limit', options.limit]], nextCursor)
       writeTable(ctx.io, ['NAME', 'OWNER', 'CREATED', 'DESCRIPTION'], models.map((m) => [m.name, m.owner, formatTime(m.createdAt), m.description]))
     })
   command

@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream'
 import { AssayError, type ErrorCode } from '../errors.js'
+import { shellQuote } from '../record/replay-plan.js'
+import { PAGE_SIZE } from '../store/store.js'
 
 /** What every command writes to: stdout for results, stderr for progress and errors. */
 export interface CliIo {
@@ -45,4 +47,28 @@ export function parseNumberOption(value: string, name: string, check: (n: number
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be ${expected}, got ${JSON.stringify(value)}`)
   return n
+}
+
+/** The --limit and --cursor options of a paginated listing; `parsePageOptions` reads them. */
+export const PAGE_OPTIONS = {
+  limit: ['--limit <n>', `one page of at most n items (1–${PAGE_SIZE.max}; default: every item)`],
+  cursor: ['--cursor <cursor>', 'the page after the one that printed this cursor'],
+} as const
+
+/** A page was asked for (--limit or --cursor): its limit (checked) and cursor; else null: the whole listing. */
+export function parsePageOptions(options: { limit?: string; cursor?: string }): { limit: number | undefined; cursor: string | undefined } | null {
+  if (options.limit === undefined && options.cursor === undefined) return null
+  const limit = options.limit === undefined ? undefined : parseNumberOption(options.limit, '--limit', (n) => Number.isInteger(n) && n >= 1 && n <= PAGE_SIZE.max, `a whole number from 1 to ${PAGE_SIZE.max}`)
+  return { limit, cursor: options.cursor }
+}
+
+/**
+ * The command that prints the next page, on stderr so stdout stays the table: `command` is the
+ * listing's words and options as typed (values shell-quoted here), --cursor is added.
+ */
+export function writeNextPage(io: CliIo, what: string, command: readonly (string | [option: string, value: string | undefined])[], nextCursor: string | null): void {
+  if (nextCursor === null) return
+  const words = command.flatMap((word) => (typeof word === 'string' ? [word] : word[1] === undefined || word[1] === '' ? [] : [`${word[0]} ${shellQuote(word[1])}`]))
+  io.err.write(`more ${what}: ${[...words, `--cursor ${nextCursor}`].join(' ')}
+`)
 }

@@ -3,12 +3,10 @@ import type { Writable } from 'node:stream'
 import type { RunRecord } from '../record/types.js'
 import { AssayError } from '../errors.js'
 import { renderTerminalChart } from '../report/terminal-chart.js'
-import { shellQuote } from '../record/replay-plan.js'
 import { closestFirst } from '../store/run-filter.js'
-import { PAGE_SIZE } from '../store/store.js'
 import type { CliContext } from './context.js'
 import { formatNumber } from '../number-format.js'
-import { formatTime, parseNumberOption, toJson, writeJson, writeTable } from './output.js'
+import { formatTime, PAGE_OPTIONS, parseNumberOption, parsePageOptions, toJson, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function runsCommand(ctx: CliContext): Command {
   const command = new Command('runs')
@@ -18,22 +16,18 @@ export function runsCommand(ctx: CliContext): Command {
     .description('list runs, oldest first')
     .option('-e, --experiment <name>', 'only runs of this experiment')
     .option('-f, --filter <expression>', "filter, e.g. \"params.lr > 0.01 and metrics.acc >= 0.8\" (docs/cli.md)")
-    .option('--limit <n>', 'one page of at most n runs (1–1000; default: every run)')
-    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option(...PAGE_OPTIONS.limit)
+    .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.runs/v1)')
     .action(async (options: { experiment?: string; filter?: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
-      const paged = options.limit !== undefined || options.cursor !== undefined
+      const page = parsePageOptions(options)
       const { runs, nextCursor } = await ctx.withAssay(self, async (assay) =>
-        paged
-          ? assay.listRunsPage({ experiment: options.experiment, filter: options.filter, limit: options.limit === undefined ? undefined : parseNumberOption(options.limit, '--limit', (n) => Number.isInteger(n) && n >= 1 && n <= PAGE_SIZE.max, `a whole number from 1 to ${PAGE_SIZE.max}`), cursor: options.cursor })
+        page !== null
+          ? assay.listRunsPage({ experiment: options.experiment, filter: options.filter, ...page })
           : { runs: await assay.listRuns({ experiment: options.experiment, filter: options.filter }), nextCursor: null },
       )
       if (options.json) return writeJson(ctx.io, 'assay.runs/v1', { runs, nextCursor })
-      // The continuation goes to stderr, so stdout stays the table.
-      if (nextCursor !== null) {
-        const same = [options.experiment && `--experiment ${shellQuote(options.experiment)}`, options.filter && `--filter ${shellQuote(options.filter)}`, options.limit && `--limit ${options.limit}`].filter(Boolean)
-        ctx.io.err.write(`more runs: assay runs ls ${[...same, `--cursor ${nextCursor}`].join(' ')}\n`)
-      }
+      writeNextPage(ctx.io, 'runs', ['assay runs ls', ['--experiment', options.experiment], ['--filter', options.filter], ['--limit', options.limit]], nextCursor)
       const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 4)
       writeTable(
         ctx.io,

@@ -20,7 +20,7 @@ import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { MetricColumns } from '../store/chunk-codec.js'
 import { pageLimit } from '../store/pages.js'
 import { artifactBytes } from '../store/blob-store.js'
-import type { ArtifactReadStream, RunPage, Store } from '../store/store.js'
+import type { ArtifactReadStream, ExperimentPage, ModelPage, RunPage, Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
@@ -196,6 +196,11 @@ export class Assay {
     return this.store.listExperiments()
   }
 
+  /** One page of experiments by name: at most `limit` (default 100, at most 1000) after `cursor` (the previous page's `nextCursor`). */
+  listExperimentsPage(query: { limit?: number; cursor?: string } = {}): Promise<ExperimentPage> {
+    return this.store.listExperimentsPage({ limit: pageLimit(query.limit), cursor: query.cursor })
+  }
+
   /** Every point of one metric in step order (equal steps keep their logging order). */
   async metricHistory(idOrPrefix: string, key: string): Promise<MetricHistoryPoint[]> {
     const { steps, values, timestamps } = await this.metricSeries(idOrPrefix, key)
@@ -288,6 +293,11 @@ export class Assay {
 
   listModels(): Promise<RegisteredModel[]> {
     return this.store.listModels()
+  }
+
+  /** One page of registered models by name: at most `limit` (default 100, at most 1000) after `cursor`. */
+  listModelsPage(query: { limit?: number; cursor?: string } = {}): Promise<ModelPage> {
+    return this.store.listModelsPage({ limit: pageLimit(query.limit), cursor: query.cursor })
   }
 
   /** A model with its versions and the current holder of each alias. */

@@ -108,11 +108,12 @@ export const BatchHeaderSchema = z.strictObject({
 export const EvalQuery = z.strictObject({ dataset: Name, datasetSha256: Sha256, batchId: BatchId.optional() })
 export const EvalReadQuery = z.strictObject({ dataset: Name })
 export const MetricQuery = z.strictObject({ key: Name })
-export const ListRunsQuery = z.strictObject({
-  experiment: Name.optional(),
+/** ?limit and ?cursor of every paginated listing. */
+export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE.max).optional(),
   cursor: z.string().min(1).max(400).optional(),
 })
+export const ListRunsQuery = PageQuery.extend({ experiment: Name.optional() })
 export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
 export const Sha256PrefixQuery = z.strictObject({
   prefix: z.string().regex(/^[0-9a-f]{1,64}$/, 'a sha256 prefix is 1 to 64 lowercase hex characters'),

@@ -1,10 +1,11 @@
 import { AssayError } from '../errors.js'
-import { PAGE_SIZE, type RunPage } from './store.js'
+import { PAGE_SIZE } from './store.js'
 
 /**
  * Pagination shared by every store and the server: a page size checked against PAGE_SIZE, and
- * the cursor of the run listing, an opaque base64url token of the last run's (start time, id),
- * the listing's order, so a page continues exactly after the previous one even while runs are added.
+ * the cursor of each listing, an opaque base64url token of the last item's sort key (the run
+ * listing: start time and id; listings by name: the name), so a page continues exactly after the
+ * previous one even while items are added.
  */
 export function pageLimit(limit: number | undefined): number {
   const value = limit ?? PAGE_SIZE.default
@@ -14,35 +15,54 @@ export function pageLimit(limit: number | undefined): number {
   return value
 }
 
-export interface RunCursor {
-  startTime: number
-  id: string
+function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url')
 }
 
-export function encodeRunCursor(cursor: RunCursor): string {
-  return Buffer.from(JSON.stringify([cursor.startTime, cursor.id]), 'utf8').toString('base64url')
-}
-
-export function decodeRunCursor(text: string): RunCursor {
+/** The sort key in `text`, or ASSAY_INVALID_ARGUMENT when it is not a cursor of `listing`. */
+function decodeCursor(text: string, listing: string, isKey: (parsed: unknown[]) => boolean): unknown[] {
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
   } catch {
     parsed = undefined
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'number' || !Number.isFinite(parsed[0]) || typeof parsed[1] !== 'string' || !/^[0-9a-f]{1,64}$/.test(parsed[1])) {
-    throw new AssayError('ASSAY_INVALID_ARGUMENT', `${JSON.stringify(text.slice(0, 80))} is not a cursor of the run listing (pass the nextCursor of the previous page)`)
+  if (!Array.isArray(parsed) || !isKey(parsed)) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `${JSON.stringify(text.slice(0, 80))} is not a cursor of the ${listing} listing (pass the nextCursor of the previous page)`)
   }
-  return { startTime: parsed[0], id: parsed[1] }
+  return parsed
 }
 
-/** Every item of a paginated listing, one page after another. */
-export async function allPages(page: (cursor: string | undefined) => Promise<RunPage>): Promise<RunPage['runs']> {
-  const all: RunPage['runs'] = []
+export interface RunCursor {
+  startTime: number
+  id: string
+}
+
+export function encodeRunCursor(cursor: RunCursor): string {
+  return encodeCursor([cursor.startTime, cursor.id])
+}
+
+export function decodeRunCursor(text: string): RunCursor {
+  const [startTime, id] = decodeCursor(text, 'run', (p) => p.length === 2 && typeof p[0] === 'number' && Number.isFinite(p[0]) && typeof p[1] === 'string' && /^[0-9a-f]{1,64}$/.test(p[1]))
+  return { startTime: startTime as number, id: id as string }
+}
+
+/** The cursor of a listing in name order (experiments, models): the last name of the page. */
+export function encodeNameCursor(name: string): string {
+  return encodeCursor([name])
+}
+
+export function decodeNameCursor(text: string, listing: string): string {
+  return decodeCursor(text, listing, (p) => p.length === 1 && typeof p[0] === 'string')[0] as string
+}
+
+/** Every item of a paginated listing, one page after another (`itemsOf` picks a page's items). */
+export async function allPages<P extends { nextCursor?: string | null }, T>(page: (cursor: string | undefined) => Promise<P>, itemsOf: (page: P) => readonly T[]): Promise<T[]> {
+  const all: T[] = []
   let cursor: string | undefined
   for (;;) {
     const next = await page(cursor)
-    all.push(...next.runs)
+    all.push(...itemsOf(next))
     // A server from before pages sends no nextCursor at all: its one answer is the whole listing.
     if (next.nextCursor === null || next.nextCursor === undefined) return all
     cursor = next.nextCursor

@@ -60,8 +60,8 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
-import { allPages, decodeRunCursor, encodeRunCursor, pageLimit } from './pages.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type MetricSeries, type NewAliasEvent, type NewGatePolicy, type NewModelVersion, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
+import { allPages, decodeNameCursor, decodeRunCursor, encodeNameCursor, encodeRunCursor, pageLimit } from './pages.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type MetricSeries, type ModelPage, type NewAliasEvent, type NewGatePolicy, type NewModelVersion, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -298,7 +298,7 @@ export abstract class SqlStore implements Store {
   }
 
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
-    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }))
+    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
   }
 
   /** One page: the run rows first, then params, tags and last metric values of those runs only. */
@@ -341,11 +341,29 @@ export abstract class SqlStore implements Store {
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
+    return allPages((cursor) => this.listExperimentsPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.experiments)
+  }
+
+  async listExperimentsPage(query: ExperimentPageQuery): Promise<ExperimentPage> {
+    const limit = pageLimit(query.limit)
+    const where: string[] = []
+    const args: unknown[] = []
+    if (query.experiments !== undefined) {
+      if (query.experiments.length === 0) return { experiments: [], nextCursor: null }
+      where.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+      args.push(...query.experiments)
+    }
+    if (query.cursor !== undefined) {
+      where.push('e.name > ?')
+      args.push(decodeNameCursor(query.cursor, 'experiment'))
+    }
     const rows = await this.sql.all<ExperimentRow>(
       `SELECT e.name, e.created_at, COUNT(r.id) AS run_count, MAX(r.start_time) AS last_run_at
-       FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id, e.name, e.created_at ORDER BY e.name`,
+       FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+       GROUP BY e.id, e.name, e.created_at ORDER BY e.name LIMIT ?`,
+      [...args, limit + 1],
     )
-    return rows.map(experimentFromRow)
+    return namePage(rows.map(experimentFromRow), limit, (experiments, nextCursor) => ({ experiments, nextCursor }))
   }
 
   async metricHistory(runId: string, key: string): Promise<MetricColumns> {
@@ -489,7 +507,16 @@ export abstract class SqlStore implements Store {
   }
 
   async listModels(): Promise<RegisteredModel[]> {
-    return (await this.sql.all<ModelRow>('SELECT * FROM models ORDER BY name')).map(modelFromRow)
+    return allPages((cursor) => this.listModelsPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.models)
+  }
+
+  async listModelsPage(query: PageQuery): Promise<ModelPage> {
+    const limit = pageLimit(query.limit)
+    const rows =
+      query.cursor === undefined
+        ? await this.sql.all<ModelRow>('SELECT * FROM models ORDER BY name LIMIT ?', [limit + 1])
+        : await this.sql.all<ModelRow>('SELECT * FROM models WHERE name > ? ORDER BY name LIMIT ?', [decodeNameCursor(query.cursor, 'model'), limit + 1])
+    return namePage(rows.map(modelFromRow), limit, (models, nextCursor) => ({ models, nextCursor }))
   }
 
   async addModelVersion(version: NewModelVersion): Promise<ModelVersion> {
@@ -654,4 +681,10 @@ function headOf(row: { seq: number | string; hash: string } | undefined): { seq:
 /** The message of a store whose schema is newer than this assay's migrations. */
 export function schemaTooNew(location: string, current: number, latest: number): AssayError {
   return new AssayError('ASSAY_STORE_SCHEMA_TOO_NEW', `${location} has schema version ${current}; this assay knows up to ${latest}. Upgrade assay.`)
+}
+
+/** A page of a listing in name order from `limit + 1` rows: the extra row says another page follows. */
+function namePage<T extends { name: string }, P>(items: T[], limit: number, page: (items: T[], nextCursor: string | null) => P): P {
+  const kept = items.slice(0, limit)
+  return page(kept, items.length > limit ? encodeNameCursor((kept[kept.length - 1] as T).name) : null)
 }

@@ -56,7 +56,10 @@ export interface Store {
    * those runs only. `nextCursor` is null on the last page.
    */
   listRunsPage(query: RunPageQuery): Promise<RunPage>
+  /** Every experiment, by name: the pages of listExperimentsPage, read one after another. */
   listExperiments(): Promise<ExperimentSummary[]>
+  /** One page of experiments by name: at most `limit` after `cursor` (the previous page's nextCursor). */
+  listExperimentsPage(query: ExperimentPageQuery): Promise<ExperimentPage>
   metricHistory(runId: string, key: string): Promise<MetricColumns>
   evalColumns(runId: string, dataset: string): Promise<EvalColumns>
 
@@ -91,7 +94,10 @@ export interface Store {
   createModel(model: RegisteredModel): Promise<void>
   /** Throws ASSAY_MODEL_NOT_FOUND. */
   getModel(name: string): Promise<RegisteredModel>
+  /** Every registered model, by name: the pages of listModelsPage. */
   listModels(): Promise<RegisteredModel[]>
+  /** One page of registered models by name: at most `limit` after `cursor`. */
+  listModelsPage(query: PageQuery): Promise<ModelPage>
   /** Append a version numbered one above the model's highest (in one transaction); the run must exist. */
   addModelVersion(version: NewModelVersion): Promise<ModelVersion>
   /** Versions of a model, oldest first. Throws ASSAY_MODEL_NOT_FOUND. */
@@ -175,6 +181,27 @@ export interface RunPageQuery {
 
 export interface RunPage {
   runs: RunSummary[]
+  nextCursor: string | null
+}
+
+/** One page of a listing: 1 to PAGE_SIZE.max items after `cursor` (the previous page's nextCursor). */
+export interface PageQuery {
+  limit: number
+  cursor?: string
+}
+
+export interface ExperimentPageQuery extends PageQuery {
+  /** Only these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+}
+
+export interface ExperimentPage {
+  experiments: ExperimentSummary[]
+  nextCursor: string | null
+}
+
+export interface ModelPage {
+  models: RegisteredModel[]
   nextCursor: string | null
 }
 

@@ -60,3 +60,71 @@ describe('run listings in pages', () => {
     assert.equal((await runCliOn(s.root, 'runs', 'ls', '--limit', '0')).code, 2)
   })
 })
+
+/**
+ * Experiment and model listings come in pages too: over HTTP (a limited token's experiments go
+ * into the query, so its pages are full) and in the CLI, which prints the next page's command.
+ */
+describe('experiment and model listings in pages', () => {
+  let s: TestServer
+  let readSome = ''
+  let readAll = ''
+  const experiments = ['exp-a', 'exp-b', 'exp-c', 'exp-d', 'exp-e', 'exp-f']
+
+  before(async () => {
+    s = await testServer()
+    for (const [i, experiment] of experiments.entries()) await s.store.createRun(newRun({ experiment, name: `r${i}`, startTime: Date.now() + i }))
+    for (const name of ['m-c', 'm-a', 'm-b']) await s.store.createModel({ name, owner: 'alice', description: '', tags: {}, createdAt: 1000, createdBy: 'alice' })
+    readSome = (await makeToken(s.store, 'read', ['exp-b', 'exp-d', 'exp-f'], 'reader-some')).secret
+    readAll = (await makeToken(s.store, 'read', null, 'reader-all')).secret
+  })
+  after(() => s.close())
+
+  const get = async <T>(url: string, secret = readSome) => {
+    const response = await s.app.inject({ method: 'GET', url, headers: bearer(secret) })
+    return { status: response.statusCode, body: response.json() as T & { nextCursor: string | null; error?: { code: string } } }
+  }
+
+  it('a limited token walks full pages of its own experiments only', async () => {
+    const first = await get<{ experiments: { name: string }[] }>('/api/v1/experiments?limit=2')
+    assert.equal(first.status, 200)
+    assert.deepEqual(first.body.experiments.map((e) => e.name), ['exp-b', 'exp-d'])
+    assert.ok(first.body.nextCursor !== null)
+    const second = await get<{ experiments: { name: string }[] }>(`/api/v1/experiments?limit=2&cursor=${first.body.nextCursor}`)
+    assert.deepEqual(second.body.experiments.map((e) => e.name), ['exp-f'])
+    assert.equal(second.body.nextCursor, null)
+  })
+
+  it('models page by name; bad limits and cursors are 400', async () => {
+    const first = await get<{ models: { name: string }[] }>('/api/v1/models?limit=2', readAll)
+    assert.deepEqual(first.body.models.map((m) => m.name), ['m-a', 'm-b'])
+    const second = await get<{ models: { name: string }[] }>(`/api/v1/models?limit=2&cursor=${first.body.nextCursor}`, readAll)
+    assert.deepEqual(second.body, { models: [{ name: 'm-c', owner: 'alice', description: '', tags: {}, createdAt: 1000, createdBy: 'alice' }], nextCursor: null })
+    for (const url of ['/api/v1/models?limit=0', '/api/v1/experiments?limit=1001', '/api/v1/models?cursor=bogus', '/api/v1/experiments?cursor=bogus', '/api/v1/models?page=2']) {
+      const { status, body } = await get<object>(url, readAll)
+      assert.equal(status, 400, url)
+      assert.equal(body.error?.code, 'ASSAY_INVALID_ARGUMENT', url)
+    }
+  })
+
+  it('the CLI prints one page of experiments or models with --limit and the command for the next one', async () => {
+    const first = await runCliOn(s.root, 'experiments', 'ls', '--limit', '4')
+    assert.equal(first.code, 0, first.err)
+    assert.equal(first.out.trim().split('\n').length, 1 + 4, first.out)
+    const next = /^more experiments: assay experiments ls --limit 4 --cursor (\S+)$/m.exec(first.err)
+    assert.ok(next !== null, first.err)
+    const rest = JSON.parse((await runCliOn(s.root, 'experiments', 'ls', '--limit', '4', '--cursor', next[1] as string, '--json')).out) as { experiments: { name: string }[]; nextCursor: string | null }
+    assert.deepEqual(rest.experiments.map((e) => e.name), ['exp-e', 'exp-f'])
+    assert.equal(rest.nextCursor, null)
+
+    const models = await runCliOn(s.root, 'models', 'ls', '--limit', '1')
+    assert.equal(models.code, 0, models.err)
+    assert.match(models.out, /m-a/)
+    assert.doesNotMatch(models.out, /m-b/)
+    assert.match(models.err, /^more models: assay models ls --limit 1 --cursor \S+$/m)
+    const whole = await runCliOn(s.root, 'models', 'ls', '--json')
+    assert.deepEqual((JSON.parse(whole.out) as { models: { name: string }[] }).models.map((m) => m.name), ['m-a', 'm-b', 'm-c'])
+    assert.equal(whole.err, '')
+    assert.equal((await runCliOn(s.root, 'experiments', 'ls', '--limit', '0')).code, 2)
+  })
+})

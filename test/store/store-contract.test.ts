@@ -477,6 +477,32 @@ for (const backend of STORE_BACKENDS) {
         await rejectsWith(store.listRunsPage({ experiment: 'nope', limit: 2 }), 'ASSAY_EXPERIMENT_NOT_FOUND')
       })
 
+      test('experiment pages: a limit and a cursor walk every experiment once, by name; only the experiments asked for', async () => {
+        const names = ['exp-e', 'exp-a', 'exp-d', 'exp-b', 'exp-c']
+        for (const [i, experiment] of names.entries()) await store.createRun(newRun({ experiment, name: `r${i}`, startTime: 1000 + i }))
+        const all = await store.listExperiments()
+        assert.deepEqual(all.map((e) => e.name), [...names].sort())
+        const seen: typeof all = []
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const page = await store.listExperimentsPage({ limit: 2, cursor })
+          assert.ok(page.experiments.length <= 2)
+          seen.push(...page.experiments)
+          cursor = page.nextCursor ?? undefined
+          pages++
+        } while (cursor !== undefined)
+        assert.equal(pages, 3)
+        assert.deepEqual(seen, all, 'the pages, joined, are the whole listing')
+        const some = await store.listExperimentsPage({ experiments: ['exp-d', 'exp-a', 'nope'], limit: 1000 })
+        assert.deepEqual(some, { experiments: all.filter((e) => e.name === 'exp-a' || e.name === 'exp-d'), nextCursor: null })
+        assert.deepEqual(await store.listExperimentsPage({ experiments: [], limit: 10 }), { experiments: [], nextCursor: null })
+        await rejectsWith(store.listExperimentsPage({ limit: 0 }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listExperimentsPage({ limit: 1001 }), 'ASSAY_INVALID_ARGUMENT')
+        const runCursor = (await store.listRunsPage({ limit: 1 })).nextCursor as string
+        await rejectsWith(store.listExperimentsPage({ limit: 2, cursor: runCursor }), 'ASSAY_INVALID_ARGUMENT', /not a cursor of the experiment listing/)
+      })
+
       test('params, tags and metric keys per run are capped (LIMITS), and a refused write stores nothing', async () => {
         const many = (n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, String(i)]))
         await rejectsWith(store.createRun(newRun({ params: many(1001, 'p') })), 'ASSAY_VALUE_TOO_LARGE', /1001 params; the limit is 1000/)
@@ -645,6 +671,21 @@ for (const backend of STORE_BACKENDS) {
         await rejectsWith(store.addModelVersion({ ...v, runId: runId() }), 'ASSAY_RUN_NOT_FOUND')
         assert.deepEqual(await store.listModelVersions('sentiment'), [{ ...v, version: 1 }, { ...v, artifact: null, version: 2 }])
         assert.deepEqual((await store.listModels()).map((m) => m.name), ['sentiment'])
+      })
+
+      test('model pages: a limit and a cursor walk every model once, by name', async () => {
+        const names = ['m-c', 'm-a', 'm-e', 'm-b', 'm-d']
+        for (const name of names) await store.createModel({ ...model, name })
+        const all = await store.listModels()
+        assert.deepEqual(all.map((m) => m.name), [...names].sort())
+        const first = await store.listModelsPage({ limit: 3 })
+        assert.deepEqual(first.models, all.slice(0, 3))
+        assert.ok(first.nextCursor !== null)
+        const second = await store.listModelsPage({ limit: 3, cursor: first.nextCursor })
+        assert.deepEqual(second, { models: all.slice(3), nextCursor: null })
+        assert.deepEqual(await store.listModelsPage({ limit: 5 }), { models: all, nextCursor: null })
+        await rejectsWith(store.listModelsPage({ limit: 0 }), 'ASSAY_INVALID_ARGUMENT')
+        await rejectsWith(store.listModelsPage({ limit: 3, cursor: 'bm90IGEgY3Vyc29y' }), 'ASSAY_INVALID_ARGUMENT', /not a cursor of the model listing/)
       })
 
       test('moveAlias appends the event and its audit record together, and refuses stale reads', async () => {

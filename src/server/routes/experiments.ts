@@ -1,20 +1,24 @@
 import type { RouteSpec } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
+import { PAGE_SIZE } from '../../store/store.js'
+import { PageQuery } from '../schemas.js'
 
 export function experimentRoutes(): RouteSpec[] {
   return [
     {
       method: 'GET',
       url: ROUTES.experiments,
-      summary: 'experiments with run counts (only those the token may read)',
+      summary: `one page of experiments with run counts, by name (only those the token may read): ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
       tag: 'experiments',
       scope: 'read',
       touches: 'handler',
-      response: { json: '{ experiments: ExperimentSummary[] }' },
-      async handler({ caller, state }) {
+      query: PageQuery,
+      response: { json: '{ experiments: ExperimentSummary[], nextCursor: string | null }' },
+      async handler({ query, caller, state }) {
         await state.sweepCrashed()
-        const experiments = await state.store.listExperiments()
-        return { experiments: caller.restricted ? experiments.filter((e) => caller.allows(e.name)) : experiments }
+        // A limited token's experiments go into the query, so its pages are full.
+        const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
+        return state.store.listExperimentsPage({ experiments, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined })
       },
     },
   ]

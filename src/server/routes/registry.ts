@@ -12,12 +12,14 @@ import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js
 import type { RouteSpec, ServerState } from '../route.js'
 import type { NewGatePolicy } from '../../store/store.js'
 import { ROUTES } from '../../store/http/routes.js'
+import { PAGE_SIZE } from '../../store/store.js'
 import {
   AliasQuery,
   AuditRecordSchema,
   GateCheckSchema,
   GatePolicyQuery,
   ModelNameParam,
+  PageQuery,
   MoveAliasSchema,
   NewModelVersionSchema,
   PromotionSchema,
@@ -30,7 +32,7 @@ import {
 interface RegistryStore {
   createModel(model: RegisteredModel): Promise<void>
   getModel(name: string): Promise<RegisteredModel>
-  listModels(): Promise<RegisteredModel[]>
+  listModelsPage(query: { limit: number; cursor?: string }): Promise<{ models: RegisteredModel[]; nextCursor: string | null }>
   addModelVersion(version: Omit<ModelVersion, 'version'>): Promise<ModelVersion>
   listModelVersions(model: string): Promise<ModelVersion[]>
   aliasEvents(model: string, alias?: string): Promise<AliasEvent[]>
@@ -96,12 +98,13 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.models,
-      summary: 'registered models by name',
+      summary: `one page of registered models by name: ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
       tag: 'registry',
       scope: 'read',
       touches: 'all',
-      response: { json: '{ models: RegisteredModel[] }' },
-      handler: async ({ state }) => ({ models: await registry(state.store).listModels() }),
+      query: PageQuery,
+      response: { json: '{ models: RegisteredModel[], nextCursor: string | null }' },
+      handler: async ({ query, state }) => registry(state.store).listModelsPage({ limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined }),
     },
     {
       method: 'GET',

@@ -25,7 +25,7 @@ import type {
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { allPages, pageLimit } from '../pages.js'
 import { verifiedStream } from '../blob-store.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type NewGatePolicy, type NewRun, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type ModelPage, type NewGatePolicy, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -425,21 +425,28 @@ export class HttpStore implements Store {
   }
 
   async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
-    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }))
+    return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
   }
 
   /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
   async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     await this.beforeRead()
-    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, limit: String(pageLimit(query.limit)), cursor: query.cursor } })
+    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, ...pageParameters(query) } })
     for (const run of page.runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
     const wanted = query.experiments === undefined ? null : new Set(query.experiments)
     return wanted === null ? page : { ...page, runs: page.runs.filter((r) => wanted.has(r.experiment)) }
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
+    return allPages((cursor) => this.listExperimentsPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.experiments)
+  }
+
+  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  async listExperimentsPage(query: ExperimentPageQuery): Promise<ExperimentPage> {
     await this.beforeRead()
-    return (await this.http.json<{ experiments: ExperimentSummary[] }>('GET', ROUTES.experiments)).experiments
+    const page = await this.http.json<ExperimentPage>('GET', ROUTES.experiments, { query: pageParameters(query) })
+    const wanted = query.experiments === undefined ? null : new Set(query.experiments)
+    return wanted === null ? page : { ...page, experiments: page.experiments.filter((e) => wanted.has(e.name)) }
   }
 
   async metricHistory(runId: string, key: string): Promise<MetricColumns> {
@@ -521,7 +528,11 @@ export class HttpStore implements Store {
   }
 
   async listModels(): Promise<RegisteredModel[]> {
-    return (await this.http.json<{ models: RegisteredModel[] }>('GET', ROUTES.models)).models
+    return allPages((cursor) => this.listModelsPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.models)
+  }
+
+  async listModelsPage(query: PageQuery): Promise<ModelPage> {
+    return this.http.json<ModelPage>('GET', ROUTES.models, { query: pageParameters(query) })
   }
 
   async addModelVersion(version: Omit<ModelVersion, 'version'>): Promise<ModelVersion> {
@@ -606,4 +617,9 @@ async function hashFile(file: string): Promise<{ sha256: string; size: number }>
     size += (chunk as Buffer).length
   }
   return { sha256: hash.digest('hex'), size }
+}
+
+/** A page's limit (checked here, before any request) and cursor as query parameters. */
+function pageParameters(query: PageQuery): { limit: string; cursor: string | undefined } {
+  return { limit: String(pageLimit(query.limit)), cursor: query.cursor }
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { AssayError } from '../../errors.js'
+import { AssayError, storeFullError } from '../../errors.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor, TransactionKind } from '../sql-adapter.js'
 
 /** How long one write waits for other writers (SQLite busy_timeout), and how often it retries after. */
@@ -14,6 +14,8 @@ const BUSY_RETRIES = 12
  * the one connection take turns (a queue), since the core's transactions are asynchronous.
  * synchronous=NORMAL makes a committed transaction survive the process being killed; it does not
  * promise survival of a power cut (set ASSAY_SQLITE_SYNCHRONOUS=FULL for that).
+ * A full disk (SQLITE_FULL, ENOSPC) is ASSAY_STORE_FULL here, at the boundary, as PostgreSQL's
+ * disk_full is in its adapter; the failed transaction is rolled back, so what was stored stays.
  */
 export class SqliteAdapter implements SqlAdapter {
   readonly forUpdate = ''
@@ -118,7 +120,7 @@ export class SqliteAdapter implements SqlAdapter {
     if (code?.startsWith('SQLITE_BUSY')) {
       throw new AssayError('ASSAY_STORE_BUSY', `${this.location} stayed locked by other writers for over ${(BUSY_TIMEOUT_MS * (BUSY_RETRIES + 1)) / 1000} s`)
     }
-    throw error
+    throw storeFullError(error) ?? error
   }
 
   private attempt<T>(attempt: number, fn: () => T): T {

@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node
 import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { storeFullError } from '../../errors.js'
 import { fileReadError, requireSha256, type BlobStore } from '../blob-store.js'
 
 /**
@@ -32,8 +33,10 @@ export class FileBlobStore implements BlobStore {
     const sha256 = createHash('sha256').update(bytes).digest('hex')
     if (!this.has(sha256)) {
       const tmp = this.tempPath()
-      await writeFile(tmp, bytes)
-      await this.commit(tmp, sha256)
+      await this.orDiscard(tmp, async () => {
+        await writeFile(tmp, bytes)
+        await this.commit(tmp, sha256)
+      })
     }
     return { sha256, size: bytes.byteLength }
   }
@@ -52,11 +55,11 @@ export class FileBlobStore implements BlobStore {
       await pipeline(source, createWriteStream(tmp))
     } catch (error) {
       await rm(tmp, { force: true })
-      throw fileReadError(file, error, this.maxBytes) ?? error
+      throw fileReadError(file, error, this.maxBytes) ?? storeFullError(error) ?? error
     }
     const sha256 = hash.digest('hex')
     if (this.has(sha256)) await rm(tmp, { force: true })
-    else await this.commit(tmp, sha256)
+    else await this.orDiscard(tmp, () => this.commit(tmp, sha256))
     return { sha256, size }
   }
 
@@ -77,6 +80,16 @@ export class FileBlobStore implements BlobStore {
     }
     // The open handle keeps the file being read even if it is replaced meanwhile; 1 MiB reads.
     return handle.createReadStream({ highWaterMark: 1024 * 1024 })
+  }
+
+  /** `step` on a temporary file; if it fails the file goes (half-written, it would only hold space a full disk needs back) and a full disk is ASSAY_STORE_FULL. */
+  private async orDiscard(tmp: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step()
+    } catch (error) {
+      await rm(tmp, { force: true })
+      throw storeFullError(error) ?? error
+    }
   }
 
   private tempPath(): string {
