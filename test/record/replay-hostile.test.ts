@@ -11,42 +11,20 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { computeEnvelope } from '../../src/record/envelope.js'
 import { replayPlan } from '../../src/record/replay-plan.js'
 import type { RunRecord } from '../../src/record/types.js'
 import { assertCapturedRecord } from '../../src/record/validate.js'
-import { CODE, DATASETS, ENVIRONMENT } from '../store/fixtures.js'
+import { CODE, DATASETS, ENVIRONMENT, finishedRecord } from '../store/fixtures.js'
 
 const CONTENT = 'id,label\n1,0\n'
 const SHA = createHash('sha256').update(CONTENT).digest('hex')
 
 function hostileRecord(): RunRecord {
-  const parts = {
-    params: {},
-    seed: 7,
+  return finishedRecord({
     environment: { ...ENVIRONMENT, runtimeVersion: '20.19.0\ntouch pwned-version', cwd: '/nowhere/x', envVars: { NODE_ENV: "a'; touch pwned-env; '" } },
     code: { ...CODE, commit: 'HEAD; touch pwned-commit #', diffArtifact: "code'; touch pwned-diff; '.diff", remote: "https://example.invalid/r.git'; touch pwned-remote; '" },
     datasets: [{ ...DATASETS[1], sha256: SHA, source: "bob's data.csv" }],
-  }
-  return {
-    id: 'abc123abc123abc123abc123abc123ab',
-    experiment: 'e',
-    name: 'r',
-    owner: 'o',
-    status: 'finished',
-    startTime: 0,
-    endTime: 1,
-    heartbeatAt: 1,
-    parentId: null,
-    groupId: null,
-    seedSource: 'user',
-    tags: {},
-    metrics: [],
-    evals: [],
-    artifacts: [],
-    ...parts,
-    envelope: computeEnvelope(parts),
-  } as RunRecord
+  })
 }
 
 describe('replay of a hostile record', () => {

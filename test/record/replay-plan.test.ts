@@ -6,37 +6,15 @@ import { afterEach, beforeEach, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { computeEnvelope } from '../../src/record/envelope.js'
 import { replayPlan } from '../../src/record/replay-plan.js'
-import type { Environment, RunRecord } from '../../src/record/types.js'
-import { CODE, DATASETS, ENVIRONMENT } from '../store/fixtures.js'
+import type { Environment } from '../../src/record/types.js'
+import { CODE, DATASETS, ENVIRONMENT, finishedRecord } from '../store/fixtures.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { tempDir } from '../store/backends.js'
 import { runCliOn } from '../cli/run-cli.js'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-function record(overrides: Partial<RunRecord> = {}): RunRecord {
-  const base = { params: {}, seed: 7, environment: ENVIRONMENT, code: CODE, datasets: DATASETS }
-  const parts = { ...base, ...overrides }
-  return {
-    id: 'abc123abc123abc123abc123abc123ab',
-    experiment: 'e',
-    name: 'r',
-    owner: 'o',
-    status: 'finished',
-    startTime: 0,
-    endTime: 1,
-    heartbeatAt: 1,
-    parentId: null,
-    groupId: null,
-    seedSource: 'user',
-    tags: {},
-    metrics: [],
-    evals: [],
-    artifacts: [],
-    ...parts,
-    envelope: computeEnvelope(parts),
-  } as RunRecord
-}
+const record = finishedRecord
 
 function runCommand(plan: ReturnType<typeof replayPlan>): string {
   const step = plan.steps.find((s) => s.title === 'Run the command')

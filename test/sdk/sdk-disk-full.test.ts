@@ -5,27 +5,14 @@
  * store lives on a 6 MiB tmpfs (mounting needs root; the test is skipped without it).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { isAssayError } from '../../src/errors.js'
 import { Assay } from '../../src/sdk/assay.js'
+import { smallDisk } from '../small-disk.js'
 
-function tryMount(dir: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', dir], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const base = mkdtempSync(path.join(os.tmpdir(), 'assay-sdk-full-'))
-const disk = path.join(base, 'disk')
-mkdirSync(disk)
-const mounted = tryMount(disk)
+const { base, disk, mounted, release } = smallDisk('assay-sdk-full-')
 
 const isStoreFull = (error: unknown) => isAssayError(error, 'ASSAY_STORE_FULL') && /disk is full/.test(error.message)
 
@@ -36,8 +23,7 @@ function temporaryFiles(dir: string): string[] {
 
 describe('a full disk under the embedded SDK', { skip: mounted ? false : 'mounting a tmpfs needs root' }, () => {
   after(() => {
-    if (mounted) execFileSync('umount', [disk])
-    rmSync(base, { recursive: true, force: true })
+    release()
   })
 
   it('artifact bytes, files and params are ASSAY_STORE_FULL once the disk is full; earlier data intact', async () => {

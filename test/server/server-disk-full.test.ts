@@ -4,10 +4,7 @@
  * needs root; the test is skipped without it).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildServer } from '../../src/server/app.js'
@@ -15,20 +12,9 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { encodeBatchFrame } from '../../src/store/http/wire.js'
 import type { Store } from '../../src/store/store.js'
 import { newRun } from '../store/fixtures.js'
+import { smallDisk } from '../small-disk.js'
 
-function tryMount(dir: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', dir], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const base = mkdtempSync(path.join(os.tmpdir(), 'assay-full-'))
-const disk = path.join(base, 'disk')
-mkdirSync(disk)
-const mounted = tryMount(disk)
+const { base, disk, mounted, release } = smallDisk('assay-full-')
 
 describe('a full disk under the store', { skip: mounted ? false : 'mounting a tmpfs needs root' }, () => {
   let store: Store
@@ -44,8 +30,7 @@ describe('a full disk under the store', { skip: mounted ? false : 'mounting a tm
   after(async () => {
     await app?.close()
     await store?.close()
-    if (mounted) execFileSync('umount', [disk])
-    rmSync(base, { recursive: true, force: true })
+    release()
   })
 
   const upload = (name: string, bytes: Buffer) =>

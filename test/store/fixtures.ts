@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type { ErrorCode } from '../../src/errors.js'
 import { isAssayError } from '../../src/errors.js'
-import type { CodeVersion, DatasetVersion, Environment } from '../../src/record/types.js'
+import { computeEnvelope } from '../../src/record/envelope.js'
+import type { CodeVersion, DatasetVersion, Environment, RunRecord } from '../../src/record/types.js'
 import type { MetricColumns } from '../../src/store/chunk-codec.js'
 import { artifactBytes } from '../../src/store/blob-store.js'
 import type { MetricSeries, NewRun, Store } from '../../src/store/store.js'
@@ -112,3 +113,28 @@ export function throwsWith(fn: () => unknown, code: ErrorCode, message?: RegExp)
   if (message) assert.match(caught.message, message)
   return caught
 }
+
+/** A whole finished run record built from the fixtures above (parts overridable), with its envelope. */
+export function finishedRecord(overrides: Partial<Pick<RunRecord, 'params' | 'seed' | 'environment' | 'code' | 'datasets'>> = {}): RunRecord {
+  const parts = { params: {}, seed: 7, environment: ENVIRONMENT, code: CODE, datasets: DATASETS, ...overrides }
+  return {
+    id: 'abc123abc123abc123abc123abc123ab',
+    experiment: 'e',
+    name: 'r',
+    owner: 'o',
+    status: 'finished',
+    startTime: 0,
+    endTime: 1,
+    heartbeatAt: 1,
+    parentId: null,
+    groupId: null,
+    seedSource: 'user',
+    tags: {},
+    metrics: [],
+    evals: [],
+    artifacts: [],
+    ...parts,
+    envelope: computeEnvelope(parts),
+  } as RunRecord
+}
+
