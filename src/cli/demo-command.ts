@@ -1,7 +1,7 @@
 import { Command } from 'commander'
-import { accessSync, constants } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { assayCommandName } from '../command-name.js'
 import { compareDemo, DEMO_EXPERIMENT, runDemo, type DemoComparisons } from '../demo/demo-experiment.js'
 import { runDemoPromotion, type DemoPromotion } from '../demo/demo-promotion.js'
 import { AssayError } from '../errors.js'
@@ -94,7 +94,8 @@ function writeDemoPromotion(ctx: CliContext, p: DemoPromotion): void {
 
 /** The demo's data goes inside an embedded store (so ASSAY_HOME keeps it there); elsewhere, to a temporary directory. */
 function defaultDataDir(assay: Assay): string {
-  return assay.store.kind === 'sqlite' ? path.join(assay.store.location, 'demo-data') : path.join(os.tmpdir(), 'assay-demo-data')
+  const local = assay.store.capabilities.localDirectory
+  return local !== null ? path.join(local, 'demo-data') : path.join(os.tmpdir(), 'assay-demo-data')
 }
 
 /**
@@ -105,23 +106,8 @@ function defaultDataDir(assay: Assay): string {
  * URL may need credentials that are not printed.
  */
 function nextCommandPrefix(assay: Assay): string {
-  const command = assayOnPath() ? 'assay' : 'npx assay'
+  const command = assayCommandName()
   const defaultStore = path.resolve('.assay')
-  return assay.store.kind === 'sqlite' && assay.store.location !== defaultStore ? `${command} --store ${shellQuote(assay.store.location)}` : command
-}
-
-/** An executable `assay` on PATH, not counting the node_modules/.bin directories that npx and npm scripts add. */
-function assayOnPath(): boolean {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '' || dir.split(/[\\/]/).includes('node_modules') || dir.includes(`${path.sep}node-gyp-bin`)) continue
-    for (const name of process.platform === 'win32' ? ['assay.cmd', 'assay.exe'] : ['assay']) {
-      try {
-        accessSync(path.join(dir, name), constants.X_OK)
-        return true
-      } catch {
-        // not here
-      }
-    }
-  }
-  return false
+  const local = assay.store.capabilities.localDirectory
+  return local !== null && local !== defaultStore ? `${command} --store ${shellQuote(local)}` : command
 }

@@ -17,6 +17,7 @@ import { listen, type RunningServer } from '../../src/server/server-process.js'
 import { HttpStore } from '../../src/store/http/http-store.js'
 import { encodeBatchFrame } from '../../src/store/http/wire.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { assayCommandName } from '../../src/command-name.js'
 import { HANG_MS, spawnNode } from '../child-process.js'
 import { rejectsWith, series } from '../store/fixtures.js'
 import { runCli } from '../cli/run-cli.js'
@@ -299,7 +300,8 @@ describe('SDK and CLI against a real server', () => {
       const notices = child.stderr().trim().split('\n')
       assert.equal(notices.length, 2, child.stderr())
       const spoolDir = process.env.ASSAY_SPOOL_DIR as string
-      const sync = `ASSAY_SPOOL_DIR=${spoolDir} assay --store ${server.url} sync`
+      // The command as the user would type it: `npx assay` here, where no assay is on PATH.
+      const sync = `ASSAY_SPOOL_DIR=${spoolDir} ${assayCommandName()} --store ${server.url} sync`
       assert.match(notices[0] as string, new RegExp(`^assay: cannot reach the assay server at ${server.url} \\(ECONNREFUSED\\); writes are spooled in .* \\(1 pending\\)\\. If this process ends first, upload them with: `))
       assert.ok(notices[0]?.endsWith(sync), notices[0])
       const left = /^assay: (\d+) writes are still spooled in (\S+) /.exec(notices[1] as string)
@@ -404,7 +406,8 @@ describe('SDK and CLI against a real server', () => {
     const offline = await listen({ store: storeDir, port, auth: true })
     try {
       const printed = (notices[1] as string).slice((notices[1] as string).indexOf('Upload them with: ') + 'Upload them with: '.length)
-      const command = printed.replace(/(^|\s)assay --store /, `$1${process.execPath} ${path.join(here, '../../bin/assay.js')} --store `)
+      assert.match(printed, /^(ASSAY_SPOOL_DIR=\S+ )?(npx )?assay --store /)
+      const command = printed.replace(/(^|\s)(npx )?assay --store /, `$1${process.execPath} ${path.join(here, '../../bin/assay.js')} --store `)
       const synced = await promisify(execFile)('bash', ['-c', `${command} --json`], { env: { ...process.env, ASSAY_SPOOL_DIR: '' }, timeout: HANG_MS })
       assert.deepEqual(JSON.parse(synced.stdout).remaining, 0, synced.stdout)
       const reader = new HttpStore(url)

@@ -14,7 +14,7 @@ const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sr
  * cycle between folders can form. A new folder fails here until it is given a row.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['errors', 'version', 'number-format'], // the catalogue, the version and how numbers are written: they import nothing of src/
+  ['errors', 'version', 'number-format', 'command-name'], // the catalogue, the version, how numbers and commands are written: they import nothing of src/
   ['record', 'stats'], // the run record; pure statistics (stats imports only the catalogue)
   ['audit'], // the hash chain: below the stores, which check every record's hash on insert
   ['store'],

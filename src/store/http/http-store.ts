@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
+import { assayCommandName } from '../../command-name.js'
 import { AssayError, isAssayError } from '../../errors.js'
 import { shellQuote } from '../../record/replay-plan.js'
 import type {
@@ -176,7 +177,7 @@ export class HttpStore implements Store {
   private syncCommand(): string {
     const root = path.dirname(this.spool.dir)
     const spoolDir = root === defaultSpoolRoot({}) ? '' : `ASSAY_SPOOL_DIR=${shellQuote(root)} `
-    return `${spoolDir}assay --store ${shellQuote(this.location)} sync`
+    return `${spoolDir}${assayCommandName()} --store ${shellQuote(this.location)} sync`
   }
 
 
