@@ -1,7 +1,7 @@
 import { isAssayError } from '../errors.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { AuditHead } from './audit-hash.js'
-import { nextAuditRecord, verifyAuditChain, type AuditEntryInput, type AuditVerification } from './audit-log.js'
+import { AuditChainVerifier, nextAuditRecord, type AuditEntryInput, type AuditVerification } from './audit-log.js'
 
 /**
  * The audit chain over a store: append (with the retry on a concurrent writer) and verify what a
@@ -12,7 +12,7 @@ import { nextAuditRecord, verifyAuditChain, type AuditEntryInput, type AuditVeri
 export interface AuditLogStore {
   lastAuditRecord(): Promise<AuditRecord | null>
   appendAudit(record: AuditRecord): Promise<void>
-  auditRecords(): Promise<AuditRecord[]>
+  auditRecordsPage(query: { limit: number; cursor?: string }): Promise<{ records: AuditRecord[]; nextCursor: string | null }>
   auditHead?(): Promise<AuditHead | null>
   listModels(): Promise<readonly { name: string }[]>
   aliasEvents(model: string): Promise<readonly AliasEvent[]>
@@ -54,13 +54,25 @@ export async function appendAuditRecord(store: Pick<AuditLogStore, 'lastAuditRec
  * every alias's holder) are exactly the ones the chain records, and that every gate policy
  * version's audit record is still there. The anchor is read before the records, the events
  * between them: a concurrent append only makes the log longer than the anchor, and every event
- * read has its record among those read after.
+ * read has its record among those read after. The log is read a page at a time (`pageSize`
+ * records, default the most a store's page holds): memory grows with the alias events and gate
+ * policies, not with the log.
  */
-export async function verifyAuditLog(store: AuditLogStore, options: { expectHead?: string } = {}): Promise<AuditVerification> {
+export async function verifyAuditLog(store: AuditLogStore, options: { expectHead?: string; pageSize?: number } = {}): Promise<AuditVerification> {
   const anchor = store.auditHead === undefined ? undefined : await store.auditHead()
   const aliasEvents: AliasEvent[] = []
   for (const m of await store.listModels()) aliasEvents.push(...(await store.aliasEvents(m.name)))
   const gatePolicySeqs = (await store.gatePolicies()).map((p) => p.auditSeq)
-  const records = await store.auditRecords()
-  return verifyAuditChain(records, { expectHead: options.expectHead, aliasEvents, gatePolicySeqs, anchor })
+  const verifier = new AuditChainVerifier({ expectHead: options.expectHead, aliasEvents, gatePolicySeqs, anchor })
+  let cursor: string | undefined
+  for (;;) {
+    const page = await store.auditRecordsPage({ limit: options.pageSize ?? AUDIT_PAGE_SIZE, cursor })
+    verifier.add(page.records)
+    // A server from before pages sends no nextCursor: its one answer is the whole log.
+    if (page.nextCursor === null || page.nextCursor === undefined) return verifier.result()
+    cursor = page.nextCursor
+  }
 }
+
+/** Records per page when verifying: the most one page of a store's listing holds (PAGE_SIZE.max in store/). */
+const AUDIT_PAGE_SIZE = 1000

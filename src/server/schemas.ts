@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_CURSOR_LENGTH } from '../store/pages.js'
 import { PAGE_SIZE } from '../store/store.js'
 
 /**
@@ -111,8 +112,15 @@ export const MetricQuery = z.strictObject({ key: Name })
 /** ?limit and ?cursor of every paginated listing. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE.max).optional(),
-  cursor: z.string().min(1).max(400).optional(),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 })
+/** How a listing's summary names its page parameters. */
+export const PAGE_PARAMETERS = `?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`
+
+/** The page a request asks for (a PageQuery it passed): ?limit (default PAGE_SIZE.default) and ?cursor. */
+export function requestedPage(query: Record<string, unknown>): { limit: number; cursor: string | undefined } {
+  return { limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined }
+}
 export const ListRunsQuery = PageQuery.extend({ experiment: Name.optional() })
 export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
 export const Sha256PrefixQuery = z.strictObject({
@@ -196,8 +204,8 @@ export const NewAliasEventSchema = z.strictObject({
   reason: z.string().max(65_536),
 })
 export const MoveAliasSchema = z.strictObject({ record: AuditRecordSchema, event: NewAliasEventSchema })
-export const AliasQuery = z.strictObject({ alias: Name.optional() })
-export const GatePolicyQuery = z.strictObject({ model: Name.optional(), alias: Name.optional() })
+export const AliasQuery = PageQuery.extend({ alias: Name.optional() })
+export const GatePolicyQuery = PageQuery.extend({ model: Name.optional(), alias: Name.optional(), current: z.enum(['true', 'false']).optional() })
 export const SetGatePolicySchema = z.strictObject({
   record: AuditRecordSchema,
   policy: z.strictObject({

@@ -3,9 +3,9 @@ import { PAGE_SIZE } from './store.js'
 
 /**
  * Pagination shared by every store and the server: a page size checked against PAGE_SIZE, and
- * the cursor of each listing, an opaque base64url token of the last item's sort key (the run
- * listing: start time and id; listings by name: the name), so a page continues exactly after the
- * previous one even while items are added.
+ * the cursor of each listing, an opaque base64url token of the listing's name and the last item's
+ * sort key (the run listing: start time and id; listings by name: the name; CURSOR_KEYS has every
+ * one), so a page continues exactly after the previous one even while items are added.
  */
 export function pageLimit(limit: number | undefined): number {
   const value = limit ?? PAGE_SIZE.default
@@ -15,22 +15,72 @@ export function pageLimit(limit: number | undefined): number {
   return value
 }
 
-function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url')
+/** The longest cursor any listing accepts (over HTTP a longer ?cursor is a 400 before any read). */
+export const MAX_CURSOR_LENGTH = 4096
+
+/**
+ * Every paginated listing and the shape of its sort key, the one table of cursor rules: a cursor
+ * is the listing's name followed by the last item's key, so a cursor of one listing is refused by
+ * every other (even where the keys have the same shape).
+ */
+const CURSOR_KEYS = {
+  run: ['number', 'run-id'],
+  experiment: ['string'],
+  model: ['string'],
+  'model version': ['integer'],
+  'alias event': ['integer'],
+  'gate policy': ['string', 'string', 'integer'],
+  'audit log': ['integer'],
+  'API token': ['number', 'string'],
+  'artifact lineage': ['number', 'string', 'string', 'string'],
+  'holdout ledger': ['number', 'integer'],
+} as const satisfies Record<string, readonly CursorPart[]>
+
+type CursorPart = 'number' | 'integer' | 'string' | 'run-id'
+export type Listing = keyof typeof CURSOR_KEYS
+type KeyValue<P> = P extends 'string' | 'run-id' ? string : number
+/** The sort key of one item of `L`, in the listing's order. */
+export type CursorKey<L extends Listing> = KeyValues<(typeof CURSOR_KEYS)[L]>
+type KeyValues<T extends readonly CursorPart[]> = { -readonly [I in keyof T]: KeyValue<T[I]> }
+
+const PART_CHECKS: Record<CursorPart, (value: unknown) => boolean> = {
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => typeof v === 'number' && Number.isSafeInteger(v),
+  string: (v) => typeof v === 'string',
+  'run-id': (v) => typeof v === 'string' && /^[0-9a-f]{1,64}$/.test(v),
 }
 
-/** The sort key in `text`, or ASSAY_INVALID_ARGUMENT when it is not a cursor of `listing`. */
-function decodeCursor(text: string, listing: string, isKey: (parsed: unknown[]) => boolean): unknown[] {
+/** The cursor that continues `listing` after the item whose sort key is `key`. */
+export function encodeCursor<L extends Listing>(listing: L, key: CursorKey<L>): string {
+  return Buffer.from(JSON.stringify([listing, ...(key as readonly unknown[])]), 'utf8').toString('base64url')
+}
+
+/** The sort key in `text`, or ASSAY_INVALID_ARGUMENT when it is not a cursor of `listing` (another listing's, too long, or not a cursor). */
+export function decodeCursor<L extends Listing>(listing: L, text: string): CursorKey<L> {
+  const parts: readonly CursorPart[] = CURSOR_KEYS[listing]
   let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
-  } catch {
-    parsed = undefined
+  if (text.length <= MAX_CURSOR_LENGTH) {
+    try {
+      parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
+    } catch {
+      parsed = undefined
+    }
   }
-  if (!Array.isArray(parsed) || !isKey(parsed)) {
-    throw new AssayError('ASSAY_INVALID_ARGUMENT', `${JSON.stringify(text.slice(0, 80))} is not a cursor of the ${listing} listing (pass the nextCursor of the previous page)`)
+  const ok = Array.isArray(parsed) && parsed.length === parts.length + 1 && parsed[0] === listing && parts.every((part, i) => PART_CHECKS[part](parsed[i + 1]))
+  if (!ok) {
+    const shown = text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}… (${text.length} characters)` : JSON.stringify(text)
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `${shown} is not a cursor of the ${listing} listing (pass the nextCursor of the previous page)`, { listing })
   }
-  return parsed
+  return (parsed as unknown[]).slice(1) as CursorKey<L>
+}
+
+/**
+ * A page from up to `limit + 1` items read in the listing's order: the extra item says another
+ * page follows, and the cursor is the key of the page's last item.
+ */
+export function pageOf<T, L extends Listing>(items: readonly T[], limit: number, listing: L, keyOf: (item: T) => CursorKey<L>): { items: T[]; nextCursor: string | null } {
+  const kept = items.slice(0, limit)
+  return { items: kept, nextCursor: items.length > limit ? encodeCursor(listing, keyOf(kept[kept.length - 1] as T)) : null }
 }
 
 export interface RunCursor {
@@ -39,21 +89,12 @@ export interface RunCursor {
 }
 
 export function encodeRunCursor(cursor: RunCursor): string {
-  return encodeCursor([cursor.startTime, cursor.id])
+  return encodeCursor('run', [cursor.startTime, cursor.id])
 }
 
 export function decodeRunCursor(text: string): RunCursor {
-  const [startTime, id] = decodeCursor(text, 'run', (p) => p.length === 2 && typeof p[0] === 'number' && Number.isFinite(p[0]) && typeof p[1] === 'string' && /^[0-9a-f]{1,64}$/.test(p[1]))
-  return { startTime: startTime as number, id: id as string }
-}
-
-/** The cursor of a listing in name order (experiments, models): the last name of the page. */
-export function encodeNameCursor(name: string): string {
-  return encodeCursor([name])
-}
-
-export function decodeNameCursor(text: string, listing: string): string {
-  return decodeCursor(text, listing, (p) => p.length === 1 && typeof p[0] === 'string')[0] as string
+  const [startTime, id] = decodeCursor('run', text)
+  return { startTime, id }
 }
 
 /** Every item of a paginated listing, one page after another (`itemsOf` picks a page's items). */

@@ -60,8 +60,38 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
-import { allPages, decodeNameCursor, decodeRunCursor, encodeNameCursor, encodeRunCursor, pageLimit } from './pages.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type MetricSeries, type ModelPage, type NewAliasEvent, type NewGatePolicy, type NewModelVersion, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from './store.js'
+import { allPages, decodeCursor, decodeRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
+import {
+  PAGE_SIZE,
+  type AliasEventPage,
+  type AliasEventPageQuery,
+  type ApiTokenPage,
+  type ArtifactContent,
+  type ArtifactReadStream,
+  type AuditPage,
+  type ExperimentPage,
+  type ExperimentPageQuery,
+  type GatePolicyPage,
+  type GatePolicyPageQuery,
+  type HoldoutReadPage,
+  type HoldoutReadPageQuery,
+  type LineagePage,
+  type LineagePageQuery,
+  type MetricSeries,
+  type ModelPage,
+  type ModelVersionPage,
+  type ModelVersionPageQuery,
+  type NewAliasEvent,
+  type NewGatePolicy,
+  type NewModelVersion,
+  type NewRun,
+  type PageQuery,
+  type RunBatch,
+  type RunPage,
+  type RunPageQuery,
+  type Store,
+  type StoreCapabilities,
+} from './store.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -355,7 +385,7 @@ export abstract class SqlStore implements Store {
     }
     if (query.cursor !== undefined) {
       where.push('e.name > ?')
-      args.push(decodeNameCursor(query.cursor, 'experiment'))
+      args.push(...decodeCursor('experiment', query.cursor))
     }
     const rows = await this.sql.all<ExperimentRow>(
       `SELECT e.name, e.created_at, COUNT(r.id) AS run_count, MAX(r.start_time) AS last_run_at
@@ -363,7 +393,8 @@ export abstract class SqlStore implements Store {
        GROUP BY e.id, e.name, e.created_at ORDER BY e.name LIMIT ?`,
       [...args, limit + 1],
     )
-    return namePage(rows.map(experimentFromRow), limit, (experiments, nextCursor) => ({ experiments, nextCursor }))
+    const page = pageOf(rows.map(experimentFromRow), limit, 'experiment', (e) => [e.name])
+    return { experiments: page.items, nextCursor: page.nextCursor }
   }
 
   async metricHistory(runId: string, key: string): Promise<MetricColumns> {
@@ -447,7 +478,26 @@ export abstract class SqlStore implements Store {
   }
 
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
-    return (await this.sql.all<ArtifactRow>('SELECT * FROM artifacts WHERE sha256 = ? ORDER BY created_at, run_id', [sha256])).map(artifactFromRow)
+    return allPages((cursor) => this.artifactLineagePage({ sha256, limit: PAGE_SIZE.max, cursor }), (page) => page.edges)
+  }
+
+  async artifactLineagePage(query: LineagePageQuery): Promise<LineagePage> {
+    const limit = pageLimit(query.limit)
+    const where = ['a.sha256 = ?']
+    const args: unknown[] = [query.sha256]
+    if (query.experiments !== undefined) {
+      if (query.experiments.length === 0) return { edges: [], nextCursor: null }
+      where.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+      args.push(...query.experiments)
+    }
+    if (query.cursor !== undefined) {
+      where.push('(a.created_at, a.run_id, a.name, a.direction) > (?, ?, ?, ?)')
+      args.push(...decodeCursor('artifact lineage', query.cursor))
+    }
+    const from = query.experiments === undefined ? 'artifacts a' : 'artifacts a JOIN runs r ON r.id = a.run_id JOIN experiments e ON e.id = r.experiment_id'
+    const rows = await this.sql.all<ArtifactRow>(`SELECT a.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY a.created_at, a.run_id, a.name, a.direction LIMIT ?`, [...args, limit + 1])
+    const page = pageOf(rows, limit, 'artifact lineage', (r) => [Number(r.created_at), r.run_id, r.name, r.direction])
+    return { edges: page.items.map(artifactFromRow), nextCursor: page.nextCursor }
   }
 
   async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
@@ -463,7 +513,28 @@ export abstract class SqlStore implements Store {
   }
 
   async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
-    return (await this.sql.all<HoldoutRow>('SELECT * FROM holdout_reads WHERE dataset_sha256 = ? ORDER BY at, id', [datasetSha256])).map(holdoutReadFromRow)
+    return allPages((cursor) => this.holdoutReadsPage({ datasetSha256, limit: PAGE_SIZE.max, cursor }), (page) => page.reads)
+  }
+
+  /** Rows are read `limit + 1` at a time until enough are visible, so a limited token's page is full too. */
+  async holdoutReadsPage(query: HoldoutReadPageQuery): Promise<HoldoutReadPage> {
+    const limit = pageLimit(query.limit)
+    let after = query.cursor === undefined ? null : decodeCursor('holdout ledger', query.cursor)
+    return this.sql.transaction('read', async (tx) => {
+      const kept: (HoldoutRow & { id: number | string })[] = []
+      for (;;) {
+        const rows = await tx.all<HoldoutRow & { id: number | string }>(
+          `SELECT * FROM holdout_reads WHERE dataset_sha256 = ?${after === null ? '' : ' AND (at, id) > (?, ?)'} ORDER BY at, id LIMIT ?`,
+          [query.datasetSha256, ...(after ?? []), limit + 1],
+        )
+        kept.push(...(query.experiments === undefined ? rows : await readsOfExperiments(tx, rows, query.experiments)))
+        const last = rows[rows.length - 1]
+        if (kept.length > limit || rows.length <= limit || last === undefined) break
+        after = [Number(last.at), Number(last.id)]
+      }
+      const page = pageOf(kept, limit, 'holdout ledger', (r) => [Number(r.at), Number(r.id)])
+      return { reads: page.items.map(holdoutReadFromRow), nextCursor: page.nextCursor }
+    })
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
@@ -478,7 +549,17 @@ export abstract class SqlStore implements Store {
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return (await this.sql.all<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id')).map(tokenFromRow)
+    return allPages((cursor) => this.listApiTokensPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.tokens)
+  }
+
+  async listApiTokensPage(query: PageQuery): Promise<ApiTokenPage> {
+    const limit = pageLimit(query.limit)
+    const rows =
+      query.cursor === undefined
+        ? await this.sql.all<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id LIMIT ?', [limit + 1])
+        : await this.sql.all<TokenRow>('SELECT * FROM api_tokens WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [...decodeCursor('API token', query.cursor), limit + 1])
+    const page = pageOf(rows, limit, 'API token', (r) => [Number(r.created_at), r.id])
+    return { tokens: page.items.map(tokenFromRow), nextCursor: page.nextCursor }
   }
 
   async revokeApiToken(id: string, at: number): Promise<void> {
@@ -515,8 +596,9 @@ export abstract class SqlStore implements Store {
     const rows =
       query.cursor === undefined
         ? await this.sql.all<ModelRow>('SELECT * FROM models ORDER BY name LIMIT ?', [limit + 1])
-        : await this.sql.all<ModelRow>('SELECT * FROM models WHERE name > ? ORDER BY name LIMIT ?', [decodeNameCursor(query.cursor, 'model'), limit + 1])
-    return namePage(rows.map(modelFromRow), limit, (models, nextCursor) => ({ models, nextCursor }))
+        : await this.sql.all<ModelRow>('SELECT * FROM models WHERE name > ? ORDER BY name LIMIT ?', [...decodeCursor('model', query.cursor), limit + 1])
+    const page = pageOf(rows.map(modelFromRow), limit, 'model', (m) => [m.name])
+    return { models: page.items, nextCursor: page.nextCursor }
   }
 
   async addModelVersion(version: NewModelVersion): Promise<ModelVersion> {
@@ -532,18 +614,39 @@ export abstract class SqlStore implements Store {
   }
 
   async listModelVersions(model: string): Promise<ModelVersion[]> {
+    return allPages((cursor) => this.listModelVersionsPage({ model, limit: PAGE_SIZE.max, cursor }), (page) => page.versions)
+  }
+
+  async listModelVersionsPage(query: ModelVersionPageQuery): Promise<ModelVersionPage> {
+    const limit = pageLimit(query.limit)
+    const after = query.cursor === undefined ? null : decodeCursor('model version', query.cursor)
     return this.sql.transaction('read', async (tx) => {
-      await this.modelRow(tx, model)
-      return (await tx.all<ModelVersionRow>('SELECT * FROM model_versions WHERE model = ? ORDER BY version', [model])).map(modelVersionFromRow)
+      await this.modelRow(tx, query.model)
+      const rows = await tx.all<ModelVersionRow>(`SELECT * FROM model_versions WHERE model = ?${after === null ? '' : ' AND version > ?'} ORDER BY version LIMIT ?`, [query.model, ...(after ?? []), limit + 1])
+      const page = pageOf(rows.map(modelVersionFromRow), limit, 'model version', (v) => [v.version])
+      return { versions: page.items, nextCursor: page.nextCursor }
     })
   }
 
   async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
-    const rows =
-      alias === undefined
-        ? await this.sql.all<AliasEventRow>('SELECT * FROM alias_events WHERE model = ? ORDER BY seq', [model])
-        : await this.sql.all<AliasEventRow>('SELECT * FROM alias_events WHERE model = ? AND alias = ? ORDER BY seq', [model, alias])
-    return rows.map(aliasEventFromRow)
+    return allPages((cursor) => this.aliasEventsPage({ model, alias, limit: PAGE_SIZE.max, cursor }), (page) => page.events)
+  }
+
+  async aliasEventsPage(query: AliasEventPageQuery): Promise<AliasEventPage> {
+    const limit = pageLimit(query.limit)
+    const where = ['model = ?']
+    const args: unknown[] = [query.model]
+    if (query.alias !== undefined) {
+      where.push('alias = ?')
+      args.push(query.alias)
+    }
+    if (query.cursor !== undefined) {
+      where.push('seq > ?')
+      args.push(...decodeCursor('alias event', query.cursor))
+    }
+    const rows = await this.sql.all<AliasEventRow>(`SELECT * FROM alias_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`, [...args, limit + 1])
+    const page = pageOf(rows.map(aliasEventFromRow), limit, 'alias event', (e) => [e.seq])
+    return { events: page.items, nextCursor: page.nextCursor }
   }
 
   /**
@@ -615,20 +718,41 @@ export abstract class SqlStore implements Store {
   }
 
   async gatePolicies(query: { model?: string; alias?: string } = {}): Promise<GatePolicy[]> {
+    return allPages((cursor) => this.gatePoliciesPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.policies)
+  }
+
+  async gatePoliciesPage(query: GatePolicyPageQuery): Promise<GatePolicyPage> {
+    const limit = pageLimit(query.limit)
     const where: string[] = []
-    const params: string[] = []
+    const args: unknown[] = []
     for (const column of ['model', 'alias'] as const) {
       const value = query[column]
       if (value === undefined) continue
-      where.push(`${column} = ?`)
-      params.push(value)
+      where.push(`p.${column} = ?`)
+      args.push(value)
     }
-    const rows = await this.sql.all<GatePolicyRow>(`SELECT * FROM gate_policies${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY model, alias, version`, params)
-    return rows.map(gatePolicyFromRow)
+    if (query.current === true) where.push('p.version = (SELECT MAX(l.version) FROM gate_policies l WHERE l.model = p.model AND l.alias = p.alias)')
+    if (query.cursor !== undefined) {
+      where.push('(p.model, p.alias, p.version) > (?, ?, ?)')
+      args.push(...decodeCursor('gate policy', query.cursor))
+    }
+    const rows = await this.sql.all<GatePolicyRow>(`SELECT p.* FROM gate_policies p${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY p.model, p.alias, p.version LIMIT ?`, [...args, limit + 1])
+    const page = pageOf(rows.map(gatePolicyFromRow), limit, 'gate policy', (p) => [p.model, p.alias, p.version])
+    return { policies: page.items, nextCursor: page.nextCursor }
   }
 
   async auditRecords(): Promise<AuditRecord[]> {
-    return (await this.sql.all<AuditRow>('SELECT * FROM audit_log ORDER BY seq')).map(auditFromRow)
+    return allPages((cursor) => this.auditRecordsPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.records)
+  }
+
+  async auditRecordsPage(query: PageQuery): Promise<AuditPage> {
+    const limit = pageLimit(query.limit)
+    const rows =
+      query.cursor === undefined
+        ? await this.sql.all<AuditRow>('SELECT * FROM audit_log ORDER BY seq LIMIT ?', [limit + 1])
+        : await this.sql.all<AuditRow>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [...decodeCursor('audit log', query.cursor), limit + 1])
+    const page = pageOf(rows.map(auditFromRow), limit, 'audit log', (r) => [r.seq])
+    return { records: page.items, nextCursor: page.nextCursor }
   }
 
   async lastAuditRecord(): Promise<AuditRecord | null> {
@@ -683,8 +807,22 @@ export function schemaTooNew(location: string, current: number, latest: number):
   return new AssayError('ASSAY_STORE_SCHEMA_TOO_NEW', `${location} has schema version ${current}; this assay knows up to ${latest}. Upgrade assay.`)
 }
 
-/** A page of a listing in name order from `limit + 1` rows: the extra row says another page follows. */
-function namePage<T extends { name: string }, P>(items: T[], limit: number, page: (items: T[], nextCursor: string | null) => P): P {
-  const kept = items.slice(0, limit)
-  return page(kept, items.length > limit ? encodeNameCursor((kept[kept.length - 1] as T).name) : null)
+/** How many run ids go into one `IN (...)` list (well under SQLite's and PostgreSQL's parameter limits). */
+const RUN_IDS_PER_QUERY = 500
+
+/** The ledger rows whose every run is a run of one of `experiments` (an entry about no run stays, as it always did). */
+async function readsOfExperiments<R extends HoldoutRow>(tx: SqlExecutor, rows: readonly R[], experiments: readonly string[]): Promise<R[]> {
+  const runIds = [...new Set(rows.flatMap((r) => JSON.parse(r.run_ids) as string[]))]
+  const allowed = new Set<string>()
+  if (experiments.length > 0) {
+    for (let i = 0; i < runIds.length; i += RUN_IDS_PER_QUERY) {
+      const ids = runIds.slice(i, i + RUN_IDS_PER_QUERY)
+      const found = await tx.all<{ id: string }>(
+        `SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id IN (${ids.map(() => '?').join(', ')}) AND e.name IN (${experiments.map(() => '?').join(', ')})`,
+        [...ids, ...experiments],
+      )
+      for (const { id } of found) allowed.add(id)
+    }
+  }
+  return rows.filter((r) => (JSON.parse(r.run_ids) as string[]).every((id) => allowed.has(id)))
 }

@@ -72,20 +72,30 @@ export interface Store {
    * in memory (artifactBytes does, for callers that want one Buffer).
    */
   readArtifact(runId: string, name: string): Promise<ArtifactReadStream>
-  /** Every produced and consumed edge of the content with this sha256. */
+  /** Every produced and consumed edge of the content with this sha256: the pages of artifactLineagePage. */
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
+  /** One page of the content's edges, by time, run id, name and direction (only runs of `experiments` when given). */
+  artifactLineagePage(query: LineagePageQuery): Promise<LineagePage>
   /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order (over http: only content the token may read). */
   artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]>
 
   /** Append one entry to the holdout ledger (append-only). */
   recordHoldoutRead(read: HoldoutRead): Promise<void>
-  /** Every ledger entry for one dataset version, oldest first. */
+  /** Every ledger entry for one dataset version, oldest first: the pages of holdoutReadsPage. */
   holdoutReads(datasetSha256: string): Promise<HoldoutRead[]>
+  /**
+   * One page of the ledger of one dataset version, oldest first. With `experiments`, only entries
+   * whose every run is in one of them; the page is still full (entries left out do not count).
+   */
+  holdoutReadsPage(query: HoldoutReadPageQuery): Promise<HoldoutReadPage>
 
   createApiToken(token: ApiToken, secretSha256: string): Promise<void>
   /** The token whose secret hashes to this value, revoked or not; null when none. */
   findApiToken(secretSha256: string): Promise<ApiToken | null>
+  /** Every API token: the pages of listApiTokensPage. */
   listApiTokens(): Promise<ApiToken[]>
+  /** One page of API tokens, oldest first (creation time, then id). */
+  listApiTokensPage(query: PageQuery): Promise<ApiTokenPage>
   revokeApiToken(id: string, at: number): Promise<void>
 
   // Model registry and audit log (docs/registry.md, docs/gates.md). Alias events and audit
@@ -100,10 +110,14 @@ export interface Store {
   listModelsPage(query: PageQuery): Promise<ModelPage>
   /** Append a version numbered one above the model's highest (in one transaction); the run must exist. */
   addModelVersion(version: NewModelVersion): Promise<ModelVersion>
-  /** Versions of a model, oldest first. Throws ASSAY_MODEL_NOT_FOUND. */
+  /** Versions of a model, oldest first: the pages of listModelVersionsPage. Throws ASSAY_MODEL_NOT_FOUND. */
   listModelVersions(model: string): Promise<ModelVersion[]>
-  /** Alias events of a model (one alias, or all), oldest first. */
+  /** One page of a model's versions, oldest first. Throws ASSAY_MODEL_NOT_FOUND. */
+  listModelVersionsPage(query: ModelVersionPageQuery): Promise<ModelVersionPage>
+  /** Alias events of a model (one alias, or all), oldest first: the pages of aliasEventsPage. */
   aliasEvents(model: string, alias?: string): Promise<AliasEvent[]>
+  /** One page of a model's alias events (one alias, or all), oldest first (by seq). */
+  aliasEventsPage(query: AliasEventPageQuery): Promise<AliasEventPage>
   /**
    * Append one audit record. It must chain onto the last one (seq = last + 1, prevHash = last
    * hash), checked in the same transaction; otherwise ASSAY_AUDIT_CONFLICT and nothing is written.
@@ -124,8 +138,12 @@ export interface Store {
   setGatePolicy(record: AuditRecord, policy: NewGatePolicy): Promise<GatePolicy>
   /** Every version of the gate policies (of one model, and one alias), by model, alias and version. */
   gatePolicies(query?: { model?: string; alias?: string }): Promise<GatePolicy[]>
-  /** The whole audit log in sequence order. */
+  /** One page of gate policy versions by model, alias and version (with `current`, each alias's latest version only). */
+  gatePoliciesPage(query: GatePolicyPageQuery): Promise<GatePolicyPage>
+  /** The whole audit log in sequence order: the pages of auditRecordsPage. */
   auditRecords(): Promise<AuditRecord[]>
+  /** One page of the audit log in sequence order. */
+  auditRecordsPage(query: PageQuery): Promise<AuditPage>
   /** The record with the highest sequence number; null when the log is empty. */
   lastAuditRecord(): Promise<AuditRecord | null>
   /**
@@ -202,6 +220,69 @@ export interface ExperimentPage {
 
 export interface ModelPage {
   models: RegisteredModel[]
+  nextCursor: string | null
+}
+
+export interface ModelVersionPageQuery extends PageQuery {
+  model: string
+}
+
+export interface ModelVersionPage {
+  versions: ModelVersion[]
+  nextCursor: string | null
+}
+
+export interface AliasEventPageQuery extends PageQuery {
+  model: string
+  alias?: string
+}
+
+export interface AliasEventPage {
+  events: AliasEvent[]
+  nextCursor: string | null
+}
+
+export interface GatePolicyPageQuery extends PageQuery {
+  model?: string
+  alias?: string
+  /** Only the current (latest) version of each model alias's policy. */
+  current?: boolean
+}
+
+export interface GatePolicyPage {
+  policies: GatePolicy[]
+  nextCursor: string | null
+}
+
+export interface AuditPage {
+  records: AuditRecord[]
+  nextCursor: string | null
+}
+
+export interface ApiTokenPage {
+  tokens: ApiToken[]
+  nextCursor: string | null
+}
+
+export interface LineagePageQuery extends PageQuery {
+  sha256: string
+  /** Only edges of runs of these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+}
+
+export interface LineagePage {
+  edges: ArtifactRef[]
+  nextCursor: string | null
+}
+
+export interface HoldoutReadPageQuery extends PageQuery {
+  datasetSha256: string
+  /** Only entries whose every run is in one of these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+}
+
+export interface HoldoutReadPage {
+  reads: HoldoutRead[]
   nextCursor: string | null
 }
 

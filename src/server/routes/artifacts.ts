@@ -5,12 +5,12 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AssayError } from '../../errors.js'
-import type { ArtifactDirection, ArtifactRef } from '../../record/types.js'
+import type { ArtifactDirection } from '../../record/types.js'
 import { contentNotFound } from '../../store/blob-store.js'
 import type { Caller } from '../auth.js'
 import { assertArtifactName } from '../../record/validate.js'
-import type { RouteSpec, ServerState } from '../route.js'
-import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, RunIdParam, Sha256Param, Sha256PrefixQuery } from '../schemas.js'
+import type { RouteSpec } from '../route.js'
+import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, PAGE_PARAMETERS, PageQuery, requestedPage, RunIdParam, Sha256Param, Sha256PrefixQuery } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
 export function artifactRoutes(): RouteSpec[] {
@@ -88,7 +88,7 @@ export function artifactRoutes(): RouteSpec[] {
         assertArtifactName(name)
         // Attaching content would let the caller download it (and learn that it exists): only
         // content it can already read through some run, with the same answer as unknown content otherwise.
-        if ((await readableEdges(caller, state, await state.store.artifactLineage(sha256))).length === 0) throw contentNotFound(sha256)
+        if ((await state.store.artifactLineagePage({ sha256, experiments: readableExperiments(caller), limit: 1 })).edges.length === 0) throw contentNotFound(sha256)
         return { artifact: await state.store.putArtifact(params.runId as string, name, { sha256 }, direction) }
       },
     },
@@ -125,14 +125,15 @@ export function artifactRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.artifactLineage,
-      summary: 'runs that produced and consumed this content (only runs of experiments the token may read)',
+      summary: `one page of the runs that produced and consumed this content, by time (only runs of experiments the token may read; its pages are still full): ${PAGE_PARAMETERS}`,
       tag: 'artifacts',
       scope: 'read',
       touches: 'handler',
       params: Sha256Param,
-      response: { json: '{ edges: ArtifactRef[] }' },
-      async handler({ params, caller, state }) {
-        return { edges: await readableEdges(caller, state, await state.store.artifactLineage(params.sha256 as string)) }
+      query: PageQuery,
+      response: { json: '{ edges: ArtifactRef[], nextCursor: string | null }' },
+      async handler({ params, query, caller, state }) {
+        return state.store.artifactLineagePage({ sha256: params.sha256 as string, experiments: readableExperiments(caller), ...requestedPage(query) })
       },
     },
     {
@@ -150,10 +151,8 @@ export function artifactRoutes(): RouteSpec[] {
         const store = state.store
         if (!caller.restricted) return { sha256s: await store.artifactSha256sWithPrefix(prefix, limit) }
         // Content no readable run has is not named (nor counted: a foreign match does not make a prefix ambiguous).
-        const readable = async (sha256: string) => {
-          for (const edge of await store.artifactLineage(sha256)) if (caller.allows(await state.runExperiment(edge.runId))) return true
-          return false
-        }
+        const experiments = readableExperiments(caller)
+        const readable = async (sha256: string) => (await store.artifactLineagePage({ sha256, experiments, limit: 1 })).edges.length > 0
         for (let asked = limit; ; asked *= 2) {
           const candidates = await store.artifactSha256sWithPrefix(prefix, asked)
           const sha256s: string[] = []
@@ -168,11 +167,7 @@ export function artifactRoutes(): RouteSpec[] {
   ]
 }
 
-/** The lineage edges whose runs the caller may read. */
-async function readableEdges(caller: Caller, state: ServerState, edges: ArtifactRef[]): Promise<ArtifactRef[]> {
-  if (!caller.restricted) return edges
-  const allowed: ArtifactRef[] = []
-  for (const edge of edges) if (caller.allows(await state.runExperiment(edge.runId))) allowed.push(edge)
-  return allowed
+/** The experiments whose runs a limited token may read (undefined: every experiment). */
+function readableExperiments(caller: Caller): readonly string[] | undefined {
+  return caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
 }
-

@@ -1,14 +1,13 @@
 import type { RouteSpec } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { PAGE_SIZE } from '../../store/store.js'
-import { PageQuery } from '../schemas.js'
+import { PAGE_PARAMETERS, PageQuery, requestedPage } from '../schemas.js'
 
 export function experimentRoutes(): RouteSpec[] {
   return [
     {
       method: 'GET',
       url: ROUTES.experiments,
-      summary: `one page of experiments with run counts, by name (only those the token may read): ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
+      summary: `one page of experiments with run counts, by name (only those the token may read): ${PAGE_PARAMETERS}`,
       tag: 'experiments',
       scope: 'read',
       touches: 'handler',
@@ -18,7 +17,7 @@ export function experimentRoutes(): RouteSpec[] {
         await state.sweepCrashed()
         // A limited token's experiments go into the query, so its pages are full.
         const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
-        return state.store.listExperimentsPage({ experiments, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined })
+        return state.store.listExperimentsPage({ experiments, ...requestedPage(query) })
       },
     },
   ]

@@ -2,7 +2,7 @@ import type { HoldoutRead } from '../../record/types.js'
 import { AssayError } from '../../errors.js'
 import { actorOf, requireExperiment, timeOf } from '../auth.js'
 import type { RouteSpec } from '../route.js'
-import { HoldoutReadSchema, Sha256Param } from '../schemas.js'
+import { HoldoutReadSchema, PAGE_PARAMETERS, PageQuery, requestedPage, Sha256Param } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
 export function holdoutRoutes(): RouteSpec[] {
@@ -31,22 +31,17 @@ export function holdoutRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.holdoutReadsOf,
-      summary: 'the ledger of one dataset version, oldest first (entries about other experiments are left out for limited tokens)',
+      summary: `one page of the ledger of one dataset version, oldest first (entries about other experiments are left out for limited tokens; their pages are still full): ${PAGE_PARAMETERS}`,
       tag: 'holdout',
       scope: 'read',
       touches: 'handler',
       params: Sha256Param,
-      response: { json: '{ reads: HoldoutRead[] }' },
-      async handler({ params, caller, state }) {
-        const reads = await state.store.holdoutReads(params.sha256 as string)
-        if (!caller.restricted) return { reads }
-        const visible: HoldoutRead[] = []
-        for (const read of reads) {
-          let ok = true
-          for (const runId of read.runIds) ok &&= caller.allows(await state.runExperiment(runId).catch(() => ''))
-          if (ok) visible.push(read)
-        }
-        return { reads: visible }
+      query: PageQuery,
+      response: { json: '{ reads: HoldoutRead[], nextCursor: string | null }' },
+      async handler({ params, query, caller, state }) {
+        // A limited token's experiments go into the query, so its pages are full.
+        const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
+        return state.store.holdoutReadsPage({ datasetSha256: params.sha256 as string, experiments, ...requestedPage(query) })
       },
     },
   ]

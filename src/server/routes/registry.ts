@@ -12,18 +12,19 @@ import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js
 import type { RouteSpec, ServerState } from '../route.js'
 import type { NewGatePolicy } from '../../store/store.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { PAGE_SIZE } from '../../store/store.js'
 import {
   AliasQuery,
   AuditRecordSchema,
   GateCheckSchema,
   GatePolicyQuery,
   ModelNameParam,
-  PageQuery,
   MoveAliasSchema,
   NewModelVersionSchema,
+  PAGE_PARAMETERS,
+  PageQuery,
   PromotionSchema,
   RegisteredModelSchema,
+  requestedPage,
   RollbackSchema,
   SetGatePolicySchema,
 } from '../schemas.js'
@@ -34,11 +35,11 @@ interface RegistryStore {
   getModel(name: string): Promise<RegisteredModel>
   listModelsPage(query: { limit: number; cursor?: string }): Promise<{ models: RegisteredModel[]; nextCursor: string | null }>
   addModelVersion(version: Omit<ModelVersion, 'version'>): Promise<ModelVersion>
-  listModelVersions(model: string): Promise<ModelVersion[]>
-  aliasEvents(model: string, alias?: string): Promise<AliasEvent[]>
+  listModelVersionsPage(query: { model: string; limit: number; cursor?: string }): Promise<{ versions: ModelVersion[]; nextCursor: string | null }>
+  aliasEventsPage(query: { model: string; alias?: string; limit: number; cursor?: string }): Promise<{ events: AliasEvent[]; nextCursor: string | null }>
   appendAudit(record: AuditRecord): Promise<void>
   moveAlias(record: AuditRecord, event: Omit<AliasEvent, 'seq' | 'auditSeq'>): Promise<AliasEvent>
-  auditRecords(): Promise<AuditRecord[]>
+  auditRecordsPage(query: { limit: number; cursor?: string }): Promise<{ records: AuditRecord[]; nextCursor: string | null }>
   lastAuditRecord(): Promise<AuditRecord | null>
 }
 
@@ -98,13 +99,13 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.models,
-      summary: `one page of registered models by name: ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
+      summary: `one page of registered models by name: ${PAGE_PARAMETERS}`,
       tag: 'registry',
       scope: 'read',
       touches: 'all',
       query: PageQuery,
       response: { json: '{ models: RegisteredModel[], nextCursor: string | null }' },
-      handler: async ({ query, state }) => registry(state.store).listModelsPage({ limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined }),
+      handler: async ({ query, state }) => registry(state.store).listModelsPage({ ...requestedPage(query) }),
     },
     {
       method: 'GET',
@@ -138,25 +139,26 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.modelVersions,
-      summary: 'versions of a model, oldest first',
+      summary: `one page of a model's versions, oldest first: ${PAGE_PARAMETERS}`,
       tag: 'registry',
       scope: 'read',
       touches: 'all',
       params: ModelNameParam,
-      response: { json: '{ versions: ModelVersion[] }' },
-      handler: async ({ params, state }) => ({ versions: await registry(state.store).listModelVersions(params.name as string) }),
+      query: PageQuery,
+      response: { json: '{ versions: ModelVersion[], nextCursor: string | null }' },
+      handler: async ({ params, query, state }) => registry(state.store).listModelVersionsPage({ model: params.name as string, ...requestedPage(query) }),
     },
     {
       method: 'GET',
       url: ROUTES.modelAliasEvents,
-      summary: 'alias events of a model (one alias with ?alias=), oldest first',
+      summary: `one page of a model's alias events (one alias with ?alias=), oldest first: ${PAGE_PARAMETERS}`,
       tag: 'registry',
       scope: 'read',
       touches: 'all',
       params: ModelNameParam,
       query: AliasQuery,
-      response: { json: '{ events: AliasEvent[] }' },
-      handler: async ({ params, query, state }) => ({ events: await registry(state.store).aliasEvents(params.name as string, query.alias as string | undefined) }),
+      response: { json: '{ events: AliasEvent[], nextCursor: string | null }' },
+      handler: async ({ params, query, state }) => registry(state.store).aliasEventsPage({ model: params.name as string, alias: query.alias as string | undefined, ...requestedPage(query) }),
     },
     {
       method: 'POST',
@@ -202,13 +204,14 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.gatePolicies,
-      summary: 'every version of the gate policies (?model=, ?alias=), by model, alias and version',
+      summary: `one page of the gate policy versions (?model=, ?alias=; ?current=true: each alias's current version only), by model, alias and version: ${PAGE_PARAMETERS}`,
       tag: 'registry',
       scope: 'read',
       touches: 'all',
       query: GatePolicyQuery,
-      response: { json: '{ policies: GatePolicy[] }' },
-      handler: async ({ query, state }) => ({ policies: await state.store.gatePolicies({ model: query.model as string | undefined, alias: query.alias as string | undefined }) }),
+      response: { json: '{ policies: GatePolicy[], nextCursor: string | null }' },
+      handler: async ({ query, state }) =>
+        state.store.gatePoliciesPage({ model: query.model as string | undefined, alias: query.alias as string | undefined, current: query.current === 'true', ...requestedPage(query) }),
     },
     {
       method: 'POST',
@@ -227,12 +230,13 @@ export function registryRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.audit,
-      summary: 'the whole audit log in sequence order',
+      summary: `one page of the audit log in sequence order: ${PAGE_PARAMETERS}`,
       tag: 'registry',
       scope: 'read',
       touches: 'all',
-      response: { json: '{ records: AuditRecord[] }' },
-      handler: async ({ state }) => ({ records: await registry(state.store).auditRecords() }),
+      query: PageQuery,
+      response: { json: '{ records: AuditRecord[], nextCursor: string | null }' },
+      handler: async ({ query, state }) => registry(state.store).auditRecordsPage(requestedPage(query)),
     },
     {
       method: 'GET',

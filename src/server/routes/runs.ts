@@ -3,7 +3,7 @@ import type { Params } from '../../record/types.js'
 import { assertCapturedRecord, assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
-import { PAGE_SIZE, type MetricSeries, type NewRun, type RunBatch } from '../../store/store.js'
+import { type MetricSeries, type NewRun, type RunBatch } from '../../store/store.js'
 import { requireExperiment } from '../auth.js'
 import { requireJsonDepth, validate } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
@@ -16,6 +16,8 @@ import {
   MarkCrashedSchema,
   MetricQuery,
   NewRunSchema,
+  PAGE_PARAMETERS,
+  requestedPage,
   ResolveQuery,
   RunIdParam,
   StatusSchema,
@@ -57,7 +59,7 @@ export function runRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.runs,
-      summary: `one page of runs, oldest first (only the experiments the token may read): ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
+      summary: `one page of runs, oldest first (only the experiments the token may read): ${PAGE_PARAMETERS}`,
       tag: 'runs',
       scope: 'read',
       touches: 'handler',
@@ -69,7 +71,7 @@ export function runRoutes(): RouteSpec[] {
         await state.sweepCrashed()
         // A limited token's experiments go into the query, so its pages are full and no other run is read.
         const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
-        return state.store.listRunsPage({ experiment, experiments, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined })
+        return state.store.listRunsPage({ experiment, experiments, ...requestedPage(query) })
       },
     },
     {

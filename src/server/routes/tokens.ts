@@ -1,7 +1,7 @@
 import type { ApiToken } from '../../record/types.js'
 import { actorOf } from '../auth.js'
 import type { RouteSpec } from '../route.js'
-import { CreateTokenSchema, RevokeTokenSchema, Sha256Param, TokenIdParam } from '../schemas.js'
+import { CreateTokenSchema, PAGE_PARAMETERS, PageQuery, requestedPage, RevokeTokenSchema, Sha256Param, TokenIdParam } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
 /** Token administration: admin tokens valid for all experiments only. */
@@ -25,12 +25,13 @@ export function tokenRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.tokens,
-      summary: 'every API token (never a secret)',
+      summary: `one page of API tokens, oldest first (never a secret): ${PAGE_PARAMETERS}`,
       tag: 'tokens',
       scope: 'admin',
       touches: 'all',
-      response: { json: '{ tokens: ApiToken[] }' },
-      handler: async ({ state }) => ({ tokens: await state.store.listApiTokens() }),
+      query: PageQuery,
+      response: { json: '{ tokens: ApiToken[], nextCursor: string | null }' },
+      handler: async ({ query, state }) => state.store.listApiTokensPage(requestedPage(query)),
     },
     {
       method: 'GET',

@@ -26,7 +26,34 @@ import type {
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { allPages, pageLimit } from '../pages.js'
 import { verifiedStream } from '../blob-store.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type ModelPage, type NewGatePolicy, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
+import {
+  PAGE_SIZE,
+  type AliasEventPage,
+  type AliasEventPageQuery,
+  type ApiTokenPage,
+  type ArtifactContent,
+  type ArtifactReadStream,
+  type AuditPage,
+  type ExperimentPage,
+  type ExperimentPageQuery,
+  type GatePolicyPage,
+  type GatePolicyPageQuery,
+  type HoldoutReadPage,
+  type HoldoutReadPageQuery,
+  type LineagePage,
+  type LineagePageQuery,
+  type ModelPage,
+  type ModelVersionPage,
+  type ModelVersionPageQuery,
+  type NewGatePolicy,
+  type NewRun,
+  type PageQuery,
+  type RunBatch,
+  type RunPage,
+  type RunPageQuery,
+  type Store,
+  type StoreCapabilities,
+} from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -487,19 +514,32 @@ export class HttpStore implements Store {
   }
 
   async artifactLineage(sha256: string): Promise<ArtifactRef[]> {
+    return allPages((cursor) => this.artifactLineagePage({ sha256, limit: PAGE_SIZE.max, cursor }), (page) => page.edges)
+  }
+
+  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  async artifactLineagePage(query: LineagePageQuery): Promise<LineagePage> {
+    const parameters = pageParameters(query)
     await this.beforeRead()
-    if (!/^[0-9a-f]{64}$/.test(sha256)) return []
-    return (await this.http.json<{ edges: ArtifactRef[] }>('GET', routePath(ROUTES.artifactLineage, { sha256 }))).edges
+    if (!/^[0-9a-f]{64}$/.test(query.sha256)) return { edges: [], nextCursor: null }
+    return this.http.json<LineagePage>('GET', routePath(ROUTES.artifactLineage, { sha256: query.sha256 }), { query: parameters })
   }
 
   async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {
+    return allPages((cursor) => this.holdoutReadsPage({ datasetSha256, limit: PAGE_SIZE.max, cursor }), (page) => page.reads)
+  }
+
+  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  async holdoutReadsPage(query: HoldoutReadPageQuery): Promise<HoldoutReadPage> {
+    const parameters = pageParameters(query)
     await this.beforeRead()
-    const { reads } = await this.http.json<{ reads: HoldoutRead[] }>('GET', routePath(ROUTES.holdoutReadsOf, { sha256: datasetSha256 }))
-    return reads.map((read) => {
+    const page = await this.http.json<HoldoutReadPage>('GET', routePath(ROUTES.holdoutReadsOf, { sha256: query.datasetSha256 }), { query: parameters })
+    const reads = page.reads.map((read) => {
       if (read.id === undefined || !read.id.startsWith(GENERATED_HOLDOUT_ID)) return read
       const { id: _transport, ...rest } = read
       return rest
     })
+    return { reads, nextCursor: page.nextCursor }
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
@@ -511,7 +551,11 @@ export class HttpStore implements Store {
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return (await this.http.json<{ tokens: ApiToken[] }>('GET', ROUTES.tokens)).tokens
+    return allPages((cursor) => this.listApiTokensPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.tokens)
+  }
+
+  async listApiTokensPage(query: PageQuery): Promise<ApiTokenPage> {
+    return this.http.json<ApiTokenPage>('GET', ROUTES.tokens, { query: pageParameters(query) })
   }
 
   async revokeApiToken(id: string, at: number): Promise<void> {
@@ -542,11 +586,19 @@ export class HttpStore implements Store {
   }
 
   async listModelVersions(model: string): Promise<ModelVersion[]> {
-    return (await this.http.json<{ versions: ModelVersion[] }>('GET', routePath(ROUTES.modelVersions, { name: model }))).versions
+    return allPages((cursor) => this.listModelVersionsPage({ model, limit: PAGE_SIZE.max, cursor }), (page) => page.versions)
+  }
+
+  async listModelVersionsPage(query: ModelVersionPageQuery): Promise<ModelVersionPage> {
+    return this.http.json<ModelVersionPage>('GET', routePath(ROUTES.modelVersions, { name: query.model }), { query: pageParameters(query) })
   }
 
   async aliasEvents(model: string, alias?: string): Promise<AliasEvent[]> {
-    return (await this.http.json<{ events: AliasEvent[] }>('GET', routePath(ROUTES.modelAliasEvents, { name: model }), { query: { alias } })).events
+    return allPages((cursor) => this.aliasEventsPage({ model, alias, limit: PAGE_SIZE.max, cursor }), (page) => page.events)
+  }
+
+  async aliasEventsPage(query: AliasEventPageQuery): Promise<AliasEventPage> {
+    return this.http.json<AliasEventPage>('GET', routePath(ROUTES.modelAliasEvents, { name: query.model }), { query: { alias: query.alias, ...pageParameters(query) } })
   }
 
   async appendAudit(record: AuditRecord): Promise<void> {
@@ -562,11 +614,21 @@ export class HttpStore implements Store {
   }
 
   async gatePolicies(query: { model?: string; alias?: string } = {}): Promise<GatePolicy[]> {
-    return (await this.http.json<{ policies: GatePolicy[] }>('GET', ROUTES.gatePolicies, { query })).policies
+    return allPages((cursor) => this.gatePoliciesPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.policies)
+  }
+
+  async gatePoliciesPage(query: GatePolicyPageQuery): Promise<GatePolicyPage> {
+    return this.http.json<GatePolicyPage>('GET', ROUTES.gatePolicies, {
+      query: { model: query.model, alias: query.alias, current: query.current === true ? 'true' : undefined, ...pageParameters(query) },
+    })
   }
 
   async auditRecords(): Promise<AuditRecord[]> {
-    return (await this.http.json<{ records: AuditRecord[] }>('GET', ROUTES.audit)).records
+    return allPages((cursor) => this.auditRecordsPage({ limit: PAGE_SIZE.max, cursor }), (page) => page.records)
+  }
+
+  async auditRecordsPage(query: PageQuery): Promise<AuditPage> {
+    return this.http.json<AuditPage>('GET', ROUTES.audit, { query: pageParameters(query) })
   }
 
   async lastAuditRecord(): Promise<AuditRecord | null> {
