@@ -8,7 +8,22 @@ export { AssayError, errorCatalogue, isAssayError } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export { LIMITS } from './record/validate.js'
 export { parseRunFilter } from './store/run-filter.js'
-export type { ArtifactReadStream, ExperimentPage, ModelPage, PageQuery, RunPage, RunPageQuery, Store } from './store/store.js'
+export type {
+  AliasEventPage,
+  ApiTokenPage,
+  ArtifactReadStream,
+  AuditPage,
+  ExperimentPage,
+  GatePolicyPage,
+  HoldoutReadPage,
+  LineagePage,
+  ModelPage,
+  ModelVersionPage,
+  PageQuery,
+  RunPage,
+  RunPageQuery,
+  Store,
+} from './store/store.js'
 export type * from './record/types.js'
 export type { DatasetInput } from './record/datasets.js'
 export { loadGate } from './gates/gate-spec.js'

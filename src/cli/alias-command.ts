@@ -1,7 +1,8 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
-import type { CliContext } from './context.js'
-import { formatTime, writeJson, writeTable } from './output.js'
+import { shellQuote } from '../record/replay-plan.js'
+import { commandPath, type CliContext } from './context.js'
+import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function aliasCommand(ctx: CliContext): Command {
   const command = new Command('alias')
@@ -26,13 +27,21 @@ export function aliasCommand(ctx: CliContext): Command {
     .argument('<model>', 'model name')
     .option('--history', 'every alias event, oldest first')
     .option('--alias <alias>', 'only this alias (with --history)')
+    .option(PAGE_OPTIONS.limit[0], 'with --history: one page of at most n events (1–1000; default: every event)')
+    .option(PAGE_OPTIONS.cursor[0], 'with --history: the page after the one that printed this cursor')
     .option('--json', 'print JSON (schema assay.aliases/v1)')
-    .action(async (model: string, options: { history?: boolean; alias?: string; json?: boolean }, self: Command) => {
-      const result = await ctx.withAssay(self, async (assay) => ({
-        aliases: (await assay.showModel(model)).aliases,
-        history: options.history ? await assay.aliasHistory(model, options.alias) : null,
-      }))
+    .action(async (model: string, options: { history?: boolean; alias?: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+      const page = parsePageOptions(options)
+      if (page !== null && !options.history) throw new AssayError('ASSAY_INVALID_ARGUMENT', '--limit and --cursor page the alias history: add --history')
+      const result = await ctx.withAssay(self, async (assay) => {
+        const aliases = (await assay.showModel(model)).aliases
+        if (!options.history) return { aliases, history: null, nextCursor: null }
+        if (page === null) return { aliases, history: await assay.aliasHistory(model, options.alias), nextCursor: null }
+        const events = await assay.aliasHistoryPage(model, { alias: options.alias, ...page })
+        return { aliases, history: events.events, nextCursor: events.nextCursor }
+      })
       if (options.json) return writeJson(ctx.io, 'assay.aliases/v1', { model, ...result })
+      writeNextPage(ctx.io, 'events', [`assay ${commandPath(self)}`, shellQuote(model), '--history', ['--alias', options.alias], ['--limit', options.limit]], result.nextCursor)
       if (result.history !== null) {
         writeTable(ctx.io, ['SEQ', 'ALIAS', 'KIND', 'FROM', 'TO', 'WHEN', 'WHO', 'AUDIT', 'REASON'], result.history.map((e) => [String(e.seq), e.alias, e.kind, e.previousVersion === null ? '-' : String(e.previousVersion), e.version === null ? '-' : String(e.version), formatTime(e.at), e.actor, e.auditSeq === null ? '-' : String(e.auditSeq), e.reason]))
       } else {

@@ -1,7 +1,8 @@
 import { Command } from 'commander'
 import { writeFile } from 'node:fs/promises'
-import type { CliContext } from './context.js'
-import { formatTime, writeJson, writeTable } from './output.js'
+import { shellQuote } from '../record/replay-plan.js'
+import { commandPath, type CliContext } from './context.js'
+import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function artifactsCommand(ctx: CliContext): Command {
   const command = new Command('artifacts')
@@ -31,10 +32,14 @@ export function artifactsCommand(ctx: CliContext): Command {
     .command('lineage')
     .description('which runs produced and consumed the content with this sha256')
     .argument('<sha256>', 'sha256 of the content, or a unique prefix of 6 or more hex characters')
+    .option(...PAGE_OPTIONS.limit)
+    .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.lineage/v1)')
-    .action(async (sha256: string, options: { json?: boolean }, self: Command) => {
-      const edges = await ctx.withAssay(self, (assay) => assay.lineage(sha256))
-      if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256: edges[0]?.sha256 ?? sha256, edges })
+    .action(async (sha256: string, options: { limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+      const page = parsePageOptions(options)
+      const { edges, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.lineagePage(sha256, page) : { edges: await assay.lineage(sha256), nextCursor: null }))
+      if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256: edges[0]?.sha256 ?? sha256, edges, nextCursor })
+      writeNextPage(ctx.io, 'edges', [`assay ${commandPath(self)}`, shellQuote(sha256), ['--limit', options.limit]], nextCursor)
       writeTable(ctx.io, ['EDGE', 'RUN', 'NAME'], edges.map((e) => [e.direction === 'produced' ? 'run -> artifact' : 'artifact -> run', e.runId, e.name]))
     })
   return command

@@ -1,16 +1,20 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
-import type { CliContext } from './context.js'
-import { formatTime, writeJson, writeTable } from './output.js'
+import { commandPath, type CliContext } from './context.js'
+import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function auditCommand(ctx: CliContext): Command {
   const command = new Command('audit')
   command
     .command('ls')
+    .option(...PAGE_OPTIONS.limit)
+    .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.audit/v1), bodies included')
-    .action(async (options: { json?: boolean }, self: Command) => {
-      const records = await ctx.withAssay(self, (assay) => assay.auditLog())
-      if (options.json) return writeJson(ctx.io, 'assay.audit/v1', { records })
+    .action(async (options: { limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+      const page = parsePageOptions(options)
+      const { records, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.auditLogPage(page) : { records: await assay.auditLog(), nextCursor: null }))
+      if (options.json) return writeJson(ctx.io, 'assay.audit/v1', { records, nextCursor })
+      writeNextPage(ctx.io, 'records', [`assay ${commandPath(self)}`, ['--limit', options.limit]], nextCursor)
       writeTable(
         ctx.io,
         ['SEQ', 'WHEN', 'KIND', 'ACTOR', 'SUBJECT', 'OUTCOME', 'HASH'],

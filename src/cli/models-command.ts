@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
-import type { CliContext } from './context.js'
+import { shellQuote } from '../record/replay-plan.js'
+import { commandPath, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 function parseTags(values: string[] | undefined): Record<string, string> {
@@ -44,10 +45,14 @@ export function modelsCommand(ctx: CliContext): Command {
   command
     .command('show')
     .argument('<name>', 'model name')
+    .option(PAGE_OPTIONS.limit[0], 'one page of at most n versions (1–1000; default: every version)')
+    .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.model-detail/v1)')
-    .action(async (name: string, options: { json?: boolean }, self: Command) => {
-      const shown = await ctx.withAssay(self, (assay) => assay.showModel(name))
+    .action(async (name: string, options: { limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+      const page = parsePageOptions(options)
+      const shown = await ctx.withAssay(self, (assay) => assay.showModel(name, page ?? undefined))
       if (options.json) return writeJson(ctx.io, 'assay.model-detail/v1', { ...shown })
+      writeNextPage(ctx.io, 'versions', [`assay ${commandPath(self)}`, shellQuote(name), ['--limit', options.limit]], shown.nextCursor)
       const out = ctx.io.out
       out.write(`model ${shown.model.name}\n  owner: ${shown.model.owner}\n  description: ${shown.model.description || '-'}\n  tags: ${Object.entries(shown.model.tags).map(([k, v]) => `${k}=${v}`).join(', ') || '-'}\n\n`)
       writeTable(ctx.io, ['VERSION', 'RUN', 'ARTIFACT', 'CREATED', 'BY'], shown.versions.map((v) => [String(v.version), v.runId, v.artifact === null ? '-' : `${v.artifact.name} (${v.artifact.sha256.slice(0, 12)})`, formatTime(v.createdAt), v.createdBy]))

@@ -4,8 +4,8 @@ import { AssayError } from '../errors.js'
 import type { ApiToken, TokenScope } from '../record/types.js'
 import { assertName } from '../record/validate.js'
 import { hashSecret, newTokenId, newTokenSecret } from '../server/auth.js'
-import type { CliContext } from './context.js'
-import { formatTime, writeJson, writeTable } from './output.js'
+import { commandPath, type CliContext } from './context.js'
+import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 /**
  * `assay tokens`: API tokens of `assay server`, created and revoked on the store itself
@@ -48,10 +48,14 @@ export function tokensCommand(ctx: CliContext): Command {
     })
   command
     .command('ls')
+    .option(...PAGE_OPTIONS.limit)
+    .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.tokens/v1)')
-    .action(async (options: { json?: boolean }, self: Command) => {
-      const tokens = await ctx.withAssay(self, (assay) => assay.store.listApiTokens())
-      if (options.json) return writeJson(ctx.io, 'assay.tokens/v1', { tokens })
+    .action(async (options: { limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+      const page = parsePageOptions(options)
+      const { tokens, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.listApiTokensPage(page) : { tokens: await assay.store.listApiTokens(), nextCursor: null }))
+      if (options.json) return writeJson(ctx.io, 'assay.tokens/v1', { tokens, nextCursor })
+      writeNextPage(ctx.io, 'tokens', [`assay ${commandPath(self)}`, ['--limit', options.limit]], nextCursor)
       writeTable(
         ctx.io,
         ['ID', 'NAME', 'SCOPE', 'EXPERIMENTS', 'CREATED', 'EXPIRES', 'REVOKED'],

@@ -20,7 +20,7 @@ import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { MetricColumns } from '../store/chunk-codec.js'
 import { pageLimit } from '../store/pages.js'
 import { artifactBytes } from '../store/blob-store.js'
-import type { ArtifactReadStream, ExperimentPage, ModelPage, RunPage, Store } from '../store/store.js'
+import type { AliasEventPage, ApiTokenPage, ArtifactReadStream, AuditPage, ExperimentPage, GatePolicyPage, HoldoutReadPage, LineagePage, ModelPage, ModelVersionPage, RunPage, Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
@@ -241,6 +241,22 @@ export class Assay {
     return this.store.artifactLineage(await this.resolveSha256(sha256OrPrefix))
   }
 
+  /** One page of the content's produced and consumed edges, by time: at most `limit` (default 100, at most 1000) after `cursor`. */
+  async lineagePage(sha256OrPrefix: string, query: { limit?: number; cursor?: string } = {}): Promise<LineagePage> {
+    const limit = pageLimit(query.limit)
+    return this.store.artifactLineagePage({ sha256: await this.resolveSha256(sha256OrPrefix), limit, cursor: query.cursor })
+  }
+
+  /** One page of the holdout ledger of one dataset version, oldest first: at most `limit` (default 100, at most 1000) after `cursor`. */
+  holdoutReadsPage(datasetSha256: string, query: { limit?: number; cursor?: string } = {}): Promise<HoldoutReadPage> {
+    return this.store.holdoutReadsPage({ datasetSha256, limit: pageLimit(query.limit), cursor: query.cursor })
+  }
+
+  /** One page of API tokens, oldest first (never a secret; over HTTP, admin only): at most `limit` (default 100, at most 1000) after `cursor`. */
+  listApiTokensPage(query: { limit?: number; cursor?: string } = {}): Promise<ApiTokenPage> {
+    return this.store.listApiTokensPage({ limit: pageLimit(query.limit), cursor: query.cursor })
+  }
+
   private async resolveSha256(text: string): Promise<string> {
     const prefix = typeof text === 'string' ? text.trim().toLowerCase() : ''
     if (/^[0-9a-f]{64}$/.test(prefix)) return prefix
@@ -300,9 +316,19 @@ export class Assay {
     return this.store.listModelsPage({ limit: pageLimit(query.limit), cursor: query.cursor })
   }
 
-  /** A model with its versions and the current holder of each alias. */
-  async showModel(name: string): Promise<{ model: RegisteredModel; versions: ModelVersion[]; aliases: registry.AliasState[] }> {
-    return { model: await this.store.getModel(name), versions: await this.store.listModelVersions(name), aliases: await registry.listAliases(this.store, name) }
+  /** One page of a model's versions, oldest first: at most `limit` (default 100, at most 1000) after `cursor`. */
+  listModelVersionsPage(model: string, query: { limit?: number; cursor?: string } = {}): Promise<ModelVersionPage> {
+    return this.store.listModelVersionsPage({ model, limit: pageLimit(query.limit), cursor: query.cursor })
+  }
+
+  /**
+   * A model with its versions and the current holder of each alias: every version, or with
+   * `limit` or `cursor` one page of them (`nextCursor` continues it; null on the last page).
+   */
+  async showModel(name: string, versionPage?: { limit?: number; cursor?: string }): Promise<{ model: RegisteredModel; versions: ModelVersion[]; aliases: registry.AliasState[]; nextCursor: string | null }> {
+    const model = await this.store.getModel(name)
+    const { versions, nextCursor } = versionPage === undefined ? { versions: await this.store.listModelVersions(name), nextCursor: null } : await this.listModelVersionsPage(name, versionPage)
+    return { model, versions, aliases: await registry.listAliases(this.store, name), nextCursor }
   }
 
   /** Point an alias at a version by hand (no gate; recorded in the audit log). version null removes it. */
@@ -314,6 +340,13 @@ export class Assay {
   async aliasHistory(model: string, alias?: string): Promise<AliasEvent[]> {
     await this.store.getModel(model)
     return this.store.aliasEvents(model, alias)
+  }
+
+  /** One page of the moves of a model's aliases (or one alias), oldest first: at most `limit` (default 100, at most 1000) after `cursor`. */
+  async aliasHistoryPage(model: string, query: { alias?: string; limit?: number; cursor?: string } = {}): Promise<AliasEventPage> {
+    const limit = pageLimit(query.limit)
+    await this.store.getModel(model)
+    return this.store.aliasEventsPage({ model, alias: query.alias, limit, cursor: query.cursor })
   }
 
   /** Run a gate (a file path or a parsed gate) on a candidate against a baseline; the evidence is appended to the audit log. */
@@ -350,6 +383,17 @@ export class Assay {
     return (await import('../promotion/gate-policy.js')).currentGatePolicies(this.store, model)
   }
 
+  /**
+   * One page of gate policy versions by model, alias and version (of one model, and one alias):
+   * with `current`, each alias's current version only (what gatePolicies lists). At most `limit`
+   * (default 100, at most 1000) after `cursor`.
+   */
+  async gatePoliciesPage(query: { model?: string; alias?: string; current?: boolean; limit?: number; cursor?: string } = {}): Promise<GatePolicyPage> {
+    const limit = pageLimit(query.limit)
+    if (query.model !== undefined) await this.store.getModel(query.model)
+    return this.store.gatePoliciesPage({ model: query.model, alias: query.alias, current: query.current, limit, cursor: query.cursor })
+  }
+
   /** One version of `model@alias`'s gate policy (default: the current one); ASSAY_NO_GATE_POLICY when none. */
   async gatePolicy(model: string, options: { alias?: string; version?: number } = {}): Promise<GatePolicy> {
     await this.store.getModel(model)
@@ -369,6 +413,11 @@ export class Assay {
 
   auditLog(): Promise<AuditRecord[]> {
     return this.store.auditRecords()
+  }
+
+  /** One page of the audit log in sequence order: at most `limit` (default 100, at most 1000) after `cursor`. */
+  auditLogPage(query: { limit?: number; cursor?: string } = {}): Promise<AuditPage> {
+    return this.store.auditRecordsPage({ limit: pageLimit(query.limit), cursor: query.cursor })
   }
 
   /** Check the audit log's hash chain; `expectHead` (a hash noted earlier) also detects removal of the newest records. */

@@ -138,3 +138,19 @@ export function finishedRecord(overrides: Partial<Pick<RunRecord, 'params' | 'se
   } as RunRecord
 }
 
+/** Every item of a listing, page by page: each page holds at most `limit` items and only the last one fewer. */
+export async function walkPages<P extends { nextCursor: string | null }, T>(page: (cursor: string | undefined) => Promise<P>, itemsOf: (page: P) => readonly T[], limit: number): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = []
+  let cursor: string | undefined
+  let pages = 0
+  for (;;) {
+    const next = await page(cursor)
+    pages++
+    const got = itemsOf(next)
+    assert.ok(got.length <= limit, `page ${pages} holds ${got.length} items, more than ${limit}`)
+    items.push(...got)
+    if (next.nextCursor === null) return { items, pages }
+    assert.equal(got.length, limit, `page ${pages} is not the last, so it is full`)
+    cursor = next.nextCursor
+  }
+}
