@@ -109,6 +109,7 @@ describe('docs/cli.md lists every --json schema the CLI prints', () => {
     await json('gates', 'set', 'demo-classifier', gateFile, '--alias', 'champion', '--reason', 'docs', '--json')
     await json('gates', 'ls', '--json')
     await json('gates', 'show', 'demo-classifier', '--json')
+    await json('gates', 'show', 'demo-classifier', '--limit', '1', '--json')
     await json('promote', 'demo-classifier', '2', '--gate', gateFile, '--accept-warnings', '--reason', 'docs', '--json')
     await json('audit', 'ls', '--json')
     await json('audit', 'verify', '--json')
