@@ -41,7 +41,7 @@ export function aliasCommand(ctx: CliContext): Command {
         return { aliases, history: events.events, nextCursor: events.nextCursor }
       })
       if (options.json) return writeJson(ctx.io, 'assay.aliases/v1', { model, ...result })
-      writeNextPage(ctx.io, 'events', [`assay ${commandPath(self)}`, shellQuote(model), '--history', ['--alias', options.alias], ['--limit', options.limit]], result.nextCursor)
+      writeNextPage(ctx.io, 'events', [commandPath(self), shellQuote(model), '--history', ['--alias', options.alias], ['--limit', options.limit]], result.nextCursor)
       if (result.history !== null) {
         writeTable(ctx.io, ['SEQ', 'ALIAS', 'KIND', 'FROM', 'TO', 'WHEN', 'WHO', 'AUDIT', 'REASON'], result.history.map((e) => [String(e.seq), e.alias, e.kind, e.previousVersion === null ? '-' : String(e.previousVersion), e.version === null ? '-' : String(e.version), formatTime(e.at), e.actor, e.auditSeq === null ? '-' : String(e.auditSeq), e.reason]))
       } else {

@@ -39,7 +39,7 @@ export function artifactsCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { edges, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.lineagePage(sha256, page) : { edges: await assay.lineage(sha256), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256: edges[0]?.sha256 ?? sha256, edges, nextCursor })
-      writeNextPage(ctx.io, 'edges', [`assay ${commandPath(self)}`, shellQuote(sha256), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'edges', [commandPath(self), shellQuote(sha256), ['--limit', options.limit]], nextCursor)
       writeTable(ctx.io, ['EDGE', 'RUN', 'NAME'], edges.map((e) => [e.direction === 'produced' ? 'run -> artifact' : 'artifact -> run', e.runId, e.name]))
     })
   return command

@@ -14,7 +14,7 @@ export function auditCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { records, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.auditLogPage(page) : { records: await assay.auditLog(), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.audit/v1', { records, nextCursor })
-      writeNextPage(ctx.io, 'records', [`assay ${commandPath(self)}`, ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'records', [commandPath(self), ['--limit', options.limit]], nextCursor)
       writeTable(
         ctx.io,
         ['SEQ', 'WHEN', 'KIND', 'ACTOR', 'SUBJECT', 'OUTCOME', 'HASH'],

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream'
+import { assayCommandName } from '../command-name.js'
 import { AssayError, type ErrorCode } from '../errors.js'
 import { shellQuote } from '../record/replay-plan.js'
 import { PAGE_SIZE } from '../store/store.js'
@@ -63,12 +64,13 @@ export function parsePageOptions(options: { limit?: string; cursor?: string }): 
 }
 
 /**
- * The command that prints the next page, on stderr so stdout stays the table: `command` is the
- * listing's words and options as typed (values shell-quoted here), --cursor is added.
+ * The command that prints the next page, on stderr so stdout stays the table: the program as the
+ * user can run it (`assay`, or `npx assay` when none is on PATH), then `command`, the listing's
+ * words and options as typed (option values shell-quoted here), and --cursor.
  */
 export function writeNextPage(io: CliIo, what: string, command: readonly (string | [option: string, value: string | undefined])[], nextCursor: string | null): void {
   if (nextCursor === null) return
   const words = command.flatMap((word) => (typeof word === 'string' ? [word] : word[1] === undefined || word[1] === '' ? [] : [`${word[0]} ${shellQuote(word[1])}`]))
-  io.err.write(`more ${what}: ${[...words, `--cursor ${nextCursor}`].join(' ')}
+  io.err.write(`more ${what}: ${[assayCommandName(), ...words, `--cursor ${nextCursor}`].join(' ')}
 `)
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { assayCommandName } from '../../src/command-name.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { LAX_CRITERION, gateYaml } from '../gates/helpers.js'
 import { newRun } from '../store/fixtures.js'
@@ -96,10 +97,11 @@ describe('CLI listings in pages', () => {
     for (const [args, what, limit] of cases) {
       const first = await runCliOn(store, ...args, '--limit', String(limit))
       assert.equal(first.code, 0, `${args.join(' ')}: ${first.err}`)
-      const next = new RegExp(`^more ${what}: (assay .*) --cursor (\\S+)$`, 'm').exec(first.err)
+      const next = new RegExp(`^more ${what}: (.*) --cursor (\\S+)$`, 'm').exec(first.err)
       assert.ok(next !== null, `${args.join(' ')}: ${first.err}`)
-      assert.equal(next[1], `assay ${[...args, '--limit', String(limit)].join(' ')}`, 'the next page\'s command is the one typed, with its options')
-      const words = (next[1] as string).split(' ').slice(1)
+      // The program as it runs here (`assay` on PATH, else `npx assay`), then the command as typed.
+      assert.equal(next[1], `${assayCommandName()} ${[...args, '--limit', String(limit)].join(' ')}`, 'the next page\'s command is the one typed, with its options')
+      const words = (next[1] as string).split(' ').slice(assayCommandName().split(' ').length)
       const second = await runCliOn(store, ...words, '--cursor', next[2] as string)
       assert.equal(second.code, 0, second.err)
       assert.notEqual(second.out, first.out, `${args.join(' ')}: the next page is another page`)
