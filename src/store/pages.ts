@@ -47,6 +47,16 @@ export function decodeRunCursor(text: string): RunCursor {
   return { startTime: startTime as number, id: id as string }
 }
 
+/** The cursor of a listing in time order (deployments, traces): the last item's time and id. */
+export function encodeTimeCursor(time: number, id: string): string {
+  return encodeCursor([time, id])
+}
+
+export function decodeTimeCursor(text: string, listing: string): { time: number; id: string } {
+  const [time, id] = decodeCursor(text, listing, (p) => p.length === 2 && typeof p[0] === 'number' && Number.isFinite(p[0]) && typeof p[1] === 'string' && /^[0-9a-f]{1,64}$/.test(p[1]))
+  return { time: time as number, id: id as string }
+}
+
 /** The cursor of a listing in name order (experiments, models): the last name of the page. */
 export function encodeNameCursor(name: string): string {
   return encodeCursor([name])
