@@ -65,7 +65,8 @@ async function readOtlpBody(stream: Readable, gzip: boolean, declared: number): 
     for await (const chunk of source) {
       size += (chunk as Buffer).length
       if (size > OTLP_BODY_LIMIT) {
-        stream.destroy()
+        // Only the inflater stops: the error handler answers 413 and closes an unfinished request.
+        if (source !== stream) stream.unpipe(source)
         source.destroy()
         throw tooLarge(OTLP_BODY_LIMIT)
       }
