@@ -58,7 +58,8 @@ export function otlpRoutes(): RouteSpec[] {
 /** The body, inflated when gzip, refused (413) past OTLP_BODY_LIMIT either way: no gzip bomb fills memory. */
 async function readOtlpBody(stream: Readable, gzip: boolean, declared: number): Promise<Buffer> {
   if (Number.isFinite(declared) && declared > OTLP_BODY_LIMIT) throw tooLarge(OTLP_BODY_LIMIT)
-  const source: Readable = gzip ? stream.pipe(createGunzip()) : stream
+  const inflater = gzip ? createGunzip() : null
+  const source: Readable = inflater === null ? stream : stream.pipe(inflater)
   const chunks: Buffer[] = []
   let size = 0
   try {
@@ -66,8 +67,10 @@ async function readOtlpBody(stream: Readable, gzip: boolean, declared: number): 
       size += (chunk as Buffer).length
       if (size > OTLP_BODY_LIMIT) {
         // Only the inflater stops: the error handler answers 413 and closes an unfinished request.
-        if (source !== stream) stream.unpipe(source)
-        source.destroy()
+        if (inflater !== null) {
+          stream.unpipe(inflater)
+          inflater.destroy()
+        }
         throw tooLarge(OTLP_BODY_LIMIT)
       }
       chunks.push(chunk as Buffer)
