@@ -25,6 +25,7 @@ import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
 import * as production from './production.js'
+import { servingLineage, type DatasetLineage, type ServingLineage } from '../registry/serving-lineage.js'
 import type { Deployment, Feedback, Trace } from '../record/production.js'
 import type { DeploymentPage, LogTracesResult, TraceEvalRecordPage, TracePage } from '../store/store.js'
 
@@ -381,6 +382,11 @@ export class Assay {
   }
 
   // ---- Production: deployments, traces, feedback (docs/production.md) --------------------------
+
+  /** From a trace or deployment id down to the model version, run, datasets and code; from dataset:<sha256> up to the deployments it fed. */
+  servingLineage(target: string): Promise<ServingLineage | DatasetLineage> {
+    return servingLineage(this.store, target)
+  }
 
   /** Record a deployment before it serves: endpoint and version, model version (or alias), code hash, input datasets, owner. */
   deploy(input: production.DeployInput): Promise<Deployment> {
