@@ -6,10 +6,10 @@ import { formatTime, writeJson } from './output.js'
 export function lineageCommand(ctx: CliContext): Command {
   return new Command('lineage')
     .argument('<target>', 'a trace id, a deployment id, or dataset:<sha256>')
-    .option('--json', 'print JSON (schema assay.lineage/v1)')
+    .option('--json', 'print JSON (schema assay.serving-lineage/v1)')
     .action(async (target: string, options: { json?: boolean }, self: Command) => {
       const lineage = await ctx.withAssay(self, (assay) => assay.servingLineage(target))
-      if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { lineage })
+      if (options.json) return writeJson(ctx.io, 'assay.serving-lineage/v1', { lineage })
       const out = ctx.io.out
       if (lineage.kind === 'dataset') {
         out.write(`dataset ${lineage.sha256} fed ${lineage.deployments.length} ${lineage.deployments.length === 1 ? 'deployment' : 'deployments'}\n`)
