@@ -64,6 +64,13 @@ export const errorCatalogue = {
   ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },
   ASSAY_AUDIT_CHAIN_BROKEN: { status: 500, summary: 'An audit record was changed, removed or reordered (details name the first bad sequence number).' },
 
+  // Production: deployments, traces and feedback (docs/production.md)
+  ASSAY_DEPLOYMENT_NOT_FOUND: { status: 404, summary: 'No deployment has this id.' },
+  ASSAY_TRACE_NOT_FOUND: { status: 404, summary: 'No trace has this id.' },
+  ASSAY_INVALID_TRACE: { status: 400, summary: 'A trace or span is malformed: a missing or malformed id, a wrong attribute type, an attribute or span count over its limit, or an OTLP body that does not decode (details name the field).' },
+  ASSAY_UNKNOWN_DEPLOYMENT: { status: 400, summary: 'A trace names no deployment, or one the store does not have (assay.deployment.id); nothing of that trace was stored.' },
+  ASSAY_TRACE_CONFLICT: { status: 409, summary: 'A span id of a stored trace arrived again with other content, or a trace id arrived for another deployment; the stored trace is unchanged.' },
+
   // Statistics (assay/stats)
   ASSAY_STATS_EMPTY_INPUT: { status: 400, summary: 'A statistic was asked of an empty sample.' },
   ASSAY_STATS_NON_FINITE_INPUT: { status: 400, summary: 'A sample contains NaN or an infinity.' },

@@ -11,19 +11,26 @@ export { parseRunFilter } from './store/run-filter.js'
 export type {
   AliasEventPage,
   ApiTokenPage,
+  DeploymentPage,
   ArtifactReadStream,
   AuditPage,
   ExperimentPage,
   GatePolicyPage,
   HoldoutReadPage,
   LineagePage,
+  LogTracesResult,
   ModelPage,
   ModelVersionPage,
   PageQuery,
   RunPage,
   RunPageQuery,
   Store,
+  TraceEvalRecordPage,
+  TracePage,
 } from './store/store.js'
+export type { Deployment, Feedback, SpanEvent, SpanStatus, Trace, TraceSpan, TraceSummary } from './record/production.js'
+export type { DeployInput, FeedbackInput, SpanInput, TraceLogInput } from './sdk/production.js'
+export type { DatasetLineage, ServingLineage } from './registry/serving-lineage.js'
 export type * from './record/types.js'
 export type { DatasetInput } from './record/datasets.js'
 export { loadGate } from './gates/gate-spec.js'

@@ -52,6 +52,11 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'audit ls',
   'audit verify',
   'tokens ls',
+  'deployments ls',
+  'deployments show',
+  'traces ls',
+  'traces show',
+  'lineage',
 ])
 
 export function isReadOnly(command: Command): boolean {

@@ -80,6 +80,19 @@ export const COMMANDS: readonly { name: string; term: string; description: strin
   },
   { name: 'rollback', term: 'rollback [options] <model>', description: "restore an alias's previous holder, recorded in the audit log", load: async () => (await import('./rollback-command.js')).rollbackCommand },
   {
+    name: 'deployments',
+    term: 'deployments',
+    description: 'what serves in production: endpoint and version, model version, code, input data, owner (docs/production.md)',
+    load: async () => (await import('./deployments-command.js')).deploymentsCommand,
+  },
+  { name: 'traces', term: 'traces', description: 'traces of a deployment (OTLP or the SDK): list, and one as a span tree with tokens, cost and lineage', load: async () => (await import('./traces-command.js')).tracesCommand },
+  {
+    name: 'lineage',
+    term: 'lineage [options] <target>',
+    description: 'from a trace or deployment down to the model version, run, datasets and code; from dataset:<sha256> up to the deployments it fed',
+    load: async () => (await import('./lineage-command.js')).lineageCommand,
+  },
+  {
     name: 'audit',
     term: 'audit',
     description: 'the append-only, hash-chained audit log of gate checks, promotions, rollbacks and alias moves',

@@ -24,6 +24,10 @@ import type { AliasEventPage, ApiTokenPage, ArtifactReadStream, AuditPage, Exper
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
+import * as production from './production.js'
+import { servingLineage, type DatasetLineage, type ServingLineage } from '../registry/serving-lineage.js'
+import type { Deployment, Feedback, Trace } from '../record/production.js'
+import type { DeploymentPage, LogTracesResult, TraceEvalRecordPage, TracePage } from '../store/store.js'
 
 export { evalColumnsToRecords }
 
@@ -424,6 +428,49 @@ export class Assay {
   async verifyAudit(options: { expectHead?: string } = {}): Promise<AuditVerification> {
     const { verifyAuditLog } = await import('../audit/append-and-verify.js')
     return verifyAuditLog(this.store, options)
+  }
+
+  // ---- Production: deployments, traces, feedback (docs/production.md) --------------------------
+
+  /** From a trace or deployment id down to the model version, run, datasets and code; from dataset:<sha256> up to the deployments it fed. */
+  servingLineage(target: string): Promise<ServingLineage | DatasetLineage> {
+    return servingLineage(this.store, target)
+  }
+
+  /** Record a deployment before it serves: endpoint and version, model version (or alias), code hash, input datasets, owner. */
+  deploy(input: production.DeployInput): Promise<Deployment> {
+    return production.deploy(this.store, input)
+  }
+
+  getDeployment(id: string): Promise<Deployment> {
+    return this.store.getDeployment(id)
+  }
+
+  listDeploymentsPage(query: { endpoint?: string; input?: string; limit?: number; cursor?: string } = {}): Promise<DeploymentPage> {
+    return this.store.listDeploymentsPage({ ...query, limit: pageLimit(query.limit) })
+  }
+
+  /** Log traces without OpenTelemetry; over HTTP they are spooled while the server is unreachable. */
+  logTraces(traces: readonly production.TraceLogInput[]): Promise<LogTracesResult> {
+    return production.logTraces(this.store, traces)
+  }
+
+  /** Attach feedback (a score) to a stored trace. */
+  feedback(traceId: string, input: production.FeedbackInput): Promise<Feedback> {
+    return production.addFeedback(this.store, traceId, input)
+  }
+
+  tracesPage(query: { deployment?: string; from?: number; to?: number; limit?: number; cursor?: string } = {}): Promise<TracePage> {
+    return this.store.tracesPage({ ...query, limit: pageLimit(query.limit) })
+  }
+
+  getTrace(traceId: string): Promise<Trace> {
+    return this.store.getTrace(traceId)
+  }
+
+  /** Traces as eval records (id, cluster, scores, latency, tokens, cost, output hash): every statistic applies. */
+  traceEvalRecordsPage(query: { deployment?: string; from?: number; to?: number; limit?: number; cursor?: string } = {}): Promise<TraceEvalRecordPage> {
+    return this.store.traceEvalRecordsPage({ ...query, limit: pageLimit(query.limit) })
   }
 
   async close(): Promise<void> {

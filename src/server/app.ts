@@ -15,6 +15,8 @@ import { artifactRoutes } from './routes/artifacts.js'
 import { evalRoutes } from './routes/evals.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { holdoutRoutes } from './routes/holdout.js'
+import { otlpRoutes } from './routes/otlp.js'
+import { productionRoutes } from './routes/production.js'
 import { metaRoutes } from './routes/meta.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
@@ -89,7 +91,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...otlpRoutes()]
 }
 
 declare module 'fastify' {
@@ -201,8 +203,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const routes = allRoutes()
   const document = openApiDocument(routes)
-  for (const spec of routes) {
-    app.route({
+  const addRoute = (instance: FastifyInstance, spec: RouteSpec): void => {
+    instance.route({
       method: spec.method,
       url: spec.url,
       config: { assaySpec: spec },
@@ -216,7 +218,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         if (spec.touches === 'run') requireExperiment(caller, await state.runExperiment(String(params.runId)))
         let body: unknown
         const binary = spec.body?.binary !== undefined && isOctetStream(request)
-        if (spec.body?.stream !== undefined) {
+        if (spec.body?.raw !== undefined) {
+          body = request.body ?? request.raw
+        } else if (spec.body?.stream !== undefined) {
           if (!isOctetStream(request)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${spec.method} ${spec.url} takes the bytes as Content-Type: application/octet-stream`, { field: 'content-type' })
           body = request.body ?? request.raw
         } else if (binary) {
@@ -235,6 +239,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       },
     })
   }
+  for (const spec of routes) if (spec.body?.raw === undefined) addRoute(app, spec)
+  // Routes that read their own body (OTLP: protobuf or JSON, gzip or not) get it unread, whatever its type.
+  void app.register(async (raw) => {
+    raw.removeAllContentTypeParsers()
+    raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+    for (const spec of routes) if (spec.body?.raw !== undefined) addRoute(raw, spec)
+  })
   app.get('/openapi.json', { config: { assayPublic: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(document)))
   return app
 }

@@ -31,6 +31,10 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
       if (route.body.json) content['application/json'] = { schema: jsonSchema(route.body.json) }
       const binary = route.body.binary ?? route.body.stream
       if (binary !== undefined) content['application/octet-stream'] = { schema: { type: 'string', format: 'binary', description: binary } }
+      if (route.body.raw !== undefined) {
+        content['application/x-protobuf'] = { schema: { type: 'string', format: 'binary', description: route.body.raw } }
+        content['application/json'] = { schema: { type: 'object', description: route.body.raw } }
+      }
       operation.requestBody = { required: true, content }
     }
     ;(paths[url] ??= {})[route.method.toLowerCase()] = operation

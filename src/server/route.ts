@@ -28,8 +28,12 @@ export interface RouteSpec {
   touches: 'run' | 'handler' | 'all' | 'none'
   params?: z.ZodObject
   query?: z.ZodObject
-  /** json: a JSON body of this schema; binary: an octet-stream body (buffered); stream: an octet-stream body handed over unread. */
-  body?: { json?: z.ZodType; binary?: string; stream?: string }
+  /**
+   * json: a JSON body of this schema; binary: an octet-stream body (buffered); stream: an
+   * octet-stream body handed over unread; raw: any content type and encoding, handed over unread
+   * (the route reads and checks it: OTLP).
+   */
+  body?: { json?: z.ZodType; binary?: string; stream?: string; raw?: string }
   response: { json?: string; binary?: string; status?: number }
   handler(ctx: RouteContext): Promise<unknown>
 }

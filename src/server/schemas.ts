@@ -239,3 +239,38 @@ export const PromotionSchema = z.strictObject({
 })
 export const RollbackSchema = z.strictObject({ model: Name, alias: Name, reason: z.string().max(65_536).optional(), actor: Claimed })
 export const GateCheckSchema = z.strictObject({ gate: GateText, candidate: Side, baseline: Side.nullable().optional(), actor: Claimed })
+
+// ---- production (docs/production.md); the store checks every field again (record/production.ts) ----
+
+const Hex32 = z.string().regex(/^[0-9a-f]{32}$/, 'an id is 32 lowercase hex characters')
+export const DeploymentIdParam = z.object({ id: Hex32 })
+export const TraceIdParam = z.object({ traceId: Hex32 })
+export const NewDeploymentSchema = z.strictObject({
+  id: Hex32,
+  endpoint: Name,
+  endpointVersion: z.string().min(1).max(4096),
+  model: Name.nullable(),
+  modelVersion: z.number().int().positive().nullable(),
+  alias: Name.nullable(),
+  codeHash: z.string().min(1).max(4096).nullable(),
+  inputs: z.array(DatasetVersionSchema).max(1000),
+  environment: Name,
+  owner: Name.nullable(),
+  createdAt: Time,
+})
+export const DeploymentsQuery = PageQuery.extend({ endpoint: Name.optional(), input: Sha256.optional() })
+export const TracesQuery = PageQuery.extend({
+  deployment: Hex32.optional(),
+  from: z.coerce.number().finite().optional(),
+  to: z.coerce.number().finite().optional(),
+})
+/** Spans are checked by the store, which rejects a bad trace and stores the others (LogTracesResult). */
+export const LogTracesSchema = z.strictObject({ traces: z.array(z.unknown()).max(100_000) })
+export const FeedbackSchema = z.strictObject({
+  id: z.string().min(1).max(128),
+  traceId: Hex32,
+  name: Name,
+  value: z.number().finite(),
+  source: Name,
+  at: Time,
+})

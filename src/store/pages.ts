@@ -24,7 +24,7 @@ export const MAX_CURSOR_LENGTH = 4096
  * every other (even where the keys have the same shape).
  */
 const CURSOR_KEYS = {
-  run: ['number', 'run-id'],
+  run: ['number', 'run-id'], // 'run-id': a lowercase hex id (runs, deployments, traces)
   experiment: ['string'],
   model: ['string'],
   'model version': ['integer'],
@@ -34,6 +34,8 @@ const CURSOR_KEYS = {
   'API token': ['number', 'string'],
   'artifact lineage': ['number', 'string', 'string', 'string'],
   'holdout ledger': ['number', 'integer'],
+  deployment: ['number', 'run-id'],
+  trace: ['number', 'run-id'],
 } as const satisfies Record<string, readonly CursorPart[]>
 
 type CursorPart = 'number' | 'integer' | 'string' | 'run-id'

@@ -1,4 +1,4 @@
-import { AssayError } from '../errors.js'
+import { AssayError, isAssayError } from '../errors.js'
 import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../audit/audit-hash.js'
 import { computeEnvelope } from '../record/envelope.js'
 import type {
@@ -60,7 +60,24 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
-import { allPages, decodeCursor, decodeRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
+import { allPages, decodeCursor, decodeRunCursor, encodeCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
+import {
+  extractTraceFields,
+  missingAuditFields,
+  spanContentHash,
+  traceEvalRecord,
+  TRACE_LIMITS,
+  validateFeedback,
+  validateNewDeployment,
+  validateTraceInput,
+  type Deployment,
+  type Feedback,
+  type NewDeployment,
+  type Trace,
+  type TraceInput,
+  type TraceSpan,
+} from '../record/production.js'
+import { deploymentFromRow, feedbackFromRow, spanFromData, TRACE_FIELD_COLUMNS, traceFieldValues, traceSummaryFromRow, type DeploymentRow, type FeedbackRow, type TraceRow } from './production-rows.js'
 import {
   PAGE_SIZE,
   type AliasEventPage,
@@ -69,6 +86,8 @@ import {
   type ArtifactContent,
   type ArtifactReadStream,
   type AuditPage,
+  type DeploymentPage,
+  type DeploymentPageQuery,
   type ExperimentPage,
   type ExperimentPageQuery,
   type GatePolicyPage,
@@ -77,6 +96,7 @@ import {
   type HoldoutReadPageQuery,
   type LineagePage,
   type LineagePageQuery,
+  type LogTracesResult,
   type MetricSeries,
   type ModelPage,
   type ModelVersionPage,
@@ -91,6 +111,9 @@ import {
   type RunPageQuery,
   type Store,
   type StoreCapabilities,
+  type TraceEvalRecordPage,
+  type TracePage,
+  type TracePageQuery,
 } from './store.js'
 
 /**
@@ -764,6 +787,270 @@ export abstract class SqlStore implements Store {
     return headOf(await this.sql.get<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1'))
   }
 
+  // ---- production: deployments, traces, feedback (docs/production.md) ------------------------
+
+  async createDeployment(deployment: NewDeployment): Promise<Deployment> {
+    validateNewDeployment(deployment)
+    return this.sql.transaction('write', async (tx) => {
+      const stored = await tx.get<DeploymentRow>('SELECT * FROM deployments WHERE id = ?', [deployment.id])
+      if (stored !== undefined) {
+        const found = deploymentFromRow(stored)
+        if (found.endpoint !== deployment.endpoint || found.endpointVersion !== deployment.endpointVersion) {
+          throw new AssayError('ASSAY_INVALID_ARGUMENT', `a deployment with id ${deployment.id} already exists (${found.endpoint} ${found.endpointVersion})`, { id: deployment.id })
+        }
+        return found
+      }
+      let modelVersion = deployment.modelVersion
+      let experiment: string | null = null
+      if (deployment.model !== null) {
+        await this.modelRow(tx, deployment.model)
+        if (deployment.alias !== null) {
+          const latest = await tx.get<{ version: number | null }>('SELECT version FROM alias_events WHERE model = ? AND alias = ? ORDER BY seq DESC LIMIT 1', [deployment.model, deployment.alias])
+          const holder = latest?.version ?? null
+          if (holder === null) throw new AssayError('ASSAY_ALIAS_NOT_FOUND', `${deployment.model}@${deployment.alias} has no holder to deploy`, { model: deployment.model, alias: deployment.alias })
+          if (modelVersion !== null && modelVersion !== Number(holder)) {
+            throw new AssayError('ASSAY_INVALID_ARGUMENT', `${deployment.model}@${deployment.alias} is version ${holder}, not ${modelVersion}`, { model: deployment.model, alias: deployment.alias })
+          }
+          modelVersion = Number(holder)
+        }
+        if (modelVersion !== null) {
+          const row = await tx.get<{ experiment: string }>(
+            'SELECT e.name AS experiment FROM model_versions v JOIN runs r ON r.id = v.run_id JOIN experiments e ON e.id = r.experiment_id WHERE v.model = ? AND v.version = ?',
+            [deployment.model, modelVersion],
+          )
+          if (row === undefined) throw new AssayError('ASSAY_MODEL_NOT_FOUND', `model ${deployment.model} has no version ${modelVersion}`, { model: deployment.model, version: modelVersion })
+          experiment = row.experiment
+        }
+      }
+      const record: Deployment = { ...deployment, modelVersion, experiment, unauditable: missingAuditFields({ ...deployment, modelVersion }) }
+      await tx.run(
+        `INSERT INTO deployments (id, endpoint, endpoint_version, model, model_version, alias, code_hash, inputs, environment, owner, created_at, experiment, unauditable)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          record.id, record.endpoint, record.endpointVersion, record.model, record.modelVersion, record.alias, record.codeHash, JSON.stringify(record.inputs),
+          record.environment, record.owner, record.createdAt, record.experiment, JSON.stringify(record.unauditable),
+        ],
+      )
+      const inputs = [...new Map(record.inputs.map((d) => [`${d.sha256} ${d.name}`, d])).values()]
+      if (inputs.length > 0) await tx.insertRows('deployment_inputs', [text('deployment_id'), text('sha256'), text('name')], inputs.map((d) => [record.id, d.sha256, d.name]))
+      return record
+    })
+  }
+
+  async getDeployment(id: string): Promise<Deployment> {
+    const row = await this.sql.get<DeploymentRow>('SELECT * FROM deployments WHERE id = ?', [id])
+    if (row === undefined) throw deploymentNotFound(id)
+    return deploymentFromRow(row)
+  }
+
+  async listDeploymentsPage(query: DeploymentPageQuery): Promise<DeploymentPage> {
+    const limit = pageLimit(query.limit)
+    const where: string[] = []
+    const args: unknown[] = []
+    if (query.endpoint !== undefined) {
+      where.push('d.endpoint = ?')
+      args.push(query.endpoint)
+    }
+    if (query.input !== undefined) {
+      where.push('d.id IN (SELECT deployment_id FROM deployment_inputs WHERE sha256 = ?)')
+      args.push(query.input)
+    }
+    if (query.experiments !== undefined) {
+      if (query.experiments.length === 0) return { deployments: [], nextCursor: null }
+      where.push(`d.experiment IN (${query.experiments.map(() => '?').join(', ')})`)
+      args.push(...query.experiments)
+    }
+    if (query.cursor !== undefined) {
+      const [time, id] = decodeCursor('deployment', query.cursor)
+      where.push('(d.created_at > ? OR (d.created_at = ? AND d.id > ?))')
+      args.push(time, time, id)
+    }
+    const rows = await this.sql.all<DeploymentRow>(`SELECT d.* FROM deployments d${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY d.created_at, d.id LIMIT ?`, [...args, limit + 1])
+    const deployments = rows.slice(0, limit).map(deploymentFromRow)
+    const last = deployments[deployments.length - 1]
+    return { deployments, nextCursor: rows.length > limit && last !== undefined ? encodeCursor('deployment', [last.createdAt, last.id]) : null }
+  }
+
+  async logTraces(traces: readonly TraceInput[]): Promise<LogTracesResult> {
+    const result: LogTracesResult = { stored: [], unchanged: [], rejected: [] }
+    const reject = (trace: TraceInput, error: unknown): void => {
+      if (!isAssayError(error)) throw error
+      result.rejected.push({ traceId: String(trace?.traceId), spans: Array.isArray(trace?.spans) ? trace.spans.length : 0, code: error.code, message: error.message })
+    }
+    // Checked before the transaction; spans of one trace id in several inputs of one call are joined.
+    const byId = new Map<string, TraceInput>()
+    for (const raw of traces) {
+      let trace: TraceInput
+      try {
+        trace = validateTraceInput(raw)
+      } catch (error) {
+        reject(raw, error)
+        continue
+      }
+      const seen = byId.get(trace.traceId)
+      if (seen === undefined) byId.set(trace.traceId, trace)
+      else if (seen.deploymentId !== trace.deploymentId) reject(trace, traceConflict(trace.traceId, `names deployment ${trace.deploymentId} and ${seen.deploymentId} in one call`))
+      else {
+        try {
+          byId.set(trace.traceId, validateTraceInput({ ...seen, spans: [...seen.spans, ...trace.spans.filter((s) => !seen.spans.some((o) => o.spanId === s.spanId && spanContentHash(o) === spanContentHash(s)))] }))
+        } catch (error) {
+          reject(trace, error)
+        }
+      }
+    }
+    if (byId.size === 0) return result
+    const written = await this.sql.transaction('write', async (tx) => {
+      const outcome: LogTracesResult = { stored: [], unchanged: [], rejected: [] }
+      const refuse = (trace: TraceInput, error: AssayError): void => {
+        outcome.rejected.push({ traceId: trace.traceId, spans: trace.spans.length, code: error.code, message: error.message })
+      }
+      const deploymentIds = [...new Set([...byId.values()].map((t) => t.deploymentId))]
+      const known = new Set((await tx.all<{ id: string }>(`SELECT id FROM deployments WHERE id IN (${marks(deploymentIds)})`, deploymentIds)).map((r) => r.id))
+      const ids = [...byId.keys()]
+      // Stored traces of this call, locked: concurrent writers of one trace queue here.
+      const existing = new Map((await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(ids)})${this.sql.forUpdate}`, ids)).map((r) => [r.trace_id, r.deployment_id]))
+      const fresh: TraceInput[] = []
+      for (const trace of byId.values()) {
+        if (!known.has(trace.deploymentId)) {
+          refuse(trace, new AssayError('ASSAY_UNKNOWN_DEPLOYMENT', `trace ${trace.traceId} names deployment ${trace.deploymentId}, which the store does not have (create it first: assay.deploy)`, { traceId: trace.traceId, deploymentId: trace.deploymentId }))
+          continue
+        }
+        const stored = existing.get(trace.traceId)
+        if (stored === undefined) {
+          // Another writer may insert the same new trace meanwhile: then this one joins it below.
+          const inserted = await tx.run(
+            `INSERT INTO traces (trace_id, deployment_id, ${TRACE_FIELD_COLUMNS.join(', ')}) VALUES (?, ?, ${marks(TRACE_FIELD_COLUMNS)}) ON CONFLICT (trace_id) DO NOTHING`,
+            [trace.traceId, trace.deploymentId, ...traceFieldValues(extractTraceFields(trace.spans))],
+          )
+          if (inserted === 1) {
+            fresh.push(trace)
+            continue
+          }
+          const raced = await tx.get<{ deployment_id: string }>(`SELECT deployment_id FROM traces WHERE trace_id = ?${this.sql.forUpdate}`, [trace.traceId])
+          existing.set(trace.traceId, (raced as { deployment_id: string }).deployment_id)
+        }
+      }
+      const spanColumns = [text('trace_id'), text('span_id'), text('content_sha256'), text('data')]
+      const rows: unknown[][] = fresh.flatMap((t) => t.spans.map((s) => [t.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)]))
+      outcome.stored.push(...fresh.map((t) => t.traceId))
+      const joining = [...byId.values()].filter((t) => existing.has(t.traceId) && known.has(t.deploymentId))
+      const grown: string[] = []
+      if (joining.length > 0) {
+        const joinIds = joining.map((t) => t.traceId)
+        const storedSpans = await tx.all<{ trace_id: string; span_id: string; content_sha256: string }>(`SELECT trace_id, span_id, content_sha256 FROM trace_spans WHERE trace_id IN (${marks(joinIds)})`, joinIds)
+        const hashes = new Map<string, Map<string, string>>()
+        for (const r of storedSpans) {
+          let m = hashes.get(r.trace_id)
+          if (m === undefined) hashes.set(r.trace_id, (m = new Map()))
+          m.set(r.span_id, r.content_sha256)
+        }
+        for (const trace of joining) {
+          if (existing.get(trace.traceId) !== trace.deploymentId) {
+            refuse(trace, traceConflict(trace.traceId, `is stored for deployment ${existing.get(trace.traceId)}, not ${trace.deploymentId}`))
+            continue
+          }
+          const have = hashes.get(trace.traceId) ?? new Map<string, string>()
+          const added: TraceSpan[] = []
+          let conflict: string | undefined
+          for (const span of trace.spans) {
+            const hash = spanContentHash(span)
+            const storedHash = have.get(span.spanId)
+            if (storedHash === undefined) added.push(span)
+            else if (storedHash !== hash) conflict ??= span.spanId
+          }
+          if (conflict !== undefined) {
+            refuse(trace, traceConflict(trace.traceId, `already holds span ${conflict} with other content`))
+            continue
+          }
+          if (added.length === 0) {
+            outcome.unchanged.push(trace.traceId)
+            continue
+          }
+          if (have.size + added.length > TRACE_LIMITS.spansPerTrace) {
+            refuse(trace, new AssayError('ASSAY_INVALID_TRACE', `trace ${trace.traceId} would hold ${have.size + added.length} spans; the limit is ${TRACE_LIMITS.spansPerTrace}`, { traceId: trace.traceId, limit: TRACE_LIMITS.spansPerTrace }))
+            continue
+          }
+          rows.push(...added.map((s) => [trace.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)]))
+          grown.push(trace.traceId)
+        }
+      }
+      if (rows.length > 0) await tx.insertRows('trace_spans', spanColumns, rows)
+      if (grown.length > 0) {
+        // A trace that grew: its fields from all its spans, old and new.
+        const all = await tx.all<{ trace_id: string; data: string }>(`SELECT trace_id, data FROM trace_spans WHERE trace_id IN (${marks(grown)})`, grown)
+        for (const id of grown) {
+          const fields = extractTraceFields(all.filter((r) => r.trace_id === id).map((r) => spanFromData(r.data)))
+          await tx.run(`UPDATE traces SET ${TRACE_FIELD_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE trace_id = ?`, [...traceFieldValues(fields), id])
+        }
+        outcome.stored.push(...grown)
+      }
+      return outcome
+    })
+    result.stored.push(...written.stored)
+    result.unchanged.push(...written.unchanged)
+    result.rejected.push(...written.rejected)
+    return result
+  }
+
+  async tracesPage(query: TracePageQuery): Promise<TracePage> {
+    const limit = pageLimit(query.limit)
+    const where: string[] = []
+    const args: unknown[] = []
+    if (query.deployment !== undefined) {
+      await this.getDeployment(query.deployment)
+      where.push('deployment_id = ?')
+      args.push(query.deployment)
+    }
+    if (query.from !== undefined) {
+      where.push('start_time >= ?')
+      args.push(query.from)
+    }
+    if (query.to !== undefined) {
+      where.push('start_time < ?')
+      args.push(query.to)
+    }
+    if (query.cursor !== undefined) {
+      const [time, id] = decodeCursor('trace', query.cursor)
+      where.push('(start_time > ? OR (start_time = ? AND trace_id > ?))')
+      args.push(time, time, id)
+    }
+    const rows = await this.sql.all<TraceRow>(`SELECT * FROM traces${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY start_time, trace_id LIMIT ?`, [...args, limit + 1])
+    const page = rows.slice(0, limit).map(traceSummaryFromRow)
+    const last = page[page.length - 1]
+    return { traces: page, nextCursor: rows.length > limit && last !== undefined ? encodeCursor('trace', [last.startTime, last.traceId]) : null }
+  }
+
+  async getTrace(traceId: string): Promise<Trace> {
+    return this.sql.transaction('read', async (tx) => {
+      const row = await tx.get<TraceRow>('SELECT * FROM traces WHERE trace_id = ?', [traceId])
+      if (row === undefined) throw traceNotFound(traceId)
+      const spans = (await tx.all<{ data: string }>('SELECT data FROM trace_spans WHERE trace_id = ?', [traceId])).map((r) => spanFromData(r.data))
+      spans.sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : 1))
+      const feedback = (await tx.all<FeedbackRow>('SELECT * FROM trace_feedback WHERE trace_id = ? ORDER BY at, id', [traceId])).map(feedbackFromRow)
+      return { ...traceSummaryFromRow(row), spans, feedback }
+    })
+  }
+
+  async addFeedback(feedback: Feedback): Promise<void> {
+    validateFeedback(feedback)
+    await this.sql.transaction('write', async (tx) => {
+      if ((await tx.get('SELECT 1 AS present FROM traces WHERE trace_id = ?', [feedback.traceId])) === undefined) throw traceNotFound(feedback.traceId)
+      await tx.run('INSERT INTO trace_feedback (id, trace_id, name, value, source, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
+        feedback.id, feedback.traceId, feedback.name, feedback.value, feedback.source, feedback.at,
+      ])
+    })
+  }
+
+  async traceEvalRecordsPage(query: TracePageQuery): Promise<TraceEvalRecordPage> {
+    const page = await this.tracesPage(query)
+    if (page.traces.length === 0) return { records: [], nextCursor: page.nextCursor }
+    const ids = page.traces.map((t) => t.traceId)
+    const feedback = (await this.sql.all<FeedbackRow>(`SELECT * FROM trace_feedback WHERE trace_id IN (${marks(ids)}) ORDER BY at, id`, ids)).map(feedbackFromRow)
+    const byTrace = new Map<string, Feedback[]>()
+    for (const f of feedback) byTrace.set(f.traceId, [...(byTrace.get(f.traceId) ?? []), f])
+    return { records: page.traces.map((t) => traceEvalRecord(t, byTrace.get(t.traceId) ?? [])), nextCursor: page.nextCursor }
+  }
+
   async close(): Promise<void> {
     await this.sql.close()
   }
@@ -782,6 +1069,22 @@ async function assertRoomFor(tx: SqlExecutor, table: 'run_tags' | 'metric_summar
   const present = (await tx.all<{ key: string }>(`SELECT key FROM ${table} WHERE run_id = ? AND key IN (${unique.map(() => '?').join(', ')})`, [runId, ...unique])).length
   // Only new keys count: a run stored before the limit may still update the ones it has.
   if (unique.length > present) assertItemsPerRun(kind, stored + unique.length - present, runId)
+}
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ')
+}
+
+function deploymentNotFound(id: string): AssayError {
+  return new AssayError('ASSAY_DEPLOYMENT_NOT_FOUND', `no deployment has id ${id}`, { id })
+}
+
+function traceNotFound(traceId: string): AssayError {
+  return new AssayError('ASSAY_TRACE_NOT_FOUND', `no trace has id ${traceId}`, { traceId })
+}
+
+function traceConflict(traceId: string, what: string): AssayError {
+  return new AssayError('ASSAY_TRACE_CONFLICT', `trace ${traceId} ${what}; the stored trace is unchanged`, { traceId })
 }
 
 function runNotFound(runId: string): AssayError {

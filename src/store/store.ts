@@ -9,6 +9,7 @@ import type {
   ArtifactDirection,
   ArtifactRef,
   EvalColumns,
+  EvalRecord,
   ExperimentSummary,
   HoldoutRead,
   Params,
@@ -17,6 +18,7 @@ import type {
   RunSummary,
 } from '../record/types.js'
 import type { EvalChunk, MetricColumns } from './chunk-codec.js'
+import type { Deployment, Feedback, NewDeployment, Trace, TraceInput, TraceSummary } from '../record/production.js'
 
 /**
  * The store contract. Every backend (sqlite/ and postgres/ through the core in sql-store.ts, and
@@ -153,7 +155,76 @@ export interface Store {
    */
   auditHead?(): Promise<{ seq: number; hash: string } | null>
 
+  // Production (docs/production.md): deployments, their traces, and feedback on traces.
+  /**
+   * Store a deployment. A model is checked, an alias resolved to its holder (both recorded), the
+   * experiment of the version's run recorded for token scoping, and missing audit fields flagged
+   * (`unauditable`): the deployment is stored either way. A deployment with an id already stored
+   * is returned as stored (a replayed write); ASSAY_MODEL_NOT_FOUND, ASSAY_ALIAS_NOT_FOUND.
+   */
+  createDeployment(deployment: NewDeployment): Promise<Deployment>
+  /** Throws ASSAY_DEPLOYMENT_NOT_FOUND. */
+  getDeployment(id: string): Promise<Deployment>
+  /** Deployments oldest first (created time, then id), of one endpoint or fed by one dataset version. */
+  listDeploymentsPage(query: DeploymentPageQuery): Promise<DeploymentPage>
+  /**
+   * Traces (whole, or some spans of each) in one transaction. Spans already stored with the same
+   * content are skipped, so a retried call is stored once; new spans of a stored trace join it and
+   * its fields are extracted again. A trace naming an unknown deployment (ASSAY_UNKNOWN_DEPLOYMENT),
+   * another deployment than the stored one, or a stored span id with other content
+   * (ASSAY_TRACE_CONFLICT) is rejected whole and the others are stored: the result lists both.
+   */
+  logTraces(traces: readonly TraceInput[]): Promise<LogTracesResult>
+  /** Trace summaries (no spans) by start time, then id; ASSAY_DEPLOYMENT_NOT_FOUND for an unknown deployment. */
+  tracesPage(query: TracePageQuery): Promise<TracePage>
+  /** A trace with its spans (by start time) and feedback (by time); ASSAY_TRACE_NOT_FOUND. */
+  getTrace(traceId: string): Promise<Trace>
+  /** Attach feedback to a stored trace (ASSAY_TRACE_NOT_FOUND); feedback with a stored id is not added again. */
+  addFeedback(feedback: Feedback): Promise<void>
+  /** The page of tracesPage as eval records (record/production.ts traceEvalRecord), feedback included. */
+  traceEvalRecordsPage(query: TracePageQuery): Promise<TraceEvalRecordPage>
+
   close(): Promise<void>
+}
+
+export interface DeploymentPageQuery extends PageQuery {
+  endpoint?: string
+  /** Only deployments fed by this dataset version (sha256). */
+  input?: string
+  /** Only deployments whose experiment is one of these (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+}
+
+export interface DeploymentPage {
+  deployments: Deployment[]
+  nextCursor: string | null
+}
+
+export interface TracePageQuery extends PageQuery {
+  deployment?: string
+  /** Traces starting at or after this time (ms). */
+  from?: number
+  /** Traces starting before this time (ms). */
+  to?: number
+}
+
+export interface TracePage {
+  traces: TraceSummary[]
+  nextCursor: string | null
+}
+
+export interface TraceEvalRecordPage {
+  records: EvalRecord[]
+  nextCursor: string | null
+}
+
+export interface LogTracesResult {
+  /** Traces stored or extended by this call. */
+  stored: string[]
+  /** Traces whose every span was already stored with the same content. */
+  unchanged: string[]
+  /** Traces refused whole, with the catalogue code and message. */
+  rejected: { traceId: string; spans: number; code: string; message: string }[]
 }
 
 /** What a backend can do, so that callers need not know which backend they hold. */

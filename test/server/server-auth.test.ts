@@ -58,6 +58,15 @@ const ROUTE_SCOPES: Record<string, string> = {
   'GET /api/v1/tokens': 'admin all',
   'GET /api/v1/tokens/by-secret/:sha256': 'admin all',
   'POST /api/v1/tokens/:id/revoke': 'admin all',
+  'POST /api/v1/deployments': 'write all',
+  'GET /api/v1/deployments': 'read handler',
+  'GET /api/v1/deployments/:id': 'read handler',
+  'POST /api/v1/traces': 'write handler',
+  'GET /api/v1/traces': 'read handler',
+  'GET /api/v1/traces/eval-records': 'read handler',
+  'GET /api/v1/traces/:traceId': 'read handler',
+  'POST /api/v1/feedback': 'write handler',
+  'POST /v1/traces': 'write handler',
 }
 
 type Inject = Awaited<ReturnType<TestServer['app']['inject']>>

@@ -34,6 +34,8 @@ import {
   type ArtifactContent,
   type ArtifactReadStream,
   type AuditPage,
+  type DeploymentPage,
+  type DeploymentPageQuery,
   type ExperimentPage,
   type ExperimentPageQuery,
   type GatePolicyPage,
@@ -42,6 +44,7 @@ import {
   type HoldoutReadPageQuery,
   type LineagePage,
   type LineagePageQuery,
+  type LogTracesResult,
   type ModelPage,
   type ModelVersionPage,
   type ModelVersionPageQuery,
@@ -53,11 +56,15 @@ import {
   type RunPageQuery,
   type Store,
   type StoreCapabilities,
+  type TraceEvalRecordPage,
+  type TracePage,
+  type TracePageQuery,
 } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
 import { encodeBatchFrame, reviveNumber } from './wire.js'
+import { missingAuditFields, type Deployment, type Feedback, type NewDeployment, type Trace, type TraceInput } from '../../record/production.js'
 
 export interface HttpStoreOptions {
   /** API token (assay_…); default ASSAY_TOKEN. */
@@ -328,6 +335,18 @@ export class HttpStore implements Store {
       case 'recordHoldoutRead':
         await this.http.request('POST', ROUTES.holdoutReads, { json: entry.read })
         return
+      case 'createDeployment':
+        await this.http.request('POST', ROUTES.deployments, { json: entry.deployment })
+        return
+      case 'logTraces': {
+        // A trace the server refuses is kept beside the spool, as any refused write is.
+        const result = await this.http.json<LogTracesResult>('POST', ROUTES.traces, { json: { traces: entry.traces } })
+        if (result.rejected.length > 0) throw rejectedTraces(result)
+        return
+      }
+      case 'addFeedback':
+        await this.http.request('POST', ROUTES.feedback, { json: entry.feedback })
+        return
     }
   }
 
@@ -421,6 +440,60 @@ export class HttpStore implements Store {
       () => this.http.request('POST', ROUTES.holdoutReads, { json: withId }).then(() => undefined),
       () => undefined,
     )
+  }
+
+  // ---- production (docs/production.md) -------------------------------------------------------
+
+  /** Offline, the deployment is spooled and returned as sent (its alias resolved and flags set when it reaches the server). */
+  async createDeployment(deployment: NewDeployment): Promise<Deployment> {
+    return this.write(
+      () => ({ op: 'createDeployment', deployment }),
+      async () => (await this.http.json<{ deployment: Deployment }>('POST', ROUTES.deployments, { json: deployment })).deployment,
+      () => ({ ...deployment, experiment: null, unauditable: missingAuditFields(deployment) }),
+    )
+  }
+
+  /** Offline, every trace counts as stored; the server's rejections surface at replay (kept beside the spool). */
+  async logTraces(traces: readonly TraceInput[]): Promise<LogTracesResult> {
+    return this.write(
+      () => ({ op: 'logTraces', traces: [...traces] }),
+      () => this.http.json<LogTracesResult>('POST', ROUTES.traces, { json: { traces } }),
+      () => ({ stored: traces.map((t) => t.traceId), unchanged: [], rejected: [] }),
+    )
+  }
+
+  async addFeedback(feedback: Feedback): Promise<void> {
+    await this.write(
+      () => ({ op: 'addFeedback', feedback }),
+      () => this.http.request('POST', ROUTES.feedback, { json: feedback }).then(() => undefined),
+      () => undefined,
+    )
+  }
+
+  async getDeployment(id: string): Promise<Deployment> {
+    await this.beforeRead()
+    return (await this.http.json<{ deployment: Deployment }>('GET', routePath(ROUTES.deployment, { id }))).deployment
+  }
+
+  async listDeploymentsPage(query: DeploymentPageQuery): Promise<DeploymentPage> {
+    await this.beforeRead()
+    const { experiments: _scoped, ...rest } = query
+    return this.http.json<DeploymentPage>('GET', ROUTES.deployments, { query: definedQuery({ ...rest, limit: pageLimit(query.limit) }) })
+  }
+
+  async tracesPage(query: TracePageQuery): Promise<TracePage> {
+    await this.beforeRead()
+    return this.http.json<TracePage>('GET', ROUTES.traces, { query: definedQuery({ ...query, limit: pageLimit(query.limit) }) })
+  }
+
+  async traceEvalRecordsPage(query: TracePageQuery): Promise<TraceEvalRecordPage> {
+    await this.beforeRead()
+    return this.http.json<TraceEvalRecordPage>('GET', ROUTES.traceEvalRecords, { query: definedQuery({ ...query, limit: pageLimit(query.limit) }) })
+  }
+
+  async getTrace(traceId: string): Promise<Trace> {
+    await this.beforeRead()
+    return (await this.http.json<{ trace: Trace }>('GET', routePath(ROUTES.trace, { traceId }))).trace
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -685,4 +758,17 @@ async function hashFile(file: string): Promise<{ sha256: string; size: number }>
 /** A page's limit (checked here, before any request) and cursor as query parameters. */
 function pageParameters(query: PageQuery): { limit: string; cursor: string | undefined } {
   return { limit: String(pageLimit(query.limit)), cursor: query.cursor }
+}
+
+/** A query's defined fields as strings. */
+function definedQuery(query: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) out[key] = String(value)
+  return out
+}
+
+/** A spooled logTraces call the server refused in part: the first rejection, as a catalogue error. */
+function rejectedTraces(result: LogTracesResult): AssayError {
+  const first = result.rejected[0]
+  return new AssayError(first.code as 'ASSAY_INVALID_TRACE', `${result.rejected.length} spooled traces were refused; first: ${first.message}`, { rejected: result.rejected })
 }

@@ -38,6 +38,13 @@ export const ROUTES = {
   promotions: '/api/v1/promotions',
   rollbacks: '/api/v1/rollbacks',
   gateChecks: '/api/v1/gate-checks',
+  deployments: '/api/v1/deployments',
+  deployment: '/api/v1/deployments/:id',
+  traces: '/api/v1/traces',
+  traceEvalRecords: '/api/v1/traces/eval-records',
+  trace: '/api/v1/traces/:traceId',
+  feedback: '/api/v1/feedback',
+  otlpTraces: '/v1/traces',
 } as const
 
 export type RoutePath = (typeof ROUTES)[keyof typeof ROUTES]

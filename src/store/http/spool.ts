@@ -16,6 +16,7 @@ import {
 import os from 'node:os'
 import path from 'node:path'
 import type { ArtifactDirection, HoldoutRead, RunStatus } from '../../record/types.js'
+import type { Feedback, NewDeployment, TraceInput } from '../../record/production.js'
 import type { NewRun } from '../store.js'
 
 /**
@@ -38,6 +39,9 @@ export type SpoolEntry =
   | { op: 'setRunStatus'; runId: string; status: Exclude<RunStatus, 'running'>; endTime: number }
   | { op: 'putArtifact'; runId: string; name: string; direction: ArtifactDirection; sha256: string; blob: boolean }
   | { op: 'recordHoldoutRead'; read: HoldoutRead }
+  | { op: 'createDeployment'; deployment: NewDeployment }
+  | { op: 'logTraces'; traces: TraceInput[] }
+  | { op: 'addFeedback'; feedback: Feedback }
 
 export function defaultSpoolRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.ASSAY_SPOOL_DIR) return path.resolve(env.ASSAY_SPOOL_DIR)

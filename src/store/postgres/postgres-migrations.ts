@@ -291,6 +291,77 @@ CREATE TABLE gate_policies (
 CREATE TRIGGER gate_policies_append_only BEFORE UPDATE OR DELETE ON gate_policies FOR EACH ROW EXECUTE FUNCTION assay_append_only();
 `,
   },
+  {
+    version: 12,
+    sql: `
+-- Production (docs/production.md): deployments, the traces they serve (one row per trace with the
+-- fields extracted from its spans, one row per span), and feedback that arrives later.
+-- (Versions 10 and 11 belong to other tables.)
+CREATE TABLE deployments (
+  id text COLLATE "C" PRIMARY KEY,
+  endpoint text COLLATE "C" NOT NULL,
+  endpoint_version text COLLATE "C" NOT NULL,
+  model text COLLATE "C",
+  model_version integer,
+  alias text COLLATE "C",
+  code_hash text COLLATE "C",
+  inputs text COLLATE "C" NOT NULL, -- JSON array of dataset versions
+  environment text COLLATE "C" NOT NULL,
+  owner text COLLATE "C",
+  created_at double precision NOT NULL,
+  experiment text COLLATE "C", -- of the run behind the model version; NULL when unknown
+  unauditable text COLLATE "C" NOT NULL -- JSON array of missing audit fields
+);
+CREATE INDEX deployments_time ON deployments(created_at, id);
+CREATE INDEX deployments_model ON deployments(model, model_version);
+CREATE TABLE deployment_inputs (
+  deployment_id text COLLATE "C" NOT NULL REFERENCES deployments(id),
+  sha256 text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  PRIMARY KEY (sha256, deployment_id, name)
+);
+CREATE TABLE traces (
+  trace_id text COLLATE "C" PRIMARY KEY,
+  deployment_id text COLLATE "C" NOT NULL REFERENCES deployments(id),
+  start_time double precision NOT NULL,
+  end_time double precision NOT NULL,
+  latency_ms double precision NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  operation text COLLATE "C",
+  request_model text COLLATE "C",
+  input_tokens double precision,
+  output_tokens double precision,
+  conversation_id text COLLATE "C",
+  prompt_name text COLLATE "C",
+  prompt_version text COLLATE "C",
+  retrieval_index_version text COLLATE "C",
+  cost_usd double precision,
+  guardrail_action text COLLATE "C",
+  guardrail_outcome text COLLATE "C",
+  output_hash text COLLATE "C",
+  span_count integer NOT NULL
+);
+CREATE INDEX traces_deployment_time ON traces(deployment_id, start_time, trace_id);
+CREATE INDEX traces_time ON traces(start_time, trace_id);
+CREATE TABLE trace_spans (
+  trace_id text COLLATE "C" NOT NULL REFERENCES traces(trace_id),
+  span_id text COLLATE "C" NOT NULL,
+  content_sha256 text COLLATE "C" NOT NULL,
+  data text COLLATE "C" NOT NULL, -- JSON of the span
+  -- (TOAST compresses long values; a row per span keeps a re-sent span a primary-key check)
+  PRIMARY KEY (trace_id, span_id)
+);
+CREATE TABLE trace_feedback (
+  id text COLLATE "C" PRIMARY KEY,
+  trace_id text COLLATE "C" NOT NULL REFERENCES traces(trace_id),
+  name text COLLATE "C" NOT NULL,
+  value double precision NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  at double precision NOT NULL
+);
+CREATE INDEX trace_feedback_trace ON trace_feedback(trace_id, at);
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

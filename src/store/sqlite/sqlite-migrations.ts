@@ -259,6 +259,76 @@ CREATE TRIGGER gate_policies_append_only_update BEFORE UPDATE ON gate_policies B
 CREATE TRIGGER gate_policies_append_only_delete BEFORE DELETE ON gate_policies BEGIN SELECT RAISE(ABORT, 'gate_policies is append-only'); END;
 `,
   },
+  {
+    version: 12,
+    sql: `
+-- Production (docs/production.md): deployments, the traces they serve (one row per trace with the
+-- fields extracted from its spans, one row per span), and feedback that arrives later.
+-- (Versions 10 and 11 belong to other tables.)
+CREATE TABLE deployments (
+  id TEXT PRIMARY KEY,
+  endpoint TEXT NOT NULL,
+  endpoint_version TEXT NOT NULL,
+  model TEXT,
+  model_version INTEGER,
+  alias TEXT,
+  code_hash TEXT,
+  inputs TEXT NOT NULL, -- JSON array of dataset versions
+  environment TEXT NOT NULL,
+  owner TEXT,
+  created_at REAL NOT NULL,
+  experiment TEXT, -- of the run behind the model version; NULL when unknown
+  unauditable TEXT NOT NULL -- JSON array of missing audit fields
+) WITHOUT ROWID;
+CREATE INDEX deployments_time ON deployments(created_at, id);
+CREATE INDEX deployments_model ON deployments(model, model_version);
+CREATE TABLE deployment_inputs (
+  deployment_id TEXT NOT NULL REFERENCES deployments(id),
+  sha256 TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (sha256, deployment_id, name)
+) WITHOUT ROWID;
+CREATE TABLE traces (
+  trace_id TEXT PRIMARY KEY,
+  deployment_id TEXT NOT NULL REFERENCES deployments(id),
+  start_time REAL NOT NULL,
+  end_time REAL NOT NULL,
+  latency_ms REAL NOT NULL,
+  status TEXT NOT NULL,
+  operation TEXT,
+  request_model TEXT,
+  input_tokens REAL,
+  output_tokens REAL,
+  conversation_id TEXT,
+  prompt_name TEXT,
+  prompt_version TEXT,
+  retrieval_index_version TEXT,
+  cost_usd REAL,
+  guardrail_action TEXT,
+  guardrail_outcome TEXT,
+  output_hash TEXT,
+  span_count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX traces_deployment_time ON traces(deployment_id, start_time, trace_id);
+CREATE INDEX traces_time ON traces(start_time, trace_id);
+CREATE TABLE trace_spans (
+  trace_id TEXT NOT NULL REFERENCES traces(trace_id),
+  span_id TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  data TEXT NOT NULL, -- JSON of the span
+  PRIMARY KEY (trace_id, span_id)
+) WITHOUT ROWID;
+CREATE TABLE trace_feedback (
+  id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL REFERENCES traces(trace_id),
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  source TEXT NOT NULL,
+  at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX trace_feedback_trace ON trace_feedback(trace_id, at);
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */

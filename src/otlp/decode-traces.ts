@@ -1,0 +1,204 @@
+import { AssayError } from '../errors.js'
+import { spanDeploymentId, type SpanEvent, type SpanStatus, type TraceInput, type TraceSpan } from '../record/production.js'
+import type { JsonValue } from '../record/types.js'
+import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp-proto.js'
+
+/**
+ * OTLP/HTTP trace requests (protobuf or JSON) to assay traces: spans grouped by trace id, each
+ * carrying its resource's attributes, and each trace given its deployment (assay.deployment.id of
+ * its spans or their resources, else the request's default). Spans that cannot belong to any
+ * trace (no trace id) and traces without one deployment are counted as rejected here; everything
+ * else is checked by the store (record/production.ts validateTraceInput).
+ */
+export interface DecodedTraces {
+  traces: TraceInput[]
+  rejected: { spans: number; code: string; message: string }[]
+}
+
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer']
+const STATUSES: SpanStatus[] = ['unset', 'ok', 'error']
+/** Nesting of array and kvlist values kept; deeper values are refused as a malformed trace. */
+const VALUE_DEPTH = 16
+
+/** A protobuf ExportTraceServiceRequest; bytes that do not decode are ASSAY_INVALID_TRACE. */
+export function decodeProtobufTraces(bytes: Uint8Array, defaultDeployment?: string): DecodedTraces {
+  let message: Record<string, unknown>
+  try {
+    const decoded = ExportTraceServiceRequest.decode(bytes)
+    message = ExportTraceServiceRequest.toObject(decoded, { longs: String, bytes: Buffer, enums: Number, defaults: false, arrays: true })
+  } catch (error) {
+    throw new AssayError('ASSAY_INVALID_TRACE', `the body is not an OTLP ExportTraceServiceRequest (protobuf): ${(error as Error).message}`, { field: 'body' })
+  }
+  return group(message, 'protobuf', defaultDeployment)
+}
+
+/** An OTLP/JSON ExportTraceServiceRequest (ids in hex, as the OTLP/JSON encoding has them). */
+export function decodeJsonTraces(body: unknown, defaultDeployment?: string): DecodedTraces {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AssayError('ASSAY_INVALID_TRACE', 'the body is not an OTLP ExportTraceServiceRequest (JSON object with resourceSpans)', { field: 'body' })
+  return group(body as Record<string, unknown>, 'json', defaultDeployment)
+}
+
+/** The OTLP answer: partial_success when spans were rejected (an empty message otherwise). */
+export function encodeExportResponse(rejectedSpans: number, message: string, encoding: 'protobuf' | 'json'): Buffer | Record<string, unknown> {
+  const body = rejectedSpans === 0 && message === '' ? {} : { partialSuccess: { rejectedSpans: String(rejectedSpans), errorMessage: message } }
+  if (encoding === 'json') return rejectedSpans === 0 && message === '' ? {} : { partialSuccess: { rejectedSpans, errorMessage: message } }
+  return Buffer.from(ExportTraceServiceResponse.encode(ExportTraceServiceResponse.fromObject(body)).finish())
+}
+
+type Encoding = 'protobuf' | 'json'
+
+function malformed(message: string, field: string): AssayError {
+  return new AssayError('ASSAY_INVALID_TRACE', message, { field })
+}
+
+function list(value: unknown, field: string): Record<string, unknown>[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) throw malformed(`${field} must be an array`, field)
+  for (const item of value) if (item === null || typeof item !== 'object' || Array.isArray(item)) throw malformed(`${field} must hold objects`, field)
+  return value as Record<string, unknown>[]
+}
+
+function group(message: Record<string, unknown>, encoding: Encoding, defaultDeployment: string | undefined): DecodedTraces {
+  const byTrace = new Map<string, TraceSpan[]>()
+  const rejected: DecodedTraces['rejected'] = []
+  for (const [r, resourceSpans] of list(message.resourceSpans, 'resourceSpans').entries()) {
+    const resourceObject = (resourceSpans.resource ?? {}) as Record<string, unknown>
+    const resource = attributes(resourceObject.attributes, `resourceSpans.${r}.resource.attributes`)
+    for (const [s, scopeSpans] of list(resourceSpans.scopeSpans, `resourceSpans.${r}.scopeSpans`).entries()) {
+      for (const [i, span] of list(scopeSpans.spans, `resourceSpans.${r}.scopeSpans.${s}.spans`).entries()) {
+        const where = `resourceSpans.${r}.scopeSpans.${s}.spans.${i}`
+        try {
+          const traceId = id(span.traceId, encoding, 16, `${where}.traceId`)
+          if (traceId === null) throw new AssayError('ASSAY_INVALID_TRACE', `${where} has no trace id`, { field: `${where}.traceId` })
+          const decoded = toSpan(span, resource, encoding, where)
+          const spans = byTrace.get(traceId)
+          if (spans === undefined) byTrace.set(traceId, [decoded])
+          else spans.push(decoded)
+        } catch (error) {
+          if (!(error instanceof AssayError)) throw error
+          rejected.push({ spans: 1, code: error.code, message: error.message })
+        }
+      }
+    }
+  }
+  const traces: TraceInput[] = []
+  for (const [traceId, spans] of byTrace) {
+    const named = new Set(spans.map(spanDeploymentId).filter((d) => d !== undefined))
+    const deployment = named.size === 0 ? defaultDeployment : named.size === 1 ? [...named][0] : undefined
+    if (typeof deployment !== 'string') {
+      const message = named.size > 1
+        ? `trace ${traceId} names more than one deployment (assay.deployment.id)`
+        : `trace ${traceId} names no deployment: set the assay.deployment.id attribute on its spans or resource, or the X-Assay-Deployment header`
+      rejected.push({ spans: spans.length, code: 'ASSAY_UNKNOWN_DEPLOYMENT', message })
+      continue
+    }
+    traces.push({ traceId, deploymentId: deployment, spans })
+  }
+  return { traces, rejected }
+}
+
+/** A trace or span id as lower-case hex; null when absent or empty. */
+function id(value: unknown, encoding: Encoding, bytes: number, field: string): string | null {
+  if (value === undefined || value === null || value === '') return null
+  if (encoding === 'protobuf') {
+    if (!Buffer.isBuffer(value)) throw malformed(`${field} is not bytes`, field)
+    if (value.length === 0) return null
+    if (value.length !== bytes) throw malformed(`${field} is ${value.length} bytes; an id is ${bytes}`, field)
+    return value.toString('hex')
+  }
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(value)) throw malformed(`${field} must be ${bytes * 2} hex characters`, field)
+  return value.toLowerCase()
+}
+
+/** Nanoseconds since the epoch (a decimal string or a number) to fractional milliseconds. */
+function time(value: unknown, field: string): number {
+  if (value === undefined || value === null) throw malformed(`${field} is missing`, field)
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value / 1e6
+  if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) {
+    const ns = BigInt(value)
+    return Number(ns / 1000n) / 1000
+  }
+  throw malformed(`${field} must be nanoseconds since the epoch`, field)
+}
+
+function toSpan(span: Record<string, unknown>, resource: Record<string, JsonValue>, encoding: Encoding, where: string): TraceSpan {
+  const spanId = id(span.spanId, encoding, 8, `${where}.spanId`)
+  if (spanId === null) throw malformed(`${where} has no span id`, `${where}.spanId`)
+  const kind = enumValue(span.kind, KINDS, 'SPAN_KIND_', `${where}.kind`)
+  const status = (span.status ?? {}) as Record<string, unknown>
+  const events = list(span.events, `${where}.events`).map((e, j): SpanEvent => ({
+    name: typeof e.name === 'string' ? e.name : '',
+    time: time(e.timeUnixNano, `${where}.events.${j}.timeUnixNano`),
+    attributes: attributes(e.attributes, `${where}.events.${j}.attributes`),
+  }))
+  return {
+    spanId,
+    parentSpanId: id(span.parentSpanId, encoding, 8, `${where}.parentSpanId`),
+    name: typeof span.name === 'string' ? span.name : '',
+    kind,
+    startTime: time(span.startTimeUnixNano, `${where}.startTimeUnixNano`),
+    endTime: time(span.endTimeUnixNano, `${where}.endTimeUnixNano`),
+    status: enumValue(status.code, STATUSES, 'STATUS_CODE_', `${where}.status.code`) as SpanStatus,
+    statusMessage: typeof status.message === 'string' && status.message !== '' ? status.message : null,
+    attributes: attributes(span.attributes, `${where}.attributes`),
+    events,
+    droppedEvents: typeof span.droppedEventsCount === 'number' ? span.droppedEventsCount : 0,
+    resource,
+  }
+}
+
+function enumValue(value: unknown, names: readonly string[], prefix: string, field: string): string {
+  if (value === undefined || value === null) return names[0]
+  if (typeof value === 'number' && Number.isInteger(value) && names[value] !== undefined) return names[value]
+  if (typeof value === 'string') {
+    const name = value.startsWith(prefix) ? value.slice(prefix.length).toLowerCase() : ''
+    if (names.includes(name)) return name
+  }
+  throw malformed(`${field} is not one of the OTLP values`, field)
+}
+
+function attributes(value: unknown, field: string): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {}
+  for (const [k, kv] of list(value, field).entries()) {
+    if (typeof kv.key !== 'string' || kv.key === '') throw malformed(`${field}.${k} has no key`, `${field}.${k}.key`)
+    if (kv.key === '__proto__') throw malformed(`${field}.${k}: the key "__proto__" is reserved`, `${field}.${k}.key`)
+    out[kv.key] = anyValue(kv.value, `${field}.${kv.key}`, 0)
+  }
+  return out
+}
+
+function anyValue(value: unknown, field: string, depth: number): JsonValue {
+  if (depth > VALUE_DEPTH) throw malformed(`${field} nests arrays or lists deeper than ${VALUE_DEPTH}`, field)
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'object') throw malformed(`${field} is not an OTLP AnyValue`, field)
+  const v = value as Record<string, unknown>
+  if ('stringValue' in v) {
+    if (typeof v.stringValue !== 'string') throw malformed(`${field}.stringValue is not a string`, field)
+    return v.stringValue
+  }
+  if ('boolValue' in v) {
+    if (typeof v.boolValue !== 'boolean') throw malformed(`${field}.boolValue is not a boolean`, field)
+    return v.boolValue
+  }
+  if ('intValue' in v) {
+    const n = typeof v.intValue === 'string' && /^-?[0-9]{1,20}$/.test(v.intValue) ? Number(v.intValue) : v.intValue
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw malformed(`${field}.intValue is not an integer`, field)
+    return n
+  }
+  if ('doubleValue' in v) {
+    const n = v.doubleValue
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw malformed(`${field}.doubleValue is not a finite number`, field)
+    return n
+  }
+  if ('arrayValue' in v) return list((v.arrayValue as Record<string, unknown> | null)?.values, field).map((x, i) => anyValue(x, `${field}.${i}`, depth + 1))
+  if ('kvlistValue' in v) {
+    const out: Record<string, JsonValue> = {}
+    for (const kv of list((v.kvlistValue as Record<string, unknown> | null)?.values, field)) {
+      if (typeof kv.key !== 'string' || kv.key === '__proto__') throw malformed(`${field} has a bad key`, field)
+      out[kv.key] = anyValue(kv.value, `${field}.${kv.key}`, depth + 1)
+    }
+    return out
+  }
+  if ('bytesValue' in v) return Buffer.isBuffer(v.bytesValue) ? v.bytesValue.toString('base64') : typeof v.bytesValue === 'string' ? v.bytesValue : null
+  return null
+}
