@@ -204,7 +204,8 @@ export function pairedDecisions(pairs: readonly PairedArms[], options: Omit<Pair
   if (!Array.isArray(pairs)) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'pairs must be an array of { a, b, clusters? }')
   const resolved = resolveOptions(options)
   const decided = pairs.map((p) => decide(p.a, p.b, p.clusters ?? null, resolved))
-  // Pairs waiting for the bootstrap, by number of examples: one resampling per length.
+  // Pairs waiting for the bootstrap, by number of examples: one resampling per length, for at most
+  // SHARED_RESAMPLING pairs at a time (their moments take 16 bytes per pair and resample).
   const byLength = new Map<number, number[]>()
   decided.forEach((x, k) => {
     if (!('pending' in x)) return
@@ -212,21 +213,26 @@ export function pairedDecisions(pairs: readonly PairedArms[], options: Omit<Pair
     group.push(k)
     byLength.set(x.d.length, group)
   })
-  const results = decided as (PairedDecisionResult | PendingBootstrap)[]
   for (const [n, group] of byLength) {
-    const waiting = group.map((k) => decided[k] as PendingBootstrap)
-    const moments = resampledMoments(
-      waiting.map((x) => x.d),
-      { resamples: resolved.resamples, seed: resolved.seed },
-    )
-    group.forEach((k, j) => {
-      const { estimate, se, result } = waiting[j]
-      const boot = bootstrapT(moments[j], n, estimate, se, resolved)
-      results[k] = { ...result, ci: boot.ci, pValue: boot.pValue }
-    })
+    for (let start = 0; start < group.length; start += SHARED_RESAMPLING) {
+      const members = group.slice(start, start + SHARED_RESAMPLING)
+      const waiting = members.map((k) => decided[k] as PendingBootstrap)
+      const moments = resampledMoments(
+        waiting.map((x) => x.d),
+        { resamples: resolved.resamples, seed: resolved.seed },
+      )
+      members.forEach((k, j) => {
+        const { estimate, se, result } = waiting[j]
+        const boot = bootstrapT(moments[j], n, estimate, se, resolved)
+        decided[k] = { ...result, ci: boot.ci, pValue: boot.pValue }
+      })
+    }
   }
-  return results as PairedDecisionResult[]
+  return decided as PairedDecisionResult[]
 }
+
+/** Pairs resampled together at most (bounds the memory of their moments; drawing again costs little). */
+const SHARED_RESAMPLING = 64
 
 function resolveOptions(options: Omit<PairedDecisionOptions, 'clusters'>): ResolvedOptions {
   const alternative = resolveAlternative(options.alternative)
