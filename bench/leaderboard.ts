@@ -6,50 +6,21 @@
  * `correct` and a continuous score `logloss`, then times Assay.open + leaderboard + close for each
  * score (median of N repetitions, default 7). Prints a Markdown table.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Assay } from '../src/sdk/assay.js'
-import { createRandom } from '../src/stats/index.js'
+import { buildLeaderboardStore, CANDIDATES, EXAMPLES, LEADERBOARD_CONFIGS as configs } from './leaderboard-store.js'
 
-const CANDIDATES = 50
-const EXAMPLES = 10_000
 const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 7) || 7
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-leaderboard-'))
 try {
-  const storeDir = path.join(dir, 'store')
-  const dataPath = path.join(dir, 'test.jsonl')
-  writeFileSync(dataPath, Array.from({ length: EXAMPLES }, (_, i) => JSON.stringify({ id: `ex${i}` })).join('\n') + '\n')
-  const codeDir = path.join(dir, 'code')
-  const { mkdirSync } = await import('node:fs')
-  mkdirSync(codeDir)
-
   const buildStart = performance.now()
-  const rng = createRandom(42)
-  const difficulty = Array.from({ length: EXAMPLES }, () => rng.nextFloat())
-  const assay = await Assay.open({ store: storeDir })
-  for (let k = 0; k <= CANDIDATES; k++) {
-    // Run 0 is the baseline; candidates 1..5 are better by 1-5 points, the rest are equal to it.
-    const skill = 0.7 + (k >= 1 && k <= 5 ? 0.01 * k : 0)
-    const run = await assay.startRun({ experiment: 'bench', name: `model-${k}`, seed: k, codeDir, params: { k }, datasets: [{ name: 'test', path: dataPath, role: 'test' }] })
-    const records = difficulty.map((d, i) => {
-      const p = Math.min(0.99, Math.max(0.01, skill + 0.5 * (0.5 - d)))
-      const correct = rng.nextFloat() < p ? 1 : 0
-      return { id: `ex${i}`, scores: { correct, logloss: -Math.log(correct ? p : 1 - p) + 0.1 * rng.nextFloat() } }
-    })
-    await run.logEval({ dataset: 'test', records })
-    await run.end()
-  }
-  await assay.close()
+  const storeDir = await buildLeaderboardStore(Assay, dir)
   const buildSeconds = (performance.now() - buildStart) / 1000
 
-  const configs = [
-    { label: 'correct', metric: 'correct', interval: 'analytic', test: 'exact McNemar + paired t interval' },
-    { label: 'logloss', metric: 'logloss', interval: 'analytic', test: 'paired t-test + paired t interval' },
-    { label: 'correct, --bootstrap', metric: 'correct', interval: 'bootstrap', test: 'exact McNemar + bootstrap-t (1,000 resamples)' },
-  ] as const
   const timings: Record<string, number[]> = Object.fromEntries(configs.map((c) => [c.label, []]))
   let last: Awaited<ReturnType<Assay['leaderboard']>> | undefined
   for (let r = 0; r < reps; r++) {

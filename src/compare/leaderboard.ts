@@ -1,6 +1,6 @@
 import { AssayError } from '../errors.js'
 import type { DatasetRole, EvalColumns, RunRecord, RunSummary } from '../record/types.js'
-import { adjustPValues, mcnemar, pairedDecision, type PairedDecisionResult, type PValueAdjustment } from '../stats/index.js'
+import { adjustPValues, mcnemar, pairedDecisions, type PairedDecisionResult, type PValueAdjustment } from '../stats/index.js'
 import { filterRuns, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import type { ComparisonWarning } from './comparison-types.js'
@@ -388,8 +388,9 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
   // Every run in the baseline's example order (NaN where it has no usable score): what the ladder reads.
   const inBaselineOrder = new Map<string, Float64Array>([[baseline.id, baseScores]])
 
-  // Per candidate: pair with the baseline once (alignExamples), test, bootstrap interval.
-  const partial: Omit<LeaderboardEntry, 'rank' | 'adjustedPValue' | 'significant' | 'verdict'>[] = []
+  // Per candidate: pair with the baseline once (alignExamples); then every candidate's test and
+  // interval in one call, so candidates with as many pairs share their bootstrap resamples.
+  const aligned: { run: RunRecord; pair: ReturnType<typeof alignExamples>; meanA: number; meanB: number; warnings: ComparisonWarning[] }[] = []
   let nonFiniteBaseline = 0
   let nonFiniteCandidates = 0
   for (const r of runs) {
@@ -402,9 +403,6 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
     const ordered = new Float64Array(n).fill(NaN)
     for (let k = 0; k < pairs; k++) ordered[pair.indexA[k]] = pair.b[k]
     inBaselineOrder.set(r.id, ordered)
-    // alignExamples(baseline, candidate): side a is the baseline, side b the candidate.
-    const cand = pair.b
-    const basePaired = pair.a
     nonFiniteBaseline = Math.max(nonFiniteBaseline, pair.lost.a.nonFinite)
     nonFiniteCandidates += pair.lost.b.nonFinite
     const entryWarnings: ComparisonWarning[] = []
@@ -414,27 +412,24 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
         message: `${pairs} examples paired; ${pair.lostA} of the baseline's ${pair.nA} and ${pair.lostB} of the candidate's ${pair.nB} records have no usable partner`,
       })
     }
+    // alignExamples(baseline, candidate): side a is the baseline, side b the candidate.
     let meanA = 0
     let meanB = 0
     for (let i = 0; i < pairs; i++) {
-      meanA += cand[i]
-      meanB += basePaired[i]
+      meanA += pair.b[i]
+      meanB += pair.a[i]
     }
-    meanA /= pairs
-    meanB /= pairs
-    const estimate = meanA - meanB
-    const { decision, test } = leaderboardPair(cand, basePaired, {
-      clusters: pair.clusters,
-      binary: pair.scoreType === 'binary',
-      confidenceLevel: input.confidenceLevel,
-      interval: input.interval,
-      resamples: input.resamples,
-      seed: input.seed,
-      mcnemar: input.mcnemarMethod,
-    })
+    aligned.push({ run: r, pair, meanA: meanA / pairs, meanB: meanB / pairs, warnings: entryWarnings })
+  }
+  const decided = leaderboardPairs(
+    aligned.map(({ pair }) => ({ candidate: pair.b, baseline: pair.a, clusters: pair.clusters, binary: pair.scoreType === 'binary' })),
+    { confidenceLevel: input.confidenceLevel, interval: input.interval, resamples: input.resamples, seed: input.seed, mcnemar: input.mcnemarMethod },
+  )
+  const partial: Omit<LeaderboardEntry, 'rank' | 'adjustedPValue' | 'significant' | 'verdict'>[] = aligned.map(({ run: r, pair, meanA, meanB, warnings: entryWarnings }, k) => {
+    const { decision, test } = decided[k]
     for (const w of decision.warnings) entryWarnings.push(w)
-    if (decision.data === 'identical') entryWarnings.push({ code: 'IDENTICAL_SIDES', message: `identical to the baseline on all ${pairs} examples: no interval` })
-    partial.push({
+    if (decision.data === 'identical') entryWarnings.push({ code: 'IDENTICAL_SIDES', message: `identical to the baseline on all ${pair.pairs} examples: no interval` })
+    return {
       runId: r.id,
       name: r.name,
       experiment: r.experiment,
@@ -445,18 +440,18 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
       datasetSha256: shaOf(r),
       mean: meanA,
       baselineMean: meanB,
-      pairs,
+      pairs: pair.pairs,
       lost: { baseline: pair.lostA, candidate: pair.lostB, nonFinite: pair.lost.b.nonFinite },
-      estimate,
+      estimate: meanA - meanB,
       ci: decision.ci,
       standardError: decision.standardError ?? 0,
       clusters: decision.clusters,
       test,
       pValue: test.pValue,
-      histogram: differenceHistogramOf(cand, basePaired),
+      histogram: differenceHistogramOf(pair.b, pair.a),
       warnings: entryWarnings,
-    })
-  }
+    }
+  })
   if (nonFiniteBaseline + nonFiniteCandidates > 0) {
     warnings.push({ code: 'NON_FINITE_SCORES', message: `scores logged as NaN or ±Infinity were left out of their pairs: ${nonFiniteBaseline} of the baseline's, ${nonFiniteCandidates} of the candidates'` })
   }
@@ -592,37 +587,68 @@ function meanOf(x: Float64Array): number {
   return n === 0 ? NaN : s / n
 }
 
+export interface LeaderboardPairOptions {
+  confidenceLevel: number
+  interval: 'analytic' | 'bootstrap'
+  resamples: number
+  seed: number
+  mcnemar: 'exact' | 'asymptotic'
+}
+
 /**
  * One candidate against the baseline: the one paired decision of assay/stats (pairedDecision, two-sided,
  * cluster-robust when the examples carry clusters), with the leaderboard's interval and McNemar options.
- * Pure; what buildBoard and the calibration suite call.
+ * Pure; what the calibration suite calls.
  */
 export function leaderboardPair(
   candidate: Float64Array,
   baseline: Float64Array,
-  options: { clusters: readonly (string | null)[] | null; binary: boolean; confidenceLevel: number; interval: 'analytic' | 'bootstrap'; resamples: number; seed: number; mcnemar: 'exact' | 'asymptotic' },
+  options: LeaderboardPairOptions & { clusters: readonly (string | null)[] | null; binary: boolean },
 ): { decision: PairedDecisionResult; test: LeaderboardEntry['test'] } {
-  const decision = pairedDecision(candidate, baseline, {
-    clusters: options.clusters,
-    scoreType: options.binary ? 'binary' : 'continuous',
+  return leaderboardPairs([{ candidate, baseline, clusters: options.clusters, binary: options.binary }], options)[0]
+}
+
+/**
+ * Every candidate of a board against the baseline (what buildBoard calls): leaderboardPair for each,
+ * through pairedDecisions, so candidates of one score type with as many pairs share one draw of
+ * bootstrap resamples.
+ */
+export function leaderboardPairs(
+  pairs: readonly { candidate: Float64Array; baseline: Float64Array; clusters: readonly (string | null)[] | null; binary: boolean }[],
+  options: LeaderboardPairOptions,
+): { decision: PairedDecisionResult; test: LeaderboardEntry['test'] }[] {
+  const decisionOptions = {
     confidenceLevel: options.confidenceLevel,
-    interval: options.interval === 'bootstrap' ? 'bootstrap-t' : 't',
+    interval: options.interval === 'bootstrap' ? ('bootstrap-t' as const) : ('t' as const),
     resamples: options.resamples,
     seed: options.seed,
+  }
+  const decisions = new Array<PairedDecisionResult>(pairs.length)
+  for (const binary of [true, false]) {
+    const members = pairs.flatMap((p, k) => (p.binary === binary ? [k] : []))
+    if (members.length === 0) continue
+    const results = pairedDecisions(
+      members.map((k) => ({ a: pairs[k].candidate, b: pairs[k].baseline, clusters: pairs[k].clusters })),
+      { ...decisionOptions, scoreType: binary ? 'binary' : 'continuous' },
+    )
+    members.forEach((k, j) => (decisions[k] = results[j]))
+  }
+  return pairs.map(({ candidate, baseline, binary }, k) => {
+    const decision = decisions[k]
+    let candidateOnly = 0
+    let baselineOnly = 0
+    for (let i = 0; i < candidate.length; i++) {
+      if (candidate[i] > baseline[i]) candidateOnly++
+      else if (candidate[i] < baseline[i]) baselineOnly++
+    }
+    const discordant = binary ? { candidateOnly, baselineOnly } : null
+    // The asymptotic McNemar replaces the exact one only where McNemar is the headline (0/1 scores, no clusters, varied differences).
+    if (binary && options.mcnemar === 'asymptotic' && decision.clusters === null && decision.data === 'varied' && options.interval === 'analytic') {
+      const r = mcnemar(candidateOnly, baselineOnly, { exact: false, correction: true })
+      return { decision: { ...decision, pValue: r.pValue, method: r.method }, test: { method: r.method, statistic: r.statistic, pValue: r.pValue, discordant } }
+    }
+    return { decision, test: { method: decision.method, statistic: decision.statistic, pValue: decision.pValue, discordant } }
   })
-  let candidateOnly = 0
-  let baselineOnly = 0
-  for (let i = 0; i < candidate.length; i++) {
-    if (candidate[i] > baseline[i]) candidateOnly++
-    else if (candidate[i] < baseline[i]) baselineOnly++
-  }
-  const discordant = options.binary ? { candidateOnly, baselineOnly } : null
-  // The asymptotic McNemar replaces the exact one only where McNemar is the headline (0/1 scores, no clusters, varied differences).
-  if (options.binary && options.mcnemar === 'asymptotic' && decision.clusters === null && decision.data === 'varied' && options.interval === 'analytic') {
-    const r = mcnemar(candidateOnly, baselineOnly, { exact: false, correction: true })
-    return { decision: { ...decision, pValue: r.pValue, method: r.method }, test: { method: r.method, statistic: r.statistic, pValue: r.pValue, discordant } }
-  }
-  return { decision, test: { method: decision.method, statistic: decision.statistic, pValue: decision.pValue, discordant } }
 }
 
 /** Distribution of the paired differences: one bin per value when there are at most 21 distinct ones, else 20 equal bins. */

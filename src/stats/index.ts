@@ -16,7 +16,7 @@ export { type PermutationTestOptions, type PermutationTestResult, type TwoSample
 export { type ProbabilityOfImprovementOptions, type ProbabilityOfImprovementResult, type AlmostStochasticOrderOptions, type AlmostStochasticOrderResult } from './stochastic-dominance.js'
 export { type ScoreMatrix, type AverageRanksOptions, type AverageRanksResult, type FriedmanResult, type NemenyiResult } from './ranks.js'
 export { type PValueAdjustment, type AdjustedPValues } from './multiplicity.js'
-export { MIN_CLUSTERS, MIN_EXAMPLES, constantTolerance, type PairedDecisionOptions, type PairedDecisionResult, type PairedDecisionWarning, type PairedDecisionWarningCode } from './paired-decision.js'
+export { MIN_CLUSTERS, MIN_EXAMPLES, constantTolerance, type PairedArms, type PairedDecisionOptions, type PairedDecisionResult, type PairedDecisionWarning, type PairedDecisionWarningCode } from './paired-decision.js'
 export { type CohensDOptions, type StandardizedMeanDifference, type HedgesGResult, type CliffsDeltaResult } from './effect-size.js'
 export { type DifferenceSpread, type SampleSizePairedOptions, type SampleSizePairedResult, type SampleSizeProportionsOptions, type SampleSizeProportionsResult, type SampleSizeResult, type MinimumDetectableEffectOptions, type MinimumDetectableEffectResult, type SeedsNeededOptions, type SeedsNeededResult, type ExpectedMaxPerformanceOptions, type ExpectedMaxPerformanceResult } from './planning.js'
 
@@ -35,8 +35,8 @@ import { averageRanks as averageRanksUnguarded, friedman as friedmanUnguarded, n
 import { adjustPValues as adjustPValuesUnguarded } from './multiplicity.js'
 import { cohensD as cohensDUnguarded, hedgesG as hedgesGUnguarded, cliffsDelta as cliffsDeltaUnguarded } from './effect-size.js'
 import { sampleSizePaired as sampleSizePairedUnguarded, sampleSizeProportions as sampleSizeProportionsUnguarded, minimumDetectableEffect as minimumDetectableEffectUnguarded, seedsNeeded as seedsNeededUnguarded, expectedMaxPerformance as expectedMaxPerformanceUnguarded } from './planning.js'
-import { pairedDecision as pairedDecisionUnguarded } from './paired-decision.js'
-import { guarded } from './result-guard.js'
+import { pairedDecision as pairedDecisionUnguarded, pairedDecisions as pairedDecisionsUnguarded, type PairedArms, type PairedDecisionOptions, type PairedDecisionResult } from './paired-decision.js'
+import { checkResult, guarded } from './result-guard.js'
 
 // Every public function goes through the one result guard (result-guard.ts): finite inputs whose
 // result overflows double precision throw ASSAY_STATS_DEGENERATE_INPUT instead of returning NaN or
@@ -84,3 +84,8 @@ export const seedsNeeded = guarded('seedsNeeded', seedsNeededUnguarded)
 export const expectedMaxPerformance = guarded('expectedMaxPerformance', expectedMaxPerformanceUnguarded)
 // The one paired decision (compare, leaderboard, gates): constant data may give an unbounded interval of the median.
 export const pairedDecision = guarded('pairedDecision', pairedDecisionUnguarded, ['ci[0]', 'ci[1]'])
+/** pairedDecision for many pairs under one set of options (many candidates against one baseline), each result guarded as pairedDecision's. */
+export function pairedDecisions(pairs: readonly PairedArms[], options?: Omit<PairedDecisionOptions, 'clusters'>): PairedDecisionResult[] {
+  const openEnded = new Set(['ci[0]', 'ci[1]'])
+  return pairedDecisionsUnguarded(pairs, options).map((r) => checkResult('pairedDecisions', r, openEnded))
+}

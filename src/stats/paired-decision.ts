@@ -2,7 +2,7 @@ import { AssayError } from '../errors.js'
 import { meanUnchecked, quantileSorted, sdUnchecked } from './describe.js'
 import { tBounds } from './intervals.js'
 import { binomialHalfPValue, resolveFinite, tPValue } from './paired.js'
-import { indexResampler } from './paired-resampling.js'
+import { resampledMoments, type ResampledMoments } from './paired-resampling.js'
 import { assertPaired, resolveAlternative, resolveConfidenceLevel, type Alternative, type Sample } from './validate.js'
 
 /**
@@ -131,29 +131,41 @@ function skewnessOf(x: Float64Array): number | null {
   return m2 > 0 ? m3 / m2 ** 1.5 : null
 }
 
-/** Studentized bootstrap quantiles of t* = (mean* − mean) / se*: the interval and p-value of the mean difference. */
-function bootstrapT(d: Float64Array, estimate: number, se: number, options: { alternative: Alternative; confidenceLevel: number; nullDifference: number; resamples: number; seed: number }): { ci: [number, number]; pValue: number } {
-  const n = d.length
-  const resample = indexResampler(options.seed, n)
-  const indices = new Uint32Array(n)
-  const t = new Float64Array(options.resamples)
+/** Options of the paired decision once checked: what every pair of one `pairedDecisions` call shares. */
+interface ResolvedOptions {
+  alternative: Alternative
+  confidenceLevel: number
+  nullDifference: number
+  scoreType: 'binary' | 'continuous'
+  intervalKind: 't' | 'bootstrap-t'
+  resamples: number
+  seed: number
+}
+
+/** A pair whose decision waits for its studentized bootstrap: everything else is decided. */
+interface PendingBootstrap {
+  pending: true
+  d: Float64Array
+  estimate: number
+  se: number
+  result: PairedDecisionResult
+}
+
+/**
+ * Studentized bootstrap quantiles of t* = (mean* − mean) / se* from each resample's mean and
+ * standard deviation (resampledMoments): the interval and p-value of the mean difference.
+ */
+function bootstrapT(moments: ResampledMoments, n: number, estimate: number, se: number, options: ResolvedOptions): { ci: [number, number]; pValue: number } {
+  const { means, sds } = moments
+  const resamples = means.length
+  const t = new Float64Array(resamples)
   const observed = (estimate - options.nullDifference) / se
+  const rootN = Math.sqrt(n)
   let above = 0
   let below = 0
-  // One buffer for every resample: allocating n floats per resample dominated the time at large n.
-  const draws = new Float64Array(n)
-  for (let r = 0; r < options.resamples; r++) {
-    let s = 0
-    let ss = 0
-    resample(indices)
-    for (let i = 0; i < n; i++) {
-      const v = d[indices[i]]
-      draws[i] = v
-      s += v
-    }
-    const m = s / n
-    for (let i = 0; i < n; i++) ss += (draws[i] - m) ** 2
-    const seStar = Math.sqrt(ss / (n - 1) / n)
+  for (let r = 0; r < resamples; r++) {
+    const m = means[r]
+    const seStar = sds[r] / rootN
     // A resample of one repeated value has no spread: its t* is ±∞ (or 0 when it sits on the estimate).
     const value = seStar > 0 ? (m - estimate) / seStar : m > estimate ? Infinity : m < estimate ? -Infinity : 0
     t[r] = value
@@ -162,17 +174,67 @@ function bootstrapT(d: Float64Array, estimate: number, se: number, options: { al
   }
   t.sort()
   const { alternative, confidenceLevel } = options
-  const pGreater = (above + 1) / (options.resamples + 1)
-  const pLess = (below + 1) / (options.resamples + 1)
+  const pGreater = (above + 1) / (resamples + 1)
+  const pLess = (below + 1) / (resamples + 1)
   if (alternative === 'greater') return { ci: [estimate - se * quantileSorted(t, confidenceLevel), Infinity], pValue: pGreater }
   if (alternative === 'less') return { ci: [-Infinity, estimate - se * quantileSorted(t, 1 - confidenceLevel)], pValue: pLess }
   const tail = (1 - confidenceLevel) / 2
   return { ci: [estimate - se * quantileSorted(t, 1 - tail), estimate - se * quantileSorted(t, tail)], pValue: Math.min(1, 2 * Math.min(pGreater, pLess)) }
 }
 
+/** Two arms on the same examples, with optional cluster ids: one input of `pairedDecisions`. */
+export interface PairedArms {
+  a: Sample
+  b: Sample
+  clusters?: readonly (string | number | null)[] | null
+}
+
 export function pairedDecision(a: Sample, b: Sample, options: PairedDecisionOptions = {}): PairedDecisionResult {
-  assertPaired(a, b, 1)
-  const n = a.length
+  return pairedDecisions([{ a, b, clusters: options.clusters }], options)[0]
+}
+
+/**
+ * The paired decision of several pairs of arms under one set of options (many candidates against
+ * one baseline): result k is exactly `pairedDecision(pairs[k].a, pairs[k].b, options)`. With
+ * `interval: 'bootstrap-t'`, pairs with the same number of examples share their resamples: the
+ * indices drawn depend only on the seed and n, so one draw serves all of them
+ * (resampledMoments), instead of one draw per pair.
+ */
+export function pairedDecisions(pairs: readonly PairedArms[], options: Omit<PairedDecisionOptions, 'clusters'> = {}): PairedDecisionResult[] {
+  if (!Array.isArray(pairs)) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'pairs must be an array of { a, b, clusters? }')
+  const resolved = resolveOptions(options)
+  const decided = pairs.map((p) => decide(p.a, p.b, p.clusters ?? null, resolved))
+  // Pairs waiting for the bootstrap, by number of examples: one resampling per length, for at most
+  // SHARED_RESAMPLING pairs at a time (their moments take 16 bytes per pair and resample).
+  const byLength = new Map<number, number[]>()
+  decided.forEach((x, k) => {
+    if (!('pending' in x)) return
+    const group = byLength.get(x.d.length) ?? []
+    group.push(k)
+    byLength.set(x.d.length, group)
+  })
+  for (const [n, group] of byLength) {
+    for (let start = 0; start < group.length; start += SHARED_RESAMPLING) {
+      const members = group.slice(start, start + SHARED_RESAMPLING)
+      const waiting = members.map((k) => decided[k] as PendingBootstrap)
+      const moments = resampledMoments(
+        waiting.map((x) => x.d),
+        { resamples: resolved.resamples, seed: resolved.seed },
+      )
+      members.forEach((k, j) => {
+        const { estimate, se, result } = waiting[j]
+        const boot = bootstrapT(moments[j], n, estimate, se, resolved)
+        decided[k] = { ...result, ci: boot.ci, pValue: boot.pValue }
+      })
+    }
+  }
+  return decided as PairedDecisionResult[]
+}
+
+/** Pairs resampled together at most (bounds the memory of their moments; drawing again costs little). */
+const SHARED_RESAMPLING = 64
+
+function resolveOptions(options: Omit<PairedDecisionOptions, 'clusters'>): ResolvedOptions {
   const alternative = resolveAlternative(options.alternative)
   const confidenceLevel = resolveConfidenceLevel(options.confidenceLevel)
   const nullDifference = resolveFinite(options.nullDifference ?? 0, 'nullDifference')
@@ -183,7 +245,14 @@ export function pairedDecision(a: Sample, b: Sample, options: PairedDecisionOpti
   const resamples = options.resamples ?? 10_000
   const seed = options.seed ?? 0
   if (intervalKind === 'bootstrap-t' && (!Number.isInteger(resamples) || resamples < 100)) throw new AssayError('ASSAY_STATS_INVALID_OPTION', `resamples must be an integer >= 100, got ${String(resamples)}`)
-  const clusterLabels = options.clusters ?? null
+  return { alternative, confidenceLevel, nullDifference, scoreType, intervalKind, resamples, seed }
+}
+
+/** One pair's decision, or everything of it but the studentized bootstrap, which pairedDecisions runs for all pairs at once. */
+function decide(a: Sample, b: Sample, clusterLabels: PairedArms['clusters'] | null, options: ResolvedOptions): PairedDecisionResult | PendingBootstrap {
+  assertPaired(a, b, 1)
+  const n = a.length
+  const { alternative, confidenceLevel, nullDifference, scoreType, intervalKind, resamples, seed } = options
   if (clusterLabels !== null && (!Array.isArray(clusterLabels) || clusterLabels.length !== n)) {
     throw new AssayError('ASSAY_STATS_LENGTH_MISMATCH', `clusters must hold one label per pair (${n}), got ${Array.isArray(clusterLabels) ? clusterLabels.length : typeof clusterLabels}`)
   }
@@ -280,8 +349,9 @@ export function pairedDecision(a: Sample, b: Sample, options: PairedDecisionOpti
   if (scoreType === 'continuous') addSkewWarning(warnings, skewness, n, 'paired differences')
   const base = { ...common, data: 'varied' as const, standardError: iidSe, df: n - 1, designEffect: 1, skewness }
   if (intervalKind === 'bootstrap-t') {
-    const boot = bootstrapT(d, estimate, iidSe, { alternative, confidenceLevel, nullDifference, resamples, seed })
-    return { ...base, method: 'Paired studentized bootstrap (bootstrap-t)', ci: boot.ci, pValue: boot.pValue, statistic: (estimate - nullDifference) / iidSe, resamples, seed }
+    // ci and pValue wait for the resamples (pairedDecisions); they keep their place in the result.
+    const result = { ...base, method: 'Paired studentized bootstrap (bootstrap-t)', ci: null, pValue: NaN, statistic: (estimate - nullDifference) / iidSe, resamples, seed }
+    return { pending: true, d, estimate, se: iidSe, result }
   }
   const level = exampleLevel(d, a, b, scoreType, estimate, iidSe, alternative, confidenceLevel, nullDifference)
   return { ...base, method: level.method, ci: level.ci, pValue: level.pValue, statistic: (estimate - nullDifference) / iidSe, resamples: null, seed: null }

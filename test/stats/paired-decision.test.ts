@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { pairedDecision } from '../../src/stats/index.js'
+import { isAssayError } from '../../src/errors.js'
+import { createRandom, pairedDecision, pairedDecisions } from '../../src/stats/index.js'
 import { constantGroupsEvidence } from '../../src/stats/paired-decision.js'
 import type { Alternative } from '../../src/stats/validate.js'
 import { assertClose, assertCloseAll } from './assert-close.js'
@@ -130,5 +131,34 @@ describe('pairedDecision: studentized bootstrap', () => {
     assert.deepEqual(pairedDecision(a, b, opts), r1)
     assert.equal(r1.ci?.[1], Infinity)
     assert.equal((r1.ci as [number, number])[0] > 0, r1.pValue < 0.05)
+  })
+})
+
+describe('pairedDecisions: many pairs under one set of options', () => {
+  const rng = createRandom(21)
+  const baseline = Array.from({ length: 300 }, () => (rng.nextFloat() < 0.7 ? 1 : 0))
+  const candidates = Array.from({ length: 6 }, (_, k) => baseline.map((v) => (rng.nextFloat() < 0.2 + 0.01 * k ? 1 - v : v)))
+  const continuous = Array.from({ length: 300 }, () => rng.nextFloat())
+  const pairs = [
+    ...candidates.map((a) => ({ a, b: baseline })),
+    { a: continuous, b: baseline },
+    { a: continuous.slice(0, 120), b: baseline.slice(0, 120) },
+    { a: baseline, b: baseline },
+    { a: continuous, b: continuous.map((v) => v - 0.25) },
+    { a: continuous.slice(0, 100), b: baseline.slice(0, 100), clusters: Array.from({ length: 100 }, (_, i) => `c${i % 25}`) },
+  ]
+  for (const interval of ['t', 'bootstrap-t'] as const) {
+    it(`${interval}: result k is exactly pairedDecision of pair k (shared resamples change nothing)`, () => {
+      const options = { interval, resamples: 500, seed: 4, alternative: 'two-sided' as const }
+      const together = pairedDecisions(pairs, options)
+      assert.equal(together.length, pairs.length)
+      pairs.forEach((p, k) => assert.deepEqual(together[k], pairedDecision(p.a, p.b, { ...options, clusters: p.clusters })))
+      if (interval === 'bootstrap-t') assert.equal(together.filter((r) => r.method === 'Paired studentized bootstrap (bootstrap-t)').length, 8)
+    })
+  }
+
+  it('no pairs: no results; a bad pair is refused as pairedDecision refuses it', () => {
+    assert.deepEqual(pairedDecisions([], { interval: 'bootstrap-t', resamples: 100 }), [])
+    assert.throws(() => pairedDecisions([{ a: [1, 2, 3], b: [1, 2] }]), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_STATS_LENGTH_MISMATCH')
   })
 })

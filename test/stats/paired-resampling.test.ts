@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { isAssayError } from '../../src/errors.js'
-import { pairedBootstrap, pairedPermutationTest } from '../../src/stats/paired-resampling.js'
+import { createRandom } from '../../src/stats/random.js'
+import { indexResampler, pairedBootstrap, pairedPermutationTest, resampledMoments } from '../../src/stats/paired-resampling.js'
 import { assertAbsClose, assertClose } from './assert-close.js'
 import { PY, data } from './part-a-fixtures.js'
 
@@ -208,5 +209,90 @@ describe('pairedBootstrap', () => {
       ),
       { numRuns: 150 },
     )
+  })
+})
+
+describe('resampledMoments: one pass per resample over shared draws', () => {
+  /** The two-pass moments of the same draws, index by index: what the one-pass sums must reproduce. */
+  function twoPass(x: Float64Array, resamples: number, seed: number): { means: number[]; sds: number[] } {
+    const n = x.length
+    const draw = indexResampler(seed, n)
+    const indices = new Uint32Array(n)
+    const means: number[] = []
+    const sds: number[] = []
+    for (let r = 0; r < resamples; r++) {
+      draw(indices)
+      let s = 0
+      for (let i = 0; i < n; i++) s += x[indices[i]]
+      const m = s / n
+      let ss = 0
+      for (let i = 0; i < n; i++) ss += (x[indices[i]] - m) ** 2
+      means.push(m)
+      sds.push(Math.sqrt(ss / (n - 1)))
+    }
+    return { means, sds }
+  }
+  const rng = createRandom(5)
+  const continuous = Float64Array.from({ length: 500 }, () => rng.nextFloat() - 0.3)
+  const offset = Float64Array.from({ length: 500 }, () => 1e6 + rng.nextFloat())
+  const binary = Float64Array.from({ length: 500 }, () => (rng.nextFloat() < 0.15 ? 1 : rng.nextFloat() < 0.2 ? -1 : 0))
+
+  for (const [name, x] of [
+    ['continuous (shifted by the mean)', continuous],
+    ['far from 0: 1e6 + U(0, 1) (shifted by the mean)', offset],
+    ['mostly 0, values ±1 (the non-zero values only)', binary],
+  ] as const) {
+    it(`${name}: the moments of the same draws as two passes compute them`, () => {
+      const [got] = resampledMoments([x], { resamples: 200, seed: 9 })
+      const want = twoPass(x, 200, 9)
+      for (let r = 0; r < 200; r++) {
+        assertClose(got.means[r], want.means[r], 1e-12)
+        assertClose(got.sds[r], want.sds[r], 1e-9)
+      }
+    })
+  }
+
+  it('integer differences: every sum is exact, so the moments equal the exact rational ones', () => {
+    const [got] = resampledMoments([binary], { resamples: 100, seed: 3 })
+    const draw = indexResampler(3, binary.length)
+    const indices = new Uint32Array(binary.length)
+    for (let r = 0; r < 100; r++) {
+      draw(indices)
+      let s = 0
+      let q = 0
+      for (const i of indices) {
+        s += binary[i]
+        q += binary[i] * binary[i]
+      }
+      const n = binary.length
+      assert.equal(got.means[r], s / n)
+      assert.equal(got.sds[r], Math.sqrt((q - (s * s) / n) / (n - 1)))
+    }
+  })
+
+  it('samples of one length share the draws: each result is that of the sample alone', () => {
+    const together = resampledMoments([continuous, offset, binary], { resamples: 150, seed: 11 })
+    const alone = [continuous, offset, binary].map((x) => resampledMoments([x], { resamples: 150, seed: 11 })[0])
+    assert.deepEqual(together, alone)
+  })
+
+  it('a resample of one repeated value has standard deviation exactly 0', () => {
+    // n = 2: half the resamples draw the same index twice.
+    for (const x of [Float64Array.of(0.1, 0.7), Float64Array.of(0, 3), Float64Array.of(1e6 + 0.1, 1e6 + 0.3)]) {
+      const { means, sds } = resampledMoments([x], { resamples: 400, seed: 1 })[0]
+      let single = 0
+      for (let r = 0; r < 400; r++) {
+        const one = Math.abs(means[r] - x[0]) < 1e-9 || Math.abs(means[r] - x[1]) < 1e-9
+        if (one) {
+          single++
+          assert.equal(sds[r], 0)
+        } else assert.ok(sds[r] > 0)
+      }
+      assert.ok(single > 100 && single < 300, `${single} single-value resamples of 400`)
+    }
+  })
+
+  it('refuses samples of different lengths', () => {
+    assert.throws(() => resampledMoments([continuous, binary.subarray(1)], { resamples: 10, seed: 0 }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_STATS_LENGTH_MISMATCH')
   })
 })

@@ -22,7 +22,7 @@ describe('public surface', () => {
       wilcoxonSignedRank signTest mcnemar pairedPermutationTest pairedBootstrap welchTTest studentTTest mannWhitneyU
       permutationTest probabilityOfImprovement almostStochasticOrder friedman averageRanks nemenyiCriticalDifference
       adjustPValues cohensD hedgesG cliffsDelta nonInferiority tost sampleSizePaired sampleSizeProportions
-      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom pairedDecision`.split(/\s+/)
+      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom pairedDecision pairedDecisions`.split(/\s+/)
     const missing = promised.filter((name) => typeof (stats as Record<string, unknown>)[name] !== 'function')
     assert.deepEqual(missing, [])
   })
