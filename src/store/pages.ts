@@ -42,6 +42,27 @@ export function encodeRunCursor(cursor: RunCursor): string {
   return encodeCursor([cursor.startTime, cursor.id])
 }
 
+/**
+ * The cursor of a run listing in another order than the default: the order (formatRunOrder) and
+ * the last run's sort key (run-filter-sql.ts's SortKeys: numbers, ±Infinity as text, and text),
+ * so a cursor of one order is refused by another.
+ */
+export function encodeOrderedRunCursor(order: string, key: readonly (number | string)[]): string {
+  return encodeCursor([order, ...key.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? { n: String(v) } : v))] as (string | number)[])
+}
+
+export function decodeOrderedRunCursor(text: string, order: string, kinds: readonly ('number' | 'text')[]): (number | string)[] {
+  const parsed = decodeCursor(text, `run (${order})`, (p) =>
+    p.length === kinds.length + 1 && p[0] === order && kinds.every((kind, i) => (kind === 'text' ? typeof p[i + 1] === 'string' : isCursorNumber(p[i + 1]))),
+  )
+  return parsed.slice(1).map((v) => (typeof v === 'object' ? Number((v as { n: string }).n) : (v as number | string)))
+}
+
+function isCursorNumber(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v)
+  return typeof v === 'object' && v !== null && ['Infinity', '-Infinity'].includes((v as { n?: unknown }).n as string) && Object.keys(v).length === 1
+}
+
 export function decodeRunCursor(text: string): RunCursor {
   const [startTime, id] = decodeCursor(text, 'run', (p) => p.length === 2 && typeof p[0] === 'number' && Number.isFinite(p[0]) && typeof p[1] === 'string' && /^[0-9a-f]{1,64}$/.test(p[1]))
   return { startTime: startTime as number, id: id as string }

@@ -57,7 +57,7 @@ export function runRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.runs,
-      summary: `one page of runs, oldest first (only the experiments the token may read): ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`,
+      summary: `one page of runs (only the experiments the token may read): ?filter (the run filter grammar, applied by the database; 400 ASSAY_INVALID_FILTER when it does not parse), ?orderBy (start_time, end_time, name, params.KEY or metrics.KEY, then asc or desc; default start_time asc), ?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page, same order)`,
       tag: 'runs',
       scope: 'read',
       touches: 'handler',
@@ -69,7 +69,14 @@ export function runRoutes(): RouteSpec[] {
         await state.sweepCrashed()
         // A limited token's experiments go into the query, so its pages are full and no other run is read.
         const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
-        return state.store.listRunsPage({ experiment, experiments, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined })
+        return state.store.listRunsPage({
+          experiment,
+          experiments,
+          filter: query.filter as string | undefined,
+          orderBy: query.orderBy as string | undefined,
+          limit: (query.limit as number | undefined) ?? PAGE_SIZE.default,
+          cursor: query.cursor as string | undefined,
+        })
       },
     },
     {

@@ -25,7 +25,7 @@ import type {
 import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import { allPages, pageLimit } from '../pages.js'
 import { verifiedStream } from '../blob-store.js'
-import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type ModelPage, type NewGatePolicy, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type Store, type StoreCapabilities } from '../store.js'
+import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type ModelPage, type NewGatePolicy, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type RunQuery, type Store, type StoreCapabilities } from '../store.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -424,14 +424,14 @@ export class HttpStore implements Store {
     return run
   }
 
-  async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+  async listRuns(query: RunQuery = {}): Promise<RunSummary[]> {
     return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
   }
 
-  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  /** One page from the server, which filters and orders it; `experiments` is the server's to apply (it knows the token's). */
   async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     await this.beforeRead()
-    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, ...pageParameters(query) } })
+    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, filter: blankToUndefined(query.filter), orderBy: blankToUndefined(query.orderBy), ...pageParameters(query) } })
     for (const run of page.runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
     const wanted = query.experiments === undefined ? null : new Set(query.experiments)
     return wanted === null ? page : { ...page, runs: page.runs.filter((r) => wanted.has(r.experiment)) }
@@ -620,6 +620,10 @@ async function hashFile(file: string): Promise<{ sha256: string; size: number }>
 }
 
 /** A page's limit (checked here, before any request) and cursor as query parameters. */
+function blankToUndefined(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === '' ? undefined : text
+}
+
 function pageParameters(query: PageQuery): { limit: string; cursor: string | undefined } {
   return { limit: String(pageLimit(query.limit)), cursor: query.cursor }
 }

@@ -47,6 +47,7 @@ interface PreparedText {
  */
 export class PostgresAdapter implements SqlAdapter {
   readonly forUpdate = ' FOR UPDATE'
+  readonly dialect = 'postgres'
   readonly pool: pg.Pool
   private readonly prepared = new Map<string, PreparedText>()
   private closed = false
