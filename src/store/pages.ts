@@ -21,6 +21,7 @@ function encodeCursor(key: readonly (string | number)[]): string {
 
 /** The sort key in `text`, or ASSAY_INVALID_ARGUMENT when it is not a cursor of `listing`. */
 function decodeCursor(text: string, listing: string, isKey: (parsed: unknown[]) => boolean): unknown[] {
+  if (typeof text !== 'string') throw new AssayError('ASSAY_INVALID_ARGUMENT', `a cursor is the text of a previous page's nextCursor, not ${JSON.stringify(text)}`)
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))

@@ -85,12 +85,19 @@ function compile(node: FilterNode, negated: boolean, d: DialectParts, params: un
  */
 function condition(field: FilterField, op: FilterOp, value: unknown, negated: boolean, d: DialectParts, params: unknown[]): string {
   // `!=` is `=` negated: the field must be there either way.
-  const flip = op === '!=' ? !negated : negated
-  const effective = op === '!=' ? '=' : op
   if (field.scope === 'run') {
+    const flip = op === '!=' ? !negated : negated
+    const effective = op === '!=' ? '=' : op
     const test = field.key === 'seed' ? numberTest('r.seed', effective, value, d, params) : textTest(STRING_ATTRIBUTES[field.key], effective, value, d, params)
     return flip ? `(NOT ${test})` : test
   }
+  return `EXISTS (SELECT 1 FROM ${SCOPE_TABLE[field.scope]} x WHERE x.run_id = r.id AND ${keyedTest(field, op, value, negated, d, params)})`
+}
+
+/** `x.key = ? AND` the value test of a params, metrics or tags condition (x is a row of its table). */
+function keyedTest(field: { scope: 'params' | 'metrics' | 'tags'; key: string }, op: FilterOp, value: unknown, negated: boolean, d: DialectParts, params: unknown[]): string {
+  const flip = op === '!=' ? !negated : negated
+  const effective = op === '!=' ? '=' : op
   params.push(field.key)
   const test =
     field.scope === 'params'
@@ -98,7 +105,32 @@ function condition(field: FilterField, op: FilterOp, value: unknown, negated: bo
       : field.scope === 'metrics'
         ? numberTest('x.last', effective, value, d, params, d.isNumber('x.last'))
         : textTest('x.value', effective, value, d, params)
-  return `EXISTS (SELECT 1 FROM ${SCOPE_TABLE[field.scope]} x WHERE x.run_id = r.id AND x.key = ? AND ${flip ? `NOT ${test}` : test})`
+  return `x.key = ? AND ${flip ? `NOT ${test}` : test}`
+}
+
+/**
+ * The params, metrics and tags conditions every listed run must pass (the filter's top-level
+ * conjuncts, after `not` is pushed down), each as the rows of its table that pass it: `sql` is a
+ * WHERE over alias x. A condition few rows pass can drive the search (sql-store.ts): its runs
+ * first, instead of every run in the listing's order.
+ */
+export function requiredConditions(node: FilterNode, dialect: SqlDialect): { table: string; sql: string; params: unknown[] }[] {
+  const d = DIALECTS[dialect]
+  const out: { table: string; sql: string; params: unknown[] }[] = []
+  const walk = (n: FilterNode, negated: boolean): void => {
+    if (n.kind === 'not') walk(n.operand, !negated)
+    else if (n.kind === 'and' || n.kind === 'or') {
+      if ((n.kind === 'and') === negated) return
+      walk(n.left, negated)
+      walk(n.right, negated)
+    } else if (n.kind === 'compare' && n.field.scope !== 'run') {
+      const params: unknown[] = []
+      const sql = keyedTest(n.field, n.op, n.value, negated, d, params)
+      if (!sql.endsWith(` ${FALSE}`)) out.push({ table: SCOPE_TABLE[n.field.scope], sql, params })
+    }
+  }
+  walk(node, false)
+  return out
 }
 
 /** A column of text (never NULL): only text compares with it. */

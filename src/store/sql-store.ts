@@ -61,10 +61,10 @@ import {
   type SummaryRow,
   type TokenRow,
 } from './row-mapping.js'
-import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
+import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor } from './sql-adapter.js'
 import { allPages, decodeNameCursor, decodeOrderedRunCursor, decodeRunCursor, encodeNameCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
-import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql } from './run-filter-sql.js'
+import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
 import { PAGE_SIZE, type ArtifactContent, type ArtifactReadStream, type ExperimentPage, type ExperimentPageQuery, type MetricSeries, type ModelPage, type NewAliasEvent, type NewGatePolicy, type NewModelVersion, type NewRun, type PageQuery, type RunBatch, type RunPage, type RunPageQuery, type RunQuery, type Store, type StoreCapabilities } from './store.js'
 
 /**
@@ -339,13 +339,17 @@ export abstract class SqlStore implements Store {
         scope.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
         scopeArgs.push(...query.experiments)
       }
-      if (filter !== null) await assertFilterKeys(tx, filter, scope, scopeArgs)
+      const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope, scopeArgs)
       const where = [...scope]
       const args: unknown[] = [...(sort.join?.params ?? []), ...scopeArgs]
       if (filter !== null) {
         const compiled = filterToSql(filter, this.sql.dialect)
         where.push(compiled.sql)
         args.push(...compiled.params)
+        if (driver !== null) {
+          where.push(`r.id IN (SELECT x.run_id FROM ${driver.table} x WHERE ${driver.sql})`)
+          args.push(...driver.params)
+        }
       }
       if (after !== null) {
         const compiled = afterKeys(sort, after, this.sql.dialect)
@@ -708,24 +712,56 @@ function paramRow(runId: string, key: string, value: JsonValue): unknown[] {
   return [runId, key, canonicalJson(value), typeof value === 'number' ? value : null, typeof value === 'string' && !value.includes('\u0000') ? value : null]
 }
 
+/** A required condition at most this many rows pass drives a search (planFilter). */
+const DRIVING_ROWS = 2000
+
+type Condition = { table: string; sql: string; params: unknown[] }
+
 /**
- * The in-memory rule of filterRuns, in the database: a params, metrics or tags key that no run
- * of the listing's experiments has is ASSAY_INVALID_FILTER naming the keys that exist (a typo,
- * not an empty result); nothing is refused when there are no runs at all.
+ * Before a filtered listing, in one statement: whether some run of the listing's experiments
+ * has each params, metrics and tags key the filter names, and how many rows pass each required
+ * condition (requiredConditions), counted up to DRIVING_ROWS + 1 so asking costs the same in
+ * any size of store.
+ *
+ * A key no run has is ASSAY_INVALID_FILTER naming the keys that exist, as filterRuns does in
+ * memory (a typo, not an empty result); nothing is refused when there are no runs at all.
+ *
+ * Returns the required condition the fewest rows pass, when at most DRIVING_ROWS do, else null.
+ * Without it a search reads runs in the listing's order and tests each: cheap when many match,
+ * a scan of the store when few do. With it the runs that pass that condition are read first
+ * (through its index, key and value) and sorted. It is in the WHERE already: adding it again as
+ * `r.id IN (…)` changes the plan, never the result.
  */
-async function assertFilterKeys(tx: SqlExecutor, filter: FilterNode, scope: readonly string[], scopeArgs: readonly unknown[]): Promise<void> {
+async function planFilter(tx: SqlExecutor, filter: FilterNode, dialect: SqlDialect, scope: readonly string[], scopeArgs: readonly unknown[]): Promise<Condition | null> {
+  const fields = scopedFields(filter)
+  const required = requiredConditions(filter, dialect)
   const within = scope.length === 0 ? '' : ` WHERE ${scope.join(' AND ')}`
-  for (const field of scopedFields(filter)) {
+  const inScope = (table: string) =>
+    scope.length === 0 ? `FROM ${table} x WHERE x.key = ?` : `FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id WHERE x.key = ? AND ${scope.join(' AND ')}`
+  const columns = [
+    ...fields.map((f, i) => `(SELECT 1 ${inScope(FILTER_SCOPE_TABLES[f.scope])} LIMIT 1) AS present${i}`),
+    ...required.map((c, i) => `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${c.table} x WHERE ${c.sql} LIMIT ${DRIVING_ROWS + 1}) c${i}) AS rows${i}`),
+  ]
+  if (columns.length === 0) return null
+  const args = [...fields.flatMap((f) => [f.key, ...(scope.length === 0 ? [] : scopeArgs)]), ...required.flatMap((c) => c.params)]
+  const row = (await tx.get<Record<string, number | string | null>>(`SELECT ${columns.join(', ')}`, args)) as Record<string, number | string | null>
+  for (const [i, field] of fields.entries()) {
+    if (row[`present${i}`] !== null) continue
+    if ((await tx.get(`SELECT 1 AS present FROM runs r JOIN experiments e ON e.id = r.experiment_id${within} LIMIT 1`, [...scopeArgs])) === undefined) return null
     const table = FILTER_SCOPE_TABLES[field.scope]
-    const present =
-      scope.length === 0
-        ? await tx.get(`SELECT 1 AS present FROM ${table} WHERE key = ? LIMIT 1`, [field.key])
-        : await tx.get(`SELECT 1 AS present FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id WHERE x.key = ? AND ${scope.join(' AND ')} LIMIT 1`, [field.key, ...scopeArgs])
-    if (present !== undefined) continue
-    if ((await tx.get(`SELECT 1 AS present FROM runs r JOIN experiments e ON e.id = r.experiment_id${within} LIMIT 1`, [...scopeArgs])) === undefined) return
     const known = await tx.all<{ key: string }>(`SELECT DISTINCT x.key FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id${within}`, [...scopeArgs])
     throw unknownKeyError(field, known.map((k) => k.key))
   }
+  let best: Condition | null = null
+  let fewest = DRIVING_ROWS + 1
+  for (const [i, condition] of required.entries()) {
+    const n = Number(row[`rows${i}`])
+    if (n < fewest) {
+      fewest = n
+      best = condition
+    }
+  }
+  return best
 }
 
 function runNotFound(runId: string): AssayError {
