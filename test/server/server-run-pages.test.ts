@@ -189,7 +189,7 @@ describe('run search over HTTP', () => {
     for (const filter of ['params.lr >', 'bogus = 1', "params.lr = 'x", 'x'.repeat(5000)]) {
       const { status, body } = await get({ filter })
       assert.equal(status, 400, filter)
-      assert.equal(body.error?.code, filter.length > 4096 ? 'ASSAY_INVALID_ARGUMENT' : 'ASSAY_INVALID_FILTER', filter)
+      assert.equal(body.error?.code, 'ASSAY_INVALID_FILTER', filter.slice(0, 40))
     }
     const unknown = await get({ filter: 'params.hidden = 1' })
     assert.equal(unknown.status, 400)
