@@ -24,6 +24,7 @@ export type {
   PageQuery,
   RunPage,
   RunPageQuery,
+  RunQuery,
   Store,
   TraceEvalRecordPage,
   TracePage,

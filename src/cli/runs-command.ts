@@ -13,21 +13,21 @@ export function runsCommand(ctx: CliContext): Command {
 
   command
     .command('ls')
-    .description('list runs, oldest first')
+    .description('list runs, oldest first unless --order-by says otherwise')
     .option('-e, --experiment <name>', 'only runs of this experiment')
     .option('-f, --filter <expression>', "filter, e.g. \"params.lr > 0.01 and metrics.acc >= 0.8\" (docs/cli.md)")
+    .option('--order-by <order>', "start_time, end_time, name, params.KEY or metrics.KEY, then asc or desc, e.g. \"metrics.acc desc\"")
     .option(...PAGE_OPTIONS.limit)
     .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.runs/v1)')
-    .action(async (options: { experiment?: string; filter?: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+    .action(async (options: { experiment?: string; filter?: string; orderBy?: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
       const page = parsePageOptions(options)
+      const query = { experiment: options.experiment, filter: options.filter, orderBy: options.orderBy }
       const { runs, nextCursor } = await ctx.withAssay(self, async (assay) =>
-        page !== null
-          ? assay.listRunsPage({ experiment: options.experiment, filter: options.filter, ...page })
-          : { runs: await assay.listRuns({ experiment: options.experiment, filter: options.filter }), nextCursor: null },
+        page !== null ? assay.listRunsPage({ ...query, ...page }) : { runs: await assay.listRuns(query), nextCursor: null },
       )
       if (options.json) return writeJson(ctx.io, 'assay.runs/v1', { runs, nextCursor })
-      writeNextPage(ctx.io, 'runs', [commandPath(self), ['--experiment', options.experiment], ['--filter', options.filter], ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'runs', [commandPath(self), ['--experiment', options.experiment], ['--filter', options.filter], ['--order-by', options.orderBy], ['--limit', options.limit]], nextCursor)
       const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 4)
       writeTable(
         ctx.io,

@@ -1,7 +1,7 @@
 import { AssayError } from '../errors.js'
 import type { DatasetRole, EvalColumns, RunRecord, RunSummary } from '../record/types.js'
 import { adjustPValues, mcnemar, pairedDecisions, type PairedDecisionResult, type PValueAdjustment } from '../stats/index.js'
-import { filterRuns, parseRunFilter } from '../store/run-filter.js'
+import { parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import type { ComparisonWarning } from './comparison-types.js'
 import { criticalDifference, type CriticalDifferenceResult } from './critical-difference.js'
@@ -152,6 +152,41 @@ interface Loaded {
   columns: EvalColumns
 }
 
+/**
+ * The candidate runs (the experiment's, through the filter, which the store applies, and the
+ * explicit list), the baseline's id, and the listing summary of each of them.
+ */
+async function selectCandidates(store: Store, options: LeaderboardOptions): Promise<{ selected: RunSummary[]; baselineId: string | undefined; summaryById: Map<string, RunSummary> }> {
+  const filter = options.filter !== undefined && options.filter.trim() !== '' ? options.filter : undefined
+  if (filter !== undefined) parseRunFilter(filter)
+  let selected = await store.listRuns({ experiment: options.experiment, filter })
+  if (options.runs !== undefined && options.runs.length > 0) {
+    const ids = new Set<string>()
+    for (const r of options.runs) ids.add(await store.resolveRunId(r))
+    selected = selected.filter((r) => ids.has(r.id))
+    const missing = [...ids].filter((id) => !selected.some((r) => r.id === id))
+    if (missing.length > 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `runs ${missing.join(', ')} are not in the candidate set (experiment or filter excludes them)`)
+  }
+  const baselineId = options.baseline === undefined ? undefined : await store.resolveRunId(options.baseline)
+  const summaryById = new Map(selected.map((s) => [s.id, s]))
+  if (baselineId !== undefined && !summaryById.has(baselineId)) {
+    // A baseline outside the filter keeps its summary when it is a run of the experiment.
+    for (const s of await store.listRuns({ experiment: options.experiment, filter: `id = '${baselineId}'` })) summaryById.set(s.id, s)
+  }
+  return { selected, baselineId, summaryById }
+}
+
+/** Every run (of any experiment) whose config fingerprint one of `records` has: the seeds of their groups. */
+async function runsSharingConfig(store: Store, records: readonly RunRecord[]): Promise<RunSummary[]> {
+  const fingerprints = [...new Set(records.map((r) => r.envelope.config))].filter((f) => /^[0-9a-f]+$/.test(f))
+  const out: RunSummary[] = []
+  // A filter is at most 4096 characters: 40 fingerprints of 64 characters per listing.
+  for (let i = 0; i < fingerprints.length; i += 40) {
+    out.push(...(await store.listRuns({ filter: fingerprints.slice(i, i + 40).map((f) => `config = '${f}'`).join(' or ') })))
+  }
+  return out.sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
 export async function leaderboard(store: Store, options: LeaderboardOptions = {}): Promise<Leaderboard> {
   const higherIsBetter = options.higherIsBetter ?? true
   const adjustment = options.adjust ?? 'holm'
@@ -166,22 +201,8 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
   if (!(confidenceLevel > 0 && confidenceLevel < 1)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `confidenceLevel must be in (0, 1), got ${String(confidenceLevel)}`)
   if (!Number.isInteger(resamples) || resamples < 100) throw new AssayError('ASSAY_INVALID_ARGUMENT', `resamples must be an integer >= 100, got ${String(resamples)}`)
 
-  // Candidates: runs of the experiment, through the filter and the explicit list.
-  const summaries = await store.listRuns({ experiment: options.experiment })
-  let selected = summaries
-  if (options.filter !== undefined && options.filter.trim() !== '') {
-    const node = parseRunFilter(options.filter)
-    selected = filterRuns(node, selected)
-  }
-  if (options.runs !== undefined && options.runs.length > 0) {
-    const ids = new Set<string>()
-    for (const r of options.runs) ids.add(await store.resolveRunId(r))
-    selected = selected.filter((r) => ids.has(r.id))
-    const missing = [...ids].filter((id) => !selected.some((r) => r.id === id))
-    if (missing.length > 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `runs ${missing.join(', ')} are not in the candidate set (experiment or filter excludes them)`)
-  }
-  const baselineId = options.baseline === undefined ? undefined : await store.resolveRunId(options.baseline)
-  const summaryById = new Map(summaries.map((s) => [s.id, s]))
+  // Candidates: runs of the experiment, through the filter (in the store) and the explicit list.
+  const { selected, baselineId, summaryById } = await selectCandidates(store, options)
   const records = new Map<string, RunRecord>()
   const getRecord = async (id: string): Promise<RunRecord> => {
     let r = records.get(id)
@@ -220,7 +241,7 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
 
   // Metric: the given one, or the only score every run on the first dataset shares.
   const metric = options.metric ?? inferMetric(pool, datasetNames)
-  const allSummaries = await store.listRuns({})
+  const allSummaries = await runsSharingConfig(store, pool)
   const boards: DatasetBoard[] = []
   const warnings: ComparisonWarning[] = []
   for (const dataset of datasetNames) {

@@ -1,6 +1,6 @@
 import { AssayError } from '../errors.js'
 import type { RunRecord, RunSummary } from '../record/types.js'
-import { filterRuns, parseRunFilter } from '../store/run-filter.js'
+import { formatFilterKey, formatFilterLiteral, parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 
 /**
@@ -52,16 +52,18 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
   if (text.startsWith('config:')) {
     const prefix = text.slice('config:'.length).trim()
     if (prefix.length < 4) throw new AssayError('ASSAY_INVALID_ARGUMENT', `config:<prefix> needs at least 4 characters of the config fingerprint, got ${JSON.stringify(prefix)}`)
-    const all = await store.listRuns({})
-    const matched = all.filter((r) => r.configFingerprint.startsWith(prefix) && r.status === 'finished')
+    // Fingerprints are hex: a prefix of anything else matches nothing (and needs no quoting).
+    const candidates = /^[0-9a-f]+$/.test(prefix) ? await store.listRuns({ filter: `config ~ '${prefix}' and status = 'finished'` }) : []
+    const matched = candidates.filter((r) => r.configFingerprint.startsWith(prefix))
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no finished run has a config fingerprint starting with ${prefix}`, { spec: text })
     const fingerprints = new Set(matched.map((r) => r.configFingerprint))
     if (fingerprints.size > 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `config prefix ${prefix} is ambiguous: it matches ${fingerprints.size} fingerprints; give more characters`)
     return { label: text, runs: await runsOf(store, matched), how: `finished runs with config fingerprint ${[...fingerprints][0] as string}`, asGroup: true }
   }
   if (text.startsWith('filter:')) {
-    const filter = parseRunFilter(text.slice('filter:'.length))
-    const matched = filterRuns(filter, await store.listRuns({}))
+    const filter = text.slice('filter:'.length)
+    parseRunFilter(filter)
+    const matched = await store.listRuns({ filter })
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run matches the filter ${JSON.stringify(text.slice('filter:'.length).trim())}`, { spec: text })
     return { label: text, runs: await runsOf(store, matched), how: 'runs matching the filter', asGroup: true }
   }
@@ -79,7 +81,7 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
   const run = await store.getRun(resolved[0] as string)
   const groupBy = options.groupBy ?? null
   if (groupBy === null) return { label: text, runs: [run], how: 'one run' }
-  const all = await store.listRuns({ experiment: run.experiment })
+  const all = await store.listRuns({ experiment: run.experiment, filter: groupFilter(run, groupBy) })
   let matched: RunSummary[]
   let how: string
   if (groupBy.by === 'config') {
@@ -91,4 +93,26 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
   }
   matched = matched.filter((r) => r.status === 'finished' || r.id === run.id)
   return { label: text, runs: await runsOf(store, matched), how, asGroup: true }
+}
+
+/**
+ * The group of a --group-by expansion as a filter, so the store lists only those runs: finished
+ * (or the run itself), with the run's config fingerprint or its values of the grouping params
+ * that are numbers, text, true, false or null (other params, and params the run lacks, are
+ * matched after).
+ */
+function groupFilter(run: RunRecord, groupBy: GroupBy): string {
+  const conditions = [`(status = 'finished' or id = '${run.id}')`]
+  if (groupBy.by === 'config') conditions.push(`config = ${formatFilterLiteral(run.envelope.config)}`)
+  else {
+    for (const key of groupBy.keys) {
+      const value = run.params[key]
+      if (!Object.hasOwn(run.params, key) || (value !== null && typeof value === 'object')) continue
+      conditions.push(`params.${formatFilterKey(key)} = ${formatFilterLiteral(value)}`)
+    }
+  }
+  // A filter is at most 4096 characters: conditions past that are matched after.
+  const kept: string[] = []
+  for (const c of conditions) if ([...kept, c].join(' and ').length <= 4000) kept.push(c)
+  return kept.join(' and ')
 }

@@ -16,11 +16,11 @@ import type { PromoteResult } from '../promotion/promotion.js'
 import { assertCapturedRecord, assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
 import * as registry from '../registry/registry.js'
 import { openStore } from '../store/open-store.js'
-import { filterRuns, parseRunFilter } from '../store/run-filter.js'
+import { parseRunFilter, parseRunOrder } from '../store/run-filter.js'
 import type { MetricColumns } from '../store/chunk-codec.js'
 import { pageLimit } from '../store/pages.js'
 import { artifactBytes } from '../store/blob-store.js'
-import type { AliasEventPage, ApiTokenPage, ArtifactReadStream, AuditPage, ExperimentPage, GatePolicyPage, HoldoutReadPage, LineagePage, ModelPage, ModelVersionPage, RunPage, Store } from '../store/store.js'
+import type { AliasEventPage, ApiTokenPage, ArtifactReadStream, AuditPage, ExperimentPage, GatePolicyPage, HoldoutReadPage, LineagePage, ModelPage, ModelVersionPage, RunPage, RunQuery, Store } from '../store/store.js'
 import { evalColumnsToRecords } from './eval-records.js'
 import type { RegistryActions } from './registry-actions.js'
 import { Run } from './run.js'
@@ -176,24 +176,26 @@ export class Assay {
     return this.store.getRun(await this.store.resolveRunId(idOrPrefix))
   }
 
-  /** Runs, oldest first; `filter` uses the grammar in docs/cli.md (for example "params.lr > 0.01 and metrics.acc >= 0.8"). */
-  async listRuns(query: { experiment?: string; filter?: string } = {}): Promise<RunSummary[]> {
-    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+  /**
+   * Runs, oldest first unless `orderBy` says otherwise; `filter` uses the grammar in docs/cli.md
+   * (for example "params.lr > 0.01 and metrics.acc >= 0.8") and is applied by the database.
+   */
+  async listRuns(query: RunQuery = {}): Promise<RunSummary[]> {
+    checkRunQuery(query)
     await this.sweepCrashed()
-    const runs = await this.store.listRuns({ experiment: query.experiment })
-    return filter === null ? runs : filterRuns(filter, runs)
+    return this.store.listRuns(query)
   }
 
   /**
-   * One page of runs, oldest first: at most `limit` runs (default 100, at most 1000) after
-   * `cursor` (the previous page's `nextCursor`), `filter` applied to that page (so a page may hold
-   * fewer); only the page's runs are read.
+   * One page of the runs that pass `filter`, in `orderBy` (start_time, end_time, name,
+   * params.KEY or metrics.KEY, then asc or desc; default start_time asc): at most `limit` runs
+   * (default 100, at most 1000) after `cursor` (the previous page's `nextCursor`, from the same
+   * order). Only the page's runs are read.
    */
-  async listRunsPage(query: { experiment?: string; filter?: string; limit?: number; cursor?: string } = {}): Promise<RunPage> {
-    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+  async listRunsPage(query: RunQuery & { limit?: number; cursor?: string } = {}): Promise<RunPage> {
+    checkRunQuery(query)
     await this.sweepCrashed()
-    const page = await this.store.listRunsPage({ experiment: query.experiment, limit: pageLimit(query.limit), cursor: query.cursor })
-    return filter === null ? page : { ...page, runs: filterRuns(filter, page.runs) }
+    return this.store.listRunsPage({ ...query, limit: pageLimit(query.limit) })
   }
 
   listExperiments(): Promise<ExperimentSummary[]> {
@@ -506,4 +508,10 @@ function safeUsername(): string {
   } catch {
     return 'unknown'
   }
+}
+
+/** A filter or an order that does not parse is refused here, before any store is asked. */
+function checkRunQuery(query: RunQuery): void {
+  if (query.filter !== undefined && query.filter.trim() !== '') parseRunFilter(query.filter)
+  parseRunOrder(query.orderBy)
 }

@@ -121,7 +121,8 @@ export const PAGE_PARAMETERS = `?limit (default ${PAGE_SIZE.default}, at most ${
 export function requestedPage(query: Record<string, unknown>): { limit: number; cursor: string | undefined } {
   return { limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined }
 }
-export const ListRunsQuery = PageQuery.extend({ experiment: Name.optional() })
+// The filter's and order's own parsers refuse what is too long, with their codes (ASSAY_INVALID_FILTER for a filter).
+export const ListRunsQuery = PageQuery.extend({ experiment: Name.optional(), filter: z.string().max(65_536).optional(), orderBy: z.string().max(65_536).optional() })
 export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
 export const Sha256PrefixQuery = z.strictObject({
   prefix: z.string().regex(/^[0-9a-f]{1,64}$/, 'a sha256 prefix is 1 to 64 lowercase hex characters'),

@@ -54,26 +54,36 @@ const PART_CHECKS: Record<CursorPart, (value: unknown) => boolean> = {
 
 /** The cursor that continues `listing` after the item whose sort key is `key`. */
 export function encodeCursor<L extends Listing>(listing: L, key: CursorKey<L>): string {
-  return Buffer.from(JSON.stringify([listing, ...(key as readonly unknown[])]), 'utf8').toString('base64url')
+  return cursorText([listing, ...(key as readonly unknown[])])
 }
 
 /** The sort key in `text`, or ASSAY_INVALID_ARGUMENT when it is not a cursor of `listing` (another listing's, too long, or not a cursor). */
 export function decodeCursor<L extends Listing>(listing: L, text: string): CursorKey<L> {
   const parts: readonly CursorPart[] = CURSOR_KEYS[listing]
-  let parsed: unknown
-  if (text.length <= MAX_CURSOR_LENGTH) {
-    try {
-      parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
-    } catch {
-      parsed = undefined
-    }
+  const parsed = cursorParts(text)
+  const ok = parsed !== undefined && parsed.length === parts.length + 1 && parsed[0] === listing && parts.every((part, i) => PART_CHECKS[part](parsed[i + 1]))
+  if (!ok) throw notACursor(text, listing)
+  return parsed.slice(1) as CursorKey<L>
+}
+
+function cursorText(parts: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url')
+}
+
+/** The parts of a cursor, or undefined when `text` is not one (not text, too long, not base64url JSON of an array). */
+function cursorParts(text: unknown): unknown[] | undefined {
+  if (typeof text !== 'string' || text.length > MAX_CURSOR_LENGTH) return undefined
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
+    return Array.isArray(parsed) ? parsed : undefined
+  } catch {
+    return undefined
   }
-  const ok = Array.isArray(parsed) && parsed.length === parts.length + 1 && parsed[0] === listing && parts.every((part, i) => PART_CHECKS[part](parsed[i + 1]))
-  if (!ok) {
-    const shown = text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}… (${text.length} characters)` : JSON.stringify(text)
-    throw new AssayError('ASSAY_INVALID_ARGUMENT', `${shown} is not a cursor of the ${listing} listing (pass the nextCursor of the previous page)`, { listing })
-  }
-  return (parsed as unknown[]).slice(1) as CursorKey<L>
+}
+
+function notACursor(text: unknown, listing: string): AssayError {
+  const shown = typeof text !== 'string' ? JSON.stringify(text) ?? String(text) : text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}… (${text.length} characters)` : JSON.stringify(text)
+  return new AssayError('ASSAY_INVALID_ARGUMENT', `${shown} is not a cursor of the ${listing} listing (pass the nextCursor of the previous page)`, { listing })
 }
 
 /**
@@ -92,6 +102,30 @@ export interface RunCursor {
 
 export function encodeRunCursor(cursor: RunCursor): string {
   return encodeCursor('run', [cursor.startTime, cursor.id])
+}
+
+/**
+ * The cursor of a run listing in another order than the default: the order (formatRunOrder) and
+ * the last run's sort key (run-filter-sql.ts's SortKeys: numbers, ±Infinity as text, and text),
+ * so a cursor of one order is refused by another.
+ */
+export function encodeOrderedRunCursor(order: string, key: readonly (number | string)[]): string {
+  return cursorText([ORDERED_RUN, order, ...key.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? { n: String(v) } : v))])
+}
+
+export function decodeOrderedRunCursor(text: string, order: string, kinds: readonly ('number' | 'text')[]): (number | string)[] {
+  const p = cursorParts(text)
+  const ok = p !== undefined && p.length === kinds.length + 2 && p[0] === ORDERED_RUN && p[1] === order && kinds.every((kind, i) => (kind === 'text' ? typeof p[i + 2] === 'string' : isCursorNumber(p[i + 2])))
+  if (!ok) throw notACursor(text, `run (${order})`)
+  return p.slice(2).map((v) => (typeof v === 'object' ? Number((v as { n: string }).n) : (v as number | string)))
+}
+
+/** The listing name of ordered run cursors: their key's shape depends on the order, so they sit outside CURSOR_KEYS. */
+const ORDERED_RUN = 'run (ordered)'
+
+function isCursorNumber(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v)
+  return typeof v === 'object' && v !== null && ['Infinity', '-Infinity'].includes((v as { n?: unknown }).n as string) && Object.keys(v).length === 1
 }
 
 export function decodeRunCursor(text: string): RunCursor {

@@ -45,6 +45,9 @@ export interface RunRow {
   config_fingerprint: string
 }
 
+/** The columns of a run a listing reads (RunSummary). */
+export type ListedRunRow = Pick<RunRow, 'id' | 'experiment' | 'name' | 'owner' | 'status' | 'start_time' | 'end_time' | 'parent_id' | 'group_id' | 'seed' | 'config_fingerprint'>
+
 export interface KeyValueRow {
   key: string
   value: string
@@ -225,7 +228,7 @@ export function runRecordFromRows(parts: {
 
 /** Listing rows of runs, with every run's params, tags and last metric values (rows of all runs). */
 export function runSummariesFromRows(
-  rows: readonly RunRow[],
+  rows: readonly ListedRunRow[],
   params: readonly (KeyValueRow & { run_id: string })[],
   tags: readonly (KeyValueRow & { run_id: string })[],
   metrics: readonly { run_id: string; key: string; last: number | null }[],

@@ -10,7 +10,7 @@ import type { JsonValue, RunSummary } from '../record/types.js'
  *   and        := unary ("and" unary)*
  *   unary      := "not" unary | "(" or ")" | comparison
  *   comparison := field op literal
- *   field      := ("params" | "metrics" | "tags") "." key | "status" | "name" | "owner" | "seed" | "experiment" | "id"
+ *   field      := ("params" | "metrics" | "tags") "." key | "status" | "name" | "owner" | "seed" | "experiment" | "id" | "config"
  *   key        := [A-Za-z0-9_\-/:.]+ | `any text`
  *   op         := "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "~"   (~ is "contains", for text)
  *   literal    := number | 'text' | "text" | true | false | null
@@ -22,9 +22,9 @@ export type FilterNode =
 
 export type FilterField = { scope: 'params' | 'metrics' | 'tags'; key: string } | { scope: 'run'; key: RunAttribute }
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~'
-type RunAttribute = 'status' | 'name' | 'owner' | 'seed' | 'experiment' | 'id'
+export type RunAttribute = 'status' | 'name' | 'owner' | 'seed' | 'experiment' | 'id' | 'config'
 
-const RUN_ATTRIBUTES: readonly RunAttribute[] = ['status', 'name', 'owner', 'seed', 'experiment', 'id']
+const RUN_ATTRIBUTES: readonly RunAttribute[] = ['status', 'name', 'owner', 'seed', 'experiment', 'id', 'config']
 const MAX_FILTER_LENGTH = 4096
 
 interface Token {
@@ -164,27 +164,43 @@ export function filterRuns(node: FilterNode, runs: readonly RunSummary[]): RunSu
   if (runs.length > 0) {
     for (const field of scopedFields(node)) {
       if (runs.some((run) => Object.hasOwn(run[field.scope], field.key))) continue
-      const known = [...new Set(runs.flatMap((run) => Object.keys(run[field.scope])))]
-      const closest = closestFirst(field.key, known)
-      const shown = closest.slice(0, 10).map((k) => `${field.scope}.${formatKey(k)}`)
-      throw new AssayError(
-        'ASSAY_INVALID_FILTER',
-        `no run has ${field.scope}.${formatKey(field.key)}; ` +
-          (known.length === 0 ? `the runs have no ${field.scope}` : `${field.scope} keys that exist, closest first: ${shown.join(', ')}${known.length > shown.length ? `, … (${known.length} in all)` : ''}`),
-        { scope: field.scope, key: field.key, known: closest },
-      )
+      throw unknownKeyError(field, [...new Set(runs.flatMap((run) => Object.keys(run[field.scope])))])
     }
   }
   return runs.filter((run) => runMatches(node, run))
 }
 
-function scopedFields(node: FilterNode): { scope: 'params' | 'metrics' | 'tags'; key: string }[] {
+/** ASSAY_INVALID_FILTER for a key no candidate run has, naming the `known` keys of its scope, closest first. */
+export function unknownKeyError(field: ScopedField, known: readonly string[]): AssayError {
+  const closest = closestFirst(field.key, known)
+  const shown = closest.slice(0, 10).map((k) => `${field.scope}.${formatKey(k)}`)
+  return new AssayError(
+    'ASSAY_INVALID_FILTER',
+    `no run has ${field.scope}.${formatKey(field.key)}; ` +
+      (known.length === 0 ? `the runs have no ${field.scope}` : `${field.scope} keys that exist, closest first: ${shown.join(', ')}${known.length > shown.length ? `, … (${known.length} in all)` : ''}`),
+    { scope: field.scope, key: field.key, known: closest },
+  )
+}
+
+export interface ScopedField {
+  scope: 'params' | 'metrics' | 'tags'
+  key: string
+}
+
+/** The params, metrics and tags keys a filter names, each once. */
+export function scopedFields(node: FilterNode): ScopedField[] {
+  const seen = new Map<string, ScopedField>()
+  for (const field of allScopedFields(node)) seen.set(`${field.scope}\u0000${field.key}`, field)
+  return [...seen.values()]
+}
+
+function allScopedFields(node: FilterNode): ScopedField[] {
   switch (node.kind) {
     case 'and':
     case 'or':
-      return [...scopedFields(node.left), ...scopedFields(node.right)]
+      return [...allScopedFields(node.left), ...allScopedFields(node.right)]
     case 'not':
-      return scopedFields(node.operand)
+      return allScopedFields(node.operand)
     case 'compare':
       return node.field.scope === 'run' ? [] : [{ scope: node.field.scope, key: node.field.key }]
   }
@@ -193,6 +209,18 @@ function scopedFields(node: FilterNode): { scope: 'params' | 'metrics' | 'tags';
 /** A key as the filter grammar writes it: bare when it can be, else in backquotes. */
 function formatKey(key: string): string {
   return /^[A-Za-z0-9_\-/:.]+$/.test(key) ? key : `\`${key}\``
+}
+
+/** A key written so that parseRunFilter reads it back exactly (backquoted, `\\` escaping). */
+export function formatFilterKey(key: string): string {
+  return /^[A-Za-z0-9_\-/:.]+$/.test(key) ? key : `\`${key.replace(/[\\`]/g, (c) => `\\${c}`)}\``
+}
+
+/** A number, text, true, false or null written so that parseRunFilter reads it back exactly. */
+export function formatFilterLiteral(value: string | number | boolean | null): string {
+  if (typeof value === 'string') return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_FILTER', `${value} cannot be written in a filter`)
+  return String(value)
 }
 
 /**
@@ -263,7 +291,7 @@ function evaluate(node: FilterNode, run: RunSummary): boolean | null {
 }
 
 function fieldValue(field: FilterField, run: RunSummary): JsonValue | undefined {
-  if (field.scope === 'run') return run[field.key]
+  if (field.scope === 'run') return field.key === 'config' ? run.configFingerprint : run[field.key]
   const scope: Record<string, JsonValue> = run[field.scope]
   return Object.hasOwn(scope, field.key) ? scope[field.key] : undefined
 }
@@ -278,9 +306,33 @@ function compare(actual: JsonValue, op: FilterOp, expected: JsonValue): boolean 
   const bothNumbers = typeof actual === 'number' && typeof expected === 'number'
   const bothStrings = typeof actual === 'string' && typeof expected === 'string'
   if (!bothNumbers && !bothStrings) return false
-  const a = actual as number | string
-  const b = expected as number | string
-  return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b
+  if (bothNumbers) {
+    const a = actual as number
+    const b = expected as number
+    return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b
+  }
+  const order = compareCodePoints(actual as string, expected as string)
+  return op === '<' ? order < 0 : op === '<=' ? order <= 0 : op === '>' ? order > 0 : order >= 0
+}
+
+/**
+ * Text in code point order, which is the byte order of UTF-8 and so the order SQLite (BINARY)
+ * and PostgreSQL (COLLATE "C") compare text in: JavaScript's own `<` compares UTF-16 code units,
+ * which puts U+10000 and above before U+E000–U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    // Only surrogates (U+D800–U+DFFF, the halves of code points above U+FFFF) sort out of order.
+    const xs = x >= 0xd800 && x <= 0xdfff
+    const ys = y >= 0xd800 && y <= 0xdfff
+    if (xs === ys) return x < y ? -1 : 1
+    return xs ? 1 : -1
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
 }
 
 function describeToken(token: Token): string {
@@ -289,4 +341,35 @@ function describeToken(token: Token): string {
 
 function filterError(message: string, at: number): AssayError {
   return new AssayError('ASSAY_INVALID_FILTER', `filter error at character ${at + 1}: ${message}`, { at })
+}
+
+/**
+ * The order of a run listing (docs/cli.md): a field and a direction, ties broken by run id in
+ * the same direction.
+ *
+ *   order := ("start_time" | "end_time" | "name" | ("params" | "metrics") "." key) ["asc" | "desc"]
+ *
+ * Runs without the field (a running run's end_time, a missing param or metric, a metric whose
+ * last value is NaN) come last in either direction; params that are numbers sort before params
+ * that are text, and other params (true, a list) after those.
+ */
+export type RunOrder = { field: { scope: 'run'; key: 'start_time' | 'end_time' | 'name' } | { scope: 'params' | 'metrics'; key: string }; direction: 'asc' | 'desc' }
+
+export const DEFAULT_RUN_ORDER: RunOrder = { field: { scope: 'run', key: 'start_time' }, direction: 'asc' }
+
+export function parseRunOrder(input: string | undefined): RunOrder {
+  if (input === undefined || input.trim() === '') return DEFAULT_RUN_ORDER
+  const orderError = (why: string) => new AssayError('ASSAY_INVALID_ARGUMENT', `order ${JSON.stringify(input.slice(0, 200))}: ${why}; write start_time, end_time, name, params.KEY or metrics.KEY, then asc or desc`, { orderBy: input.slice(0, 200) })
+  if (typeof input !== 'string' || input.length > 1024) throw orderError('not an order')
+  const match = /^\s*(?:(start_time|end_time|name)|(params|metrics)\.(?:([A-Za-z0-9_\-/:.]+)|`([^`]+)`))(?:\s+(asc|desc))?\s*$/i.exec(input)
+  if (match === null) throw orderError('not an order')
+  const direction = (match[5]?.toLowerCase() ?? 'asc') as 'asc' | 'desc'
+  if (match[1] !== undefined) return { field: { scope: 'run', key: match[1].toLowerCase() as 'start_time' | 'end_time' | 'name' }, direction }
+  return { field: { scope: match[2].toLowerCase() as 'params' | 'metrics', key: match[3] ?? match[4] }, direction }
+}
+
+/** An order as parseRunOrder reads it back, one spelling per order (cursors carry it). */
+export function formatRunOrder(order: RunOrder): string {
+  const field = order.field.scope === 'run' ? order.field.key : `${order.field.scope}.${formatKey(order.field.key)}`
+  return `${field} ${order.direction}`
 }

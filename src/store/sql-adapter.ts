@@ -36,7 +36,11 @@ export interface SqlColumn {
  */
 export type TransactionKind = 'write' | 'read'
 
+/** Which SQL a statement is written in, where the two differ (run-filter-sql.ts); placeholders are `?` in both. */
+export type SqlDialect = 'sqlite' | 'postgres'
+
 export interface SqlAdapter extends SqlExecutor {
+  readonly dialect: SqlDialect
   /** ' FOR UPDATE' where the dialect locks rows it reads in a write transaction; '' otherwise. */
   readonly forUpdate: string
   /** Run `fn` in one transaction; retried from the start when the backend says the attempt lost a race. */

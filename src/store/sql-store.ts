@@ -11,6 +11,7 @@ import type {
   ExperimentSummary,
   GatePolicy,
   HoldoutRead,
+  JsonValue,
   ModelVersion,
   Params,
   RegisteredModel,
@@ -55,12 +56,15 @@ import {
   type ExperimentRow,
   type HoldoutRow,
   type KeyValueRow,
+  type ListedRunRow,
   type RunRow,
   type SummaryRow,
   type TokenRow,
 } from './row-mapping.js'
-import type { SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
-import { allPages, decodeCursor, decodeRunCursor, encodeCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
+import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor } from './sql-adapter.js'
+import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
+import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
+import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
 import {
   extractTraceFields,
   missingAuditFields,
@@ -109,6 +113,7 @@ import {
   type RunBatch,
   type RunPage,
   type RunPageQuery,
+  type RunQuery,
   type Store,
   type StoreCapabilities,
   type TraceEvalRecordPage,
@@ -122,9 +127,13 @@ import {
  */
 export const REVIVE_RUN = "UPDATE runs SET heartbeat_at = ?, status = 'running', end_time = NULL WHERE id = ?"
 const RUN_WITH_EXPERIMENT = 'SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id'
+/** The columns a run listing shows (RunSummary): not the environment or code, which getRun reads. */
+const LISTED_RUN_COLUMNS = 'r.id, e.name AS experiment, r.name, r.owner, r.status, r.start_time, r.end_time, r.parent_id, r.group_id, r.seed, r.config_fingerprint'
 const text = (name: string): SqlColumn => ({ name, type: 'text' })
 const bigint = (name: string): SqlColumn => ({ name, type: 'bigint' })
 const KEY_VALUE_COLUMNS = [text('run_id'), text('key'), text('value')]
+/** A param's canonical JSON, and the number or text it holds for the filter (run-filter-sql.ts). */
+const PARAM_COLUMNS = [text('run_id'), text('key'), text('value'), { name: 'value_num', type: 'float8' } as SqlColumn, text('value_text')]
 const DATASET_COLUMNS = [
   text('run_id'), text('name'), text('role'), text('sha256'), text('kind'),
   bigint('size_bytes'), bigint('file_count'), bigint('rows'), text('columns'), text('source'),
@@ -180,7 +189,7 @@ export abstract class SqlStore implements Store {
       )
       if (inserted === 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a run with id ${run.id} already exists`, { runId: run.id })
       const params = Object.entries(run.params)
-      if (params.length > 0) await tx.insertRows('run_params', KEY_VALUE_COLUMNS, params.map(([k, v]) => [run.id, k, canonicalJson(v)]))
+      if (params.length > 0) await tx.insertRows('run_params', PARAM_COLUMNS, params.map(([k, v]) => paramRow(run.id, k, v)))
       const tags = Object.entries(run.tags)
       if (tags.length > 0) await tx.insertRows('run_tags', KEY_VALUE_COLUMNS, tags.map(([k, v]) => [run.id, k, v]))
       if (run.datasets.length > 0) {
@@ -232,12 +241,12 @@ export abstract class SqlStore implements Store {
   /** New params of a run; a key already stored with another value is ASSAY_PARAM_CONFLICT. */
   private async writeParams(tx: SqlExecutor, runId: string, seed: number, params: Params): Promise<void> {
     const stored = new Map((await tx.all<KeyValueRow>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key', [runId])).map((r) => [r.key, r.value]))
-    const fresh: [string, string, string][] = []
+    const fresh: unknown[][] = []
     for (const [key, value] of Object.entries(params)) {
       const json = canonicalJson(value)
       const existing = stored.get(key)
       if (existing === undefined) {
-        fresh.push([runId, key, json])
+        fresh.push(paramRow(runId, key, value))
         stored.set(key, json)
       } else if (existing !== json) {
         throw new AssayError('ASSAY_PARAM_CONFLICT', `param ${JSON.stringify(key)} of run ${runId} is already ${existing}; it cannot become ${json}`, { key, stored: existing, attempted: json })
@@ -245,7 +254,7 @@ export abstract class SqlStore implements Store {
     }
     if (fresh.length === 0) return
     assertItemsPerRun('params', stored.size, runId)
-    await tx.insertRows('run_params', KEY_VALUE_COLUMNS, fresh)
+    await tx.insertRows('run_params', PARAM_COLUMNS, fresh)
     const row = (await tx.get<{ environment: string; code: string }>('SELECT environment, code FROM runs WHERE id = ?', [runId])) as { environment: string; code: string }
     const datasets = (await tx.all<DatasetRow>('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name', [runId])).map(datasetFromRow)
     const all = paramsFromRows([...stored].map(([key, value]) => ({ key, value })))
@@ -350,31 +359,64 @@ export abstract class SqlStore implements Store {
     })
   }
 
-  async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+  async listRuns(query: RunQuery = {}): Promise<RunSummary[]> {
     return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
   }
 
-  /** One page: the run rows first, then params, tags and last metric values of those runs only. */
+  /**
+   * One page in the query's order: the filter (run-filter-sql.ts) and the cursor in the
+   * statement, then params, tags and last metric values of the page's runs only. A listing reads
+   * only the columns it shows; getRun reads the whole record of one run.
+   */
   async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     const limit = pageLimit(query.limit)
-    const after = query.cursor === undefined ? null : decodeRunCursor(query.cursor)
+    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+    const order = parseRunOrder(query.orderBy)
+    const orderText = formatRunOrder(order)
+    const defaultOrder = orderText === formatRunOrder(DEFAULT_RUN_ORDER)
+    const sort = orderToSql(order, this.sql.dialect)
+    let after: (number | string)[] | null = null
+    if (query.cursor !== undefined) {
+      // The default order keeps the cursor it always had (start time and id), so old cursors still work.
+      const cursor = defaultOrder ? decodeRunCursor(query.cursor) : null
+      after = cursor !== null ? [cursor.startTime, cursor.id] : decodeOrderedRunCursor(query.cursor, orderText, sort.keys.map((k) => k.kind))
+    }
     return this.sql.transaction('read', async (tx) => {
-      const where: string[] = []
-      const args: unknown[] = []
+      const scope: string[] = []
+      const scopeArgs: unknown[] = []
       if (query.experiment !== undefined) {
-        where.push('e.name = ?')
-        args.push(query.experiment)
+        scope.push('e.name = ?')
+        scopeArgs.push(query.experiment)
       }
       if (query.experiments !== undefined) {
         if (query.experiments.length === 0) return { runs: [], nextCursor: null }
-        where.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
-        args.push(...query.experiments)
+        scope.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+        scopeArgs.push(...query.experiments)
+      }
+      const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope, scopeArgs)
+      const where = [...scope]
+      const args: unknown[] = [...(sort.join?.params ?? []), ...scopeArgs]
+      if (filter !== null) {
+        const compiled = filterToSql(filter, this.sql.dialect)
+        where.push(compiled.sql)
+        args.push(...compiled.params)
+        if (driver !== null) {
+          where.push(`r.id IN (SELECT x.run_id FROM ${driver.table} x WHERE ${driver.sql})`)
+          args.push(...driver.params)
+        }
       }
       if (after !== null) {
-        where.push('(r.start_time > ? OR (r.start_time = ? AND r.id > ?))')
-        args.push(after.startTime, after.startTime, after.id)
+        const compiled = afterKeys(sort, after, this.sql.dialect)
+        where.push(compiled.sql)
+        args.push(...compiled.params)
       }
-      const rows = await tx.all<RunRow>(`${RUN_WITH_EXPERIMENT}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY r.start_time, r.id LIMIT ?`, [...args, limit + 1])
+      const rows = await tx.all<ListedRunRow & Record<string, number | string>>(
+        `SELECT ${LISTED_RUN_COLUMNS}, ${sort.keys.map((k, i) => `${k.expr} AS k${i}`).join(', ')}
+         FROM runs r JOIN experiments e ON e.id = r.experiment_id${sort.join === null ? '' : ` ${sort.join.sql}`}
+         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ${sort.keys.map((k) => `${k.expr} ${k.descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`,
+        [...args, limit + 1],
+      )
       if (rows.length === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
         throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
       }
@@ -388,8 +430,10 @@ export abstract class SqlStore implements Store {
         await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_tags'),
         await ofPage<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
       )
-      const last = page[page.length - 1] as RunRow
-      return { runs, nextCursor: rows.length > limit ? encodeRunCursor({ startTime: Number(last.start_time), id: last.id }) : null }
+      if (rows.length <= limit) return { runs, nextCursor: null }
+      const last = page[page.length - 1]
+      const key = sort.keys.map((k, i) => (k.kind === 'number' ? Number(last[`k${i}`]) : String(last[`k${i}`])))
+      return { runs, nextCursor: defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key) }
     })
   }
 
@@ -1085,6 +1129,67 @@ function traceNotFound(traceId: string): AssayError {
 
 function traceConflict(traceId: string, what: string): AssayError {
   return new AssayError('ASSAY_TRACE_CONFLICT', `trace ${traceId} ${what}; the stored trace is unchanged`, { traceId })
+}
+
+/**
+ * A run_params row: the canonical JSON, and the number (value_num) or text (value_text) the
+ * filter compares. Text with a NUL character is left out of value_text: PostgreSQL text cannot
+ * hold it (and run_params.value keeps it, escaped).
+ */
+function paramRow(runId: string, key: string, value: JsonValue): unknown[] {
+  return [runId, key, canonicalJson(value), typeof value === 'number' ? value : null, typeof value === 'string' && !value.includes('\u0000') ? value : null]
+}
+
+/** A required condition at most this many rows pass drives a search (planFilter). */
+const DRIVING_ROWS = 2000
+
+type Condition = { table: string; sql: string; params: unknown[] }
+
+/**
+ * Before a filtered listing, in one statement: whether some run of the listing's experiments
+ * has each params, metrics and tags key the filter names, and how many rows pass each required
+ * condition (requiredConditions), counted up to DRIVING_ROWS + 1 so asking costs the same in
+ * any size of store.
+ *
+ * A key no run has is ASSAY_INVALID_FILTER naming the keys that exist, as filterRuns does in
+ * memory (a typo, not an empty result); nothing is refused when there are no runs at all.
+ *
+ * Returns the required condition the fewest rows pass, when at most DRIVING_ROWS do, else null.
+ * Without it a search reads runs in the listing's order and tests each: cheap when many match,
+ * a scan of the store when few do. With it the runs that pass that condition are read first
+ * (through its index, key and value) and sorted. It is in the WHERE already: adding it again as
+ * `r.id IN (…)` changes the plan, never the result.
+ */
+async function planFilter(tx: SqlExecutor, filter: FilterNode, dialect: SqlDialect, scope: readonly string[], scopeArgs: readonly unknown[]): Promise<Condition | null> {
+  const fields = scopedFields(filter)
+  const required = requiredConditions(filter, dialect)
+  const within = scope.length === 0 ? '' : ` WHERE ${scope.join(' AND ')}`
+  const inScope = (table: string) =>
+    scope.length === 0 ? `FROM ${table} x WHERE x.key = ?` : `FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id WHERE x.key = ? AND ${scope.join(' AND ')}`
+  const columns = [
+    ...fields.map((f, i) => `(SELECT 1 ${inScope(FILTER_SCOPE_TABLES[f.scope])} LIMIT 1) AS present${i}`),
+    ...required.map((c, i) => `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${c.table} x WHERE ${c.sql} LIMIT ${DRIVING_ROWS + 1}) c${i}) AS rows${i}`),
+  ]
+  if (columns.length === 0) return null
+  const args = [...fields.flatMap((f) => [f.key, ...(scope.length === 0 ? [] : scopeArgs)]), ...required.flatMap((c) => c.params)]
+  const row = (await tx.get<Record<string, number | string | null>>(`SELECT ${columns.join(', ')}`, args)) as Record<string, number | string | null>
+  for (const [i, field] of fields.entries()) {
+    if (row[`present${i}`] !== null) continue
+    if ((await tx.get(`SELECT 1 AS present FROM runs r JOIN experiments e ON e.id = r.experiment_id${within} LIMIT 1`, [...scopeArgs])) === undefined) return null
+    const table = FILTER_SCOPE_TABLES[field.scope]
+    const known = await tx.all<{ key: string }>(`SELECT DISTINCT x.key FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id${within}`, [...scopeArgs])
+    throw unknownKeyError(field, known.map((k) => k.key))
+  }
+  let best: Condition | null = null
+  let fewest = DRIVING_ROWS + 1
+  for (const [i, condition] of required.entries()) {
+    const n = Number(row[`rows${i}`])
+    if (n < fewest) {
+      fewest = n
+      best = condition
+    }
+  }
+  return best
 }
 
 function runNotFound(runId: string): AssayError {

@@ -50,12 +50,14 @@ export interface Store {
   /** A full run id, or a unique prefix of one (at least 6 characters). */
   resolveRunId(idOrPrefix: string): Promise<string>
   getRun(runId: string): Promise<RunRecord>
-  /** Every run (of one experiment), oldest first: the pages of listRunsPage, read one after another. */
-  listRuns(query: { experiment?: string }): Promise<RunSummary[]>
+  /** Every run (of one experiment, passing a filter, in an order): the pages of listRunsPage, read one after another. */
+  listRuns(query?: RunQuery): Promise<RunSummary[]>
   /**
-   * One page of runs, oldest first (start time, then id): at most `limit` runs after `cursor`
-   * (the `nextCursor` of the previous page), with params, tags and last metric values read for
-   * those runs only. `nextCursor` is null on the last page.
+   * One page of runs: at most `limit` runs after `cursor` (the previous page's nextCursor), in
+   * `orderBy` (default oldest first: start time, then id), those passing `filter` (the grammar
+   * of docs/cli.md, applied by the database). Params, tags and last metric values are read for
+   * the page's runs only. `nextCursor` is null on the last page; a cursor belongs to one order.
+   * A filter that does not parse, or names a key no run of the listing has, is ASSAY_INVALID_FILTER.
    */
   listRunsPage(query: RunPageQuery): Promise<RunPage>
   /** Every experiment, by name: the pages of listExperimentsPage, read one after another. */
@@ -259,8 +261,16 @@ export interface SpooledWrites {
   sync(): Promise<{ replayed: number; rejected: number; remaining: number; liveFiles: number }>
 }
 
-export interface RunPageQuery {
+/** Which runs a listing holds, and in which order. */
+export interface RunQuery {
   experiment?: string
+  /** The run filter grammar (docs/cli.md), e.g. "params.lr > 0.01 and metrics.acc >= 0.8". */
+  filter?: string
+  /** start_time, end_time, name, params.KEY or metrics.KEY, then asc (default) or desc. */
+  orderBy?: string
+}
+
+export interface RunPageQuery extends RunQuery {
   /** Only runs of these experiments (a token limited to some); absent: all. */
   experiments?: readonly string[]
   /** 1 to MAX_PAGE_SIZE. */

@@ -16,6 +16,11 @@ describe('public surface', () => {
     }
   })
 
+  it('exports the types of a run search (checked by the compiler)', () => {
+    const query: sdk.RunQuery & sdk.RunPageQuery = { filter: 'params.lr > 0.01', orderBy: 'metrics.acc desc', limit: 10 }
+    assert.equal(Object.keys(query).length, 3)
+  })
+
   it('exports every statistics function the engine promises from assay/stats', () => {
     const promised = `mean variance sd standardError median quantile iqm trimmedMean tInterval wilsonInterval
       clopperPearsonInterval bootstrapInterval stratifiedBootstrapInterval clusteredStandardError pairedTTest

@@ -59,7 +59,7 @@ export function runRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.runs,
-      summary: `one page of runs, oldest first (only the experiments the token may read): ${PAGE_PARAMETERS}`,
+      summary: `one page of runs (only the experiments the token may read): ?filter (the run filter grammar, applied by the database; 400 ASSAY_INVALID_FILTER when it does not parse), ?orderBy (start_time, end_time, name, params.KEY or metrics.KEY, then asc or desc; default start_time asc), ${PAGE_PARAMETERS} (the cursor continues the same order)`,
       tag: 'runs',
       scope: 'read',
       touches: 'handler',
@@ -71,7 +71,7 @@ export function runRoutes(): RouteSpec[] {
         await state.sweepCrashed()
         // A limited token's experiments go into the query, so its pages are full and no other run is read.
         const experiments = caller.restricted ? (caller.token?.experiments ?? undefined) : undefined
-        return state.store.listRunsPage({ experiment, experiments, ...requestedPage(query) })
+        return state.store.listRunsPage({ experiment, experiments, filter: query.filter as string | undefined, orderBy: query.orderBy as string | undefined, ...requestedPage(query) })
       },
     },
     {

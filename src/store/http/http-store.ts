@@ -54,6 +54,7 @@ import {
   type RunBatch,
   type RunPage,
   type RunPageQuery,
+  type RunQuery,
   type Store,
   type StoreCapabilities,
   type TraceEvalRecordPage,
@@ -525,14 +526,14 @@ export class HttpStore implements Store {
     return run
   }
 
-  async listRuns(query: { experiment?: string }): Promise<RunSummary[]> {
+  async listRuns(query: RunQuery = {}): Promise<RunSummary[]> {
     return allPages((cursor) => this.listRunsPage({ ...query, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
   }
 
-  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  /** One page from the server, which filters and orders it; `experiments` is the server's to apply (it knows the token's). */
   async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     await this.beforeRead()
-    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, ...pageParameters(query) } })
+    const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, filter: blankToUndefined(query.filter), orderBy: blankToUndefined(query.orderBy), ...pageParameters(query) } })
     for (const run of page.runs) for (const key of Object.keys(run.metrics)) run.metrics[key] = reviveNumber(run.metrics[key])
     const wanted = query.experiments === undefined ? null : new Set(query.experiments)
     return wanted === null ? page : { ...page, runs: page.runs.filter((r) => wanted.has(r.experiment)) }
@@ -756,6 +757,10 @@ async function hashFile(file: string): Promise<{ sha256: string; size: number }>
 }
 
 /** A page's limit (checked here, before any request) and cursor as query parameters. */
+function blankToUndefined(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === '' ? undefined : text
+}
+
 function pageParameters(query: PageQuery): { limit: string; cursor: string | undefined } {
   return { limit: String(pageLimit(query.limit)), cursor: query.cursor }
 }

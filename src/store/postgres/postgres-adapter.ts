@@ -15,6 +15,8 @@ const DEFAULT_POOL_SIZE = 10
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /** Deadlocks and serialization failures are retried this many times; nothing else is. */
 const TX_RETRIES = 5
+/** Statement texts prepared by name per connection; texts past this many run unnamed (statement()). */
+const MAX_PREPARED = 2000
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 const BEGIN: Record<TransactionKind, string> = {
   write: 'BEGIN',
@@ -47,6 +49,7 @@ interface PreparedText {
  */
 export class PostgresAdapter implements SqlAdapter {
   readonly forUpdate = ' FOR UPDATE'
+  readonly dialect = 'postgres'
   readonly pool: pg.Pool
   private readonly prepared = new Map<string, PreparedText>()
   private closed = false
@@ -62,12 +65,19 @@ export class PostgresAdapter implements SqlAdapter {
     this.pool.on('error', () => {})
   }
 
-  /** The same text always gets the same name, so pg reuses its per-connection prepared statement. */
-  private statement(sql: string): PreparedText {
+  /**
+   * The same text always gets the same name, so pg reuses its per-connection prepared statement.
+   * Run searches write a text per shape of filter, which users choose: past MAX_PREPARED texts a
+   * new one runs unnamed (parsed each time), so neither this process nor the server's sessions
+   * keep statements without bound.
+   */
+  private statement(sql: string): PreparedText | { text: string } {
     let prepared = this.prepared.get(sql)
     if (prepared === undefined) {
       let n = 0
-      prepared = { name: `assay_${this.prepared.size}`, text: sql.replace(/\?/g, () => `$${++n}`) }
+      const text = sql.replace(/\?/g, () => `$${++n}`)
+      if (this.prepared.size >= MAX_PREPARED) return { text }
+      prepared = { name: `assay_${this.prepared.size}`, text }
       this.prepared.set(sql, prepared)
     }
     return prepared

@@ -292,6 +292,23 @@ CREATE TRIGGER gate_policies_append_only BEFORE UPDATE OR DELETE ON gate_policie
 `,
   },
   {
+    version: 10,
+    sql: `
+-- Run search in the database (run-filter-sql.ts): a param's number or text beside its JSON,
+-- written by the store core with the param; filled here for params stored before (text with an
+-- escaped NUL stays NULL: PostgreSQL text cannot hold it).
+ALTER TABLE run_params ADD COLUMN value_num double precision, ADD COLUMN value_text text COLLATE "C";
+UPDATE run_params SET
+  value_num = CASE WHEN value ~ '^-?[0-9]' THEN value::float8 END,
+  value_text = CASE WHEN left(value, 1) = '"' AND strpos(value, '\\u0000') = 0 THEN value::jsonb #>> '{}' END;
+CREATE INDEX run_params_number ON run_params(key, value_num);
+CREATE INDEX run_params_text ON run_params(key, value_text);
+CREATE INDEX run_tags_value ON run_tags(key, value);
+CREATE INDEX metric_summaries_last ON metric_summaries(key, last);
+CREATE INDEX runs_start ON runs(start_time, id);
+`,
+  },
+  {
     version: 12,
     sql: `
 -- Production (docs/production.md): deployments, the traces they serve (one row per trace with the

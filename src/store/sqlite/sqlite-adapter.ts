@@ -19,6 +19,7 @@ const BUSY_RETRIES = 12
  */
 export class SqliteAdapter implements SqlAdapter {
   readonly forUpdate = ''
+  readonly dialect = 'sqlite'
   readonly db: Database.Database
   private readonly statements = new Map<string, Database.Statement>()
   /** The last transaction queued on this connection; statements outside one wait for it. */

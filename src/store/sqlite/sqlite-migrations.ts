@@ -260,6 +260,23 @@ CREATE TRIGGER gate_policies_append_only_delete BEFORE DELETE ON gate_policies B
 `,
   },
   {
+    version: 10,
+    sql: `
+-- Run search in the database (run-filter-sql.ts): a param's number or text beside its JSON,
+-- written by the store core with the param; filled here for params stored before.
+ALTER TABLE run_params ADD COLUMN value_num REAL;
+ALTER TABLE run_params ADD COLUMN value_text TEXT;
+UPDATE run_params SET
+  value_num = CASE WHEN json_type(value) IN ('integer', 'real') THEN json_extract(value, '$') END,
+  value_text = CASE WHEN json_type(value) = 'text' AND instr(json_extract(value, '$'), char(0)) = 0 THEN json_extract(value, '$') END;
+CREATE INDEX run_params_number ON run_params(key, value_num);
+CREATE INDEX run_params_text ON run_params(key, value_text);
+CREATE INDEX run_tags_value ON run_tags(key, value);
+CREATE INDEX metric_summaries_last ON metric_summaries(key, last);
+CREATE INDEX runs_start ON runs(start_time, id);
+`,
+  },
+  {
     version: 12,
     sql: `
 -- Production (docs/production.md): deployments, the traces they serve (one row per trace with the

@@ -1,0 +1,224 @@
+import { canonicalJson } from '../record/validate.js'
+import type { FilterField, FilterNode, FilterOp, RunOrder } from './run-filter.js'
+import type { SqlDialect } from './sql-adapter.js'
+
+/**
+ * The run filter grammar (run-filter.ts, one parser) compiled to SQL over `runs r JOIN
+ * experiments e`, for both dialects. Every value is a bound parameter; keys too. The only text
+ * that reaches the statement is written here, so a filter can only ever filter.
+ *
+ * Semantics are the in-memory matcher's (runMatches), exactly:
+ * - A condition on a missing key is unknown, and unknown stays unknown under `not` (Kleene
+ *   logic); only runs whose filter is true are listed. `not` is pushed down to the conditions
+ *   first (De Morgan holds in Kleene logic), and a formula without `not` is true exactly when it
+ *   is true with every unknown read as false; so each condition compiles to a two-valued test,
+ *   "the run has the key and its value passes" (or, negated, "has the key and its value fails").
+ * - Numbers compare as numbers and text as text (in code point order, which is UTF-8 byte
+ *   order: SQLite's BINARY and PostgreSQL's COLLATE "C"); a number against text is false,
+ *   `~` is "contains" and true only for text. Params are compared through the columns the
+ *   write path fills from the same JSON value (run_params.value_num for numbers, value_text for
+ *   text); true, false and null compare by their JSON.
+ * - A metric's value is its last one; NaN (NULL in SQLite, NaN in PostgreSQL, which sorts NaN
+ *   above every number) equals nothing and is neither above nor below anything.
+ */
+export interface SqlFragment {
+  sql: string
+  params: unknown[]
+}
+
+const FALSE = '(1 = 0)'
+const ORDERING: Record<'<' | '<=' | '>' | '>=', string> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=' }
+/** The table of each scope of the grammar, one row per run and key. */
+export const FILTER_SCOPE_TABLES = { params: 'run_params', metrics: 'metric_summaries', tags: 'run_tags' } as const
+const SCOPE_TABLE = FILTER_SCOPE_TABLES
+const STRING_ATTRIBUTES = { status: 'r.status', name: 'r.name', owner: 'r.owner', id: 'r.id', experiment: 'e.name', config: 'r.config_fingerprint' } as const
+
+/** What differs between the two dialects in the statements this file writes. */
+interface DialectParts {
+  /** A bound number (PostgreSQL must be told its type, or it takes the column's: a bigint seed). */
+  number: string
+  /** True when `column` (float, possibly NULL or NaN) holds a comparable number. */
+  isNumber(column: string): string
+  contains(column: string): string
+}
+
+const DIALECTS: Record<SqlDialect, DialectParts> = {
+  sqlite: {
+    number: '?',
+    // SQLite cannot store NaN: a NaN written becomes NULL.
+    isNumber: (column) => `${column} IS NOT NULL`,
+    contains: (column) => `instr(${column}, ?) > 0`,
+  },
+  postgres: {
+    number: 'CAST(? AS double precision)',
+    isNumber: (column) => `(${column} IS NOT NULL AND ${column} <> 'NaN'::float8)`,
+    contains: (column) => `strpos(${column}, ?) > 0`,
+  },
+}
+
+/** The filter as a WHERE condition over `runs r JOIN experiments e` (r and e are the aliases). */
+export function filterToSql(node: FilterNode, dialect: SqlDialect): SqlFragment {
+  const params: unknown[] = []
+  const sql = compile(node, false, DIALECTS[dialect], params)
+  return { sql, params }
+}
+
+function compile(node: FilterNode, negated: boolean, d: DialectParts, params: unknown[]): string {
+  switch (node.kind) {
+    case 'and':
+    case 'or': {
+      const left = compile(node.left, negated, d, params)
+      const right = compile(node.right, negated, d, params)
+      const joiner = (node.kind === 'and') !== negated ? 'AND' : 'OR'
+      return `(${left} ${joiner} ${right})`
+    }
+    case 'not':
+      return compile(node.operand, !negated, d, params)
+    case 'compare':
+      return condition(node.field, node.op, node.value, negated, d, params)
+  }
+}
+
+/**
+ * One comparison as a two-valued test: the run has the field and the comparison holds (or,
+ * `negated`, fails). Each value test below is never NULL, so NOT of it is its negation.
+ */
+function condition(field: FilterField, op: FilterOp, value: unknown, negated: boolean, d: DialectParts, params: unknown[]): string {
+  // `!=` is `=` negated: the field must be there either way.
+  if (field.scope === 'run') {
+    const flip = op === '!=' ? !negated : negated
+    const effective = op === '!=' ? '=' : op
+    const test = field.key === 'seed' ? numberTest('r.seed', effective, value, d, params) : textTest(STRING_ATTRIBUTES[field.key], effective, value, d, params)
+    return flip ? `(NOT ${test})` : test
+  }
+  return `EXISTS (SELECT 1 FROM ${SCOPE_TABLE[field.scope]} x WHERE x.run_id = r.id AND ${keyedTest(field, op, value, negated, d, params)})`
+}
+
+/** `x.key = ? AND` the value test of a params, metrics or tags condition (x is a row of its table). */
+function keyedTest(field: { scope: 'params' | 'metrics' | 'tags'; key: string }, op: FilterOp, value: unknown, negated: boolean, d: DialectParts, params: unknown[]): string {
+  const flip = op === '!=' ? !negated : negated
+  const effective = op === '!=' ? '=' : op
+  params.push(field.key)
+  const test =
+    field.scope === 'params'
+      ? paramTest(effective, value, d, params)
+      : field.scope === 'metrics'
+        ? numberTest('x.last', effective, value, d, params, d.isNumber('x.last'))
+        : textTest('x.value', effective, value, d, params)
+  return `x.key = ? AND ${flip ? `NOT ${test}` : test}`
+}
+
+/**
+ * The params, metrics and tags conditions every listed run must pass (the filter's top-level
+ * conjuncts, after `not` is pushed down), each as the rows of its table that pass it: `sql` is a
+ * WHERE over alias x. A condition few rows pass can drive the search (sql-store.ts): its runs
+ * first, instead of every run in the listing's order.
+ */
+export function requiredConditions(node: FilterNode, dialect: SqlDialect): { table: string; sql: string; params: unknown[] }[] {
+  const d = DIALECTS[dialect]
+  const out: { table: string; sql: string; params: unknown[] }[] = []
+  const walk = (n: FilterNode, negated: boolean): void => {
+    if (n.kind === 'not') walk(n.operand, !negated)
+    else if (n.kind === 'and' || n.kind === 'or') {
+      if ((n.kind === 'and') === negated) return
+      walk(n.left, negated)
+      walk(n.right, negated)
+    } else if (n.kind === 'compare' && n.field.scope !== 'run') {
+      const params: unknown[] = []
+      const sql = keyedTest(n.field, n.op, n.value, negated, d, params)
+      if (!sql.endsWith(` ${FALSE}`)) out.push({ table: SCOPE_TABLE[n.field.scope], sql, params })
+    }
+  }
+  walk(node, false)
+  return out
+}
+
+/** A column of text (never NULL): only text compares with it. */
+function textTest(column: string, op: Exclude<FilterOp, '!='>, value: unknown, d: DialectParts, params: unknown[]): string {
+  if (typeof value !== 'string') return FALSE
+  params.push(value)
+  if (op === '~') return `(${d.contains(column)})`
+  return `(${column} ${op === '=' ? '=' : ORDERING[op]} ?)`
+}
+
+/** A column of numbers: only numbers compare with it; `guard` says the column holds one. */
+function numberTest(column: string, op: Exclude<FilterOp, '!='>, value: unknown, d: DialectParts, params: unknown[], guard?: string): string {
+  if (typeof value !== 'number' || op === '~') return FALSE
+  params.push(value)
+  const test = `${column} ${op === '=' ? '=' : ORDERING[op]} ${d.number}`
+  return guard === undefined ? `(${test})` : `(${guard} AND ${test})`
+}
+
+/** A param's JSON value: numbers through value_num, text through value_text, the rest by canonical JSON. */
+function paramTest(op: Exclude<FilterOp, '!='>, value: unknown, d: DialectParts, params: unknown[]): string {
+  // true, false and null by their JSON; a list or an object equals no literal.
+  if (op === '=' && typeof value !== 'number' && typeof value !== 'string') {
+    params.push(canonicalJson(value))
+    return '(x.value = ?)'
+  }
+  if (typeof value === 'number') return numberTest('x.value_num', op, value, d, params, 'x.value_num IS NOT NULL')
+  // value_text is NULL unless the param is text.
+  if (typeof value === 'string') return `(x.value_text IS NOT NULL AND ${textTest('x.value_text', op, value, d, params)})`
+  return FALSE
+}
+
+/**
+ * The sort key of a listing order: the columns the statement selects as k0, k1, … and orders
+ * by, the join it needs (a param or metric of each run), and each key's kind (how a cursor
+ * carries it). Every key is non-NULL: a missing value is a rank of 1 or 2 in a key before it, so
+ * a cursor continues with plain comparisons.
+ */
+export interface SortKeys {
+  join: SqlFragment | null
+  keys: { expr: string; kind: 'number' | 'text'; descending: boolean }[]
+}
+
+export function orderToSql(order: RunOrder, dialect: SqlDialect): SortKeys {
+  const d = DIALECTS[dialect]
+  const desc = order.direction === 'desc'
+  const rank = (expr: string) => ({ expr, kind: 'number' as const, descending: false })
+  const value = (expr: string, kind: 'number' | 'text') => ({ expr, kind, descending: desc })
+  const id = value('r.id', 'text')
+  const field = order.field
+  if (field.scope === 'run') {
+    if (field.key === 'start_time') return { join: null, keys: [value('r.start_time', 'number'), id] }
+    if (field.key === 'name') return { join: null, keys: [value('r.name', 'text'), id] }
+    return { join: null, keys: [rank('CASE WHEN r.end_time IS NULL THEN 1 ELSE 0 END'), value('COALESCE(r.end_time, 0)', 'number'), id] }
+  }
+  const join = { sql: `LEFT JOIN ${SCOPE_TABLE[field.scope]} o ON o.run_id = r.id AND o.key = ?`, params: [field.key] }
+  if (field.scope === 'metrics') {
+    return { join, keys: [rank(`CASE WHEN ${d.isNumber('o.last')} THEN 0 ELSE 1 END`), value(`CASE WHEN ${d.isNumber('o.last')} THEN o.last ELSE 0 END`, 'number'), id] }
+  }
+  return {
+    join,
+    keys: [
+      rank('CASE WHEN o.value_num IS NOT NULL THEN 0 WHEN o.value_text IS NOT NULL THEN 1 ELSE 2 END'),
+      value('COALESCE(o.value_num, 0)', 'number'),
+      value("COALESCE(o.value_text, '')", 'text'),
+      id,
+    ],
+  }
+}
+
+/**
+ * Rows after `values` (a cursor) in the order of `keys`: a row comparison written out, led by a
+ * bound on the first key so an index on it starts at the cursor instead of skipping to it.
+ */
+export function afterKeys(sort: SortKeys, values: readonly (number | string)[], dialect: SqlDialect): SqlFragment {
+  const d = DIALECTS[dialect]
+  const params: unknown[] = []
+  const placeholder = (i: number) => {
+    params.push(values[i])
+    return sort.keys[i].kind === 'number' ? d.number : '?'
+  }
+  const first = sort.keys[0]
+  const lead = `${first.expr} ${first.descending ? '<=' : '>='} ${placeholder(0)}`
+  const alternatives: string[] = []
+  for (let i = 0; i < sort.keys.length; i++) {
+    const parts: string[] = []
+    for (let j = 0; j < i; j++) parts.push(`${sort.keys[j].expr} = ${placeholder(j)}`)
+    parts.push(`${sort.keys[i].expr} ${sort.keys[i].descending ? '<' : '>'} ${placeholder(i)}`)
+    alternatives.push(`(${parts.join(' AND ')})`)
+  }
+  return { sql: `(${lead} AND (${alternatives.join(' OR ')}))`, params }
+}
