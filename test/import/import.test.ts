@@ -11,7 +11,7 @@ import type { ImportResult } from '../../src/sdk/import-results.js'
 import { importResults } from '../../src/sdk/import-results.js'
 import type { Store } from '../../src/store/store.js'
 import { runCliOn } from '../cli/run-cli.js'
-import { tempDir } from '../store/backends.js'
+import { STORE_BACKENDS, tempDir } from '../store/backends.js'
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
 const PROMPTFOO = path.join(fixtures, 'promptfoo-results.json')
@@ -351,3 +351,25 @@ describe('every format', () => {
   })
 })
 
+
+describe('on every store backend', () => {
+  for (const backend of STORE_BACKENDS) {
+    it(`imports, finds the import again and pairs it (${backend.name})`, { skip: backend.skip }, async () => {
+      const opened = await backend.open()
+      try {
+        const first = await importResults(opened.store, 'lm-eval', LM_LLAMA, {}, 'tester')
+        const second = await importResults(opened.store, 'lm-eval', LM_GPT4O, {}, 'tester')
+        const again = await importResults(opened.store, 'lm-eval', LM_LLAMA, {}, 'tester')
+        assert.equal(again.existing, true)
+        assert.deepEqual(again.runs.map((r) => r.id), first.runs.map((r) => r.id))
+        assert.equal((await opened.store.listRuns({ experiment: 'lm-eval' })).length, 2)
+        const columns = await opened.store.evalColumns(second.runs[0]?.id ?? '', 'winogrande')
+        assert.equal(columns.ids.length, 10)
+        assert.equal(columns.datasetSha256, first.runs[0]?.datasetSha256)
+        assert.deepEqual(Array.from(columns.scores.exact_match ?? []), [0, 1, 0, 0, 0, 1, 1, 0, 0, 0])
+      } finally {
+        await opened.dispose()
+      }
+    })
+  }
+})
