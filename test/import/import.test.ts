@@ -230,6 +230,23 @@ describe('Inspect AI', () => {
     })
   })
 
+  it('reduces with mode as Counter.most_common does: the first epoch among equal counts', async () => {
+    await withStore(async (assay) => {
+      const zip = unzipSync(readFileSync(INSPECT_EPOCHS))
+      const firstEpoch: Record<string, number> = {}
+      for (const [name, data] of Object.entries(zip)) {
+        const match = /^samples\/(.+)_epoch_1\.json$/.exec(name)
+        if (match === null) continue
+        const sample = JSON.parse(Buffer.from(data).toString('utf8')) as { scores: { match: { value: string } } }
+        firstEpoch[match[1] as string] = sample.scores.match.value === 'C' ? 1 : 0
+      }
+      const result = await assay.importResults('inspect', INSPECT_EPOCHS, { epochsReducer: 'mode' })
+      const records = await assay.evalRecords(result.runs[0]?.id ?? '', result.runs[0]?.dataset ?? '')
+      // Sample 1 has one correct and one incorrect epoch (its mean is 0.5): mode takes epoch 1's.
+      assert.deepEqual(Object.fromEntries(records.map((r) => [r.id, r.scores.match])), firstEpoch)
+    })
+  })
+
   it('reads .json and .eval logs; scores C/I as Inspect does and agree with the log accuracy', async () => {
     await withStore(async (assay) => {
       for (const file of [INSPECT_EVAL, INSPECT_JSON]) {
