@@ -163,6 +163,8 @@ function prepare(plan: ImportPlan, run: PlannedRun, key: string, name: string | 
     [IMPORT_TAGS.label]: run.label,
   }
   if (plan.rules.epochsReducer !== undefined) tags['assay.import.epochs-reducer'] = plan.rules.epochsReducer
+  // The record needs a seed; 0 stands in, and says so, when the tool recorded none.
+  if (run.seed === null) tags['assay.import.seed'] = `none recorded by ${plan.tool.name}; 0 stands in`
   if (plan.files.length > 1) tags['assay.import.files'] = plan.files.map((f) => `${f.name} ${f.sha256}`).join('; ').slice(0, 8000)
   assertTags(tags)
   const dataset: DatasetVersion = {

@@ -72,6 +72,7 @@ describe('promptfoo', () => {
       assert.equal(run.tags['assay.import.errored'], '1')
       assert.equal(run.tags['assay.import.sha256'], sha256(PROMPTFOO))
       assert.equal(run.tags['assay.import.tool'], 'promptfoo 0.121.20')
+      assert.equal(run.tags['assay.import.seed'], 'none recorded by promptfoo; 0 stands in')
       assert.equal(run.datasets[0]?.rows, 24)
       assert.match(run.datasets[0]?.source ?? '', /computed by assay/)
       const records = await assay.evalRecords(adder.id, run.datasets[0]?.name ?? '')
@@ -138,6 +139,7 @@ describe('lm-evaluation-harness', () => {
         { model: 'openai-chat-completions', model_args: 'model=gpt-4o', task: 'winogrande', filter: 'get-answer', nShot: 0, limit: 10, git: '6653bd23' },
       )
       assert.equal(run.seed, 0)
+      assert.equal(run.tags['assay.import.seed'], undefined)
       assert.equal(run.tags['lm-eval.task_hash'], '5f04a81ebfde533cb38689b25e675cfa3ea122f0878a3f51fc77f79659760949')
       assert.equal(run.datasets[0]?.role, 'validation')
       // The harness's `date` and total_evaluation_time_seconds, not the time of the import.
