@@ -17,6 +17,7 @@ export const errorCatalogue = {
   ASSAY_INVALID_FILTER: { status: 400, summary: 'A run filter does not parse, or names a params, metrics or tags key no run has.' },
   ASSAY_INVALID_STORE_URL: { status: 400, summary: 'The store location is not one assay can open.' },
   ASSAY_USAGE: { status: 400, summary: 'The command line has an unknown command or option, or misses an argument or a required option (CLI, under --json).' },
+  ASSAY_IMPORT_INVALID: { status: 400, summary: 'A result file to import is malformed (details name the file and the line or field); nothing of it was imported.' },
 
   // Lookups
   ASSAY_RUN_NOT_FOUND: { status: 404, summary: 'No run has this id.' },

@@ -19,6 +19,12 @@ export const COMMANDS: readonly { name: string; term: string; description: strin
   { name: 'experiments', term: 'experiments', description: 'experiments in the store', load: async () => (await import('./experiments-command.js')).experimentsCommand },
   { name: 'runs', term: 'runs', description: 'list, show and compare the record of runs; metric histories as tables and charts', load: async () => (await import('./runs-command.js')).runsCommand },
   { name: 'replay', term: 'replay [options] <run>', description: 'the exact steps to reproduce a run, and what cannot be reproduced and why', load: async () => (await import('./replay-command.js')).replayCommand },
+  {
+    name: 'import',
+    term: 'import [options] <format> <path>',
+    description: 'import result files of lm-evaluation-harness, promptfoo or Inspect AI as runs with per-example eval records (docs/import.md)',
+    load: async () => (await import('./import-command.js')).importCommand,
+  },
   { name: 'artifacts', term: 'artifacts', description: 'content-addressed artifacts of runs', load: async () => (await import('./artifacts-command.js')).artifactsCommand },
   {
     name: 'compare',

@@ -12,6 +12,7 @@ import { captureCode } from '../record/code-version.js'
 import { versionDataset, type DatasetInput } from '../record/datasets.js'
 import { captureEnvironment } from '../record/environment.js'
 import type { AliasEvent, ArtifactRef, AuditRecord, EvalColumns, EvalRecord, ExperimentSummary, GatePolicy, ModelVersion, Params, RegisteredModel, RunRecord, RunSummary } from '../record/types.js'
+import type { ImportOptions, ImportResult } from './import-results.js'
 import type { PromoteResult } from '../promotion/promotion.js'
 import { assertCapturedRecord, assertName, assertParams, assertSeed, assertTags, describe } from '../record/validate.js'
 import * as registry from '../registry/registry.js'
@@ -151,6 +152,18 @@ export class Assay {
     })
     if (diff !== null) await this.store.putArtifact(id, CODE_DIFF_ARTIFACT, { bytes: diff }, 'produced')
     return new Run(this.store, { id, experiment: options.experiment, name, seed, datasets })
+  }
+
+  /**
+   * Import a result file of another evaluation tool as runs with datasets, params and per-example
+   * eval records: `format` is 'lm-eval' (a results_<date>.json with its samples files beside it),
+   * 'promptfoo' (promptfoo eval --output) or 'inspect' (an Inspect AI .json or .eval log).
+   * Importing the same file again with the same rules returns the runs of the first import
+   * (docs/import.md).
+   */
+  async importResults(format: string, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+    const { importResults } = await import('./import-results.js')
+    return importResults(this.store, format, file, options, options.owner ?? process.env.ASSAY_OWNER ?? safeUsername())
   }
 
   /** Start a run, give it to `body`, and end it: 'finished' on return, 'failed' if body throws. */

@@ -16,7 +16,7 @@ const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sr
 export const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'version', 'number-format', 'command-name'], // the catalogue, the version, how numbers and commands are written: they import nothing of src/
   ['record', 'stats'], // the run record; pure statistics (stats imports only the catalogue)
-  ['audit', 'otlp'], // the hash chain: below the stores, which check every record's hash on insert; OTLP decoding (below the server)
+  ['audit', 'otlp', 'import'], // the hash chain: below the stores, which check every record's hash on insert; OTLP decoding (below the server); parsers of other tools' result files
   ['store'],
   ['compare', 'registry'],
   ['gates', 'report'], // gates read the registry (gate sides) and compare; report renders comparisons

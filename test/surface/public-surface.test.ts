@@ -11,9 +11,11 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 describe('public surface', () => {
   it('exports the SDK entry points', () => {
-    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter', 'loadGate']) {
+    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter', 'loadGate', 'IMPORT_FORMATS']) {
       assert.ok(name in sdk, `assay does not export ${name}`)
     }
+    assert.equal(typeof sdk.Assay.prototype.importResults, 'function')
+    assert.deepEqual([...sdk.IMPORT_FORMATS], ['lm-eval', 'promptfoo', 'inspect'])
   })
 
   it('exports the types of a run search (checked by the compiler)', () => {
