@@ -335,10 +335,8 @@ function kolmogorovCdfPelzGood(n: number, x: number): number {
 
 /** log(n! / n^n) by Stirling's series with n log n removed up front. */
 function logFactorialOverPower(n: number): number {
-  const coeffs = [
-    -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4, -5.952380952380952381e-4,
-    7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
-  ]
+  // Stirling coefficients B_2j / (2j (2j - 1)), j = 8, ..., 1 (as SciPy's _ksstats.py).
+  const coeffs = [-2.955065359477124e-2, 6.41025641025641e-3, -1.9175269175269176e-3, 8.417508417508417e-4, -5.952380952380953e-4, 7.936507936507937e-4, -2.777777777777778e-3, 8.333333333333333e-2]
   const rn = 1 / n
   let poly = 0
   for (const c of coeffs) poly = poly * (rn / n) + c
