@@ -66,33 +66,44 @@ export function ksTwoSample(a: Sample, b: Sample, options: KsTwoSampleOptions = 
   const sb = toFloat64(b).slice().sort()
   const n1 = sa.length
   const n2 = sb.length
-  // F_a - F_b just after each distinct pooled value; SciPy reports the first data point (a's sorted values, then b's) attaining the extreme.
+  // F_a - F_b just after each distinct pooled value, in one merge. SciPy reports the first data point
+  // (a's sorted values, then b's) attaining the extreme: the smallest such value of a, else of b.
   let i = 0
   let j = 0
-  const diffAt = new Map<number, number>()
+  let maxS = -Infinity
+  let minS = Infinity
+  let maxLocA: number | null = null
+  let maxLocB: number | null = null
+  let minLocA: number | null = null
+  let minLocB: number | null = null
   while (i < n1 || j < n2) {
     const v = j >= n2 || (i < n1 && sa[i] <= sb[j]) ? sa[i] : sb[j]
+    const i0 = i
+    const j0 = j
     while (i < n1 && sa[i] === v) i++
     while (j < n2 && sb[j] === v) j++
-    diffAt.set(v, i / n1 - j / n2)
-  }
-  let maxS = -Infinity
-  let maxLoc = 0
-  let minS = Infinity
-  let minLoc = 0
-  for (const x of [sa, sb]) {
-    for (let k = 0; k < x.length; k++) {
-      const d = diffAt.get(x[k]) as number
-      if (d > maxS) {
-        maxS = d
-        maxLoc = x[k]
-      }
-      if (d < minS) {
-        minS = d
-        minLoc = x[k]
-      }
+    const inA = i > i0
+    const inB = j > j0
+    const d = i / n1 - j / n2
+    if (d > maxS) {
+      maxS = d
+      maxLocA = inA ? v : null
+      maxLocB = inB ? v : null
+    } else if (d === maxS) {
+      if (inA && maxLocA === null) maxLocA = v
+      if (inB && maxLocB === null) maxLocB = v
+    }
+    if (d < minS) {
+      minS = d
+      minLocA = inA ? v : null
+      minLocB = inB ? v : null
+    } else if (d === minS) {
+      if (inA && minLocA === null) minLocA = v
+      if (inB && minLocB === null) minLocB = v
     }
   }
+  const maxLoc = (maxLocA ?? maxLocB) as number
+  const minLoc = (minLocA ?? minLocB) as number
   const minusMin = Math.min(Math.max(-minS, 0), 1)
   // SciPy's 'less' is our 'greater': the statistic is max(F_b - F_a).
   const useMin = alternative === 'greater' || (alternative === 'two-sided' && minusMin > maxS)

@@ -11,7 +11,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 describe('public surface', () => {
   it('exports the SDK entry points', () => {
-    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter', 'loadGate']) {
+    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter', 'loadGate', 'loadMonitor', 'loadMonitorFile', 'decideMonitor', 'compareCanary', 'MONITOR_DECISIONS', 'DECISION_PRECEDENCE']) {
       assert.ok(name in sdk, `assay does not export ${name}`)
     }
   })
@@ -22,7 +22,9 @@ describe('public surface', () => {
       wilcoxonSignedRank signTest mcnemar pairedPermutationTest pairedBootstrap welchTTest studentTTest mannWhitneyU
       permutationTest probabilityOfImprovement almostStochasticOrder friedman averageRanks nemenyiCriticalDifference
       adjustPValues cohensD hedgesG cliffsDelta nonInferiority tost sampleSizePaired sampleSizeProportions
-      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom pairedDecision`.split(/\s+/)
+      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom pairedDecision ksTwoSample chiSquareTest
+      twoProportionZTest clusteredTwoProportionTest binCounts populationStabilityIndex populationStabilityIndexFromCounts
+      jensenShannon quantileInterval`.split(/\s+/)
     const missing = promised.filter((name) => typeof (stats as Record<string, unknown>)[name] !== 'function')
     assert.deepEqual(missing, [])
   })
