@@ -41,6 +41,8 @@ export interface CanaryMetricResult {
   pValue: number
   method: string
   verdict: Verdict
+  /** Paired and equal on every input (the engine gives no interval and the verdict 'inconclusive'): no difference, so it does not hold a promotion back. */
+  identical: boolean
   reason: string
   nChallenger: number
   nChampion: number
@@ -52,7 +54,7 @@ export type CanaryDecision = 'promote' | 'rollback' | 'continue'
 export interface CanaryResult {
   paired: boolean
   confidenceLevel: number
-  /** rollback when any metric is worse; promote when none is worse and every one is better or equivalent; else continue (keep the split, gather traffic). */
+  /** rollback when any metric is worse; promote when every one is better, equivalent or identical; else continue (keep the split, gather traffic). */
   decision: CanaryDecision
   reason: string
   metrics: CanaryMetricResult[]
@@ -131,6 +133,7 @@ export function compareCanary(champion: readonly TraceRow[], challenger: readonl
       pValue: comparison.pValue,
       method: comparison.method,
       verdict: v.verdict,
+      identical: comparison.differences === 'identical',
       reason: v.reason,
       nChallenger: challenger.length,
       nChampion: champion.length,
@@ -138,13 +141,13 @@ export function compareCanary(champion: readonly TraceRow[], challenger: readonl
     }
   })
   const worse = metrics.filter((m) => m.verdict === 'worse')
-  const settled = metrics.every((m) => m.verdict === 'better' || m.verdict === 'equivalent')
+  const settled = metrics.every((m) => m.verdict === 'better' || m.verdict === 'equivalent' || m.identical)
   const decision: CanaryDecision = worse.length > 0 ? 'rollback' : settled ? 'promote' : 'continue'
   const reason =
     decision === 'rollback'
       ? `the challenger is worse on ${worse.map((m) => `${m.metric} (${m.reason})`).join('; ')}`
       : decision === 'promote'
-        ? `the challenger is better or equivalent on every metric: ${metrics.map((m) => `${m.metric} ${m.verdict}`).join(', ')}`
-        : `not settled: ${metrics.filter((m) => m.verdict === 'inconclusive').map((m) => `${m.metric} (${m.reason})`).join('; ')}`
+        ? `the challenger is better or equivalent on every metric: ${metrics.map((m) => `${m.metric} ${m.identical ? 'identical' : m.verdict}`).join(', ')}`
+        : `not settled: ${metrics.filter((m) => m.verdict === 'inconclusive' && !m.identical).map((m) => `${m.metric} (${m.reason})`).join('; ')}`
   return { paired, confidenceLevel, decision, reason, metrics }
 }

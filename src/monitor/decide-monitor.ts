@@ -170,8 +170,13 @@ function driftTest(d: DriftItem): NonNullable<DriftItem['test']> {
 function driftValues(d: DriftItem, rows: readonly TraceRow[]): { values: (number | string)[]; clusters: string[] } {
   const values: (number | string)[] = []
   const clusters: string[] = []
+  const seen = d.unit === 'conversation' ? new Set<string>() : null
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]
+    if (seen !== null && row.conversationId !== undefined) {
+      if (seen.has(row.conversationId)) continue
+      seen.add(row.conversationId)
+    }
     let v: number | string | undefined
     if (d.feature !== undefined) v = row.features?.[d.feature]
     else if (d.score !== undefined) v = row.scores?.[d.score]
@@ -282,7 +287,7 @@ function inconsistentChecks(spec: MonitorSpec, reference: readonly TraceRow[], c
   const checks = outcomes.map((o): MonitorCheckResult => {
     const decision = o.item.decision ?? inc.decision
     const common = { check: 'inconsistent' as const, name: o.name, action: 'investigate' }
-    const evidence = { test: o.test, reference: inc.reference ?? null, alternative: o.item.alternative, ...o.evidence }
+    const evidence = { test: o.test, unit: o.item.unit, reference: inc.reference ?? null, alternative: o.item.alternative, ...o.evidence }
     if (o.insufficient !== null) return { ...common, status: 'insufficient', decision: 'warn', reason: `${o.name}: not tested (${o.insufficient})`, evidence }
     if (o.pValue !== null) {
       const p = adjusted.get(o) as number

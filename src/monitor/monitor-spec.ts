@@ -76,6 +76,12 @@ const driftItem = z
     /** Default: ks for features and scores, clustered-two-proportion for rates. */
     test: driftTest.optional(),
     alternative: z.enum(['two-sided', 'greater', 'less']).default('two-sided'),
+    /**
+     * trace (default): every trace is one observation. conversation: one value per conversation (its
+     * first trace's), for a feature fixed within a conversation (region, user tier): counted per trace,
+     * it would look like far more evidence than it is, and the tests would reject too often.
+     */
+    unit: z.enum(['trace', 'conversation']).default('trace'),
     /** Cut points for psi / jensen-shannon on numbers (bins (-∞, c1), [c1, c2), ..., [ck, ∞)); without them, values are categories. */
     cuts: z.array(z.number()).min(1).optional(),
     /** Threshold of psi / jensen-shannon (PSI 0.2 and JS divergence 0.1 are common choices). */
@@ -175,6 +181,9 @@ export const monitorSpecSchema = z
       }
       if ((test === 'two-proportion' || test === 'clustered-two-proportion') && d.rate === undefined) {
         ctx.addIssue({ code: 'custom', path: ['inconsistent', 'drift', i, 'test'], message: `${test} compares rates: name a rate` })
+      }
+      if (d.unit === 'conversation' && test === 'clustered-two-proportion') {
+        ctx.addIssue({ code: 'custom', path: ['inconsistent', 'drift', i, 'unit'], message: 'clustered-two-proportion already counts conversations as clusters: keep unit: trace' })
       }
       if (d.rate !== undefined && test !== 'two-proportion' && test !== 'clustered-two-proportion') {
         ctx.addIssue({ code: 'custom', path: ['inconsistent', 'drift', i, 'test'], message: 'a rate is compared by two-proportion or clustered-two-proportion' })
