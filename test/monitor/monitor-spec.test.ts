@@ -39,7 +39,7 @@ describe('monitor file', () => {
   }
 
   it('refuses a monitor without a rollback candidate, or one without its rationale', () => {
-    const none = specError(MONITOR_YAML.replace(/^rollback:\n(  .*\n)+/m, ''))
+    const none = specError(MONITOR_YAML.replace(/^rollback:\n( {2}.*\n)+/m, ''))
     assert.equal(none.field, 'rollback')
     assert.match(none.message, /rollback is required/)
     const text = MONITOR_YAML.replace(/^ {2}rationale:.*\n/m, '')
@@ -65,7 +65,7 @@ describe('monitor file', () => {
     assert.match(specError(MONITOR_YAML.replace('maxAge: 30m', 'maxAge: half an hour')).message, /a duration is a number and a unit/)
     const unknown = specError(MONITOR_YAML.replace('alpha: 0.05', 'alpha: 0.05\nalhpa: 0.1'))
     assert.equal(unknown.field, 'alhpa')
-    assert.match(specError(MONITOR_YAML.replace(/^costly:\n(  .*\n)+/m, 'costly:\n  action: cache\n')).message, /at least one budget/)
+    assert.match(specError(MONITOR_YAML.replace(/^costly:\n( {2}.*\n)+/m, 'costly:\n  action: cache\n')).message, /at least one budget/)
   })
 
   it('limits YAML aliases as gate files do', () => {
