@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { isAssayError } from '../../src/errors.js'
 import { loadMonitor, MONITOR_MAX_ALIASES, parseMonitorSpec } from '../../src/monitor/monitor-spec.js'
@@ -72,6 +73,15 @@ describe('monitor file', () => {
     const anchors = `x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\ny: [${Array.from({ length: MONITOR_MAX_ALIASES + 5 }, () => '*a').join(', ')}]\n`
     const e = specError(`${anchors}${MONITOR_YAML}`)
     assert.equal(e.field, '(aliases)')
+  })
+
+  it('parses the monitor file shown in docs/production.md', () => {
+    const doc = readFileSync(new URL('../../docs/production.md', import.meta.url), 'utf8')
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1]
+    assert.ok(yaml !== undefined)
+    const m = parseMonitorSpec(yaml, 'docs/production.md')
+    assert.equal(m.spec.inconsistent?.drift.length, 6)
+    assert.equal(m.spec.stale[2].score, 'thumbs_up')
   })
 
   it('takes an object with the file fields', () => {
