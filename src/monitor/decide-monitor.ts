@@ -100,40 +100,57 @@ function isFiniteNonNegative(v: unknown): boolean {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0
 }
 
+type Range = { min?: number; max?: number }
+
+/** The malformed section with its maps as arrays, read once per window instead of once per trace. */
+interface Schema {
+  required: readonly string[]
+  scores: [string, Range & { required: boolean }][]
+  features: [string, Range][]
+}
+
+function schemaOf(m: MonitorSpec['malformed']): Schema | null {
+  return m === undefined ? null : { required: m.required, scores: Object.entries(m.scores), features: Object.entries(m.features) }
+}
+
+const outOfRange = (v: number, r: Range): boolean => (r.min !== undefined && v < r.min) || (r.max !== undefined && v > r.max)
+
 /** Why a row breaks the schema, or null. Time and the numeric fields are always checked; the rest as the monitor declares. */
-function rowProblem(row: TraceRow, m: MonitorSpec['malformed']): string | null {
+function rowProblem(row: TraceRow, m: Schema | null): string | null {
   if (row === null || typeof row !== 'object') return 'not an object'
   if (typeof row.time !== 'number' || !Number.isFinite(row.time)) return 'time missing or not a number'
-  for (const field of ['latencyMs', 'inputTokens', 'outputTokens', 'costUsd'] as const) {
-    if (row[field] !== undefined && !isFiniteNonNegative(row[field])) return `${field} is not a finite non-negative number`
-  }
-  if (m === undefined) return null
-  for (const attribute of m.required) if (!(row.attributes ?? []).includes(attribute)) return `missing attribute ${attribute}`
-  for (const [name, range] of Object.entries(m.scores)) {
+  if (row.latencyMs !== undefined && !isFiniteNonNegative(row.latencyMs)) return 'latencyMs is not a finite non-negative number'
+  if (row.inputTokens !== undefined && !isFiniteNonNegative(row.inputTokens)) return 'inputTokens is not a finite non-negative number'
+  if (row.outputTokens !== undefined && !isFiniteNonNegative(row.outputTokens)) return 'outputTokens is not a finite non-negative number'
+  if (row.costUsd !== undefined && !isFiniteNonNegative(row.costUsd)) return 'costUsd is not a finite non-negative number'
+  if (m === null) return null
+  for (const attribute of m.required) if (row.attributes === undefined || !row.attributes.includes(attribute)) return `missing attribute ${attribute}`
+  for (const [name, range] of m.scores) {
     const v = row.scores?.[name]
     if (v === undefined) {
       if (range.required) return `missing score ${name}`
       continue
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) return `score ${name} is not a finite number`
-    if ((range.min !== undefined && v < range.min) || (range.max !== undefined && v > range.max)) return `score ${name} out of range`
+    if (outOfRange(v, range)) return `score ${name} out of range`
   }
-  for (const [name, range] of Object.entries(m.features)) {
+  for (const [name, range] of m.features) {
     const v = row.features?.[name]
     if (v === undefined) return `missing feature ${name}`
     if (typeof v !== 'number' || !Number.isFinite(v)) return `feature ${name} is not a finite number`
-    if ((range.min !== undefined && v < range.min) || (range.max !== undefined && v > range.max)) return `feature ${name} out of range`
+    if (outOfRange(v, range)) return `feature ${name} out of range`
   }
   return null
 }
 
 function screen(rows: readonly TraceRow[], m: MonitorSpec['malformed']): Screened {
+  const schema = schemaOf(m)
   const accepted: TraceRow[] = []
   const reasons: Record<string, number> = {}
   const examples: Screened['examples'] = []
   let rejected = 0
   for (const row of rows) {
-    const problem = rowProblem(row, m)
+    const problem = rowProblem(row, schema)
     if (problem === null) {
       accepted.push(row)
       continue
@@ -166,10 +183,13 @@ function driftTest(d: DriftItem): NonNullable<DriftItem['test']> {
   return d.test ?? (d.rate !== undefined ? 'clustered-two-proportion' : 'ks')
 }
 
-/** The values a drift item reads from each row (undefined rows are skipped). */
-function driftValues(d: DriftItem, rows: readonly TraceRow[]): { values: (number | string)[]; clusters: string[] } {
+/**
+ * The values a drift item reads from each row (rows without one are skipped), and with `clusters`
+ * each value's conversation (a trace without one is its own cluster, given a negative number).
+ */
+function driftValues(d: DriftItem, rows: readonly TraceRow[], withClusters = false): { values: (number | string)[]; clusters: (string | number)[] } {
   const values: (number | string)[] = []
-  const clusters: string[] = []
+  const clusters: (string | number)[] = []
   const seen = d.unit === 'conversation' ? new Set<string>() : null
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]
@@ -185,8 +205,7 @@ function driftValues(d: DriftItem, rows: readonly TraceRow[]): { values: (number
     if (v === undefined) continue
     if (typeof v === 'number' && !Number.isFinite(v)) continue
     values.push(v)
-    // A trace without a conversation is its own cluster.
-    clusters.push(row.conversationId ?? `trace:${row.traceId ?? i}`)
+    if (withClusters) clusters.push(row.conversationId ?? -1 - i)
   }
   return { values, clusters }
 }
@@ -219,8 +238,8 @@ function numbersOnly(values: readonly (number | string)[], what: string): number
 function runDrift(d: DriftItem, reference: readonly TraceRow[], current: readonly TraceRow[], minRequests: number): DriftOutcome {
   const name = driftName(d)
   const test = driftTest(d)
-  const ref = driftValues(d, reference)
-  const cur = driftValues(d, current)
+  const ref = driftValues(d, reference, test === 'clustered-two-proportion')
+  const cur = driftValues(d, current, test === 'clustered-two-proportion')
   const base = { item: d, name, test }
   const counts = { nReference: ref.values.length, nCurrent: cur.values.length }
   if (ref.values.length < minRequests || cur.values.length < minRequests) {
@@ -239,7 +258,10 @@ function runDrift(d: DriftItem, reference: readonly TraceRow[], current: readonl
         const r = twoProportionZTest(a.reduce((s, v) => s + v, 0), a.length, b.reduce((s, v) => s + v, 0), b.length, { alternative: d.alternative })
         return { ...base, pValue: r.pValue, value: r.estimate, evidence: { ...counts, result: r }, insufficient: null }
       }
-      const r = clusteredTwoProportionTest({ values: a, clusters: cur.clusters.map((c) => `current:${c}`) }, { values: b, clusters: ref.clusters.map((c) => `reference:${c}`) }, { alternative: d.alternative })
+      // A conversation with traces in both windows is one cluster (its traces are correlated across
+      // the boundary too); traces without a conversation get distinct negative numbers.
+      const refClusters = ref.clusters.map((c) => (typeof c === 'string' ? c : c - current.length))
+      const r = clusteredTwoProportionTest({ values: a, clusters: cur.clusters }, { values: b, clusters: refClusters }, { alternative: d.alternative })
       return { ...base, pValue: r.pValue, value: r.estimate, evidence: { ...counts, result: r }, insufficient: null }
     }
     // chi-square, psi, jensen-shannon: counts over bins (cuts) or categories.

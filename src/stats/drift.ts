@@ -2,7 +2,6 @@ import gammainc from '@stdlib/math-base-special-gammainc'
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf'
 import { AssayError } from '../errors.js'
 import { binomial, countPathsOutside, kolmogorovSf, outerProbInside, probOutsideSquare } from './kolmogorov.js'
-import { toFloat64 } from './sample-helpers.js'
 import { assertCount, assertSample, clampProbability, resolveAlternative, type Alternative, type Sample } from './validate.js'
 
 /**
@@ -62,8 +61,8 @@ export function ksTwoSample(a: Sample, b: Sample, options: KsTwoSampleOptions = 
   if (requested !== 'auto' && requested !== 'exact' && requested !== 'asymptotic') {
     throw new AssayError('ASSAY_STATS_INVALID_OPTION', `method must be 'auto', 'exact' or 'asymptotic', got ${String(requested)}`)
   }
-  const sa = toFloat64(a).slice().sort()
-  const sb = toFloat64(b).slice().sort()
+  const sa = Float64Array.from(a).sort()
+  const sb = Float64Array.from(b).sort()
   const n1 = sa.length
   const n2 = sb.length
   // F_a - F_b just after each distinct pooled value, in one merge. SciPy reports the first data point
@@ -337,18 +336,22 @@ export function clusteredTwoProportionTest(
   const pA = sA / nA
   const pB = sB / nB
   // Score of each cluster: X_g' u_g with X = [1, isA]; b0 = pB, b1 = pA - pB.
-  const scores = new Map<string, [number, number]>()
-  sides.forEach((side, s) => {
+  // A Map keeps 1 and '1' apart, as two clusters.
+  const scores = new Map<string | number, [number, number]>()
+  for (let s = 0; s < 2; s++) {
+    const side = sides[s]
     const fitted = s === 0 ? pA : pB
     for (let i = 0; i < side.values.length; i++) {
-      const key = `${typeof side.clusters[i]}:${String(side.clusters[i])}`
+      const key = side.clusters[i]
       const u = side.values[i] - fitted
-      const acc = scores.get(key) ?? [0, 0]
-      acc[0] += u
-      if (s === 0) acc[1] += u
-      scores.set(key, acc)
+      const acc = scores.get(key)
+      if (acc === undefined) scores.set(key, [u, s === 0 ? u : 0])
+      else {
+        acc[0] += u
+        if (s === 0) acc[1] += u
+      }
     }
-  })
+  }
   const G = scores.size
   if (G < 2) throw new AssayError('ASSAY_STATS_TOO_FEW_OBSERVATIONS', `a cluster-robust test needs at least 2 clusters, got ${G}`)
   let m00 = 0
