@@ -56,6 +56,7 @@ export const errorCatalogue = {
   ASSAY_MODEL_EXISTS: { status: 409, summary: 'A registered model with this name already exists.' },
   ASSAY_ALIAS_NOT_FOUND: { status: 404, summary: 'The model has no holder for this alias.' },
   ASSAY_INVALID_GATE_SPEC: { status: 400, summary: 'A gate file does not parse or breaks the gate schema (details name the field and line).' },
+  ASSAY_INVALID_MONITOR_SPEC: { status: 400, summary: 'A monitor file does not parse or breaks the monitor schema (details name the field and line).' },
   ASSAY_GATE_BLOCKED: { status: 409, summary: 'The promotion gate blocked the candidate; no alias moved.' },
   ASSAY_GATE_TOO_MUCH_WORK: { status: 422, summary: "A gate check on the server asks for more resamples than the server allows, or ran past its time limit." },
   ASSAY_WARNINGS_NOT_ACCEPTED: { status: 409, summary: 'The gate warned; promotion needs --accept-warnings and a reason.' },

@@ -237,11 +237,11 @@ function nodeAt(root: Node | null, path: readonly PropertyKey[]): { node: Node |
   return { node, exact: true, keyNode }
 }
 
-function invalid(source: string, issues: GateSpecIssue[]): AssayError {
+function invalid(source: string, issues: GateSpecIssue[], code: 'ASSAY_INVALID_GATE_SPEC' | 'ASSAY_INVALID_MONITOR_SPEC' = 'ASSAY_INVALID_GATE_SPEC'): AssayError {
   const first = issues[0]
   const where = first.line === null ? source : `${source}:${first.line}`
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.field}${i.line === null ? '' : ` line ${i.line}`}`).join(', ')})` : ''
-  return new AssayError('ASSAY_INVALID_GATE_SPEC', `${where}: ${first.field}: ${first.message}${more}`, {
+  return new AssayError(code, `${where}: ${first.field}: ${first.message}${more}`, {
     file: source,
     field: first.field,
     line: first.line,
@@ -253,8 +253,29 @@ function invalid(source: string, issues: GateSpecIssue[]): AssayError {
 /** YAML aliases (*name) a gate file may use, counted as the yaml package counts their expansion. */
 export const GATE_MAX_ALIASES = 50
 
-/** Parse and validate a gate file's text (YAML or JSON). Throws ASSAY_INVALID_GATE_SPEC with field and line. */
-export function parseGateSpec(text: string, source = '<inline>'): LoadedGate {
+/** How a declarative file (a gate, a monitor) is read: its error code, its name in messages, its alias limit. */
+export interface SpecFileKind {
+  code: 'ASSAY_INVALID_GATE_SPEC' | 'ASSAY_INVALID_MONITOR_SPEC'
+  /** "a gate file" */
+  what: string
+  maxAliases: number
+  /** What the root mapping holds, for the message when the file is not a mapping. */
+  fields: string
+}
+
+export interface ParsedSpecFile<T> {
+  data: T
+  /** Line (1-based) of the node at a path of the file, or 0. */
+  lineOf: (path: readonly PropertyKey[]) => number
+  sha256: string
+}
+
+/**
+ * Parse a declarative YAML or JSON file and validate it with a zod schema: every mistake is
+ * reported with its field and line under the kind's error code. Gate files and monitor files are
+ * read by this one function.
+ */
+export function parseSpecFile<S extends z.ZodType>(text: string, source: string, schema: S, kind: SpecFileKind): ParsedSpecFile<z.output<S>> {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
@@ -264,19 +285,20 @@ export function parseGateSpec(text: string, source = '<inline>'): LoadedGate {
         const pos = lineCounter.linePos(e.pos[0])
         return { field: '(syntax)', line: pos.line, column: pos.col, message: e.message.split('\n')[0] }
       }),
+      kind.code,
     )
   }
   let data: unknown
   try {
     // Each alias is expanded in full: a few nested ones (a "billion laughs") would build gigabytes.
-    data = doc.toJS({ maxAliasCount: GATE_MAX_ALIASES })
+    data = doc.toJS({ maxAliasCount: kind.maxAliases })
   } catch (error) {
-    throw invalid(source, [{ field: '(aliases)', line: 1, column: 1, message: `${(error as Error).message.split('\n')[0]} (a gate file may use at most ${GATE_MAX_ALIASES} YAML aliases)` }])
+    throw invalid(source, [{ field: '(aliases)', line: 1, column: 1, message: `${(error as Error).message.split('\n')[0]} (${kind.what} may use at most ${kind.maxAliases} YAML aliases)` }], kind.code)
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw invalid(source, [{ field: '(root)', line: 1, column: 1, message: 'a gate file is a mapping with gate, owner, escalation, rollback, dataset, scores and criteria' }])
+    throw invalid(source, [{ field: '(root)', line: 1, column: 1, message: `${kind.what} is a mapping with ${kind.fields}` }], kind.code)
   }
-  const parsed = gateSpecSchema.safeParse(data)
+  const parsed = schema.safeParse(data)
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue): GateSpecIssue => {
       let path = issue.path
@@ -295,13 +317,27 @@ export function parseGateSpec(text: string, source = '<inline>'): LoadedGate {
       return { field: fieldName(path), line: pos?.line ?? null, column: pos?.col ?? null, message }
     })
     issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
-    throw invalid(source, issues)
+    throw invalid(source, issues, kind.code)
   }
-  const criterionLines = parsed.data.criteria.map((_, i) => {
-    const offset = nodeAt(doc.contents, ['criteria', i]).node?.range?.[0]
+  const lineOf = (path: readonly PropertyKey[]): number => {
+    const offset = nodeAt(doc.contents, path).node?.range?.[0]
     return offset === undefined ? 0 : lineCounter.linePos(offset).line
-  })
-  return { spec: parsed.data, source, sha256: createHash('sha256').update(text).digest('hex'), criterionLines }
+  }
+  return { data: parsed.data as z.output<S>, lineOf, sha256: createHash('sha256').update(text).digest('hex') }
+}
+
+const GATE_FILE: SpecFileKind = {
+  code: 'ASSAY_INVALID_GATE_SPEC',
+  what: 'a gate file',
+  maxAliases: GATE_MAX_ALIASES,
+  fields: 'gate, owner, escalation, rollback, dataset, scores and criteria',
+}
+
+/** Parse and validate a gate file's text (YAML or JSON). Throws ASSAY_INVALID_GATE_SPEC with field and line. */
+export function parseGateSpec(text: string, source = '<inline>'): LoadedGate {
+  const { data, lineOf, sha256 } = parseSpecFile(text, source, gateSpecSchema, GATE_FILE)
+  const criterionLines = data.criteria.map((_, i) => lineOf(['criteria', i]))
+  return { spec: data, source, sha256, criterionLines }
 }
 
 /** Read and parse a gate file. */

@@ -17,6 +17,8 @@ export { type ProbabilityOfImprovementOptions, type ProbabilityOfImprovementResu
 export { type ScoreMatrix, type AverageRanksOptions, type AverageRanksResult, type FriedmanResult, type NemenyiResult } from './ranks.js'
 export { type PValueAdjustment, type AdjustedPValues } from './multiplicity.js'
 export { MIN_CLUSTERS, MIN_EXAMPLES, constantTolerance, type PairedArms, type PairedDecisionOptions, type PairedDecisionResult, type PairedDecisionWarning, type PairedDecisionWarningCode } from './paired-decision.js'
+export { type KsMethod, type KsTwoSampleOptions, type KsTwoSampleResult, type ChiSquareOptions, type ChiSquareResult, type TwoProportionOptions, type TwoProportionZTestResult, type ClusteredTwoProportionResult, type PsiOptions, type PsiResult, type JensenShannonResult } from './drift.js'
+export { type QuantileIntervalOptions, type QuantileIntervalResult } from './quantile-interval.js'
 export { type CohensDOptions, type StandardizedMeanDifference, type HedgesGResult, type CliffsDeltaResult } from './effect-size.js'
 export { type DifferenceSpread, type SampleSizePairedOptions, type SampleSizePairedResult, type SampleSizeProportionsOptions, type SampleSizeProportionsResult, type SampleSizeResult, type MinimumDetectableEffectOptions, type MinimumDetectableEffectResult, type SeedsNeededOptions, type SeedsNeededResult, type ExpectedMaxPerformanceOptions, type ExpectedMaxPerformanceResult } from './planning.js'
 
@@ -37,6 +39,8 @@ import { cohensD as cohensDUnguarded, hedgesG as hedgesGUnguarded, cliffsDelta a
 import { sampleSizePaired as sampleSizePairedUnguarded, sampleSizeProportions as sampleSizeProportionsUnguarded, minimumDetectableEffect as minimumDetectableEffectUnguarded, seedsNeeded as seedsNeededUnguarded, expectedMaxPerformance as expectedMaxPerformanceUnguarded } from './planning.js'
 import { pairedDecision as pairedDecisionUnguarded, pairedDecisions as pairedDecisionsUnguarded, type PairedArms, type PairedDecisionOptions, type PairedDecisionResult } from './paired-decision.js'
 import { checkResult, guarded } from './result-guard.js'
+import { ksTwoSample as ksTwoSampleUnguarded, chiSquareTest as chiSquareTestUnguarded, twoProportionZTest as twoProportionZTestUnguarded, clusteredTwoProportionTest as clusteredTwoProportionTestUnguarded, binCounts as binCountsUnguarded, populationStabilityIndex as populationStabilityIndexUnguarded, populationStabilityIndexFromCounts as populationStabilityIndexFromCountsUnguarded, jensenShannon as jensenShannonUnguarded } from './drift.js'
+import { quantileInterval as quantileIntervalUnguarded } from './quantile-interval.js'
 
 // Every public function goes through the one result guard (result-guard.ts): finite inputs whose
 // result overflows double precision throw ASSAY_STATS_DEGENERATE_INPUT instead of returning NaN or
@@ -89,3 +93,15 @@ export function pairedDecisions(pairs: readonly PairedArms[], options?: Omit<Pai
   const openEnded = new Set(['ci[0]', 'ci[1]'])
   return pairedDecisionsUnguarded(pairs, options).map((r) => checkResult('pairedDecisions', r, openEnded))
 }
+
+// Production monitoring: distribution shift between a reference and a current window (drift.ts), and
+// the order-statistic interval of a quantile (p95 latency over windows of millions of requests).
+export const ksTwoSample = guarded('ksTwoSample', ksTwoSampleUnguarded)
+export const chiSquareTest = guarded('chiSquareTest', chiSquareTestUnguarded)
+export const twoProportionZTest = guarded('twoProportionZTest', twoProportionZTestUnguarded)
+export const clusteredTwoProportionTest = guarded('clusteredTwoProportionTest', clusteredTwoProportionTestUnguarded)
+export const binCounts = guarded('binCounts', binCountsUnguarded)
+export const populationStabilityIndex = guarded('populationStabilityIndex', populationStabilityIndexUnguarded)
+export const populationStabilityIndexFromCounts = guarded('populationStabilityIndexFromCounts', populationStabilityIndexFromCountsUnguarded)
+export const jensenShannon = guarded('jensenShannon', jensenShannonUnguarded)
+export const quantileInterval = guarded('quantileInterval', quantileIntervalUnguarded)

@@ -1,4 +1,7 @@
-import type { RandomGenerator } from '../../src/stats/index.js'
+import { decideMonitor } from '../../src/monitor/decide-monitor.js'
+import { loadMonitor } from '../../src/monitor/monitor-spec.js'
+import { chiSquareTest, clusteredTwoProportionTest, ksTwoSample, twoProportionZTest, type RandomGenerator } from '../../src/stats/index.js'
+import { MONITOR_YAML, NOW, traffic } from '../monitor/traffic.js'
 import { compareExamples, compareSeedGroups, compareTwoLevel, gateNonInferiority, gateSuperiority, leaderboardBoard } from './features.js'
 import { binaryPairs, clusteredPairs, continuousPairs, covers, normals, seedGroups, simulate, skewedPairs, twoLevelGroups, type PairedData, type Rate } from './simulation.js'
 
@@ -99,6 +102,113 @@ function clusteredPair(rng: RandomGenerator, make: (rng: RandomGenerator) => Pai
   return { baseline: d.b, candidates: [d.a], clusters: d.clusters }
 }
 
+/** Two samples from one distribution; the drift test's p < α is a false positive. */
+function driftSetting(name: string, replications: number, pValues: (rng: RandomGenerator) => Record<string, number>, spec: Record<string, { measure: string; enforced?: boolean }>): Setting {
+  return {
+    name,
+    replications,
+    run(reps, seed) {
+      const counts = simulate(seed, reps, (rng) => Object.fromEntries(Object.entries(pValues(rng)).map(([k, p]) => [k, p < ALPHA])))
+      return Object.entries(spec).map(([key, s]) => ({
+        setting: name,
+        feature: 'drift' as const,
+        measure: s.measure,
+        kind: 'at-most' as const,
+        nominal: ALPHA,
+        hits: counts[key]?.hits ?? 0,
+        replications: counts[key]?.replications ?? 0,
+        ...(s.enforced === false ? { enforced: false } : {}),
+      }))
+    },
+  }
+}
+
+const sample = (rng: RandomGenerator, n: number, draw: (z: ReturnType<typeof normals>) => number): number[] => {
+  const z = normals(rng)
+  return Array.from({ length: n }, () => draw(z))
+}
+
+/** 0/1 outcomes of conversations of 1–10 turns, each conversation with its own propensity (ICC > 0), the same distribution in both windows. */
+function conversations(rng: RandomGenerator, count: number, prefix: string): { values: number[]; clusters: string[] } {
+  const z = normals(rng)
+  const values: number[] = []
+  const clusters: string[] = []
+  for (let c = 0; c < count; c++) {
+    const p = Math.min(0.95, Math.max(0, 0.15 + 0.15 * z.next()))
+    const turns = 1 + rng.nextInt(10)
+    for (let t = 0; t < turns; t++) {
+      values.push(rng.nextFloat() < p ? 1 : 0)
+      clusters.push(`${prefix}${c}`)
+    }
+  }
+  return { values, clusters }
+}
+
+const MONITOR = loadMonitor(MONITOR_YAML, 'calibration')
+const ROUNDED = (z: ReturnType<typeof normals>): number => Math.min(4, Math.max(0, Math.round(2 + z.next())))
+
+const DRIFT_SETTINGS: Setting[] = [
+  driftSetting('KS, 40 vs 55 normal (exact p)', 400, (rng) => ({ p: ksTwoSample(sample(rng, 40, (z) => z.next()), sample(rng, 55, (z) => z.next())).pValue }), {
+    p: { measure: 'two-sided p < 0.05, same distribution' },
+  }),
+  driftSetting('KS, 300 vs 300 scores 0–4 (exact p, ties)', 400, (rng) => ({ p: ksTwoSample(sample(rng, 300, ROUNDED), sample(rng, 300, ROUNDED)).pValue }), {
+    p: { measure: 'two-sided p < 0.05, same distribution (conservative with ties)' },
+  }),
+  driftSetting('KS, 12,000 vs 11,000 normal (asymptotic p)', 200, (rng) => ({ p: ksTwoSample(sample(rng, 12_000, (z) => z.next()), sample(rng, 11_000, (z) => z.next())).pValue }), {
+    p: { measure: 'two-sided p < 0.05, same distribution' },
+  }),
+  driftSetting('chi-square, 4 categories, 300 vs 300', 400, (rng) => {
+    const draw = (): number[] => {
+      const counts = [0, 0, 0, 0]
+      for (let i = 0; i < 300; i++) {
+        const u = rng.nextFloat()
+        counts[u < 0.5 ? 0 : u < 0.8 ? 1 : u < 0.95 ? 2 : 3]++
+      }
+      return counts
+    }
+    return { p: chiSquareTest([draw(), draw()]).pValue }
+  }, { p: { measure: 'p < 0.05, same category shares' } }),
+  driftSetting('two proportions, independent traces, 500 vs 500 (rate 0.1)', 400, (rng) => {
+    const x = (): number => Array.from({ length: 500 }, () => (rng.nextFloat() < 0.1 ? 1 : 0) as number).reduce((s, v) => s + v, 0)
+    return { p: twoProportionZTest(x(), 500, x(), 500).pValue }
+  }, { p: { measure: 'pooled z p < 0.05, same rate' } }),
+  driftSetting('two rates, 100 vs 100 conversations of 1–10 traces (clustered)', 400, (rng) => {
+    const a = conversations(rng, 100, 'a')
+    const b = conversations(rng, 100, 'b')
+    const sum = (v: number[]): number => v.reduce((s, x) => s + x, 0)
+    return {
+      pooled: twoProportionZTest(sum(a.values), a.values.length, sum(b.values), b.values.length).pValue,
+      clustered: clusteredTwoProportionTest(a, b).pValue,
+    }
+  }, {
+    pooled: { measure: 'pooled z p < 0.05 (treats traces as independent: anticonservative, reported)', enforced: false },
+    clustered: { measure: 'cluster-robust z p < 0.05' },
+  }),
+  {
+    name: 'monitor, no-drift windows (5 drift tests, Holm)',
+    replications: 100,
+    run(reps, seed) {
+      const counts = simulate(seed, reps, (rng) => {
+        const r = decideMonitor(MONITOR, { reference: traffic(rng, 150, {}, 'r'), current: traffic(rng, 150, {}, 'c'), now: NOW })
+        return { fp: r.checks.some((c) => c.check === 'inconsistent' && c.status === 'fail') }
+      })
+      return rates(this.name, 'monitor', counts, { fp: { measure: 'any drift claimed when nothing drifted', kind: 'at-most', nominal: ALPHA } })
+    },
+  },
+  {
+    name: 'monitor, conversation-level feature tested per trace',
+    replications: 100,
+    run(reps, seed) {
+      const perTrace = loadMonitor(MONITOR_YAML.replace('      unit: conversation\n', ''), 'calibration')
+      const counts = simulate(seed, reps, (rng) => {
+        const r = decideMonitor(perTrace, { reference: traffic(rng, 150, {}, 'r'), current: traffic(rng, 150, {}, 'c'), now: NOW })
+        return { fp: r.checks.some((c) => c.name === 'feature region' && c.status === 'fail') }
+      })
+      return rates(this.name, 'monitor', counts, { fp: { measure: 'region drift claimed (chi-square over traces; why unit: conversation exists), reported', kind: 'at-most', nominal: ALPHA } }).map((r) => ({ ...r, enforced: false }))
+    },
+  },
+]
+
 export const SETTINGS: Setting[] = [
   ...[10, 30, 200, 1000].map((n) => compareSetting(`continuous, n = ${n}`, (rng) => continuousPairs(rng, n), n >= 1000 ? 200 : 400)),
   ...[10, 30, 200, 1000].map((n) => compareSetting(`binary, n = ${n}`, (rng) => binaryPairs(rng, n), n >= 1000 ? 200 : 400)),
@@ -150,4 +260,5 @@ export const SETTINGS: Setting[] = [
   leaderboardSetting('leaderboard, 20 equal candidates, binary n = 200', (rng) => equalCandidates(rng, 20, 200, true, null), 300, 'any candidate better/worse (Holm) when all are equal'),
   leaderboardSetting('leaderboard, clustered 50 × 10', (rng) => clusteredPair(rng, CLUSTERED), 400, 'candidate better/worse under Δ = 0'),
   leaderboardSetting('leaderboard, 2 clusters × 500', (rng) => clusteredPair(rng, TWO_CLUSTERS), 400, 'candidate better/worse under Δ = 0'),
+  ...DRIFT_SETTINGS,
 ]

@@ -128,7 +128,7 @@ export function seedGroups(rng: RandomGenerator, seeds: number): { a: number[]; 
 /** A rate measured over replications, with what it is held against. */
 export interface Rate {
   setting: string
-  feature: 'compare' | 'leaderboard' | 'gate'
+  feature: 'compare' | 'leaderboard' | 'gate' | 'drift' | 'monitor'
   /** What is counted, in words. */
   measure: string
   /** 'at-most': a false-positive rate must not exceed `nominal`; 'at-least': coverage must not fall short of it. */

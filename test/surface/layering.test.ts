@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['store'],
   ['compare', 'registry'],
   ['gates', 'report'], // gates read the registry (gate sides) and compare; report renders comparisons
-  ['promotion'], // a gate check, then the registry's alias move
+  ['promotion', 'monitor'], // a gate check, then the registry's alias move; production monitors (they read files as gates do)
   ['sdk'],
   ['server', 'demo'],
   ['cli', 'index'], // the commands (they start the server and the demo); the public SDK surface

@@ -11,7 +11,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 describe('public surface', () => {
   it('exports the SDK entry points', () => {
-    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter', 'loadGate', 'IMPORT_FORMATS']) {
+    for (const name of ['Assay', 'Run', 'AssayError', 'errorCatalogue', 'isAssayError', 'LIMITS', 'parseRunFilter', 'loadGate', 'IMPORT_FORMATS', 'loadMonitor', 'loadMonitorFile', 'decideMonitor', 'compareCanary', 'MONITOR_DECISIONS', 'DECISION_PRECEDENCE']) {
       assert.ok(name in sdk, `assay does not export ${name}`)
     }
     assert.equal(typeof sdk.Assay.prototype.importResults, 'function')
@@ -29,7 +29,9 @@ describe('public surface', () => {
       wilcoxonSignedRank signTest mcnemar pairedPermutationTest pairedBootstrap welchTTest studentTTest mannWhitneyU
       permutationTest probabilityOfImprovement almostStochasticOrder friedman averageRanks nemenyiCriticalDifference
       adjustPValues cohensD hedgesG cliffsDelta nonInferiority tost sampleSizePaired sampleSizeProportions
-      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom pairedDecision pairedDecisions`.split(/\s+/)
+      minimumDetectableEffect seedsNeeded expectedMaxPerformance createRandom pairedDecision pairedDecisions ksTwoSample chiSquareTest
+      twoProportionZTest clusteredTwoProportionTest binCounts populationStabilityIndex populationStabilityIndexFromCounts
+      jensenShannon quantileInterval`.split(/\s+/)
     const missing = promised.filter((name) => typeof (stats as Record<string, unknown>)[name] !== 'function')
     assert.deepEqual(missing, [])
   })
