@@ -208,7 +208,7 @@ describe('run search over HTTP', () => {
     const wanted = idsA.filter((r) => r.acc >= 0.8).sort((x, y) => y.lr - x.lr).map((r) => r.id)
     assert.deepEqual(page.runs.map((r) => r.id), wanted.slice(0, 2))
     const table = await runCliOn(s.root, 'runs', 'ls', '--experiment', 'exp-a', '--filter', 'metrics.acc >= 0.8', '--order-by', 'params.lr desc', '--limit', '2')
-    const next = /^more runs: assay runs ls --experiment exp-a --filter .+ --order-by .+ --limit 2 --cursor (\S+)$/m.exec(table.err)
+    const next = /^more runs: (?:npx )?assay runs ls --experiment exp-a --filter .+ --order-by .+ --limit 2 --cursor (\S+)$/m.exec(table.err)
     assert.ok(next !== null, table.err)
     const rest = JSON.parse((await runCliOn(s.root, 'runs', 'ls', '--experiment', 'exp-a', '--filter', 'metrics.acc >= 0.8', '--order-by', 'params.lr desc', '--limit', '2', '--cursor', next[1] as string, '--json')).out) as { runs: { id: string }[] }
     assert.deepEqual(rest.runs.map((r) => r.id), wanted.slice(2, 4))
