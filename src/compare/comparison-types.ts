@@ -31,6 +31,7 @@ export interface ComparisonWarning {
     | 'FEW_CLUSTERS'
     | 'SKEWED_DIFFERENCES'
     | 'IDENTICAL_SIDES'
+    | 'TOO_FEW_RESAMPLES'
   message: string
 }
 

@@ -4,6 +4,7 @@ import { adjustPValues, mcnemar, pairedDecisions, type PairedDecisionResult, typ
 import { parseRunFilter } from '../store/run-filter.js'
 import type { Store } from '../store/store.js'
 import type { ComparisonWarning } from './comparison-types.js'
+import { formatPValue } from '../number-format.js'
 import { criticalDifference, type CriticalDifferenceResult } from './critical-difference.js'
 import { alignExamples } from './align-examples.js'
 import { checkHoldoutBudget, defaultActor, recordAndCheckHoldout, type HoldoutCheck } from './holdout-ledger.js'
@@ -340,6 +341,23 @@ function inferMetric(pool: RunRecord[], datasets: string[]): string {
   throw new AssayError('ASSAY_INVALID_ARGUMENT', `the candidates have several scores (${list.join(', ')}); choose one with --metric`)
 }
 
+/**
+ * A bootstrap p-value is at least 2/(B + 1), and the adjustment across K candidates raises the
+ * smallest further (Holm: K times): with too few resamples no continuous-score candidate can be
+ * called better or worse, whatever the data. Said instead of a silent row of "inconclusive".
+ */
+function bootstrapFloorWarning(input: BoardInput, bootstrapped: number, hypotheses: number): ComparisonWarning | null {
+  if (input.interval !== 'bootstrap' || bootstrapped === 0) return null
+  const floor = 2 / (input.resamples + 1)
+  const best = Math.min(...adjustPValues(new Array<number>(hypotheses).fill(floor), input.adjustment).adjusted)
+  if (best < input.alpha) return null
+  const needed = Math.ceil((2 * hypotheses) / input.alpha)
+  return {
+    code: 'TOO_FEW_RESAMPLES',
+    message: `with ${input.resamples} bootstrap resamples the smallest p-value is 2/(B + 1) = ${formatPValue(floor)}, and after ${input.adjustment} over ${hypotheses} candidates none can reach alpha = ${input.alpha}: every continuous-score verdict is inconclusive by construction; use --bootstrap ${needed} or more`,
+  }
+}
+
 interface BoardInput {
   dataset: string
   metric: string
@@ -481,6 +499,8 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
     partial.map((e) => e.pValue),
     input.adjustment,
   )
+  const resampleFloor = bootstrapFloorWarning(input, aligned.filter(({ pair }) => pair.scoreType !== 'binary').length, partial.length)
+  if (resampleFloor !== null) warnings.push(resampleFloor)
   const sign = higherIsBetter ? 1 : -1
   const entries: LeaderboardEntry[] = partial.map((e, i) => {
     const significant = adjusted.adjusted[i] < input.alpha

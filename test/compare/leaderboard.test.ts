@@ -233,3 +233,32 @@ describe('winner’s curse, best seed and CD helpers (pure)', () => {
     assert.ok(Math.abs(cd.systems[0].averageRank - 5 / 3) < 1e-12)
   })
 })
+
+describe('leaderboard --bootstrap with too few resamples for its candidates', () => {
+  let h: Harness
+  before(async () => {
+    h = await openHarness()
+    const file = writeDataset(h, 'val', 'id\ncontinuous scores\n')
+    // Eleven systems with continuous scores; "strong" is far better than the baseline on every example.
+    for (const [i, [name, mean]] of ([['baseline', 0.5], ...Array.from({ length: 9 }, (_, k) => [`null-${k}`, 0.5]), ['strong', 0.9]] as [string, number][]).entries()) {
+      await logMultiRun(h, { name, seed: i + 1, n: 200, datasets: [{ name: 'val', file, mean }] })
+    }
+  })
+  after(() => h.cleanup())
+
+  it('says so when no candidate can reach alpha after the adjustment, and names the resamples needed', async () => {
+    // 10 candidates, B = 100: the smallest bootstrap p is 2/101 ≈ 0.0198, Holm ×10 > 0.05.
+    const few = await h.assay.leaderboard({ datasets: ['val'], interval: 'bootstrap', resamples: 100, seed: 3 })
+    const warning = few.boards[0].warnings.find((w) => w.code === 'TOO_FEW_RESAMPLES')
+    assert.ok(warning !== undefined, JSON.stringify(few.boards[0].warnings))
+    assert.match(warning.message, /--bootstrap 400 or more/)
+    assert.equal(few.boards[0].entries.find((e) => e.name === 'strong')?.verdict, 'inconclusive', 'the floor, not the data, decides')
+    // With enough resamples the warning goes and the strong candidate is found.
+    const enough = await h.assay.leaderboard({ datasets: ['val'], interval: 'bootstrap', resamples: 400, seed: 3 })
+    assert.ok(!enough.boards[0].warnings.some((w) => w.code === 'TOO_FEW_RESAMPLES'))
+    assert.equal(enough.boards[0].entries.find((e) => e.name === 'strong')?.verdict, 'better')
+    // The analytic interval has no floor.
+    const analytic = await h.assay.leaderboard({ datasets: ['val'] })
+    assert.ok(!analytic.boards[0].warnings.some((w) => w.code === 'TOO_FEW_RESAMPLES'))
+  })
+})
