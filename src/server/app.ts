@@ -7,7 +7,7 @@ import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
 import { ConcurrencyLimit } from './concurrency-limit.js'
-import { authenticate, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, UNRESTRICTED, type Caller } from './auth.js'
+import { authenticate, DEFAULT_TOKEN_CACHE_MS, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, TokenCache, UNRESTRICTED, type Caller } from './auth.js'
 import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-worker.js'
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
@@ -60,6 +60,8 @@ export interface ServerOptions {
   logger?: false | { level: string; stream?: NodeJS.WritableStream }
   /** Artifact downloads streamed at once; more wait their turn (DEFAULT_ARTIFACT_READS). */
   artifactReads?: number
+  /** How long a verified token is trusted before it is read again (DEFAULT_TOKEN_CACHE_MS; 0: every request). */
+  tokenCacheMs?: number
 }
 
 /** What one slow or idle client may hold of the server (docs/server.md). */
@@ -123,6 +125,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     gateTimeLimitMs: options.gateTimeLimitMs ?? DEFAULT_GATE_TIME_LIMIT_MS,
     uploadDir,
     artifactReads: new ConcurrencyLimit(options.artifactReads ?? DEFAULT_ARTIFACT_READS),
+    tokens: new TokenCache(options.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS),
     sweepCrashed() {
       const crashAfterMs = state.crashAfterMs
       if (crashAfterMs <= 0) return Promise.resolve()
@@ -241,7 +244,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 async function authorize(spec: RouteSpec, request: FastifyRequest, enabled: boolean, state: ServerState): Promise<Caller> {
   if (spec.scope === 'public') return UNRESTRICTED
-  const caller = enabled ? await authenticate(state.store, request.headers.authorization) : UNRESTRICTED
+  const caller = enabled ? await authenticate(state.store, request.headers.authorization, state.tokens) : UNRESTRICTED
   requireScope(caller, spec.scope, `${spec.method} ${spec.url}`)
   if (spec.touches === 'all') requireUnrestricted(caller, `${spec.method} ${spec.url}`)
   return caller
