@@ -310,18 +310,20 @@ DECLARE
   fresh integer;
 BEGIN
   -- Writers of one run queue on its row, as in the core's transaction.
-  SELECT status INTO run_status FROM runs WHERE id = p_run FOR UPDATE;
+  SELECT status INTO run_status FROM runs WHERE id = p_run FOR NO KEY UPDATE;
   IF NOT FOUND THEN outcome := 'missing'; RETURN; END IF;
-  IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
-  IF run_status NOT IN ('running', 'crashed') THEN outcome := 'ended'; detail := run_status; RETURN; END IF;
-  IF cardinality(p_keys) > 0 THEN
+  IF run_status NOT IN ('running', 'crashed') THEN
+    -- A batch applied before the run ended is acknowledged again; anything else is refused.
+    IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
+    outcome := 'ended'; detail := run_status; RETURN;
+  END IF;
+  -- Only new keys count against the limit: a run stored before it may still update the ones it
+  -- has (a batch applied before added no new keys, so its copy passes here too).
+  SELECT count(*) INTO fresh FROM (SELECT DISTINCT k FROM unnest(p_keys) AS k) AS n
+    WHERE NOT EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = p_run AND s.key = n.k);
+  IF fresh > 0 THEN
     SELECT count(*) INTO stored FROM metric_summaries WHERE run_id = p_run;
-    IF stored + (SELECT count(DISTINCT k) FROM unnest(p_keys) AS k) > p_max_keys THEN
-      -- Only new keys count: a run stored before the limit may still update the ones it has.
-      SELECT count(*) INTO fresh FROM (SELECT DISTINCT k FROM unnest(p_keys) AS k) AS n
-        WHERE NOT EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = p_run AND s.key = n.k);
-      IF fresh > 0 AND stored + fresh > p_max_keys THEN outcome := 'too-many-keys'; detail := (stored + fresh)::text; RETURN; END IF;
-    END IF;
+    IF stored + fresh > p_max_keys THEN outcome := 'too-many-keys'; detail := (stored + fresh)::text; RETURN; END IF;
   END IF;
   IF p_batch IS NOT NULL THEN
     INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES (p_batch, p_run, p_now) ON CONFLICT DO NOTHING;
@@ -361,10 +363,13 @@ DECLARE
   set_names text;
   names text[];
 BEGIN
-  SELECT status INTO run_status FROM runs WHERE id = p_run FOR UPDATE;
+  SELECT status INTO run_status FROM runs WHERE id = p_run FOR NO KEY UPDATE;
   IF NOT FOUND THEN outcome := 'missing'; RETURN; END IF;
-  IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
-  IF run_status NOT IN ('running', 'crashed') THEN outcome := 'ended'; detail := run_status; RETURN; END IF;
+  IF run_status NOT IN ('running', 'crashed') THEN
+    IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
+    outcome := 'ended'; detail := run_status; RETURN;
+  END IF;
+  -- A chunk applied before carries the same hash, so its copy passes here and is caught below.
   SELECT dataset_sha256, score_names INTO set_sha256, set_names FROM eval_sets WHERE run_id = p_run AND dataset = p_dataset;
   IF FOUND AND set_sha256 <> p_sha256 THEN outcome := 'sha-mismatch'; detail := set_sha256; RETURN; END IF;
   IF p_batch IS NOT NULL THEN
