@@ -87,8 +87,11 @@ export interface LockedRun {
  * The store core: every rule, read and error message of the SQL stores, written once over a
  * SqlAdapter (sql-adapter.ts) and a BlobStore (blob-store.ts). sqlite/ and postgres/ provide
  * those, their migrations, and override a protected method only where their dialect earns a
- * faster path (postgres-store.ts: a batch's metrics in two statements). A new table's SQL goes
- * here, its DDL into both migration files.
+ * faster path (postgres-store.ts: a batch's metrics in two statements). Where a round trip is
+ * what a write costs, an adapter may also do a whole operation the core defines in one statement
+ * (SqlAdapter.oneStatement: createRun, logEval, and logBatch without params or tags); the core
+ * still decides what its outcome means (requireWritten). A new table's SQL goes here, its DDL
+ * into both migration files.
  *
  * Every write method is one transaction; writers of one run are serialised by the run row
  * (PostgreSQL: SELECT … FOR UPDATE; SQLite: BEGIN IMMEDIATE holds the only write lock), which
