@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../server/app.js'
 import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from '../server/gate-worker.js'
+import { DEFAULT_TOKEN_CACHE_MS } from '../server/auth.js'
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from '../server/server-process.js'
 import type { CliContext } from './context.js'
 
@@ -20,6 +21,7 @@ interface ServerCommandOptions {
   maxConnections?: string
   gateWorkLimit?: string
   gateTimeLimit?: string
+  tokenCacheMs?: string
   logLevel: string
 }
 
@@ -39,6 +41,7 @@ export function serverCommand(ctx: CliContext): Command {
     .option('--max-connections <n>', `connections served at once; more are closed as they arrive (default ${d.maxConnections})`)
     .option('--gate-work-limit <resamples>', `resamples summed over a gate's criteria that one gate check may ask for (default ${DEFAULT_GATE_WORK_LIMIT})`)
     .option('--gate-time-limit <ms>', `stop a gate check whose criteria take longer (default ${DEFAULT_GATE_TIME_LIMIT_MS})`)
+    .option('--token-cache-ms <ms>', `trust a verified API token this long before reading it again; a token revoked elsewhere is refused within it, one revoked through this server at once (0: read every request; default ${DEFAULT_TOKEN_CACHE_MS})`)
     .option('--log-level <level>', `${LOG_LEVELS.join('|')}: one JSON line per request and per failure, with its request id, on stderr`, 'info')
     .action(async (options: ServerCommandOptions, self: Command) => {
       const { store } = self.optsWithGlobals<{ store?: string }>()
@@ -61,6 +64,7 @@ export function serverCommand(ctx: CliContext): Command {
         gateTimeLimitMs: positive(options.gateTimeLimit, '--gate-time-limit'),
         connections: Object.fromEntries(Object.entries(connections).filter(([, v]) => v !== undefined)),
         logger: { level: options.logLevel, stream: ctx.io.err },
+        tokenCacheMs: nonNegative(options.tokenCacheMs, '--token-cache-ms'),
       })
       ctx.io.err.write(`assay server listening on ${server.url} (store: ${server.store.kind} ${server.store.location}; auth ${options.auth ? 'on' : 'OFF'})\n`)
       await new Promise<void>((resolve) => {
@@ -80,5 +84,12 @@ function positive(value: string | undefined, option: string): number | undefined
   if (value === undefined) return undefined
   const n = Number(value)
   if (!Number.isSafeInteger(n) || n <= 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${option} must be a positive whole number, got ${JSON.stringify(value)}`)
+  return n
+}
+
+function nonNegative(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${option} must be a whole number of 0 or more, got ${JSON.stringify(value)}`)
   return n
 }

@@ -40,8 +40,46 @@ export function callerOf(token: ApiToken): Caller {
   return { token, allows: (e) => experiments === null || experiments.has(e), restricted: experiments !== null }
 }
 
-/** Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown, revoked or expired. */
-export async function authenticate(store: Store, header: string | undefined): Promise<Caller> {
+/** How long a server trusts a token it verified before it reads the token again (`--token-cache-ms`). */
+export const DEFAULT_TOKEN_CACHE_MS = 5000
+/** Tokens a cache holds at most; a full cache starts over (every token is read again once). */
+const TOKEN_CACHE_ENTRIES = 10_000
+
+/**
+ * Tokens this server verified in the last `ttlMs`, by the sha256 of their secret, so a client
+ * sending batches costs the store one token read per window instead of one per request. A token
+ * revoked elsewhere (the CLI on the store, another server) is refused within `ttlMs`; one revoked
+ * through this server at once (clear). Expiry is checked on every request; 0 turns the cache off.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, { token: ApiToken; until: number }>()
+
+  constructor(readonly ttlMs: number) {}
+
+  get(secretSha256: string, now: number): ApiToken | undefined {
+    const entry = this.entries.get(secretSha256)
+    if (entry === undefined) return undefined
+    if (entry.until > now) return entry.token
+    this.entries.delete(secretSha256)
+    return undefined
+  }
+
+  set(secretSha256: string, token: ApiToken, now: number): void {
+    if (this.ttlMs <= 0) return
+    if (this.entries.size >= TOKEN_CACHE_ENTRIES) this.entries.clear()
+    this.entries.set(secretSha256, { token, until: now + this.ttlMs })
+  }
+
+  clear(): void {
+    this.entries.clear()
+  }
+}
+
+/**
+ * Find the token of an `Authorization: Bearer assay_…` header; 401 when missing, unknown, revoked
+ * or expired. With a cache, a token verified within its window is not read again.
+ */
+export async function authenticate(store: Store, header: string | undefined, cache?: TokenCache): Promise<Caller> {
   if (header === undefined || header === '') {
     throw new AssayError('ASSAY_UNAUTHENTICATED', 'this server needs an API token: send "Authorization: Bearer assay_…" (set ASSAY_TOKEN for the SDK and CLI)')
   }
@@ -49,12 +87,16 @@ export async function authenticate(store: Store, header: string | undefined): Pr
   if (match === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"')
   const secret = match[1]
   if (!/^assay_[A-Za-z0-9_-]{20,200}$/.test(secret)) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not an assay token (assay_…)')
-  const token = await store.findApiToken(hashSecret(secret))
+  const secretSha256 = hashSecret(secret)
+  const now = Date.now()
+  const cached = cache?.get(secretSha256, now)
+  const token = cached ?? (await store.findApiToken(secretSha256))
   if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
   if (token.revokedAt !== null) throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) was revoked`, { tokenId: token.id })
   if (token.expiresAt !== null && token.expiresAt <= Date.now()) {
     throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) expired at ${new Date(token.expiresAt).toISOString()}`, { tokenId: token.id })
   }
+  if (cached === undefined) cache?.set(secretSha256, token, now)
   return callerOf(token)
 }
 

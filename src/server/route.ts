@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import type { z } from 'zod'
 import type { TokenScope } from '../record/types.js'
 import type { Store } from '../store/store.js'
-import type { Caller } from './auth.js'
+import type { Caller, TokenCache } from './auth.js'
 import type { ConcurrencyLimit } from './concurrency-limit.js'
 
 /**
@@ -52,6 +52,8 @@ export interface ServerState {
   gateTimeLimitMs: number
   /** Artifact downloads streaming at once (ServerOptions.artifactReads); the others wait. */
   artifactReads: ConcurrencyLimit
+  /** Tokens verified recently (auth.ts); revoking through this server clears it. */
+  tokens: TokenCache
   /** Where uploads are staged while their sha256 is checked. */
   uploadDir: string
   /**

@@ -21,6 +21,7 @@ export interface ListenOptions {
   gateWorkLimit?: number
   gateTimeLimitMs?: number
   logger?: ServerOptions['logger']
+  tokenCacheMs?: number
 }
 
 export interface RunningServer {
@@ -54,6 +55,7 @@ export async function listen(options: ListenOptions): Promise<RunningServer> {
     gateTimeLimitMs: options.gateTimeLimitMs,
     crashAfterMs: Number.isFinite(crashAfter) && crashAfter > 0 ? crashAfter : DEFAULT_CRASH_AFTER_MS,
     logger: options.logger,
+    tokenCacheMs: options.tokenCacheMs,
   })
   try {
     await app.listen({ host, port })

@@ -1,3 +1,5 @@
+import type { MetricSummary, RunStatus } from '../record/types.js'
+
 /**
  * What the store core (sql-store.ts) needs of a SQL backend: statements in, rows out, and a
  * transaction of a kind. Statement text is written once with `?` placeholders; an adapter
@@ -43,7 +45,79 @@ export interface SqlAdapter extends SqlExecutor {
   readonly dialect: SqlDialect
   /** ' FOR UPDATE' where the dialect locks rows it reads in a write transaction; '' otherwise. */
   readonly forUpdate: string
+  /**
+   * The backend's own one-statement form of the hottest writes, where a round trip is what a
+   * write costs (PostgreSQL); undefined where transactions are local calls (SQLite). The store
+   * core defines each operation below and turns its outcome into catalogue errors.
+   */
+  readonly oneStatement?: OneStatementWrites
   /** Run `fn` in one transaction; retried from the start when the backend says the attempt lost a race. */
   transaction<T>(kind: TransactionKind, fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
+
+/**
+ * Writes of the store core done in one statement each (PostgreSQL: functions of migration 11,
+ * postgres-migrations.ts). Each checks what the core's transaction checks, in the same order:
+ * the run exists (locked), a batch id applied before makes the write a no-op, the run is
+ * writable, the limits hold; then it writes, remembers the batch id and refreshes the heartbeat
+ * (REVIVE_RUN). Nothing is written unless the outcome is 'written'.
+ */
+export interface OneStatementWrites {
+  /** A batch of metric series only (no params or tags): SqlStore.logBatch. */
+  appendMetrics(write: MetricAppend): Promise<WriteOutcome>
+  /** One eval chunk: SqlStore.logEval. */
+  appendEvalChunk(write: EvalAppend): Promise<WriteOutcome>
+  /** A new run with its experiment, params, tags and datasets: SqlStore.createRun. False when the id is taken (nothing written). */
+  insertRun(run: RunInsert): Promise<boolean>
+}
+
+export interface MetricAppend {
+  runId: string
+  batchId: string | undefined
+  now: number
+  /** The run's limit of metric keys (ITEMS_PER_RUN). */
+  maxKeys: number
+  /** One entry per series, in batch order: its key, chunk and its points folded alone (foldMetricSummary). */
+  series: readonly { key: string; count: number; chunk: Buffer; summary: MetricSummary }[]
+}
+
+export interface EvalAppend {
+  runId: string
+  batchId: string | undefined
+  now: number
+  dataset: string
+  datasetSha256: string
+  count: number
+  /** The chunk's score names, and their JSON array as stored for a new set. */
+  scoreNames: readonly string[]
+  chunk: Buffer
+}
+
+export interface RunInsert {
+  experiment: string
+  id: string
+  name: string
+  owner: string
+  startTime: number
+  parentId: string | null
+  groupId: string | null
+  seed: number
+  seedSource: string
+  environment: string
+  code: string
+  configFingerprint: string
+  params: readonly (readonly [string, string])[]
+  tags: readonly (readonly [string, string])[]
+  /** Rows in the column order of run_datasets after run_id. */
+  datasets: readonly (readonly unknown[])[]
+}
+
+/** What a one-statement write did; anything but 'written' and 'applied' wrote nothing. */
+export type WriteOutcome =
+  | { kind: 'written' }
+  | { kind: 'applied' }
+  | { kind: 'missing' }
+  | { kind: 'ended'; status: RunStatus }
+  | { kind: 'too-many-keys'; count: number }
+  | { kind: 'sha-mismatch'; stored: string }

@@ -61,7 +61,7 @@ import {
   type SummaryRow,
   type TokenRow,
 } from './row-mapping.js'
-import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor } from './sql-adapter.js'
+import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
@@ -149,8 +149,11 @@ export interface LockedRun {
  * The store core: every rule, read and error message of the SQL stores, written once over a
  * SqlAdapter (sql-adapter.ts) and a BlobStore (blob-store.ts). sqlite/ and postgres/ provide
  * those, their migrations, and override a protected method only where their dialect earns a
- * faster path (postgres-store.ts: a batch's metrics in two statements). A new table's SQL goes
- * here, its DDL into both migration files.
+ * faster path (postgres-store.ts: a batch's metrics in two statements). Where a round trip is
+ * what a write costs, an adapter may also do a whole operation the core defines in one statement
+ * (SqlAdapter.oneStatement: createRun, logEval, and logBatch without params or tags); the core
+ * still decides what its outcome means (requireWritten). A new table's SQL goes here, its DDL
+ * into both migration files.
  *
  * Every write method is one transaction; writers of one run are serialised by the run row
  * (PostgreSQL: SELECT … FOR UPDATE; SQLite: BEGIN IMMEDIATE holds the only write lock), which
@@ -173,6 +176,18 @@ export abstract class SqlStore implements Store {
     assertItemsPerRun('params', Object.keys(run.params).length, run.id)
     assertItemsPerRun('tags', Object.keys(run.tags).length, run.id)
     const envelope = computeEnvelope(run)
+    const fast = this.sql.oneStatement
+    if (fast !== undefined) {
+      const created = await fast.insertRun({
+        experiment: run.experiment, id: run.id, name: run.name, owner: run.owner, startTime: run.startTime, parentId: run.parentId, groupId: run.groupId,
+        seed: run.seed, seedSource: run.seedSource, environment: JSON.stringify(run.environment), code: JSON.stringify(run.code), configFingerprint: envelope.config,
+        params: Object.entries(run.params).map(([k, v]) => [k, canonicalJson(v)] as const),
+        tags: Object.entries(run.tags),
+        datasets: run.datasets.map(datasetRow),
+      })
+      if (!created) throw runExists(run.id)
+      return
+    }
     await this.sql.transaction('write', async (tx) => {
       const experiment = await tx.get<{ id: number }>(
         'INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id',
@@ -187,17 +202,13 @@ export abstract class SqlStore implements Store {
           run.seed, run.seedSource, JSON.stringify(run.environment), JSON.stringify(run.code), envelope.config,
         ],
       )
-      if (inserted === 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `a run with id ${run.id} already exists`, { runId: run.id })
+      if (inserted === 0) throw runExists(run.id)
       const params = Object.entries(run.params)
       if (params.length > 0) await tx.insertRows('run_params', PARAM_COLUMNS, params.map(([k, v]) => paramRow(run.id, k, v)))
       const tags = Object.entries(run.tags)
       if (tags.length > 0) await tx.insertRows('run_tags', KEY_VALUE_COLUMNS, tags.map(([k, v]) => [run.id, k, v]))
       if (run.datasets.length > 0) {
-        await tx.insertRows(
-          'run_datasets',
-          DATASET_COLUMNS,
-          run.datasets.map((d) => [run.id, d.name, d.role, d.sha256, d.kind, d.sizeBytes, d.fileCount, d.rows, d.columns === null ? null : JSON.stringify(d.columns), d.source]),
-        )
+        await tx.insertRows('run_datasets', DATASET_COLUMNS, run.datasets.map((d) => [run.id, ...datasetRow(d)]))
       }
     })
   }
@@ -222,6 +233,17 @@ export abstract class SqlStore implements Store {
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
     const metrics = (batch.metrics ?? []).filter((s) => s.values.length > 0)
     const encoded = metrics.map((s) => encodeMetricChunk(s))
+    const fast = this.sql.oneStatement
+    if (fast !== undefined && isEmpty(batch.params) && isEmpty(batch.tags)) {
+      const outcome = await fast.appendMetrics({
+        runId,
+        batchId: batch.batchId,
+        now: Date.now(),
+        maxKeys: ITEMS_PER_RUN['metric keys'],
+        series: metrics.map((s, i) => ({ key: s.key, count: s.values.length, chunk: encoded[i], summary: foldMetricSummary(undefined, s) })),
+      })
+      return requireWritten(outcome, runId)
+    }
     await this.sql.transaction('write', async (tx) => {
       const run = await this.lockRunForBatch(tx, runId, batch.batchId)
       if (run.applied) return
@@ -284,6 +306,11 @@ export abstract class SqlStore implements Store {
   async logEval(runId: string, dataset: string, datasetSha256: string, chunk: EvalChunk, batchId?: string): Promise<void> {
     const encoded = encodeEvalChunk(chunk)
     const scoreNames = evalScoreNames(chunk)
+    const fast = this.sql.oneStatement
+    if (fast !== undefined) {
+      const outcome = await fast.appendEvalChunk({ runId, batchId, now: Date.now(), dataset, datasetSha256, count: chunk.ids.length, scoreNames, chunk: encoded })
+      return requireWritten(outcome, runId, { dataset, datasetSha256 })
+    }
     await this.sql.transaction('write', async (tx) => {
       const run = await this.lockRunForBatch(tx, runId, batchId)
       if (run.applied) return
@@ -293,7 +320,7 @@ export abstract class SqlStore implements Store {
         await tx.run('INSERT INTO eval_sets (run_id, dataset, dataset_sha256, count, score_names) VALUES (?, ?, ?, ?, ?)', [runId, dataset, datasetSha256, chunk.ids.length, JSON.stringify(scoreNames)])
       } else {
         if (set.dataset_sha256 !== datasetSha256) {
-          throw new AssayError('ASSAY_INVALID_ARGUMENT', `eval records of ${dataset} in run ${runId} were logged against ${set.dataset_sha256}, not ${datasetSha256}`)
+          throw evalShaMismatch(runId, dataset, set.dataset_sha256, datasetSha256)
         }
         await tx.run('UPDATE eval_sets SET count = count + ?, score_names = ? WHERE run_id = ? AND dataset = ?', [chunk.ids.length, mergeScoreNames(set.score_names, scoreNames), runId, dataset])
       }
@@ -1190,6 +1217,43 @@ async function planFilter(tx: SqlExecutor, filter: FilterNode, dialect: SqlDiale
     }
   }
   return best
+}
+
+function runExists(runId: string): AssayError {
+  return new AssayError('ASSAY_INVALID_ARGUMENT', `a run with id ${runId} already exists`, { runId })
+}
+
+function evalShaMismatch(runId: string, dataset: string, stored: string, given: string): AssayError {
+  return new AssayError('ASSAY_INVALID_ARGUMENT', `eval records of ${dataset} in run ${runId} were logged against ${stored}, not ${given}`)
+}
+
+function isEmpty(record: object | undefined): boolean {
+  return record === undefined || Object.keys(record).length === 0
+}
+
+/** A run_datasets row after its run_id. */
+function datasetRow(d: NewRun['datasets'][number]): unknown[] {
+  return [d.name, d.role, d.sha256, d.kind, d.sizeBytes, d.fileCount, d.rows, d.columns === null ? null : JSON.stringify(d.columns), d.source]
+}
+
+/**
+ * The outcome of a one-statement write (SqlAdapter.oneStatement) as the transaction of the same
+ * operation would have ended: the same catalogue errors, from the same functions.
+ */
+function requireWritten(outcome: WriteOutcome, runId: string, evalSet?: { dataset: string; datasetSha256: string }): void {
+  switch (outcome.kind) {
+    case 'written':
+    case 'applied':
+      return
+    case 'missing':
+      throw runNotFound(runId)
+    case 'ended':
+      return requireWritable(outcome.status, runId)
+    case 'too-many-keys':
+      return assertItemsPerRun('metric keys', outcome.count, runId)
+    case 'sha-mismatch':
+      throw evalShaMismatch(runId, evalSet?.dataset ?? '', outcome.stored, evalSet?.datasetSha256 ?? '')
+  }
 }
 
 function runNotFound(runId: string): AssayError {

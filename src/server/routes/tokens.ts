@@ -56,6 +56,8 @@ export function tokenRoutes(): RouteSpec[] {
       response: { json: '{ ok: true }' },
       async handler({ params, body, state }) {
         await state.store.revokeApiToken(params.id as string, (body as { at: number }).at)
+        // Refused from the next request on, here; other servers refuse it within their cache window.
+        state.tokens.clear()
         return { ok: true }
       },
     },

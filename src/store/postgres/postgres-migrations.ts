@@ -309,6 +309,146 @@ CREATE INDEX runs_start ON runs(start_time, id);
 `,
   },
   {
+    version: 11,
+    sql: `
+-- One-statement writes (docs/postgres.md): the store core's logBatch (metrics only), logEval and
+-- createRun as functions, so each costs one round trip. They check and write what the core's
+-- transactions check and write (src/store/sql-store.ts, sql-adapter.ts OneStatementWrites), in
+-- the same order, and answer an outcome the core turns into its catalogue errors; nothing is
+-- written unless the outcome is 'written'. Functions resolve tables through the connection's
+-- search_path, which is the store's schema.
+-- Every write rewrites its run's row for the heartbeat. With heartbeat_at out of the indexes and
+-- room left on each page, that rewrite is a HOT update: no new index entries per batch. The sweep
+-- for stale runs (status = 'running' AND heartbeat_at < ?) reads the running runs by status.
+DROP INDEX runs_running;
+CREATE INDEX runs_running ON runs(status);
+ALTER TABLE runs SET (fillfactor = 50);
+
+CREATE FUNCTION assay_log_metrics(p_run text, p_batch text, p_now double precision, p_max_keys integer,
+  p_keys text[], p_counts integer[], p_lengths integer[], p_data bytea,
+  p_last double precision[], p_last_step double precision[], p_min double precision[], p_max double precision[],
+  OUT outcome text, OUT detail text) LANGUAGE plpgsql AS $fn$
+DECLARE
+  run_status text;
+  stored integer;
+  fresh integer;
+BEGIN
+  -- Writers of one run queue on its row, as in the core's transaction.
+  SELECT status INTO run_status FROM runs WHERE id = p_run FOR NO KEY UPDATE;
+  IF NOT FOUND THEN outcome := 'missing'; RETURN; END IF;
+  IF run_status NOT IN ('running', 'crashed') THEN
+    -- A batch applied before the run ended is acknowledged again; anything else is refused.
+    IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
+    outcome := 'ended'; detail := run_status; RETURN;
+  END IF;
+  -- Only new keys count against the limit: a run stored before it may still update the ones it
+  -- has (a batch applied before added no new keys, so its copy passes here too).
+  SELECT count(*) INTO fresh FROM (SELECT DISTINCT k FROM unnest(p_keys) AS k) AS n
+    WHERE NOT EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = p_run AND s.key = n.k);
+  IF fresh > 0 THEN
+    SELECT count(*) INTO stored FROM metric_summaries WHERE run_id = p_run;
+    IF stored + fresh > p_max_keys THEN outcome := 'too-many-keys'; detail := (stored + fresh)::text; RETURN; END IF;
+  END IF;
+  IF p_batch IS NOT NULL THEN
+    INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES (p_batch, p_run, p_now) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN outcome := 'applied'; RETURN; END IF;
+  END IF;
+  -- One chunk per series: the next seq of its key (a key twice in a batch takes two), its bytes
+  -- cut from the one bytea that carries every chunk.
+  INSERT INTO metric_chunks (run_id, key, seq, count, data)
+  SELECT p_run, b.key,
+    COALESCE((SELECT max(c.seq) FROM metric_chunks c WHERE c.run_id = p_run AND c.key = b.key), -1) + row_number() OVER (PARTITION BY b.key ORDER BY b.ord),
+    b.count, substring(p_data FROM b.start::integer FOR b.len)
+  FROM (SELECT u.key, u.count, u.len, u.ord, sum(u.len) OVER (ORDER BY u.ord) - u.len + 1 AS start
+        FROM unnest(p_keys, p_counts, p_lengths) WITH ORDINALITY AS u(key, count, len, ord)) AS b;
+  -- Each key's summary folded with the batch's (foldMetricSummary over the parts): "last" is the
+  -- value at the highest step, the later part winning a tie; min and max over finite values.
+  INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, count)
+  SELECT p_run, x.key, (array_agg(x.last ORDER BY x.last_step DESC, x.ord DESC))[1], max(x.last_step), min(x.min), max(x.max), sum(x.count)::bigint
+  FROM (
+    SELECT s.key, s.last, s.last_step, s.min, s.max, s.count, 0::bigint AS ord FROM metric_summaries s WHERE s.run_id = p_run AND s.key = ANY (p_keys)
+    UNION ALL
+    SELECT u.key, u.last, u.last_step, u.min, u.max, u.count, u.ord
+    FROM unnest(p_keys, p_last, p_last_step, p_min, p_max, p_counts) WITH ORDINALITY AS u(key, last, last_step, min, max, count, ord)
+  ) AS x GROUP BY x.key
+  ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step,
+    min = excluded.min, max = excluded.max, count = excluded.count;
+  UPDATE runs SET heartbeat_at = p_now, status = 'running', end_time = NULL WHERE id = p_run;
+  outcome := 'written';
+END
+$fn$;
+
+CREATE FUNCTION assay_log_eval(p_run text, p_batch text, p_now double precision, p_dataset text, p_sha256 text,
+  p_count integer, p_names text[], p_names_json text, p_data bytea,
+  OUT outcome text, OUT detail text) LANGUAGE plpgsql AS $fn$
+DECLARE
+  run_status text;
+  set_sha256 text;
+  set_names text;
+  names text[];
+BEGIN
+  SELECT status INTO run_status FROM runs WHERE id = p_run FOR NO KEY UPDATE;
+  IF NOT FOUND THEN outcome := 'missing'; RETURN; END IF;
+  IF run_status NOT IN ('running', 'crashed') THEN
+    IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
+    outcome := 'ended'; detail := run_status; RETURN;
+  END IF;
+  -- A chunk applied before carries the same hash, so its copy passes here and is caught below.
+  SELECT dataset_sha256, score_names INTO set_sha256, set_names FROM eval_sets WHERE run_id = p_run AND dataset = p_dataset;
+  IF FOUND AND set_sha256 <> p_sha256 THEN outcome := 'sha-mismatch'; detail := set_sha256; RETURN; END IF;
+  IF p_batch IS NOT NULL THEN
+    INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES (p_batch, p_run, p_now) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN outcome := 'applied'; RETURN; END IF;
+  END IF;
+  IF set_sha256 IS NULL THEN
+    INSERT INTO eval_sets (run_id, dataset, dataset_sha256, count, score_names) VALUES (p_run, p_dataset, p_sha256, p_count, p_names_json);
+  ELSE
+    -- mergeScoreNames: the stored names, then new ones in order (the JSON text changes only then).
+    names := ARRAY(SELECT json_array_elements_text(set_names::json));
+    IF NOT (p_names <@ names) THEN
+      set_names := array_to_json(names || ARRAY(SELECT u.n FROM unnest(p_names) WITH ORDINALITY AS u(n, ord) WHERE u.n <> ALL (names) ORDER BY u.ord))::text;
+    END IF;
+    UPDATE eval_sets SET count = count + p_count, score_names = set_names WHERE run_id = p_run AND dataset = p_dataset;
+  END IF;
+  INSERT INTO eval_chunks (run_id, dataset, seq, count, data)
+  SELECT p_run, p_dataset, COALESCE(max(seq), -1) + 1, p_count, p_data FROM eval_chunks WHERE run_id = p_run AND dataset = p_dataset;
+  UPDATE runs SET heartbeat_at = p_now, status = 'running', end_time = NULL WHERE id = p_run;
+  outcome := 'written';
+END
+$fn$;
+
+CREATE FUNCTION assay_create_run(p_experiment text, p_id text, p_name text, p_owner text, p_start double precision,
+  p_parent text, p_group text, p_seed bigint, p_seed_source text, p_environment text, p_code text, p_fingerprint text,
+  p_param_keys text[], p_param_values text[], p_tag_keys text[], p_tag_values text[],
+  d_name text[], d_role text[], d_sha256 text[], d_kind text[], d_size bigint[], d_files bigint[], d_rows bigint[], d_columns text[], d_source text[])
+  RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  experiment bigint;
+BEGIN
+  -- No row lock on the experiment: runs of one experiment are created side by side.
+  INSERT INTO experiments (name, created_at) VALUES (p_experiment, p_start) ON CONFLICT (name) DO NOTHING RETURNING id INTO experiment;
+  IF experiment IS NULL THEN SELECT id INTO experiment FROM experiments WHERE name = p_experiment; END IF;
+  INSERT INTO runs (id, experiment_id, name, owner, status, start_time, end_time, heartbeat_at, parent_id, group_id,
+    seed, seed_source, environment, code, config_fingerprint)
+  VALUES (p_id, experiment, p_name, p_owner, 'running', p_start, NULL, p_start, p_parent, p_group,
+    p_seed, p_seed_source, p_environment, p_code, p_fingerprint) ON CONFLICT (id) DO NOTHING;
+  -- The id is taken: undo the experiment row too, as the core's transaction would.
+  IF NOT FOUND THEN RAISE EXCEPTION 'run % exists', p_id USING ERRCODE = 'AY001'; END IF;
+  -- value_num and value_text as migration 10 fills them (the store core's paramRow for other writes).
+  INSERT INTO run_params (run_id, key, value, value_num, value_text)
+  SELECT p_id, k, v,
+    CASE WHEN v ~ '^-?[0-9]' THEN v::float8 END,
+    CASE WHEN left(v, 1) = '"' AND strpos(v, '\\u0000') = 0 THEN v::jsonb #>> '{}' END
+  FROM unnest(p_param_keys, p_param_values) AS t(k, v);
+  INSERT INTO run_tags (run_id, key, value) SELECT p_id, k, v FROM unnest(p_tag_keys, p_tag_values) AS t(k, v);
+  INSERT INTO run_datasets (run_id, name, role, sha256, kind, size_bytes, file_count, rows, columns, source)
+  SELECT p_id, * FROM unnest(d_name, d_role, d_sha256, d_kind, d_size, d_files, d_rows, d_columns, d_source);
+  RETURN true;
+END
+$fn$;
+`,
+  },
+  {
     version: 12,
     sql: `
 -- Production (docs/production.md): deployments, the traces they serve (one row per trace with the
@@ -384,27 +524,31 @@ CREATE INDEX trace_feedback_trace ON trace_feedback(trace_id, at);
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */
 export async function migratePostgres(adapter: PostgresAdapter): Promise<void> {
   const latest = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1].version
-  const current = await adapter.guard(() => schemaVersion(adapter.pool))
+  const applied = await adapter.guard(() => appliedVersions(adapter.pool))
+  const current = Math.max(0, ...applied)
   if (current > latest) throw schemaTooNew(adapter.location, current, latest)
-  if (current === latest) return
+  if (POSTGRES_MIGRATIONS.every((m) => applied.has(m.version))) return
   await adapter.onConnection('BEGIN', async (c) => {
     // One migrates, the others wait here and then find nothing to do.
     await c.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_CLASS, adapter.schema])
     const { rows } = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [adapter.schema])
     if (rows.length === 0) await c.query(`CREATE SCHEMA "${adapter.schema}"`)
     await c.query('CREATE TABLE IF NOT EXISTS assay_schema_migrations (version integer PRIMARY KEY, applied_at double precision NOT NULL)')
-    const version = await schemaVersion(c)
+    const done = await appliedVersions(c)
+    const version = Math.max(0, ...done)
     if (version > latest) throw schemaTooNew(adapter.location, version, latest)
+    // Every version not applied yet, in order: a version numbered below the newest applied one
+    // (a change that landed later than its number) is applied too.
     for (const migration of POSTGRES_MIGRATIONS) {
-      if (migration.version <= version) continue
+      if (done.has(migration.version)) continue
       await c.query(migration.sql)
       await c.query('INSERT INTO assay_schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()])
     }
   })
 }
 
-async function schemaVersion(db: Pick<PostgresAdapter['pool'], 'query'>): Promise<number> {
+async function appliedVersions(db: Pick<PostgresAdapter['pool'], 'query'>): Promise<Set<number>> {
   const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('assay_schema_migrations') IS NOT NULL AS present")
-  if (!rows[0].present) return 0
-  return (await db.query<{ version: number }>('SELECT COALESCE(MAX(version), 0) AS version FROM assay_schema_migrations')).rows[0].version
+  if (!rows[0].present) return new Set()
+  return new Set((await db.query<{ version: number }>('SELECT version FROM assay_schema_migrations')).rows.map((r) => r.version))
 }

@@ -1,0 +1,227 @@
+/**
+ * Ingest on PostgreSQL: `assay server` against the reference server (bench/reference-server.ts,
+ * the same rows in one INSERT per request, nothing else), measured in the same run with
+ * interleaved repetitions, 32 clients each logging to its own run:
+ *   (a) flat out: each client sends its next batch when the last is acknowledged;
+ *   (b) paced: 64,000 points/s in all (open loop; latency counted from when a batch was due, so a
+ *       stalled server is not hidden by clients that wait for it);
+ *   (c) flat out over two server processes (clients split between them) against one.
+ * Afterwards every assay run must hold exactly its acknowledged points, each step once.
+ *
+ *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR]
+ *
+ * ASSAY_TEST_POSTGRES_URL (default the local test database); fresh schemas, dropped afterwards.
+ * --profile DIR: the assay servers write CPU profiles there (node --cpu-prof).
+ * Results: bench/results/ingest-scaling.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { encodeBatchFrame } from '../src/store/http/wire.js'
+import { PostgresStore } from '../src/store/postgres/postgres-store.js'
+import { createReferenceTable, REFERENCE_TABLE } from './reference-server.js'
+import { dropSchema, makeAdminToken, newRunFor } from './server-load.js'
+import pg from 'pg'
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const url = process.env.ASSAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? fallback : (process.argv[i + 1] as string)
+}
+
+interface Proc {
+  url: string
+  proc: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Start a server process and wait for its "listening on" line; the rest of its stderr is drained, not kept. */
+async function start(command: string[], env: Record<string, string> = {}): Promise<Proc> {
+  const proc = spawn(process.execPath, command, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()))
+  let seen = ''
+  const address = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString()
+      const m = /listening on (http:\/\/\S+)/.exec(seen)
+      if (m) {
+        proc.stderr?.off('data', onData)
+        proc.stderr?.resume()
+        resolve(m[1] as string)
+      }
+    }
+    proc.stderr?.on('data', onData)
+    proc.on('exit', (code) => reject(new Error(`${command.join(' ')} exited (${code}): ${seen}`)))
+  })
+  return {
+    url: address,
+    proc,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+interface Segment {
+  points: number
+  seconds: number
+  latencies: number[]
+  runs: { runId: string; points: number }[]
+}
+
+/**
+ * `clients` clients over `urls` (client c on urls[c % n]) for `seconds`: flat out when `rate` is
+ * 0, else `rate` points/s in all, each client's batches due at fixed times.
+ */
+async function load(kind: 'assay' | 'reference', urls: string[], token: string, clients: number, batch: number, seconds: number, rate: number): Promise<Segment> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }
+  const runs: { runId: string; points: number }[] = []
+  for (let c = 0; c < clients; c++) {
+    const run = newRunFor('ingest')
+    if (kind === 'assay') {
+      const response = await fetch(`${urls[c % urls.length]}/api/v1/runs`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(run) })
+      if (response.status !== 201) throw new Error(`createRun: ${response.status} ${await response.text()}`)
+    }
+    runs.push({ runId: run.id, points: 0 })
+  }
+  const latencies: number[] = []
+  const started = performance.now()
+  const end = started + seconds * 1000
+  const interval = rate > 0 ? ((clients * batch) / rate) * 1000 : 0
+  await Promise.all(
+    runs.map(async (run, c) => {
+      const target = `${urls[c % urls.length]}/api/v1/runs/${run.runId}/batch`
+      const steps = new Float64Array(batch)
+      const values = new Float64Array(batch)
+      const timestamps = new Float64Array(batch).fill(Date.now())
+      for (let b = 0; ; b++) {
+        const due = rate > 0 ? started + (c / clients) * interval + b * interval : performance.now()
+        if (due >= end) break
+        const wait = due - performance.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        for (let i = 0; i < batch; i++) {
+          steps[i] = b * batch + i
+          values[i] = Math.sin(steps[i])
+        }
+        const body = encodeBatchFrame({ batchId: randomUUID(), metrics: [{ key: 'loss', steps, values, timestamps }] })
+        const response = await fetch(target, { method: 'POST', headers, body })
+        if (response.status !== 200) throw new Error(`${kind} batch: ${response.status} ${await response.text()}`)
+        await response.arrayBuffer()
+        latencies.push(performance.now() - due)
+        run.points += batch
+      }
+    }),
+  )
+  return { points: runs.reduce((s, r) => s + r.points, 0), seconds: (performance.now() - started) / 1000, latencies, runs }
+}
+
+function quantile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+async function main(): Promise<void> {
+  const reps = Number(arg('reps', '3'))
+  const seconds = Number(arg('seconds', '6'))
+  const clients = Number(arg('clients', '32'))
+  const batch = Number(arg('batch', '1000'))
+  const rate = Number(arg('rate', '64000'))
+  const logLevel = arg('log-level', 'info')
+  const profile = arg('profile', '')
+  const profiling = profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
+  const assaySchema = `assay_ingest_${randomBytes(4).toString('hex')}`
+  const refSchema = `assay_ingest_ref_${randomBytes(4).toString('hex')}`
+  const location = `${url}${url.includes('?') ? '&' : '?'}schema=${assaySchema}`
+  const setup = await PostgresStore.open(location)
+  const token = await makeAdminToken(setup)
+  await createReferenceTable(url, refSchema)
+  const loadBefore = os.loadavg()
+  const procs: Proc[] = []
+  const rows: { rep: number; scenario: string; kind: string; servers: number; pointsPerSecond: number; p50: number; p99: number }[] = []
+  const acknowledged: { runId: string; points: number }[] = []
+  let referencePoints = 0
+  try {
+    const assay = [0, 1].map(() => start([...profiling, path.join(REPO, 'bin/assay.js'), '--store', location, 'server', '--port', '0', '--log-level', logLevel]))
+    const reference = [0, 1].map(() => start(['--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), url, refSchema, token]))
+    procs.push(...(await Promise.all([...assay, ...reference])))
+    const urls = { assay: [procs[0]?.url, procs[1]?.url] as string[], reference: [procs[2]?.url, procs[3]?.url] as string[] }
+    const scenarios = [
+      { name: 'flat out', servers: 1, rate: 0 },
+      { name: `paced ${rate.toLocaleString('en-US')} points/s`, servers: 1, rate },
+      { name: 'flat out', servers: 2, rate: 0 },
+    ]
+    // A short warm-up of every server (JIT, prepared statements, pool connections).
+    for (const kind of ['assay', 'reference'] as const) {
+      const warm = await load(kind, urls[kind], token, clients, batch, 1, 0)
+      if (kind === 'assay') acknowledged.push(...warm.runs)
+      else referencePoints += warm.points
+    }
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const scenario of scenarios) {
+        const order = (rep + scenarios.indexOf(scenario)) % 2 === 0 ? (['assay', 'reference'] as const) : (['reference', 'assay'] as const)
+        for (const kind of order) {
+          const segment = await load(kind, urls[kind].slice(0, scenario.servers), token, clients, batch, seconds, scenario.rate)
+          if (kind === 'assay') acknowledged.push(...segment.runs)
+          else referencePoints += segment.points
+          const sorted = segment.latencies.sort((a, b) => a - b)
+          const row = { rep, scenario: scenario.name, kind, servers: scenario.servers, pointsPerSecond: segment.points / segment.seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) }
+          rows.push(row)
+          console.log(`rep ${rep} ${scenario.name}, ${scenario.servers} server(s), ${kind}: ${Math.round(row.pointsPerSecond).toLocaleString('en-US')} points/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms (load ${os.loadavg()[0]?.toFixed(2)})`)
+        }
+      }
+    }
+  } finally {
+    for (const p of procs) await p.stop()
+  }
+  // Nothing acknowledged lost or doubled.
+  const problems: string[] = []
+  for (const r of acknowledged) {
+    const h = await setup.metricHistory(r.runId, 'loss')
+    if (h.values.length !== r.points) problems.push(`run ${r.runId}: ${h.values.length} points stored, ${r.points} acknowledged`)
+    if (new Set(h.steps).size !== h.steps.length) problems.push(`run ${r.runId}: a step stored twice`)
+  }
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const stored = Number((await client.query(`SELECT COALESCE(SUM(count), 0) AS n FROM "${refSchema}".${REFERENCE_TABLE}`)).rows[0].n)
+  await client.end()
+  if (stored !== referencePoints) problems.push(`reference: ${stored} points stored, ${referencePoints} acknowledged`)
+  await setup.close()
+  await dropSchema(url, assaySchema)
+  await dropSchema(url, refSchema)
+
+  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay --log-level ${logLevel}`)
+  console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
+  console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  const medianOf = (scenario: string, servers: number, kind: string, field: 'pointsPerSecond' | 'p50' | 'p99'): number =>
+    median(rows.filter((r) => r.scenario === scenario && r.servers === servers && r.kind === kind).map((r) => r[field]))
+  const seen = new Set<string>()
+  for (const r of rows) {
+    const key = `${r.scenario}|${r.servers}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const a = (f: 'pointsPerSecond' | 'p50' | 'p99') => medianOf(r.scenario, r.servers, 'assay', f)
+    const b = (f: 'pointsPerSecond' | 'p50' | 'p99') => medianOf(r.scenario, r.servers, 'reference', f)
+    console.log(
+      `| ${r.scenario} | ${r.servers} | ${Math.round(a('pointsPerSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerSecond')).toLocaleString('en-US')} | ${(a('pointsPerSecond') / b('pointsPerSecond')).toFixed(2)} | ${a('p50').toFixed(1)} ms | ${b('p50').toFixed(1)} ms | ${a('p99').toFixed(1)} ms | ${b('p99').toFixed(1)} ms | ${(a('p99') / b('p99')).toFixed(2)} |`,
+    )
+  }
+  const twoOverOne = (kind: string) => medianOf('flat out', 2, kind, 'pointsPerSecond') / medianOf('flat out', 1, kind, 'pointsPerSecond')
+  console.log(`\ntwo servers / one, flat out: assay ${twoOverOne('assay').toFixed(2)}, reference ${twoOverOne('reference').toFixed(2)}`)
+  console.log('(medians over the repetitions; each ratio is of medians)')
+  console.log(problems.length === 0 ? `verified: every acknowledged point stored exactly once (${acknowledged.length} assay runs; reference ${stored.toLocaleString('en-US')} points)` : `PROBLEMS:\n${problems.join('\n')}`)
+  if (problems.length > 0) process.exitCode = 1
+}
+
+await main()
