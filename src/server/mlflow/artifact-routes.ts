@@ -16,6 +16,8 @@ import { MLFLOW_ROUTES } from './paths.js'
  * mlflow-artifacts:/EXPERIMENT_ID/RUN_ID/artifacts, so a path under the proxy is
  * EXPERIMENT_ID/RUN_ID/artifacts/NAME; NAME is the assay artifact's name, a produced artifact.
  */
+const WildcardParam = z.looseObject({ '*': z.string().max(10_000) })
+
 interface ArtifactPath {
   runId: string
   /** The name under the run's artifacts ('' for the root). */
@@ -58,6 +60,7 @@ export function mlflowArtifactRoutes(): RouteSpec[] {
       tag: 'mlflow',
       scope: 'write',
       touches: 'handler',
+      params: WildcardParam,
       body: { raw: 'the file bytes' },
       response: { json: '{}' },
       async handler({ params, body, caller, state, reply }) {
@@ -81,6 +84,7 @@ export function mlflowArtifactRoutes(): RouteSpec[] {
       tag: 'mlflow',
       scope: 'read',
       touches: 'handler',
+      params: WildcardParam,
       response: { binary: 'the artifact bytes' },
       async handler({ params, caller, state, reply }) {
         const { runId, name } = artifactPath(String(params['*']))

@@ -29,10 +29,20 @@ async function runFor(state: ServerState, caller: Caller, runId: string): Promis
   return runId
 }
 
+/** The experiment's first run; null when it has none (an experiment exists once it has a run). */
+async function firstRun(state: ServerState, name: string): Promise<{ startTime: number } | null> {
+  try {
+    return (await state.store.listRunsPage({ experiment: name, limit: 1 })).runs[0] ?? null
+  } catch (error) {
+    if (isAssayError(error, 'ASSAY_EXPERIMENT_NOT_FOUND')) return null
+    throw error
+  }
+}
+
 async function experimentOf(state: ServerState, caller: Caller, name: string): Promise<unknown> {
   requireExperiment(caller, name)
-  const first = (await state.store.listRunsPage({ experiment: name, limit: 1 })).runs[0]
-  if (first === undefined) throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(name)} (an experiment exists once it has a run)`)
+  const first = await firstRun(state, name)
+  if (first === null) throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(name)} (an experiment exists once it has a run)`)
   const id = experimentId(name)
   return { experiment_id: id, name, artifact_location: `mlflow-artifacts:/${id}`, lifecycle_stage: 'active', creation_time: first.startTime, last_update_time: first.startTime, tags: [] }
 }
@@ -91,7 +101,7 @@ export function mlflowTrackingRoutes(): RouteSpec[] {
         const name = (body as { name: string }).name
         assertName(name, 'experiment name')
         requireExperiment(caller, name)
-        if ((await state.store.listRunsPage({ experiment: name, limit: 1 })).runs.length > 0) {
+        if ((await firstRun(state, name)) !== null) {
           throw new AssayError('ASSAY_EXPERIMENT_EXISTS', `experiment ${JSON.stringify(name)} already exists`)
         }
         return { experiment_id: experimentId(name) }
