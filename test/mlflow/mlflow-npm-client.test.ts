@@ -9,7 +9,9 @@ import { bearer, makeToken, testServer, type TestServer } from '../server/helper
 
 const require = createRequire(import.meta.url)
 interface Client {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MLflow answers are read field by field
   Runs: Record<string, (args: Record<string, unknown>) => Promise<any>>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MLflow answers are read field by field
   Metrics: Record<string, (args: Record<string, unknown>) => Promise<any>>
 }
 const MLflow = require('mlflow') as new (options: { endpoint: string; headers: Record<string, string> }) => Client
