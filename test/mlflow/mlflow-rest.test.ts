@@ -48,6 +48,10 @@ test('set_experiment, start_run, log-batch, end_run and get_run as the Python cl
   assert.equal(created.status, 200)
   const experimentId = created.json.experiment_id as string
   assert.match(experimentId, /^[0-9]+$/)
+  // set_experiment reads the new experiment back by id before any run exists.
+  const readBack = await call('GET', '/api/2.0/mlflow/experiments/get', { experiment_id: experimentId })
+  assert.equal(readBack.status, 200)
+  assert.equal(readBack.json.experiment.name, 'mnist')
 
   const commit = 'a'.repeat(40)
   const run = await call('POST', '/api/2.0/mlflow/runs/create', {

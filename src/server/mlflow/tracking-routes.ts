@@ -39,12 +39,18 @@ async function firstRun(state: ServerState, name: string): Promise<{ startTime: 
   }
 }
 
-async function experimentOf(state: ServerState, caller: Caller, name: string): Promise<unknown> {
+/**
+ * An MLflow experiment of an assay experiment. By name, an experiment without runs does not exist
+ * (so set_experiment creates it); by id, which is the name itself, it always does: set_experiment
+ * reads the experiment back by id right after creating it, before any run.
+ */
+async function experimentOf(state: ServerState, caller: Caller, name: string, by: 'name' | 'id'): Promise<unknown> {
   requireExperiment(caller, name)
   const first = await firstRun(state, name)
-  if (first === null) throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(name)} (an experiment exists once it has a run)`)
+  if (first === null && by === 'name') throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(name)} (an experiment exists once it has a run)`)
   const id = experimentId(name)
-  return { experiment_id: id, name, artifact_location: `mlflow-artifacts:/${id}`, lifecycle_stage: 'active', creation_time: first.startTime, last_update_time: first.startTime, tags: [] }
+  const times = first === null ? {} : { creation_time: first.startTime, last_update_time: first.startTime }
+  return { experiment_id: id, name, artifact_location: `mlflow-artifacts:/${id}`, lifecycle_stage: 'active', ...times, tags: [] }
 }
 
 async function logBatch(state: ServerState, runId: string, metrics: MlflowMetric[], params: KeyValue[], tags: KeyValue[]): Promise<Record<string, never>> {
@@ -74,7 +80,7 @@ export function mlflowTrackingRoutes(): RouteSpec[] {
       async handler({ query, caller, state }) {
         const name = query.experiment_name as string
         assertName(name, 'experiment_name')
-        return { experiment: await experimentOf(state, caller, name) }
+        return { experiment: await experimentOf(state, caller, name, 'name') }
       },
     }),
     route({
@@ -86,7 +92,7 @@ export function mlflowTrackingRoutes(): RouteSpec[] {
       query: z.looseObject({ experiment_id: z.string() }),
       response: { json: '{ experiment }' },
       async handler({ query, caller, state }) {
-        return { experiment: await experimentOf(state, caller, experimentName(query.experiment_id)) }
+        return { experiment: await experimentOf(state, caller, experimentName(query.experiment_id), 'id') }
       },
     }),
     route({
