@@ -22,6 +22,7 @@ export const errorCatalogue = {
   // Lookups
   ASSAY_RUN_NOT_FOUND: { status: 404, summary: 'No run has this id.' },
   ASSAY_EXPERIMENT_NOT_FOUND: { status: 404, summary: 'No experiment has this name.' },
+  ASSAY_EXPERIMENT_EXISTS: { status: 409, summary: 'An experiment with this name already has runs (MLflow experiments/create).' },
   ASSAY_ARTIFACT_NOT_FOUND: { status: 404, summary: 'The run has no artifact with this name.' },
   ASSAY_EVAL_NOT_FOUND: { status: 404, summary: 'The run has no eval records for this dataset.' },
   ASSAY_TOKEN_NOT_FOUND: { status: 404, summary: 'No API token has this id.' },

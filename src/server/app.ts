@@ -21,6 +21,11 @@ import { metaRoutes } from './routes/meta.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { mlflowArtifactRoutes } from './mlflow/artifact-routes.js'
+import { mlflowError } from './mlflow/mlflow-errors.js'
+import { isMlflowPath } from './mlflow/paths.js'
+import { mlflowRegistryRoutes } from './mlflow/registry-routes.js'
+import { mlflowTrackingRoutes } from './mlflow/tracking-routes.js'
 import { DEFAULT_JSON_LIMIT, isJson, isOctetStream, parseJsonBody, readBody, validate } from './request-body.js'
 
 /** Largest buffered request body (JSON, binary batches, eval chunks): 64 MiB (docs/server.md). */
@@ -93,7 +98,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...otlpRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
 }
 
 declare module 'fastify' {
@@ -196,6 +201,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (error.status >= 500) request.log.error({ err: raw, code: error.code }, 'request failed')
     // A body refused before it was read is not read now: the connection closes instead.
     if (!request.raw.complete) void reply.header('connection', 'close')
+    // MLflow clients read MLflow's error body and branch on its error_code (docs/mlflow.md).
+    if (isMlflowPath(request.url)) {
+      const answer = mlflowError(error)
+      return void reply.code(answer.status).type('application/json; charset=utf-8').send(JSON.stringify(answer.body))
+    }
     void reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify({ error: error.toJSON() }))
   })
 

@@ -13,6 +13,25 @@ import type { RouteSpec } from '../route.js'
 import { ArtifactReadQuery, ArtifactRefSchema, ArtifactUploadQuery, PAGE_PARAMETERS, PageQuery, requestedPage, RunIdParam, Sha256Param, Sha256PrefixQuery } from '../schemas.js'
 import { ROUTES } from '../../store/http/routes.js'
 
+/** Stream an upload to `staging`, refusing it (413) past `limit`; returns the sha256 of its bytes. The caller removes the file. */
+export async function stageUpload(body: Readable, staging: string, limit: number): Promise<string> {
+  const hash = createHash('sha256')
+  let size = 0
+  await pipeline(
+    body,
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        size += chunk.length
+        if (size > limit) throw new AssayError('ASSAY_BODY_TOO_LARGE', `the artifact is over the limit of ${limit} bytes`, { limit })
+        hash.update(chunk)
+        yield chunk
+      }
+    },
+    createWriteStream(staging),
+  )
+  return hash.digest('hex')
+}
+
 export function artifactRoutes(): RouteSpec[] {
   return [
     {
@@ -42,23 +61,8 @@ export function artifactRoutes(): RouteSpec[] {
         // The staging file's name is a random UUID in the server's own upload directory: no
         // part of the request reaches a file system path.
         const staging = path.join(state.uploadDir, randomUUID())
-        const hash = createHash('sha256')
-        let size = 0
-        const limit = state.artifactLimit
         try {
-          await pipeline(
-            body as Readable,
-            async function* (source: AsyncIterable<Buffer>) {
-              for await (const chunk of source) {
-                size += chunk.length
-                if (size > limit) throw new AssayError('ASSAY_BODY_TOO_LARGE', `the artifact is over the limit of ${limit} bytes`, { limit })
-                hash.update(chunk)
-                yield chunk
-              }
-            },
-            createWriteStream(staging),
-          )
-          const actual = hash.digest('hex')
+          const actual = await stageUpload(body as Readable, staging, state.artifactLimit)
           if (actual !== expected) {
             throw new AssayError('ASSAY_INVALID_ARGUMENT', `the uploaded bytes hash to ${actual}, not ${expected} as x-assay-sha256 says; nothing was stored`, {
               field: 'header.x-assay-sha256',
