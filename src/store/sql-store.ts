@@ -62,6 +62,7 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
+import { refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
@@ -164,11 +165,16 @@ export abstract class SqlStore implements Store {
   abstract readonly kind: string
   abstract readonly capabilities: StoreCapabilities
 
+  /** The backend's adapter behind the core's one rule for text: no NUL (nul-guard.ts). */
+  protected readonly sql: SqlAdapter
+
   protected constructor(
     readonly location: string,
-    protected readonly sql: SqlAdapter,
+    sql: SqlAdapter,
     protected readonly blobs: BlobStore,
-  ) {}
+  ) {
+    this.sql = refusingNulText(sql)
+  }
 
   // ---- runs: writes ---------------------------------------------------------------------------
 
