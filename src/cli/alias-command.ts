@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import { shellQuote } from '../record/replay-plan.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function aliasCommand(ctx: CliContext): Command {
@@ -41,7 +41,7 @@ export function aliasCommand(ctx: CliContext): Command {
         return { aliases, history: events.events, nextCursor: events.nextCursor }
       })
       if (options.json) return writeJson(ctx.io, 'assay.aliases/v1', { model, ...result })
-      writeNextPage(ctx.io, 'events', [commandPath(self), shellQuote(model), '--history', ['--alias', options.alias], ['--limit', options.limit]], result.nextCursor)
+      writeNextPage(ctx.io, 'events', [commandLine(self), shellQuote(model), '--history', ['--alias', options.alias], ['--limit', options.limit]], result.nextCursor)
       if (result.history !== null) {
         writeTable(ctx.io, ['SEQ', 'ALIAS', 'KIND', 'FROM', 'TO', 'WHEN', 'WHO', 'AUDIT', 'REASON'], result.history.map((e) => [String(e.seq), e.alias, e.kind, e.previousVersion === null ? '-' : String(e.previousVersion), e.version === null ? '-' : String(e.version), formatTime(e.at), e.actor, e.auditSeq === null ? '-' : String(e.auditSeq), e.reason]))
       } else {

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { writeFile } from 'node:fs/promises'
 import { shellQuote } from '../record/replay-plan.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function artifactsCommand(ctx: CliContext): Command {
@@ -39,7 +39,7 @@ export function artifactsCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { edges, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.lineagePage(sha256, page) : { edges: await assay.lineage(sha256), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.lineage/v1', { sha256: edges[0]?.sha256 ?? sha256, edges, nextCursor })
-      writeNextPage(ctx.io, 'edges', [commandPath(self), shellQuote(sha256), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'edges', [commandLine(self), shellQuote(sha256), ['--limit', options.limit]], nextCursor)
       writeTable(ctx.io, ['EDGE', 'RUN', 'NAME'], edges.map((e) => [e.direction === 'produced' ? 'run -> artifact' : 'artifact -> run', e.runId, e.name]))
     })
   return command

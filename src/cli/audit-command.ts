@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function auditCommand(ctx: CliContext): Command {
@@ -14,7 +14,7 @@ export function auditCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { records, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.auditLogPage(page) : { records: await assay.auditLog(), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.audit/v1', { records, nextCursor })
-      writeNextPage(ctx.io, 'records', [commandPath(self), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'records', [commandLine(self), ['--limit', options.limit]], nextCursor)
       writeTable(
         ctx.io,
         ['SEQ', 'WHEN', 'KIND', 'ACTOR', 'SUBJECT', 'OUTCOME', 'HASH'],

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { Assay } from '../sdk/assay.js'
+import { shellQuote } from '../record/replay-plan.js'
 import type { CliIo } from './output.js'
 
 export interface CliContext {
@@ -61,6 +62,30 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
 
 export function isReadOnly(command: Command): boolean {
   return READ_ONLY_COMMANDS.has(commandPath(command))
+}
+
+/**
+ * The words after the program that run `command` again, for a printed next-page command: `--store
+ * LOCATION` when the user passed one (a URL's password left out: it is never printed), then the
+ * command's path.
+ */
+export function commandLine(command: Command): string {
+  const { store } = command.optsWithGlobals<{ store?: string }>()
+  const path = commandPath(command)
+  return store === undefined || store === '' ? path : `--store ${shellQuote(withoutPassword(store))} ${path}`
+}
+
+/** A store location as it may be printed: a URL's password (and any query, which may carry a secret) removed. */
+function withoutPassword(location: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location
+  try {
+    const url = new URL(location)
+    url.password = ''
+    url.search = ''
+    return url.toString()
+  } catch {
+    return location.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1@')
+  }
 }
 
 /** "models version add" for that leaf command. */

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import type { Deployment } from '../record/production.js'
-import type { CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function deploymentsCommand(ctx: CliContext): Command {
@@ -13,10 +13,10 @@ export function deploymentsCommand(ctx: CliContext): Command {
     .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.deployments/v1)')
     .action(async (options: { endpoint?: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
-      const page = parsePageOptions(options) ?? { limit: 100, cursor: undefined }
+      const page = parsePageOptions(options) ?? { limit: undefined, cursor: undefined }
       const { deployments, nextCursor } = await ctx.withAssay(self, (assay) => assay.listDeploymentsPage({ endpoint: options.endpoint, ...page }))
       if (options.json) return writeJson(ctx.io, 'assay.deployments/v1', { deployments, nextCursor })
-      writeNextPage(ctx.io, 'deployments', ['assay deployments ls', ['--endpoint', options.endpoint], ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'deployments', [commandLine(self), ['--endpoint', options.endpoint], ['--limit', options.limit]], nextCursor)
       if (deployments.length === 0) return void ctx.io.out.write('no deployments yet: record one with assay.deploy(...) (docs/production.md)\n')
       writeTable(
         ctx.io,

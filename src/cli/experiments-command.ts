@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 export function experimentsCommand(ctx: CliContext): Command {
@@ -14,7 +14,7 @@ export function experimentsCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { experiments, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.listExperimentsPage(page) : { experiments: await assay.listExperiments(), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.experiments/v1', { experiments, nextCursor })
-      writeNextPage(ctx.io, 'experiments', [commandPath(self), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'experiments', [commandLine(self), ['--limit', options.limit]], nextCursor)
       if (experiments.length === 0) return void ctx.io.out.write('no experiments yet: run `assay demo` to record one\n')
       writeTable(ctx.io, ['EXPERIMENT', 'RUNS', 'LAST RUN'], experiments.map((e) => [e.name, String(e.runCount), formatTime(e.lastRunAt)]))
     })

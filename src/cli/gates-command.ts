@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import type { GatePolicy } from '../record/types.js'
 import { shellQuote } from '../record/replay-plan.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 /** Gate policies: the gate each model alias is promoted through, held by the store (docs/gates.md). */
@@ -32,7 +32,7 @@ export function gatesCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { policies, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.gatePoliciesPage({ model, current: true, ...page }) : { policies: await assay.gatePolicies(model), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.gate-policies/v1', { policies: policies.map(({ text: _text, ...summary }) => summary), nextCursor })
-      writeNextPage(ctx.io, 'gate policies', [commandPath(self), ...(model === undefined ? [] : [shellQuote(model)]), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'gate policies', [commandLine(self), ...(model === undefined ? [] : [shellQuote(model)]), ['--limit', options.limit]], nextCursor)
       writeTable(ctx.io, ['MODEL', 'ALIAS', 'VERSION', 'GATE', 'SHA256', 'SINCE', 'BY', 'REASON'], policies.map((p) => [p.model, p.alias, String(p.version), p.gate, p.sha256.slice(0, 16), formatTime(p.at), p.actor, p.reason]))
     })
   command
@@ -51,7 +51,7 @@ export function gatesCommand(ctx: CliContext): Command {
         if (options.policyVersion !== undefined) throw new AssayError('ASSAY_INVALID_ARGUMENT', '--policy-version shows one version; --limit and --cursor page through every version: use one or the other')
         const { policies, nextCursor } = await ctx.withAssay(self, (assay) => assay.gatePoliciesPage({ model, alias: options.alias, ...page }))
         if (options.json) return writeJson(ctx.io, 'assay.gate-policy-versions/v1', { policies, nextCursor })
-        writeNextPage(ctx.io, 'policy versions', [commandPath(self), shellQuote(model), ['--alias', options.alias], ['--limit', options.limit]], nextCursor)
+        writeNextPage(ctx.io, 'policy versions', [commandLine(self), shellQuote(model), ['--alias', options.alias], ['--limit', options.limit]], nextCursor)
         for (const policy of policies) writeGatePolicy(ctx, model, policy)
         return
       }

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import { shellQuote } from '../record/replay-plan.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 function parseTags(values: string[] | undefined): Record<string, string> {
@@ -39,7 +39,7 @@ export function modelsCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { models, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.listModelsPage(page) : { models: await assay.listModels(), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.models/v1', { models, nextCursor })
-      writeNextPage(ctx.io, 'models', [commandPath(self), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'models', [commandLine(self), ['--limit', options.limit]], nextCursor)
       writeTable(ctx.io, ['NAME', 'OWNER', 'CREATED', 'DESCRIPTION'], models.map((m) => [m.name, m.owner, formatTime(m.createdAt), m.description]))
     })
   command
@@ -52,7 +52,7 @@ export function modelsCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const shown = await ctx.withAssay(self, (assay) => assay.showModel(name, page ?? undefined))
       if (options.json) return writeJson(ctx.io, 'assay.model-detail/v1', { ...shown })
-      writeNextPage(ctx.io, 'versions', [commandPath(self), shellQuote(name), ['--limit', options.limit]], shown.nextCursor)
+      writeNextPage(ctx.io, 'versions', [commandLine(self), shellQuote(name), ['--limit', options.limit]], shown.nextCursor)
       const out = ctx.io.out
       out.write(`model ${shown.model.name}\n  owner: ${shown.model.owner}\n  description: ${shown.model.description || '-'}\n  tags: ${Object.entries(shown.model.tags).map(([k, v]) => `${k}=${v}`).join(', ') || '-'}\n\n`)
       writeTable(ctx.io, ['VERSION', 'RUN', 'ARTIFACT', 'CREATED', 'BY'], shown.versions.map((v) => [String(v.version), v.runId, v.artifact === null ? '-' : `${v.artifact.name} (${v.artifact.sha256.slice(0, 12)})`, formatTime(v.createdAt), v.createdBy]))

@@ -4,7 +4,7 @@ import type { RunRecord } from '../record/types.js'
 import { AssayError } from '../errors.js'
 import { renderTerminalChart } from '../report/terminal-chart.js'
 import { closestFirst } from '../store/run-filter.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatNumber } from '../number-format.js'
 import { formatTime, PAGE_OPTIONS, parseNumberOption, parsePageOptions, toJson, writeJson, writeNextPage, writeTable } from './output.js'
 
@@ -27,7 +27,7 @@ export function runsCommand(ctx: CliContext): Command {
         page !== null ? assay.listRunsPage({ ...query, ...page }) : { runs: await assay.listRuns(query), nextCursor: null },
       )
       if (options.json) return writeJson(ctx.io, 'assay.runs/v1', { runs, nextCursor })
-      writeNextPage(ctx.io, 'runs', [commandPath(self), ['--experiment', options.experiment], ['--filter', options.filter], ['--order-by', options.orderBy], ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'runs', [commandLine(self), ['--experiment', options.experiment], ['--filter', options.filter], ['--order-by', options.orderBy], ['--limit', options.limit]], nextCursor)
       const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 4)
       writeTable(
         ctx.io,

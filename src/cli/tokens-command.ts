@@ -4,7 +4,7 @@ import { AssayError } from '../errors.js'
 import type { ApiToken, TokenScope } from '../record/types.js'
 import { assertName } from '../record/validate.js'
 import { hashSecret, newTokenId, newTokenSecret } from '../server/auth.js'
-import { commandPath, type CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 
 /**
@@ -55,7 +55,7 @@ export function tokensCommand(ctx: CliContext): Command {
       const page = parsePageOptions(options)
       const { tokens, nextCursor } = await ctx.withAssay(self, async (assay) => (page !== null ? assay.listApiTokensPage(page) : { tokens: await assay.store.listApiTokens(), nextCursor: null }))
       if (options.json) return writeJson(ctx.io, 'assay.tokens/v1', { tokens, nextCursor })
-      writeNextPage(ctx.io, 'tokens', [commandPath(self), ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'tokens', [commandLine(self), ['--limit', options.limit]], nextCursor)
       writeTable(
         ctx.io,
         ['ID', 'NAME', 'SCOPE', 'EXPERIMENTS', 'CREATED', 'EXPIRES', 'REVOKED'],

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import type { Trace, TraceSpan } from '../record/production.js'
 import { formatNumber } from '../number-format.js'
-import type { CliContext } from './context.js'
+import { commandLine, type CliContext } from './context.js'
 import { formatTime, PAGE_OPTIONS, parsePageOptions, writeJson, writeNextPage, writeTable } from './output.js'
 import { auditOf, modelOf } from './deployments-command.js'
 
@@ -15,10 +15,10 @@ export function tracesCommand(ctx: CliContext): Command {
     .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.traces/v1)')
     .action(async (options: { deployment: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
-      const page = parsePageOptions(options) ?? { limit: 100, cursor: undefined }
+      const page = parsePageOptions(options) ?? { limit: undefined, cursor: undefined }
       const { traces, nextCursor } = await ctx.withAssay(self, (assay) => assay.tracesPage({ deployment: options.deployment, ...page }))
       if (options.json) return writeJson(ctx.io, 'assay.traces/v1', { traces, nextCursor })
-      writeNextPage(ctx.io, 'traces', ['assay traces ls', ['--deployment', options.deployment], ['--limit', options.limit]], nextCursor)
+      writeNextPage(ctx.io, 'traces', [commandLine(self), ['--deployment', options.deployment], ['--limit', options.limit]], nextCursor)
       if (traces.length === 0) return void ctx.io.out.write('no traces for this deployment yet\n')
       writeTable(
         ctx.io,

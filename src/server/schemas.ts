@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { MAX_CURSOR_LENGTH } from '../store/pages.js'
+import { INT4_MAX, MAX_CURSOR_LENGTH } from '../store/pages.js'
 import { PAGE_SIZE } from '../store/store.js'
 
 /**
@@ -10,18 +10,30 @@ import { PAGE_SIZE } from '../store/store.js'
  */
 
 const MAX_KEY = 250
+/** A model or gate policy version: PostgreSQL keeps it in an integer (int4) column. */
+const Version = z.number().int().positive().max(INT4_MAX)
+// C0 controls, DEL and C1 controls: matching them is the point.
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/
+/**
+ * Text without a NUL: no stored id, key or name holds one and PostgreSQL text cannot, so a path
+ * or query parameter with one is a 400 before any read (the store core refuses it too).
+ */
+const noNul = (text: z.ZodString) => text.refine((value) => !value.includes('\u0000'), 'a NUL character is not allowed here')
 
-export const RunIdParam = z.object({ runId: z.string().min(1).max(300) })
+export const RunIdParam = z.object({ runId: noNul(z.string().min(1).max(300)) })
 export const Sha256Param = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex characters') })
-export const TokenIdParam = z.object({ id: z.string().min(1).max(300) })
+export const TokenIdParam = z.object({ id: noNul(z.string().min(1).max(300)) })
 
 export const Name = z.string().min(1).max(MAX_KEY)
+/** A name in a path or query parameter (a model, alias, experiment, endpoint, dataset, key): no stored name holds a control character. */
+const NameParam = Name.regex(NO_CONTROL_CHARACTERS, 'a name holds no control characters')
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex characters')
 const Time = z.number().finite()
 const Params = z.record(z.string(), z.unknown())
 const Tags = z.record(z.string(), z.string())
 export const FloatJson = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
-export const BatchId = z.string().min(1).max(200)
+export const BatchId = noNul(z.string().min(1).max(200))
 
 export const EnvironmentSchema = z.looseObject({
   runtime: z.string(),
@@ -106,13 +118,13 @@ export const BatchHeaderSchema = z.strictObject({
   metrics: z.array(z.strictObject({ key: Name, count: z.number().int().nonnegative() })),
 })
 
-export const EvalQuery = z.strictObject({ dataset: Name, datasetSha256: Sha256, batchId: BatchId.optional() })
-export const EvalReadQuery = z.strictObject({ dataset: Name })
-export const MetricQuery = z.strictObject({ key: Name })
+export const EvalQuery = z.strictObject({ dataset: NameParam, datasetSha256: Sha256, batchId: BatchId.optional() })
+export const EvalReadQuery = z.strictObject({ dataset: NameParam })
+export const MetricQuery = z.strictObject({ key: NameParam })
 /** ?limit and ?cursor of every paginated listing. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE.max).optional(),
-  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
+  cursor: noNul(z.string().min(1).max(MAX_CURSOR_LENGTH)).optional(),
 })
 /** How a listing's summary names its page parameters. */
 export const PAGE_PARAMETERS = `?limit (default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}) and ?cursor (the nextCursor of the previous page)`
@@ -122,8 +134,8 @@ export function requestedPage(query: Record<string, unknown>): { limit: number; 
   return { limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, cursor: query.cursor as string | undefined }
 }
 // The filter's and order's own parsers refuse what is too long, with their codes (ASSAY_INVALID_FILTER for a filter).
-export const ListRunsQuery = PageQuery.extend({ experiment: Name.optional(), filter: z.string().max(65_536).optional(), orderBy: z.string().max(65_536).optional() })
-export const ResolveQuery = z.strictObject({ id: z.string().min(1).max(300) })
+export const ListRunsQuery = PageQuery.extend({ experiment: NameParam.optional(), filter: z.string().max(65_536).optional(), orderBy: z.string().max(65_536).optional() })
+export const ResolveQuery = z.strictObject({ id: noNul(z.string().min(1).max(300)) })
 export const Sha256PrefixQuery = z.strictObject({
   prefix: z.string().regex(/^[0-9a-f]{1,64}$/, 'a sha256 prefix is 1 to 64 lowercase hex characters'),
   limit: z.coerce.number().int().min(1).max(100),
@@ -134,8 +146,8 @@ export const HeartbeatSchema = z.strictObject({ at: Time })
 export const MarkCrashedSchema = z.strictObject({ staleBefore: Time })
 
 const Direction = z.enum(['produced', 'consumed'])
-export const ArtifactUploadQuery = z.strictObject({ name: z.string().min(1).max(2048), direction: Direction.default('produced') })
-export const ArtifactReadQuery = z.strictObject({ name: z.string().min(1).max(2048) })
+export const ArtifactUploadQuery = z.strictObject({ name: noNul(z.string().min(1).max(2048)), direction: Direction.default('produced') })
+export const ArtifactReadQuery = z.strictObject({ name: noNul(z.string().min(1).max(2048)) })
 export const ArtifactRefSchema = z.strictObject({ name: z.string().min(1).max(2048), sha256: Sha256, direction: Direction })
 
 export const HoldoutReadSchema = z.strictObject({
@@ -166,7 +178,7 @@ export const RevokeTokenSchema = z.strictObject({ at: Time })
 
 // Model registry and audit log (docs/registry.md)
 const Tags2 = z.record(z.string(), z.string())
-export const ModelNameParam = z.object({ name: Name })
+export const ModelNameParam = z.object({ name: NameParam })
 export const RegisteredModelSchema = z.strictObject({
   name: Name,
   owner: Name,
@@ -198,21 +210,21 @@ export const NewAliasEventSchema = z.strictObject({
   model: Name,
   alias: Name,
   kind: z.enum(['set', 'promote', 'rollback']),
-  version: z.number().int().positive().nullable(),
-  previousVersion: z.number().int().positive().nullable(),
+  version: Version.nullable(),
+  previousVersion: Version.nullable(),
   actor: z.string().max(MAX_KEY),
   at: Time,
   reason: z.string().max(65_536),
 })
 export const MoveAliasSchema = z.strictObject({ record: AuditRecordSchema, event: NewAliasEventSchema })
-export const AliasQuery = PageQuery.extend({ alias: Name.optional() })
-export const GatePolicyQuery = PageQuery.extend({ model: Name.optional(), alias: Name.optional(), current: z.enum(['true', 'false']).optional() })
+export const AliasQuery = PageQuery.extend({ alias: NameParam.optional() })
+export const GatePolicyQuery = PageQuery.extend({ model: NameParam.optional(), alias: NameParam.optional(), current: z.enum(['true', 'false']).optional() })
 export const SetGatePolicySchema = z.strictObject({
   record: AuditRecordSchema,
   policy: z.strictObject({
     model: Name,
     alias: Name,
-    version: z.number().int().positive(),
+    version: Version,
     gate: z.string().min(1).max(MAX_KEY),
     text: z.string().min(1).max(1_000_000),
     sha256: Sha256,
@@ -229,7 +241,7 @@ const Side = z.string().min(1).max(100_000)
 const Claimed = z.string().max(MAX_KEY).optional()
 export const PromotionSchema = z.strictObject({
   model: Name,
-  version: z.number().int().positive(),
+  version: Version,
   alias: Name,
   /** The gate the client expects; the server runs the registered one and refuses a different hash. */
   gateSha256: Sha256.optional(),
@@ -251,7 +263,7 @@ export const NewDeploymentSchema = z.strictObject({
   endpoint: Name,
   endpointVersion: z.string().min(1).max(4096),
   model: Name.nullable(),
-  modelVersion: z.number().int().positive().nullable(),
+  modelVersion: Version.nullable(),
   alias: Name.nullable(),
   codeHash: z.string().min(1).max(4096).nullable(),
   inputs: z.array(DatasetVersionSchema).max(1000),
@@ -259,7 +271,7 @@ export const NewDeploymentSchema = z.strictObject({
   owner: Name.nullable(),
   createdAt: Time,
 })
-export const DeploymentsQuery = PageQuery.extend({ endpoint: Name.optional(), input: Sha256.optional() })
+export const DeploymentsQuery = PageQuery.extend({ endpoint: NameParam.optional(), input: Sha256.optional() })
 export const TracesQuery = PageQuery.extend({
   deployment: Hex32.optional(),
   from: z.coerce.number().finite().optional(),

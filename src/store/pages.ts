@@ -27,9 +27,9 @@ const CURSOR_KEYS = {
   run: ['number', 'run-id'], // 'run-id': a lowercase hex id (runs, deployments, traces)
   experiment: ['string'],
   model: ['string'],
-  'model version': ['integer'],
+  'model version': ['int4'],
   'alias event': ['integer'],
-  'gate policy': ['string', 'string', 'integer'],
+  'gate policy': ['string', 'string', 'int4'],
   'audit log': ['integer'],
   'API token': ['number', 'string'],
   'artifact lineage': ['number', 'string', 'string', 'string'],
@@ -38,7 +38,12 @@ const CURSOR_KEYS = {
   trace: ['number', 'run-id'],
 } as const satisfies Record<string, readonly CursorPart[]>
 
-type CursorPart = 'number' | 'integer' | 'string' | 'run-id'
+/**
+ * 'integer': a safe integer (bigint columns); 'int4': an integer in a PostgreSQL integer column's
+ * range (model and gate policy versions); 'string': text without a NUL (which no stored key
+ * holds, and PostgreSQL text cannot); 'number': a finite number; 'run-id': lowercase hex.
+ */
+type CursorPart = 'number' | 'integer' | 'int4' | 'string' | 'run-id'
 export type Listing = keyof typeof CURSOR_KEYS
 type KeyValue<P> = P extends 'string' | 'run-id' ? string : number
 /** The sort key of one item of `L`, in the listing's order. */
@@ -48,9 +53,13 @@ type KeyValues<T extends readonly CursorPart[]> = { -readonly [I in keyof T]: Ke
 const PART_CHECKS: Record<CursorPart, (value: unknown) => boolean> = {
   number: (v) => typeof v === 'number' && Number.isFinite(v),
   integer: (v) => typeof v === 'number' && Number.isSafeInteger(v),
-  string: (v) => typeof v === 'string',
+  int4: (v) => typeof v === 'number' && Number.isInteger(v) && v >= -INT4_MAX - 1 && v <= INT4_MAX,
+  string: (v) => typeof v === 'string' && !v.includes('\u0000'),
   'run-id': (v) => typeof v === 'string' && /^[0-9a-f]{1,64}$/.test(v),
 }
+
+/** The largest value of a PostgreSQL integer (int4) column. */
+export const INT4_MAX = 2 ** 31 - 1
 
 /** The cursor that continues `listing` after the item whose sort key is `key`. */
 export function encodeCursor<L extends Listing>(listing: L, key: CursorKey<L>): string {
@@ -115,7 +124,7 @@ export function encodeOrderedRunCursor(order: string, key: readonly (number | st
 
 export function decodeOrderedRunCursor(text: string, order: string, kinds: readonly ('number' | 'text')[]): (number | string)[] {
   const p = cursorParts(text)
-  const ok = p !== undefined && p.length === kinds.length + 2 && p[0] === ORDERED_RUN && p[1] === order && kinds.every((kind, i) => (kind === 'text' ? typeof p[i + 2] === 'string' : isCursorNumber(p[i + 2])))
+  const ok = p !== undefined && p.length === kinds.length + 2 && p[0] === ORDERED_RUN && p[1] === order && kinds.every((kind, i) => (kind === 'text' ? PART_CHECKS.string(p[i + 2]) : isCursorNumber(p[i + 2])))
   if (!ok) throw notACursor(text, `run (${order})`)
   return p.slice(2).map((v) => (typeof v === 'object' ? Number((v as { n: string }).n) : (v as number | string)))
 }

@@ -54,6 +54,8 @@ function tokenize(input: string): Token[] {
         text += input[i++]
       }
       if (i >= input.length) throw filterError(`unterminated ${ch === '`' ? 'quoted key' : 'string'}`, start)
+      // No stored key or text value holds a NUL (PostgreSQL text cannot), so none can match one.
+      if (text.includes('\u0000')) throw filterError(`a ${ch === '`' ? 'quoted key' : 'string'} cannot hold a NUL character`, start)
       i++
       tokens.push({ type: ch === '`' ? 'quoted-key' : 'string', text, at: start })
     } else if ('=!<>~'.includes(ch)) {
@@ -362,7 +364,7 @@ export function parseRunOrder(input: string | undefined): RunOrder {
   const orderError = (why: string) => new AssayError('ASSAY_INVALID_ARGUMENT', `order ${JSON.stringify(input.slice(0, 200))}: ${why}; write start_time, end_time, name, params.KEY or metrics.KEY, then asc or desc`, { orderBy: input.slice(0, 200) })
   if (typeof input !== 'string' || input.length > 1024) throw orderError('not an order')
   const match = /^\s*(?:(start_time|end_time|name)|(params|metrics)\.(?:([A-Za-z0-9_\-/:.]+)|`([^`]+)`))(?:\s+(asc|desc))?\s*$/i.exec(input)
-  if (match === null) throw orderError('not an order')
+  if (match === null || input.includes('\u0000')) throw orderError('not an order')
   const direction = (match[5]?.toLowerCase() ?? 'asc') as 'asc' | 'desc'
   if (match[1] !== undefined) return { field: { scope: 'run', key: match[1].toLowerCase() as 'start_time' | 'end_time' | 'name' }, direction }
   return { field: { scope: match[2].toLowerCase() as 'params' | 'metrics', key: match[3] ?? match[4] }, direction }

@@ -62,6 +62,7 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
+import { refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
@@ -164,11 +165,16 @@ export abstract class SqlStore implements Store {
   abstract readonly kind: string
   abstract readonly capabilities: StoreCapabilities
 
+  /** The backend's adapter behind the core's one rule for text: no NUL (nul-guard.ts). */
+  protected readonly sql: SqlAdapter
+
   protected constructor(
     readonly location: string,
-    protected readonly sql: SqlAdapter,
+    sql: SqlAdapter,
     protected readonly blobs: BlobStore,
-  ) {}
+  ) {
+    this.sql = refusingNulText(sql)
+  }
 
   // ---- runs: writes ---------------------------------------------------------------------------
 
@@ -594,8 +600,18 @@ export abstract class SqlStore implements Store {
     return { edges: page.items.map(artifactFromRow), nextCursor: page.nextCursor }
   }
 
-  async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
-    return (await this.sql.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM artifacts WHERE sha256 >= ? AND sha256 < ? ORDER BY sha256 LIMIT ?', [prefix, `${prefix}g`, limit])).map((r) => r.sha256)
+  async artifactSha256sWithPrefix(prefix: string, limit: number, experiments?: readonly string[]): Promise<string[]> {
+    if (experiments === undefined) {
+      return (await this.sql.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM artifacts WHERE sha256 >= ? AND sha256 < ? ORDER BY sha256 LIMIT ?', [prefix, `${prefix}g`, limit])).map((r) => r.sha256)
+    }
+    if (experiments.length === 0) return []
+    // One statement however much foreign content shares the prefix: the join keeps only content a run of `experiments` has.
+    const rows = await this.sql.all<{ sha256: string }>(
+      `SELECT DISTINCT a.sha256 FROM artifacts a JOIN runs r ON r.id = a.run_id JOIN experiments e ON e.id = r.experiment_id
+       WHERE a.sha256 >= ? AND a.sha256 < ? AND e.name IN (${experiments.map(() => '?').join(', ')}) ORDER BY a.sha256 LIMIT ?`,
+      [prefix, `${prefix}g`, ...experiments, limit],
+    )
+    return rows.map((r) => r.sha256)
   }
 
   // ---- holdout ledger and API tokens ----------------------------------------------------------
@@ -610,25 +626,33 @@ export abstract class SqlStore implements Store {
     return allPages((cursor) => this.holdoutReadsPage({ datasetSha256, limit: PAGE_SIZE.max, cursor }), (page) => page.reads)
   }
 
-  /** Rows are read `limit + 1` at a time until enough are visible, so a limited token's page is full too. */
+  /**
+   * One statement: with `experiments`, the database keeps only entries that name runs and whose
+   * every run is in one of them, so a limited token's page costs what any page does however many
+   * foreign entries come first. An entry naming no run is for tokens valid for every experiment.
+   */
   async holdoutReadsPage(query: HoldoutReadPageQuery): Promise<HoldoutReadPage> {
     const limit = pageLimit(query.limit)
-    let after = query.cursor === undefined ? null : decodeCursor('holdout ledger', query.cursor)
-    return this.sql.transaction('read', async (tx) => {
-      const kept: (HoldoutRow & { id: number | string })[] = []
-      for (;;) {
-        const rows = await tx.all<HoldoutRow & { id: number | string }>(
-          `SELECT * FROM holdout_reads WHERE dataset_sha256 = ?${after === null ? '' : ' AND (at, id) > (?, ?)'} ORDER BY at, id LIMIT ?`,
-          [query.datasetSha256, ...(after ?? []), limit + 1],
-        )
-        kept.push(...(query.experiments === undefined ? rows : await readsOfExperiments(tx, rows, query.experiments)))
-        const last = rows[rows.length - 1]
-        if (kept.length > limit || rows.length <= limit || last === undefined) break
-        after = [Number(last.at), Number(last.id)]
-      }
-      const page = pageOf(kept, limit, 'holdout ledger', (r) => [Number(r.at), Number(r.id)])
-      return { reads: page.items.map(holdoutReadFromRow), nextCursor: page.nextCursor }
-    })
+    const after = query.cursor === undefined ? null : decodeCursor('holdout ledger', query.cursor)
+    const where = ['h.dataset_sha256 = ?']
+    const args: unknown[] = [query.datasetSha256]
+    if (after !== null) {
+      where.push('(h.at, h.id) > (?, ?)')
+      args.push(...after)
+    }
+    if (query.experiments !== undefined) {
+      if (query.experiments.length === 0) return { reads: [], nextCursor: null }
+      const runIdsOf = this.sql.dialect === 'postgres' ? 'jsonb_array_elements_text(h.run_ids::jsonb) AS j(value)' : 'json_each(h.run_ids) AS j'
+      where.push(
+        `EXISTS (SELECT 1 FROM ${runIdsOf})`,
+        `NOT EXISTS (SELECT 1 FROM ${runIdsOf} WHERE NOT EXISTS (
+           SELECT 1 FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = j.value AND e.name IN (${query.experiments.map(() => '?').join(', ')})))`,
+      )
+      args.push(...query.experiments)
+    }
+    const rows = await this.sql.all<HoldoutRow & { id: number | string }>(`SELECT h.* FROM holdout_reads h WHERE ${where.join(' AND ')} ORDER BY h.at, h.id LIMIT ?`, [...args, limit + 1])
+    const page = pageOf(rows, limit, 'holdout ledger', (r) => [Number(r.at), Number(r.id)])
+    return { reads: page.items.map(holdoutReadFromRow), nextCursor: page.nextCursor }
   }
 
   async createApiToken(token: ApiToken, secretSha256: string): Promise<void> {
@@ -1277,24 +1301,4 @@ function headOf(row: { seq: number | string; hash: string } | undefined): { seq:
 /** The message of a store whose schema is newer than this assay's migrations. */
 export function schemaTooNew(location: string, current: number, latest: number): AssayError {
   return new AssayError('ASSAY_STORE_SCHEMA_TOO_NEW', `${location} has schema version ${current}; this assay knows up to ${latest}. Upgrade assay.`)
-}
-
-/** How many run ids go into one `IN (...)` list (well under SQLite's and PostgreSQL's parameter limits). */
-const RUN_IDS_PER_QUERY = 500
-
-/** The ledger rows whose every run is a run of one of `experiments` (an entry about no run stays, as it always did). */
-async function readsOfExperiments<R extends HoldoutRow>(tx: SqlExecutor, rows: readonly R[], experiments: readonly string[]): Promise<R[]> {
-  const runIds = [...new Set(rows.flatMap((r) => JSON.parse(r.run_ids) as string[]))]
-  const allowed = new Set<string>()
-  if (experiments.length > 0) {
-    for (let i = 0; i < runIds.length; i += RUN_IDS_PER_QUERY) {
-      const ids = runIds.slice(i, i + RUN_IDS_PER_QUERY)
-      const found = await tx.all<{ id: string }>(
-        `SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id IN (${ids.map(() => '?').join(', ')}) AND e.name IN (${experiments.map(() => '?').join(', ')})`,
-        [...ids, ...experiments],
-      )
-      for (const { id } of found) allowed.add(id)
-    }
-  }
-  return rows.filter((r) => (JSON.parse(r.run_ids) as string[]).every((id) => allowed.has(id)))
 }

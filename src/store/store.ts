@@ -80,8 +80,11 @@ export interface Store {
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
   /** One page of the content's edges, by time, run id, name and direction (only runs of `experiments` when given). */
   artifactLineagePage(query: LineagePageQuery): Promise<LineagePage>
-  /** Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order (over http: only content the token may read). */
-  artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]>
+  /**
+   * Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order; with
+   * `experiments`, only content a run of one of them has (over http: only content the token may read).
+   */
+  artifactSha256sWithPrefix(prefix: string, limit: number, experiments?: readonly string[]): Promise<string[]>
 
   /** Append one entry to the holdout ledger (append-only). */
   recordHoldoutRead(read: HoldoutRead): Promise<void>
@@ -89,7 +92,8 @@ export interface Store {
   holdoutReads(datasetSha256: string): Promise<HoldoutRead[]>
   /**
    * One page of the ledger of one dataset version, oldest first. With `experiments`, only entries
-   * whose every run is in one of them; the page is still full (entries left out do not count).
+   * that name runs, every one in one of them (an entry naming no run is for callers of every
+   * experiment); the page is still full (entries left out do not count).
    */
   holdoutReadsPage(query: HoldoutReadPageQuery): Promise<HoldoutReadPage>
 

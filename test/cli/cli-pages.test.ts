@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test'
 import { assayCommandName } from '../../src/command-name.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { LAX_CRITERION, gateYaml } from '../gates/helpers.js'
+import { llmTrace, newDeployment } from '../production/helpers.js'
 import { newRun } from '../store/fixtures.js'
-import { runCliOn } from './run-cli.js'
+import { runCli, runCliOn } from './run-cli.js'
 
 /**
  * --limit and --cursor on every listing command beyond `runs ls`, `experiments ls` and `models ls`
@@ -18,6 +19,7 @@ describe('CLI listings in pages', () => {
   let dir: string
   let store: string
   let sha256 = ''
+  const deployment = newDeployment({ endpoint: 'chat' })
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'assay-cli-pages-'))
@@ -34,6 +36,9 @@ describe('CLI listings in pages', () => {
         await s.createModel({ name, owner: 'alice', description: '', tags: {}, createdAt: 1000, createdBy: 'alice' })
         for (let i = 0; i < 5; i++) await s.addModelVersion({ model: name, runId: runs[i].id, artifact: null, description: `v${i + 1}`, tags: {}, createdAt: 2000 + i, createdBy: 'alice' })
       }
+      await s.createDeployment(deployment)
+      for (let i = 0; i < 4; i++) await s.createDeployment(newDeployment({ endpoint: 'chat', createdAt: 1_700_000_000_001 + i }))
+      await s.logTraces(Array.from({ length: 5 }, (_, i) => llmTrace(deployment.id, 1_700_000_001_000 + i * 1000)))
     } finally {
       await s.close()
     }
@@ -93,18 +98,48 @@ describe('CLI listings in pages', () => {
       [['tokens', 'ls'], 'tokens', 2],
       [['artifacts', 'lineage', sha256], 'edges', 2],
       [['gates', 'show', 'm', '--alias', 'champion'], 'policy versions', 2],
+      [['deployments', 'ls', '--endpoint', 'chat'], 'deployments', 2],
+      [['traces', 'ls', '--deployment', deployment.id], 'traces', 2],
     ]
     for (const [args, what, limit] of cases) {
       const first = await runCliOn(store, ...args, '--limit', String(limit))
       assert.equal(first.code, 0, `${args.join(' ')}: ${first.err}`)
       const next = new RegExp(`^more ${what}: (.*) --cursor (\\S+)$`, 'm').exec(first.err)
       assert.ok(next !== null, `${args.join(' ')}: ${first.err}`)
-      // The program as it runs here (`assay` on PATH, else `npx assay`), then the command as typed.
-      assert.equal(next[1], `${assayCommandName()} ${[...args, '--limit', String(limit)].join(' ')}`, 'the next page\'s command is the one typed, with its options')
+      // The program as it runs here (`assay` on PATH, else `npx assay`), the --store given, then the command as typed.
+      assert.equal(next[1], `${assayCommandName()} --store ${store} ${[...args, '--limit', String(limit)].join(' ')}`, 'the next page\'s command is the one typed, with its options')
       const words = (next[1] as string).split(' ').slice(assayCommandName().split(' ').length)
-      const second = await runCliOn(store, ...words, '--cursor', next[2] as string)
+      const second = await runCli(...words, '--cursor', next[2] as string)
       assert.equal(second.code, 0, second.err)
       assert.notEqual(second.out, first.out, `${args.join(' ')}: the next page is another page`)
+    }
+  })
+
+  it('the next-page command repeats --store only when one was passed, and never prints a password or query of a store URL', async () => {
+    const walked = await json(['deployments', 'ls', '--limit', '2'])
+    assert.equal((walked.deployments as unknown[]).length, 2)
+    const prior = process.env.ASSAY_STORE
+    process.env.ASSAY_STORE = store
+    try {
+      const fromEnv = await runCli('deployments', 'ls', '--limit', '2')
+      assert.equal(fromEnv.code, 0, fromEnv.err)
+      assert.match(fromEnv.err, new RegExp(`^more deployments: ${assayCommandName()} deployments ls --limit 2 --cursor \\S+$`, 'm'), 'no --store when none was typed')
+    } finally {
+      if (prior === undefined) delete process.env.ASSAY_STORE
+      else process.env.ASSAY_STORE = prior
+    }
+    const { commandLine } = await import('../../src/cli/context.js')
+    const { Command } = await import('commander')
+    const program = new Command('assay').option('--store <location>')
+    const ls = program.command('models').command('ls').action(() => undefined)
+    for (const [location, shown] of [
+      ['postgres://alice:s3cret@db.example:5432/assay?sslmode=require&password=s3cret', '--store postgres://alice@db.example:5432/assay models ls'],
+      ['https://assay.example/', '--store https://assay.example/ models ls'],
+      ['/srv/my store', "--store '/srv/my store' models ls"],
+    ]) {
+      await program.parseAsync(['node', 'assay', '--store', location as string, 'models', 'ls'])
+      assert.equal(commandLine(ls), shown)
+      assert.ok(!commandLine(ls).includes('s3cret'))
     }
   })
 

@@ -51,7 +51,7 @@ describe('run listings in pages', () => {
     const first = await runCliOn(s.root, 'runs', 'ls', '--experiment', 'exp-b', '--limit', '3')
     assert.equal(first.code, 0, first.err)
     assert.equal(first.out.trim().split('\n').length, 1 + 3, first.out)
-    const next = /^more runs: (?:npx )?assay runs ls --experiment exp-b --limit 3 --cursor (\S+)$/m.exec(first.err)
+    const next = /^more runs: (?:npx )?assay --store \S+ runs ls --experiment exp-b --limit 3 --cursor (\S+)$/m.exec(first.err)
     assert.ok(next !== null, first.err)
     const second = await runCliOn(s.root, 'runs', 'ls', '--experiment', 'exp-b', '--limit', '3', '--cursor', next[1] as string, '--json')
     const page = JSON.parse(second.out) as { runs: { name: string }[]; nextCursor: string | null }
@@ -111,7 +111,7 @@ describe('experiment and model listings in pages', () => {
     const first = await runCliOn(s.root, 'experiments', 'ls', '--limit', '4')
     assert.equal(first.code, 0, first.err)
     assert.equal(first.out.trim().split('\n').length, 1 + 4, first.out)
-    const next = /^more experiments: (?:npx )?assay experiments ls --limit 4 --cursor (\S+)$/m.exec(first.err)
+    const next = /^more experiments: (?:npx )?assay --store \S+ experiments ls --limit 4 --cursor (\S+)$/m.exec(first.err)
     assert.ok(next !== null, first.err)
     const rest = JSON.parse((await runCliOn(s.root, 'experiments', 'ls', '--limit', '4', '--cursor', next[1] as string, '--json')).out) as { experiments: { name: string }[]; nextCursor: string | null }
     assert.deepEqual(rest.experiments.map((e) => e.name), ['exp-e', 'exp-f'])
@@ -121,7 +121,7 @@ describe('experiment and model listings in pages', () => {
     assert.equal(models.code, 0, models.err)
     assert.match(models.out, /m-a/)
     assert.doesNotMatch(models.out, /m-b/)
-    assert.match(models.err, /^more models: (?:npx )?assay models ls --limit 1 --cursor \S+$/m)
+    assert.match(models.err, /^more models: (?:npx )?assay --store \S+ models ls --limit 1 --cursor \S+$/m)
     const whole = await runCliOn(s.root, 'models', 'ls', '--json')
     assert.deepEqual((JSON.parse(whole.out) as { models: { name: string }[] }).models.map((m) => m.name), ['m-a', 'm-b', 'm-c'])
     assert.equal(whole.err, '')
@@ -208,7 +208,7 @@ describe('run search over HTTP', () => {
     const wanted = idsA.filter((r) => r.acc >= 0.8).sort((x, y) => y.lr - x.lr).map((r) => r.id)
     assert.deepEqual(page.runs.map((r) => r.id), wanted.slice(0, 2))
     const table = await runCliOn(s.root, 'runs', 'ls', '--experiment', 'exp-a', '--filter', 'metrics.acc >= 0.8', '--order-by', 'params.lr desc', '--limit', '2')
-    const next = /^more runs: (?:npx )?assay runs ls --experiment exp-a --filter .+ --order-by .+ --limit 2 --cursor (\S+)$/m.exec(table.err)
+    const next = /^more runs: (?:npx )?assay --store \S+ runs ls --experiment exp-a --filter .+ --order-by .+ --limit 2 --cursor (\S+)$/m.exec(table.err)
     assert.ok(next !== null, table.err)
     const rest = JSON.parse((await runCliOn(s.root, 'runs', 'ls', '--experiment', 'exp-a', '--filter', 'metrics.acc >= 0.8', '--order-by', 'params.lr desc', '--limit', '2', '--cursor', next[1] as string, '--json')).out) as { runs: { id: string }[] }
     assert.deepEqual(rest.runs.map((r) => r.id), wanted.slice(2, 4))

@@ -153,19 +153,8 @@ export function artifactRoutes(): RouteSpec[] {
         const prefix = query.prefix as string
         const limit = query.limit as number
         const store = state.store
-        if (!caller.restricted) return { sha256s: await store.artifactSha256sWithPrefix(prefix, limit) }
         // Content no readable run has is not named (nor counted: a foreign match does not make a prefix ambiguous).
-        const experiments = readableExperiments(caller)
-        const readable = async (sha256: string) => (await store.artifactLineagePage({ sha256, experiments, limit: 1 })).edges.length > 0
-        for (let asked = limit; ; asked *= 2) {
-          const candidates = await store.artifactSha256sWithPrefix(prefix, asked)
-          const sha256s: string[] = []
-          for (const sha256 of candidates) {
-            if (await readable(sha256)) sha256s.push(sha256)
-            if (sha256s.length === limit) return { sha256s }
-          }
-          if (candidates.length < asked) return { sha256s }
-        }
+        return { sha256s: await store.artifactSha256sWithPrefix(prefix, limit, readableExperiments(caller)) }
       },
     },
   ]

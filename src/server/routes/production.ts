@@ -1,7 +1,7 @@
 import { AssayError } from '../../errors.js'
 import type { Deployment, Feedback, NewDeployment, TraceInput } from '../../record/production.js'
 import { ROUTES } from '../../store/http/routes.js'
-import type { LogTracesResult } from '../../store/store.js'
+import { PAGE_SIZE, type LogTracesResult } from '../../store/store.js'
 import { requireExperiment, timeOf, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
 import { DeploymentIdParam, DeploymentsQuery, FeedbackSchema, LogTracesSchema, NewDeploymentSchema, TraceIdParam, TracesQuery } from '../schemas.js'
@@ -38,7 +38,7 @@ export function productionRoutes(): RouteSpec[] {
       response: { json: '{ deployments: Deployment[], nextCursor: string | null }' },
       async handler({ query, caller, state }) {
         const experiments = caller.restricted ? [...((caller.token?.experiments as string[] | null) ?? [])] : undefined
-        return state.store.listDeploymentsPage({ ...(query as { limit: number; cursor?: string; endpoint?: string; input?: string }), limit: (query.limit as number | undefined) ?? 100, experiments })
+        return state.store.listDeploymentsPage({ ...(query as { limit: number; cursor?: string; endpoint?: string; input?: string }), limit: (query.limit as number | undefined) ?? PAGE_SIZE.default, experiments })
       },
     },
     {
@@ -78,7 +78,7 @@ export function productionRoutes(): RouteSpec[] {
       response: { json: '{ traces: TraceSummary[], nextCursor: string | null }' },
       async handler({ query, caller, state }) {
         await requireDeploymentFor(state, caller, query.deployment as string | undefined)
-        return state.store.tracesPage({ ...query, limit: (query.limit as number | undefined) ?? 100 })
+        return state.store.tracesPage({ ...query, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default })
       },
     },
     {
@@ -92,7 +92,7 @@ export function productionRoutes(): RouteSpec[] {
       response: { json: '{ records: EvalRecord[], nextCursor: string | null }' },
       async handler({ query, caller, state }) {
         await requireDeploymentFor(state, caller, query.deployment as string | undefined)
-        return state.store.traceEvalRecordsPage({ ...query, limit: (query.limit as number | undefined) ?? 100 })
+        return state.store.traceEvalRecordsPage({ ...query, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default })
       },
     },
     {

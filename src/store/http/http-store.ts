@@ -582,7 +582,8 @@ export class HttpStore implements Store {
     return { sha256: expected, sizeBytes: Number(response.headers.get('content-length') ?? NaN), stream }
   }
 
-  async artifactSha256sWithPrefix(prefix: string, limit: number): Promise<string[]> {
+  /** `experiments` is the server's to apply (it knows the token's). */
+  async artifactSha256sWithPrefix(prefix: string, limit: number, _experiments?: readonly string[]): Promise<string[]> {
     await this.beforeRead()
     return (await this.http.json<{ sha256s: string[] }>('GET', ROUTES.artifactSha256s, { query: { prefix, limit: String(limit) } })).sha256s
   }

@@ -1,0 +1,52 @@
+import { AssayError } from '../errors.js'
+import type { OneStatementWrites, SqlAdapter, SqlExecutor } from './sql-adapter.js'
+
+/**
+ * The store core's adapter with one rule in front of every statement: no text value holds a NUL
+ * character. PostgreSQL text cannot hold one (the driver fails the statement), so the store core
+ * refuses it on every backend with ASSAY_INVALID_ARGUMENT (400 over HTTP) before any statement
+ * runs, and the embedded store answers as the team store does. JSON text is unaffected: it
+ * escapes a NUL as \u0000.
+ */
+export function refusingNulText(adapter: SqlAdapter): SqlAdapter {
+  const fast = adapter.oneStatement
+  return {
+    ...guardExecutor(adapter),
+    dialect: adapter.dialect,
+    forUpdate: adapter.forUpdate,
+    ...(fast === undefined ? {} : { oneStatement: guardOneStatement(fast) }),
+    transaction: (kind, fn) => adapter.transaction(kind, (tx) => fn(guardExecutor(tx))),
+    close: () => adapter.close(),
+  }
+}
+
+function guardExecutor(executor: SqlExecutor): SqlExecutor {
+  return {
+    all: (sql, params) => (refuseNul(params), executor.all(sql, params)),
+    get: (sql, params) => (refuseNul(params), executor.get(sql, params)),
+    run: (sql, params) => (refuseNul(params), executor.run(sql, params)),
+    insertRows: (table, columns, rows, conflict) => (refuseNul(rows), executor.insertRows(table, columns, rows, conflict)),
+    serializeAppends: (table) => executor.serializeAppends(table),
+  }
+}
+
+function guardOneStatement(fast: OneStatementWrites): OneStatementWrites {
+  return {
+    appendMetrics: (write) => (refuseNul(write), fast.appendMetrics(write)),
+    appendEvalChunk: (write) => (refuseNul(write), fast.appendEvalChunk(write)),
+    insertRun: (run) => (refuseNul(run), fast.insertRun(run)),
+  }
+}
+
+/** Throws ASSAY_INVALID_ARGUMENT when a string in `value` (arrays and plain objects walked, bytes skipped) holds a NUL. */
+function refuseNul(value: unknown): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      throw new AssayError('ASSAY_INVALID_ARGUMENT', `${JSON.stringify(value.slice(0, 80))} holds a NUL character (U+0000), which no stored text may hold`)
+    }
+  } else if (Array.isArray(value)) {
+    for (const item of value) refuseNul(item)
+  } else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)) {
+    for (const item of Object.values(value)) refuseNul(item)
+  }
+}
