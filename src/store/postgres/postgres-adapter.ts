@@ -93,6 +93,11 @@ export class PostgresAdapter implements SqlAdapter {
       insertRows: async (table, columns, rows, conflict) => {
         await db.query({ ...this.statement(unnestInsert(table, columns, conflict)), values: columns.map((_, i) => rows.map((row) => row[i])) })
       },
+      insertRowsReturning: async <T>(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], tail: string) =>
+        (await db.query({ ...this.statement(unnestInsert(table, columns, tail)), values: columns.map((_, i) => rows.map((row) => row[i])) })).rows as T[],
+      updateRows: async (table, columns, rows) => {
+        await db.query({ ...this.statement(unnestUpdate(table, columns)), values: columns.map((_, i) => rows.map((row) => row[i])) })
+      },
       serializeAppends: async (table) => {
         await db.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`)
       },
@@ -113,6 +118,14 @@ export class PostgresAdapter implements SqlAdapter {
 
   insertRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], conflict?: string): Promise<void> {
     return this.guard(() => this.executor(this.pool).insertRows(table, columns, rows, conflict))
+  }
+
+  insertRowsReturning<T>(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], tail: string): Promise<T[]> {
+    return this.guard(() => this.executor(this.pool).insertRowsReturning<T>(table, columns, rows, tail))
+  }
+
+  updateRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[]): Promise<void> {
+    return this.guard(() => this.executor(this.pool).updateRows(table, columns, rows))
   }
 
   async serializeAppends(): Promise<void> {
@@ -177,6 +190,13 @@ export class PostgresAdapter implements SqlAdapter {
 function unnestInsert(table: string, columns: readonly SqlColumn[], conflict = ''): string {
   const arrays = columns.map((c) => `?::${c.type}[]`).join(', ')
   return `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) SELECT * FROM unnest(${arrays}) ${conflict}`.trimEnd()
+}
+
+/** UPDATE … FROM unnest(one array per column): rows keyed by the first column, in one statement. */
+function unnestUpdate(table: string, columns: readonly SqlColumn[]): string {
+  const [key, ...set] = columns
+  const arrays = columns.map((c) => `?::${c.type}[]`).join(', ')
+  return `UPDATE ${table} AS t SET ${set.map((c) => `${c.name} = u.${c.name}`).join(', ')} FROM unnest(${arrays}) AS u(${columns.map((c) => c.name).join(', ')}) WHERE t.${key.name} = u.${key.name}`
 }
 
 /** Network and server-availability failures, as a short reason; undefined for any other error. */
