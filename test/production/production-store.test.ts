@@ -124,6 +124,24 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(await store.logTraces([...b].reverse()), { stored: [], unchanged: traces.map((t) => t.traceId), rejected: [] })
     })
 
+    test('text with quotes, backslashes, newlines and astral characters round-trips; a lone surrogate does not fail the write', async () => {
+      const d = await store.createDeployment(newDeployment())
+      const tricky = 'q"\\ \n\t{a,b} NULL é 😀 \u2028'
+      const a = llmTrace(d.id)
+      a.spans[0].attributes['gen_ai.conversation.id'] = tricky
+      a.spans[0].name = tricky
+      const b = llmTrace(d.id)
+      b.spans[0].attributes['gen_ai.conversation.id'] = 'a\ud800b'
+      assert.deepEqual((await store.logTraces([a, b])).stored, [a.traceId, b.traceId])
+      const stored = await store.getTrace(a.traceId)
+      assert.equal(stored.conversationId, tricky)
+      assert.equal(stored.spans.find((s) => s.spanId === a.spans[0].spanId)?.name, tricky)
+      const lone = await store.getTrace(b.traceId)
+      // Stored as the driver encodes it (replacement characters), not refused.
+      assert.match(lone.conversationId ?? '', /^a\ufffd+b$/u)
+      assert.equal(lone.spans.length, 3)
+    })
+
     test('two concurrent requests carrying the same new trace with different content: one stores it, the other is refused', async () => {
       const d = await store.createDeployment(newDeployment())
       const first = llmTrace(d.id)
