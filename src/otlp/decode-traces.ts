@@ -24,8 +24,9 @@ const VALUE_DEPTH = 16
 export function decodeProtobufTraces(bytes: Uint8Array, defaultDeployment?: string): DecodedTraces {
   let message: Record<string, unknown>
   try {
-    const decoded = ExportTraceServiceRequest.decode(bytes)
-    message = ExportTraceServiceRequest.toObject(decoded, { longs: String, bytes: Buffer, enums: Number, defaults: false, arrays: true })
+    // The decoded message is read as it is (no toObject copy): ids are Buffers over the body,
+    // 64-bit integers Long objects, and a oneof names its field (AnyValue.value).
+    message = ExportTraceServiceRequest.decode(bytes) as unknown as Record<string, unknown>
   } catch (error) {
     throw new AssayError('ASSAY_INVALID_TRACE', `the body is not an OTLP ExportTraceServiceRequest (protobuf): ${(error as Error).message}`, { field: 'body' })
   }
@@ -63,12 +64,12 @@ function group(message: Record<string, unknown>, encoding: Encoding, defaultDepl
   const rejected: DecodedTraces['rejected'] = []
   for (const [r, resourceSpans] of list(message.resourceSpans, 'resourceSpans').entries()) {
     const resourceObject = (resourceSpans.resource ?? {}) as Record<string, unknown>
-    const resource = attributes(resourceObject.attributes, `resourceSpans.${r}.resource.attributes`)
+    const resource = attributes(resourceObject.attributes, `resourceSpans.${r}.resource.attributes`, encoding)
     for (const [s, scopeSpans] of list(resourceSpans.scopeSpans, `resourceSpans.${r}.scopeSpans`).entries()) {
       for (const [i, span] of list(scopeSpans.spans, `resourceSpans.${r}.scopeSpans.${s}.spans`).entries()) {
         const where = `resourceSpans.${r}.scopeSpans.${s}.spans.${i}`
         try {
-          const traceId = id(span.traceId, encoding, 16, `${where}.traceId`)
+          const traceId = id(present(span, 'traceId'), encoding, 16, `${where}.traceId`)
           if (traceId === null) throw new AssayError('ASSAY_INVALID_TRACE', `${where} has no trace id`, { field: `${where}.traceId` })
           const decoded = toSpan(span, resource, encoding, where)
           const spans = byTrace.get(traceId)
@@ -110,37 +111,64 @@ function id(value: unknown, encoding: Encoding, bytes: number, field: string): s
   return value.toLowerCase()
 }
 
-/** Nanoseconds since the epoch (a decimal string or a number) to fractional milliseconds. */
+/**
+ * A field set on the message itself: a decoded protobuf message answers its defaults from its
+ * prototype (a zero Long for a time that was never sent), and a missing time is an error.
+ */
+function present(message: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(message, key) ? message[key] : undefined
+}
+
+/** A protobuf 64-bit integer as protobufjs decodes it (a Long: two 32-bit halves). */
+interface LongBits {
+  low: number
+  high: number
+  unsigned: boolean
+}
+
+function isLong(value: unknown): value is LongBits {
+  return typeof value === 'object' && value !== null && typeof (value as LongBits).low === 'number' && typeof (value as LongBits).high === 'number'
+}
+
+/**
+ * Nanoseconds since the epoch (a decimal string, a number or a protobuf fixed64) to fractional
+ * milliseconds, exact to the microsecond: floor(ns / 1000) is the decimal string without its last
+ * three digits, and from a Long's halves (high·2^32 = high·4294967·1000 + high·296) in doubles
+ * while that stays below 2^53 (until the year 2255); BigInt beyond.
+ */
 function time(value: unknown, field: string): number {
   if (value === undefined || value === null) throw malformed(`${field} is missing`, field)
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value / 1e6
-  if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) {
-    const ns = BigInt(value)
-    return Number(ns / 1000n) / 1000
+  if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) return (value.length > 3 ? Number(value.slice(0, -3)) : 0) / 1000
+  if (isLong(value)) {
+    const high = value.high >>> 0
+    const low = value.low >>> 0
+    if (high < 2_000_000_000) return (high * 4294967 + Math.floor((high * 296 + low) / 1000)) / 1000
+    return Number(((BigInt(high) << 32n) + BigInt(low)) / 1000n) / 1000
   }
   throw malformed(`${field} must be nanoseconds since the epoch`, field)
 }
 
 function toSpan(span: Record<string, unknown>, resource: Record<string, JsonValue>, encoding: Encoding, where: string): TraceSpan {
-  const spanId = id(span.spanId, encoding, 8, `${where}.spanId`)
+  const spanId = id(present(span, 'spanId'), encoding, 8, `${where}.spanId`)
   if (spanId === null) throw malformed(`${where} has no span id`, `${where}.spanId`)
   const kind = enumValue(span.kind, KINDS, 'SPAN_KIND_', `${where}.kind`)
   const status = (span.status ?? {}) as Record<string, unknown>
   const events = list(span.events, `${where}.events`).map((e, j): SpanEvent => ({
     name: typeof e.name === 'string' ? e.name : '',
-    time: time(e.timeUnixNano, `${where}.events.${j}.timeUnixNano`),
-    attributes: attributes(e.attributes, `${where}.events.${j}.attributes`),
+    time: time(present(e, 'timeUnixNano'), `${where}.events.${j}.timeUnixNano`),
+    attributes: attributes(e.attributes, `${where}.events.${j}.attributes`, encoding),
   }))
   return {
     spanId,
-    parentSpanId: id(span.parentSpanId, encoding, 8, `${where}.parentSpanId`),
+    parentSpanId: id(present(span, 'parentSpanId'), encoding, 8, `${where}.parentSpanId`),
     name: typeof span.name === 'string' ? span.name : '',
     kind,
-    startTime: time(span.startTimeUnixNano, `${where}.startTimeUnixNano`),
-    endTime: time(span.endTimeUnixNano, `${where}.endTimeUnixNano`),
+    startTime: time(present(span, 'startTimeUnixNano'), `${where}.startTimeUnixNano`),
+    endTime: time(present(span, 'endTimeUnixNano'), `${where}.endTimeUnixNano`),
     status: enumValue(status.code, STATUSES, 'STATUS_CODE_', `${where}.status.code`) as SpanStatus,
     statusMessage: typeof status.message === 'string' && status.message !== '' ? status.message : null,
-    attributes: attributes(span.attributes, `${where}.attributes`),
+    attributes: attributes(span.attributes, `${where}.attributes`, encoding),
     events,
     droppedEvents: typeof span.droppedEventsCount === 'number' ? span.droppedEventsCount : 0,
     resource,
@@ -157,12 +185,12 @@ function enumValue(value: unknown, names: readonly string[], prefix: string, fie
   throw malformed(`${field} is not one of the OTLP values`, field)
 }
 
-function attributes(value: unknown, field: string): Record<string, JsonValue> {
+function attributes(value: unknown, field: string, encoding: Encoding): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {}
   for (const [k, kv] of list(value, field).entries()) {
     if (typeof kv.key !== 'string' || kv.key === '') throw malformed(`${field}.${k} has no key`, `${field}.${k}.key`)
     if (kv.key === '__proto__') throw malformed(`${field}.${k}: the key "__proto__" is reserved`, `${field}.${k}.key`)
-    out[kv.key] = anyValue(kv.value, `${field}.${kv.key}`, 0)
+    out[kv.key] = encoding === 'protobuf' ? protoValue(kv.value, `${field}.${kv.key}`, 0) : anyValue(kv.value, `${field}.${kv.key}`, 0)
   }
   return out
 }
@@ -201,4 +229,53 @@ function anyValue(value: unknown, field: string, depth: number): JsonValue {
   }
   if ('bytesValue' in v) return Buffer.isBuffer(v.bytesValue) ? v.bytesValue.toString('base64') : typeof v.bytesValue === 'string' ? v.bytesValue : null
   return null
+}
+
+/** A decoded protobuf AnyValue: its oneof names the field set (types are the decoder's). */
+interface ProtoAnyValue {
+  value?: string
+  stringValue?: string
+  boolValue?: boolean
+  intValue?: LongBits | number
+  doubleValue?: number
+  arrayValue?: { values?: unknown[] } | null
+  kvlistValue?: { values?: unknown[] } | null
+  bytesValue?: Uint8Array
+}
+
+/** anyValue for a decoded protobuf message, with the same results and refusals. */
+function protoValue(value: unknown, field: string, depth: number): JsonValue {
+  if (depth > VALUE_DEPTH) throw malformed(`${field} nests arrays or lists deeper than ${VALUE_DEPTH}`, field)
+  if (value === undefined || value === null) return null
+  const v = value as ProtoAnyValue
+  switch (v.value) {
+    case 'stringValue':
+      return v.stringValue as string
+    case 'boolValue':
+      return v.boolValue as boolean
+    case 'intValue': {
+      const n = v.intValue as LongBits | number
+      // Signed: the high half carries the sign; correctly rounded past 2^53, as Number('…') is.
+      return typeof n === 'number' ? n : n.unsigned ? (n.high >>> 0) * 4294967296 + (n.low >>> 0) : n.high * 4294967296 + (n.low >>> 0)
+    }
+    case 'doubleValue': {
+      const n = v.doubleValue as number
+      if (!Number.isFinite(n)) throw malformed(`${field}.doubleValue is not a finite number`, field)
+      return n
+    }
+    case 'arrayValue':
+      return list(v.arrayValue?.values, field).map((x, i) => protoValue(x, `${field}.${i}`, depth + 1))
+    case 'kvlistValue': {
+      const out: Record<string, JsonValue> = {}
+      for (const kv of list(v.kvlistValue?.values, field)) {
+        if (typeof kv.key !== 'string' || kv.key === '__proto__') throw malformed(`${field} has a bad key`, field)
+        out[kv.key] = protoValue(kv.value, `${field}.${kv.key}`, depth + 1)
+      }
+      return out
+    }
+    case 'bytesValue':
+      return Buffer.from((v.bytesValue as Uint8Array).buffer, (v.bytesValue as Uint8Array).byteOffset, (v.bytesValue as Uint8Array).byteLength).toString('base64')
+    default:
+      return null
+  }
 }

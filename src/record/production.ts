@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { AssayError } from '../errors.js'
 import type { DatasetVersion, EvalRecord, JsonValue } from './types.js'
 import { assertName, assertRecordedText, canonicalJson, describe } from './validate.js'
@@ -242,7 +242,7 @@ export function validateTraceInput(trace: TraceInput): TraceInput {
 
 /** A span's content hash: a span re-sent with the same content is stored once; with other content it conflicts. */
 export function spanContentHash(span: TraceSpan): string {
-  return createHash('sha256').update(canonicalJson(span)).digest('hex')
+  return hash('sha256', canonicalJson(span), 'hex')
 }
 
 function attribute(span: TraceSpan, key: string): JsonValue | undefined {

@@ -26,6 +26,8 @@ function guardExecutor(executor: SqlExecutor): SqlExecutor {
     get: (sql, params) => (refuseNul(params), executor.get(sql, params)),
     run: (sql, params) => (refuseNul(params), executor.run(sql, params)),
     insertRows: (table, columns, rows, conflict) => (refuseNul(rows), executor.insertRows(table, columns, rows, conflict)),
+    insertRowsReturning: (table, columns, rows, tail) => (refuseNul(rows), executor.insertRowsReturning(table, columns, rows, tail)),
+    updateRows: (table, columns, rows) => (refuseNul(rows), executor.updateRows(table, columns, rows)),
     serializeAppends: (table) => executor.serializeAppends(table),
   }
 }

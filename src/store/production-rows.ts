@@ -1,5 +1,6 @@
 import type { AuditField, Deployment, Feedback, SpanStatus, TraceFields, TraceSpan, TraceSummary } from '../record/production.js'
 import type { DatasetVersion } from '../record/types.js'
+import type { SqlColumn } from './sql-adapter.js'
 
 /** Rows of the production tables (deployments, traces, trace_spans, trace_feedback) and their mapping to records. */
 
@@ -90,6 +91,12 @@ export const TRACE_FIELD_COLUMNS = [
   'start_time', 'end_time', 'latency_ms', 'status', 'operation', 'request_model', 'input_tokens', 'output_tokens', 'conversation_id', 'prompt_name',
   'prompt_version', 'retrieval_index_version', 'cost_usd', 'guardrail_action', 'guardrail_outcome', 'output_hash', 'span_count',
 ] as const
+
+/** TRACE_FIELD_COLUMNS with the types PostgreSQL's unnest needs (insertRows, updateRows). */
+export const TRACE_FIELD_SQL_COLUMNS: readonly SqlColumn[] = TRACE_FIELD_COLUMNS.map((name) => ({
+  name,
+  type: name === 'span_count' ? 'bigint' : ['start_time', 'end_time', 'latency_ms', 'input_tokens', 'output_tokens', 'cost_usd'].includes(name) ? 'float8' : 'text',
+}))
 
 export function traceFieldValues(f: TraceFields): unknown[] {
   return [

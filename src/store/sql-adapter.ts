@@ -20,6 +20,17 @@ export interface SqlExecutor {
    */
   insertRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], conflict?: string): Promise<void>
   /**
+   * insertRows with a tail that returns rows (`ON CONFLICT (k) DO NOTHING RETURNING k`): the rows
+   * the tail returns, so a caller learns which rows it inserted (PostgreSQL: one statement;
+   * SQLite: one prepared INSERT … RETURNING run per row).
+   */
+  insertRowsReturning<T>(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], tail: string): Promise<T[]>
+  /**
+   * Many rows of one table updated by their key: `columns[0]` is the key, the others are set
+   * (PostgreSQL: one UPDATE … FROM unnest; SQLite: one prepared UPDATE run per row).
+   */
+  updateRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[]): Promise<void>
+  /**
    * Inside a write transaction: hold off other appenders to `table` until commit (PostgreSQL
    * locks the table; SQLite's BEGIN IMMEDIATE already serialises every writer).
    */

@@ -82,7 +82,7 @@ import {
   type TraceInput,
   type TraceSpan,
 } from '../record/production.js'
-import { deploymentFromRow, feedbackFromRow, spanFromData, TRACE_FIELD_COLUMNS, traceFieldValues, traceSummaryFromRow, type DeploymentRow, type FeedbackRow, type TraceRow } from './production-rows.js'
+import { deploymentFromRow, feedbackFromRow, spanFromData, TRACE_FIELD_SQL_COLUMNS, traceFieldValues, traceSummaryFromRow, type DeploymentRow, type FeedbackRow, type TraceRow } from './production-rows.js'
 import {
   PAGE_SIZE,
   type AliasEventPage,
@@ -132,6 +132,8 @@ const RUN_WITH_EXPERIMENT = 'SELECT r.*, e.name AS experiment FROM runs r JOIN e
 const LISTED_RUN_COLUMNS = 'r.id, e.name AS experiment, r.name, r.owner, r.status, r.start_time, r.end_time, r.parent_id, r.group_id, r.seed, r.config_fingerprint'
 const text = (name: string): SqlColumn => ({ name, type: 'text' })
 const bigint = (name: string): SqlColumn => ({ name, type: 'bigint' })
+/** A trace row: its id, its deployment, then the fields extracted from its spans. */
+const TRACE_COLUMNS = [text('trace_id'), text('deployment_id'), ...TRACE_FIELD_SQL_COLUMNS]
 const KEY_VALUE_COLUMNS = [text('run_id'), text('key'), text('value')]
 /** A param's canonical JSON, and the number or text it holds for the filter (run-filter-sql.ts). */
 const PARAM_COLUMNS = [text('run_id'), text('key'), text('value'), { name: 'value_num', type: 'float8' } as SqlColumn, text('value_text')]
@@ -1001,30 +1003,23 @@ export abstract class SqlStore implements Store {
       }
       const deploymentIds = [...new Set([...byId.values()].map((t) => t.deploymentId))]
       const known = new Set((await tx.all<{ id: string }>(`SELECT id FROM deployments WHERE id IN (${marks(deploymentIds)})`, deploymentIds)).map((r) => r.id))
-      const ids = [...byId.keys()]
-      // Stored traces of this call, locked: concurrent writers of one trace queue here.
-      const existing = new Map((await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(ids)})${this.sql.forUpdate}`, ids)).map((r) => [r.trace_id, r.deployment_id]))
-      const fresh: TraceInput[] = []
-      for (const trace of byId.values()) {
-        if (!known.has(trace.deploymentId)) {
-          refuse(trace, new AssayError('ASSAY_UNKNOWN_DEPLOYMENT', `trace ${trace.traceId} names deployment ${trace.deploymentId}, which the store does not have (create it first: assay.deploy)`, { traceId: trace.traceId, deploymentId: trace.deploymentId }))
-          continue
-        }
-        const stored = existing.get(trace.traceId)
-        if (stored === undefined) {
-          // Another writer may insert the same new trace meanwhile: then this one joins it below.
-          const inserted = await tx.run(
-            `INSERT INTO traces (trace_id, deployment_id, ${TRACE_FIELD_COLUMNS.join(', ')}) VALUES (?, ?, ${marks(TRACE_FIELD_COLUMNS)}) ON CONFLICT (trace_id) DO NOTHING`,
-            [trace.traceId, trace.deploymentId, ...traceFieldValues(extractTraceFields(trace.spans))],
-          )
-          if (inserted === 1) {
-            fresh.push(trace)
-            continue
-          }
-          const raced = await tx.get<{ deployment_id: string }>(`SELECT deployment_id FROM traces WHERE trace_id = ?${this.sql.forUpdate}`, [trace.traceId])
-          existing.set(trace.traceId, (raced as { deployment_id: string }).deployment_id)
-        }
-      }
+      // New traces in one statement (in trace id order, so two writers of overlapping sets queue
+      // rather than deadlock); a trace another writer stored first, even one committing meanwhile,
+      // is not inserted and joins it below, read with its row locked so concurrent joiners queue.
+      const candidates = [...byId.values()].filter((trace) => {
+        if (known.has(trace.deploymentId)) return true
+        refuse(trace, new AssayError('ASSAY_UNKNOWN_DEPLOYMENT', `trace ${trace.traceId} names deployment ${trace.deploymentId}, which the store does not have (create it first: assay.deploy)`, { traceId: trace.traceId, deploymentId: trace.deploymentId }))
+        return false
+      }).sort((a, b) => (a.traceId < b.traceId ? -1 : 1))
+      const inserted = candidates.length === 0 ? new Set<string>() : new Set((await tx.insertRowsReturning<{ trace_id: string }>(
+        'traces',
+        TRACE_COLUMNS,
+        candidates.map((t) => [t.traceId, t.deploymentId, ...traceFieldValues(extractTraceFields(t.spans))]),
+        'ON CONFLICT (trace_id) DO NOTHING RETURNING trace_id',
+      )).map((r) => r.trace_id))
+      const fresh = [...byId.values()].filter((t) => inserted.has(t.traceId))
+      const others = candidates.filter((t) => !inserted.has(t.traceId)).map((t) => t.traceId)
+      const existing = new Map(others.length === 0 ? [] : (await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(others)}) ORDER BY trace_id${this.sql.forUpdate}`, others)).map((r) => [r.trace_id, r.deployment_id]))
       const spanColumns = [text('trace_id'), text('span_id'), text('content_sha256'), text('data')]
       const rows: unknown[][] = fresh.flatMap((t) => t.spans.map((s) => [t.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)]))
       outcome.stored.push(...fresh.map((t) => t.traceId))
@@ -1073,10 +1068,13 @@ export abstract class SqlStore implements Store {
       if (grown.length > 0) {
         // A trace that grew: its fields from all its spans, old and new.
         const all = await tx.all<{ trace_id: string; data: string }>(`SELECT trace_id, data FROM trace_spans WHERE trace_id IN (${marks(grown)})`, grown)
-        for (const id of grown) {
-          const fields = extractTraceFields(all.filter((r) => r.trace_id === id).map((r) => spanFromData(r.data)))
-          await tx.run(`UPDATE traces SET ${TRACE_FIELD_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE trace_id = ?`, [...traceFieldValues(fields), id])
+        const spansOf = new Map<string, TraceSpan[]>()
+        for (const r of all) {
+          const spans = spansOf.get(r.trace_id)
+          if (spans === undefined) spansOf.set(r.trace_id, [spanFromData(r.data)])
+          else spans.push(spanFromData(r.data))
         }
+        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map((id) => [id, ...traceFieldValues(extractTraceFields(spansOf.get(id) ?? []))]))
         outcome.stored.push(...grown)
       }
       return outcome

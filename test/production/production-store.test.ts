@@ -95,6 +95,65 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(grown.latencyMs, 600)
     })
 
+    test('concurrent requests carrying spans of the same traces store every span once; a re-sent request is unchanged', async () => {
+      const d = await store.createDeployment(newDeployment())
+      // 24 traces of 6 spans; request A carries spans 0-3 of each, B spans 2-5 (in reverse trace
+      // order), C is A again: all three at once, twice over, so inserts of one new trace race.
+      const traces = Array.from({ length: 24 }, (_, t) => {
+        const root = span({ name: 'answer', kind: 'server', startTime: 1_700_000_000_000 + t, endTime: 1_700_000_000_900 + t })
+        const children = Array.from({ length: 5 }, (_, k) => span({ parentSpanId: root.spanId, name: `call ${k}`, startTime: 1_700_000_000_010 + t + k, endTime: 1_700_000_000_020 + t + k, attributes: { 'gen_ai.usage.output_tokens': k + 1 } }))
+        return { traceId: hex(16), deploymentId: d.id, spans: [root, ...children] }
+      })
+      const a = traces.map((t) => ({ ...t, spans: t.spans.slice(0, 4) }))
+      const b = traces.map((t) => ({ ...t, spans: t.spans.slice(2) })).reverse()
+      const results = await Promise.all([store.logTraces(a), store.logTraces(b), store.logTraces(a), store.logTraces(b)])
+      for (const r of results) assert.deepEqual(r.rejected, [])
+      // Each trace was stored (or grown) by at least one request; every request saw each trace.
+      for (const t of traces) {
+        assert.ok(results.some((r) => r.stored.includes(t.traceId)))
+        for (const r of results) assert.equal(Number(r.stored.includes(t.traceId)) + Number(r.unchanged.includes(t.traceId)), 1)
+      }
+      for (const t of traces) {
+        const stored = await store.getTrace(t.traceId)
+        assert.deepEqual(stored.spans.map((s) => s.spanId).sort(), t.spans.map((s) => s.spanId).sort())
+        assert.equal(stored.spanCount, 6)
+        assert.equal(stored.outputTokens, 15, 'fields extracted from every span, whichever request came last')
+        assert.equal(stored.latencyMs, 900)
+      }
+      assert.deepEqual(await store.logTraces(a), { stored: [], unchanged: a.map((t) => t.traceId), rejected: [] })
+      assert.deepEqual(await store.logTraces([...b].reverse()), { stored: [], unchanged: traces.map((t) => t.traceId), rejected: [] })
+    })
+
+    test('text with quotes, backslashes, newlines and astral characters round-trips; a lone surrogate does not fail the write', async () => {
+      const d = await store.createDeployment(newDeployment())
+      const tricky = 'q"\\ \n\t{a,b} NULL é 😀 \u2028'
+      const a = llmTrace(d.id)
+      a.spans[0].attributes['gen_ai.conversation.id'] = tricky
+      a.spans[0].name = tricky
+      const b = llmTrace(d.id)
+      b.spans[0].attributes['gen_ai.conversation.id'] = 'a\ud800b'
+      assert.deepEqual((await store.logTraces([a, b])).stored, [a.traceId, b.traceId])
+      const stored = await store.getTrace(a.traceId)
+      assert.equal(stored.conversationId, tricky)
+      assert.equal(stored.spans.find((s) => s.spanId === a.spans[0].spanId)?.name, tricky)
+      const lone = await store.getTrace(b.traceId)
+      // Stored as the driver encodes it (replacement characters), not refused.
+      assert.match(lone.conversationId ?? '', /^a\ufffd+b$/u)
+      assert.equal(lone.spans.length, 3)
+    })
+
+    test('two concurrent requests carrying the same new trace with different content: one stores it, the other is refused', async () => {
+      const d = await store.createDeployment(newDeployment())
+      const first = llmTrace(d.id)
+      const second = { ...first, spans: first.spans.map((s, i) => (i === 0 ? { ...s, name: 'changed' } : s)) }
+      const other = { ...llmTrace(d.id), traceId: first.traceId, deploymentId: (await store.createDeployment(newDeployment())).id }
+      const [x, y, z] = await Promise.all([store.logTraces([first]), store.logTraces([second]), store.logTraces([other])])
+      assert.equal([x, y, z].filter((r) => r.stored.length === 1).length, 1)
+      assert.deepEqual([x, y, z].flatMap((r) => r.rejected.map((e) => e.code)), ['ASSAY_TRACE_CONFLICT', 'ASSAY_TRACE_CONFLICT'])
+      const stored = await store.getTrace(first.traceId)
+      assert.equal(stored.spans.length, 3)
+    })
+
     test('bad traces are rejected whole, the others stored, and nothing stored changes', async () => {
       const d = await store.createDeployment(newDeployment())
       const good = llmTrace(d.id)

@@ -46,6 +46,15 @@ export class SqliteAdapter implements SqlAdapter {
         const insert = this.statement(insertText(table, columns, conflict))
         for (const row of rows) insert.run(...row)
       },
+      insertRowsReturning: async <T>(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], tail: string) => {
+        const insert = this.statement(insertText(table, columns, tail))
+        return rows.flatMap((row) => insert.all(...row) as T[])
+      },
+      updateRows: async (table, columns, rows) => {
+        const [key, ...set] = columns
+        const update = this.statement(`UPDATE ${table} SET ${set.map((c) => `${c.name} = ?`).join(', ')} WHERE ${key.name} = ?`)
+        for (const [k, ...values] of rows) update.run(...values, k)
+      },
       serializeAppends: async () => undefined,
     }
   }
@@ -74,6 +83,14 @@ export class SqliteAdapter implements SqlAdapter {
 
   insertRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], conflict?: string): Promise<void> {
     return this.transaction('write', (tx) => tx.insertRows(table, columns, rows, conflict))
+  }
+
+  insertRowsReturning<T>(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], tail: string): Promise<T[]> {
+    return this.transaction('write', (tx) => tx.insertRowsReturning<T>(table, columns, rows, tail))
+  }
+
+  updateRows(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[]): Promise<void> {
+    return this.transaction('write', (tx) => tx.updateRows(table, columns, rows))
   }
 
   async serializeAppends(): Promise<void> {}

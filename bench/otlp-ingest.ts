@@ -1,0 +1,393 @@
+/**
+ * OTLP/HTTP trace ingest on `assay server` over PostgreSQL: spans/s and request latency p50/p99
+ * for protobuf and JSON from E concurrent exporters, next to the raw insert speed of the same rows
+ * (one INSERT … unnest per table per batch, from a minimal pg client) measured in the same run.
+ *
+ *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-ingest.ts [--exporters 16] [--spans 120000] [--batch 512] [--rate 20000]
+ *
+ * Spans are made by the real OpenTelemetry SDK (@opentelemetry/sdk-trace-base) and shaped like LLM
+ * traffic: per trace a server span, a retrieval span, 1-3 chat spans (GenAI attributes, tokens,
+ * cost, guardrail) and 0-1 tool spans, 3-6 spans in all. Request bodies are encoded by the real
+ * exporters (@opentelemetry/exporter-trace-otlp-proto and -http) ahead of time: each exporter
+ * exports each batch once to a capturing local server, and the captured bodies are then sent to
+ * `assay server` with fetch by E concurrent senders, so the 2 cores measure the server and not
+ * span creation in the client. Batches are cut every B spans as a BatchSpanProcessor cuts them,
+ * so some traces straddle two requests (the join path). Phases, each with its own spans:
+ *   - flat out: each sender sends its next body when the last is answered (the ceiling);
+ *   - paced: E senders together at --rate spans/s (latency from each request's due time, so a
+ *     server that falls behind shows it);
+ *   - sdk: E real exporters driven by BatchSpanProcessors, spans created live (client cost included);
+ *   - raw: the same rows (decoded and prepared beforehand) inserted by E concurrent pg clients.
+ * Every phase ends with a count: each span the server acknowledged is stored exactly once.
+ * Results: bench/results/otlp.md.
+ */
+import { createServer, type Server } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import { pathToFileURL } from 'node:url'
+import pg from 'pg'
+import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api'
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { decodeJsonTraces, decodeProtobufTraces } from '../src/otlp/decode-traces.js'
+import { extractTraceFields, spanContentHash, type TraceInput } from '../src/record/production.js'
+import { traceFieldValues } from '../src/store/production-rows.js'
+import { openStore } from '../src/store/open-store.js'
+import { dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
+
+type Encoding = 'protobuf' | 'json'
+
+interface Body {
+  bytes: Buffer
+  spans: number
+}
+
+interface PhaseResult {
+  name: string
+  spans: number
+  requests: number
+  seconds: number
+  spansPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+  failures: number
+}
+
+const MODELS = ['gpt-4o-mini', 'claude-haiku', 'llama-3-70b']
+
+/** One LLM request as an application instruments it: 3-6 spans. */
+function llmTrace(tracer: Tracer, i: number): void {
+  const root = tracer.startSpan('POST /v1/answer', {
+    kind: SpanKind.SERVER,
+    attributes: { 'http.request.method': 'POST', 'http.route': '/v1/answer', 'gen_ai.conversation.id': `conv-${i % 997}`, 'assay.prompt.name': 'support-answer', 'assay.prompt.version': '7', 'user.tier': i % 5 === 0 ? 'pro' : 'free' },
+  })
+  const ctx = trace.setSpan(context.active(), root)
+  const retrieval = tracer.startSpan('retrieve docs', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'pgvector', 'assay.retrieval.index_version': 'kb-2026-11-30', 'retrieval.top_k': 8, 'retrieval.documents': ['doc-1', 'doc-7', 'doc-9'] } }, ctx)
+  retrieval.end()
+  const calls = 1 + (i % 3)
+  for (let c = 0; c < calls; c++) {
+    const model = MODELS[(i + c) % MODELS.length]
+    const chat = tracer.startSpan(`chat ${model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': model, 'gen_ai.response.model': model, 'gen_ai.request.temperature': 0.2,
+        'gen_ai.usage.input_tokens': 600 + ((i * 37) % 900), 'gen_ai.usage.output_tokens': 40 + ((i * 13) % 300), 'gen_ai.response.finish_reasons': ['stop'],
+        'assay.cost.usd': 0.0004 + (i % 17) * 0.0001, 'assay.guardrail.action': i % 29 === 0 ? 'redact' : 'none', 'assay.guardrail.outcome': i % 29 === 0 ? 'fail' : 'pass',
+        'assay.output.hash': `sha256:${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}`,
+      },
+    }, ctx)
+    chat.addEvent('gen_ai.choice', { index: 0, finish_reason: 'stop' })
+    if (i % 53 === 0) chat.setStatus({ code: SpanStatusCode.ERROR, message: 'rate limited' })
+    chat.end()
+  }
+  if (i % 2 === 0) {
+    const tool = tracer.startSpan('execute_tool lookup_order', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup_order', 'gen_ai.tool.call.id': `call_${i}` } }, ctx)
+    tool.end()
+  }
+  root.end()
+}
+
+/** `count` spans from the real SDK, in whole traces, resource naming the deployment. */
+function makeSpans(deploymentId: string, count: number, offset: number): ReadableSpan[] {
+  const memory = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'support-bot', 'service.version': '2.4.1', 'assay.deployment.id': deploymentId, 'deployment.environment': 'production' }),
+    spanProcessors: [new SimpleSpanProcessor(memory)],
+  })
+  const tracer = provider.getTracer('support-bot', '2.4.1')
+  for (let i = offset; memory.getFinishedSpans().length < count; i++) llmTrace(tracer, i)
+  return memory.getFinishedSpans().slice(0, count)
+}
+
+/** A local server that keeps each request body: what the real exporters send, captured once. */
+async function captureServer(): Promise<{ server: Server; url: string; bodies: Buffer[] }> {
+  const bodies: Buffer[] = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks))
+      const json = (req.headers['content-type'] ?? '').includes('json')
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`, bodies }
+}
+
+function exportOnce(exporter: SpanExporter, spans: ReadableSpan[]): Promise<void> {
+  return new Promise((resolve, reject) => exporter.export(spans, (r) => (r.code === 0 ? resolve() : reject(r.error ?? new Error('export failed')))))
+}
+
+/** Bodies of `spans` spans in batches of `batch`, encoded by the real exporter of `encoding`. */
+export async function encodeBodies(encoding: Encoding, deploymentId: string, spans: number, batch: number, offset: number): Promise<Body[]> {
+  const capture = await captureServer()
+  const exporter = encoding === 'protobuf' ? new ProtoExporter({ url: capture.url }) : new JsonExporter({ url: capture.url })
+  const out: Body[] = []
+  try {
+    for (let made = 0; made < spans; made += batch) {
+      const n = Math.min(batch, spans - made)
+      await exportOnce(exporter, makeSpans(deploymentId, n, offset + made))
+      out.push({ bytes: capture.bodies.pop() as Buffer, spans: n })
+    }
+  } finally {
+    await exporter.shutdown()
+    capture.server.close()
+  }
+  return out
+}
+
+function quantile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+}
+
+function summarise(name: string, latencies: number[], spans: number, seconds: number, failures: number): PhaseResult {
+  latencies.sort((a, b) => a - b)
+  return { name, spans, requests: latencies.length, seconds, spansPerSecond: spans / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), maxMs: latencies[latencies.length - 1] ?? NaN, failures }
+}
+
+/**
+ * `senders` concurrent senders over `bodies` with fetch. rate 0: flat out (each sends its next
+ * body when the last is answered); else together `rate` spans/s, latency from each due time.
+ */
+async function send(name: string, url: string, token: string, encoding: Encoding, bodies: readonly Body[], senders: number, rate: number): Promise<PhaseResult> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json' }
+  const latencies: number[] = []
+  let next = 0
+  let spans = 0
+  let failures = 0
+  const started = performance.now()
+  const spansPerBody = bodies[0]?.spans ?? 1
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      for (let i = next++; i < bodies.length; i = next++) {
+        let t0 = performance.now()
+        if (rate > 0) {
+          const due = started + ((i * spansPerBody) / rate) * 1000
+          if (due > t0) await new Promise((r) => setTimeout(r, due - t0))
+          t0 = due
+        }
+        const response = await fetch(`${url}/v1/traces`, { method: 'POST', headers, body: bodies[i].bytes })
+        await response.arrayBuffer()
+        latencies.push(performance.now() - t0)
+        if (response.status === 200) spans += bodies[i].spans
+        else failures++
+      }
+    }),
+  )
+  return summarise(name, latencies, spans, (performance.now() - started) / 1000, failures)
+}
+
+/** E real exporters, each behind a BatchSpanProcessor, creating `spans` spans live at `rate` spans/s in all. */
+async function sdkPhase(url: string, token: string, encoding: Encoding, deploymentId: string, exporters: number, spans: number, batch: number, rate: number): Promise<PhaseResult> {
+  const latencies: number[] = []
+  let acknowledged = 0
+  let failures = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: exporters }, async (_, e) => {
+      // A loaded machine answers slowly: a 60 s timeout, so a slow answer counts as latency, not loss.
+      const options = { url: `${url}/v1/traces`, headers: { Authorization: `Bearer ${token}` }, timeoutMillis: 60_000 }
+      const inner = encoding === 'protobuf' ? new ProtoExporter(options) : new JsonExporter(options)
+      const timed: SpanExporter = {
+        export(items, done) {
+          const t0 = performance.now()
+          inner.export(items, (r) => {
+            latencies.push(performance.now() - t0)
+            if (r.code === 0) acknowledged += items.length
+            else failures++
+            done(r)
+          })
+        },
+        shutdown: () => inner.shutdown(),
+        forceFlush: () => inner.forceFlush(),
+      }
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': 'support-bot', 'assay.deployment.id': deploymentId }),
+        spanProcessors: [new BatchSpanProcessor(timed, { maxExportBatchSize: batch, maxQueueSize: 64 * batch, scheduledDelayMillis: 200 })],
+      })
+      const tracer = provider.getTracer('support-bot', '2.4.1')
+      const share = Math.ceil(spans / exporters)
+      const perTrace = 4.5
+      const tick = 50
+      const tracesPerTick = Math.max(1, Math.round(((rate / exporters) * tick) / 1000 / perTrace))
+      for (let made = 0, i = e * 10_000_000; made < share; ) {
+        const due = started + (made / perTrace / tracesPerTick) * tick
+        const wait = due - performance.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        for (let k = 0; k < tracesPerTick && made < share; k++, i++) {
+          llmTrace(tracer, i)
+          made += 3 + (i % 3) + (i % 2 === 0 ? 1 : 0)
+        }
+      }
+      // A batch that failed is counted above; the flush reports it again.
+      await provider.forceFlush().catch(() => undefined)
+      await provider.shutdown().catch(() => undefined)
+    }),
+  )
+  return summarise(`sdk ${encoding} (BatchSpanProcessor, ${rate} spans/s asked)`, latencies, acknowledged, (performance.now() - started) / 1000, failures)
+}
+
+/** The rows the store writes for these bodies, prepared outside the timing: [traces rows, span rows] per body. */
+function rowsOf(bodies: readonly Body[]): { traces: unknown[][]; spans: unknown[][] }[] {
+  return bodies.map((b) => {
+    const decoded = decodeProtobufTraces(b.bytes)
+    return {
+      traces: decoded.traces.map((t: TraceInput) => [t.traceId, t.deploymentId, ...traceFieldValues(extractTraceFields(t.spans))]),
+      spans: decoded.traces.flatMap((t) => t.spans.map((s) => [t.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)])),
+    }
+  })
+}
+
+const TRACE_TYPES = ['text', 'text', 'float8', 'float8', 'float8', 'text', 'text', 'text', 'float8', 'float8', 'text', 'text', 'text', 'text', 'float8', 'text', 'text', 'text', 'bigint']
+const TRACE_NAMES = 'trace_id, deployment_id, start_time, end_time, latency_ms, status, operation, request_model, input_tokens, output_tokens, conversation_id, prompt_name, prompt_version, retrieval_index_version, cost_usd, guardrail_action, guardrail_outcome, output_hash, span_count'
+
+/** The raw ceiling: per batch one transaction of one INSERT … unnest per table, E clients at once. */
+async function rawPhase(pgUrl: string, schema: string, batches: ReturnType<typeof rowsOf>, spansPerBatch: number[], clients: number): Promise<PhaseResult> {
+  const pool = new pg.Pool({ connectionString: pgUrl, max: clients, options: `-c search_path=${schema}` })
+  const insertTraces = `INSERT INTO traces (${TRACE_NAMES}) SELECT * FROM unnest(${TRACE_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT (trace_id) DO NOTHING`
+  const insertSpans = 'INSERT INTO trace_spans (trace_id, span_id, content_sha256, data) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING'
+  const latencies: number[] = []
+  let spans = 0
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const client = await pool.connect()
+      try {
+        for (let i = next++; i < batches.length; i = next++) {
+          const t0 = performance.now()
+          const b = batches[i]
+          await client.query('BEGIN')
+          await client.query({ name: 'raw_traces', text: insertTraces, values: TRACE_TYPES.map((_, c) => b.traces.map((r) => r[c])) })
+          await client.query({ name: 'raw_spans', text: insertSpans, values: [0, 1, 2, 3].map((c) => b.spans.map((r) => r[c])) })
+          await client.query('COMMIT')
+          latencies.push(performance.now() - t0)
+          spans += spansPerBatch[i]
+        }
+      } finally {
+        client.release()
+      }
+    }),
+  )
+  await pool.end()
+  return summarise('raw INSERT … unnest (pg client, same rows)', latencies, spans, (performance.now() - started) / 1000, 0)
+}
+
+/** Spans stored in a schema, counted: every acknowledged span exactly once (the primary key forbids twice). */
+async function storedSpans(pgUrl: string, schema: string): Promise<number> {
+  const client = new pg.Client({ connectionString: pgUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".trace_spans`)
+    return Number(rows[0].n)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Decoding alone, in this process: spans/s of decodeProtobufTraces / decodeJsonTraces over the bodies. */
+function decodeSpeed(encoding: Encoding, bodies: readonly Body[]): number {
+  const t0 = performance.now()
+  let spans = 0
+  for (const b of bodies) {
+    const decoded = encoding === 'protobuf' ? decodeProtobufTraces(b.bytes) : decodeJsonTraces(JSON.parse(b.bytes.toString('utf8')))
+    spans += decoded.traces.reduce((n, t) => n + t.spans.length, 0)
+  }
+  return spans / ((performance.now() - t0) / 1000)
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? fallback : Number(process.argv[i + 1])
+}
+
+function line(r: PhaseResult, raw?: PhaseResult): string {
+  const ratio = raw === undefined ? '' : ` | ${(r.spansPerSecond / raw.spansPerSecond).toFixed(2)}`
+  return `| ${r.name} | ${r.spans.toLocaleString('en-US')} | ${r.requests} | ${Math.round(r.spansPerSecond).toLocaleString('en-US')} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.failures}${ratio} |`
+}
+
+async function cli(): Promise<void> {
+  const pgUrl = process.env.ASSAY_TEST_POSTGRES_URL
+  if (pgUrl === undefined) throw new Error('set ASSAY_TEST_POSTGRES_URL: this benchmark measures the PostgreSQL store')
+  const exporters = arg('exporters', 16)
+  const spans = arg('spans', 120_000)
+  const batch = arg('batch', 512)
+  const rate = arg('rate', 20_000)
+  const phases = (process.argv.find((a) => a.startsWith('--phases='))?.slice('--phases='.length) ?? 'protobuf,json,sdk,raw').split(',')
+  const suffix = randomBytes(4).toString('hex')
+  const schema = `bench_otlp_${suffix}`
+  const rawSchema = `bench_otlp_raw_${suffix}`
+  const location = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`
+  const setup = await openStore(location)
+  const rawSetup = await openStore(`${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${rawSchema}`)
+  let server: ServerProcess | undefined
+  const loadBefore = os.loadavg()
+  try {
+    const deployment = { id: randomBytes(16).toString('hex'), endpoint: 'support-bot', endpointVersion: '2.4.1', model: null, modelVersion: null, alias: null, codeHash: 'c'.repeat(40), inputs: [], environment: 'production', owner: 'bench', createdAt: Date.now() }
+    await setup.createDeployment(deployment)
+    await rawSetup.createDeployment(deployment)
+    const token = await makeAdminToken(setup)
+    server = await startServerProcess(location)
+    const results: PhaseResult[] = []
+    const push = (r: PhaseResult): void => {
+      results.push(r)
+      console.error(`${line(r)} (load ${os.loadavg()[0].toFixed(2)})`)
+    }
+    const notes: string[] = []
+    let offset = 0
+    let expected = 0
+    const run = async (encoding: Encoding): Promise<Body[]> => {
+      const t0 = performance.now()
+      const flat = await encodeBodies(encoding, deployment.id, spans, batch, (offset += 10_000_000))
+      const paced = await encodeBodies(encoding, deployment.id, spans, batch, (offset += 10_000_000))
+      notes.push(`${encoding}: ${flat.length + paced.length} bodies encoded by the real exporter in ${((performance.now() - t0) / 1000).toFixed(1)} s, mean ${Math.round(flat.reduce((n, b) => n + b.bytes.length, 0) / flat.length / 1024)} KiB; decode alone in one process: ${Math.round(decodeSpeed(encoding, flat.slice(0, 40))).toLocaleString('en-US')} spans/s`)
+      push(await send(`${encoding} flat out`, server!.url, token, encoding, flat, exporters, 0))
+      push(await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate))
+      expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)
+      return flat
+    }
+    let protoBodies: Body[] = []
+    if (phases.includes('protobuf')) protoBodies = await run('protobuf')
+    if (phases.includes('json')) await run('json')
+    if (phases.includes('sdk')) {
+      for (const encoding of ['protobuf', 'json'] as const) {
+        const r = await sdkPhase(server.url, token, encoding, deployment.id, exporters, Math.round(spans / 2), batch, rate)
+        push(r)
+        expected += r.spans
+      }
+    }
+    const stored = await storedSpans(pgUrl, schema)
+    let raw: PhaseResult | undefined
+    if (phases.includes('raw')) {
+      if (protoBodies.length === 0) protoBodies = await encodeBodies('protobuf', deployment.id, spans, batch, (offset += 10_000_000))
+      const rows = rowsOf(protoBodies)
+      raw = await rawPhase(pgUrl, rawSchema, rows, protoBodies.map((b) => b.spans), exporters)
+      push(raw)
+      const rawStored = await storedSpans(pgUrl, rawSchema)
+      if (rawStored !== raw.spans) notes.push(`PROBLEM: raw phase stored ${rawStored} spans of ${raw.spans}`)
+    }
+    const cpu = os.cpus()[0]?.model ?? '?'
+    console.log(`machine: ${os.cpus().length} CPUs, ${cpu}, node ${process.version}; one assay server on PostgreSQL; ${exporters} exporters; batches of ${batch} spans; ${spans.toLocaleString('en-US')} spans per phase`)
+    console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
+    for (const n of notes) console.log(n)
+    console.log('')
+    console.log(`| phase | spans | requests | spans/s | p50 ms | p99 ms | max ms | failed requests${raw ? ' | of raw' : ''} |`)
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---:|${raw ? '---:|' : ''}`)
+    for (const r of results) console.log(line(r, raw))
+    console.log('')
+    console.log(stored === expected ? `verified: the server stored ${stored} spans, each acknowledged span exactly once` : `PROBLEM: the server stored ${stored} spans; ${expected} were acknowledged`)
+    if (stored !== expected) process.exitCode = 1
+  } finally {
+    await server?.stop()
+    await setup.close()
+    await rawSetup.close()
+    await dropSchema(pgUrl, schema)
+    await dropSchema(pgUrl, rawSchema)
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await cli()

@@ -1,0 +1,83 @@
+/**
+ * CPU per span of OTLP ingest without HTTP, robust to a loaded machine where wall-clock rates are
+ * not: `decodeProtobufTraces` then the PostgreSQL store's `logTraces` over bodies encoded by the
+ * real protobuf exporter (bench/otlp-ingest.ts), 16 concurrent callers in this process. Reports
+ * this process's CPU per span (process.cpuUsage) and PostgreSQL's (utime + stime of the pool's
+ * backends from /proc, found by a unique application_name; Linux, server on this host).
+ *
+ *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-store-cpu.ts [--spans 20480] [--callers 16]
+ *
+ * Results: bench/results/otlp.md ("CPU per span, in process").
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import { pathToFileURL } from 'node:url'
+import pg from 'pg'
+import { decodeProtobufTraces } from '../src/otlp/decode-traces.js'
+import { openStore } from '../src/store/open-store.js'
+import { encodeBodies } from './otlp-ingest.js'
+import { dropSchema } from './server-load.js'
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? fallback : Number(process.argv[i + 1])
+}
+
+/** CPU seconds (user + system) of these processes so far. */
+function cpuSeconds(pids: readonly number[]): number {
+  const tick = 100 // USER_HZ on Linux
+  let ticks = 0
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    ticks += Number(fields[11]) + Number(fields[12])
+  }
+  return ticks / tick
+}
+
+async function cli(): Promise<void> {
+  const pgUrl = process.env.ASSAY_TEST_POSTGRES_URL
+  if (pgUrl === undefined) throw new Error('set ASSAY_TEST_POSTGRES_URL')
+  const spans = arg('spans', 20_480)
+  const callers = arg('callers', 16)
+  const schema = `bench_otlp_cpu_${randomBytes(4).toString('hex')}`
+  const app = `assay_cpu_${randomBytes(3).toString('hex')}`
+  const store = await openStore(`${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}&application_name=${app}`)
+  const admin = new pg.Client({ connectionString: pgUrl })
+  await admin.connect()
+  try {
+    const deploymentId = randomBytes(16).toString('hex')
+    await store.createDeployment({ id: deploymentId, endpoint: 'support-bot', endpointVersion: '1', model: null, modelVersion: null, alias: null, codeHash: 'c'.repeat(40), inputs: [], environment: 'production', owner: 'bench', createdAt: Date.now() })
+    const bodies = await encodeBodies('protobuf', deploymentId, spans, 512, 0)
+    // Open every pooled connection before measuring, so their start-up is not counted.
+    await Promise.all(Array.from({ length: callers }, () => store.tracesPage({ deployment: deploymentId, limit: 1 })))
+    const pids = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid)
+    const load = os.loadavg()
+    const pg0 = cpuSeconds(pids)
+    const node0 = process.cpuUsage()
+    const t0 = performance.now()
+    let next = 0
+    let stored = 0
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        for (let i = next++; i < bodies.length; i = next++) {
+          const decoded = decodeProtobufTraces(bodies[i].bytes)
+          const result = await store.logTraces(decoded.traces)
+          if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0].message}`)
+          stored += bodies[i].spans
+        }
+      }),
+    )
+    const seconds = (performance.now() - t0) / 1000
+    const node = process.cpuUsage(node0)
+    const pgCpu = cpuSeconds(pids) - pg0
+    console.log(`load average before: ${load.map((l) => l.toFixed(2)).join(' / ')}; ${callers} callers; ${stored} spans in ${bodies.length} bodies`)
+    console.log(`node CPU per span: ${((node.user + node.system) / stored).toFixed(1)} µs; PostgreSQL CPU per span: ${((pgCpu * 1e6) / stored).toFixed(1)} µs (${pids.length} backends); wall: ${Math.round(stored / seconds).toLocaleString('en-US')} spans/s`)
+  } finally {
+    await admin.end()
+    await store.close()
+    await dropSchema(pgUrl, schema)
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await cli()
