@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { MAX_CURSOR_LENGTH } from '../store/pages.js'
-import { PAGE_SIZE } from '../store/store.js'
+import { PAGE_SIZE, TRACE_ROW_PAGE_SIZE } from '../store/store.js'
 
 /**
  * The request schemas of `assay server`: the single source for validating requests and for the
@@ -264,6 +264,13 @@ export const TracesQuery = PageQuery.extend({
   deployment: Hex32.optional(),
   from: z.coerce.number().finite().optional(),
   to: z.coerce.number().finite().optional(),
+})
+export const TraceRowsQuery = z.strictObject({
+  deployment: Hex32,
+  from: z.coerce.number().finite(),
+  to: z.coerce.number().finite(),
+  limit: z.coerce.number().int().min(1).max(TRACE_ROW_PAGE_SIZE.max).optional(),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 })
 /** Spans are checked by the store, which rejects a bad trace and stores the others (LogTracesResult). */
 export const LogTracesSchema = z.strictObject({ traces: z.array(z.unknown()).max(100_000) })
