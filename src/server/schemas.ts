@@ -244,6 +244,24 @@ export const GateCheckSchema = z.strictObject({ gate: GateText, candidate: Side,
 // ---- production (docs/production.md); the store checks every field again (record/production.ts) ----
 
 const Hex32 = z.string().regex(/^[0-9a-f]{32}$/, 'an id is 32 lowercase hex characters')
+// Monitor and canary checks run on the server (the monitor file's text travels in the request, as a gate's).
+const DurationText = z.string().min(2).max(32)
+export const MonitorCheckSchema = z.strictObject({
+  monitor: GateText,
+  deployment: Hex32.optional(),
+  window: DurationText.optional(),
+  reference: z.string().min(1).max(300).optional(),
+  actor: Claimed,
+})
+export const CanaryCheckSchema = z.strictObject({
+  champion: Hex32,
+  challenger: Hex32,
+  window: DurationText.optional(),
+  metrics: z.array(z.strictObject({ metric: z.string().min(1).max(MAX_KEY), higherIsBetter: z.boolean().optional(), margin: z.number().nonnegative().optional() })).max(100).optional(),
+  pairing: z.enum(['auto', 'paired', 'unpaired']).optional(),
+  confidenceLevel: z.number().gt(0).lt(1).optional(),
+  actor: Claimed,
+})
 export const DeploymentIdParam = z.object({ id: Hex32 })
 export const TraceIdParam = z.object({ traceId: Hex32 })
 export const NewDeploymentSchema = z.strictObject({
