@@ -187,7 +187,7 @@ export const NewModelVersionSchema = z.strictObject({
 export const AuditRecordSchema = z.strictObject({
   seq: z.number().int().positive(),
   at: Time,
-  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy']),
+  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy', 'monitor-decision', 'canary-decision']),
   actor: z.string().max(MAX_KEY),
   subject: z.string().max(1000),
   body: z.record(z.string(), z.unknown()),
