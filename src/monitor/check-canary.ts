@@ -11,8 +11,8 @@ import type { TraceRow } from './trace-row.js'
 
 /**
  * `assay monitor canary`: the champion's and the challenger's traces over one window, compared by
- * compareCanary (paired when the same inputs were replayed: rows carry the conversation id as the
- * input id), and the decision (promote, rollback, continue) recorded as a `canary-decision` audit
+ * compareCanary (paired when the challenger replayed the champion's inputs: rows carry the
+ * conversation id as the input id), and the decision (promote, rollback, continue) recorded as a `canary-decision` audit
  * record. The decision is evidence and a next command: promoting goes through the model's gate
  * (`assay promote`), and moving traffic is the serving platform's job.
  */
@@ -87,7 +87,7 @@ export async function checkCanary(store: Store, options: CheckCanaryOptions): Pr
   // A metric neither side carries (no tokens, no cost logged) is left out rather than compared on nothing.
   const carried = metrics.filter((m) => [championRows, challengerRows].every((rows) => rows.some((r) => carries(r, m.metric))))
   if (carried.length === 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `no metric has values on both sides in the window (${championRows.length} champion and ${challengerRows.length} challenger traces)`)
-  const result = compareCanary(championRows, challengerRows, { metrics: carried, pairing: options.pairing, confidenceLevel: options.confidenceLevel, seed: options.seed })
+  const result = compareCanary(championRows, challengerRows, { metrics: carried, pairing: pairingOf(options.pairing ?? 'auto', championRows, challengerRows), confidenceLevel: options.confidenceLevel, seed: options.seed })
   const evidence: CanaryCheckEvidence = JSON.parse(
     JSON.stringify({
       schema: 'assay.canary-decision/v1',
@@ -119,4 +119,15 @@ function carries(row: TraceRow, metric: string): boolean {
   if (metric === 'costUsd') return row.costUsd !== undefined
   if (metric === 'tokens') return row.inputTokens !== undefined || row.outputTokens !== undefined
   return row.scores?.[metric] !== undefined
+}
+
+/**
+ * Stored traces all carry their conversation id as input id, so 'auto' cannot mean "every row has
+ * one" here: it is paired when the challenger replayed the champion's inputs (every challenger
+ * input id is among the champion's), unpaired otherwise.
+ */
+function pairingOf(pairing: 'auto' | 'paired' | 'unpaired', champion: readonly TraceRow[], challenger: readonly TraceRow[]): 'paired' | 'unpaired' {
+  if (pairing !== 'auto') return pairing
+  const ids = new Set(champion.map((r) => r.inputId))
+  return challenger.length > 0 && challenger.every((r) => r.inputId !== undefined && ids.has(r.inputId)) ? 'paired' : 'unpaired'
 }
