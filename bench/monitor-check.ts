@@ -87,6 +87,7 @@ try {
   const read: number[] = []
   const whole: number[] = []
   let rows = 0
+  let feedbackRows = 0
   let decision = ''
   const load = [os.loadavg().map((x) => x.toFixed(2)).join(', ')]
   for (let r = 0; r < repetitions; r++) {
@@ -102,6 +103,7 @@ try {
     )
     raw.push(performance.now() - t)
     rows = plain.rows.length
+    feedbackRows = feedback.rows.length
 
     t = performance.now()
     const window = await readTraceRows(store, d.id, NOW - HOUR, NOW)
@@ -118,7 +120,7 @@ try {
   process.stdout.write(
     [
       `setup (bulk insert of ${n + referenceN} traces and feedback): ${seconds(setup)} s`,
-      `window ${rows} traces, reference ${referenceN}; repetitions ${repetitions}; load average at start ${load[0]}, at end ${load[1]}`,
+      `window ${rows} traces (${feedbackRows} feedback rows), reference ${referenceN}; repetitions ${repetitions}; load average at start ${load[0]}, at end ${load[1]}`,
       `raw SELECT of the window and its feedback: median ${seconds(m)} s (all ${raw.map(seconds).join(', ')})`,
       `readTraceRows (window only): median ${seconds(rd)} s (all ${read.map(seconds).join(', ')}); ${(rd / m).toFixed(2)}x the raw SELECT`,
       `checkMonitor (window + reference, decide, audit): median ${seconds(w)} s (all ${whole.map(seconds).join(', ')}); ${(w / m).toFixed(2)}x the raw SELECT`,
