@@ -64,8 +64,11 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/v1/traces': 'write handler',
   'GET /api/v1/traces': 'read handler',
   'GET /api/v1/traces/eval-records': 'read handler',
+  'GET /api/v1/traces/monitor-rows': 'read handler',
   'GET /api/v1/traces/:traceId': 'read handler',
   'POST /api/v1/feedback': 'write handler',
+  'POST /api/v1/monitor-checks': 'write all',
+  'POST /api/v1/canary-checks': 'write all',
   'POST /v1/traces': 'write handler',
 }
 
