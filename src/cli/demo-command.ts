@@ -104,7 +104,7 @@ function writeDemoPromotion(ctx: CliContext, p: DemoPromotion): void {
  * A remote store already is a server's: the act is skipped there (its traces would need the
  * server's own OTLP route and a token this command does not hold).
  */
-async function productionAct(assay: Assay, dataDir: string, promotion: DemoPromotion): Promise<DemoProduction | null> {
+async function productionAct(assay: Assay, dataDir: string, promotion: DemoPromotion): Promise<(DemoProduction & { seconds: number }) | null> {
   if (assay.store.capabilities.server !== null) return null
   const { buildServer } = await import('../server/app.js')
   const { hashSecret, newTokenId, newTokenSecret } = await import('../server/auth.js')
@@ -114,20 +114,22 @@ async function productionAct(assay: Assay, dataDir: string, promotion: DemoPromo
     { id: newTokenId(), name: 'demo-otlp', scope: 'write', experiments: null, createdAt: now, createdBy: 'assay demo', revokedAt: null, expiresAt: now + 15 * 60_000 },
     hashSecret(secret),
   )
+  const started = Date.now()
   const app = await buildServer({ store: assay.store, auth: { enabled: true } })
   try {
     await app.listen({ host: '127.0.0.1', port: 0 })
     const { port } = app.server.address() as { port: number }
-    return await runDemoProduction(assay, { dir: dataDir, otlpUrl: `http://127.0.0.1:${port}/v1/traces`, token: secret, rollbackVersion: promotion.baselineVersion })
+    const act = await runDemoProduction(assay, { dir: dataDir, otlpUrl: `http://127.0.0.1:${port}/v1/traces`, token: secret, rollbackVersion: promotion.baselineVersion })
+    return { ...act, seconds: (Date.now() - started) / 1000 }
   } finally {
     await app.close()
   }
 }
 
-function writeDemoProduction(ctx: CliContext, p: DemoProduction): void {
+function writeDemoProduction(ctx: CliContext, p: DemoProduction & { seconds: number }): void {
   const out = ctx.io.out
   const e = p.check.evidence
-  out.write(`\n\nProduction: deployed ${e.deployment.model}@champion (version ${e.deployment.modelVersion}) as ${p.deployment.endpoint}, deployment ${p.deployment.id.slice(0, 8)}.\n`)
+  out.write(`\n\nProduction (${p.seconds.toFixed(1)} s): deployed ${e.deployment.model}@champion (version ${e.deployment.modelVersion}) as ${p.deployment.endpoint}, deployment ${p.deployment.id.slice(0, 8)}.\n`)
   out.write(`Sent ${p.sent.traces} traces in ${p.sent.requests} OTLP/JSON requests to POST /v1/traces: an hour of ordinary traffic, then an hour with a drifted slice (${p.sent.drifted} traces with longer prompts) and an expensive slice (${p.sent.expensive} traces at 8x the cost).\n`)
   out.write(`Monitor ${p.monitorFile} on the last hour against the hour before: ${e.decision.toUpperCase()}\n`)
   for (const c of e.result.checks) out.write(`  ${c.status.toUpperCase().padEnd(12)} ${c.check}: ${c.reason}\n`)
