@@ -8,6 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { Assay } from '../../src/sdk/assay.js'
+import { createRandom } from '../../src/stats/index.js'
+import { normals } from '../calibration/simulation.js'
 import { runCliOn } from '../cli/run-cli.js'
 import { newDeployment } from './helpers.js'
 import { HOUR, MONITOR_TEXT, storedTraffic, storeTraffic } from './stored-traffic.js'
@@ -17,6 +19,7 @@ let store: string
 let monitorFile: string
 let dropped: string
 let steady: string
+let evalRun: string
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'assay-monitor-cli-'))
@@ -31,6 +34,15 @@ before(async () => {
   await assay.addModelVersion({ model: 'qa', run: run.id })
   await assay.setAlias('qa', 'champion', 1)
   await assay.setAlias('qa', 'champion', 2)
+  // The evaluation behind the model: 300 eval records whose quality has the production distribution.
+  const validation = path.join(dir, 'validation.csv')
+  writeFileSync(validation, 'x\n1\n')
+  const evaluation = await assay.startRun({ experiment: 'qa', name: 'eval', datasets: [{ name: 'validation', path: validation, role: 'validation' }] })
+  const rng = createRandom(5)
+  const z = normals(rng)
+  await evaluation.logEval({ dataset: 'validation', records: Array.from({ length: 300 }, (_, i) => ({ id: `e${i}`, scores: { quality: Math.min(1, Math.max(0, 0.75 + 0.08 * z.next())) }, latencyMs: 400 })) })
+  await evaluation.end()
+  evalRun = evaluation.id
   const now = Date.now()
   dropped = (await assay.store.createDeployment(newDeployment({ model: 'qa', alias: 'champion' }))).id
   steady = (await assay.store.createDeployment(newDeployment({ model: 'qa', alias: 'champion', endpoint: 'chat-b' }))).id
@@ -79,6 +91,19 @@ test('monitor check: ok exits 0; a rollback decision exits 1, as JUnit without r
 
   const usage = await check(dropped, '--format', 'yaml')
   assert.equal(usage.code, 2)
+})
+
+test('monitor check against the eval run: quality as evaluated passes, features the eval lacks are insufficient: warn, exit 3', async () => {
+  const result = await runCliOn(store, 'monitor', 'check', monitorFile, '--deployment', steady, '--window', '1h', '--reference', `run:${evalRun}`, '--format', 'json', '--no-record')
+  assert.equal(result.code, 3, result.out + result.err)
+  const body = JSON.parse(result.out) as { evidence: { decision: string; reference: { kind: string; run: string; dataset: string; traces: number }; result: { checks: { name: string; status: string }[] } } }
+  assert.deepEqual(body.evidence.reference, { kind: 'run', run: evalRun, dataset: 'validation', traces: 300 })
+  const status = Object.fromEntries(body.evidence.result.checks.map((c) => [c.name, c.status]))
+  assert.equal(status['score quality'], 'pass', JSON.stringify(status))
+  assert.equal(status['feature inputTokens'], 'insufficient')
+  const unknown = await runCliOn(store, 'monitor', 'check', monitorFile, '--deployment', steady, '--reference', 'yesterday')
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.err, /ASSAY_INVALID_ARGUMENT.*trailing:DURATION or run:RUN/)
 })
 
 test('monitor canary: the two deployments compared, decided and recorded', async () => {
