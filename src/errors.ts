@@ -62,6 +62,7 @@ export const errorCatalogue = {
   ASSAY_GATE_TOO_MUCH_WORK: { status: 422, summary: "A gate check on the server asks for more resamples than the server allows, or ran past its time limit." },
   ASSAY_WARNINGS_NOT_ACCEPTED: { status: 409, summary: 'The gate warned; promotion needs --accept-warnings and a reason.' },
   ASSAY_NOTHING_TO_ROLL_BACK: { status: 409, summary: 'The alias has no previous holder to restore.' },
+  ASSAY_ROLLBACK_TARGET_MISMATCH: { status: 409, summary: "The alias's previous holder is not the expected rollback candidate." },
   ASSAY_NO_GATE_POLICY: { status: 409, summary: 'No gate is registered for this model and alias: an admin registers one with `assay gates set`; no alias moved.' },
   ASSAY_GATE_NOT_REGISTERED: { status: 409, summary: "The gate sent with a promotion is not the one registered for the model and alias (its sha256 differs); no alias moved." },
   ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },

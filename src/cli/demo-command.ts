@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { assayCommandName } from '../command-name.js'
 import { compareDemo, DEMO_EXPERIMENT, runDemo, type DemoComparisons } from '../demo/demo-experiment.js'
+import { runDemoProduction, type DemoProduction } from '../demo/demo-production.js'
 import { runDemoPromotion, type DemoPromotion } from '../demo/demo-promotion.js'
 import { AssayError } from '../errors.js'
 import { shellQuote } from '../record/replay-plan.js'
@@ -24,15 +25,16 @@ export function demoCommand(ctx: CliContext): Command {
       }
       const seeds = Array.from({ length: count }, (_, i) => i + 1)
       const started = Date.now()
-      const { result, comparisons, promotion, assayCommand } = await ctx.withAssay(self, async (assay) => {
+      const { result, comparisons, promotion, production, assayCommand } = await ctx.withAssay(self, async (assay) => {
         const dataDir = options.dataDir === undefined ? defaultDataDir(assay) : path.resolve(options.dataDir)
         const recorded = await runDemo(assay, { dataDir, seeds, onProgress: (message) => ctx.io.err.write(`${message}\n`) })
         // The group comparison needs at least 2 seeds per configuration.
         const compared: DemoComparisons | null = seeds.length >= 2 ? await compareDemo(assay, recorded) : null
         const promotion: DemoPromotion = await runDemoPromotion(assay, recorded, { dir: dataDir })
-        return { result: recorded, comparisons: compared, promotion, assayCommand: nextCommandPrefix(assay) }
+        const production = await productionAct(assay, dataDir, promotion)
+        return { result: recorded, comparisons: compared, promotion, production, assayCommand: nextCommandPrefix(assay) }
       })
-      if (options.json) return writeJson(ctx.io, 'assay.demo/v1', { ...result, comparisons, promotion })
+      if (options.json) return writeJson(ctx.io, 'assay.demo/v1', { ...result, comparisons, promotion, production })
       const out = ctx.io.out
       out.write(`\nRecorded ${result.runs.length} runs of experiment ${DEMO_EXPERIMENT} in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`)
       out.write('Each run holds its params, seed, environment, code version, the content hashes of train.csv and validation.csv,\n')
@@ -51,6 +53,7 @@ export function demoCommand(ctx: CliContext): Command {
         for (const w of [...paired.warnings, ...groups.warnings]) out.write(`  warning ${w.code}: ${w.message}\n`)
       }
       writeDemoPromotion(ctx, promotion)
+      if (production !== null) writeDemoProduction(ctx, production)
       const [first, second] = [result.runs[0], result.runs[result.runs.length - 1]]
       const id = (r: { runId: string }): string => r.runId.slice(0, 8)
       const next = [
@@ -66,6 +69,9 @@ export function demoCommand(ctx: CliContext): Command {
         `models show ${promotion.model}`,
         `gates show ${promotion.model} --alias champion`,
         `gate check ${shellQuote(promotion.gateFile)} --candidate model:${promotion.model}@${promotion.candidateVersion} --baseline model:${promotion.model}@${promotion.baselineVersion} --format markdown`,
+        ...(production === null
+          ? []
+          : [`traces ls --deployment ${production.deployment.id}`, `monitor check ${shellQuote(production.monitorFile)} --deployment ${production.deployment.id} --window 1h --reference trailing:1h --no-record`]),
         'audit verify',
       ]
       out.write('\n\nNext:\n')
@@ -90,6 +96,47 @@ function writeDemoPromotion(ctx: CliContext, p: DemoPromotion): void {
     }),
   )
   out.write(p.verify.ok ? `audit log intact: ${p.verify.count} records, head ${p.verify.head.slice(0, 16)}…\n` : `audit log BROKEN at record ${p.verify.firstBadSeq}: ${p.verify.problem}\n`)
+}
+
+/**
+ * The production act (src/demo/demo-production.ts) needs a server over the same store: started here
+ * in process on a free loopback port, with a write token that expires in 15 minutes, and closed after.
+ * A remote store already is a server's: the act is skipped there (its traces would need the
+ * server's own OTLP route and a token this command does not hold).
+ */
+async function productionAct(assay: Assay, dataDir: string, promotion: DemoPromotion): Promise<(DemoProduction & { seconds: number }) | null> {
+  if (assay.store.capabilities.server !== null) return null
+  const { buildServer } = await import('../server/app.js')
+  const { hashSecret, newTokenId, newTokenSecret } = await import('../server/auth.js')
+  const secret = newTokenSecret()
+  const now = Date.now()
+  await assay.store.createApiToken(
+    { id: newTokenId(), name: 'demo-otlp', scope: 'write', experiments: null, createdAt: now, createdBy: 'assay demo', revokedAt: null, expiresAt: now + 15 * 60_000 },
+    hashSecret(secret),
+  )
+  const started = Date.now()
+  const app = await buildServer({ store: assay.store, auth: { enabled: true } })
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = app.server.address() as { port: number }
+    const act = await runDemoProduction(assay, { dir: dataDir, otlpUrl: `http://127.0.0.1:${port}/v1/traces`, token: secret, rollbackVersion: promotion.baselineVersion })
+    return { ...act, seconds: (Date.now() - started) / 1000 }
+  } finally {
+    await app.close()
+  }
+}
+
+function writeDemoProduction(ctx: CliContext, p: DemoProduction & { seconds: number }): void {
+  const out = ctx.io.out
+  const e = p.check.evidence
+  out.write(`\n\nProduction (${p.seconds.toFixed(1)} s): deployed ${e.deployment.model}@champion (version ${e.deployment.modelVersion}) as ${p.deployment.endpoint}, deployment ${p.deployment.id.slice(0, 8)}.\n`)
+  out.write(`Sent ${p.sent.traces} traces in ${p.sent.requests} OTLP/JSON requests to POST /v1/traces: an hour of ordinary traffic, then an hour with a drifted slice (${p.sent.drifted} traces with longer prompts) and an expensive slice (${p.sent.expensive} traces at 8x the cost).\n`)
+  out.write(`Monitor ${p.monitorFile} on the last hour against the hour before: ${e.decision.toUpperCase()}\n`)
+  for (const c of e.result.checks) out.write(`  ${c.status.toUpperCase().padEnd(12)} ${c.check}: ${c.reason}\n`)
+  if (e.next !== null) out.write(`  next: ${e.next}\n`)
+  if (p.record !== null) {
+    out.write(`Audit record ${p.record.seq}: ${p.record.kind} of ${p.record.subject} by ${p.record.actor}, decision ${e.decision}, monitor sha256 ${e.monitor.sha256.slice(0, 16)}…, hash ${p.record.hash.slice(0, 16)}…\n`)
+  }
 }
 
 /** The demo's data goes inside an embedded store (so ASSAY_HOME keeps it there); elsewhere, to a temporary directory. */

@@ -93,6 +93,12 @@ export const COMMANDS: readonly { name: string; term: string; description: strin
   },
   { name: 'traces', term: 'traces', description: 'traces of a deployment (OTLP or the SDK): list, and one as a span tree with tokens, cost and lineage', load: async () => (await import('./traces-command.js')).tracesCommand },
   {
+    name: 'monitor',
+    term: 'monitor',
+    description: 'production monitors: check a deployment window (ok, warn, retrain, rollback, escalate; recorded), compare a canary, validate a monitor file',
+    load: async () => (await import('./monitor-command.js')).monitorCommand,
+  },
+  {
     name: 'lineage',
     term: 'lineage [options] <target>',
     description: 'from a trace or deployment down to the model version, run, datasets and code; from dataset:<sha256> up to the deployments it fed',

@@ -10,7 +10,8 @@ function interval(ci: [number, number] | null): string {
   return ci === null ? '-' : `[${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`
 }
 
-function jsonText(value: unknown): string {
+/** JSON with non-finite numbers as strings ("Infinity"), for reports. */
+export function jsonText(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)
 }
 
@@ -74,7 +75,8 @@ export function renderMarkdown(e: GateEvidence, audit: { seq: number; hash: stri
 // Characters XML 1.0 cannot hold (built from code points so the source has no control characters).
 const CONTROL_CHARACTERS = new RegExp(`[${String.fromCharCode(0)}-${String.fromCharCode(8)}${String.fromCharCode(11)}${String.fromCharCode(12)}${String.fromCharCode(14)}-${String.fromCharCode(31)}]`, 'g')
 
-function xml(text: string): string {
+/** Text escaped for XML attributes and content, control characters dropped. */
+export function xml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string).replace(CONTROL_CHARACTERS, '')
 }
 

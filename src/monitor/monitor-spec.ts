@@ -145,6 +145,12 @@ export const monitorSpecSchema = z
     owner: required('owner'),
     escalation: required('escalation'),
     rollback: rollback.optional(),
+    /**
+     * What `monitor check` may do itself. rollback: automatic moves the deployment's alias back to
+     * the rollback candidate (through the registry's recorded rollback) when the decision is
+     * rollback; manual (default) prints the command instead.
+     */
+    actions: z.object({ rollback: z.enum(['automatic', 'manual']).default('manual') }).strict().default({ rollback: 'manual' }),
     /** Default significance level of the drift tests. */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** Fewest accepted traces in each window for the statistical checks (fewer: insufficient, a warning). */

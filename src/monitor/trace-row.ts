@@ -1,30 +1,7 @@
-/**
- * One production trace as the monitor sees it: plain values, no store types. The store side turns
- * stored traces (and their late feedback) into these rows; tests and simulations build them directly.
- */
-export interface TraceRow {
-  traceId?: string
-  /** Event time, milliseconds since the epoch. */
-  time: number
-  latencyMs?: number
-  inputTokens?: number
-  outputTokens?: number
-  costUsd?: number
-  /** Feedback, evaluator and guardrail outcome scores by name. */
-  scores?: Record<string, number>
-  /** What the guardrail did: 'none' (or absent) when it did not act; anything else ('block', 'redact', ...) counts as a trigger. */
-  guardrailAction?: string
-  /** Input features by name: numbers, or category strings. */
-  features?: Record<string, number | string>
-  /** Names of the attributes the trace carried (for the malformed check's required attributes). */
-  attributes?: readonly string[]
-  /** Conversation id: traces of one conversation are one cluster. */
-  conversationId?: string
-  /** The input's id when the same inputs are replayed to two deployments (a paired canary). */
-  inputId?: string
-  modelVersion?: string
-  promptVersion?: string
-}
+import type { TraceRow } from '../record/trace-row.js'
+
+// The row type lives with the record so the store can produce it.
+export type { TraceRow }
 
 /** What the monitor knows of the deployment behind the window (lineage metadata). */
 export interface DeploymentInfo {

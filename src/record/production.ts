@@ -2,6 +2,7 @@ import { hash } from 'node:crypto'
 import { AssayError } from '../errors.js'
 import type { DatasetVersion, EvalRecord, JsonValue } from './types.js'
 import { assertName, assertRecordedText, canonicalJson, describe } from './validate.js'
+import type { TraceRow } from './trace-row.js'
 
 /**
  * Production records (docs/production.md): a deployment (what serves: endpoint, model version,
@@ -324,14 +325,84 @@ const PASSING_OUTCOMES = new Set(['pass', 'passed', 'ok', 'allowed', 'success'])
 export function traceEvalRecord(trace: TraceSummary, feedback: readonly Feedback[]): EvalRecord {
   const scores: Record<string, number> = {}
   for (const f of [...feedback].sort((x, y) => x.at - y.at || (x.id < y.id ? -1 : 1))) scores[f.name] = f.value
-  if (trace.guardrailAction !== null) scores.guardrail_triggered = PASSING_ACTIONS.has(trace.guardrailAction.toLowerCase()) ? 0 : 1
-  if (trace.guardrailOutcome !== null) scores.guardrail_pass = PASSING_OUTCOMES.has(trace.guardrailOutcome.toLowerCase()) ? 1 : 0
+  addGuardrailScores(scores, trace.guardrailAction, trace.guardrailOutcome)
   const record: EvalRecord = { id: trace.traceId, scores, latencyMs: trace.latencyMs }
   if (trace.conversationId !== null) record.cluster = trace.conversationId
   if (trace.inputTokens !== null || trace.outputTokens !== null) record.tokens = (trace.inputTokens ?? 0) + (trace.outputTokens ?? 0)
   if (trace.costUsd !== null) record.cost = trace.costUsd
   if (trace.outputHash !== null) record.outputHash = trace.outputHash
   return record
+}
+
+/** `guardrail_triggered` (1 when the guardrail acted) and `guardrail_pass` (1 when its outcome passed), where the trace has them. */
+function addGuardrailScores(scores: Record<string, number>, action: string | null, outcome: string | null): void {
+  if (action !== null) scores.guardrail_triggered = PASSING_ACTIONS.has(action.toLowerCase()) ? 0 : 1
+  if (outcome !== null) scores.guardrail_pass = PASSING_OUTCOMES.has(outcome.toLowerCase()) ? 1 : 0
+}
+
+/** The stored fields of a trace that the monitor reads (Store.traceRowsPage). */
+export type TraceRowFields = Pick<
+  TraceSummary,
+  | 'traceId' | 'startTime' | 'latencyMs' | 'inputTokens' | 'outputTokens' | 'costUsd' | 'conversationId' | 'guardrailAction' | 'guardrailOutcome'
+  | 'operation' | 'requestModel' | 'promptName' | 'promptVersion' | 'retrievalIndexVersion' | 'outputHash'
+>
+
+/** The text fields a trace row offers as category features, by feature name. */
+const TEXT_FEATURES = ['operation', 'requestModel', 'promptName', 'promptVersion', 'retrievalIndexVersion'] as const
+/** The numeric fields a trace row offers as features. */
+const NUMBER_FEATURES = ['latencyMs', 'inputTokens', 'outputTokens', 'costUsd'] as const
+/** Field → the attribute that carried it, for the malformed check's required attributes. */
+const FIELD_ATTRIBUTES: [keyof TraceRowFields, string][] = [
+  ['operation', TRACE_ATTRIBUTES.operation], ['requestModel', TRACE_ATTRIBUTES.requestModel], ['inputTokens', TRACE_ATTRIBUTES.inputTokens],
+  ['outputTokens', TRACE_ATTRIBUTES.outputTokens], ['conversationId', TRACE_ATTRIBUTES.conversationId], ['promptName', TRACE_ATTRIBUTES.promptName],
+  ['promptVersion', TRACE_ATTRIBUTES.promptVersion], ['retrievalIndexVersion', TRACE_ATTRIBUTES.retrievalIndexVersion], ['costUsd', TRACE_ATTRIBUTES.costUsd],
+  ['guardrailAction', TRACE_ATTRIBUTES.guardrailAction], ['guardrailOutcome', TRACE_ATTRIBUTES.guardrailOutcome], ['outputHash', TRACE_ATTRIBUTES.outputHash],
+]
+
+/**
+ * Builds trace rows for the monitor. Rows of a window share their attribute lists (one per
+ * combination of present fields), so a million rows hold a handful of arrays, not a million.
+ */
+export class TraceRowBuilder {
+  private readonly attributeLists = new Map<number, readonly string[]>()
+
+  /**
+   * A stored trace as a monitor row: time = start time; scores = the latest feedback of each name
+   * (`feedback` in time order) plus the guardrail scores of traceEvalRecord; features = the
+   * extracted numbers (latencyMs, inputTokens, outputTokens, costUsd) and texts (operation,
+   * requestModel, promptName, promptVersion, retrievalIndexVersion) present; attributes = the
+   * OpenTelemetry or assay attribute names the trace carried; inputId = the output's input,
+   * named by the conversation id (a replayed input keeps its conversation id).
+   */
+  row(t: TraceRowFields, feedback: readonly { name: string; value: number }[], modelVersion: string | undefined): TraceRow {
+    const scores: Record<string, number> = {}
+    for (const f of feedback) scores[f.name] = f.value
+    addGuardrailScores(scores, t.guardrailAction, t.guardrailOutcome)
+    const features: Record<string, number | string> = {}
+    for (const name of NUMBER_FEATURES) if (t[name] !== null) features[name] = t[name]
+    for (const name of TEXT_FEATURES) if (t[name] !== null) features[name] = t[name]
+    let mask = 0
+    FIELD_ATTRIBUTES.forEach(([field], i) => {
+      if (t[field] !== null) mask |= 1 << i
+    })
+    let attributes = this.attributeLists.get(mask)
+    if (attributes === undefined) {
+      attributes = FIELD_ATTRIBUTES.filter((_, i) => (mask & (1 << i)) !== 0).map(([, name]) => name)
+      this.attributeLists.set(mask, attributes)
+    }
+    const row: TraceRow = { traceId: t.traceId, time: t.startTime, latencyMs: t.latencyMs, scores, features, attributes }
+    if (t.inputTokens !== null) row.inputTokens = t.inputTokens
+    if (t.outputTokens !== null) row.outputTokens = t.outputTokens
+    if (t.costUsd !== null) row.costUsd = t.costUsd
+    if (t.guardrailAction !== null) row.guardrailAction = t.guardrailAction
+    if (t.conversationId !== null) {
+      row.conversationId = t.conversationId
+      row.inputId = t.conversationId
+    }
+    if (modelVersion !== undefined) row.modelVersion = modelVersion
+    if (t.promptVersion !== null) row.promptVersion = t.promptVersion
+    return row
+  }
 }
 
 /** Check a deployment before it is stored. */

@@ -157,6 +157,8 @@ export interface RollbackInput {
   actor: string
   reason?: string
   at?: number
+  /** Roll back only when the previous holder is this version (ASSAY_ROLLBACK_TARGET_MISMATCH otherwise): a monitor's rollback candidate. */
+  expectVersion?: number
 }
 
 /** Restore the alias's previous holder (see holderStack), recorded like a promotion. */
@@ -172,6 +174,13 @@ export async function rollback(store: Store, input: RollbackInput): Promise<{ ev
       alias: input.alias,
       current,
     })
+  }
+  if (input.expectVersion !== undefined && input.expectVersion !== target) {
+    throw new AssayError(
+      'ASSAY_ROLLBACK_TARGET_MISMATCH',
+      `${input.model}@${input.alias} would roll back to version ${target}, not the expected version ${input.expectVersion}; set the alias explicitly if that version is meant`,
+      { model: input.model, alias: input.alias, current, previous: target, expected: input.expectVersion },
+    )
   }
   const at = input.at ?? Date.now()
   const reason = input.reason ?? ''

@@ -1,5 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import os from 'node:os'
+import type { CheckCanaryResult, CheckCanaryOptions } from '../monitor/check-canary.js'
+import type { CheckMonitorResult } from '../monitor/check-monitor.js'
+import type { LoadedMonitor } from '../monitor/monitor-spec.js'
 import type { AuditVerification } from '../audit/audit-log.js'
 import type { CompareOptions } from '../compare/compare.js'
 import type { Comparison } from '../compare/comparison-types.js'
@@ -423,6 +426,24 @@ export class Assay {
   async gatePolicyHistory(model: string, alias = 'champion'): Promise<GatePolicy[]> {
     await this.store.getModel(model)
     return this.store.gatePolicies({ model, alias })
+  }
+
+  /**
+   * Run a monitor (a file path or a loaded monitor) over a deployment's window of traces against
+   * its reference; the decision is appended to the audit log (kind monitor-decision) and, when the
+   * monitor says `actions.rollback: automatic`, a rollback decision moves the alias back.
+   */
+  async checkMonitor(
+    monitor: string | LoadedMonitor,
+    options: { deployment?: string; window?: string; reference?: string; actor?: string; record?: boolean; now?: number } = {},
+  ): Promise<CheckMonitorResult> {
+    const loaded = typeof monitor === 'string' ? (await import('../monitor/monitor-spec.js')).loadMonitorFile(monitor) : monitor
+    return (await this.decide()).checkMonitor({ ...options, monitor: loaded, actor: options.actor ?? defaultActor() })
+  }
+
+  /** Compare a challenger deployment with the champion over a window (compareCanary); the decision is appended to the audit log (kind canary-decision). */
+  async checkCanary(options: Omit<CheckCanaryOptions, 'actor'> & { actor?: string }): Promise<CheckCanaryResult> {
+    return (await this.decide()).checkCanary({ ...options, actor: options.actor ?? defaultActor() })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */

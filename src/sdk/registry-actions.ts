@@ -1,5 +1,7 @@
 import type { CheckGateOptions, GateCheckResult } from '../gates/check-gate.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
+import type { CheckCanaryResult, CheckCanaryOptions } from '../monitor/check-canary.js'
+import type { CheckMonitorOptions, CheckMonitorResult } from '../monitor/check-monitor.js'
 import type { PromoteInput, PromoteResult } from '../promotion/promotion.js'
 import { rollback, type RollbackInput } from '../registry/registry.js'
 import type { Store } from '../store/store.js'
@@ -14,6 +16,8 @@ export interface RegistryActions {
   checkGate(input: CheckGateOptions): Promise<GateCheckResult>
   promote(input: PromoteInput): Promise<PromoteResult>
   rollback(input: RollbackInput): Promise<{ event: AliasEvent; audit: AuditRecord }>
+  checkMonitor(input: CheckMonitorOptions): Promise<CheckMonitorResult>
+  checkCanary(input: CheckCanaryOptions): Promise<CheckCanaryResult>
 }
 
 export function registryActionsFor(store: Store): RegistryActions {
@@ -22,6 +26,8 @@ export function registryActionsFor(store: Store): RegistryActions {
     checkGate: async (input) => (await import('../gates/check-gate.js')).checkGate(store, input),
     promote: async (input) => (await import('../promotion/promotion.js')).promote(store, input),
     rollback: (input) => rollback(store, input),
+    checkMonitor: async (input) => (await import('../monitor/check-monitor.js')).checkMonitor(store, input),
+    checkCanary: async (input) => (await import('../monitor/check-canary.js')).checkCanary(store, input),
   }
   if (store.capabilities.server === null) return local
   const remote = new RemoteRegistryClient(store.capabilities.server)
@@ -32,5 +38,16 @@ export function registryActionsFor(store: Store): RegistryActions {
     // The server runs its own registered gate under its own limits.
     promote: ({ now: _serverClock, admitGate: _serverLimits, decideCriteria: _serverWorker, ...input }) => remote.promote(input),
     rollback: (input) => remote.rollback(input),
+    // An unrecorded check reads traces over HTTP and decides here; a recorded one runs on the server (its clock, its token).
+    checkMonitor: (input) => {
+      if (input.record === false) return local.checkMonitor(input)
+      const { now: _serverClock, record: _recorded, ...rest } = input
+      return remote.checkMonitor(rest)
+    },
+    checkCanary: (input) => {
+      if (input.record === false) return local.checkCanary(input)
+      const { now: _serverClock, record: _recorded, seed: _serverSeed, ...rest } = input
+      return remote.checkCanary(rest)
+    },
   }
 }

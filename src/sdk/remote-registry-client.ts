@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { GateCheckResult } from '../gates/check-gate.js'
 import type { LoadedGate } from '../gates/gate-spec.js'
+import type { CheckCanaryResult, CheckCanaryOptions } from '../monitor/check-canary.js'
+import type { CheckMonitorOptions, CheckMonitorResult } from '../monitor/check-monitor.js'
 import type { AliasEvent, AuditRecord } from '../record/types.js'
 import type { PromoteResult } from '../promotion/promotion.js'
 import { ROUTES } from '../store/http/routes.js'
@@ -26,6 +28,16 @@ export class RemoteRegistryClient {
     return this.server.call<{ event: AliasEvent; audit: AuditRecord }>('POST', ROUTES.rollbacks, input)
   }
 
+  /** Run a monitor on the server, record its decision and roll back when it allows (POST /api/v1/monitor-checks). */
+  checkMonitor(input: Omit<CheckMonitorOptions, 'now' | 'record'>): Promise<CheckMonitorResult> {
+    return this.server.call<CheckMonitorResult>('POST', ROUTES.monitorChecks, { ...input, monitor: gateText(input.monitor) })
+  }
+
+  /** Compare a canary on the server and record its decision (POST /api/v1/canary-checks). */
+  checkCanary(input: Omit<CheckCanaryOptions, 'now' | 'record' | 'seed'>): Promise<CheckCanaryResult> {
+    return this.server.call<CheckCanaryResult>('POST', ROUTES.canaryChecks, input)
+  }
+
   /** Run a gate on the server and record its evidence (POST /api/v1/gate-checks). */
   checkGate(input: { gate: LoadedGate; candidate: string; baseline?: string | null; actor?: string }): Promise<GateCheckResult> {
     return this.server.call<GateCheckResult>('POST', ROUTES.gateChecks, { ...input, gate: gateText(input.gate) })
@@ -33,11 +45,11 @@ export class RemoteRegistryClient {
 }
 
 /**
- * The gate as the server receives it: the file's own text when its source still hashes to the
+ * The gate (or monitor) as the server receives it: the file's own text when its source still hashes to the
  * sha256 it was loaded with (so the evidence names the same gate as a local check would), else the
  * parsed spec as JSON (its sha256 is then that text's).
  */
-export function gateText(gate: LoadedGate): { source: string; text: string } {
+export function gateText(gate: Pick<LoadedGate, 'source' | 'sha256'> & { spec: unknown }): { source: string; text: string } {
   try {
     const text = readFileSync(gate.source, 'utf8')
     if (createHash('sha256').update(text, 'utf8').digest('hex') === gate.sha256) return { source: gate.source, text }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { INT4_MAX, MAX_CURSOR_LENGTH } from '../store/pages.js'
-import { PAGE_SIZE } from '../store/store.js'
+import { PAGE_SIZE, TRACE_ROW_PAGE_SIZE } from '../store/store.js'
 
 /**
  * The request schemas of `assay server`: the single source for validating requests and for the
@@ -199,7 +199,7 @@ export const NewModelVersionSchema = z.strictObject({
 export const AuditRecordSchema = z.strictObject({
   seq: z.number().int().positive(),
   at: Time,
-  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy']),
+  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy', 'monitor-decision', 'canary-decision']),
   actor: z.string().max(MAX_KEY),
   subject: z.string().max(1000),
   body: z.record(z.string(), z.unknown()),
@@ -256,6 +256,24 @@ export const GateCheckSchema = z.strictObject({ gate: GateText, candidate: Side,
 // ---- production (docs/production.md); the store checks every field again (record/production.ts) ----
 
 const Hex32 = z.string().regex(/^[0-9a-f]{32}$/, 'an id is 32 lowercase hex characters')
+// Monitor and canary checks run on the server (the monitor file's text travels in the request, as a gate's).
+const DurationText = z.string().min(2).max(32)
+export const MonitorCheckSchema = z.strictObject({
+  monitor: GateText,
+  deployment: Hex32.optional(),
+  window: DurationText.optional(),
+  reference: z.string().min(1).max(300).optional(),
+  actor: Claimed,
+})
+export const CanaryCheckSchema = z.strictObject({
+  champion: Hex32,
+  challenger: Hex32,
+  window: DurationText.optional(),
+  metrics: z.array(z.strictObject({ metric: z.string().min(1).max(MAX_KEY), higherIsBetter: z.boolean().optional(), margin: z.number().nonnegative().optional() })).max(100).optional(),
+  pairing: z.enum(['auto', 'paired', 'unpaired']).optional(),
+  confidenceLevel: z.number().gt(0).lt(1).optional(),
+  actor: Claimed,
+})
 export const DeploymentIdParam = z.object({ id: Hex32 })
 export const TraceIdParam = z.object({ traceId: Hex32 })
 export const NewDeploymentSchema = z.strictObject({
@@ -276,6 +294,13 @@ export const TracesQuery = PageQuery.extend({
   deployment: Hex32.optional(),
   from: z.coerce.number().finite().optional(),
   to: z.coerce.number().finite().optional(),
+})
+export const TraceRowsQuery = z.strictObject({
+  deployment: Hex32,
+  from: z.coerce.number().finite(),
+  to: z.coerce.number().finite(),
+  limit: z.coerce.number().int().min(1).max(TRACE_ROW_PAGE_SIZE.max).optional(),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 })
 /** Spans are checked by the store, which rejects a bad trace and stores the others (LogTracesResult). */
 export const LogTracesSchema = z.strictObject({ traces: z.array(z.unknown()).max(100_000) })

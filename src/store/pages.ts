@@ -36,6 +36,7 @@ const CURSOR_KEYS = {
   'holdout ledger': ['number', 'integer'],
   deployment: ['number', 'run-id'],
   trace: ['number', 'run-id'],
+  'trace row': ['number', 'run-id'],
 } as const satisfies Record<string, readonly CursorPart[]>
 
 /**

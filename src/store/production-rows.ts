@@ -1,4 +1,4 @@
-import type { AuditField, Deployment, Feedback, SpanStatus, TraceFields, TraceSpan, TraceSummary } from '../record/production.js'
+import type { AuditField, Deployment, Feedback, SpanStatus, TraceFields, TraceRowFields, TraceSpan, TraceSummary } from '../record/production.js'
 import type { DatasetVersion } from '../record/types.js'
 import type { SqlColumn } from './sql-adapter.js'
 
@@ -120,4 +120,34 @@ export interface FeedbackRow {
 
 export function feedbackFromRow(row: FeedbackRow): Feedback {
   return { id: row.id, traceId: row.trace_id, name: row.name, value: Number(row.value), source: row.source, at: Number(row.at) }
+}
+
+/** The columns Store.traceRowsPage reads. */
+export const TRACE_ROW_COLUMNS =
+  'trace_id, start_time, latency_ms, input_tokens, output_tokens, cost_usd, conversation_id, guardrail_action, guardrail_outcome, operation, request_model, prompt_name, prompt_version, retrieval_index_version, output_hash'
+
+export type TraceRowColumns = Pick<
+  TraceRow,
+  | 'trace_id' | 'start_time' | 'latency_ms' | 'input_tokens' | 'output_tokens' | 'cost_usd' | 'conversation_id' | 'guardrail_action' | 'guardrail_outcome'
+  | 'operation' | 'request_model' | 'prompt_name' | 'prompt_version' | 'retrieval_index_version' | 'output_hash'
+>
+
+export function traceRowFieldsFromColumns(row: TraceRowColumns): TraceRowFields {
+  return {
+    traceId: row.trace_id,
+    startTime: Number(row.start_time),
+    latencyMs: Number(row.latency_ms),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    costUsd: num(row.cost_usd),
+    conversationId: row.conversation_id,
+    guardrailAction: row.guardrail_action,
+    guardrailOutcome: row.guardrail_outcome,
+    operation: row.operation,
+    requestModel: row.request_model,
+    promptName: row.prompt_name,
+    promptVersion: row.prompt_version,
+    retrievalIndexVersion: row.retrieval_index_version,
+    outputHash: row.output_hash,
+  }
 }

@@ -81,8 +81,22 @@ import {
   type Trace,
   type TraceInput,
   type TraceSpan,
+  TraceRowBuilder,
 } from '../record/production.js'
-import { deploymentFromRow, feedbackFromRow, spanFromData, TRACE_FIELD_SQL_COLUMNS, traceFieldValues, traceSummaryFromRow, type DeploymentRow, type FeedbackRow, type TraceRow } from './production-rows.js'
+import {
+  deploymentFromRow,
+  feedbackFromRow,
+  spanFromData,
+  TRACE_FIELD_SQL_COLUMNS,
+  TRACE_ROW_COLUMNS,
+  traceFieldValues,
+  traceRowFieldsFromColumns,
+  traceSummaryFromRow,
+  type DeploymentRow,
+  type FeedbackRow,
+  type TraceRow,
+  type TraceRowColumns,
+} from './production-rows.js'
 import {
   PAGE_SIZE,
   type AliasEventPage,
@@ -120,6 +134,9 @@ import {
   type TraceEvalRecordPage,
   type TracePage,
   type TracePageQuery,
+  type TraceRowPage,
+  type TraceRowPageQuery,
+  TRACE_ROW_PAGE_SIZE,
 } from './store.js'
 
 /**
@@ -1142,6 +1159,49 @@ export abstract class SqlStore implements Store {
     const byTrace = new Map<string, Feedback[]>()
     for (const f of feedback) byTrace.set(f.traceId, [...(byTrace.get(f.traceId) ?? []), f])
     return { records: page.traces.map((t) => traceEvalRecord(t, byTrace.get(t.traceId) ?? [])), nextCursor: page.nextCursor }
+  }
+
+  async traceRowsPage(query: TraceRowPageQuery): Promise<TraceRowPage> {
+    const limit = query.limit ?? TRACE_ROW_PAGE_SIZE.default
+    if (!Number.isInteger(limit) || limit < 1 || limit > TRACE_ROW_PAGE_SIZE.max) {
+      throw new AssayError('ASSAY_INVALID_ARGUMENT', `a page of trace rows holds 1 to ${TRACE_ROW_PAGE_SIZE.max} rows, not ${JSON.stringify(query.limit)}`, { limit: query.limit })
+    }
+    for (const [name, value] of [['from', query.from], ['to', query.to]] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be a time in milliseconds`, { field: name })
+    }
+    const deployment = await this.getDeployment(query.deployment)
+    const modelVersion = deployment.model === null || deployment.modelVersion === null ? undefined : `${deployment.model}@${deployment.modelVersion}`
+    const after = query.cursor === undefined ? null : decodeCursor('trace row', query.cursor)
+    // Only the monitor's columns; (start_time, trace_id) row comparison keeps the keyset on the index.
+    const window = (t: string): string =>
+      `${t}deployment_id = ? AND ${t}start_time >= ? AND ${t}start_time < ?${after === null ? '' : ` AND (${t}start_time, ${t}trace_id) > (?, ?)`}`
+    const args: unknown[] = [query.deployment, query.from, query.to, ...(after === null ? [] : after)]
+    const rows = await this.sql.all<TraceRowColumns>(
+      `SELECT ${TRACE_ROW_COLUMNS} FROM traces WHERE ${window('')} ORDER BY start_time, trace_id LIMIT ?`,
+      [...args, limit + 1],
+    )
+    const page = rows.slice(0, limit)
+    const last = page[page.length - 1]
+    if (last === undefined) return { rows: [], nextCursor: null }
+    // Feedback of exactly this page's traces: the same keyset range, joined, in time order (the latest value of a name wins).
+    const feedback = await this.sql.all<{ trace_id: string; name: string; value: number }>(
+      `SELECT f.trace_id, f.name, f.value FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id
+       WHERE ${window('t.')} AND (t.start_time, t.trace_id) <= (?, ?)
+       ORDER BY f.at, f.id`,
+      [...args, Number(last.start_time), last.trace_id],
+    )
+    const byTrace = new Map<string, { name: string; value: number }[]>()
+    for (const f of feedback) {
+      const list = byTrace.get(f.trace_id)
+      const entry = { name: f.name, value: Number(f.value) }
+      if (list === undefined) byTrace.set(f.trace_id, [entry])
+      else list.push(entry)
+    }
+    const builder = new TraceRowBuilder()
+    return {
+      rows: page.map((r) => builder.row(traceRowFieldsFromColumns(r), byTrace.get(r.trace_id) ?? [], modelVersion)),
+      nextCursor: rows.length > limit ? encodeCursor('trace row', [Number(last.start_time), last.trace_id]) : null,
+    }
   }
 
   async close(): Promise<void> {

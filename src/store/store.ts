@@ -19,6 +19,7 @@ import type {
 } from '../record/types.js'
 import type { EvalChunk, MetricColumns } from './chunk-codec.js'
 import type { Deployment, Feedback, NewDeployment, Trace, TraceInput, TraceSummary } from '../record/production.js'
+import type { TraceRow } from '../record/trace-row.js'
 
 /**
  * The store contract. Every backend (sqlite/ and postgres/ through the core in sql-store.ts, and
@@ -189,6 +190,14 @@ export interface Store {
   addFeedback(feedback: Feedback): Promise<void>
   /** The page of tracesPage as eval records (record/production.ts traceEvalRecord), feedback included. */
   traceEvalRecordsPage(query: TracePageQuery): Promise<TraceEvalRecordPage>
+  /**
+   * One page of a deployment's traces in [from, to) as monitor rows (record/production.ts
+   * TraceRowBuilder): only the columns the monitor reads, the latest feedback of each name joined,
+   * the deployment's model version on each row; by start time, then id. Pages hold up to
+   * TRACE_ROW_PAGE_SIZE.max rows, so a window of any size is read in bounded memory per page.
+   * ASSAY_DEPLOYMENT_NOT_FOUND.
+   */
+  traceRowsPage(query: TraceRowPageQuery): Promise<TraceRowPage>
 
   close(): Promise<void>
 }
@@ -216,6 +225,25 @@ export interface TracePageQuery extends PageQuery {
 
 export interface TracePage {
   traces: TraceSummary[]
+  nextCursor: string | null
+}
+
+/** Pages of monitor rows are larger than listings' pages: a monitor window reads every trace of it. */
+export const TRACE_ROW_PAGE_SIZE = { default: 5000, max: 10_000 } as const
+
+export interface TraceRowPageQuery {
+  deployment: string
+  /** Traces starting at or after this time (ms). */
+  from: number
+  /** Traces starting before this time (ms). */
+  to: number
+  /** 1 to TRACE_ROW_PAGE_SIZE.max (default TRACE_ROW_PAGE_SIZE.default). */
+  limit?: number
+  cursor?: string
+}
+
+export interface TraceRowPage {
+  rows: TraceRow[]
   nextCursor: string | null
 }
 

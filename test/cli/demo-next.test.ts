@@ -46,21 +46,22 @@ describe('assay demo: data under the store, and "Next" lines that run as printed
   })
   after(() => cleanup())
 
-  it('writes the generated data and the gate file under ASSAY_HOME, and nothing into ./.assay', () => {
+  it('writes the generated data, the gate file and the monitor file under ASSAY_HOME, and nothing into ./.assay', () => {
     assert.equal(existsSync(path.join(project, '.assay')), false)
-    assert.deepEqual(readdirSync(path.join(home, 'demo-data')).sort(), ['release-gate.yaml', 'train.csv', 'validation.csv'])
+    assert.deepEqual(readdirSync(path.join(home, 'demo-data')).sort(), ['demo.monitor.yaml', 'release-gate.yaml', 'train.csv', 'validation.csv'])
   })
 
   it('prints Next lines that start with npx assay (no assay on PATH) and name the store', () => {
     const next = nextLines(out)
-    assert.equal(next.length, 13, out)
+    assert.equal(next.length, 15, out)
     for (const line of next) assert.ok(line.startsWith(`npx assay --store '${home}' `), line)
   })
 
   it('every Next line exits as it should when run as printed, from the same directory, without ASSAY_HOME', async () => {
     for (const line of nextLines(out)) {
       // A gate check exits 1 when it blocks: here the runs have no code version (no git work tree).
-      const expected = line.includes(' gate check ') ? [0, 1, 3] : [0]
+      // A monitor check exits 1 on its retrain decision (the demo's traffic drifted on purpose).
+      const expected = line.includes(' gate check ') || line.includes(' monitor check ') ? [0, 1, 3] : [0]
       const result = await run('bash', ['-c', line], { cwd: project, env: userEnv(), timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -79,7 +80,7 @@ describe('assay demo: data under the store, and "Next" lines that run as printed
     const other = path.join(dir, 'second store')
     const demo = await run('assay', ['--store', other, 'demo', '--seeds', '2'], { cwd: dir, env, timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 })
     const next = nextLines(demo.stdout)
-    assert.equal(next.length, 13)
+    assert.equal(next.length, 15)
     for (const line of next) assert.ok(line.startsWith(`assay --store '${other}' `), line)
     const first = await run('bash', ['-c', next[0] as string], { cwd: dir, env, timeout: TIMEOUT_MS })
     assert.match(first.stdout, /demo-logistic-regression/)

@@ -1,10 +1,10 @@
 import { AssayError } from '../../errors.js'
 import type { Deployment, Feedback, NewDeployment, TraceInput } from '../../record/production.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { PAGE_SIZE, type LogTracesResult } from '../../store/store.js'
+import { PAGE_SIZE, type LogTracesResult, type TraceRowPageQuery } from '../../store/store.js'
 import { requireExperiment, timeOf, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
-import { DeploymentIdParam, DeploymentsQuery, FeedbackSchema, LogTracesSchema, NewDeploymentSchema, TraceIdParam, TracesQuery } from '../schemas.js'
+import { DeploymentIdParam, DeploymentsQuery, FeedbackSchema, LogTracesSchema, NewDeploymentSchema, TraceIdParam, TraceRowsQuery, TracesQuery } from '../schemas.js'
 
 /**
  * Deployments, traces and feedback (docs/production.md). A deployment belongs to the experiment
@@ -93,6 +93,20 @@ export function productionRoutes(): RouteSpec[] {
       async handler({ query, caller, state }) {
         await requireDeploymentFor(state, caller, query.deployment as string | undefined)
         return state.store.traceEvalRecordsPage({ ...query, limit: (query.limit as number | undefined) ?? PAGE_SIZE.default })
+      },
+    },
+    {
+      method: 'GET',
+      url: ROUTES.traceRows,
+      summary: "one page of a deployment's traces in [from, to) as monitor rows (latest feedback joined): ?deployment, ?from, ?to (ms), ?limit (default 5000, at most 10000), ?cursor",
+      tag: 'production',
+      scope: 'read',
+      touches: 'handler',
+      query: TraceRowsQuery,
+      response: { json: '{ rows: TraceRow[], nextCursor: string | null }' },
+      async handler({ query, caller, state }) {
+        await requireDeploymentFor(state, caller, query.deployment as string)
+        return state.store.traceRowsPage(query as unknown as TraceRowPageQuery)
       },
     },
     {

@@ -58,6 +58,8 @@ import {
   type Store,
   type StoreCapabilities,
   type TraceEvalRecordPage,
+  type TraceRowPage,
+  type TraceRowPageQuery,
   type TracePage,
   type TracePageQuery,
 } from '../store.js'
@@ -490,6 +492,11 @@ export class HttpStore implements Store {
   async traceEvalRecordsPage(query: TracePageQuery): Promise<TraceEvalRecordPage> {
     await this.beforeRead()
     return this.http.json<TraceEvalRecordPage>('GET', ROUTES.traceEvalRecords, { query: definedQuery({ ...query, limit: pageLimit(query.limit) }) })
+  }
+
+  async traceRowsPage(query: TraceRowPageQuery): Promise<TraceRowPage> {
+    await this.beforeRead()
+    return this.http.json<TraceRowPage>('GET', ROUTES.traceRows, { query: definedQuery({ ...query }) })
   }
 
   async getTrace(traceId: string): Promise<Trace> {
