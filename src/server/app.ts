@@ -12,6 +12,7 @@ import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-work
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
 import { artifactRoutes } from './routes/artifacts.js'
+import { compareRoutes } from './routes/compare.js'
 import { evalRoutes } from './routes/evals.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { holdoutRoutes } from './routes/holdout.js'
@@ -21,6 +22,7 @@ import { metaRoutes } from './routes/meta.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { registerUiRoutes, sessionToken } from './ui-routes.js'
 import { DEFAULT_JSON_LIMIT, isJson, isOctetStream, parseJsonBody, readBody, validate } from './request-body.js'
 
 /** Largest buffered request body (JSON, binary batches, eval chunks): 64 MiB (docs/server.md). */
@@ -62,6 +64,8 @@ export interface ServerOptions {
   logger?: false | { level: string; stream?: NodeJS.WritableStream }
   /** Artifact downloads streamed at once; more wait their turn (DEFAULT_ARTIFACT_READS). */
   artifactReads?: number
+  /** Where the web UI's built files are (UI_ASSETS_DIR: dist/ui). */
+  uiAssetsDir?: string
 }
 
 /** What one slow or idle client may hold of the server (docs/server.md). */
@@ -91,7 +95,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...otlpRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...otlpRoutes()]
 }
 
 declare module 'fastify' {
@@ -246,16 +250,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
     for (const spec of routes) if (spec.body?.raw !== undefined) addRoute(raw, spec)
   })
+  registerUiRoutes(app, options.store, options.auth.enabled, options.uiAssetsDir)
   app.get('/openapi.json', { config: { assayPublic: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(document)))
   return app
 }
 
 async function authorize(spec: RouteSpec, request: FastifyRequest, enabled: boolean, state: ServerState): Promise<Caller> {
   if (spec.scope === 'public') return UNRESTRICTED
-  const caller = enabled ? await authenticate(state.store, request.headers.authorization) : UNRESTRICTED
+  const caller = enabled ? await authenticate(state.store, authorizationOf(request)) : UNRESTRICTED
   requireScope(caller, spec.scope, `${spec.method} ${spec.url}`)
   if (spec.touches === 'all') requireUnrestricted(caller, `${spec.method} ${spec.url}`)
   return caller
+}
+
+/**
+ * The Bearer header, or for a GET without one the web UI's session cookie: the cookie's token then
+ * meets the same scope checks. Only reads take the cookie, so a page on another site cannot make
+ * a signed-in browser write (SameSite=Strict keeps it from sending the cookie at all).
+ */
+function authorizationOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (header !== undefined && header !== '') return header
+  if (request.method !== 'GET') return header
+  const token = sessionToken(request.headers.cookie)
+  return token === undefined ? header : `Bearer ${token}`
 }
 
 function routeNotFound(request: FastifyRequest): AssayError {
