@@ -4,12 +4,39 @@ import { ErrorNote } from './error-note.js'
 import { href } from './route.js'
 import { useData } from './use-data.js'
 
-/** Registered models (GET /api/v1/models). */
+/** What GET /api/v1/audit/verify answers (audit/audit-log.ts's AuditVerification, which imports node code). */
+interface AuditVerification {
+  ok: boolean
+  count: number
+  head: string
+  firstBadSeq: number | null
+  problem: string | null
+}
+
+/** The audit log's hash chain, verified by the server (GET /api/v1/audit/verify). */
+function AuditStatus() {
+  const loaded = useData('audit', () => getJson<{ verification: AuditVerification }>('/api/v1/audit/verify'))
+  if (loaded.state === 'loading') return <p role="status">Verifying the audit log…</p>
+  if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
+  const v = loaded.data.verification
+  return v.ok ? (
+    <p class="audit ok">
+      Audit log intact: {v.count} records, head <code>{v.head.slice(0, 16)}</code>
+    </p>
+  ) : (
+    <p class="audit broken" role="alert">
+      Audit log BROKEN at record {v.firstBadSeq}: {v.problem}
+    </p>
+  )
+}
+
+/** Registered models (GET /api/v1/models) and the audit log's state. */
 export function RegistryView() {
   const loaded = useData('models', () => getJson<{ models: RegisteredModel[]; nextCursor: string | null }>('/api/v1/models', { limit: '200' }))
   return (
     <section aria-labelledby="registry-title">
       <h1 id="registry-title">Registry</h1>
+      <AuditStatus />
       {loaded.state === 'loading' && <p role="status">Loading models…</p>}
       {loaded.state === 'error' && <ErrorNote error={loaded.error} />}
       {loaded.state === 'ready' &&

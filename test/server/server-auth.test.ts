@@ -53,6 +53,7 @@ const ROUTE_SCOPES: Record<string, string> = {
   'GET /api/v1/audit': 'read all',
   'GET /api/v1/audit/head': 'read all',
   'GET /api/v1/audit/last': 'read all',
+  'GET /api/v1/audit/verify': 'read all',
   'POST /api/v1/promotions': 'write all',
   'POST /api/v1/rollbacks': 'write all',
   'POST /api/v1/gate-checks': 'write all',

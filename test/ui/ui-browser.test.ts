@@ -44,6 +44,7 @@ describe('the web UI in headless Chromium', { skip }, () => {
   let browser: Browser
   let url: string
   let visionSecret: string
+  let readerSecret: string
   const ids: Record<string, string> = {}
   const shots = mkdtempSync(path.join(os.tmpdir(), 'assay-ui-shots-'))
 
@@ -82,9 +83,15 @@ describe('the web UI in headless Chromium', { skip }, () => {
     ids.a = await fixture.logRun({ experiment: 'vision', params: { config: 'a' }, seed: 1, records: binaryRecords(300, (i) => i % 10 !== 0) })
     ids.b = await fixture.logRun({ experiment: 'vision', params: { config: 'b' }, seed: 1, records: binaryRecords(300, (i) => i % 3 !== 0) })
     ids.hidden = await fixture.logRun({ experiment: 'secret', params: { config: 'hidden' }, seed: 1, metrics: { accuracy: 0.5 } })
+    await fixture.assay.createModel({ name: 'classifier', owner: 'team', actor: 'alice' })
+    await fixture.assay.addModelVersion({ model: 'classifier', run: ids.a, actor: 'alice' })
+    await fixture.assay.addModelVersion({ model: 'classifier', run: ids.b, actor: 'alice' })
+    await fixture.assay.setAlias('classifier', 'champion', 1, { actor: 'alice' })
+    await fixture.assay.setAlias('classifier', 'champion', 2, { actor: 'bob' })
     await fixture.assay.close()
     store = await SqliteStore.open(fixture.store)
     visionSecret = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
+    readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
     app = await buildServer({ store, auth: { enabled: true } })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const address = app.server.address()
@@ -175,6 +182,23 @@ describe('the web UI in headless Chromium', { skip }, () => {
     })
   })
 
+  it('shows the registry: models, versions, alias history and the verified audit log', async () => {
+    const page = await signedIn(readerSecret)
+    await step(page, 'registry', async () => {
+      await page.getByRole('link', { name: 'Registry' }).click()
+      await page.getByText(/^Audit log intact: \d+ records, head [0-9a-f]{16}$/).waitFor()
+      await page.getByRole('link', { name: 'classifier' }).click()
+      await page.getByRole('heading', { name: 'Model classifier' }).waitFor()
+      const versions = await page.getByRole('table', { name: 'Versions' }).innerText()
+      assert.match(versions, new RegExp(`1\\s+${ids.a.slice(0, 8)}`))
+      assert.match(versions, new RegExp(`2\\s+${ids.b.slice(0, 8)}`))
+      const history = await page.getByRole('table', { name: 'Alias history' }).innerText()
+      assert.match(history, /champion[^\n]*–\s*→\s*1[^\n]*alice/)
+      assert.match(history, /champion[^\n]*1\s*→\s*2[^\n]*bob/)
+      assert.deepEqual(await accessibilityViolations(page), [])
+    })
+  })
+
   it('shows a token limited to one experiment nothing of another', async () => {
     const page = await signedIn(visionSecret)
     await step(page, 'access', async () => {
@@ -189,7 +213,11 @@ describe('the web UI in headless Chromium', { skip }, () => {
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
       await page.goto(`${url}/#/registry`)
       await page.reload()
-      assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/, 'the registry needs a token valid for all experiments')
+      await page.waitForFunction("document.querySelectorAll('[role=alert]').length === 2")
+      const alerts = await page.getByRole('alert').allInnerTexts()
+      assert.equal(alerts.length, 2, 'the registry needs a token valid for all experiments: the models and the audit check are refused')
+      for (const alert of alerts) assert.match(alert, /ASSAY_FORBIDDEN/)
+      assert.doesNotMatch(await page.locator('main').innerText(), /classifier/)
     })
   })
 })

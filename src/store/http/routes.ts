@@ -37,6 +37,7 @@ export const ROUTES = {
   audit: '/api/v1/audit',
   auditLast: '/api/v1/audit/last',
   auditHead: '/api/v1/audit/head',
+  auditVerify: '/api/v1/audit/verify',
   promotions: '/api/v1/promotions',
   rollbacks: '/api/v1/rollbacks',
   gateChecks: '/api/v1/gate-checks',
