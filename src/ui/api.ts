@@ -1,3 +1,5 @@
+import { formatNumber, formatPValue } from '../number-format.js'
+
 /** The web UI's only way to data: the server's JSON API, with the session cookie (or no auth). */
 export class ApiError extends Error {
   constructor(
@@ -39,20 +41,13 @@ export function num(value: WireNumber | null | undefined): number {
   return typeof value === 'number' ? value : Number(value)
 }
 
+/** A number for people, by the one rule of src/number-format.ts (as the CLI and reports write it). */
 export function fmt(value: WireNumber | null | undefined, digits = 4): string {
-  if (value === null || value === undefined) return ''
-  const n = num(value)
-  if (Number.isNaN(n)) return 'NaN'
-  if (!Number.isFinite(n)) return n > 0 ? '∞' : '−∞'
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n)
-  const a = Math.abs(n)
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return Number(n.toPrecision(digits)).toExponential()
-  return Number(n.toPrecision(digits)).toString()
+  return value === null || value === undefined ? '' : formatNumber(num(value), digits)
 }
 
 export function fmtP(p: WireNumber): string {
-  const n = num(p)
-  return n < 1e-4 ? n.toExponential(1) : n.toFixed(4)
+  return formatPValue(num(p))
 }
 
 export function time(ms: number | null): string {

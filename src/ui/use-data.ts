@@ -3,19 +3,21 @@ import { ApiError } from './api.js'
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: ApiError | Error } | { state: 'ready'; data: T }
 
-/** Load once per key; a newer key wins over a slower older answer. */
+/**
+ * Load once per key; a newer key wins over a slower older answer, and what was loaded for an
+ * older key is never shown under a newer one (it reads as loading until its own answer arrives).
+ */
 export function useData<T>(key: string, load: () => Promise<T>): Loaded<T> {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' })
+  const [loaded, setLoaded] = useState<{ key: string; value: Loaded<T> } | null>(null)
   useEffect(() => {
     let current = true
-    setLoaded({ state: 'loading' })
     load().then(
-      (data) => current && setLoaded({ state: 'ready', data }),
-      (error: Error) => current && setLoaded({ state: 'error', error }),
+      (data) => current && setLoaded({ key, value: { state: 'ready', data } }),
+      (error: Error) => current && setLoaded({ key, value: { state: 'error', error } }),
     )
     return () => {
       current = false
     }
   }, [key])
-  return loaded
+  return loaded !== null && loaded.key === key ? loaded.value : { state: 'loading' }
 }

@@ -162,7 +162,7 @@ describe('the web UI in headless Chromium', { skip }, () => {
       assert.match((await chart.getAttribute('aria-label')) ?? '', /2000 points, drawn as min and max of 300 buckets/)
       assert.equal(await chart.locator('canvas').count(), 1)
       // The spike of 50 at step 1234 is kept by its bucket's max.
-      assert.match(await page.locator('figcaption').innerText(), /values from 5e-4 to 50\b/)
+      assert.match(await page.locator('figcaption').innerText(), /values from 0\.0005 to 50\b/)
       assert.deepEqual(await accessibilityViolations(page), [])
     })
   })
