@@ -62,6 +62,12 @@ export const COMMANDS: readonly { name: string; term: string; description: strin
     description: 'serve the store (--store) over HTTP for a team: SDK and CLI use it with ASSAY_TRACKING_URI=http://host:port',
     load: async () => (await import('./server-command.js')).serverCommand,
   },
+  {
+    name: 'ui',
+    term: 'ui [options]',
+    description: 'the web UI over the store on 127.0.0.1: runs, a run with its charts, comparisons, the registry (docs/ui.md)',
+    load: async () => (await import('./ui-command.js')).uiCommand,
+  },
   { name: 'tokens', term: 'tokens', description: 'API tokens of assay server: create (the secret is printed once), list, revoke', load: async () => (await import('./tokens-command.js')).tokensCommand },
   {
     name: 'sync',

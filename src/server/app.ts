@@ -12,6 +12,7 @@ import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-work
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
 import { artifactRoutes } from './routes/artifacts.js'
+import { compareRoutes } from './routes/compare.js'
 import { evalRoutes } from './routes/evals.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { holdoutRoutes } from './routes/holdout.js'
@@ -27,6 +28,7 @@ import { mlflowError } from './mlflow/mlflow-errors.js'
 import { isMlflowPath } from './mlflow/paths.js'
 import { mlflowRegistryRoutes } from './mlflow/registry-routes.js'
 import { mlflowTrackingRoutes } from './mlflow/tracking-routes.js'
+import { registerUiRoutes, sessionToken } from './ui-routes.js'
 import { DEFAULT_JSON_LIMIT, isJson, isOctetStream, parseJsonBody, readBody, validate } from './request-body.js'
 
 /** Largest buffered request body (JSON, binary batches, eval chunks): 64 MiB (docs/server.md). */
@@ -70,6 +72,8 @@ export interface ServerOptions {
   artifactReads?: number
   /** How long a verified token is trusted before it is read again (DEFAULT_TOKEN_CACHE_MS; 0: every request). */
   tokenCacheMs?: number
+  /** Where the web UI's built files are (UI_ASSETS_DIR: dist/ui). */
+  uiAssetsDir?: string
 }
 
 /** What one slow or idle client may hold of the server (docs/server.md). */
@@ -99,7 +103,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
 }
 
 declare module 'fastify' {
@@ -268,16 +272,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
     for (const spec of routes) if (spec.body?.raw !== undefined) addRoute(raw, spec)
   })
+  registerUiRoutes(app, options.store, options.auth.enabled, options.uiAssetsDir)
   app.get('/openapi.json', { config: { assayPublic: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(document)))
   return app
 }
 
 async function authorize(spec: RouteSpec, request: FastifyRequest, enabled: boolean, state: ServerState): Promise<Caller> {
   if (spec.scope === 'public') return UNRESTRICTED
-  const caller = enabled ? await authenticate(state.store, request.headers.authorization, state.tokens) : UNRESTRICTED
+  const caller = enabled ? await authenticate(state.store, authorizationOf(request), state.tokens) : UNRESTRICTED
   requireScope(caller, spec.scope, `${spec.method} ${spec.url}`)
   if (spec.touches === 'all') requireUnrestricted(caller, `${spec.method} ${spec.url}`)
   return caller
+}
+
+/**
+ * The Bearer header, or for a GET without one the web UI's session cookie: the cookie's token then
+ * meets the same scope checks. Only reads take the cookie, so a page on another site cannot make
+ * a signed-in browser write (SameSite=Strict keeps it from sending the cookie at all).
+ */
+function authorizationOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (header !== undefined && header !== '') return header
+  if (request.method !== 'GET') return header
+  const token = sessionToken(request.headers.cookie)
+  return token === undefined ? header : `Bearer ${token}`
 }
 
 function routeNotFound(request: FastifyRequest): AssayError {

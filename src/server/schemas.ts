@@ -121,6 +121,17 @@ export const BatchHeaderSchema = z.strictObject({
 export const EvalQuery = z.strictObject({ dataset: NameParam, datasetSha256: Sha256, batchId: BatchId.optional() })
 export const EvalReadQuery = z.strictObject({ dataset: NameParam })
 export const MetricQuery = z.strictObject({ key: NameParam })
+/** Buckets of a metric series for a chart: at most 10,000 (a screen is narrower). */
+export const MetricBucketsQuery = z.strictObject({ key: NameParam, buckets: z.coerce.number().int().min(1).max(10_000).default(1000) })
+/** Two runs (ids or unique prefixes) and a metric: the comparison the web UI shows. */
+export const CompareQuery = z.strictObject({
+  a: z.string().regex(/^[A-Za-z0-9_-]{6,300}$/, 'a run id or a unique prefix of 6+ characters'),
+  b: z.string().regex(/^[A-Za-z0-9_-]{6,300}$/, 'a run id or a unique prefix of 6+ characters'),
+  metric: NameParam,
+  dataset: NameParam.optional(),
+  lowerIsBetter: z.enum(['true', 'false']).optional(),
+  margin: z.coerce.number().positive().optional(),
+})
 /** ?limit and ?cursor of every paginated listing. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE.max).optional(),

@@ -210,7 +210,10 @@ describe('server bad input', () => {
       ['DELETE', `/api/v1/runs/${run.id}`],
       ['PATCH', '/api/v1/runs'],
       ['GET', '/../../etc/passwd'],
-      ['GET', '/'],
+      // GET / is the web UI's page (docs/ui.md); nothing else at the root is served.
+      ['POST', '/'],
+      ['GET', '/index.html'],
+      ['GET', '/ui/nope.js'],
     ] as const) {
       expectError(await s.app.inject({ method, url }), 404, 'ASSAY_ROUTE_NOT_FOUND', `${method} ${url}`)
     }

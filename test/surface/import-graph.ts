@@ -17,7 +17,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name)
     if (entry.isDirectory()) return sourceFiles(full)
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [full] : []
+    return /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [full] : []
   })
 }
 
@@ -28,7 +28,8 @@ export function importGraph(root: string): ImportGraph {
   for (const file of sourceFiles(root)) {
     const imported: string[] = []
     for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
-      if (!fileName.startsWith('.')) continue
+      // Stylesheets are the bundler's business (src/ui); they import no code.
+      if (!fileName.startsWith('.') || fileName.endsWith('.css')) continue
       const resolved = ts.resolveModuleName(fileName, file, OPTIONS, host).resolvedModule
       if (resolved === undefined) throw new Error(`${relative(file)}: cannot resolve ${fileName}`)
       imported.push(relative(resolved.resolvedFileName))

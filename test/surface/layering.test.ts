@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -23,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['promotion', 'monitor'], // a gate check, then the registry's alias move; production monitors (they read files as gates do)
   ['sdk'],
   ['server', 'demo'],
-  ['cli', 'index'], // the commands (they start the server and the demo); the public SDK surface
+  ['cli', 'index', 'ui'], // the commands (they start the server and the demo); the public SDK surface; the web UI's browser bundle (types only from below)
 ]
 
 describe('layering of src/', () => {
@@ -41,6 +41,19 @@ describe('layering of src/', () => {
 
   it('has no import cycle between files', () => {
     assert.deepEqual(importCycles(graph), [])
+  })
+
+  it('keeps the browser bundle (src/ui) free of server code: it imports only types from the rest of src/, and the number format', () => {
+    // number-format.ts imports nothing and does no I/O: the browser writes numbers by the same rule.
+    const pure = new Set(['../number-format.js'])
+    const valueImports: string[] = []
+    for (const file of readdirSync(path.join(src, 'ui'))) {
+      if (!/\.tsx?$/.test(file)) continue
+      const text = readFileSync(path.join(src, 'ui', file), 'utf8')
+      for (const match of text.matchAll(/^import\s+(type\s+)?[^'"]*?from\s+'(\.\.\/[^']+)'/gm)) if (match[1] === undefined && !pure.has(match[2])) valueImports.push(`ui/${file} imports ${match[2]}`)
+    }
+    assert.deepEqual(valueImports, [])
+    assert.ok(graph.has('ui/main.tsx'), 'the layering graph reads the .tsx files of src/ui')
   })
 })
 

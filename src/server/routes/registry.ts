@@ -1,3 +1,4 @@
+import { verifyAuditLog } from '../../audit/append-and-verify.js'
 import { auditHash } from '../../audit/audit-hash.js'
 import { AssayError } from '../../errors.js'
 import { checkGate } from '../../gates/check-gate.js'
@@ -247,6 +248,16 @@ export function registryRoutes(): RouteSpec[] {
       touches: 'all',
       response: { json: '{ record: AuditRecord | null }' },
       handler: async ({ state }) => ({ record: await registry(state.store).lastAuditRecord() }),
+    },
+    {
+      method: 'GET',
+      url: ROUTES.auditVerify,
+      summary: "the audit log's hash chain checked as assay audit verify checks it (reads the whole log): { ok, count, head, firstBadSeq, problem }",
+      tag: 'registry',
+      scope: 'read',
+      touches: 'all',
+      response: { json: '{ verification: AuditVerification }' },
+      handler: async ({ state }) => ({ verification: await verifyAuditLog(state.store) }),
     },
     {
       method: 'GET',

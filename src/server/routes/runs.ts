@@ -4,6 +4,7 @@ import { assertCapturedRecord, assertKey, assertName, assertParams, assertTags }
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
 import { type MetricSeries, type NewRun, type RunBatch } from '../../store/store.js'
+import { metricBuckets } from '../../report/metric-buckets.js'
 import { requireExperiment } from '../auth.js'
 import { requireJsonDepth, validate } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
@@ -14,6 +15,7 @@ import {
   JsonBatchSchema,
   ListRunsQuery,
   MarkCrashedSchema,
+  MetricBucketsQuery,
   MetricQuery,
   NewRunSchema,
   PAGE_PARAMETERS,
@@ -155,6 +157,21 @@ export function runRoutes(): RouteSpec[] {
       response: { binary: 'a metric chunk of the chunk codec (src/store/chunk-codec.ts)' },
       async handler({ params, query, state }) {
         return encodeMetricChunk(await state.store.metricHistory(params.runId as string, query.key as string))
+      },
+    },
+    {
+      method: 'GET',
+      url: ROUTES.runMetricBuckets,
+      summary: 'one metric as at most ?buckets (default 1000) buckets of consecutive points, each with its first step, min and max: a chart of any length that keeps its spikes',
+      tag: 'runs',
+      scope: 'read',
+      touches: 'run',
+      params: RunIdParam,
+      query: MetricBucketsQuery,
+      response: { json: '{ key, points, steps, min, max, counts, nonFinite }' },
+      async handler({ params, query, state }) {
+        const history = await state.store.metricHistory(params.runId as string, query.key as string)
+        return { key: query.key, ...metricBuckets(history.steps, history.values, query.buckets as number) }
       },
     },
     {

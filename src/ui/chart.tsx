@@ -1,0 +1,62 @@
+import { useEffect, useRef } from 'preact/hooks'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import type { WireNumber } from './api.js'
+import { fmt, num } from './api.js'
+
+/** The server's buckets of one metric (GET /api/v1/runs/:runId/metrics/buckets). */
+export interface MetricBuckets {
+  key: string
+  points: number
+  steps: WireNumber[]
+  min: (WireNumber | null)[]
+  max: (WireNumber | null)[]
+  counts: number[]
+  nonFinite: number[]
+}
+
+/** The values drawn, from the lowest bucket minimum to the highest maximum (spikes included). */
+function range(buckets: MetricBuckets): string {
+  const lows = buckets.min.filter((v) => v !== null).map(num)
+  const highs = buckets.max.filter((v) => v !== null).map(num)
+  if (lows.length === 0) return ''
+  return `; values from ${fmt(Math.min(...lows))} to ${fmt(Math.max(...highs))}`
+}
+
+/** One metric drawn as the min and max of each bucket: both lines meet where a bucket holds one point. */
+export function MetricChart({ buckets, width = 560, height = 220 }: { buckets: MetricBuckets; width?: number; height?: number }) {
+  const host = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    if (host.current === null) return
+    const steps = buckets.steps.map(num)
+    const min = buckets.min.map((v) => (v === null ? null : num(v)))
+    const max = buckets.max.map((v) => (v === null ? null : num(v)))
+    const downsampled = buckets.points > buckets.steps.length
+    const plot = new uPlot(
+      {
+        width,
+        height,
+        title: undefined,
+        scales: { x: { time: false } },
+        axes: [{ label: 'step' }, { values: (_u, ticks) => ticks.map((t) => fmt(t, 3)) }],
+        series: downsampled
+          ? [{ label: 'step' }, { label: 'max per bucket', stroke: '#1f4e99', width: 1.5 }, { label: 'min per bucket', stroke: '#7a2e8c', width: 1.5 }]
+          : [{ label: 'step' }, { label: buckets.key, stroke: '#1f4e99', width: 1.5 }],
+      },
+      (downsampled ? [steps, max, min] : [steps, max]) as uPlot.AlignedData,
+      host.current,
+    )
+    return () => plot.destroy()
+  }, [buckets, width, height])
+  return (
+    <figure class="chart">
+      <div ref={host} role="img" aria-label={`chart of ${buckets.key}: ${buckets.points} points${buckets.points > buckets.steps.length ? `, drawn as min and max of ${buckets.steps.length} buckets` : ''}`} data-metric={buckets.key} />
+      <figcaption>
+        {buckets.key}: {buckets.points} points
+        {buckets.points > buckets.steps.length ? `, min and max of ${buckets.steps.length} buckets` : ''}
+        {range(buckets)}
+        {buckets.nonFinite.some((n) => n > 0) ? `; ${buckets.nonFinite.reduce((a, b) => a + b, 0)} non-finite values not drawn` : ''}
+      </figcaption>
+    </figure>
+  )
+}

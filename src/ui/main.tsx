@@ -1,0 +1,88 @@
+import { render } from 'preact'
+import { useState } from 'preact/hooks'
+import type { ApiToken } from '../record/types.js'
+import { ApiError, getJson, signIn, signOut } from './api.js'
+import { CompareView } from './compare-view.js'
+import { ErrorNote } from './error-note.js'
+import { ModelView, RegistryView } from './registry-view.js'
+import { href, useRoute } from './route.js'
+import { RunView } from './run-view.js'
+import { RunsView } from './runs-view.js'
+import { useData } from './use-data.js'
+import './app.css'
+
+function SignIn({ reason }: { reason: string }) {
+  const [token, setToken] = useState('')
+  const [error, setError] = useState<Error | null>(null)
+  return (
+    <main id="main" class="signin">
+      <h1>Sign in to assay</h1>
+      <p>{reason}</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          signIn(token.trim()).then(() => location.reload(), setError)
+        }}
+      >
+        <label>
+          API token <input name="token" type="password" autocomplete="off" size={50} value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Sign in</button>
+      </form>
+      {error !== null && <ErrorNote error={error} />}
+    </main>
+  )
+}
+
+function App() {
+  const route = useRoute()
+  const who = useData('whoami', () => getJson<{ token: ApiToken | null }>('/api/v1/whoami'))
+  if (who.state === 'loading') return <p role="status">Loading…</p>
+  if (who.state === 'error') {
+    if (who.error instanceof ApiError && who.error.status === 401) return <SignIn reason="This server needs an API token (assay tokens create)." />
+    return (
+      <main id="main">
+        <ErrorNote error={who.error} />
+      </main>
+    )
+  }
+  const token = who.data.token
+  const [view, ...rest] = route.path
+  let body
+  if (view === 'run' && rest[0] !== undefined) body = <RunView id={rest[0]} />
+  else if (view === 'compare') body = <CompareView route={route} />
+  else if (view === 'registry' && rest[0] !== undefined) body = <ModelView name={rest[0]} />
+  else if (view === 'registry') body = <RegistryView />
+  else body = <RunsView route={route} />
+  const current = view ?? 'runs'
+  const link = (name: string, label: string) => (
+    <a href={href([name])} aria-current={current === name ? 'page' : undefined}>
+      {label}
+    </a>
+  )
+  return (
+    <>
+      <header>
+        <nav aria-label="views">
+          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('registry', 'Registry')}
+        </nav>
+        <span class="who">
+          {token === null ? (
+            'local, no sign-in'
+          ) : (
+            <>
+              {token.name} ({token.scope}
+              {token.experiments === null ? '' : `: ${token.experiments.join(', ')}`}){' '}
+              <button type="button" onClick={() => void signOut().then(() => location.reload())}>
+                Sign out
+              </button>
+            </>
+          )}
+        </span>
+      </header>
+      <main id="main">{body}</main>
+    </>
+  )
+}
+
+render(<App />, document.getElementById('app') as HTMLElement)
