@@ -32,6 +32,8 @@ export function demoCommand(ctx: CliContext): Command {
         const compared: DemoComparisons | null = seeds.length >= 2 ? await compareDemo(assay, recorded) : null
         const promotion: DemoPromotion = await runDemoPromotion(assay, recorded, { dir: dataDir })
         const production = await productionAct(assay, dataDir, promotion)
+        // The production act appends to the audit log: the verification printed is of the whole log, after it.
+        if (production !== null) promotion.verify = await assay.verifyAudit()
         return { result: recorded, comparisons: compared, promotion, production, assayCommand: nextCommandPrefix(assay) }
       })
       if (options.json) return writeJson(ctx.io, 'assay.demo/v1', { ...result, comparisons, promotion, production })
@@ -54,6 +56,7 @@ export function demoCommand(ctx: CliContext): Command {
       }
       writeDemoPromotion(ctx, promotion)
       if (production !== null) writeDemoProduction(ctx, production)
+      writeAuditVerification(ctx, promotion.verify)
       const [first, second] = [result.runs[0], result.runs[result.runs.length - 1]]
       const id = (r: { runId: string }): string => r.runId.slice(0, 8)
       const next = [
@@ -95,7 +98,11 @@ function writeDemoPromotion(ctx: CliContext, p: DemoPromotion): void {
       return [String(r.seq), r.kind, r.subject, r.kind === 'gate-check' ? String(body.decision) : r.kind === 'gate-policy' ? `gate ${String(body.gate)} v${String(body.version)}` : `${body.from ?? '-'} -> ${body.to ?? '-'}`, r.hash.slice(0, 16)]
     }),
   )
-  out.write(p.verify.ok ? `audit log intact: ${p.verify.count} records, head ${p.verify.head.slice(0, 16)}…\n` : `audit log BROKEN at record ${p.verify.firstBadSeq}: ${p.verify.problem}\n`)
+}
+
+/** The whole audit log's verification, last, so the head printed is the head `audit verify --expect-head` will find. */
+function writeAuditVerification(ctx: CliContext, v: DemoPromotion['verify']): void {
+  ctx.io.out.write(v.ok ? `\naudit log intact: ${v.count} records, head ${v.head.slice(0, 16)}…\n` : `\naudit log BROKEN at record ${v.firstBadSeq}: ${v.problem}\n`)
 }
 
 /**
