@@ -3,7 +3,7 @@ import type { OneStatementWrites, SqlAdapter, SqlExecutor } from './sql-adapter.
 
 /**
  * The store core's adapter with one rule in front of every statement: no text value holds a NUL
- * character. PostgreSQL text cannot hold one (the driver fails the statement), so the store core
+ * character or a lone UTF-16 surrogate. PostgreSQL text cannot hold one (the driver fails the statement), so the store core
  * refuses it on every backend with ASSAY_INVALID_ARGUMENT (400 over HTTP) before any statement
  * runs, and the embedded store answers as the team store does. JSON text is unaffected: it
  * escapes a NUL as \u0000.
@@ -40,11 +40,18 @@ function guardOneStatement(fast: OneStatementWrites): OneStatementWrites {
   }
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
 /** Throws ASSAY_INVALID_ARGUMENT when a string in `value` (arrays and plain objects walked, bytes skipped) holds a NUL. */
-function refuseNul(value: unknown): void {
+export function refuseNul(value: unknown): void {
   if (typeof value === 'string') {
     if (value.includes('\u0000')) {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `${JSON.stringify(value.slice(0, 80))} holds a NUL character (U+0000), which no stored text may hold`)
+    }
+    // A lone UTF-16 surrogate is not text: the drivers store it as U+FFFD, so the value read back
+    // (and a key looked up again) differs from the one written, and a retried write collides.
+    if (LONE_SURROGATE.test(value)) {
+      throw new AssayError('ASSAY_INVALID_ARGUMENT', `${JSON.stringify(value.slice(0, 80))} holds a lone UTF-16 surrogate, which is not text (no stored text may hold one)`)
     }
   } else if (Array.isArray(value)) {
     for (const item of value) refuseNul(item)

@@ -62,7 +62,7 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
-import { refusingNulText } from './nul-guard.js'
+import { refuseNul, refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
@@ -997,6 +997,9 @@ export abstract class SqlStore implements Store {
       let trace: TraceInput
       try {
         trace = validateTraceInput(raw)
+        // No stored text holds a NUL or a lone surrogate (nul-guard.ts), span data included though it is
+        // stored as JSON: refused here, per trace, rather than failing the batch's statement.
+        refuseNul(trace.spans)
       } catch (error) {
         reject(raw, error)
         continue
@@ -1053,7 +1056,8 @@ export abstract class SqlStore implements Store {
         }
         for (const trace of joining) {
           if (existing.get(trace.traceId) !== trace.deploymentId) {
-            refuse(trace, traceConflict(trace.traceId, `is stored for deployment ${existing.get(trace.traceId)}, not ${trace.deploymentId}`))
+            // Not naming the other deployment: the caller may not be allowed to read it.
+            refuse(trace, traceConflict(trace.traceId, `is stored for another deployment, not ${trace.deploymentId}`))
             continue
           }
           const have = hashes.get(trace.traceId) ?? new Map<string, string>()

@@ -188,6 +188,19 @@ for (const backend of BACKENDS) {
       }
     })
 
+    it('a key or value with a lone UTF-16 surrogate is 400, and sending it again is 400, not a 500 from a colliding row', async () => {
+      const before_ = await store.getRun(run2.id)
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await expect400('POST', `/api/v1/runs/${run2.id}/batch`, 'ASSAY_INVALID_ARGUMENT', { params: { 'q\udfff': 1 } })
+        await expect400('POST', `/api/v1/runs/${run2.id}/batch`, 'ASSAY_INVALID_ARGUMENT', { tags: { team: 'x\ud800' } })
+      }
+      const stored = await store.getRun(run2.id)
+      assert.deepEqual([stored.params, stored.tags], [before_.params, before_.tags], 'nothing was stored')
+      // A well-formed pair (an astral character) is text like any other.
+      const ok = await app.inject({ method: 'POST', url: `/api/v1/runs/${run2.id}/batch`, headers: bearer(admin), payload: { params: { 'emoji😀': 1 } } })
+      assert.equal(ok.statusCode, 200, ok.body)
+    })
+
     it('the store core refuses a NUL with ASSAY_INVALID_ARGUMENT, the same on every backend', async () => {
       const refused = (error: unknown) => isAssayError(error) && error.code === 'ASSAY_INVALID_ARGUMENT' && /NUL/.test(error.message)
       await assert.rejects(store.getRun(`${run.id}${NUL}`), refused)

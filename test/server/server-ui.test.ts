@@ -116,7 +116,13 @@ describe('the web UI on assay server', () => {
     assert.equal(comparison.verdict, 'better')
     assert.equal(comparison.sampleSizes.pairs, 200)
     assert.match(comparison.method, /McNemar/)
-    assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${a.id}&b=${c.id}&metric=correct`, headers: bearer(visionReader) })).statusCode, 403)
+    // A run of another experiment is answered as no run at all, by full id or by prefix, as /runs/resolve does.
+    for (const foreign of [c.id, c.id.slice(0, 6)]) {
+      const refused = await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${foreign}&b=${b.id}&metric=correct`, headers: bearer(visionReader) })
+      assert.equal(refused.statusCode, 404, refused.body)
+      assert.equal((refused.json() as { error: { code: string } }).error.code, 'ASSAY_RUN_NOT_FOUND')
+    }
+    assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=ffffff&b=${b.id}&metric=correct`, headers: bearer(visionReader) })).statusCode, 404)
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${encodeURIComponent("filter:params.x = 'y'")}&b=${b.id}&metric=correct`, headers: bearer(reader) })).statusCode, 400)
   })
 })

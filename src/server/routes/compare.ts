@@ -1,5 +1,5 @@
 import { compare } from '../../compare/compare.js'
-import { requireExperiment } from '../auth.js'
+import { AssayError } from '../../errors.js'
 import type { RouteSpec } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
 import { CompareQuery } from '../schemas.js'
@@ -22,7 +22,8 @@ export function compareRoutes(): RouteSpec[] {
         const ids: string[] = []
         for (const side of [query.a as string, query.b as string]) {
           const id = await state.store.resolveRunId(side)
-          requireExperiment(caller, await state.runExperiment(id))
+          // A run the caller may not read is answered as no run at all (as /runs/resolve does), so prefixes do not probe other experiments.
+          if (caller.restricted && !caller.allows(await state.runExperiment(id))) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${side}`, { runId: side })
           ids.push(id)
         }
         const comparison = await compare(state.store, ids[0], ids[1], {
