@@ -66,9 +66,13 @@ export interface CodeVersion {
 export interface DatasetVersion {
   name: string
   role: DatasetRole
-  /** sha256 of the file, or of the manifest of a directory's files. */
+  /**
+   * sha256 of the file, or of the manifest of a directory's files; of a reference, the sha256 of
+   * its source text (a digest its logger computed, docs/run-record.md).
+   */
   sha256: string
-  kind: 'file' | 'directory'
+  /** A reference is a dataset assay did not read: one logged through the MLflow API (docs/mlflow.md). */
+  kind: 'file' | 'directory' | 'reference'
   sizeBytes: number
   fileCount: number
   rows: number | null

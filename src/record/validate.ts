@@ -22,9 +22,10 @@ export const LIMITS = {
   paramsPerRun: 1000,
   tagsPerRun: 1000,
   metricKeysPerRun: 1000,
+  datasetsPerRun: 1000,
 } as const
 
-export const ITEMS_PER_RUN = { params: LIMITS.paramsPerRun, tags: LIMITS.tagsPerRun, 'metric keys': LIMITS.metricKeysPerRun } as const
+export const ITEMS_PER_RUN = { params: LIMITS.paramsPerRun, tags: LIMITS.tagsPerRun, 'metric keys': LIMITS.metricKeysPerRun, datasets: LIMITS.datasetsPerRun } as const
 
 /** A run may hold at most LIMITS.*PerRun params, tags and metric keys (what it would hold after a write). */
 export function assertItemsPerRun(kind: keyof typeof ITEMS_PER_RUN, count: number, runId?: string): void {
@@ -104,6 +105,24 @@ export function assertCapturedRecord(run: { environment: Environment; code: Code
     assertRecordedText(d.source, `datasets.${i}.source`)
   }
 }
+
+/** A dataset version handed to the store whole (added to a running run): the shape the record holds. */
+export function assertDatasetVersion(d: unknown, what: string): asserts d is DatasetVersion {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} must be a dataset version object`, { field: what })
+  const v = d as Record<string, unknown>
+  assertName(v.name, `${what}.name`)
+  assertRole(v.role)
+  if (typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what}.sha256 must be 64 lowercase hex characters`, { field: `${what}.sha256` })
+  if (!DATASET_KINDS.includes(v.kind as DatasetVersion['kind'])) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what}.kind must be one of ${DATASET_KINDS.join(', ')}, got ${describe(v.kind)}`, { field: `${what}.kind` })
+  for (const field of ['sizeBytes', 'fileCount'] as const) {
+    if (!Number.isSafeInteger(v[field]) || (v[field] as number) < 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what}.${field} must be a non-negative integer`, { field: `${what}.${field}` })
+  }
+  if (v.rows !== null && (!Number.isSafeInteger(v.rows) || (v.rows as number) < 0)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what}.rows must be a non-negative integer or null`, { field: `${what}.rows` })
+  if (v.columns !== null && (!Array.isArray(v.columns) || v.columns.some((c) => typeof c !== 'string'))) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what}.columns must be an array of strings or null`, { field: `${what}.columns` })
+  assertRecordedText(v.source, `${what}.source`)
+}
+
+const DATASET_KINDS: readonly DatasetVersion['kind'][] = ['file', 'directory', 'reference']
 
 /** A registered model's name: a name that is not a path (no '/' or '\\', not '.' or '..'), as it appears in listings and URLs. */
 export function assertModelName(value: unknown): asserts value is string {

@@ -70,7 +70,7 @@ export const DatasetVersionSchema = z.object({
   name: Name,
   role: z.enum(['train', 'validation', 'test', 'holdout', 'other']),
   sha256: Sha256,
-  kind: z.enum(['file', 'directory']),
+  kind: z.enum(['file', 'directory', 'reference']),
   sizeBytes: z.number().nonnegative(),
   fileCount: z.number().int().nonnegative(),
   rows: z.number().int().nonnegative().nullable(),
@@ -107,6 +107,7 @@ export const JsonBatchSchema = z.strictObject({
   batchId: BatchId.optional(),
   params: Params.optional(),
   tags: Tags.optional(),
+  datasets: z.array(DatasetVersionSchema).max(1000).optional(),
   metrics: z.array(MetricSeriesJson).optional(),
 })
 
@@ -115,6 +116,7 @@ export const BatchHeaderSchema = z.strictObject({
   batchId: BatchId.optional(),
   params: Params.optional(),
   tags: Tags.optional(),
+  datasets: z.array(DatasetVersionSchema).max(1000).optional(),
   metrics: z.array(z.strictObject({ key: Name, count: z.number().int().nonnegative() })),
 })
 

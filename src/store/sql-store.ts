@@ -2,6 +2,7 @@ import { AssayError, isAssayError } from '../errors.js'
 import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../audit/audit-hash.js'
 import { computeEnvelope } from '../record/envelope.js'
 import type {
+  DatasetVersion,
   AliasEvent,
   ApiToken,
   ArtifactDirection,
@@ -19,7 +20,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../record/types.js'
-import { assertItemsPerRun, canonicalJson, ITEMS_PER_RUN } from '../record/validate.js'
+import { assertDatasetVersion, assertItemsPerRun, canonicalJson, ITEMS_PER_RUN } from '../record/validate.js'
 import { contentNotFound, requireSha256, tooLarge, verifiedStream, type BlobStore } from './blob-store.js'
 import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from './chunk-codec.js'
 import { foldMetricSummary } from './metric-summary.js'
@@ -259,7 +260,9 @@ export abstract class SqlStore implements Store {
     const metrics = (batch.metrics ?? []).filter((s) => s.values.length > 0)
     const encoded = metrics.map((s) => encodeMetricChunk(s))
     const fast = this.sql.oneStatement
-    if (fast !== undefined && isEmpty(batch.params) && isEmpty(batch.tags)) {
+    const datasets = batch.datasets ?? []
+    for (const [i, d] of datasets.entries()) assertDatasetVersion(d, `datasets.${i}`)
+    if (fast !== undefined && isEmpty(batch.params) && isEmpty(batch.tags) && datasets.length === 0) {
       const outcome = await fast.appendMetrics({
         runId,
         batchId: batch.batchId,
@@ -273,7 +276,9 @@ export abstract class SqlStore implements Store {
       const run = await this.lockRunForBatch(tx, runId, batch.batchId)
       if (run.applied) return
       requireWritable(run.status, runId)
-      if (batch.params && Object.keys(batch.params).length > 0) await this.writeParams(tx, runId, run.seed, batch.params)
+      const newParams = batch.params && Object.keys(batch.params).length > 0 ? await this.writeParams(tx, runId, batch.params) : false
+      const newDatasets = datasets.length > 0 ? await this.writeDatasets(tx, runId, datasets) : false
+      if (newParams || newDatasets) await this.refreshConfigFingerprint(tx, runId, run.seed)
       const tags = Object.entries(batch.tags ?? {})
       await assertRoomFor(tx, 'run_tags', 'tags', runId, tags.map(([k]) => k))
       await assertRoomFor(tx, 'metric_summaries', 'metric keys', runId, metrics.map((s) => s.key))
@@ -285,8 +290,8 @@ export abstract class SqlStore implements Store {
     })
   }
 
-  /** New params of a run; a key already stored with another value is ASSAY_PARAM_CONFLICT. */
-  private async writeParams(tx: SqlExecutor, runId: string, seed: number, params: Params): Promise<void> {
+  /** New params of a run; a key already stored with another value is ASSAY_PARAM_CONFLICT. True when any was new. */
+  private async writeParams(tx: SqlExecutor, runId: string, params: Params): Promise<boolean> {
     const stored = new Map((await tx.all<KeyValueRow>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key', [runId])).map((r) => [r.key, r.value]))
     const fresh: unknown[][] = []
     for (const [key, value] of Object.entries(params)) {
@@ -299,13 +304,41 @@ export abstract class SqlStore implements Store {
         throw new AssayError('ASSAY_PARAM_CONFLICT', `param ${JSON.stringify(key)} of run ${runId} is already ${existing}; it cannot become ${json}`, { key, stored: existing, attempted: json })
       }
     }
-    if (fresh.length === 0) return
+    if (fresh.length === 0) return false
     assertItemsPerRun('params', stored.size, runId)
     await tx.insertRows('run_params', PARAM_COLUMNS, fresh)
+    return true
+  }
+
+  /**
+   * Datasets added to a running run. A name already recorded with the same sha256 is no change
+   * (its stored role and source stand); with another sha256 it is ASSAY_DATASET_CONFLICT, since
+   * a run read one version of each dataset. True when any was new.
+   */
+  private async writeDatasets(tx: SqlExecutor, runId: string, datasets: readonly DatasetVersion[]): Promise<boolean> {
+    const stored = new Map((await tx.all<{ name: string; sha256: string }>('SELECT name, sha256 FROM run_datasets WHERE run_id = ? ORDER BY name', [runId])).map((r) => [r.name, r.sha256]))
+    const fresh: DatasetVersion[] = []
+    for (const d of datasets) {
+      const existing = stored.get(d.name)
+      if (existing === undefined) {
+        fresh.push(d)
+        stored.set(d.name, d.sha256)
+      } else if (existing !== d.sha256) {
+        throw new AssayError('ASSAY_DATASET_CONFLICT', `dataset ${JSON.stringify(d.name)} of run ${runId} is recorded as ${existing}; it cannot also be ${d.sha256}`, { name: d.name, stored: existing, attempted: d.sha256 })
+      }
+    }
+    if (fresh.length === 0) return false
+    assertItemsPerRun('datasets', stored.size, runId)
+    await tx.insertRows('run_datasets', DATASET_COLUMNS, fresh.map((d) => [runId, ...datasetRow(d)]))
+    return true
+  }
+
+  /** The config fingerprint (λ, c, D_v, e) over what the run holds now: params and datasets may be added while it runs. */
+  private async refreshConfigFingerprint(tx: SqlExecutor, runId: string, seed: number): Promise<void> {
     const row = (await tx.get<{ environment: string; code: string }>('SELECT environment, code FROM runs WHERE id = ?', [runId])) as { environment: string; code: string }
+    const params = paramsFromRows(await tx.all<KeyValueRow>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key', [runId]))
     const datasets = (await tx.all<DatasetRow>('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name', [runId])).map(datasetFromRow)
-    const all = paramsFromRows([...stored].map(([key, value]) => ({ key, value })))
-    await tx.run('UPDATE runs SET config_fingerprint = ? WHERE id = ?', [configFingerprint({ seed, ...row }, all, datasets), runId])
+    await tx.run('UPDATE runs SET config_fingerprint = ? WHERE id = ?', [configFingerprint({ seed, ...row }, params, datasets), runId])
   }
 
   /**

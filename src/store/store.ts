@@ -8,6 +8,7 @@ import type {
   RegisteredModel,
   ArtifactDirection,
   ArtifactRef,
+  DatasetVersion,
   EvalColumns,
   EvalRecord,
   ExperimentSummary,
@@ -418,6 +419,11 @@ export interface RunBatch {
   params?: Params
   tags?: Record<string, string>
   metrics?: MetricSeries[]
+  /**
+   * Datasets added to a running run: a name the run records with the same sha256 is no change,
+   * with another sha256 ASSAY_DATASET_CONFLICT. The config fingerprint is recomputed over them.
+   */
+  datasets?: DatasetVersion[]
 }
 
 export interface MetricSeries extends MetricColumns {

@@ -205,6 +205,44 @@ for (const backend of STORE_BACKENDS) {
         assert.equal((await store.listRuns({})).find((r) => r.id === run.id)?.configFingerprint, after.envelope.config)
       })
 
+      test('datasets added to a running run join the record and its fingerprints; the same name and sha256 again is no change', async () => {
+        const run = newRun({ datasets: [DATASETS[0]] })
+        await store.createRun(run)
+        const before = await store.getRun(run.id)
+        const added = { ...DATASETS[1], kind: 'reference' as const }
+        await store.logBatch(run.id, { datasets: [added] })
+        await store.logBatch(run.id, { datasets: [added, { ...DATASETS[0], role: 'other' }] })
+        const after = await store.getRun(run.id)
+        assert.deepEqual(after.datasets, [DATASETS[0], added])
+        // The record is as if both datasets had been recorded at creation: compare sees one config.
+        assert.deepEqual(after.envelope, computeEnvelope({ ...run, datasets: [DATASETS[0], added] }))
+        assert.notEqual(after.envelope.config, before.envelope.config)
+        assert.equal((await store.listRuns({})).find((r) => r.id === run.id)?.configFingerprint, after.envelope.config)
+      })
+
+      test('a dataset name with another sha256 is ASSAY_DATASET_CONFLICT and nothing of that batch is written', async () => {
+        const run = newRun({ datasets: [DATASETS[0]] })
+        await store.createRun(run)
+        const before = await snapshot(store, run.id)
+        const error = await rejectsWith(
+          store.logBatch(run.id, { params: { fresh: 1 }, tags: { t: 'x' }, metrics: [series('loss', [[0, 1]])], datasets: [DATASETS[1], { ...DATASETS[0], sha256: 'e'.repeat(64) }] }),
+          'ASSAY_DATASET_CONFLICT',
+          /train/,
+        )
+        assert.equal((error as { details?: { stored?: string } }).details?.stored, 'c'.repeat(64))
+        assert.deepEqual(await snapshot(store, run.id), before)
+      })
+
+      test('a malformed dataset is ASSAY_INVALID_ARGUMENT and adding one to an ended run is ASSAY_RUN_NOT_ACTIVE', async () => {
+        const run = newRun({ datasets: [] })
+        await store.createRun(run)
+        await rejectsWith(store.logBatch(run.id, { datasets: [{ ...DATASETS[1], sha256: 'ABC' }] }), 'ASSAY_INVALID_ARGUMENT', /sha256/)
+        await rejectsWith(store.logBatch(run.id, { datasets: [{ ...DATASETS[1], role: 'training' as never }] }), 'ASSAY_INVALID_ARGUMENT', /role/)
+        await store.setRunStatus(run.id, 'finished', run.startTime + 1000)
+        await rejectsWith(store.logBatch(run.id, { datasets: [DATASETS[1]] }), 'ASSAY_RUN_NOT_ACTIVE')
+        assert.deepEqual((await store.getRun(run.id)).datasets, [])
+      })
+
       test('logging to an ended run is ASSAY_RUN_NOT_ACTIVE and changes nothing', async () => {
         const run = newRun()
         await store.createRun(run)

@@ -18,6 +18,7 @@ export const MLFLOW_ROUTES = {
   logMetric: `${API}/runs/log-metric`,
   logParam: `${API}/runs/log-parameter`,
   setTag: `${API}/runs/set-tag`,
+  logInputs: `${API}/runs/log-inputs`,
   metricHistory: `${API}/metrics/get-history`,
   listArtifacts: `${API}/artifacts/list`,
   createModel: `${API}/registered-models/create`,

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { AssayError } from '../../errors.js'
-import type { CodeVersion, Environment, JsonValue, RunRecord, RunStatus } from '../../record/types.js'
+import type { CodeVersion, DatasetRole, DatasetVersion, Environment, JsonValue, RunRecord, RunStatus } from '../../record/types.js'
+import { canonicalJson } from '../../record/validate.js'
 import type { MetricSeries, NewRun, RunBatch } from '../../store/store.js'
 import { experimentId } from './experiment-ids.js'
 
@@ -29,8 +31,8 @@ export function mlflowRun(run: RunRecord): unknown {
     },
     inputs: {
       dataset_inputs: run.datasets.map((d) => ({
-        tags: [{ key: 'mlflow.data.context', value: d.role }],
-        dataset: { name: d.name, digest: d.sha256, source_type: d.kind, source: d.source },
+        tags: [{ key: CONTEXT_TAG, value: d.role }],
+        dataset: { name: d.name, ...mlflowDatasetOf(d) },
       })),
     },
   }
@@ -175,4 +177,89 @@ export function int64(value: number | string, field: string): number {
   const n = typeof value === 'number' ? value : /^-?[0-9]{1,16}$/.test(value) ? Number(value) : NaN
   if (!Number.isSafeInteger(n)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${field} must be an integer, got ${JSON.stringify(value)}`, { field: `body.${field}` })
   return n
+}
+
+/** The dataset input tag MLflow names a dataset's use with (training, validation, ...). */
+const CONTEXT_TAG = 'mlflow.data.context'
+
+/** MLflow's contexts as assay's roles; any other context, or none, is `other`. */
+const CONTEXT_ROLES: Record<string, DatasetRole> = {
+  train: 'train',
+  training: 'train',
+  validation: 'validation',
+  val: 'validation',
+  eval: 'validation',
+  evaluation: 'validation',
+  test: 'test',
+  testing: 'test',
+  holdout: 'holdout',
+}
+
+export interface MlflowDatasetInput {
+  tags?: KeyValue[]
+  dataset: { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string }
+}
+
+/**
+ * An MLflow dataset input as an assay dataset of kind `reference` (docs/mlflow.md, "Datasets").
+ * MLflow's digest is a short hash its client computed, not a sha256 of content assay can check;
+ * so the source holds { digest, source, source_type } as canonical JSON and the sha256 is that
+ * text's: the same digest and source give the same version, and a new digest a new one.
+ */
+export function datasetOfInput(input: MlflowDatasetInput): DatasetVersion {
+  const d = input.dataset
+  const source = canonicalJson({ digest: d.digest, source: d.source, source_type: d.source_type })
+  const context = tagRecord(input.tags)[CONTEXT_TAG]
+  return {
+    name: d.name,
+    role: (context !== undefined ? CONTEXT_ROLES[context.toLowerCase()] : undefined) ?? 'other',
+    sha256: createHash('sha256').update(source, 'utf8').digest('hex'),
+    kind: 'reference',
+    sizeBytes: 0,
+    fileCount: 0,
+    rows: numRows(d.profile),
+    columns: columnNames(d.schema),
+    source,
+  }
+}
+
+/** A reference dataset shows the digest, source and source type it was logged with; others their sha256, kind and path. */
+function mlflowDatasetOf(d: DatasetVersion): { digest: string; source_type: string; source: string } {
+  if (d.kind === 'reference') {
+    try {
+      const logged = JSON.parse(d.source) as Record<string, unknown>
+      if (typeof logged.digest === 'string' && typeof logged.source === 'string' && typeof logged.source_type === 'string') {
+        return { digest: logged.digest, source_type: logged.source_type, source: logged.source }
+      }
+    } catch {
+      // Not one logged through MLflow: shown as any other dataset.
+    }
+  }
+  return { digest: d.sha256, source_type: d.kind, source: d.source }
+}
+
+/** num_rows of an MLflow dataset profile ('{"num_rows": 150, ...}'), when it has one. */
+function numRows(profile: string | undefined): number | null {
+  const parsed = parseJson(profile) as { num_rows?: unknown } | null
+  const n = parsed?.num_rows
+  return Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : null
+}
+
+/** Column names of an MLflow dataset schema ('{"mlflow_colspec": [{"name": "x", ...}]}'), when it has them. */
+function columnNames(schema: string | undefined): string[] | null {
+  const parsed = parseJson(schema) as { mlflow_colspec?: unknown } | null
+  const spec = parsed?.mlflow_colspec
+  if (!Array.isArray(spec)) return null
+  const names = spec.map((c: unknown) => (c !== null && typeof c === 'object' ? (c as { name?: unknown }).name : undefined))
+  return names.every((n): n is string => typeof n === 'string') ? names : null
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined || text === '') return null
+  try {
+    const value: unknown = JSON.parse(text)
+    return value !== null && typeof value === 'object' ? value : null
+  } catch {
+    return null
+  }
 }

@@ -6,7 +6,7 @@ import { actorOf, requireExperiment, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
 import { experimentId, experimentName } from './experiment-ids.js'
 import { MLFLOW_ROUTES } from './paths.js'
-import { assayEndStatus, batchOf, int64, mlflowRun, mlflowRunInfo, newRunOf, type KeyValue, type MlflowMetric } from './run-mapping.js'
+import { assayEndStatus, batchOf, datasetOfInput, int64, mlflowRun, mlflowRunInfo, newRunOf, type KeyValue, type MlflowDatasetInput, type MlflowMetric } from './run-mapping.js'
 import { assayFilter, assayOrder } from './search-filter.js'
 
 const Text = z.string().max(1_000_000)
@@ -14,6 +14,10 @@ const KeyValueSchema = z.looseObject({ key: z.string(), value: z.string().option
 const Int64 = z.union([z.number(), z.string()])
 const MetricSchema = z.looseObject({ key: z.string(), value: z.union([z.number(), z.string()]), timestamp: Int64.optional(), step: Int64.optional() })
 const RunRef = z.looseObject({ run_id: z.string().optional(), run_uuid: z.string().optional() })
+const DatasetInputSchema = z.looseObject({
+  tags: z.array(KeyValueSchema).max(100).optional(),
+  dataset: z.looseObject({ name: z.string(), digest: z.string().min(1).max(256), source_type: z.string().max(256), source: z.string(), schema: z.string().optional(), profile: z.string().optional() }),
+})
 const RunQuery = z.looseObject({ run_id: z.string().optional(), run_uuid: z.string().optional() })
 
 /** MLflow sends run_id and the older run_uuid; either names the run. */
@@ -230,6 +234,23 @@ export function mlflowTrackingRoutes(): RouteSpec[] {
       response: { json: '{}' },
       async handler({ body, caller, state }) {
         return logBatch(state, await runFor(state, caller, runIdOf(body as Record<string, unknown>)), [], [], [body as KeyValue])
+      },
+    }),
+    route({
+      method: 'POST',
+      url: MLFLOW_ROUTES.logInputs,
+      summary: 'MLflow LogInputs: { run_id, datasets: [{ tags, dataset: { name, digest, source_type, source, schema, profile } }] } (datasets of kind reference; model inputs are refused)',
+      scope: 'write',
+      touches: 'handler',
+      body: { json: RunRef.extend({ datasets: z.array(DatasetInputSchema).max(1000).optional(), models: z.array(z.unknown()).optional() }) },
+      response: { json: '{}' },
+      async handler({ body, caller, state }) {
+        const b = body as { datasets?: MlflowDatasetInput[]; models?: unknown[] }
+        const runId = await runFor(state, caller, runIdOf(body as Record<string, unknown>))
+        if ((b.models ?? []).length > 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'model inputs (logged models) are not served; log datasets only', { field: 'body.models' })
+        const datasets = (b.datasets ?? []).map(datasetOfInput)
+        if (datasets.length > 0) await state.store.logBatch(runId, { datasets })
+        return {}
       },
     }),
     route({

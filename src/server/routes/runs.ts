@@ -1,5 +1,5 @@
 import { AssayError, isAssayError } from '../../errors.js'
-import type { Params } from '../../record/types.js'
+import type { DatasetVersion, Params } from '../../record/types.js'
 import { assertCapturedRecord, assertKey, assertName, assertParams, assertTags } from '../../record/validate.js'
 import { encodeMetricChunk } from '../../store/chunk-codec.js'
 import { batchFrameEnd, decodeBatchFrame, reviveNumber, type BatchHeader } from '../../store/http/wire.js'
@@ -219,11 +219,12 @@ interface JsonBatch {
   batchId?: string
   params?: Params
   tags?: Record<string, string>
+  datasets?: DatasetVersion[]
   metrics?: { key: string; steps: (number | string)[]; values: (number | string)[]; timestamps: (number | string)[] }[]
 }
 
 function batchFromJson(json: JsonBatch): RunBatch {
-  const batch: RunBatch = { batchId: json.batchId, params: json.params, tags: json.tags }
+  const batch: RunBatch = { batchId: json.batchId, params: json.params, tags: json.tags, datasets: json.datasets }
   if (json.metrics) {
     batch.metrics = json.metrics.map((m, i) => {
       if (m.steps.length !== m.values.length || m.timestamps.length !== m.values.length) {
@@ -242,7 +243,7 @@ function batchFromFrame(bytes: Buffer): RunBatch {
   const header = validate(BatchHeaderSchema, frame.header, 'body') as unknown as BatchHeader
   const metrics: MetricSeries[] = header.metrics.map((m, i) => ({ key: m.key, ...frame.series(m.count, i) }))
   if (batchFrameEnd(bytes, header) !== bytes.length) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the binary batch has bytes after its last metric chunk', { field: 'body' })
-  return { batchId: header.batchId, params: header.params, tags: header.tags, metrics }
+  return { batchId: header.batchId, params: header.params, tags: header.tags, datasets: header.datasets, metrics }
 }
 
 /** What the SDK checks before sending, checked again: the server trusts no client. */

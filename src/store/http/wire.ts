@@ -1,5 +1,5 @@
 import { AssayError } from '../../errors.js'
-import type { EvalColumns, Params } from '../../record/types.js'
+import type { DatasetVersion, EvalColumns, Params } from '../../record/types.js'
 import { decodeMetricChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
 import type { RunBatch } from '../store.js'
 
@@ -13,7 +13,7 @@ import type { RunBatch } from '../store.js'
  *   codec (src/store/chunk-codec.ts: "ASAM", count, steps, values, timestamps as float64 LE),
  *   exactly 8 + 24 × count bytes.
  *
- * The header is { batchId?, params?, tags?, metrics: [{ key, count }] }. Floats travel as
+ * The header is { batchId?, params?, tags?, datasets?, metrics: [{ key, count }] }. Floats travel as
  * their bytes, so NaN, ±Infinity and -0 arrive exactly as logged.
  */
 export const BATCH_MAGIC = 0x42415341
@@ -22,6 +22,7 @@ export interface BatchHeader {
   batchId?: string
   params?: Params
   tags?: Record<string, string>
+  datasets?: DatasetVersion[]
   metrics: { key: string; count: number }[]
 }
 
@@ -31,6 +32,7 @@ export function encodeBatchFrame(batch: RunBatch): Buffer {
   if (batch.batchId !== undefined) header.batchId = batch.batchId
   if (batch.params !== undefined) header.params = batch.params
   if (batch.tags !== undefined) header.tags = batch.tags
+  if (batch.datasets !== undefined) header.datasets = batch.datasets
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8')
   const chunksAt = align8(8 + headerBytes.length)
   const total = chunksAt + metrics.reduce((sum, s) => sum + 8 + 24 * s.values.length, 0)
