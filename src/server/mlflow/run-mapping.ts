@@ -145,7 +145,11 @@ export function batchOf(metrics: readonly MlflowMetric[], params: readonly KeyVa
   const batch: RunBatch = {}
   if (params.length > 0) {
     batch.params = {}
-    for (const p of params) batch.params[p.key] = p.value
+    for (const p of params) {
+      // As MLflow does: one batch names a param once.
+      if (Object.hasOwn(batch.params, p.key)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `duplicate parameter key in one batch: ${JSON.stringify(p.key)}`, { field: 'params' })
+      batch.params[p.key] = p.value
+    }
   }
   if (tags.length > 0) batch.tags = tagRecord(tags)
   if (metrics.length > 0) {

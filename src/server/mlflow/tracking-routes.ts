@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { AssayError, isAssayError } from '../../errors.js'
-import { assertName, assertParams, assertTags } from '../../record/validate.js'
+import { assertName, assertTags } from '../../record/validate.js'
 import { actorOf, requireExperiment, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
 import { experimentId, experimentName } from './experiment-ids.js'
 import { MLFLOW_ROUTES } from './paths.js'
 import { assayEndStatus, batchOf, datasetOfInput, int64, mlflowRun, mlflowRunInfo, newRunOf, type KeyValue, type MlflowDatasetInput, type MlflowMetric } from './run-mapping.js'
+import { checkBatch } from '../routes/runs.js'
 import { assayFilter, assayOrder } from './search-filter.js'
 
 const Text = z.string().max(1_000_000)
@@ -59,8 +60,8 @@ async function experimentOf(state: ServerState, caller: Caller, name: string, by
 
 async function logBatch(state: ServerState, runId: string, metrics: MlflowMetric[], params: KeyValue[], tags: KeyValue[]): Promise<Record<string, never>> {
   const batch = batchOf(metrics, params, tags)
-  if (batch.params !== undefined) assertParams(batch.params)
-  if (batch.tags !== undefined) assertTags(batch.tags)
+  // The same checks as assay's own batch route (metric keys included): the MLflow API is no side door.
+  checkBatch(batch)
   await state.store.logBatch(runId, batch)
   return {}
 }

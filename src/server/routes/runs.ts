@@ -246,8 +246,8 @@ function batchFromFrame(bytes: Buffer): RunBatch {
   return { batchId: header.batchId, params: header.params, tags: header.tags, datasets: header.datasets, metrics }
 }
 
-/** What the SDK checks before sending, checked again: the server trusts no client. */
-function checkBatch(batch: RunBatch): void {
+/** What the SDK checks before sending, checked again: the server trusts no client (also for the MLflow routes' batches). */
+export function checkBatch(batch: RunBatch): void {
   if (batch.params !== undefined) assertParams(batch.params)
   if (batch.tags !== undefined) assertTags(batch.tags)
   for (const [i, s] of (batch.metrics ?? []).entries()) {
