@@ -2,7 +2,17 @@
  * Requests as the MLflow Python client sends them, replayed against a real server over SQLite.
  * Sources (repository mlflow/mlflow):
  * - mlflow/store/tracking/rest_store.py @ 1ca4249eef8aada2d141f0f6f5833194f9afdc06: create_run,
- *   update_run_info, get_run (run_uuid and run_id both sent), create_experiment.
+ *   update_run_info, get_run (run_uuid and run_id both sent), create_experiment; log_batch
+ *   ({ run_id, metrics, params, tags }, no run_uuid), log_metric ({ run_uuid, run_id, key, value,
+ *   timestamp, step }), log_param ({ run_uuid, run_id, key, value }), set_tag ({ run_uuid, run_id,
+ *   key, value }), get_metric_history (GET { run_uuid, run_id, metric_key }), _search_runs
+ *   ({ experiment_ids as strings, filter, run_view_type as the ViewType enum name, max_results, order_by }).
+ * - mlflow/store/model_registry/rest_store.py @ 001cc178a1442b488da41853c497adc5285a284d:
+ *   create_registered_model ({ name, tags, description } -> registered_model), create_model_version
+ *   ({ name, source, run_id, run_link, tags, description } -> model_version), get_model_version
+ *   (GET { name, version: str(version) } -> model_version; register_model polls it until status is
+ *   READY), get_registered_model (GET { name }), set_registered_model_alias ({ name, alias, version }
+ *   -> {}), get_model_version_by_alias (GET { name, alias } -> model_version).
  * - mlflow/utils/rest_utils.py @ 001cc178a1442b488da41853c497adc5285a284d: GET sends the body as
  *   query parameters, POST as JSON; "Authorization: Bearer <MLFLOW_TRACKING_TOKEN>"; any status
  *   but 200 is an error read from { error_code, message }.
@@ -118,10 +128,10 @@ test('set_experiment, start_run, log-batch, end_run and get_run as the Python cl
   assert.equal(again.status, 400)
   assert.equal(again.json.error_code, 'RESOURCE_ALREADY_EXISTS')
 
-  const found = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: "metrics.acc > 0.5 and params.lr = '0.01' and attributes.status = 'FINISHED'", max_results: 10, order_by: ['metrics.acc DESC'] }, read)
+  const found = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: "metrics.acc > 0.5 and params.lr = '0.01' and attributes.status = 'FINISHED'", run_view_type: 'ACTIVE_ONLY', max_results: 10, order_by: ['metrics.acc DESC'] }, read)
   assert.equal(found.status, 200, JSON.stringify(found.json))
   assert.deepEqual(found.json.runs.map((r: { info: { run_id: string } }) => r.info.run_id), [runId])
-  const none = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: 'metrics.nothing > 0' }, read)
+  const none = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: 'metrics.nothing > 0', run_view_type: 'ACTIVE_ONLY' }, read)
   assert.deepEqual(none.json, { runs: [] })
   const bad = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: "params.lr ILIKE '%1'" }, read)
   assert.equal(bad.status, 400)
@@ -184,4 +194,86 @@ test('register_model and aliases: an alias is a promotion (a registered gate, or
   assert.deepEqual(byAlias.json.model_version.aliases, ['champion'])
   const audit = await server.store.auditRecords()
   assert.ok(audit.some((r) => r.kind === 'alias-set' && r.subject === 'digits@champion'))
+})
+
+test('the registry as MlflowClient drives it: create, register_model waiting for READY, alias by alias', async () => {
+  const run = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', user_id: 'ada', start_time: '1700000000000', tags: [] })
+  const runId = run.json.run.info.run_id as string
+  // create_registered_model: message_to_json drops an unset description; tags is an empty list.
+  const model = await call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'mnist-cnn', tags: [] })
+  assert.equal(model.status, 200, JSON.stringify(model.json))
+  assert.equal(model.json.registered_model.name, 'mnist-cnn')
+  assert.equal(typeof model.json.registered_model.creation_timestamp, 'number')
+  const gotModel = await call('GET', '/api/2.0/mlflow/registered-models/get', { name: 'mnist-cnn' }, read)
+  assert.equal(gotModel.status, 200)
+  assert.equal(gotModel.json.registered_model.name, 'mnist-cnn')
+  const noModel = await call('GET', '/api/2.0/mlflow/registered-models/get', { name: 'nothing-here' }, read)
+  assert.equal(noModel.status, 404)
+  assert.equal(noModel.json.error_code, 'RESOURCE_DOES_NOT_EXIST')
+
+  const source = `runs:/${runId}/model`
+  const created = await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'mnist-cnn', source, run_id: runId, tags: [] })
+  assert.equal(created.status, 200, JSON.stringify(created.json))
+  const mv = created.json.model_version
+  assert.equal(mv.name, 'mnist-cnn')
+  assert.equal(mv.version, '1')
+  assert.equal(mv.source, source)
+  assert.equal(mv.run_id, runId)
+  assert.deepEqual(mv.aliases, [])
+  // register_model polls get_model_version (version sent as a string) until status leaves PENDING_REGISTRATION.
+  const polled = await call('GET', '/api/2.0/mlflow/model-versions/get', { name: 'mnist-cnn', version: '1' }, read)
+  assert.equal(polled.status, 200, JSON.stringify(polled.json))
+  assert.equal(polled.json.model_version.status, 'READY')
+  assert.equal(polled.json.model_version.version, '1')
+  assert.equal(polled.json.model_version.run_id, runId)
+  const noVersion = await call('GET', '/api/2.0/mlflow/model-versions/get', { name: 'mnist-cnn', version: '9' }, read)
+  assert.equal(noVersion.status, 404)
+  assert.equal(noVersion.json.error_code, 'RESOURCE_DOES_NOT_EXIST')
+  const second = await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'mnist-cnn', source, run_id: runId, tags: [] })
+  assert.equal(second.json.model_version.version, '2')
+
+  const set = await call('POST', '/api/2.0/mlflow/registered-models/alias', { name: 'mnist-cnn', alias: 'champion', version: '2' }, admin)
+  assert.equal(set.status, 200, JSON.stringify(set.json))
+  assert.deepEqual(set.json, {})
+  const byAlias = await call('GET', '/api/2.0/mlflow/registered-models/alias', { name: 'mnist-cnn', alias: 'champion' }, read)
+  assert.equal(byAlias.status, 200, JSON.stringify(byAlias.json))
+  assert.equal(byAlias.json.model_version.name, 'mnist-cnn')
+  assert.equal(byAlias.json.model_version.version, '2')
+  assert.equal(byAlias.json.model_version.status, 'READY')
+  assert.deepEqual(byAlias.json.model_version.aliases, ['champion'])
+  // The alias shows on the version it names, and only there.
+  assert.deepEqual((await call('GET', '/api/2.0/mlflow/model-versions/get', { name: 'mnist-cnn', version: '2' }, read)).json.model_version.aliases, ['champion'])
+  assert.deepEqual((await call('GET', '/api/2.0/mlflow/model-versions/get', { name: 'mnist-cnn', version: '1' }, read)).json.model_version.aliases, [])
+  // Setting the same alias again is idempotent.
+  assert.equal((await call('POST', '/api/2.0/mlflow/registered-models/alias', { name: 'mnist-cnn', alias: 'champion', version: '2' }, admin)).status, 200)
+})
+
+test('GET artifacts/list: root_uri, files relative to the run, a subdirectory, an unknown run', async () => {
+  const run = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', start_time: String(Date.now()), tags: [] })
+  const info = run.json.run.info
+  const base = `/api/2.0/mlflow-artifacts/artifacts/${info.experiment_id}/${info.run_id}/artifacts`
+  for (const [name, body] of [['model/MLmodel', 'flavors: {}\n'], ['notes.txt', 'hi']] as const) {
+    const put = await server.app.inject({ method: 'PUT', url: `${base}/${name}`, headers: { ...bearer(write), 'content-type': 'text/plain' }, payload: body })
+    assert.equal(put.statusCode, 200, put.body)
+  }
+  const empty = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', start_time: String(Date.now()), tags: [] })
+  const none = await call('GET', '/api/2.0/mlflow/artifacts/list', { run_id: empty.json.run.info.run_id }, read)
+  assert.equal(none.status, 200, JSON.stringify(none.json))
+  assert.deepEqual(none.json.files ?? [], [])
+
+  const root = await call('GET', '/api/2.0/mlflow/artifacts/list', { run_id: info.run_id, run_uuid: info.run_id }, read)
+  assert.equal(root.status, 200, JSON.stringify(root.json))
+  assert.equal(root.json.root_uri, `mlflow-artifacts:/${info.experiment_id}/${info.run_id}/artifacts`)
+  const byPath = (files: { path: string }[]) => [...files].sort((a, b) => a.path.localeCompare(b.path))
+  assert.deepEqual(byPath(root.json.files), [{ path: 'model', is_dir: true }, { path: 'notes.txt', is_dir: false, file_size: 2 }])
+  // ListArtifacts answers paths relative to the run's root, so a subdirectory's files keep its prefix.
+  const inner = await call('GET', '/api/2.0/mlflow/artifacts/list', { run_id: info.run_id, path: 'model' }, read)
+  assert.equal(inner.status, 200, JSON.stringify(inner.json))
+  assert.deepEqual(inner.json.files, [{ path: 'model/MLmodel', is_dir: false, file_size: 12 }])
+  const missingRun = await call('GET', '/api/2.0/mlflow/artifacts/list', { run_id: 'f'.repeat(32) }, read)
+  assert.equal(missingRun.status, 404)
+  assert.equal(missingRun.json.error_code, 'RESOURCE_DOES_NOT_EXIST')
+  const noRun = await call('GET', '/api/2.0/mlflow/artifacts/list', { path: 'model' }, read)
+  assert.equal(noRun.status, 400)
+  assert.equal(noRun.json.error_code, 'INVALID_PARAMETER_VALUE')
 })
