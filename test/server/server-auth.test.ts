@@ -80,6 +80,7 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/2.0/mlflow/runs/update': 'write handler',
   'GET /api/2.0/mlflow/runs/get': 'read handler',
   'POST /api/2.0/mlflow/runs/log-batch': 'write handler',
+  'POST /api/2.0/mlflow/runs/log-inputs': 'write handler',
   'POST /api/2.0/mlflow/runs/log-metric': 'write handler',
   'POST /api/2.0/mlflow/runs/log-parameter': 'write handler',
   'POST /api/2.0/mlflow/runs/set-tag': 'write handler',

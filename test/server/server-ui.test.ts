@@ -116,12 +116,11 @@ describe('the web UI on assay server', () => {
     assert.equal(comparison.verdict, 'better')
     assert.equal(comparison.sampleSizes.pairs, 200)
     assert.match(comparison.method, /McNemar/)
-    // A run of another experiment is answered as no run at all, by full id or by prefix, as /runs/resolve does.
-    for (const foreign of [c.id, c.id.slice(0, 6)]) {
-      const refused = await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${foreign}&b=${b.id}&metric=correct`, headers: bearer(visionReader) })
-      assert.equal(refused.statusCode, 404, refused.body)
-      assert.equal((refused.json() as { error: { code: string } }).error.code, 'ASSAY_RUN_NOT_FOUND')
-    }
+    // A whole id of another experiment is 403 (as GET /runs/:runId); a prefix into it is answered as no run at all (as /runs/resolve).
+    assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${c.id}&b=${b.id}&metric=correct`, headers: bearer(visionReader) })).statusCode, 403)
+    const refused = await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${c.id.slice(0, 6)}&b=${b.id}&metric=correct`, headers: bearer(visionReader) })
+    assert.equal(refused.statusCode, 404, refused.body)
+    assert.equal((refused.json() as { error: { code: string } }).error.code, 'ASSAY_RUN_NOT_FOUND')
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=ffffff&b=${b.id}&metric=correct`, headers: bearer(visionReader) })).statusCode, 404)
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/compare?a=${encodeURIComponent("filter:params.x = 'y'")}&b=${b.id}&metric=correct`, headers: bearer(reader) })).statusCode, 400)
   })

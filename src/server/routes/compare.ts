@@ -1,5 +1,6 @@
 import { compare } from '../../compare/compare.js'
 import { AssayError } from '../../errors.js'
+import { requireExperiment } from '../auth.js'
 import type { RouteSpec } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
 import { CompareQuery } from '../schemas.js'
@@ -22,8 +23,12 @@ export function compareRoutes(): RouteSpec[] {
         const ids: string[] = []
         for (const side of [query.a as string, query.b as string]) {
           const id = await state.store.resolveRunId(side)
-          // A run the caller may not read is answered as no run at all (as /runs/resolve does), so prefixes do not probe other experiments.
-          if (caller.restricted && !caller.allows(await state.runExperiment(id))) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${side}`, { runId: side })
+          const experiment = await state.runExperiment(id)
+          // A prefix that resolves only into an experiment the caller may not read is answered as no
+          // run at all (as /runs/resolve does), so prefixes do not probe other experiments; a whole
+          // id of another experiment is 403, as GET /runs/:runId is (docs/server.md).
+          if (side !== id && caller.restricted && !caller.allows(experiment)) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${side}`, { runId: side })
+          requireExperiment(caller, experiment)
           ids.push(id)
         }
         const comparison = await compare(state.store, ids[0], ids[1], {
