@@ -6,82 +6,29 @@
  * axe-core. A failing test leaves a screenshot in a temporary directory and prints its path.
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import os from 'node:os'
-import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { buildServer } from '../../src/server/app.js'
-import { UI_ASSETS_DIR } from '../../src/server/ui-routes.js'
+import type { Page } from 'playwright-core'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
 import { binaryRecords, createFixture, type Fixture } from '../compare/helpers.js'
 import { makeToken } from '../server/helpers.js'
+import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking']
-const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium): the browser tests need a real Chromium`
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-
-/** axe-core in the page: every rule violation, as "rule: target" lines (none expected). */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  // Through the DevTools protocol, which the page's Content-Security-Policy does not govern (a script tag would be refused).
-  await page.evaluate(AXE)
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe
-    const result = await axe.run()
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-  })
-  return violations
-}
-
-describe('the web UI in headless Chromium', { skip }, () => {
+describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   let fixture: Fixture
   let store: Store
   let app: FastifyInstance
-  let browser: Browser
+  let session: BrowserSession
   let url: string
   let visionSecret: string
   let readerSecret: string
   const ids: Record<string, string> = {}
-  const consoleErrors: string[] = []
-  const shots = mkdtempSync(path.join(os.tmpdir(), 'assay-ui-shots-'))
-
-  /** Run a browser step; on failure keep a screenshot and say where. */
-  async function step(page: Page, name: string, body: () => Promise<void>): Promise<void> {
-    try {
-      await body()
-    } catch (error) {
-      const file = path.join(shots, `${name.replace(/\W+/g, '-')}.png`)
-      await page.screenshot({ path: file, fullPage: true }).catch(() => undefined)
-      console.error(`screenshot of the failed step "${name}": ${file}`)
-      throw error
-    }
-  }
-
-  /** A new browser context; anything the page logs as an error (a CSP refusal, a failed load) fails the test in after(). */
-  async function newPage(): Promise<Page> {
-    const page = await (await browser.newContext()).newPage()
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) consoleErrors.push(message.text())
-    })
-    return page
-  }
-
-  async function signedIn(secret: string): Promise<Page> {
-    const page = await newPage()
-    await page.goto(`${url}/`)
-    await page.getByLabel('API token').fill(secret)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Runs' }).waitFor()
-    return page
-  }
+  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
+  const newPage = () => session.newPage()
+  const signedIn = (secret: string) => session.signedIn(secret)
 
   before(async () => {
-    if (!existsSync(path.join(UI_ASSETS_DIR, 'app.js'))) execFileSync(process.execPath, ['scripts/build-ui.mjs'], { stdio: 'inherit' })
     fixture = await createFixture()
     // A curve of 2,000 steps with one spike, drawn from 300 buckets: the spike must survive.
     const curve = await fixture.assay.startRun({ experiment: 'vision', name: 'curve', params: { config: 'curve' }, seed: 7 })
@@ -103,16 +50,12 @@ describe('the web UI in headless Chromium', { skip }, () => {
     store = await SqliteStore.open(fixture.store)
     visionSecret = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
     readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
-    app = await buildServer({ store, auth: { enabled: true } })
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const address = app.server.address()
-    url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+    ;({ app, url } = await listenUi(store))
+    session = await BrowserSession.launch(url)
   })
 
   after(async () => {
-    assert.deepEqual(consoleErrors, [], 'errors in the browser console (a Content-Security-Policy refusal shows here)')
-    await browser?.close()
+    await session?.close()
     await app?.close()
     await store?.close()
     await fixture?.dispose().catch(() => undefined)
