@@ -8,10 +8,13 @@
  *   (c) flat out over two server processes (clients split between them) against one.
  * Afterwards every assay run must hold exactly its acknowledged points, each step once.
  *
- *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR]
+ *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q]
  *
  * ASSAY_TEST_POSTGRES_URL (default the local test database); fresh schemas, dropped afterwards.
  * --profile DIR: the assay servers write CPU profiles there (node --cpu-prof).
+ * --server-cpu Q: every server process (assay and reference alike) gets a CPU quota of Q CPUs of
+ *   its own (bench/cpu-quota.ts, cgroups, root): the servers become the bottleneck while
+ *   PostgreSQL keeps headroom, so "two servers / one" shows whether a second server adds capacity.
  * Results: bench/results/ingest-scaling.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -22,6 +25,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { encodeBatchFrame } from '../src/store/http/wire.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
+import { limitCpu } from './cpu-quota.js'
 import { createReferenceTable, REFERENCE_TABLE } from './reference-server.js'
 import { dropSchema, makeAdminToken, newRunFor } from './server-load.js'
 import pg from 'pg'
@@ -140,6 +144,8 @@ async function main(): Promise<void> {
   const logLevel = arg('log-level', 'info')
   const profile = arg('profile', '')
   const profiling = profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
+  const serverCpu = Number(arg('server-cpu', '0'))
+  const releaseQuotas: (() => void)[] = []
   const assaySchema = `assay_ingest_${randomBytes(4).toString('hex')}`
   const refSchema = `assay_ingest_ref_${randomBytes(4).toString('hex')}`
   const location = `${url}${url.includes('?') ? '&' : '?'}schema=${assaySchema}`
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
     const assay = [0, 1].map(() => start([...profiling, path.join(REPO, 'bin/assay.js'), '--store', location, 'server', '--port', '0', '--log-level', logLevel]))
     const reference = [0, 1].map(() => start(['--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), url, refSchema, token]))
     procs.push(...(await Promise.all([...assay, ...reference])))
+    if (serverCpu > 0) procs.forEach((p, i) => releaseQuotas.push(limitCpu(p.proc.pid as number, serverCpu, `assay-bench-server-${i}`)))
     const urls = { assay: [procs[0]?.url, procs[1]?.url] as string[], reference: [procs[2]?.url, procs[3]?.url] as string[] }
     const scenarios = [
       { name: 'flat out', servers: 1, rate: 0 },
@@ -183,6 +190,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const p of procs) await p.stop()
+    for (const release of releaseQuotas) release()
   }
   // Nothing acknowledged lost or doubled.
   const problems: string[] = []
@@ -200,7 +208,7 @@ async function main(): Promise<void> {
   await dropSchema(url, assaySchema)
   await dropSchema(url, refSchema)
 
-  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay --log-level ${logLevel}`)
+  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay --log-level ${logLevel}${serverCpu > 0 ? `; every server process capped at ${serverCpu} CPU (cgroup quota)` : ''}`)
   console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
   console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference |')
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
