@@ -22,6 +22,20 @@ function RunLink({ id }: { id: string }) {
   )
 }
 
+/** Runs as links, separated by spaces. */
+function RunLinks({ ids }: { ids: readonly string[] }) {
+  return (
+    <>
+      {ids.map((id, i) => (
+        <span key={id}>
+          {i > 0 ? ' ' : ''}
+          <RunLink id={id} />
+        </span>
+      ))}
+    </>
+  )
+}
+
 function Sha({ sha }: { sha: string | null }) {
   return sha === null ? <span class="hint">none</span> : <code title={sha}>{sha.slice(0, 12)}</code>
 }
@@ -153,13 +167,13 @@ function Result({ a, b, metric, dataset, lowerIsBetter }: { a: string; b: string
           <div>
             <dt>Side A</dt>
             <dd>
-              {c.resolvedAs.a}: {c.a.runIds.map((id) => <RunLink key={id} id={id} />)} · seeds {seedsOf(c.a)} · data <Sha sha={c.a.datasetSha256} />
+              {c.resolvedAs.a}: <RunLinks ids={c.a.runIds} /> · seeds {seedsOf(c.a)} · data <Sha sha={c.a.datasetSha256} />
             </dd>
           </div>
           <div>
             <dt>Side B</dt>
             <dd>
-              {c.resolvedAs.b}: {c.b.runIds.map((id) => <RunLink key={id} id={id} />)} · seeds {seedsOf(c.b)} · data <Sha sha={c.b.datasetSha256} />
+              {c.resolvedAs.b}: <RunLinks ids={c.b.runIds} /> · seeds {seedsOf(c.b)} · data <Sha sha={c.b.datasetSha256} />
             </dd>
           </div>
         </dl>
@@ -206,9 +220,7 @@ function Result({ a, b, metric, dataset, lowerIsBetter }: { a: string; b: string
               <tr key={i} class={r.kind}>
                 <th scope="row">{r.label}</th>
                 <td>
-                  {r.runIds.map((id) => (
-                    <RunLink key={id} id={id} />
-                  ))}
+                  <RunLinks ids={r.runIds} />
                 </td>
                 <td>{r.seeds.join(', ')}</td>
                 <td>
@@ -230,7 +242,7 @@ function Result({ a, b, metric, dataset, lowerIsBetter }: { a: string; b: string
           <figure class="chart">
             <DifferenceHistogram bins={detail.differences.histogram.bins} title={`Per-example differences in ${c.metric} (A − B)`} xLabel="A − B per example" />
             <figcaption class="histogram-caption">
-              {detail.differences.n} differences: {detail.differences.what}. Runs: {[...c.a.runIds, ...c.b.runIds].map((id) => <RunLink key={id} id={id} />)}; data <Sha sha={c.a.datasetSha256} />.
+              {detail.differences.n} differences: {detail.differences.what}. Runs: <RunLinks ids={[...c.a.runIds, ...c.b.runIds]} />; data <Sha sha={c.a.datasetSha256} />.
             </figcaption>
           </figure>
         )}

@@ -63,7 +63,7 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
               <td class="num p-raw">{fmtP(e.pValue)}</td>
               <td class="num p-adjusted">{fmtP(e.adjustedPValue)}</td>
               <td class={`verdict ${e.verdict}`}>{e.verdict}</td>
-              <td>{e.test.method}</td>
+              <td class="method">{e.test.method}</td>
               <td>{[...new Set(e.warnings.map((w) => w.code))].join(', ')}</td>
             </tr>
           ))}
@@ -155,8 +155,11 @@ function Ranking({ l }: { l: LeaderboardWire }) {
               <td class="num">{i + 1}</td>
               <td>{s.system}</td>
               <td>
-                {s.runIds.map((id) => (
-                  <RunLink key={id} id={id} />
+                {s.runIds.map((id, k) => (
+                  <span key={id}>
+                    {k > 0 ? ' ' : ''}
+                    <RunLink id={id} />
+                  </span>
                 ))}
               </td>
               <td class="num">{fmt(s.averageRank, 3)}</td>
