@@ -1,3 +1,5 @@
+import type { EvalRecord } from '../record/types.js'
+
 /**
  * The shape of a comparison: what `assay.compare`, `assay compare --json`, reports and (later)
  * promotion gates read. A comparison is evidence: it names every method, parameter and seed, and
@@ -122,4 +124,35 @@ export interface Comparison {
   holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean }[]
   /** How each side was resolved to runs, in words. */
   resolvedAs: { a: string; b: string }
+}
+
+/** A row of the forest plot the web UI draws of a comparison (compare/comparison-detail.ts). */
+export interface ForestRow {
+  side: 'A' | 'B'
+  /** One run, or the side pooled (a group's mean over its runs with the group's t interval). */
+  kind: 'run' | 'pooled'
+  label: string
+  runIds: string[]
+  seeds: number[]
+  datasetSha256: string | null
+  /** Examples behind a run's mean (eval records), or runs behind a pooled mean; 1 for a run-level metric. */
+  n: number
+  estimate: number
+  /** t interval at the comparison's confidence level; null for one value or no spread. */
+  ci: [number, number] | null
+}
+
+export interface ExampleRecords extends ExampleDelta {
+  /** Every run's record of this example id as stored, A's runs first; null where a run has none. */
+  records: { side: 'A' | 'B'; runId: string; seed: number; record: EvalRecord | null }[]
+}
+
+export interface ComparisonDetail {
+  forest: ForestRow[]
+  /** Per-example differences A − B (a group's side is its runs' mean at the example); null when examples cannot be paired. */
+  differences: { n: number; what: string; histogram: { bins: { lo: number; hi: number; count: number }[] } } | null
+  /** Why there is no histogram, in words; null when there is one. */
+  differencesNote: string | null
+  regressed: ExampleRecords[]
+  improved: ExampleRecords[]
 }

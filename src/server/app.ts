@@ -16,6 +16,7 @@ import { compareRoutes } from './routes/compare.js'
 import { evalRoutes } from './routes/evals.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { holdoutRoutes } from './routes/holdout.js'
+import { leaderboardRoutes } from './routes/leaderboard.js'
 import { otlpRoutes } from './routes/otlp.js'
 import { monitorRoutes } from './routes/monitor.js'
 import { productionRoutes } from './routes/production.js'
@@ -103,7 +104,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...leaderboardRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
 }
 
 declare module 'fastify' {

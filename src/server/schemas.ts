@@ -134,6 +134,37 @@ export const CompareQuery = z.strictObject({
   lowerIsBetter: z.enum(['true', 'false']).optional(),
   margin: z.coerce.number().positive().optional(),
 })
+/**
+ * Two sides (a run id or prefix, RUN1,RUN2,..., config:<fingerprint prefix> or filter:<expression>)
+ * and a metric: the comparison the web UI draws (GET /api/v1/compare/detail).
+ */
+const SideSpec = noNul(z.string().min(1).max(4200))
+export const CompareDetailQuery = z.strictObject({
+  a: SideSpec,
+  b: SideSpec,
+  metric: NameParam,
+  dataset: NameParam.optional(),
+  lowerIsBetter: z.enum(['true', 'false']).optional(),
+  margin: z.coerce.number().positive().optional(),
+})
+/** assay leaderboard's options as a query (GET /api/v1/leaderboard); defaults are the CLI's. */
+export const LeaderboardQuery = z.strictObject({
+  dataset: noNul(z.string().min(1).max(4096)).optional(),
+  experiment: NameParam.optional(),
+  filter: z.string().max(4096).optional(),
+  runs: noNul(z.string().min(1).max(65_536)).optional(),
+  baseline: noNul(z.string().min(1).max(300)).optional(),
+  metric: NameParam.optional(),
+  lowerIsBetter: z.enum(['true', 'false']).optional(),
+  adjust: z.enum(['holm', 'BH']).default('holm'),
+  alpha: z.coerce.number().gt(0).lt(1).default(0.05),
+  confidence: z.coerce.number().gt(0).lt(1).default(0.95),
+  bootstrap: z.coerce.number().int().min(100).optional(),
+  seed: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  mcnemar: z.enum(['exact', 'asymptotic']).default('exact'),
+  systemBy: noNul(z.string().min(1).max(300)).default('run'),
+  allowDifferentVersions: z.enum(['true', 'false']).optional(),
+})
 /** ?limit and ?cursor of every paginated listing. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE.max).optional(),

@@ -4,6 +4,7 @@ import type { ApiToken } from '../record/types.js'
 import { ApiError, getJson, signIn, signOut } from './api.js'
 import { CompareView } from './compare-view.js'
 import { ErrorNote } from './error-note.js'
+import { LeaderboardView } from './leaderboard-view.js'
 import { ModelView, RegistryView } from './registry-view.js'
 import { href, useRoute } from './route.js'
 import { RunView } from './run-view.js'
@@ -51,6 +52,7 @@ function App() {
   let body
   if (view === 'run' && rest[0] !== undefined) body = <RunView id={rest[0]} />
   else if (view === 'compare') body = <CompareView route={route} />
+  else if (view === 'leaderboard') body = <LeaderboardView route={route} />
   else if (view === 'registry' && rest[0] !== undefined) body = <ModelView name={rest[0]} />
   else if (view === 'registry') body = <RegistryView />
   else body = <RunsView route={route} />
@@ -64,7 +66,7 @@ function App() {
     <>
       <header>
         <nav aria-label="views">
-          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('registry', 'Registry')}
+          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('leaderboard', 'Leaderboard')} {link('registry', 'Registry')}
         </nav>
         <span class="who">
           {token === null ? (

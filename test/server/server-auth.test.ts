@@ -38,6 +38,8 @@ const ROUTE_SCOPES: Record<string, string> = {
   'GET /api/v1/artifacts/sha256s': 'read handler',
   'GET /api/v1/experiments': 'read handler',
   'GET /api/v1/compare': 'read handler',
+  'GET /api/v1/compare/detail': 'read handler',
+  'GET /api/v1/leaderboard': 'read handler',
   'POST /api/v1/holdout-reads': 'write handler',
   'GET /api/v1/holdout-reads/:sha256': 'read handler',
   'POST /api/v1/models': 'write all',

@@ -1,9 +1,67 @@
-import { compare } from '../../compare/compare.js'
+import { compare, evalSetFor } from '../../compare/compare.js'
+import { comparisonDetail } from '../../compare/comparison-detail.js'
+import { resolveSide } from '../../compare/resolve-sides.js'
 import { AssayError } from '../../errors.js'
-import { requireExperiment } from '../auth.js'
-import type { RouteSpec } from '../route.js'
+import type { RunRecord } from '../../record/types.js'
+import { evalColumnsToRecords } from '../../sdk/eval-records.js'
+import type { Store } from '../../store/store.js'
+import { requireExperiment, type Caller } from '../auth.js'
+import type { RouteSpec, ServerState } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { CompareQuery } from '../schemas.js'
+import { CompareDetailQuery, CompareQuery } from '../schemas.js'
+
+/** Runs one side of a comparison the server draws may hold (docs/server.md, "Limits"). */
+export const COMPARE_MAX_RUNS_PER_SIDE = 100
+/** Eval records (summed over every run of both sides) one comparison the server draws may read. */
+export const COMPARE_MAX_EVAL_RECORDS = 1_000_000
+
+/**
+ * A run named by id or prefix, checked against the token before anything of it is read. A prefix
+ * that resolves only into an experiment the caller may not read is answered as no run at all (as
+ * /runs/resolve does), so prefixes do not probe other experiments; a whole id of another
+ * experiment is 403, as GET /runs/:runId is (docs/server.md).
+ */
+async function readableRunId(state: ServerState, caller: Caller, side: string): Promise<string> {
+  const id = await state.store.resolveRunId(side)
+  const experiment = await state.runExperiment(id)
+  if (side !== id && caller.restricted && !caller.allows(experiment)) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${side}`, { runId: side })
+  requireExperiment(caller, experiment)
+  return id
+}
+
+/** Runs passing `filter`, counted up to `limit + 1` only (a page), so an oversize group is refused before its runs are read. */
+async function countUpTo(store: Store, filter: string, limit: number): Promise<number> {
+  return (await store.listRunsPage({ filter, limit: limit + 1 })).runs.length
+}
+
+function tooLarge(what: string, limit: number, details: Record<string, unknown>): AssayError {
+  return new AssayError('ASSAY_VALUE_TOO_LARGE', `${what}; the server's limit is ${limit.toLocaleString('en-US')} (docs/server.md, "Limits"): narrow the group, or run assay compare on the store`, { limit, ...details })
+}
+
+/**
+ * One side spec of a drawn comparison, resolved and checked: its size before its runs are read,
+ * then every run against the token (a group with a run of an experiment the token may not read
+ * is 403, whatever else it holds).
+ */
+async function checkedSide(state: ServerState, caller: Caller, spec: string, name: 'a' | 'b'): Promise<RunRecord[]> {
+  const text = spec.trim()
+  if (text.startsWith('filter:') || text.startsWith('config:')) {
+    const prefix = text.slice('config:'.length).trim()
+    // config: is resolved with this filter by resolveSide; a prefix that is not hex matches nothing there.
+    const filter = text.startsWith('filter:') ? text.slice('filter:'.length) : /^[0-9a-f]{4,}$/.test(prefix) ? `config ~ '${prefix}' and status = 'finished'` : null
+    if (filter !== null && (await countUpTo(state.store, filter, COMPARE_MAX_RUNS_PER_SIDE)) > COMPARE_MAX_RUNS_PER_SIDE) {
+      throw tooLarge(`side ${name} matches more than ${COMPARE_MAX_RUNS_PER_SIDE} runs`, COMPARE_MAX_RUNS_PER_SIDE, { field: name })
+    }
+    const side = await resolveSide(state.store, text)
+    for (const run of side.runs) requireExperiment(caller, run.experiment)
+    return side.runs
+  }
+  const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (ids.length > COMPARE_MAX_RUNS_PER_SIDE) throw tooLarge(`side ${name} lists ${ids.length} runs`, COMPARE_MAX_RUNS_PER_SIDE, { field: name })
+  const runs: RunRecord[] = []
+  for (const id of ids) runs.push(await state.store.getRun(await readableRunId(state, caller, id)))
+  return runs
+}
 
 export function compareRoutes(): RouteSpec[] {
   return [
@@ -21,16 +79,7 @@ export function compareRoutes(): RouteSpec[] {
         await state.sweepCrashed()
         // Only single runs, each checked against the token before anything of it is read.
         const ids: string[] = []
-        for (const side of [query.a as string, query.b as string]) {
-          const id = await state.store.resolveRunId(side)
-          const experiment = await state.runExperiment(id)
-          // A prefix that resolves only into an experiment the caller may not read is answered as no
-          // run at all (as /runs/resolve does), so prefixes do not probe other experiments; a whole
-          // id of another experiment is 403, as GET /runs/:runId is (docs/server.md).
-          if (side !== id && caller.restricted && !caller.allows(experiment)) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run has id ${side}`, { runId: side })
-          requireExperiment(caller, experiment)
-          ids.push(id)
-        }
+        for (const side of [query.a as string, query.b as string]) ids.push(await readableRunId(state, caller, side))
         const comparison = await compare(state.store, ids[0], ids[1], {
           metric: query.metric as string,
           dataset: query.dataset as string | undefined,
@@ -39,6 +88,40 @@ export function compareRoutes(): RouteSpec[] {
           actor: caller.token === null ? undefined : `token:${caller.token.name}`,
         })
         return { comparison }
+      },
+    },
+    {
+      method: 'GET',
+      url: ROUTES.compareDetail,
+      summary: `compare two runs or two groups (?a, ?b: a run id or prefix, RUN1,RUN2,..., config:<fingerprint prefix> or filter:<expression>) on ?metric (?dataset, ?lowerIsBetter=true, ?margin) with the defaults of assay compare, and what the web UI draws of it: each run's and side's mean with its interval (forest plot), the per-example differences (histogram) and the examples that regressed and improved most with every run's eval record of them. At most ${COMPARE_MAX_RUNS_PER_SIDE} runs a side and ${COMPARE_MAX_EVAL_RECORDS.toLocaleString('en-US')} eval records in all (413 ASSAY_VALUE_TOO_LARGE); every run must be readable by the token (403); holdout reads are counted in the ledger`,
+      tag: 'compare',
+      scope: 'read',
+      touches: 'handler',
+      query: CompareDetailQuery,
+      response: { json: '{ comparison: Comparison, detail: ComparisonDetail } (NaN and ±Infinity as strings)' },
+      async handler({ query, caller, state }) {
+        await state.sweepCrashed()
+        const metric = query.metric as string
+        const dataset = query.dataset as string | undefined
+        const sides = [await checkedSide(state, caller, query.a as string, 'a'), await checkedSide(state, caller, query.b as string, 'b')]
+        let records = 0
+        for (const run of sides.flat()) {
+          const set = evalSetFor(run, metric, dataset ?? null)
+          if (set !== null) records += run.evals.find((e) => e.dataset === set.dataset)?.count ?? 0
+        }
+        if (records > COMPARE_MAX_EVAL_RECORDS) throw tooLarge(`the runs hold ${records.toLocaleString('en-US')} eval records of ${metric}`, COMPARE_MAX_EVAL_RECORDS, { records })
+        const comparison = await compare(state.store, query.a as string, query.b as string, {
+          metric,
+          dataset,
+          lowerIsBetter: query.lowerIsBetter === 'true',
+          margin: (query.margin as number | undefined) ?? null,
+          actor: caller.token === null ? undefined : `token:${caller.token.name}`,
+        })
+        // compare() resolves the specs again: a run that joined a group since the check above is checked too.
+        const checked = new Set(sides.flat().map((r) => r.id))
+        for (const id of [...comparison.a.runIds, ...comparison.b.runIds]) if (!checked.has(id)) requireExperiment(caller, await state.runExperiment(id))
+        const detail = await comparisonDetail(state.store, comparison, { recordsOf: evalColumnsToRecords })
+        return { comparison, detail }
       },
     },
   ]

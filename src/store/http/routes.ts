@@ -23,6 +23,8 @@ export const ROUTES = {
   artifactSha256s: '/api/v1/artifacts/sha256s',
   experiments: '/api/v1/experiments',
   compare: '/api/v1/compare',
+  compareDetail: '/api/v1/compare/detail',
+  leaderboard: '/api/v1/leaderboard',
   holdoutReads: '/api/v1/holdout-reads',
   holdoutReadsOf: '/api/v1/holdout-reads/:sha256',
   tokens: '/api/v1/tokens',

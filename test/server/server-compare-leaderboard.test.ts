@@ -1,0 +1,156 @@
+/**
+ * The routes the web UI's Compare and Leaderboard views read, in process over a real SQLite
+ * store: GET /api/v1/compare/detail (two runs or two groups, with what the UI draws) and
+ * GET /api/v1/leaderboard. Their answers are the library's own (compare, leaderboard), their
+ * limits refuse oversize work with ASSAY_VALUE_TOO_LARGE, a token limited to one experiment gets
+ * ASSAY_FORBIDDEN for anything of another, and malformed input is 400.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { compare } from '../../src/compare/compare.js'
+import type { Comparison, ComparisonDetail } from '../../src/compare/comparison-types.js'
+import { leaderboard, type Leaderboard } from '../../src/compare/leaderboard.js'
+import { buildServer } from '../../src/server/app.js'
+import { COMPARE_MAX_RUNS_PER_SIDE } from '../../src/server/routes/compare.js'
+import { LEADERBOARD_MAX_RESAMPLES } from '../../src/server/routes/leaderboard.js'
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import type { Store } from '../../src/store/store.js'
+import { EXAMPLES, groupFixture, SEEDS, type GroupFixture } from '../ui/group-fixture.js'
+import { bearer, makeToken } from './helpers.js'
+
+const SIDE_A = "filter:experiment = 'vision' and params.config = 'a'"
+const SIDE_B = "filter:experiment = 'vision' and params.config = 'b'"
+
+describe('compare/detail and leaderboard routes', () => {
+  let g: GroupFixture
+  let store: Store
+  let app: FastifyInstance
+  let reader: string
+  let visionReader: string
+
+  before(async () => {
+    g = await groupFixture()
+    store = await SqliteStore.open(g.fixture.store)
+    app = await buildServer({ store, auth: { enabled: true } })
+    reader = (await makeToken(store, 'read', null, 'reader')).secret
+    visionReader = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
+  })
+  after(async () => {
+    await app?.close()
+    await store?.close()
+    await g?.fixture.dispose().catch(() => undefined)
+  })
+
+  const get = (url: string, query: Record<string, string>, secret = reader) => app.inject({ method: 'GET', url, query, headers: bearer(secret) })
+
+  it('compares two groups as compare() does, and draws every run, both pooled sides and every example', async () => {
+    const response = await get('/api/v1/compare/detail', { a: SIDE_A, b: SIDE_B, metric: 'score' }, visionReader)
+    assert.equal(response.statusCode, 200, response.body)
+    const { comparison, detail } = JSON.parse(response.body) as { comparison: Comparison; detail: ComparisonDetail }
+    const expected = await compare(store, SIDE_A, SIDE_B, { metric: 'score' })
+    assert.equal(comparison.mode, 'two-level')
+    assert.equal(comparison.verdict, expected.verdict)
+    assert.equal(comparison.pValue, expected.pValue)
+    assert.deepEqual(comparison.ci, expected.ci)
+    assert.deepEqual(comparison.a.runIds, g.a)
+    assert.equal(detail.forest.filter((r) => r.kind === 'run').length, 2 * SEEDS.length)
+    assert.deepEqual(
+      detail.forest.filter((r) => r.kind === 'pooled').map((r) => [r.side, r.n, r.estimate]),
+      [
+        ['A', SEEDS.length, expected.groups?.a.mean],
+        ['B', SEEDS.length, expected.groups?.b.mean],
+      ],
+    )
+    // A run's row is its mean over its own records.
+    const first = g.records.get(g.a[0]) ?? []
+    const row = detail.forest.find((r) => r.runIds[0] === g.a[0])
+    assert.ok(Math.abs((row?.estimate ?? NaN) - first.reduce((s, r) => s + (r.scores.score ?? 0), 0) / first.length) < 1e-12)
+    assert.equal(detail.differences?.n, EXAMPLES)
+    assert.equal(detail.differences?.histogram.bins.reduce((s, b) => s + b.count, 0), EXAMPLES)
+    assert.equal(detail.improved.length, 10)
+    const top = detail.improved[0]
+    assert.equal(top.records.length, 2 * SEEDS.length)
+    for (const r of top.records) assert.deepEqual(r.record, g.records.get(r.runId)?.find((x) => x.id === top.id))
+  })
+
+  it('compares two single runs per example: the histogram counts every pair, the examples are the comparison\'s own', async () => {
+    const response = await get('/api/v1/compare/detail', { a: g.a[0], b: g.b[0].slice(0, 12), metric: 'score' })
+    assert.equal(response.statusCode, 200, response.body)
+    const { comparison, detail } = JSON.parse(response.body) as { comparison: Comparison; detail: ComparisonDetail }
+    assert.equal(comparison.mode, 'paired-examples')
+    assert.deepEqual(detail.forest.map((r) => [r.side, r.kind, r.runIds]), [
+      ['A', 'run', [g.a[0]]],
+      ['B', 'run', [g.b[0]]],
+    ])
+    assert.equal(detail.differences?.n, comparison.sampleSizes.pairs)
+    assert.equal(detail.differences?.histogram.bins.reduce((s, b) => s + b.count, 0), EXAMPLES)
+    assert.deepEqual(
+      detail.improved.map((e) => e.id),
+      comparison.topImprovements.map((e) => e.id),
+    )
+    assert.deepEqual(
+      detail.improved[0]?.records.map((r) => [r.side, r.runId]),
+      [
+        ['A', g.a[0]],
+        ['B', g.b[0]],
+      ],
+    )
+  })
+
+  it('refuses a foreign run, a group holding one, and a foreign prefix for a limited token', async () => {
+    const foreignId = await get('/api/v1/compare/detail', { a: g.a[0], b: g.hidden, metric: 'score' }, visionReader)
+    assert.equal(foreignId.statusCode, 403)
+    assert.equal(JSON.parse(foreignId.body).error.code, 'ASSAY_FORBIDDEN')
+    const foreignGroup = await get('/api/v1/compare/detail', { a: "filter:params.config = 'a'", b: SIDE_B, metric: 'score' }, visionReader)
+    assert.equal(foreignGroup.statusCode, 403)
+    assert.equal(JSON.parse(foreignGroup.body).error.code, 'ASSAY_FORBIDDEN')
+    const prefix = await get('/api/v1/compare/detail', { a: g.hidden.slice(0, 10), b: g.b[0], metric: 'score' }, visionReader)
+    assert.equal(prefix.statusCode, 404)
+    assert.doesNotMatch(prefix.body, new RegExp(g.hidden))
+  })
+
+  it('answers malformed input with 400 and oversize groups with 413', async () => {
+    const noMetric = await get('/api/v1/compare/detail', { a: SIDE_A, b: SIDE_B })
+    assert.equal(noMetric.statusCode, 400)
+    assert.equal(JSON.parse(noMetric.body).error.code, 'ASSAY_INVALID_ARGUMENT')
+    const badFilter = await get('/api/v1/compare/detail', { a: 'filter:params.config = = 1', b: SIDE_B, metric: 'score' })
+    assert.equal(badFilter.statusCode, 400)
+    assert.equal(JSON.parse(badFilter.body).error.code, 'ASSAY_INVALID_FILTER')
+    const many = Array.from({ length: COMPARE_MAX_RUNS_PER_SIDE + 1 }, (_, i) => g.a[i % g.a.length]).join(',')
+    const oversize = await get('/api/v1/compare/detail', { a: many, b: SIDE_B, metric: 'score' })
+    assert.equal(oversize.statusCode, 413)
+    assert.equal(JSON.parse(oversize.body).error.code, 'ASSAY_VALUE_TOO_LARGE')
+  })
+
+  it('ranks as leaderboard() does, with raw and adjusted p-values', async () => {
+    const response = await get('/api/v1/leaderboard', { dataset: 'val', experiment: 'vision', metric: 'score' }, visionReader)
+    assert.equal(response.statusCode, 200, response.body)
+    const board = (JSON.parse(response.body) as { leaderboard: Leaderboard }).leaderboard
+    const expected = await leaderboard(store, { datasets: ['val'], experiment: 'vision', metric: 'score', recordHoldout: false })
+    assert.equal(board.boards[0].entries.length, 2 * SEEDS.length - 1)
+    assert.deepEqual(
+      board.boards[0].entries.map((e) => [e.runId, e.pValue, e.adjustedPValue]),
+      expected.boards[0].entries.map((e) => [e.runId, e.pValue, e.adjustedPValue]),
+    )
+  })
+
+  it('needs a readable experiment from a limited token, and refuses bad options (400) and oversize work (413)', async () => {
+    const everything = await get('/api/v1/leaderboard', { dataset: 'val' }, visionReader)
+    assert.equal(everything.statusCode, 403)
+    assert.equal(JSON.parse(everything.body).error.code, 'ASSAY_FORBIDDEN')
+    const foreign = await get('/api/v1/leaderboard', { dataset: 'val', experiment: 'secret' }, visionReader)
+    assert.equal(foreign.statusCode, 403)
+    const foreignBaseline = await get('/api/v1/leaderboard', { dataset: 'val', experiment: 'vision', baseline: g.hidden }, visionReader)
+    assert.equal(foreignBaseline.statusCode, 403)
+    assert.equal(JSON.parse(foreignBaseline.body).error.code, 'ASSAY_FORBIDDEN')
+    const badAdjust = await get('/api/v1/leaderboard', { dataset: 'val', adjust: 'bonferroni-ish' })
+    assert.equal(badAdjust.statusCode, 400)
+    assert.equal(JSON.parse(badAdjust.body).error.code, 'ASSAY_INVALID_ARGUMENT')
+    const badAlpha = await get('/api/v1/leaderboard', { dataset: 'val', alpha: '2' })
+    assert.equal(badAlpha.statusCode, 400)
+    const tooMany = await get('/api/v1/leaderboard', { dataset: 'val', bootstrap: String(LEADERBOARD_MAX_RESAMPLES + 1) })
+    assert.equal(tooMany.statusCode, 413)
+    assert.equal(JSON.parse(tooMany.body).error.code, 'ASSAY_VALUE_TOO_LARGE')
+  })
+})
