@@ -28,6 +28,12 @@ export interface LeaderboardOptions {
   /** Dataset names. One: a leaderboard. Several, or none (= every dataset the candidates share): also a ranking across datasets. */
   datasets?: string[]
   experiment?: string
+  /**
+   * Where the other seeds of a represented configuration are looked for (BEST_SEED_ONLY): every
+   * experiment by default; the server passes the token's experiment, so a token limited to some
+   * experiments learns nothing of the runs of others.
+   */
+  siblingsExperiment?: string
   /** Run filter (docs/cli.md grammar) on the candidates. */
   filter?: string
   /** Explicit candidate runs (ids or unique prefixes); the experiment and filter still apply. */
@@ -178,12 +184,12 @@ async function selectCandidates(store: Store, options: LeaderboardOptions): Prom
 }
 
 /** Every run (of any experiment) whose config fingerprint one of `records` has: the seeds of their groups. */
-async function runsSharingConfig(store: Store, records: readonly RunRecord[]): Promise<RunSummary[]> {
+async function runsSharingConfig(store: Store, records: readonly RunRecord[], experiment: string | undefined): Promise<RunSummary[]> {
   const fingerprints = [...new Set(records.map((r) => r.envelope.config))].filter((f) => /^[0-9a-f]+$/.test(f))
   const out: RunSummary[] = []
   // A filter is at most 4096 characters: 40 fingerprints of 64 characters per listing.
   for (let i = 0; i < fingerprints.length; i += 40) {
-    out.push(...(await store.listRuns({ filter: fingerprints.slice(i, i + 40).map((f) => `config = '${f}'`).join(' or ') })))
+    out.push(...(await store.listRuns({ experiment, filter: fingerprints.slice(i, i + 40).map((f) => `config = '${f}'`).join(' or ') })))
   }
   return out.sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
@@ -242,7 +248,7 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
 
   // Metric: the given one, or the only score every run on the first dataset shares.
   const metric = options.metric ?? inferMetric(pool, datasetNames)
-  const allSummaries = await runsSharingConfig(store, pool)
+  const allSummaries = await runsSharingConfig(store, pool, options.siblingsExperiment)
   const boards: DatasetBoard[] = []
   const warnings: ComparisonWarning[] = []
   for (const dataset of datasetNames) {

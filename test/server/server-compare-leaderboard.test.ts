@@ -135,6 +135,31 @@ describe('compare/detail and leaderboard routes', () => {
     )
   })
 
+  it("tells a limited token nothing of another experiment's seeds in BEST_SEED_ONLY", async () => {
+    // The best seed of config a represents it; "secret" holds another seed (9) of the same config.
+    const mean = (id: string) => (g.records.get(id) ?? []).reduce((s, r) => s + (r.scores.score ?? 0), 0) / EXAMPLES
+    const best = g.a.reduce((x, y) => (mean(y) > mean(x) ? y : x))
+    const bestSeed = SEEDS[g.a.indexOf(best)]
+    const response = await get('/api/v1/leaderboard', { dataset: 'val', experiment: 'vision', runs: `${best},${g.b[0]}`, metric: 'score' }, visionReader)
+    assert.equal(response.statusCode, 200, response.body)
+    // Entries and boards carry warnings: every one, wherever it is.
+    const found: { code: string; message: string }[] = []
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) x.forEach(walk)
+      else if (typeof x === 'object' && x !== null) {
+        const o = x as Record<string, unknown>
+        if (o.code === 'BEST_SEED_ONLY' && typeof o.message === 'string') found.push({ code: o.code, message: o.message })
+        Object.values(o).forEach(walk)
+      }
+    }
+    walk(JSON.parse(response.body))
+    const warning = found.find((w) => w.message.includes(`(seed ${bestSeed}) represents`))
+    assert.ok(warning !== undefined, response.body.slice(0, 2000))
+    const listed = /other seeds? ([\d, ]+) exists?/.exec(warning.message)?.[1].split(', ').map(Number)
+    assert.deepEqual(listed, SEEDS.filter((s) => s !== bestSeed), 'only the seeds of experiments the token may read')
+    assert.doesNotMatch(response.body, new RegExp(g.hidden))
+  })
+
   it('needs a readable experiment from a limited token, and refuses bad options (400) and oversize work (413)', async () => {
     const everything = await get('/api/v1/leaderboard', { dataset: 'val' }, visionReader)
     assert.equal(everything.statusCode, 403)

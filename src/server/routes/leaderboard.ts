@@ -57,6 +57,7 @@ export function leaderboardRoutes(): RouteSpec[] {
         const options: LeaderboardOptions = {
           datasets: list(query.dataset),
           experiment,
+          ...(caller.restricted ? { siblingsExperiment: experiment } : {}),
           filter,
           runs,
           baseline,
