@@ -8,6 +8,8 @@ import { useData } from './use-data.js'
 import './evidence.css'
 
 const PAGE = '50'
+/** Fewer traces a page than deployments, so the deployment's decisions stay near the top. */
+const TRACE_PAGE = '25'
 
 function Unauditable({ fields }: { fields: string[] }) {
   return fields.length === 0 ? <span>auditable</span> : <span class="flags">unauditable: no {fields.join(', no ')}</span>
@@ -172,7 +174,7 @@ function tokensOf(t: WireTraceSummary): string {
 
 /** A deployment's traces a page at a time, newest window first as the store orders them. */
 function Traces({ id, cursor }: { id: string; cursor: string | undefined }) {
-  const loaded = useData(`traces:${id}:${cursor ?? ''}`, () => getJson<{ traces: WireTraceSummary[]; nextCursor: string | null }>('/api/v1/traces', { deployment: id, limit: PAGE, cursor }))
+  const loaded = useData(`traces:${id}:${cursor ?? ''}`, () => getJson<{ traces: WireTraceSummary[]; nextCursor: string | null }>('/api/v1/traces', { deployment: id, limit: TRACE_PAGE, cursor }))
   if (loaded.state === 'loading') return <p role="status">Loading traces…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
   const { traces, nextCursor } = loaded.data
