@@ -68,6 +68,7 @@ export const errorCatalogue = {
   ASSAY_GATE_NOT_REGISTERED: { status: 409, summary: "The gate sent with a promotion is not the one registered for the model and alias (its sha256 differs); no alias moved." },
   ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },
   ASSAY_AUDIT_CHAIN_BROKEN: { status: 500, summary: 'An audit record was changed, removed or reordered (details name the first bad sequence number).' },
+  ASSAY_AUDIT_RECORD_NOT_FOUND: { status: 404, summary: 'The audit log has no record with this sequence number.' },
 
   // Production: deployments, traces and feedback (docs/production.md)
   ASSAY_DEPLOYMENT_NOT_FOUND: { status: 404, summary: 'No deployment has this id.' },

@@ -65,7 +65,7 @@ export const COMMANDS: readonly { name: string; term: string; description: strin
   {
     name: 'ui',
     term: 'ui [options]',
-    description: 'the web UI over the store on 127.0.0.1: runs, a run with its charts, comparisons, the registry (docs/ui.md)',
+    description: 'the web UI over the store on 127.0.0.1: runs, a run with its charts, comparisons, the registry with gate decisions, the audit log, production (docs/ui.md)',
     load: async () => (await import('./ui-command.js')).uiCommand,
   },
   { name: 'tokens', term: 'tokens', description: 'API tokens of assay server: create (the secret is printed once), list, revoke', load: async () => (await import('./tokens-command.js')).tokensCommand },

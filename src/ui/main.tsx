@@ -2,13 +2,16 @@ import { render } from 'preact'
 import { useState } from 'preact/hooks'
 import type { ApiToken } from '../record/types.js'
 import { ApiError, getJson, signIn, signOut } from './api.js'
+import { AuditLogView, AuditRecordView } from './audit-view.js'
 import { CompareView } from './compare-view.js'
 import { ErrorNote } from './error-note.js'
 import { LeaderboardView } from './leaderboard-view.js'
+import { DeploymentsView, DeploymentView } from './production-view.js'
 import { ModelView, RegistryView } from './registry-view.js'
 import { href, useRoute } from './route.js'
 import { RunView } from './run-view.js'
 import { RunsView } from './runs-view.js'
+import { TraceView } from './trace-view.js'
 import { useData } from './use-data.js'
 import './app.css'
 
@@ -55,6 +58,11 @@ function App() {
   else if (view === 'leaderboard') body = <LeaderboardView route={route} />
   else if (view === 'registry' && rest[0] !== undefined) body = <ModelView name={rest[0]} />
   else if (view === 'registry') body = <RegistryView />
+  else if (view === 'audit' && rest[0] !== undefined) body = <AuditRecordView seq={Number(rest[0])} />
+  else if (view === 'audit') body = <AuditLogView route={route} />
+  else if (view === 'production') body = <DeploymentsView route={route} />
+  else if (view === 'deployment' && rest[0] !== undefined) body = <DeploymentView id={rest[0]} route={route} />
+  else if (view === 'trace' && rest[0] !== undefined) body = <TraceView id={rest[0]} />
   else body = <RunsView route={route} />
   const current = view ?? 'runs'
   const link = (name: string, label: string) => (
@@ -66,7 +74,7 @@ function App() {
     <>
       <header>
         <nav aria-label="views">
-          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('leaderboard', 'Leaderboard')} {link('registry', 'Registry')}
+          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('leaderboard', 'Leaderboard')} {link('registry', 'Registry')} {link('audit', 'Audit log')} {link('production', 'Production')}
         </nav>
         <span class="who">
           {token === null ? (

@@ -1,34 +1,9 @@
-import type { AliasEvent, ModelVersion, RegisteredModel } from '../record/types.js'
+import type { AliasEvent, GatePolicy, ModelVersion, RegisteredModel } from '../record/types.js'
 import { getJson, time } from './api.js'
+import { AuditStatus } from './audit-view.js'
 import { ErrorNote } from './error-note.js'
 import { href } from './route.js'
 import { useData } from './use-data.js'
-
-/** What GET /api/v1/audit/verify answers (audit/audit-log.ts's AuditVerification, which imports node code). */
-interface AuditVerification {
-  ok: boolean
-  count: number
-  head: string
-  firstBadSeq: number | null
-  problem: string | null
-}
-
-/** The audit log's hash chain, verified by the server (GET /api/v1/audit/verify). */
-function AuditStatus() {
-  const loaded = useData('audit', () => getJson<{ verification: AuditVerification }>('/api/v1/audit/verify'))
-  if (loaded.state === 'loading') return <p role="status">Verifying the audit log…</p>
-  if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
-  const v = loaded.data.verification
-  return v.ok ? (
-    <p class="audit ok">
-      Audit log intact: {v.count} records, head <code>{v.head.slice(0, 16)}</code>
-    </p>
-  ) : (
-    <p class="audit broken" role="alert">
-      Audit log BROKEN at record {v.firstBadSeq}: {v.problem}
-    </p>
-  )
-}
 
 /** Registered models (GET /api/v1/models) and the audit log's state. */
 export function RegistryView() {
@@ -36,7 +11,7 @@ export function RegistryView() {
   return (
     <section aria-labelledby="registry-title">
       <h1 id="registry-title">Registry</h1>
-      <AuditStatus />
+      <AuditStatus /> <a href={href(['audit'])}>The audit log</a>
       {loaded.state === 'loading' && <p role="status">Loading models…</p>}
       {loaded.state === 'error' && <ErrorNote error={loaded.error} />}
       {loaded.state === 'ready' &&
@@ -59,11 +34,12 @@ export function RegistryView() {
 export function ModelView({ name }: { name: string }) {
   const base = `/api/v1/models/${encodeURIComponent(name)}`
   const loaded = useData(name, async () => {
-    const [versions, events] = await Promise.all([
+    const [versions, events, policies] = await Promise.all([
       getJson<{ versions: ModelVersion[] }>(`${base}/versions`, { limit: '200' }),
       getJson<{ events: AliasEvent[] }>(`${base}/alias-events`, { limit: '200' }),
+      getJson<{ policies: GatePolicy[] }>('/api/v1/gate-policies', { model: name, limit: '200' }),
     ])
-    return { versions: versions.versions, events: events.events }
+    return { versions: versions.versions, events: events.events, policies: policies.policies }
   })
   return (
     <section aria-labelledby="model-title">
@@ -98,14 +74,16 @@ export function ModelView({ name }: { name: string }) {
             </tbody>
           </table>
           <table>
-            <caption>Alias history</caption>
+            <caption>Alias history: promotions with their gate decision, rollbacks</caption>
             <thead>
               <tr>
                 <th scope="col">#</th>
                 <th scope="col">Alias</th>
                 <th scope="col">Event</th>
                 <th scope="col">Version</th>
-                <th scope="col">Actor</th>
+                <th scope="col">Actor, time</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Evidence</th>
               </tr>
             </thead>
             <tbody>
@@ -117,7 +95,48 @@ export function ModelView({ name }: { name: string }) {
                   <td>
                     {e.previousVersion ?? '–'} → {e.version ?? 'removed'}
                   </td>
-                  <td>{e.actor}</td>
+                  <td>
+                    {e.actor}, {time(e.at)}
+                  </td>
+                  <td>{e.reason}</td>
+                  <td>
+                    {e.auditSeq === null ? (
+                      ''
+                    ) : (
+                      <a href={href(['audit', String(e.auditSeq)])}>{e.kind === 'promote' ? `gate decision (record ${e.auditSeq})` : `audit record ${e.auditSeq}`}</a>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <table>
+            <caption>Gate policies: the gate each alias is promoted through</caption>
+            <thead>
+              <tr>
+                <th scope="col">Alias</th>
+                <th scope="col">Policy version</th>
+                <th scope="col">Gate</th>
+                <th scope="col">sha256</th>
+                <th scope="col">Set by, time, reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {loaded.data.policies.map((p) => (
+                <tr key={`${p.alias}:${p.version}`}>
+                  <th scope="row">{p.alias}</th>
+                  <td>
+                    <a href={href(['audit', String(p.auditSeq)])}>{p.version}</a>
+                  </td>
+                  <td>
+                    {p.gate} ({p.source})
+                  </td>
+                  <td>
+                    <code title={p.sha256}>{p.sha256.slice(0, 16)}</code>
+                  </td>
+                  <td>
+                    {p.actor}, {time(p.at)}: {p.reason}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -144,7 +144,7 @@ export function productionRoutes(): RouteSpec[] {
 }
 
 /** The deployment, if the caller may see it: its experiment for limited tokens (none: unrestricted only). */
-async function visibleDeployment(state: ServerState, caller: Caller, id: string): Promise<Deployment> {
+export async function visibleDeployment(state: ServerState, caller: Caller, id: string): Promise<Deployment> {
   const deployment = await state.store.getDeployment(id)
   if (caller.restricted) {
     if (deployment.experiment === null) throw new AssayError('ASSAY_FORBIDDEN', `deployment ${id} has no model version, so no experiment: only a token valid for all experiments may touch it`, { tokenId: caller.token?.id })
