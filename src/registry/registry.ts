@@ -172,19 +172,19 @@ export async function rollback(store: Store, input: RollbackInput): Promise<{ ev
   const stack = holderStack(events)
   const current = holderOf(events)
   const target = stack.length >= 2 ? stack[stack.length - 2] : null
-  if (target === null || target === undefined) {
-    throw new AssayError('ASSAY_NOTHING_TO_ROLL_BACK', `${input.model}@${input.alias} has no previous holder to restore${current === null ? ' (it has no holder at all)' : ` (it holds version ${current})`}`, {
-      model: input.model,
-      alias: input.alias,
-      current,
-    })
-  }
   if (input.expectCurrentVersion !== undefined && input.expectCurrentVersion !== current) {
     throw new AssayError(
       'ASSAY_ALIAS_HOLDER_CHANGED',
       `${input.model}@${input.alias} holds ${current === null ? 'no version' : `version ${current}`}, not version ${input.expectCurrentVersion} the decision was about: nothing was rolled back`,
       { model: input.model, alias: input.alias, current, expected: input.expectCurrentVersion },
     )
+  }
+  if (target === null || target === undefined) {
+    throw new AssayError('ASSAY_NOTHING_TO_ROLL_BACK', `${input.model}@${input.alias} has no previous holder to restore${current === null ? ' (it has no holder at all)' : ` (it holds version ${current})`}`, {
+      model: input.model,
+      alias: input.alias,
+      current,
+    })
   }
   if (input.expectVersion !== undefined && input.expectVersion !== target) {
     throw new AssayError(
