@@ -65,6 +65,8 @@ export const errorCatalogue = {
   ASSAY_NOTHING_TO_ROLL_BACK: { status: 409, summary: 'The alias has no previous holder to restore.' },
   ASSAY_ROLLBACK_TARGET_MISMATCH: { status: 409, summary: "The alias's previous holder is not the expected rollback candidate." },
   ASSAY_NO_GATE_POLICY: { status: 409, summary: 'No gate is registered for this model and alias: an admin registers one with `assay gates set`; no alias moved.' },
+  ASSAY_UNAUDITABLE_TRAFFIC: { status: 409, summary: 'A deployment built on the model serves traffic without its lineage metadata (model version, prompt version, owner, code or inputs): promotion stops until a complete deployment is recorded; no alias moved.' },
+  ASSAY_ALIAS_HOLDER_CHANGED: { status: 409, summary: 'The alias no longer holds the version the decision was about (it moved since); no alias moved.' },
   ASSAY_GATE_NOT_REGISTERED: { status: 409, summary: "The gate sent with a promotion is not the one registered for the model and alias (its sha256 differs); no alias moved." },
   ASSAY_AUDIT_CONFLICT: { status: 409, summary: 'Another writer appended to the audit log or moved the alias first; retry.' },
   ASSAY_AUDIT_CHAIN_BROKEN: { status: 500, summary: 'An audit record was changed, removed or reordered (details name the first bad sequence number).' },

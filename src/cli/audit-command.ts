@@ -19,8 +19,8 @@ export function auditCommand(ctx: CliContext): Command {
         ctx.io,
         ['SEQ', 'WHEN', 'KIND', 'ACTOR', 'SUBJECT', 'OUTCOME', 'HASH'],
         records.map((r) => {
-          const body = r.body as { decision?: string; from?: number | null; to?: number | null }
-          const outcome = r.kind === 'gate-check' ? String(body.decision) : `${body.from ?? '-'} -> ${body.to ?? '-'}`
+          const body = r.body as { decision?: string; from?: number | null; to?: number | null; version?: number; code?: string }
+          const outcome = r.kind === 'gate-check' ? String(body.decision) : r.kind === 'promotion-refused' ? `${body.version ?? '-'} refused (${body.code ?? '-'})` : `${body.from ?? '-'} -> ${body.to ?? '-'}`
           return [String(r.seq), formatTime(r.at), r.kind, r.actor, r.subject, outcome, r.hash.slice(0, 16)]
         }),
       )

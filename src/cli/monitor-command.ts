@@ -45,19 +45,20 @@ export function monitorCommand(ctx: CliContext): Command {
         'unauditable',
         m.spec.costly === undefined ? null : 'costly',
       ].filter((c) => c !== null)
-      ctx.io.out.write(`${file}: valid monitor ${m.spec.monitor} (${checks.join(', ')}; rollback ${m.spec.actions.rollback}) (sha256 ${m.sha256})\n`)
+      ctx.io.out.write(`${file}: valid monitor ${m.spec.monitor} (${checks.join(', ')}; rollback ${m.spec.actions.rollback}; canary act ${m.spec.canary.act}) (sha256 ${m.sha256})\n`)
     })
   command
     .command('canary')
-    .description("compare the challenger deployment's traces with the champion's (paired when the same inputs were replayed) and decide promote, rollback or continue; exit 0 promote, 3 continue, 1 rollback")
+    .description("compare the challenger deployment's traces with the champion's (paired when the same inputs were replayed) and decide promote, rollback or continue, acted on when --monitor allows it; exit 0 promote, 3 continue, 1 rollback")
     .requiredOption('--champion <id>', 'the champion deployment id')
     .requiredOption('--challenger <id>', 'the challenger deployment id')
     .option('--window <duration>', 'the window compared, ending now', '24h')
     .option('--metric <name>', 'a score, latencyMs, tokens or costUsd (repeatable; default: latency, tokens, cost and every score both carry)', collect, [])
     .option('--pairing <mode>', 'auto, paired or unpaired', 'auto')
+    .option('--monitor <file>', "monitor file whose canary.act allows acting on the decision: promote (through the registered gate) or roll back the alias, citing the decision's audit record")
     .option('--json', 'print JSON (schema assay.canary-check/v1)')
-    .option('--no-record', 'decide only: append nothing to the audit log')
-    .action(async (options: { champion: string; challenger: string; window: string; metric: string[]; pairing: string; json?: boolean; record: boolean }, self: Command) => {
+    .option('--no-record', 'decide only: append nothing to the audit log and move nothing')
+    .action(async (options: { champion: string; challenger: string; window: string; metric: string[]; pairing: string; monitor?: string; json?: boolean; record: boolean }, self: Command) => {
       if (!['auto', 'paired', 'unpaired'].includes(options.pairing)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `--pairing must be auto, paired or unpaired, got ${JSON.stringify(options.pairing)}`)
       const metrics: CanaryMetric[] = options.metric.map((metric) => ({ metric }))
       const result = await ctx.withAssay(self, (assay) =>
@@ -67,6 +68,7 @@ export function monitorCommand(ctx: CliContext): Command {
           window: options.window,
           metrics: metrics.length > 0 ? metrics : undefined,
           pairing: options.pairing as 'auto' | 'paired' | 'unpaired',
+          monitor: options.monitor === undefined ? undefined : loadMonitorFile(options.monitor),
           record: options.record,
         }),
       )

@@ -3,7 +3,7 @@ import { AssayError, isAssayError } from '../errors.js'
 import type { CliContext } from './context.js'
 import { writeJson } from './output.js'
 
-/** Promotion runs the gate registered with `assay gates set` (docs/gates.md). Exit codes: 0 promoted, 1 blocked by the gate, 3 warned and not accepted, 2 usage or input error. */
+/** Promotion runs the gate registered with `assay gates set` (docs/gates.md). Exit codes: 0 promoted, 1 blocked by the gate or by unauditable traffic, 3 warned and not accepted, 2 usage or input error. */
 export function promoteCommand(ctx: CliContext): Command {
   return new Command('promote')
     .argument('<model>', 'model name')
@@ -27,9 +27,9 @@ export function promoteCommand(ctx: CliContext): Command {
             `audit record ${result.audit.seq} (${result.audit.hash.slice(0, 16)}…), evidence in record ${result.check.audit?.seq ?? '-'}\n`,
         )
       } catch (error) {
-        if (isAssayError(error, 'ASSAY_GATE_BLOCKED') || isAssayError(error, 'ASSAY_WARNINGS_NOT_ACCEPTED')) {
+        if (isAssayError(error, 'ASSAY_GATE_BLOCKED') || isAssayError(error, 'ASSAY_UNAUDITABLE_TRAFFIC') || isAssayError(error, 'ASSAY_WARNINGS_NOT_ACCEPTED')) {
           ctx.io.err.write(`error ${error.code}: ${error.message}\n`)
-          ctx.exitCode = error.code === 'ASSAY_GATE_BLOCKED' ? 1 : 3
+          ctx.exitCode = error.code === 'ASSAY_WARNINGS_NOT_ACCEPTED' ? 3 : 1
           return
         }
         throw error

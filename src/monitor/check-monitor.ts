@@ -48,7 +48,8 @@ export interface MonitorCheckEvidence {
   assayVersion: string
   checkedAt: number
   actor: string
-  monitor: { name: string; source: string; sha256: string }
+  /** model: the model the monitor guards (its rollback candidate's), which ties a deployment naming no model to it. */
+  monitor: { name: string; source: string; sha256: string; model: string | null }
   deployment: { id: string; endpoint: string; endpointVersion: string; model: string | null; modelVersion: number | null; alias: string | null; unauditable: string[] }
   window: { from: number; to: number; traces: number }
   reference: Omit<MonitorReference, 'rows'> & { traces: number }
@@ -215,7 +216,7 @@ export async function checkMonitor(store: Store, options: CheckMonitorOptions): 
     assayVersion: ASSAY_VERSION,
     checkedAt: now,
     actor: options.actor,
-    monitor: { name: monitor.spec.monitor, source: monitor.source, sha256: monitor.sha256 },
+    monitor: { name: monitor.spec.monitor, source: monitor.source, sha256: monitor.sha256, model: monitor.spec.rollback?.model ?? null },
     deployment: {
       id: deployment.id,
       endpoint: deployment.endpoint,

@@ -123,8 +123,15 @@ export function renderCanaryText(r: CheckCanaryResult): string {
     `  ${e.reason}`,
   ]
   for (const m of e.result.metrics) lines.push(`  ${m.verdict.padEnd(12)} ${m.metric}: ${m.reason}`)
-  lines.push(`next: ${e.next}`)
   lines.push(r.audit === null ? 'not recorded (--no-record)' : `audit record ${r.audit.seq} (canary-decision, ${r.audit.hash.slice(0, 16)})`)
+  const a = r.acted
+  if (a !== null && a.action === 'keep') lines.push(`kept ${a.model}@${a.alias} on version ${a.version} (monitor ${e.monitor?.name ?? '-'}, canary.act ${e.act})`)
+  else if (a !== null) {
+    lines.push(`${a.action === 'promote' ? 'promoted' : 'rolled back'} ${a.model}@${a.alias} from version ${a.previousVersion ?? '-'} to version ${a.version} (monitor ${e.monitor?.name ?? '-'}, canary.act ${e.act}); audit record ${a.audit?.seq ?? '-'}`)
+  } else {
+    if (r.actRefused !== null) lines.push(`not acted on (${r.actRefused.code}): ${r.actRefused.message}`)
+    lines.push(`next: ${e.next}`)
+  }
   return `${lines.join('\n')}\n`
 }
 

@@ -151,6 +151,16 @@ export const monitorSpecSchema = z
      * rollback; manual (default) prints the command instead.
      */
     actions: z.object({ rollback: z.enum(['automatic', 'manual']).default('manual') }).strict().default({ rollback: 'manual' }),
+    /**
+     * What `monitor canary --monitor FILE` may do on its decision: promote moves the alias to the
+     * challenger's model version (through the registered gate, as `assay promote`), rollback keeps
+     * it on (or moves it back to) the champion's; both allows either; none (default) prints the
+     * next command. alias: the alias moved (default: the champion deployment's alias, else champion).
+     */
+    canary: z
+      .object({ act: z.enum(['none', 'promote', 'rollback', 'both']).default('none'), alias: z.string().min(1).optional() })
+      .strict()
+      .default({ act: 'none' }),
     /** Default significance level of the drift tests. */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** Fewest accepted traces in each window for the statistical checks (fewer: insufficient, a warning). */

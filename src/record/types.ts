@@ -267,7 +267,7 @@ export interface AliasEvent {
   auditSeq: number | null
 }
 
-export type AuditKind = 'gate-check' | 'promotion' | 'rollback' | 'alias-set' | 'gate-policy' | 'monitor-decision' | 'canary-decision'
+export type AuditKind = 'gate-check' | 'promotion' | 'rollback' | 'alias-set' | 'gate-policy' | 'monitor-decision' | 'canary-decision' | 'promotion-refused'
 
 /**
  * One version of the gate a model's alias is promoted through (docs/gates.md): set by an admin,

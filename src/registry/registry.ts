@@ -159,6 +159,10 @@ export interface RollbackInput {
   at?: number
   /** Roll back only when the previous holder is this version (ASSAY_ROLLBACK_TARGET_MISMATCH otherwise): a monitor's rollback candidate. */
   expectVersion?: number
+  /** Roll back only from this holder (ASSAY_ALIAS_HOLDER_CHANGED otherwise): the version a decision found worse. */
+  expectCurrentVersion?: number
+  /** The audit record this rollback acts on (a canary decision), cited in the rollback record. */
+  cause?: { kind: string; seq: number; hash: string }
 }
 
 /** Restore the alias's previous holder (see holderStack), recorded like a promotion. */
@@ -168,6 +172,13 @@ export async function rollback(store: Store, input: RollbackInput): Promise<{ ev
   const stack = holderStack(events)
   const current = holderOf(events)
   const target = stack.length >= 2 ? stack[stack.length - 2] : null
+  if (input.expectCurrentVersion !== undefined && input.expectCurrentVersion !== current) {
+    throw new AssayError(
+      'ASSAY_ALIAS_HOLDER_CHANGED',
+      `${input.model}@${input.alias} holds ${current === null ? 'no version' : `version ${current}`}, not version ${input.expectCurrentVersion} the decision was about: nothing was rolled back`,
+      { model: input.model, alias: input.alias, current, expected: input.expectCurrentVersion },
+    )
+  }
   if (target === null || target === undefined) {
     throw new AssayError('ASSAY_NOTHING_TO_ROLL_BACK', `${input.model}@${input.alias} has no previous holder to restore${current === null ? ' (it has no holder at all)' : ` (it holds version ${current})`}`, {
       model: input.model,
@@ -187,6 +198,12 @@ export async function rollback(store: Store, input: RollbackInput): Promise<{ ev
   return moveAliasAudited(
     store,
     { model: input.model, alias: input.alias, kind: 'rollback', version: target, previousVersion: current, actor: input.actor, at, reason },
-    { kind: 'rollback', actor: input.actor, subject: `${input.model}@${input.alias}`, at, body: { model: input.model, alias: input.alias, from: current, to: target, reason } },
+    {
+      kind: 'rollback',
+      actor: input.actor,
+      subject: `${input.model}@${input.alias}`,
+      at,
+      body: { model: input.model, alias: input.alias, from: current, to: target, reason, ...(input.cause === undefined ? {} : { cause: { ...input.cause } }) },
+    },
   )
 }

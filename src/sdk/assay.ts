@@ -441,9 +441,17 @@ export class Assay {
     return (await this.decide()).checkMonitor({ ...options, monitor: loaded, actor: options.actor ?? defaultActor() })
   }
 
-  /** Compare a challenger deployment with the champion over a window (compareCanary); the decision is appended to the audit log (kind canary-decision). */
-  async checkCanary(options: Omit<CheckCanaryOptions, 'actor'> & { actor?: string }): Promise<CheckCanaryResult> {
-    return (await this.decide()).checkCanary({ ...options, actor: options.actor ?? defaultActor() })
+  /**
+   * Compare a challenger deployment with the champion over a window (compareCanary); the decision
+   * is appended to the audit log (kind canary-decision). With `monitor` (a file path or a loaded
+   * monitor) whose `canary.act` allows it, a promote decision moves the alias to the challenger's
+   * version through the registered gate, and a rollback decision keeps it on (or rolls it back to)
+   * the champion's, each citing the decision's record.
+   */
+  async checkCanary(options: Omit<CheckCanaryOptions, 'actor' | 'monitor' | 'promote'> & { actor?: string; monitor?: string | LoadedMonitor }): Promise<CheckCanaryResult> {
+    const { monitor, ...rest } = options
+    const loaded = typeof monitor === 'string' ? (await import('../monitor/monitor-spec.js')).loadMonitorFile(monitor) : monitor
+    return (await this.decide()).checkCanary({ ...rest, monitor: loaded, actor: options.actor ?? defaultActor() })
   }
 
   /** Restore an alias's previous holder, recorded in the audit log. */

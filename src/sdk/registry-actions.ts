@@ -27,7 +27,11 @@ export function registryActionsFor(store: Store): RegistryActions {
     promote: async (input) => (await import('../promotion/promotion.js')).promote(store, input),
     rollback: (input) => rollback(store, input),
     checkMonitor: async (input) => (await import('../monitor/check-monitor.js')).checkMonitor(store, input),
-    checkCanary: async (input) => (await import('../monitor/check-canary.js')).checkCanary(store, input),
+    checkCanary: async (input) => {
+      const [{ checkCanary }, { promote }] = await Promise.all([import('../monitor/check-canary.js'), import('../promotion/promotion.js')])
+      // A promote decision the monitor allows goes through the same gated path as promote() above.
+      return checkCanary(store, { ...input, promote: input.promote ?? ((p) => promote(store, p)) })
+    },
   }
   if (store.capabilities.server === null) return local
   const remote = new RemoteRegistryClient(store.capabilities.server)
@@ -46,7 +50,7 @@ export function registryActionsFor(store: Store): RegistryActions {
     },
     checkCanary: (input) => {
       if (input.record === false) return local.checkCanary(input)
-      const { now: _serverClock, record: _recorded, seed: _serverSeed, ...rest } = input
+      const { now: _serverClock, record: _recorded, seed: _serverSeed, promote: _serverPromotes, ...rest } = input
       return remote.checkCanary(rest)
     },
   }

@@ -33,9 +33,10 @@ export class RemoteRegistryClient {
     return this.server.call<CheckMonitorResult>('POST', ROUTES.monitorChecks, { ...input, monitor: gateText(input.monitor) })
   }
 
-  /** Compare a canary on the server and record its decision (POST /api/v1/canary-checks). */
-  checkCanary(input: Omit<CheckCanaryOptions, 'now' | 'record' | 'seed'>): Promise<CheckCanaryResult> {
-    return this.server.call<CheckCanaryResult>('POST', ROUTES.canaryChecks, input)
+  /** Compare a canary on the server, record its decision and act on it when the monitor allows (POST /api/v1/canary-checks). */
+  checkCanary(input: Omit<CheckCanaryOptions, 'now' | 'record' | 'seed' | 'promote'>): Promise<CheckCanaryResult> {
+    const { monitor, ...rest } = input
+    return this.server.call<CheckCanaryResult>('POST', ROUTES.canaryChecks, monitor === undefined ? rest : { ...rest, monitor: gateText(monitor) })
   }
 
   /** Run a gate on the server and record its evidence (POST /api/v1/gate-checks). */

@@ -243,7 +243,7 @@ export const NewModelVersionSchema = z.strictObject({
 export const AuditRecordSchema = z.strictObject({
   seq: z.number().int().positive(),
   at: Time,
-  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy', 'monitor-decision', 'canary-decision']),
+  kind: z.enum(['gate-check', 'promotion', 'rollback', 'alias-set', 'gate-policy', 'monitor-decision', 'canary-decision', 'promotion-refused']),
   actor: z.string().max(MAX_KEY),
   subject: z.string().max(1000),
   body: z.record(z.string(), z.unknown()),
@@ -316,6 +316,8 @@ export const CanaryCheckSchema = z.strictObject({
   metrics: z.array(z.strictObject({ metric: z.string().min(1).max(MAX_KEY), higherIsBetter: z.boolean().optional(), margin: z.number().nonnegative().optional() })).max(100).optional(),
   pairing: z.enum(['auto', 'paired', 'unpaired']).optional(),
   confidenceLevel: z.number().gt(0).lt(1).optional(),
+  /** The monitor file whose canary.act allows acting on the decision. */
+  monitor: GateText.optional(),
   actor: Claimed,
 })
 export const DeploymentIdParam = z.object({ id: Hex32 })

@@ -12,6 +12,7 @@ import { createRandom } from '../../src/stats/index.js'
 import { normals } from '../calibration/simulation.js'
 import { runCliOn } from '../cli/run-cli.js'
 import { newDeployment } from './helpers.js'
+import { laxGate } from './promotable-model.js'
 import { HOUR, MONITOR_TEXT, storedTraffic, storeTraffic } from './stored-traffic.js'
 
 let dir: string
@@ -111,4 +112,33 @@ test('monitor canary: the two deployments compared, decided and recorded', async
   assert.equal(result.code, 1, result.err)
   assert.match(result.out, /: ROLLBACK$/m)
   assert.match(result.out, /audit record \d+ \(canary-decision/)
+})
+
+test('monitor canary --monitor: an allowed action that no longer fits the alias is reported, not made', async () => {
+  const acting = path.join(dir, 'acting.monitor.yaml')
+  writeFileSync(acting, `${MONITOR_TEXT}canary:\n  act: rollback\n`)
+  // Both deployments serve version 2 (the holder when they were made); the alias is on version 1 now.
+  if (/"version": 2/.test((await runCliOn(store, 'alias', 'ls', 'qa', '--json')).out)) assert.equal((await runCliOn(store, 'alias', 'set', 'qa', 'champion', '1')).code, 0)
+  const before = await runCliOn(store, 'alias', 'ls', 'qa', '--history', '--json')
+  const result = await runCliOn(store, 'monitor', 'canary', '--champion', steady, '--challenger', dropped, '--window', '1h', '--metric', 'quality', '--monitor', acting)
+  assert.equal(result.code, 1, result.err)
+  assert.match(result.out, /: ROLLBACK$/m)
+  assert.match(result.out, /^not acted on \(ASSAY_ALIAS_HOLDER_CHANGED\): qa@champion holds version 1, not version 2/m)
+  assert.match(result.out, /^next: keep qa@champion on version 2/m)
+  assert.equal((await runCliOn(store, 'alias', 'ls', 'qa', '--history', '--json')).out, before.out, 'nothing moved')
+})
+
+test('promote: a deployment of the model without an owner refuses it with exit 1, and the refusal is in the audit log', async () => {
+  const gate = path.join(dir, 'qa.gate.yaml')
+  writeFileSync(gate, laxGate('qa'))
+  const set = await runCliOn(store, 'gates', 'set', 'qa', gate, '--reason', 'release policy')
+  assert.equal(set.code, 0, set.err)
+  const assay = await Assay.open({ store })
+  const ownerless = await assay.store.createDeployment(newDeployment({ model: 'qa', alias: 'champion', endpoint: 'chat-eu', owner: null }))
+  await assay.close()
+  const refused = await runCliOn(store, 'promote', 'qa', '2')
+  assert.equal(refused.code, 1, refused.out + refused.err)
+  assert.match(refused.err, new RegExp(`ASSAY_UNAUDITABLE_TRAFFIC: qa version 2 is built on unauditable traffic: deployment ${ownerless.id} \\(endpoint chat-eu, production\\) has no owner`))
+  const log = JSON.parse((await runCliOn(store, 'audit', 'ls', '--json')).out) as { records: { kind: string; body: { version: number } }[] }
+  assert.deepEqual([log.records.at(-1)?.kind, log.records.at(-1)?.body.version], ['promotion-refused', 2])
 })

@@ -1,4 +1,6 @@
 import { checkCanary, type CheckCanaryOptions } from '../../monitor/check-canary.js'
+import { promote } from '../../promotion/promotion.js'
+import { decideCriteriaInWorker, requireGateWorkWithin } from '../gate-worker.js'
 import { checkMonitor } from '../../monitor/check-monitor.js'
 import { parseMonitorSpec } from '../../monitor/monitor-spec.js'
 import { ROUTES } from '../../store/http/routes.js'
@@ -37,15 +39,23 @@ export function monitorRoutes(): RouteSpec[] {
     {
       method: 'POST',
       url: ROUTES.canaryChecks,
-      summary: "compare a challenger deployment's traces with the champion's on the server and append the canary-decision audit record; the actor is the token",
+      summary:
+        "compare a challenger deployment's traces with the champion's on the server and append the canary-decision audit record; with a monitor whose canary.act allows it, promote (through the registered gate) or roll back, citing that record; the actor is the token",
       tag: 'production',
       scope: 'write',
       touches: 'all',
       body: { json: CanaryCheckSchema },
-      response: { json: '{ evidence: CanaryCheckEvidence, audit: { seq, hash } }', status: 201 },
+      response: { json: '{ evidence: CanaryCheckEvidence, audit: { seq, hash }, acted, actRefused }', status: 201 },
       async handler({ body, caller, state }) {
-        const b = body as Omit<CheckCanaryOptions, 'actor'> & { actor?: string }
-        return checkCanary(state.store, { ...b, actor: actorOf(caller, b.actor) })
+        const { monitor, ...b } = body as Omit<CheckCanaryOptions, 'actor' | 'monitor' | 'promote'> & { actor?: string; monitor?: { source: string; text: string } }
+        return checkCanary(state.store, {
+          ...b,
+          monitor: monitor === undefined ? undefined : parseMonitorSpec(monitor.text, monitor.source),
+          actor: actorOf(caller, b.actor),
+          // The same promotion as POST /api/v1/promotions: the registered gate, under the server's limits.
+          promote: (input) =>
+            promote(state.store, { ...input, admitGate: (gate) => requireGateWorkWithin(gate.spec, state.gateWorkLimit), decideCriteria: decideCriteriaInWorker(state.gateTimeLimitMs) }),
+        })
       },
     },
   ]
