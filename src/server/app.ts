@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { compareRoutes } from './routes/compare.js'
+import { groupRoutes } from './routes/groups.js'
 import { evalRoutes } from './routes/evals.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { holdoutRoutes } from './routes/holdout.js'
@@ -103,7 +104,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...groupRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
 }
 
 declare module 'fastify' {

@@ -2,6 +2,7 @@ import { render } from 'preact'
 import { useState } from 'preact/hooks'
 import type { ApiToken } from '../record/types.js'
 import { ApiError, getJson, signIn, signOut } from './api.js'
+import { ChartsView } from './charts-view.js'
 import { CompareView } from './compare-view.js'
 import { ErrorNote } from './error-note.js'
 import { ModelView, RegistryView } from './registry-view.js'
@@ -9,6 +10,7 @@ import { href, useRoute } from './route.js'
 import { RunView } from './run-view.js'
 import { RunsView } from './runs-view.js'
 import { useData } from './use-data.js'
+import { VarianceView } from './variance-view.js'
 import './app.css'
 
 function SignIn({ reason }: { reason: string }) {
@@ -51,6 +53,8 @@ function App() {
   let body
   if (view === 'run' && rest[0] !== undefined) body = <RunView id={rest[0]} />
   else if (view === 'compare') body = <CompareView route={route} />
+  else if (view === 'charts') body = <ChartsView route={route} />
+  else if (view === 'variance') body = <VarianceView route={route} />
   else if (view === 'registry' && rest[0] !== undefined) body = <ModelView name={rest[0]} />
   else if (view === 'registry') body = <RegistryView />
   else body = <RunsView route={route} />
@@ -64,7 +68,7 @@ function App() {
     <>
       <header>
         <nav aria-label="views">
-          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('registry', 'Registry')}
+          <strong>assay</strong> {link('runs', 'Runs')} {link('charts', 'Charts')} {link('compare', 'Compare')} {link('registry', 'Registry')}
         </nav>
         <span class="who">
           {token === null ? (
