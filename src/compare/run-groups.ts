@@ -5,6 +5,9 @@ import { formatFilterKey, formatFilterLiteral } from '../store/run-filter.js'
 import { PAGE_SIZE, type Store } from '../store/store.js'
 import { summarizeGroup } from './group-comparison.js'
 import type { GroupBy } from './resolve-sides.js'
+import type { MetricBand, RunGroupMetric, RunGroupsPage } from './run-group-types.js'
+
+export type { MetricBand, RunGroup, RunGroupMetric, RunGroupsPage } from './run-group-types.js'
 
 /**
  * The runs of a listing grouped by config fingerprint or by params, each group with N and, per
@@ -31,42 +34,6 @@ export interface RunGroupsQuery {
   /** Groups per page. */
   limit: number
   cursor?: string
-}
-
-export interface RunGroupMetric {
-  key: string
-  /** Runs of the group with a finite last value of the metric. */
-  n: number
-  mean: number | null
-  ci: [number, number] | null
-  sd: number | null
-  /** Runs whose last value was NaN or ±Infinity (left out of n). */
-  nonFinite: number
-}
-
-export interface RunGroup {
-  /** The group's identity: the config fingerprint, or the JSON of the grouping params' values. */
-  key: string
-  /** The params' values (by params), or the fingerprint (by config). */
-  label: string
-  n: number
-  /** The first GROUP_RUNS_LISTED runs (oldest first) with their seeds. */
-  runs: { id: string; seed: number; name: string }[]
-  /** The filter that lists exactly this group's runs in the runs table; null where the grammar cannot say it (an object param, a missing one). */
-  filter: string | null
-  metrics: RunGroupMetric[]
-}
-
-export interface RunGroupsPage {
-  groupBy: string
-  metrics: string[]
-  confidenceLevel: number
-  method: string
-  /** Finished runs read (every group of the listing, not only this page's). */
-  runsGrouped: number
-  groupCount: number
-  groups: RunGroup[]
-  nextCursor: string | null
 }
 
 interface Accumulating {
@@ -185,22 +152,6 @@ function compareKeys(a: string, b: string): number {
 }
 
 export const BAND_METHOD = 'per bucket of steps: each run’s mean over its points in the bucket, then the mean over runs with its Student t interval (as a seed group is summarised); no band where fewer than 2 runs have points or all agree'
-
-export interface MetricBand {
-  key: string
-  runIds: string[]
-  /** Points of each run's series. */
-  points: number[]
-  confidenceLevel: number
-  method: string
-  /** Each bucket's first step (buckets of equal width in steps over the runs' common range). */
-  steps: number[]
-  /** Runs with a finite value in the bucket. */
-  n: number[]
-  mean: (number | null)[]
-  lower: (number | null)[]
-  upper: (number | null)[]
-}
 
 /**
  * Pure: the mean and t interval over runs of one metric at bucketed steps. Steps from the

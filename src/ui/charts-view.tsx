@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks'
-import type { MetricBand } from '../compare/run-groups.js'
+import type { MetricBand } from '../compare/run-group-types.js'
 import type { RunRecord } from '../record/types.js'
 import { fmt, getJson } from './api.js'
 import type { MetricBuckets } from './chart.js'

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks'
-import type { RunGroup, RunGroupsPage } from '../compare/run-groups.js'
+import type { RunGroup, RunGroupsPage } from '../compare/run-group-types.js'
 import { fmt, getJson } from './api.js'
 import { ErrorNote } from './error-note.js'
 import { href } from './route.js'

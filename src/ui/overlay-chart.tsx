@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import type { MetricBand } from '../compare/run-groups.js'
+import type { MetricBand } from '../compare/run-group-types.js'
 import { fmt, num } from './api.js'
 import type { MetricBuckets } from './chart.js'
 

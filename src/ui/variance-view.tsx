@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks'
-import type { VarianceResult } from '../compare/validation-variance.js'
+import type { VarianceResult } from '../compare/variance-types.js'
 import { fmt, getJson, type WireNumber } from './api.js'
 import { ErrorNote } from './error-note.js'
 import { href, type Route } from './route.js'

@@ -1,9 +1,8 @@
 import { groupMetricBand, groupRuns } from '../../compare/run-groups.js'
 import { parseGroupBy } from '../../compare/resolve-sides.js'
 import { validationVariance } from '../../compare/validation-variance.js'
-import { requireExperiment } from '../auth.js'
+import { requireExperiment, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
-import type { Caller } from '../auth.js'
 import { ROUTES } from '../../store/http/routes.js'
 import { GroupBandQuery, PAGE_PARAMETERS, requestedPage, RunGroupsQuery, VarianceQuery } from '../schemas.js'
 
