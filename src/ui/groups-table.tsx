@@ -91,7 +91,7 @@ export function GroupsTable({ filter, groupBy, metrics, cursor, pageHref }: { fi
                     {m.mean === null ? (
                       'no values'
                     ) : (
-                      <a href={href(['variance'], { runs: ids, metric: m.key })} aria-label={`per-seed values of ${m.key} in group ${group.label}`}>
+                      <a href={href(['variance'], { runs: ids, metric: m.key })} aria-label={`${fmt(m.mean)} ${interval(m.ci)}: per-seed values of ${m.key} in group ${group.label}`}>
                         {fmt(m.mean)} {interval(m.ci)}
                       </a>
                     )}

@@ -11,10 +11,10 @@ import type { RunGroupsPage, MetricBand } from '../../src/compare/run-groups.js'
 import { newRun, series } from '../store/fixtures.js'
 import { bearer, makeToken, testServer, type TestServer } from './helpers.js'
 
-// > qt(0.975, 2); qt(0.975, 4)   (R 4.x)
-// [1] 4.302653  [1] 2.776445
-const T975_DF2 = 4.302652729749464
-const T975_DF4 = 2.776445105197793
+// > print(qt(0.975, c(2, 4)), digits = 17)   (R)
+// [1] 4.3026527297494619 2.7764451051977934
+const T975_DF2 = 4.3026527297494619
+const T975_DF4 = 2.7764451051977934
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} is not ${expected}`)
 
