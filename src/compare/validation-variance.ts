@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js'
 import { mean, tInterval, variance, type Sample } from '../stats/index.js'
 import { alignRuns } from './align-examples.js'
 import type { ComparisonWarning } from './comparison-types.js'
+import type { VarianceResult } from './variance-types.js'
 import { ASSAY_VERSION } from '../version.js'
 import { evalSetFor } from './compare.js'
 import { parseGroupBy, resolveSide, type GroupBy } from './resolve-sides.js'
@@ -16,6 +17,8 @@ import { parseGroupBy, resolveSide, type GroupBy } from './resolve-sides.js'
  *   Var = σ²_seed + (σ²_example + σ²_ε) / n   (+ σ²_split when runs record several data splits).
  */
 
+export type { VarianceResult, VarianceRun } from './variance-types.js'
+
 export interface VarianceOptions {
   metric: string
   dataset?: string
@@ -24,55 +27,6 @@ export interface VarianceOptions {
   confidenceLevel?: number
   /** How many most seed-sensitive examples to list. Default 10. */
   top?: number
-}
-
-export interface VarianceRun {
-  runId: string
-  seed: number
-  /** The run's metric: mean score over the examples used, or the run-level metric's last value. */
-  value: number
-  /** Examples behind `value` (null for run-level metrics). */
-  n: number | null
-  /** The standard error a single run reports from its examples alone: sd(scores) / sqrt(n). */
-  exampleStandardError: number | null
-  datasetSha256: string | null
-}
-
-export interface VarianceResult {
-  schema: 'assay.variance/v1'
-  assayVersion: string
-  metric: string
-  source: 'eval-records' | 'run-metrics'
-  dataset: string | null
-  group: { label: string; resolvedAs: string; runIds: string[]; seeds: number[] }
-  runs: VarianceRun[]
-  mean: number
-  /** t interval of the mean over runs. */
-  ci: [number, number]
-  confidenceLevel: number
-  /** Across seeds: the spread of run values, and the seed variance component σ²_seed. */
-  seeds: { count: number; sd: number; variance: number; component: number }
-  /** Example sampling: the variance of a run's mean from which examples were drawn, (σ²_example + σ²_ε) / n. */
-  examples: { n: number; sdPerRun: number; component: number } | null
-  /** How scores move across seeds on each example (one split only). */
-  perExample: {
-    meanSdAcrossSeeds: number
-    /** Examples whose score is not the same in every run. */
-    unstable: number
-    unstableShare: number
-    mostUnstable: { id: string; mean: number; sd: number; min: number; max: number }[]
-  } | null
-  /** Across data splits (runs evaluated on different dataset versions of the metric). */
-  splits: { count: number; values: { datasetSha256: string; runs: number; mean: number }[]; sd: number; component: number } | null
-  /** Share of the single-run variance from each source (sums to 1). */
-  shares: { seeds: number; examples: number | null; splits: number | null }
-  /** sqrt(σ²_seed + (σ²_example + σ²_ε)/n + σ²_split): the standard error a single run really has. */
-  singleRunStandardError: number
-  /** What one run would report from its own examples: the mean of the runs' example standard errors. */
-  naiveStandardError: number | null
-  /** singleRunStandardError / naiveStandardError. */
-  inflation: number | null
-  warnings: ComparisonWarning[]
 }
 
 /** The sample variance, 0 for a single value (one run, one example: no spread to measure). */

@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { compareRoutes } from './routes/compare.js'
+import { groupRoutes } from './routes/groups.js'
 import { evalRoutes } from './routes/evals.js'
 import { evidenceRoutes } from './routes/evidence.js'
 import { experimentRoutes } from './routes/experiments.js'
@@ -105,7 +106,7 @@ export const DEFAULT_ARTIFACT_READS = 8
 
 /** Every route of the server, in the order of the OpenAPI document. */
 export function allRoutes(): RouteSpec[] {
-  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...leaderboardRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...evidenceRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
+  return [...metaRoutes(), ...runRoutes(), ...evalRoutes(), ...artifactRoutes(), ...experimentRoutes(), ...compareRoutes(), ...groupRoutes(), ...leaderboardRoutes(), ...holdoutRoutes(), ...registryRoutes(), ...tokenRoutes(), ...productionRoutes(), ...monitorRoutes(), ...evidenceRoutes(), ...otlpRoutes(), ...mlflowTrackingRoutes(), ...mlflowArtifactRoutes(), ...mlflowRegistryRoutes()]
 }
 
 declare module 'fastify' {

@@ -358,3 +358,17 @@ export const FeedbackSchema = z.strictObject({
   source: Name,
   at: Time,
 })
+
+/** Whole run ids, comma-separated (the web UI's group charts and seed variance name their runs). */
+const RunIdList = z.string().regex(/^[0-9a-f]{6,64}(,[0-9a-f]{6,64}){0,99}$/, 'run ids (lowercase hex), comma-separated, 1 to 100 of them')
+const Confidence = z.coerce.number().gt(0).lt(1).default(0.95)
+/** Runs grouped by config fingerprint or params, with per-metric means and intervals (the web UI's grouped runs table). */
+export const RunGroupsQuery = PageQuery.extend({
+  experiment: NameParam.optional(),
+  filter: z.string().max(65_536).optional(),
+  groupBy: noNul(z.string().min(1).max(4096)),
+  metrics: noNul(z.string().max(4096)).optional(),
+  confidence: Confidence,
+})
+export const GroupBandQuery = z.strictObject({ runs: RunIdList, key: NameParam, buckets: z.coerce.number().int().min(1).max(10_000).default(300), confidence: Confidence })
+export const VarianceQuery = z.strictObject({ runs: RunIdList, metric: NameParam, dataset: NameParam.optional(), confidence: Confidence })

@@ -37,6 +37,7 @@ const CURSOR_KEYS = {
   deployment: ['number', 'run-id'],
   trace: ['number', 'run-id'],
   'trace row': ['number', 'run-id'],
+  'run group': ['string'], // a group's key (config fingerprint or params JSON): groups are grouped in memory
 } as const satisfies Record<string, readonly CursorPart[]>
 
 /**

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks'
 import type { ApiToken } from '../record/types.js'
 import { ApiError, getJson, signIn, signOut } from './api.js'
 import { AuditLogView, AuditRecordView } from './audit-view.js'
+import { ChartsView } from './charts-view.js'
 import { CompareView } from './compare-view.js'
 import { ErrorNote } from './error-note.js'
 import { LeaderboardView } from './leaderboard-view.js'
@@ -13,6 +14,7 @@ import { RunView } from './run-view.js'
 import { RunsView } from './runs-view.js'
 import { TraceView } from './trace-view.js'
 import { useData } from './use-data.js'
+import { VarianceView } from './variance-view.js'
 import './app.css'
 
 function SignIn({ reason }: { reason: string }) {
@@ -56,6 +58,8 @@ function App() {
   if (view === 'run' && rest[0] !== undefined) body = <RunView id={rest[0]} />
   else if (view === 'compare') body = <CompareView route={route} />
   else if (view === 'leaderboard') body = <LeaderboardView route={route} />
+  else if (view === 'charts') body = <ChartsView route={route} />
+  else if (view === 'variance') body = <VarianceView route={route} />
   else if (view === 'registry' && rest[0] !== undefined) body = <ModelView name={rest[0]} />
   else if (view === 'registry') body = <RegistryView />
   else if (view === 'audit' && rest[0] !== undefined) body = <AuditRecordView seq={Number(rest[0])} />
@@ -74,7 +78,7 @@ function App() {
     <>
       <header>
         <nav aria-label="views">
-          <strong>assay</strong> {link('runs', 'Runs')} {link('compare', 'Compare')} {link('leaderboard', 'Leaderboard')} {link('registry', 'Registry')} {link('audit', 'Audit log')} {link('production', 'Production')}
+          <strong>assay</strong> {link('runs', 'Runs')} {link('charts', 'Charts')} {link('compare', 'Compare')} {link('leaderboard', 'Leaderboard')} {link('registry', 'Registry')} {link('audit', 'Audit log')} {link('production', 'Production')}
         </nav>
         <span class="who">
           {token === null ? (

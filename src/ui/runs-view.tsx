@@ -3,11 +3,14 @@ import type { RunSummary } from '../record/types.js'
 import { fmt, getJson, time, type WireNumber } from './api.js'
 import { href, type Route } from './route.js'
 import { ErrorNote } from './error-note.js'
+import { GroupsTable } from './groups-table.js'
 import { useData } from './use-data.js'
 
 type WireRun = Omit<RunSummary, 'metrics'> & { metrics: Record<string, WireNumber> }
 
 const PAGE = 50
+/** Runs drawn on one chart at most (each is its own line). */
+const MAX_PICKED = 8
 
 /** Runs: filtered, ordered and paged by the server (GET /api/v1/runs), columns chosen by the reader. */
 export function RunsView({ route }: { route: Route }) {
@@ -16,13 +19,14 @@ export function RunsView({ route }: { route: Route }) {
   const orderBy = q.get('orderBy') ?? ''
   const columns = (q.get('columns') ?? '').split(',').map((c) => c.trim()).filter((c) => /^(params|metrics)\.\S+$/.test(c))
   const cursor = q.get('cursor') ?? ''
-  const state = { filter, orderBy, columns: columns.join(','), cursor }
+  const groupBy = q.get('groupBy') ?? ''
+  const state = { filter, orderBy, columns: columns.join(','), groupBy, cursor }
   const go = (change: Partial<typeof state>): void => {
     location.hash = href(['runs'], { ...state, cursor: undefined, ...change })
   }
-  const [draft, setDraft] = useState({ filter, orderBy, columns: columns.join(', ') })
+  const [draft, setDraft] = useState({ filter, orderBy, columns: columns.join(', '), groupBy })
   const [picked, setPicked] = useState<string[]>([])
-  const loaded = useData(JSON.stringify(state), () => getJson<{ runs: WireRun[]; nextCursor: string | null }>('/api/v1/runs', { filter, orderBy, cursor, limit: String(PAGE) }))
+  const loaded = useData<{ runs: WireRun[]; nextCursor: string | null }>(JSON.stringify(state), () => groupBy !== '' ? Promise.resolve({ runs: [], nextCursor: null }) : getJson<{ runs: WireRun[]; nextCursor: string | null }>('/api/v1/runs', { filter, orderBy, cursor, limit: String(PAGE) }))
   const sortBy = (key: string): void => {
     const [current, dir] = orderBy.split(/\s+/)
     go({ orderBy: current === key && dir !== 'desc' ? `${key} desc` : `${key} asc` })
@@ -47,7 +51,7 @@ export function RunsView({ route }: { route: Route }) {
         class="controls"
         onSubmit={(e) => {
           e.preventDefault()
-          go({ filter: draft.filter.trim(), orderBy: draft.orderBy.trim(), columns: draft.columns.split(',').map((c) => c.trim()).filter((c) => c !== '').join(',') })
+          go({ filter: draft.filter.trim(), orderBy: draft.orderBy.trim(), groupBy: draft.groupBy.trim(), columns: draft.columns.split(',').map((c) => c.trim()).filter((c) => c !== '').join(',') })
         }}
       >
         <label>
@@ -59,15 +63,29 @@ export function RunsView({ route }: { route: Route }) {
         <label>
           Columns <input name="columns" size={32} value={draft.columns} placeholder="params.lr, metrics.loss" onInput={(e) => setDraft({ ...draft, columns: e.currentTarget.value })} />
         </label>
+        <label>
+          Group by <input name="groupBy" size={24} value={draft.groupBy} placeholder="config or params.lr,params.layers" onInput={(e) => setDraft({ ...draft, groupBy: e.currentTarget.value })} />
+        </label>
         <button type="submit">Apply</button>
       </form>
+      {groupBy !== '' ? (
+        <GroupsTable filter={filter} groupBy={groupBy} metrics={columns.filter((c) => c.startsWith('metrics.')).map((c) => c.slice('metrics.'.length))} cursor={cursor} pageHref={(next) => href(['runs'], { ...state, cursor: next })} />
+      ) : (
+      <>
       <p>
+        {picked.length >= 1 && (
+          <>
+            <a class="button" href={href(['charts'], { runs: picked.join(',') })}>
+              Chart the {picked.length} picked run{picked.length === 1 ? '' : 's'}
+            </a>{' '}
+          </>
+        )}
         {picked.length === 2 ? (
           <a class="button" href={href(['compare'], { a: picked[0], b: picked[1] })}>
             Compare the two picked runs
           </a>
         ) : (
-          <span class="hint">Pick two runs to compare them.</span>
+          <span class="hint">Pick two runs to compare them, or runs to draw on one chart.</span>
         )}
       </p>
       {loaded.state === 'loading' && <p role="status">Loading runs…</p>}
@@ -97,7 +115,7 @@ export function RunsView({ route }: { route: Route }) {
                       type="checkbox"
                       aria-label={`pick run ${run.name} (${run.id.slice(0, 8)})`}
                       checked={picked.includes(run.id)}
-                      onChange={(e) => setPicked(e.currentTarget.checked ? [...picked, run.id].slice(-2) : picked.filter((p) => p !== run.id))}
+                      onChange={(e) => setPicked(e.currentTarget.checked ? [...picked, run.id].slice(-MAX_PICKED) : picked.filter((p) => p !== run.id))}
                     />
                   </td>
                   <td>
@@ -127,6 +145,8 @@ export function RunsView({ route }: { route: Route }) {
             {loaded.data.nextCursor !== null && <a href={href(['runs'], { ...state, cursor: loaded.data.nextCursor })}>Next page</a>}
           </nav>
         </>
+      )}
+      </>
       )}
     </section>
   )
