@@ -1,3 +1,4 @@
+import { CoalescingLog } from '../server/log-stream.js'
 import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../server/app.js'
@@ -53,6 +54,8 @@ export function serverCommand(ctx: CliContext): Command {
         keepAliveTimeoutMs: positive(options.keepAliveTimeout, '--keep-alive-timeout'),
         maxConnections: positive(options.maxConnections, '--max-connections'),
       }
+      // One write per turn of the event loop for the request log, not one per line (log-stream.ts).
+      const log = new CoalescingLog(ctx.io.err)
       const server = await listen({
         store,
         host: options.host,
@@ -63,7 +66,7 @@ export function serverCommand(ctx: CliContext): Command {
         gateWorkLimit: positive(options.gateWorkLimit, '--gate-work-limit'),
         gateTimeLimitMs: positive(options.gateTimeLimit, '--gate-time-limit'),
         connections: Object.fromEntries(Object.entries(connections).filter(([, v]) => v !== undefined)),
-        logger: { level: options.logLevel, stream: ctx.io.err },
+        logger: { level: options.logLevel, stream: log },
         tokenCacheMs: nonNegative(options.tokenCacheMs, '--token-cache-ms'),
       })
       ctx.io.err.write(`assay server listening on ${server.url} (store: ${server.store.kind} ${server.store.location}; auth ${options.auth ? 'on' : 'OFF'})\n`)
@@ -71,8 +74,13 @@ export function serverCommand(ctx: CliContext): Command {
         const stop = (signal: NodeJS.Signals): void => {
           process.off('SIGINT', stop)
           process.off('SIGTERM', stop)
+          log.flush()
           ctx.io.err.write(`${signal}: finishing requests in flight and closing the store\n`)
-          server.close().then(resolve, resolve)
+          const done = (): void => {
+            log.flush()
+            resolve()
+          }
+          server.close().then(done, done)
         }
         process.on('SIGINT', stop)
         process.on('SIGTERM', stop)

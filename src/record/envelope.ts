@@ -53,3 +53,13 @@ export function computeEnvelope(parts: {
     config: fingerprint({ params: parts.params, code, datasets, environment }),
   }
 }
+
+/**
+ * The config fingerprint's inputs other than the params, as canonical JSON. Its key order puts
+ * "params" last, so config = sha256 of this text without its closing brace, then ',"params":',
+ * the params' canonical JSON and '}': how PostgreSQL recomputes it when a batch adds params
+ * (assay_log_batch, docs/postgres.md), with this text stored beside the run.
+ */
+export function configParts(envelope: Pick<Envelope, 'code' | 'datasets' | 'environment'>): string {
+  return canonicalJson({ code: envelope.code, datasets: envelope.datasets, environment: envelope.environment })
+}

@@ -70,7 +70,7 @@ export interface ServerOptions {
   /** Timeouts and the connection cap of the HTTP server (used when it listens; DEFAULT_CONNECTION_LIMITS). */
   connections?: Partial<ConnectionLimits>
   /** false: no log; a level (or a level and a stream, for tests): one line per request and every 500 with its request id. */
-  logger?: false | { level: string; stream?: NodeJS.WritableStream }
+  logger?: false | { level: string; stream?: { write(line: string): void } }
   /** Artifact downloads streamed at once; more wait their turn (DEFAULT_ARTIFACT_READS). */
   artifactReads?: number
   /** How long a verified token is trusted before it is read again (DEFAULT_TOKEN_CACHE_MS; 0: every request). */

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { Readable } from 'node:stream'
+import { finished, type Readable } from 'node:stream'
 import type { z } from 'zod'
 import { AssayError } from '../errors.js'
 
@@ -82,17 +82,32 @@ export async function readBody(request: FastifyRequest, limit: number): Promise<
   const declared = Number(request.headers['content-length'] ?? NaN)
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
   const stream = (request.body ?? request.raw) as Readable
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length
-    if (size > limit) {
-      stream.destroy()
-      throw tooLarge(limit)
+  // Listeners rather than `for await`: the async iterator costs promises per chunk, on every
+  // batch. `finished` ends it as the iterator would (an error or a premature close rejects).
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let refused = false
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > limit) {
+        refused = true
+        stream.off('data', onData)
+        stream.destroy()
+        reject(tooLarge(limit))
+        return
+      }
+      chunks.push(chunk)
     }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
+    stream.on('data', onData)
+    const stop = finished(stream, (error) => {
+      stop()
+      stream.off('data', onData)
+      if (refused) return
+      if (error) reject(error)
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size))
+    })
+  })
 }
 
 export function tooLarge(limit: number): AssayError {

@@ -34,7 +34,7 @@ function guardExecutor(executor: SqlExecutor): SqlExecutor {
 
 function guardOneStatement(fast: OneStatementWrites): OneStatementWrites {
   return {
-    appendMetrics: (write) => (refuseNul(write), fast.appendMetrics(write)),
+    appendBatch: (write) => (refuseNul(write), fast.appendBatch(write)),
     appendEvalChunk: (write) => (refuseNul(write), fast.appendEvalChunk(write)),
     insertRun: (run) => (refuseNul(run), fast.insertRun(run)),
   }

@@ -1,4 +1,4 @@
-import { computeEnvelope } from '../record/envelope.js'
+import { computeEnvelope, configParts } from '../record/envelope.js'
 import type {
   ApiToken,
   ArtifactDirection,
@@ -175,15 +175,16 @@ export function tagsFromRows(rows: readonly KeyValueRow[]): Record<string, strin
   return Object.fromEntries(rows.map((r) => [r.key, r.value]))
 }
 
-/** The config fingerprint of a run after its params changed (runs.config_fingerprint). */
-export function configFingerprint(row: Pick<RunRow, 'seed' | 'environment' | 'code'>, params: Params, datasets: readonly DatasetVersion[]): string {
-  return computeEnvelope({
+/** The config fingerprint of a run after its params or datasets changed, and its parts (runs.config_fingerprint, runs.config_parts). */
+export function configFingerprint(row: Pick<RunRow, 'seed' | 'environment' | 'code'>, params: Params, datasets: readonly DatasetVersion[]): { config: string; parts: string } {
+  const envelope = computeEnvelope({
     params,
     seed: row.seed,
     environment: JSON.parse(row.environment) as Environment,
     code: JSON.parse(row.code) as CodeVersion,
     datasets,
-  }).config
+  })
+  return { config: envelope.config, parts: configParts(envelope) }
 }
 
 /** The whole record of one run from its rows (each list already in the documented order). */

@@ -68,29 +68,46 @@ export interface SqlAdapter extends SqlExecutor {
 }
 
 /**
- * Writes of the store core done in one statement each (PostgreSQL: functions of migration 11,
+ * Writes of the store core done in one statement each (PostgreSQL: functions of migrations 11 and 13,
  * postgres-migrations.ts). Each checks what the core's transaction checks, in the same order:
  * the run exists (locked), a batch id applied before makes the write a no-op, the run is
  * writable, the limits hold; then it writes, remembers the batch id and refreshes the heartbeat
  * (REVIVE_RUN). Nothing is written unless the outcome is 'written'.
  */
 export interface OneStatementWrites {
-  /** A batch of metric series only (no params or tags): SqlStore.logBatch. */
-  appendMetrics(write: MetricAppend): Promise<WriteOutcome>
+  /**
+   * A batch of metric series, params and tags (no datasets): SqlStore.logBatch. 'needs-transaction'
+   * when the statement cannot recompute the config fingerprint for new params (nothing written):
+   * the core's transaction does the batch instead.
+   */
+  appendBatch(write: BatchAppend): Promise<WriteOutcome | { kind: 'needs-transaction' }>
   /** One eval chunk: SqlStore.logEval. */
   appendEvalChunk(write: EvalAppend): Promise<WriteOutcome>
   /** A new run with its experiment, params, tags and datasets: SqlStore.createRun. False when the id is taken (nothing written). */
   insertRun(run: RunInsert): Promise<boolean>
 }
 
-export interface MetricAppend {
+export interface BatchAppend {
   runId: string
   batchId: string | undefined
   now: number
-  /** The run's limit of metric keys (ITEMS_PER_RUN). */
+  /** The run's limits of metric keys, params and tags (ITEMS_PER_RUN). */
   maxKeys: number
+  maxParams: number
+  maxTags: number
   /** One entry per series, in batch order: its key, chunk and its points folded alone (foldMetricSummary). */
   series: readonly { key: string; count: number; chunk: Buffer; summary: MetricSummary }[]
+  /** In batch order, as the core stores them (paramColumns): canonical JSON, and the number or text for search. */
+  params: readonly ParamColumns[]
+  tags: readonly (readonly [string, string])[]
+}
+
+/** A param as run_params holds it. */
+export interface ParamColumns {
+  key: string
+  json: string
+  number: number | null
+  text: string | null
 }
 
 export interface EvalAppend {
@@ -118,6 +135,8 @@ export interface RunInsert {
   environment: string
   code: string
   configFingerprint: string
+  /** configParts of the run's envelope (runs.config_parts). */
+  configParts: string
   params: readonly (readonly [string, string])[]
   tags: readonly (readonly [string, string])[]
   /** Rows in the column order of run_datasets after run_id. */
@@ -130,5 +149,6 @@ export type WriteOutcome =
   | { kind: 'applied' }
   | { kind: 'missing' }
   | { kind: 'ended'; status: RunStatus }
-  | { kind: 'too-many-keys'; count: number }
+  | { kind: 'too-many'; items: 'metric keys' | 'params' | 'tags'; count: number }
+  | { kind: 'param-conflict'; key: string; stored: string }
   | { kind: 'sha-mismatch'; stored: string }

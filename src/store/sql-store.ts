@@ -1,6 +1,6 @@
 import { AssayError, isAssayError } from '../errors.js'
 import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../audit/audit-hash.js'
-import { computeEnvelope } from '../record/envelope.js'
+import { computeEnvelope, configParts } from '../record/envelope.js'
 import type {
   DatasetVersion,
   AliasEvent,
@@ -62,7 +62,7 @@ import {
   type SummaryRow,
   type TokenRow,
 } from './row-mapping.js'
-import type { SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
+import type { ParamColumns, SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
 import { refuseNul, refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
@@ -172,7 +172,7 @@ export interface LockedRun {
  * those, their migrations, and override a protected method only where their dialect earns a
  * faster path (postgres-store.ts: a batch's metrics in two statements). Where a round trip is
  * what a write costs, an adapter may also do a whole operation the core defines in one statement
- * (SqlAdapter.oneStatement: createRun, logEval, and logBatch without params or tags); the core
+ * (SqlAdapter.oneStatement: createRun, logEval, and logBatch without datasets); the core
  * still decides what its outcome means (requireWritten). A new table's SQL goes here, its DDL
  * into both migration files.
  *
@@ -207,6 +207,7 @@ export abstract class SqlStore implements Store {
       const created = await fast.insertRun({
         experiment: run.experiment, id: run.id, name: run.name, owner: run.owner, startTime: run.startTime, parentId: run.parentId, groupId: run.groupId,
         seed: run.seed, seedSource: run.seedSource, environment: JSON.stringify(run.environment), code: JSON.stringify(run.code), configFingerprint: envelope.config,
+        configParts: configParts(envelope),
         params: Object.entries(run.params).map(([k, v]) => [k, canonicalJson(v)] as const),
         tags: Object.entries(run.tags),
         datasets: run.datasets.map(datasetRow),
@@ -221,11 +222,11 @@ export abstract class SqlStore implements Store {
       )
       const inserted = await tx.run(
         `INSERT INTO runs (id, experiment_id, name, owner, status, start_time, end_time, heartbeat_at, parent_id, group_id,
-           seed, seed_source, environment, code, config_fingerprint)
-         VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+           seed, seed_source, environment, code, config_fingerprint, config_parts)
+         VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
         [
           run.id, experiment?.id, run.name, run.owner, run.startTime, run.startTime, run.parentId, run.groupId,
-          run.seed, run.seedSource, JSON.stringify(run.environment), JSON.stringify(run.code), envelope.config,
+          run.seed, run.seedSource, JSON.stringify(run.environment), JSON.stringify(run.code), envelope.config, configParts(envelope),
         ],
       )
       if (inserted === 0) throw runExists(run.id)
@@ -262,15 +263,21 @@ export abstract class SqlStore implements Store {
     const fast = this.sql.oneStatement
     const datasets = batch.datasets ?? []
     for (const [i, d] of datasets.entries()) assertDatasetVersion(d, `datasets.${i}`)
-    if (fast !== undefined && isEmpty(batch.params) && isEmpty(batch.tags) && datasets.length === 0) {
-      const outcome = await fast.appendMetrics({
+    // Datasets change the config fingerprint through parts only the core computes: they take its transaction.
+    if (fast !== undefined && datasets.length === 0) {
+      const params = Object.entries(batch.params ?? {}).map(([k, v]) => paramColumns(k, v))
+      const outcome = await fast.appendBatch({
         runId,
         batchId: batch.batchId,
         now: Date.now(),
         maxKeys: ITEMS_PER_RUN['metric keys'],
+        maxParams: ITEMS_PER_RUN.params,
+        maxTags: ITEMS_PER_RUN.tags,
         series: metrics.map((s, i) => ({ key: s.key, count: s.values.length, chunk: encoded[i], summary: foldMetricSummary(undefined, s) })),
+        params,
+        tags: Object.entries(batch.tags ?? {}),
       })
-      return requireWritten(outcome, runId)
+      if (outcome.kind !== 'needs-transaction') return requireWritten(outcome, runId, { params })
     }
     await this.sql.transaction('write', async (tx) => {
       const run = await this.lockRunForBatch(tx, runId, batch.batchId)
@@ -301,7 +308,7 @@ export abstract class SqlStore implements Store {
         fresh.push(paramRow(runId, key, value))
         stored.set(key, json)
       } else if (existing !== json) {
-        throw new AssayError('ASSAY_PARAM_CONFLICT', `param ${JSON.stringify(key)} of run ${runId} is already ${existing}; it cannot become ${json}`, { key, stored: existing, attempted: json })
+        throw paramConflict(runId, key, existing, json)
       }
     }
     if (fresh.length === 0) return false
@@ -338,7 +345,8 @@ export abstract class SqlStore implements Store {
     const row = (await tx.get<{ environment: string; code: string }>('SELECT environment, code FROM runs WHERE id = ?', [runId])) as { environment: string; code: string }
     const params = paramsFromRows(await tx.all<KeyValueRow>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key', [runId]))
     const datasets = (await tx.all<DatasetRow>('SELECT * FROM run_datasets WHERE run_id = ? ORDER BY name', [runId])).map(datasetFromRow)
-    await tx.run('UPDATE runs SET config_fingerprint = ? WHERE id = ?', [configFingerprint({ seed, ...row }, params, datasets), runId])
+    const { config, parts } = configFingerprint({ seed, ...row }, params, datasets)
+    await tx.run('UPDATE runs SET config_fingerprint = ?, config_parts = ? WHERE id = ?', [config, parts, runId])
   }
 
   /**
@@ -1283,7 +1291,13 @@ function traceConflict(traceId: string, what: string): AssayError {
  * hold it (and run_params.value keeps it, escaped).
  */
 function paramRow(runId: string, key: string, value: JsonValue): unknown[] {
-  return [runId, key, canonicalJson(value), typeof value === 'number' ? value : null, typeof value === 'string' && !value.includes('\u0000') ? value : null]
+  const p = paramColumns(key, value)
+  return [runId, p.key, p.json, p.number, p.text]
+}
+
+/** A param's canonical JSON, and the number or text it holds for the filter (run-filter-sql.ts). */
+function paramColumns(key: string, value: JsonValue): ParamColumns {
+  return { key, json: canonicalJson(value), number: typeof value === 'number' ? value : null, text: typeof value === 'string' && !value.includes('\u0000') ? value : null }
 }
 
 /** A required condition at most this many rows pass drives a search (planFilter). */
@@ -1346,10 +1360,6 @@ function evalShaMismatch(runId: string, dataset: string, stored: string, given: 
   return new AssayError('ASSAY_INVALID_ARGUMENT', `eval records of ${dataset} in run ${runId} were logged against ${stored}, not ${given}`)
 }
 
-function isEmpty(record: object | undefined): boolean {
-  return record === undefined || Object.keys(record).length === 0
-}
-
 /** A run_datasets row after its run_id. */
 function datasetRow(d: NewRun['datasets'][number]): unknown[] {
   return [d.name, d.role, d.sha256, d.kind, d.sizeBytes, d.fileCount, d.rows, d.columns === null ? null : JSON.stringify(d.columns), d.source]
@@ -1359,7 +1369,7 @@ function datasetRow(d: NewRun['datasets'][number]): unknown[] {
  * The outcome of a one-statement write (SqlAdapter.oneStatement) as the transaction of the same
  * operation would have ended: the same catalogue errors, from the same functions.
  */
-function requireWritten(outcome: WriteOutcome, runId: string, evalSet?: { dataset: string; datasetSha256: string }): void {
+function requireWritten(outcome: WriteOutcome, runId: string, write?: { dataset?: string; datasetSha256?: string; params?: readonly ParamColumns[] }): void {
   switch (outcome.kind) {
     case 'written':
     case 'applied':
@@ -1368,11 +1378,17 @@ function requireWritten(outcome: WriteOutcome, runId: string, evalSet?: { datase
       throw runNotFound(runId)
     case 'ended':
       return requireWritable(outcome.status, runId)
-    case 'too-many-keys':
-      return assertItemsPerRun('metric keys', outcome.count, runId)
+    case 'too-many':
+      return assertItemsPerRun(outcome.items, outcome.count, runId)
+    case 'param-conflict':
+      throw paramConflict(runId, outcome.key, outcome.stored, write?.params?.find((p) => p.key === outcome.key)?.json ?? '')
     case 'sha-mismatch':
-      throw evalShaMismatch(runId, evalSet?.dataset ?? '', outcome.stored, evalSet?.datasetSha256 ?? '')
+      throw evalShaMismatch(runId, write?.dataset ?? '', outcome.stored, write?.datasetSha256 ?? '')
   }
+}
+
+function paramConflict(runId: string, key: string, stored: string, attempted: string): AssayError {
+  return new AssayError('ASSAY_PARAM_CONFLICT', `param ${JSON.stringify(key)} of run ${runId} is already ${stored}; it cannot become ${attempted}`, { key, stored, attempted })
 }
 
 function runNotFound(runId: string): AssayError {

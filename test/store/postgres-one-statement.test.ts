@@ -1,6 +1,6 @@
 /**
- * PostgreSQL's one-statement writes (docs/postgres.md "One-statement writes"): a metrics batch, an
- * eval chunk and a new run each cost one statement, and each refusal is the catalogue error the
+ * PostgreSQL's one-statement writes (docs/postgres.md "One-statement writes"): a batch (metrics,
+ * params, tags), an eval chunk and a new run each cost one statement, and each refusal is the catalogue error the
  * store core's transaction gives (the same code and message), with nothing written. The points
  * and summaries they store equal the embedded store's for the same writes. Skipped, with the
  * reason, when ASSAY_TEST_POSTGRES_URL is not set.
@@ -14,6 +14,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { EvalChunk } from '../../src/store/chunk-codec.js'
 import type { Store } from '../../src/store/store.js'
 import { LIMITS } from '../../src/record/validate.js'
+import { configParts } from '../../src/record/envelope.js'
 import { dropSchema, freshSchema, tempDir } from './backends.js'
 import { newRun, plain, rejectsWith, series } from './fixtures.js'
 
@@ -70,13 +71,114 @@ describe('PostgreSQL one-statement writes', { skip: SKIP }, () => {
     const batch = { batchId: 'one-trip-1', metrics: [series('loss', [[0, 1], [1, 0.5]]), series('acc', [[0, 0.1]])] }
     assert.deepEqual(await roundTrips(() => s.logBatch(run.id, batch)), ['SELECT outcome,'])
     assert.deepEqual(await roundTrips(() => s.logEval(run.id, 'val', 'a'.repeat(64), evalChunk(['x', 'y'], { f1: [1, 0] }), 'one-trip-2')), ['SELECT outcome,'])
-    // Params or tags take the core's transaction.
-    const general = await roundTrips(() => s.logBatch(run.id, { tags: { t: 'x' }, metrics: [series('loss', [[2, 0.25]])] }))
+    // Params and tags too.
+    assert.deepEqual(await roundTrips(() => s.logBatch(run.id, { batchId: 'one-trip-3', params: { fresh: 2 }, tags: { t: 'x' }, metrics: [series('loss', [[2, 0.25]])] })), ['SELECT outcome,'])
+    // Datasets take the core's transaction (their fingerprint part is computed there).
+    const general = await roundTrips(() => s.logBatch(run.id, { datasets: [{ ...run.datasets[0], name: 'extra' }] }))
     assert.equal(general[0], 'BEGIN')
     assert.equal(general.at(-1), 'COMMIT')
     const stored = await s.getRun(run.id)
     assert.deepEqual(stored.metrics.map((m) => [m.key, m.count, m.last]), [['acc', 1, 0.1], ['loss', 3, 0.25]])
     assert.equal(stored.tags.t, 'x')
+    assert.equal(stored.params.fresh, 2)
+    assert.deepEqual(await storedFingerprint(run.id), { config: stored.envelope.config, parts: configParts(stored.envelope) })
+  })
+
+  /** What the run row holds: the config fingerprint listings show, and its parts. */
+  async function storedFingerprint(id: string): Promise<{ config: string; parts: string | null }> {
+    const [row] = await rows<{ config_fingerprint: string; config_parts: string | null }>('SELECT config_fingerprint, config_parts FROM runs WHERE id = $1', [id])
+    return { config: row.config_fingerprint, parts: row.config_parts }
+  }
+
+  test('a batch that sets params: a conflict is the core\'s ASSAY_PARAM_CONFLICT, nothing of the batch is written, its id stays free', async () => {
+    const s = await store()
+    const run = newRun({ params: { lr: 0.1 }, tags: { team: 'a' } })
+    await s.createRun(run)
+    await s.logBatch(run.id, { metrics: [series('loss', [[0, 1]])] })
+    const before = await s.getRun(run.id)
+    const conflicting = { batchId: 'pc-1', params: { other: 3, lr: 0.2 }, tags: { team: 'b', added: 'x' }, metrics: [series('loss', [[1, 0.5]]), series('acc', [[0, 0.9]])] }
+    const error = await rejectsWith(s.logBatch(run.id, conflicting), 'ASSAY_PARAM_CONFLICT', new RegExp(`^param "lr" of run ${run.id} is already 0\\.1; it cannot become 0\\.2$`))
+    assert.deepEqual((error as { details?: unknown }).details, { key: 'lr', stored: '0.1', attempted: '0.2' })
+    const after = await s.getRun(run.id)
+    assert.deepEqual([after.params, after.tags, after.metrics], [before.params, before.tags, before.metrics])
+    assert.deepEqual(await rows("SELECT batch_id FROM applied_batches WHERE batch_id = 'pc-1'"), [])
+    // The corrected batch under the same id is written, once, however often it is sent.
+    const corrected = { ...conflicting, params: { other: 3, lr: 0.1 } }
+    await Promise.all(Array.from({ length: 5 }, () => s.logBatch(run.id, corrected)))
+    await s.logBatch(run.id, corrected)
+    const stored = await s.getRun(run.id)
+    assert.deepEqual(stored.params, { lr: 0.1, other: 3 })
+    assert.deepEqual(stored.tags, { team: 'b', added: 'x' })
+    assert.deepEqual(plain(await s.metricHistory(run.id, 'loss')).values, [1, 0.5])
+    assert.deepEqual(plain(await s.metricHistory(run.id, 'acc')).values, [0.9])
+    assert.equal((await storedFingerprint(run.id)).config, stored.envelope.config)
+    assert.notEqual(stored.envelope.config, before.envelope.config)
+    // After the end, the applied batch is acknowledged again; a new one is refused.
+    await s.setRunStatus(run.id, 'finished', Date.now())
+    await s.logBatch(run.id, corrected)
+    await rejectsWith(s.logBatch(run.id, { batchId: 'pc-2', tags: { late: 'yes' } }), 'ASSAY_RUN_NOT_ACTIVE', /is finished; nothing more can be logged/)
+    assert.equal((await s.getRun(run.id)).metrics.find((m) => m.key === 'acc')?.count, 1)
+  })
+
+  test('too many params or tags: the core\'s ASSAY_VALUE_TOO_LARGE, nothing written; keys the run has may still be sent', async () => {
+    const s = await store()
+    const full = <T>(n: number, value: (i: number) => T): Record<string, T> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, value(i)]))
+    const run = newRun({ params: full(LIMITS.paramsPerRun, (i) => i), tags: full(LIMITS.tagsPerRun, (i) => `v${i}`) })
+    await s.createRun(run)
+    await rejectsWith(s.logBatch(run.id, { batchId: 'lim-1', params: { k0: 0, extra: 1 } }), 'ASSAY_VALUE_TOO_LARGE', new RegExp(`run ${run.id} would hold ${LIMITS.paramsPerRun + 1} params; the limit is ${LIMITS.paramsPerRun} per run`))
+    await rejectsWith(s.logBatch(run.id, { batchId: 'lim-2', tags: { k0: 'new', extra: 'x' } }), 'ASSAY_VALUE_TOO_LARGE', new RegExp(`run ${run.id} would hold ${LIMITS.tagsPerRun + 1} tags; the limit is ${LIMITS.tagsPerRun} per run`))
+    assert.deepEqual(await rows("SELECT batch_id FROM applied_batches WHERE batch_id LIKE 'lim-%'"), [])
+    await s.logBatch(run.id, { batchId: 'lim-2', params: { k1: 1 }, tags: { k0: 'new' } })
+    const stored = await s.getRun(run.id)
+    assert.equal(Object.keys(stored.params).length, LIMITS.paramsPerRun)
+    assert.equal(stored.tags.k0, 'new')
+    assert.equal(stored.params.extra, undefined)
+  })
+
+  test('params in any key order and text: the fingerprint the statement computes is the one JavaScript computes', async () => {
+    const s = await store()
+    const key = fc.constantFrom('0', '1', '9', '10', '01', '4294967294', '4294967295', 'a', 'B', 'é', 'ü', 'x\uE000', '\u{1F600}', 'q"uote', 'back\\slash', 'ß', 'a b', '-1', '1.5')
+    const value = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.boolean(), fc.constant(null), fc.dictionary(fc.constantFrom('z', 'a', '2', '10'), fc.integer()).map((d) => ({ ...d })))
+    const batches = fc.array(fc.dictionary(key, value, { maxKeys: 4 }), { minLength: 1, maxLength: 3 })
+    await fc.assert(
+      fc.asyncProperty(batches, async (drawn) => {
+        const run = newRun({ params: { base: 1 } })
+        await s.createRun(run)
+        const expected: Record<string, unknown> = { base: 1 }
+        for (const params of drawn) {
+          // A key drawn again with another value is a conflict, which the tests above cover.
+          const fresh = Object.fromEntries(Object.entries(params).filter(([k]) => !(k in expected)))
+          Object.assign(expected, fresh)
+          await s.logBatch(run.id, { params: fresh })
+        }
+        const stored = await s.getRun(run.id)
+        assert.deepEqual(stored.params, expected)
+        assert.equal((await storedFingerprint(run.id)).config, stored.envelope.config)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  test('a run without stored config parts (created before migration 13), or keys UTF-16 and code points order apart, takes the core\'s transaction', async () => {
+    const s = await store()
+    const old = newRun()
+    await s.createRun(old)
+    await rows('UPDATE runs SET config_parts = NULL WHERE id = $1', [old.id])
+    const fallback = await roundTrips(() => s.logBatch(old.id, { params: { added: 1 }, metrics: [series('loss', [[0, 1]])] }))
+    assert.deepEqual([fallback[0], fallback[1], fallback.at(-1)], ['SELECT outcome,', 'BEGIN', 'COMMIT'])
+    let stored = await s.getRun(old.id)
+    assert.deepEqual(await storedFingerprint(old.id), { config: stored.envelope.config, parts: configParts(stored.envelope) })
+    assert.equal(stored.metrics[0]?.count, 1)
+    // The transaction filled the parts: the next batch with params is one statement again.
+    assert.deepEqual(await roundTrips(() => s.logBatch(old.id, { params: { more: 2 } })), ['SELECT outcome,'])
+    assert.equal((await storedFingerprint(old.id)).config, (await s.getRun(old.id)).envelope.config)
+    // '\u{1F600}' sorts before '\uE000' in UTF-16 (JavaScript) and after it by code point (PostgreSQL's "C").
+    const run = newRun({ params: { '\uE000': 1 } })
+    await s.createRun(run)
+    const apart = await roundTrips(() => s.logBatch(run.id, { params: { '\u{1F600}': 2 } }))
+    assert.equal(apart[1], 'BEGIN')
+    stored = await s.getRun(run.id)
+    assert.equal((await storedFingerprint(run.id)).config, stored.envelope.config)
   })
 
   test('an unknown run: ASSAY_RUN_NOT_FOUND, and the batch id is not remembered', async () => {
@@ -184,12 +286,16 @@ describe('PostgreSQL one-statement writes', { skip: SKIP }, () => {
           const run = newRun()
           const stores: Store[] = [s, embedded]
           for (const target of stores) await target.createRun(run)
-          for (const batch of drawn) {
+          for (const [i, batch] of drawn.entries()) {
             const metrics = batch.map((m) => series(m.key, m.points))
-            for (const target of stores) await target.logBatch(run.id, { metrics })
+            // Every other batch sets a param and a tag too, so both statements' folds are compared.
+            const extra = i % 2 === 0 ? {} : { params: { [`p${i}`]: i }, tags: { t: `v${i}` } }
+            for (const target of stores) await target.logBatch(run.id, { metrics, ...extra })
           }
           const [a, b] = await Promise.all(stores.map((target) => target.getRun(run.id)))
           assert.deepEqual(a.metrics, b.metrics)
+          assert.deepEqual([a.params, a.tags, a.envelope], [b.params, b.tags, b.envelope])
+          assert.equal((await storedFingerprint(run.id)).config, b.envelope.config)
           for (const m of b.metrics) assert.deepEqual(plain(await s.metricHistory(run.id, m.key)), plain(await embedded.metricHistory(run.id, m.key)))
         }),
         { numRuns: 25 },

@@ -225,7 +225,7 @@ function referenceOrder(orderBy: string): (a: RunSummary, b: RunSummary) => numb
 }
 
 /** Drop what version 10 added, as a store written before it has, and move the version back. */
-const LATER_TABLES = ['DROP TABLE trace_feedback', 'DROP TABLE trace_spans', 'DROP TABLE traces', 'DROP TABLE deployment_inputs', 'DROP TABLE deployments']
+const LATER_TABLES = ['DROP TABLE trace_feedback', 'DROP TABLE trace_spans', 'DROP TABLE traces', 'DROP TABLE deployment_inputs', 'DROP TABLE deployments', 'ALTER TABLE runs DROP COLUMN config_parts']
 const BEFORE_V10 = [
   'DROP INDEX run_params_number', 'DROP INDEX run_params_text', 'DROP INDEX run_tags_value', 'DROP INDEX metric_summaries_last', 'DROP INDEX runs_start', 'ALTER TABLE run_params DROP COLUMN value_num', 'ALTER TABLE run_params DROP COLUMN value_text']
 
@@ -248,7 +248,7 @@ describe('migration 10 upgrades a store that holds runs', () => {
       const before = await store.listRuns({})
       await store.close()
       const db = new Database(path.join(root, 'assay.db'))
-      // SQLite keeps one schema version: at 9, the later migrations' tables go too (12: production) so they apply again.
+      // SQLite keeps one schema version: at 9, the later migrations' tables go too (12: production; 13: runs.config_parts) so they apply again.
       for (const statement of [...LATER_TABLES, ...BEFORE_V10]) db.exec(statement)
       db.pragma('user_version = 9')
       assert.equal(db.prepare('SELECT COUNT(*) AS n FROM run_params').get() !== undefined, true)

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { AssayError } from '../../errors.js'
 import type { RunStatus } from '../../record/types.js'
-import type { EvalAppend, MetricAppend, OneStatementWrites, RunInsert, SqlAdapter, SqlColumn, SqlExecutor, TransactionKind, WriteOutcome } from '../sql-adapter.js'
+import type { BatchAppend, EvalAppend, OneStatementWrites, RunInsert, SqlAdapter, SqlColumn, SqlExecutor, TransactionKind, WriteOutcome } from '../sql-adapter.js'
 
 export interface PostgresStoreOptions {
   /** Schema holding the tables (created when missing); overrides `?schema=`. Default `public`. */
@@ -138,23 +138,33 @@ export class PostgresAdapter implements SqlAdapter {
   }
 
   /**
-   * The store core's hottest writes as one statement each: a call of a function of migration 11
+   * The store core's hottest writes as one statement each: a call of a function of migrations 11 and 13
    * (postgres-migrations.ts), prepared once per connection, outside any BEGIN/COMMIT (the
    * statement is its own transaction). Where the core's transaction costs six round trips, this
    * costs one.
    */
   readonly oneStatement: OneStatementWrites = {
-    appendMetrics: async (write: MetricAppend) => {
+    appendBatch: async (write: BatchAppend) => {
       const s = write.series
-      return outcomeOf(
-        await this.callOnce<OutcomeRow>(LOG_METRICS, [
+      const p = write.params
+      let row: OutcomeRow | undefined
+      try {
+        row = await this.callOnce<OutcomeRow>(LOG_BATCH, [
           write.runId, write.batchId ?? null, write.now, write.maxKeys,
           s.map((x) => x.key), s.map((x) => x.count), s.map((x) => x.chunk.length),
           // Every chunk in one bytea: sent as binary, where an array of bytea would travel as hex text.
           s.length === 1 ? s[0].chunk : Buffer.concat(s.map((x) => x.chunk)),
           s.map((x) => x.summary.last), s.map((x) => x.summary.lastStep), s.map((x) => x.summary.min), s.map((x) => x.summary.max),
-        ]),
-      )
+          write.maxParams, p.map((x) => x.key), p.map((x) => x.json), p.map((x) => x.number), p.map((x) => x.text),
+          write.maxTags, write.tags.map((t) => t[0]), write.tags.map((t) => t[1]),
+        ])
+      } catch (error) {
+        // An outcome found after the function wrote: raised, so the statement was rolled back whole.
+        const e = error as { code?: string; message?: string; detail?: string }
+        if (e.code !== REFUSED) throw error
+        row = { outcome: e.message ?? '', detail: e.detail ?? null }
+      }
+      return row?.outcome === 'needs-transaction' ? { kind: 'needs-transaction' } : outcomeOf(row)
     },
     appendEvalChunk: async (write: EvalAppend) =>
       outcomeOf(
@@ -165,7 +175,7 @@ export class PostgresAdapter implements SqlAdapter {
     insertRun: async (run: RunInsert) => {
       try {
         await this.callOnce(CREATE_RUN, [
-          run.experiment, run.id, run.name, run.owner, run.startTime, run.parentId, run.groupId, run.seed, run.seedSource, run.environment, run.code, run.configFingerprint,
+          run.experiment, run.id, run.name, run.owner, run.startTime, run.parentId, run.groupId, run.seed, run.seedSource, run.environment, run.code, run.configFingerprint, run.configParts,
           run.params.map((p) => p[0]), run.params.map((p) => p[1]), run.tags.map((t) => t[0]), run.tags.map((t) => t[1]),
           ...DATASET_FIELDS.map((_, i) => run.datasets.map((d) => d[i])),
         ])
@@ -185,7 +195,7 @@ export class PostgresAdapter implements SqlAdapter {
       } catch (error) {
         const code = (error as { code?: string }).code
         if ((code === '40001' || code === '40P01') && attempt < TX_RETRIES) continue
-        if (code === RUN_EXISTS) throw error
+        if (code === RUN_EXISTS || code === REFUSED) throw error
         throw this.translate(error)
       }
     }
@@ -245,11 +255,13 @@ export class PostgresAdapter implements SqlAdapter {
   }
 }
 
-const LOG_METRICS = 'SELECT outcome, detail FROM assay_log_metrics(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+const LOG_BATCH = `SELECT outcome, detail FROM assay_log_batch(${Array.from({ length: 20 }, () => '?').join(', ')})`
 const LOG_EVAL = 'SELECT outcome, detail FROM assay_log_eval(?, ?, ?, ?, ?, ?, ?, ?, ?)'
-const CREATE_RUN = `SELECT assay_create_run(${Array.from({ length: 25 }, () => '?').join(', ')})`
+const CREATE_RUN = `SELECT assay_create_run(${Array.from({ length: 26 }, () => '?').join(', ')})`
 /** The SQLSTATE assay_create_run raises when the run id is taken (class AY: assay's own). */
 const RUN_EXISTS = 'AY001'
+/** The SQLSTATE assay_log_batch raises with an outcome (its message) found after it wrote, so nothing it wrote stays. */
+const REFUSED = 'AY002'
 /** run_datasets columns after run_id, as RunInsert.datasets carries them. */
 const DATASET_FIELDS = ['name', 'role', 'sha256', 'kind', 'size_bytes', 'file_count', 'rows', 'columns', 'source'] as const
 
@@ -257,6 +269,8 @@ interface OutcomeRow {
   outcome: string
   detail: string | null
 }
+
+const TOO_MANY = { 'too-many-keys': 'metric keys', 'too-many-params': 'params', 'too-many-tags': 'tags' } as const
 
 /** A function's (outcome, detail) as the core's WriteOutcome. */
 function outcomeOf(row: OutcomeRow | undefined): WriteOutcome {
@@ -268,7 +282,13 @@ function outcomeOf(row: OutcomeRow | undefined): WriteOutcome {
     case 'ended':
       return { kind: 'ended', status: row.detail as RunStatus }
     case 'too-many-keys':
-      return { kind: 'too-many-keys', count: Number(row.detail) }
+    case 'too-many-params':
+    case 'too-many-tags':
+      return { kind: 'too-many', items: TOO_MANY[row.outcome], count: Number(row.detail) }
+    case 'param-conflict': {
+      const [key, stored] = JSON.parse(row.detail ?? '[]') as [string, string]
+      return { kind: 'param-conflict', key, stored }
+    }
     case 'sha-mismatch':
       return { kind: 'sha-mismatch', stored: row.detail ?? '' }
     default:

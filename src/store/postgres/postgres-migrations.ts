@@ -519,6 +519,181 @@ CREATE TABLE trace_feedback (
 CREATE INDEX trace_feedback_trace ON trace_feedback(trace_id, at);
 `,
   },
+  {
+    version: 13,
+    sql: `
+-- One statement for every metrics batch, also one that sets params or tags (docs/postgres.md
+-- "One-statement writes"): assay_log_batch replaces assay_log_metrics and checks and writes what
+-- the core's logBatch transaction does (sql-store.ts), in its order. A batch that adds params
+-- changes the run's config fingerprint, sha256 of {"code","datasets","environment","params"} as
+-- canonical JSON (record/envelope.ts): runs.config_parts keeps the first three, written by the
+-- core with the run, so the function can recompute the fingerprint over the stored params. A run
+-- stored before this migration has none; its first batch that adds params takes the core's
+-- transaction, which fills them. The function writes the heartbeat first (that update is the row
+-- lock) and counts new metric keys from the chunks it wrote, instead of a lock and a probe before;
+-- a refusal found after a write raises AY002, which undoes the statement.
+ALTER TABLE runs ADD COLUMN config_parts text COLLATE "C";
+
+DROP FUNCTION assay_log_metrics(text, text, double precision, integer, text[], integer[], integer[], bytea,
+  double precision[], double precision[], double precision[], double precision[]);
+
+CREATE FUNCTION assay_log_batch(p_run text, p_batch text, p_now double precision, p_max_keys integer,
+  p_keys text[], p_counts integer[], p_lengths integer[], p_data bytea,
+  p_last double precision[], p_last_step double precision[], p_min double precision[], p_max double precision[],
+  p_max_params integer, p_param_keys text[], p_param_values text[], p_param_numbers double precision[], p_param_texts text[],
+  p_max_tags integer, p_tag_keys text[], p_tag_values text[],
+  OUT outcome text, OUT detail text) LANGUAGE plpgsql AS $fn$
+DECLARE
+  run_status text;
+  parts text;
+  stored integer;
+  fresh integer;
+  clash_key text;
+  clash_value text;
+  added integer := 0;
+BEGIN
+  -- The heartbeat first (REVIVE_RUN): the update takes the run's row lock, on which writers of one
+  -- run queue as in the core's transaction, and rewrites the row once. A refusal after it raises
+  -- AY002 with the outcome as its message, which rolls the whole statement back: nothing is
+  -- written unless the outcome is 'written'.
+  UPDATE runs SET heartbeat_at = p_now, status = 'running', end_time = NULL
+    WHERE id = p_run AND status IN ('running', 'crashed') RETURNING config_parts INTO parts;
+  IF NOT FOUND THEN
+    SELECT status INTO run_status FROM runs WHERE id = p_run;
+    IF NOT FOUND THEN outcome := 'missing'; RETURN; END IF;
+    -- A batch applied before the run ended is acknowledged again; anything else is refused.
+    IF p_batch IS NOT NULL AND EXISTS (SELECT 1 FROM applied_batches WHERE batch_id = p_batch) THEN outcome := 'applied'; RETURN; END IF;
+    outcome := 'ended'; detail := run_status; RETURN;
+  END IF;
+  IF p_batch IS NOT NULL THEN
+    INSERT INTO applied_batches (batch_id, run_id, applied_at) VALUES (p_batch, p_run, p_now) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'applied'; END IF;
+  END IF;
+  IF cardinality(p_param_keys) > 0 THEN
+    -- A param never changes: the batch's first key stored with another value is refused.
+    SELECT u.k, p.value INTO clash_key, clash_value
+      FROM unnest(p_param_keys, p_param_values) WITH ORDINALITY AS u(k, v, ord)
+      JOIN run_params p ON p.run_id = p_run AND p.key = u.k
+      WHERE p.value <> u.v ORDER BY u.ord LIMIT 1;
+    IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'param-conflict', DETAIL = json_build_array(clash_key, clash_value)::text; END IF;
+    SELECT count(*) INTO fresh FROM unnest(p_param_keys) AS k
+      WHERE NOT EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = p_run AND p.key = k);
+    IF fresh > 0 THEN
+      SELECT count(*) INTO stored FROM run_params WHERE run_id = p_run;
+      IF stored + fresh > p_max_params THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'too-many-params', DETAIL = (stored + fresh)::text; END IF;
+      -- The fingerprint is recomputed below, with keys in JavaScript's order (assay_params_json).
+      -- Without stored parts, or with keys that order differently in UTF-16 and in code points
+      -- (one holding U+E000-U+FFFF, another a character past U+FFFF), the core's transaction
+      -- computes it instead.
+      IF parts IS NULL OR (SELECT bool_or(k ~ '[\\uE000-\\uFFFF]') AND bool_or(k ~ '[\\U00010000-\\U0010FFFF]')
+          FROM (SELECT key COLLATE "C" AS k FROM run_params WHERE run_id = p_run UNION ALL SELECT unnest(p_param_keys) COLLATE "C") AS all_keys) THEN
+        RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'needs-transaction';
+      END IF;
+    END IF;
+  END IF;
+  -- Only new keys count against the limits: a run stored before them may still update the ones it has.
+  IF cardinality(p_tag_keys) > 0 THEN
+    SELECT count(*) INTO fresh FROM (SELECT DISTINCT k FROM unnest(p_tag_keys) AS k) AS n
+      WHERE NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = p_run AND t.key = n.k);
+    IF fresh > 0 THEN
+      SELECT count(*) INTO stored FROM run_tags WHERE run_id = p_run;
+      IF stored + fresh > p_max_tags THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'too-many-tags', DETAIL = (stored + fresh)::text; END IF;
+    END IF;
+  END IF;
+  IF cardinality(p_param_keys) > 0 THEN
+    INSERT INTO run_params (run_id, key, value, value_num, value_text)
+    SELECT p_run, u.k, u.v, u.n, u.t FROM unnest(p_param_keys, p_param_values, p_param_numbers, p_param_texts) AS u(k, v, n, t)
+    ON CONFLICT (run_id, key) DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    IF added > 0 THEN
+      UPDATE runs SET config_fingerprint = encode(sha256(convert_to(left(parts, -1) || ',"params":' || assay_params_json(p_run) || '}', 'UTF8')), 'hex')
+        WHERE id = p_run;
+    END IF;
+  END IF;
+  IF cardinality(p_tag_keys) > 0 THEN
+    INSERT INTO run_tags (run_id, key, value) SELECT p_run, k, v FROM unnest(p_tag_keys, p_tag_values) AS t(k, v)
+    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value;
+  END IF;
+  IF cardinality(p_keys) > 0 THEN
+    -- One chunk per series: the next seq of its key (a key twice in a batch takes two), its bytes
+    -- cut from the one bytea that carries every chunk. A key's first chunk (seq 0) is a new key:
+    -- only then is the limit of metric keys counted, after the write (the last check, so a
+    -- refusal here is the one the core's transaction would give).
+    WITH written AS (
+      INSERT INTO metric_chunks (run_id, key, seq, count, data)
+      SELECT p_run, b.key,
+        COALESCE((SELECT max(c.seq) FROM metric_chunks c WHERE c.run_id = p_run AND c.key = b.key), -1) + row_number() OVER (PARTITION BY b.key ORDER BY b.ord),
+        b.count, substring(p_data FROM b.start::integer FOR b.len)
+      FROM (SELECT u.key, u.count, u.len, u.ord, sum(u.len) OVER (ORDER BY u.ord) - u.len + 1 AS start
+            FROM unnest(p_keys, p_counts, p_lengths) WITH ORDINALITY AS u(key, count, len, ord)) AS b
+      RETURNING seq)
+    SELECT count(*) FILTER (WHERE seq = 0) INTO fresh FROM written;
+    -- Each key's summary folded with the batch's (foldMetricSummary over the parts): "last" is the
+    -- value at the highest step, the later part winning a tie; min and max over finite values.
+    INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, count)
+    SELECT p_run, x.key, (array_agg(x.last ORDER BY x.last_step DESC, x.ord DESC))[1], max(x.last_step), min(x.min), max(x.max), sum(x.count)::bigint
+    FROM (
+      SELECT s.key, s.last, s.last_step, s.min, s.max, s.count, 0::bigint AS ord FROM metric_summaries s WHERE s.run_id = p_run AND s.key = ANY (p_keys)
+      UNION ALL
+      SELECT u.key, u.last, u.last_step, u.min, u.max, u.count, u.ord
+      FROM unnest(p_keys, p_last, p_last_step, p_min, p_max, p_counts) WITH ORDINALITY AS u(key, last, last_step, min, max, count, ord)
+    ) AS x GROUP BY x.key
+    ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step,
+      min = excluded.min, max = excluded.max, count = excluded.count;
+    IF fresh > 0 THEN
+      SELECT count(*) INTO stored FROM metric_summaries WHERE run_id = p_run;
+      IF stored > p_max_keys THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'too-many-keys', DETAIL = stored::text; END IF;
+    END IF;
+  END IF;
+  outcome := 'written';
+END
+$fn$;
+
+-- A run's params as canonicalJson writes them (record/validate.ts): keys that are array indices
+-- (0 to 2^32 - 2, no leading zero) first in numeric order, as JavaScript objects enumerate them,
+-- then the others by code point; each value is already its canonical JSON.
+CREATE FUNCTION assay_params_json(p_run text) RETURNS text LANGUAGE sql STABLE AS $fn$
+  SELECT '{' || COALESCE(string_agg(to_json(key)::text || ':' || value, ',' ORDER BY
+    CASE WHEN key ~ '^(0|[1-9][0-9]{0,9})$' THEN CASE WHEN key::bigint < 4294967295 THEN key::bigint END END NULLS LAST,
+    key COLLATE "C"), '') || '}'
+  FROM run_params WHERE run_id = p_run
+$fn$;
+
+-- assay_create_run of migration 11, writing config_parts too.
+DROP FUNCTION assay_create_run(text, text, text, text, double precision, text, text, bigint, text, text, text, text,
+  text[], text[], text[], text[], text[], text[], text[], text[], bigint[], bigint[], bigint[], text[], text[]);
+
+CREATE FUNCTION assay_create_run(p_experiment text, p_id text, p_name text, p_owner text, p_start double precision,
+  p_parent text, p_group text, p_seed bigint, p_seed_source text, p_environment text, p_code text, p_fingerprint text, p_config_parts text,
+  p_param_keys text[], p_param_values text[], p_tag_keys text[], p_tag_values text[],
+  d_name text[], d_role text[], d_sha256 text[], d_kind text[], d_size bigint[], d_files bigint[], d_rows bigint[], d_columns text[], d_source text[])
+  RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  experiment bigint;
+BEGIN
+  -- No row lock on the experiment: runs of one experiment are created side by side.
+  INSERT INTO experiments (name, created_at) VALUES (p_experiment, p_start) ON CONFLICT (name) DO NOTHING RETURNING id INTO experiment;
+  IF experiment IS NULL THEN SELECT id INTO experiment FROM experiments WHERE name = p_experiment; END IF;
+  INSERT INTO runs (id, experiment_id, name, owner, status, start_time, end_time, heartbeat_at, parent_id, group_id,
+    seed, seed_source, environment, code, config_fingerprint, config_parts)
+  VALUES (p_id, experiment, p_name, p_owner, 'running', p_start, NULL, p_start, p_parent, p_group,
+    p_seed, p_seed_source, p_environment, p_code, p_fingerprint, p_config_parts) ON CONFLICT (id) DO NOTHING;
+  -- The id is taken: undo the experiment row too, as the core's transaction would.
+  IF NOT FOUND THEN RAISE EXCEPTION 'run % exists', p_id USING ERRCODE = 'AY001'; END IF;
+  -- value_num and value_text as migration 10 fills them (the store core's paramRow for other writes).
+  INSERT INTO run_params (run_id, key, value, value_num, value_text)
+  SELECT p_id, k, v,
+    CASE WHEN v ~ '^-?[0-9]' THEN v::float8 END,
+    CASE WHEN left(v, 1) = '"' AND strpos(v, '\\u0000') = 0 THEN v::jsonb #>> '{}' END
+  FROM unnest(p_param_keys, p_param_values) AS t(k, v);
+  INSERT INTO run_tags (run_id, key, value) SELECT p_id, k, v FROM unnest(p_tag_keys, p_tag_values) AS t(k, v);
+  INSERT INTO run_datasets (run_id, name, role, sha256, kind, size_bytes, file_count, rows, columns, source)
+  SELECT p_id, * FROM unnest(d_name, d_role, d_sha256, d_kind, d_size, d_files, d_rows, d_columns, d_source);
+  RETURN true;
+END
+$fn$;
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

@@ -346,6 +346,15 @@ CREATE TABLE trace_feedback (
 CREATE INDEX trace_feedback_trace ON trace_feedback(trace_id, at);
 `,
   },
+  {
+    version: 13,
+    sql: `
+-- The config fingerprint's parts other than the params (record/envelope.ts configParts), kept
+-- with the run as on PostgreSQL, where a batch that adds params recomputes the fingerprint from
+-- them in one statement. NULL for runs stored before.
+ALTER TABLE runs ADD COLUMN config_parts TEXT;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
