@@ -61,9 +61,9 @@ export function refuseNul(value: unknown): void {
 }
 
 /**
- * A NUL or a lone surrogate escaped in JSON text (JSON.stringify writes both as \uXXXX and every
- * other character as itself): a backslash run of odd length before the `u`, so an escaped
- * backslash followed by the letters "u0000" is not one.
+ * A NUL or a lone surrogate escaped in JSON text (JSON.stringify writes a NUL as \u0000 and a
+ * lone surrogate as \udXXX, never raw): a backslash run of odd length before the `u`, so an
+ * escaped backslash followed by the letters "u0000" is not one.
  */
 const ESCAPED_NUL_OR_SURROGATE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89abcdefABCDEF])/
 
