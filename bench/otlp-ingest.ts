@@ -32,7 +32,7 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { decodeJsonTraces, decodeProtobufTraces } from '../src/otlp/decode-traces.js'
-import { extractTraceFields, spanContentHash, type TraceInput } from '../src/record/production.js'
+import { extractTraceFields, storedSpan, type TraceInput } from '../src/record/production.js'
 import { traceFieldValues } from '../src/store/production-rows.js'
 import { openStore } from '../src/store/open-store.js'
 import { dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
@@ -237,7 +237,10 @@ function rowsOf(bodies: readonly Body[]): { traces: unknown[][]; spans: unknown[
     const decoded = decodeProtobufTraces(b.bytes)
     return {
       traces: decoded.traces.map((t: TraceInput) => [t.traceId, t.deploymentId, ...traceFieldValues(extractTraceFields(t.spans))]),
-      spans: decoded.traces.flatMap((t) => t.spans.map((s) => [t.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)])),
+      spans: decoded.traces.flatMap((t) => t.spans.map((s) => {
+        const form = storedSpan(s)
+        return [t.traceId, s.spanId, form.contentSha256, form.data]
+      })),
     }
   })
 }

@@ -5,12 +5,15 @@
  * this process's CPU per span (process.cpuUsage) and PostgreSQL's (utime + stime of the pool's
  * backends from /proc, found by a unique application_name; Linux, server on this host).
  *
- *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-store-cpu.ts [--spans 20480] [--callers 16]
+ *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-store-cpu.ts [--spans 20480] [--callers 16] [--bodies FILE]
+ *
+ * `--bodies FILE` keeps the encoded bodies in FILE (written when missing, read when present), so
+ * runs to compare (and a CPU profile of one) use the same bodies and skip the SDK's encoding.
  *
  * Results: bench/results/otlp.md ("CPU per span, in process").
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
@@ -35,6 +38,26 @@ function cpuSeconds(pids: readonly number[]): number {
   return ticks / tick
 }
 
+/** The bodies of `spans` spans for this deployment, from --bodies FILE when it holds them (the deployment id is replaced). */
+async function cachedBodies(deploymentId: string, spans: number): Promise<{ bytes: Buffer; spans: number }[]> {
+  const i = process.argv.indexOf('--bodies')
+  const file = i === -1 ? undefined : process.argv[i + 1]
+  if (file !== undefined && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { deploymentId: string; bodies: { base64: string; spans: number }[] }
+    const from = Buffer.from(saved.deploymentId)
+    const to = Buffer.from(deploymentId)
+    return saved.bodies.map((b) => {
+      const bytes = Buffer.from(b.base64, 'base64')
+      // The id is a 32-character string attribute: the same length, so the protobuf stays valid.
+      for (let at = bytes.indexOf(from); at !== -1; at = bytes.indexOf(from, at + to.length)) to.copy(bytes, at)
+      return { bytes, spans: b.spans }
+    })
+  }
+  const bodies = await encodeBodies('protobuf', deploymentId, spans, 512, 0)
+  if (file !== undefined) writeFileSync(file, JSON.stringify({ deploymentId, bodies: bodies.map((b) => ({ base64: b.bytes.toString('base64'), spans: b.spans })) }))
+  return bodies
+}
+
 async function cli(): Promise<void> {
   const pgUrl = process.env.ASSAY_TEST_POSTGRES_URL
   if (pgUrl === undefined) throw new Error('set ASSAY_TEST_POSTGRES_URL')
@@ -48,7 +71,7 @@ async function cli(): Promise<void> {
   try {
     const deploymentId = randomBytes(16).toString('hex')
     await store.createDeployment({ id: deploymentId, endpoint: 'support-bot', endpointVersion: '1', model: null, modelVersion: null, alias: null, codeHash: 'c'.repeat(40), inputs: [], environment: 'production', owner: 'bench', createdAt: Date.now() })
-    const bodies = await encodeBodies('protobuf', deploymentId, spans, 512, 0)
+    const bodies = await cachedBodies(deploymentId, spans)
     // Open every pooled connection before measuring, so their start-up is not counted.
     await Promise.all(Array.from({ length: callers }, () => store.tracesPage({ deployment: deploymentId, limit: 1 })))
     const pids = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid)

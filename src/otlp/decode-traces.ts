@@ -66,10 +66,14 @@ function group(message: Record<string, unknown>, encoding: Encoding, defaultDepl
     const resourceObject = (resourceSpans.resource ?? {}) as Record<string, unknown>
     const resource = attributes(resourceObject.attributes, `resourceSpans.${r}.resource.attributes`, encoding)
     for (const [s, scopeSpans] of list(resourceSpans.scopeSpans, `resourceSpans.${r}.scopeSpans`).entries()) {
-      for (const [i, span] of list(scopeSpans.spans, `resourceSpans.${r}.scopeSpans.${s}.spans`).entries()) {
-        const where = `resourceSpans.${r}.scopeSpans.${s}.spans.${i}`
+      const spansField = `resourceSpans.${r}.scopeSpans.${s}.spans`
+      const spanList = list(scopeSpans.spans, spansField)
+      for (let i = 0; i < spanList.length; i++) {
+        const span = spanList[i]
+        // Paths name fields in errors only; below, `${where}.${name}` is joined when one is thrown.
+        const where = `${spansField}.${i}`
         try {
-          const traceId = id(present(span, 'traceId'), encoding, 16, `${where}.traceId`)
+          const traceId = id(present(span, 'traceId'), encoding, 16, where, 'traceId')
           if (traceId === null) throw new AssayError('ASSAY_INVALID_TRACE', `${where} has no trace id`, { field: `${where}.traceId` })
           const decoded = toSpan(span, resource, encoding, where)
           const spans = byTrace.get(traceId)
@@ -99,17 +103,20 @@ function group(message: Record<string, unknown>, encoding: Encoding, defaultDepl
 }
 
 /** A trace or span id as lower-case hex; null when absent or empty. */
-function id(value: unknown, encoding: Encoding, bytes: number, field: string): string | null {
+function id(value: unknown, encoding: Encoding, bytes: number, where: string, name: string): string | null {
   if (value === undefined || value === null || value === '') return null
   if (encoding === 'protobuf') {
-    if (!Buffer.isBuffer(value)) throw malformed(`${field} is not bytes`, field)
+    if (!Buffer.isBuffer(value)) throw malformed(`${where}.${name} is not bytes`, `${where}.${name}`)
     if (value.length === 0) return null
-    if (value.length !== bytes) throw malformed(`${field} is ${value.length} bytes; an id is ${bytes}`, field)
+    if (value.length !== bytes) throw malformed(`${where}.${name} is ${value.length} bytes; an id is ${bytes}`, `${where}.${name}`)
     return value.toString('hex')
   }
-  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(value)) throw malformed(`${field} must be ${bytes * 2} hex characters`, field)
+  if (typeof value !== 'string' || !(bytes === 16 ? HEX32 : HEX16).test(value)) throw malformed(`${where}.${name} must be ${bytes * 2} hex characters`, `${where}.${name}`)
   return value.toLowerCase()
 }
+
+const HEX32 = /^[0-9a-fA-F]{32}$/
+const HEX16 = /^[0-9a-fA-F]{16}$/
 
 /**
  * A field set on the message itself: a decoded protobuf message answers its defaults from its
@@ -136,8 +143,8 @@ function isLong(value: unknown): value is LongBits {
  * three digits, and from a Long's halves (high·2^32 = high·4294967·1000 + high·296) in doubles
  * while that stays below 2^53 (until the year 2255); BigInt beyond.
  */
-function time(value: unknown, field: string): number {
-  if (value === undefined || value === null) throw malformed(`${field} is missing`, field)
+function time(value: unknown, where: string, name: string): number {
+  if (value === undefined || value === null) throw malformed(`${where}.${name} is missing`, `${where}.${name}`)
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value / 1e6
   if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) return (value.length > 3 ? Number(value.slice(0, -3)) : 0) / 1000
   if (isLong(value)) {
@@ -146,86 +153,113 @@ function time(value: unknown, field: string): number {
     if (high < 2_000_000_000) return (high * 4294967 + Math.floor((high * 296 + low) / 1000)) / 1000
     return Number(((BigInt(high) << 32n) + BigInt(low)) / 1000n) / 1000
   }
-  throw malformed(`${field} must be nanoseconds since the epoch`, field)
+  throw malformed(`${where}.${name} must be nanoseconds since the epoch`, `${where}.${name}`)
 }
 
 function toSpan(span: Record<string, unknown>, resource: Record<string, JsonValue>, encoding: Encoding, where: string): TraceSpan {
-  const spanId = id(present(span, 'spanId'), encoding, 8, `${where}.spanId`)
+  const spanId = id(present(span, 'spanId'), encoding, 8, where, 'spanId')
   if (spanId === null) throw malformed(`${where} has no span id`, `${where}.spanId`)
-  const kind = enumValue(span.kind, KINDS, 'SPAN_KIND_', `${where}.kind`)
+  const kind = enumValue(span.kind, KINDS, 'SPAN_KIND_', where, 'kind')
   const status = (span.status ?? {}) as Record<string, unknown>
-  const events = list(span.events, `${where}.events`).map((e, j): SpanEvent => ({
-    name: typeof e.name === 'string' ? e.name : '',
-    time: time(present(e, 'timeUnixNano'), `${where}.events.${j}.timeUnixNano`),
+  const events = Array.isArray(span.events) && span.events.length === 0 ? [] : list(span.events, `${where}.events`).map((e, j): SpanEvent => ({
     attributes: attributes(e.attributes, `${where}.events.${j}.attributes`, encoding),
+    name: typeof e.name === 'string' ? e.name : '',
+    time: time(present(e, 'timeUnixNano'), `${where}.events.${j}`, 'timeUnixNano'),
   }))
+  const parentSpanId = id(present(span, 'parentSpanId'), encoding, 8, where, 'parentSpanId')
+  const startTime = time(present(span, 'startTimeUnixNano'), where, 'startTimeUnixNano')
+  const endTime = time(present(span, 'endTimeUnixNano'), where, 'endTimeUnixNano')
+  const statusCode = enumValue(status.code, STATUSES, 'STATUS_CODE_', where, 'status.code') as SpanStatus
+  // Keys in canonical (sorted) order, as in every object built here: the stored form is the
+  // span's canonical JSON, which is then one JSON.stringify of the span as it is (canonicalJson).
   return {
-    spanId,
-    parentSpanId: id(present(span, 'parentSpanId'), encoding, 8, `${where}.parentSpanId`),
-    name: typeof span.name === 'string' ? span.name : '',
-    kind,
-    startTime: time(present(span, 'startTimeUnixNano'), `${where}.startTimeUnixNano`),
-    endTime: time(present(span, 'endTimeUnixNano'), `${where}.endTimeUnixNano`),
-    status: enumValue(status.code, STATUSES, 'STATUS_CODE_', `${where}.status.code`) as SpanStatus,
-    statusMessage: typeof status.message === 'string' && status.message !== '' ? status.message : null,
     attributes: attributes(span.attributes, `${where}.attributes`, encoding),
-    events,
     droppedEvents: typeof span.droppedEventsCount === 'number' ? span.droppedEventsCount : 0,
+    endTime,
+    events,
+    kind,
+    name: typeof span.name === 'string' ? span.name : '',
+    parentSpanId,
     resource,
+    spanId,
+    startTime,
+    status: statusCode,
+    statusMessage: typeof status.message === 'string' && status.message !== '' ? status.message : null,
   }
 }
 
-function enumValue(value: unknown, names: readonly string[], prefix: string, field: string): string {
+function enumValue(value: unknown, names: readonly string[], prefix: string, where: string, leaf: string): string {
   if (value === undefined || value === null) return names[0]
   if (typeof value === 'number' && Number.isInteger(value) && names[value] !== undefined) return names[value]
   if (typeof value === 'string') {
     const name = value.startsWith(prefix) ? value.slice(prefix.length).toLowerCase() : ''
     if (names.includes(name)) return name
   }
-  throw malformed(`${field} is not one of the OTLP values`, field)
+  throw malformed(`${where}.${leaf} is not one of the OTLP values`, `${where}.${leaf}`)
 }
 
 function attributes(value: unknown, field: string, encoding: Encoding): Record<string, JsonValue> {
+  if (Array.isArray(value) && value.length === 0) return {}
   const out: Record<string, JsonValue> = {}
-  for (const [k, kv] of list(value, field).entries()) {
+  const kvs = list(value, field)
+  for (let k = 0; k < kvs.length; k++) {
+    const kv = kvs[k]
     if (typeof kv.key !== 'string' || kv.key === '') throw malformed(`${field}.${k} has no key`, `${field}.${k}.key`)
     if (kv.key === '__proto__') throw malformed(`${field}.${k}: the key "__proto__" is reserved`, `${field}.${k}.key`)
-    out[kv.key] = encoding === 'protobuf' ? protoValue(kv.value, `${field}.${kv.key}`, 0) : anyValue(kv.value, `${field}.${kv.key}`, 0)
+    out[kv.key] = encoding === 'protobuf' ? protoValue(kv.value, field, kv.key, 0) : anyValue(kv.value, field, kv.key, 0)
+  }
+  return inKeyOrder(out)
+}
+
+/** The object with its keys in sorted order (a copy only when they were not): canonical JSON needs no copy of it later. */
+function inKeyOrder(out: Record<string, JsonValue>): Record<string, JsonValue> {
+  const keys = Object.keys(out)
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      const sorted: Record<string, JsonValue> = {}
+      for (const key of keys.sort()) sorted[key] = out[key]
+      return sorted
+    }
   }
   return out
 }
 
-function anyValue(value: unknown, field: string, depth: number): JsonValue {
-  if (depth > VALUE_DEPTH) throw malformed(`${field} nests arrays or lists deeper than ${VALUE_DEPTH}`, field)
+/** An OTLP/JSON AnyValue; its path is `${parent}.${key}`, joined only when needed (as protoValue's). */
+function anyValue(value: unknown, parent: string, key: string | number, depth: number): JsonValue {
+  if (depth > VALUE_DEPTH) throw malformed(`${parent}.${key} nests arrays or lists deeper than ${VALUE_DEPTH}`, `${parent}.${key}`)
   if (value === undefined || value === null) return null
-  if (typeof value !== 'object') throw malformed(`${field} is not an OTLP AnyValue`, field)
+  if (typeof value !== 'object') throw malformed(`${parent}.${key} is not an OTLP AnyValue`, `${parent}.${key}`)
   const v = value as Record<string, unknown>
   if ('stringValue' in v) {
-    if (typeof v.stringValue !== 'string') throw malformed(`${field}.stringValue is not a string`, field)
+    if (typeof v.stringValue !== 'string') throw malformed(`${parent}.${key}.stringValue is not a string`, `${parent}.${key}`)
     return v.stringValue
   }
   if ('boolValue' in v) {
-    if (typeof v.boolValue !== 'boolean') throw malformed(`${field}.boolValue is not a boolean`, field)
+    if (typeof v.boolValue !== 'boolean') throw malformed(`${parent}.${key}.boolValue is not a boolean`, `${parent}.${key}`)
     return v.boolValue
   }
   if ('intValue' in v) {
     const n = typeof v.intValue === 'string' && /^-?[0-9]{1,20}$/.test(v.intValue) ? Number(v.intValue) : v.intValue
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw malformed(`${field}.intValue is not an integer`, field)
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw malformed(`${parent}.${key}.intValue is not an integer`, `${parent}.${key}`)
     return n
   }
   if ('doubleValue' in v) {
     const n = v.doubleValue
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw malformed(`${field}.doubleValue is not a finite number`, field)
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw malformed(`${parent}.${key}.doubleValue is not a finite number`, `${parent}.${key}`)
     return n
   }
-  if ('arrayValue' in v) return list((v.arrayValue as Record<string, unknown> | null)?.values, field).map((x, i) => anyValue(x, `${field}.${i}`, depth + 1))
+  if ('arrayValue' in v) {
+    const field = `${parent}.${key}`
+    return list((v.arrayValue as Record<string, unknown> | null)?.values, field).map((x, i) => anyValue(x, field, i, depth + 1))
+  }
   if ('kvlistValue' in v) {
+    const field = `${parent}.${key}`
     const out: Record<string, JsonValue> = {}
     for (const kv of list((v.kvlistValue as Record<string, unknown> | null)?.values, field)) {
       if (typeof kv.key !== 'string' || kv.key === '__proto__') throw malformed(`${field} has a bad key`, field)
-      out[kv.key] = anyValue(kv.value, `${field}.${kv.key}`, depth + 1)
+      out[kv.key] = anyValue(kv.value, field, kv.key, depth + 1)
     }
-    return out
+    return inKeyOrder(out)
   }
   if ('bytesValue' in v) return Buffer.isBuffer(v.bytesValue) ? v.bytesValue.toString('base64') : typeof v.bytesValue === 'string' ? v.bytesValue : null
   return null
@@ -243,9 +277,13 @@ interface ProtoAnyValue {
   bytesValue?: Uint8Array
 }
 
-/** anyValue for a decoded protobuf message, with the same results and refusals. */
-function protoValue(value: unknown, field: string, depth: number): JsonValue {
-  if (depth > VALUE_DEPTH) throw malformed(`${field} nests arrays or lists deeper than ${VALUE_DEPTH}`, field)
+/**
+ * anyValue for a decoded protobuf message, with the same results and refusals. The value's path
+ * is `${parent}.${key}`, joined only when it is needed (an error, a nested value): most
+ * attributes are scalars, and building a path for each was a string per attribute.
+ */
+function protoValue(value: unknown, parent: string, key: string | number, depth: number): JsonValue {
+  if (depth > VALUE_DEPTH) throw malformed(`${parent}.${key} nests arrays or lists deeper than ${VALUE_DEPTH}`, `${parent}.${key}`)
   if (value === undefined || value === null) return null
   const v = value as ProtoAnyValue
   switch (v.value) {
@@ -260,18 +298,21 @@ function protoValue(value: unknown, field: string, depth: number): JsonValue {
     }
     case 'doubleValue': {
       const n = v.doubleValue as number
-      if (!Number.isFinite(n)) throw malformed(`${field}.doubleValue is not a finite number`, field)
+      if (!Number.isFinite(n)) throw malformed(`${parent}.${key}.doubleValue is not a finite number`, `${parent}.${key}`)
       return n
     }
-    case 'arrayValue':
-      return list(v.arrayValue?.values, field).map((x, i) => protoValue(x, `${field}.${i}`, depth + 1))
+    case 'arrayValue': {
+      const field = `${parent}.${key}`
+      return list(v.arrayValue?.values, field).map((x, i) => protoValue(x, field, i, depth + 1))
+    }
     case 'kvlistValue': {
+      const field = `${parent}.${key}`
       const out: Record<string, JsonValue> = {}
       for (const kv of list(v.kvlistValue?.values, field)) {
         if (typeof kv.key !== 'string' || kv.key === '__proto__') throw malformed(`${field} has a bad key`, field)
-        out[kv.key] = protoValue(kv.value, `${field}.${kv.key}`, depth + 1)
+        out[kv.key] = protoValue(kv.value, field, kv.key, depth + 1)
       }
-      return out
+      return inKeyOrder(out)
     }
     case 'bytesValue':
       return Buffer.from((v.bytesValue as Uint8Array).buffer, (v.bytesValue as Uint8Array).byteOffset, (v.bytesValue as Uint8Array).byteLength).toString('base64')

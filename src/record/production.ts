@@ -170,18 +170,28 @@ export function assertDeploymentId(value: unknown, what = 'deploymentId'): asser
   }
 }
 
-function assertAttributes(attributes: unknown, where: string): asserts attributes is Record<string, JsonValue> {
+/**
+ * An attribute map's keys and value sizes, and the types of the attributes the extraction reads.
+ * Returns the first wrong type rather than throwing it, so a span's size errors (attributes, then
+ * resource) come before its type errors whichever map holds them.
+ */
+function checkAttributes(attributes: unknown, where: string, known: boolean): AssayError | undefined {
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) throw invalidTrace(`${where} must be an object`, { field: where })
-  const entries = Object.entries(attributes)
-  if (entries.length > TRACE_LIMITS.attributesPerSpan) throw invalidTrace(`${where} has ${entries.length} attributes; the limit is ${TRACE_LIMITS.attributesPerSpan}`, { field: where, limit: TRACE_LIMITS.attributesPerSpan })
-  for (const [key, value] of entries) {
+  const record = attributes as Record<string, unknown>
+  const keys = Object.keys(record)
+  if (keys.length > TRACE_LIMITS.attributesPerSpan) throw invalidTrace(`${where} has ${keys.length} attributes; the limit is ${TRACE_LIMITS.attributesPerSpan}`, { field: where, limit: TRACE_LIMITS.attributesPerSpan })
+  let wrongType: AssayError | undefined
+  for (const key of keys) {
+    const value = record[key]
     if (key.length === 0 || key.length > TRACE_LIMITS.attributeKeyLength || key === '__proto__') throw invalidTrace(`${where} has an attribute key of ${key.length} characters (1 to ${TRACE_LIMITS.attributeKeyLength}, not __proto__)`, { field: where })
     const size = typeof value === 'string' ? value.length : value !== null && typeof value === 'object' ? JSON.stringify(value).length : 0
     if (size > TRACE_LIMITS.attributeValueLength) {
       throw invalidTrace(`${where}.${key} is ${size} characters; the limit is ${TRACE_LIMITS.attributeValueLength}`, { field: `${where}.${key}`, limit: TRACE_LIMITS.attributeValueLength })
     }
     if (typeof value === 'number' && !Number.isFinite(value)) throw invalidTrace(`${where}.${key} is not a finite number`, { field: `${where}.${key}` })
+    if (known && wrongType === undefined) wrongType = knownAttributeTypeError(key, value as JsonValue, where)
   }
+  return wrongType
 }
 
 /** Wrong types of the attributes the extraction reads are refused, not silently ignored. */
@@ -191,19 +201,23 @@ const TEXTUAL = new Set<string>([
   TRACE_ATTRIBUTES.retrievalIndexVersion, TRACE_ATTRIBUTES.guardrailAction, TRACE_ATTRIBUTES.guardrailOutcome, TRACE_ATTRIBUTES.outputHash,
 ])
 
-function assertKnownAttributeTypes(attributes: Record<string, JsonValue>, where: string): void {
-  for (const [key, value] of Object.entries(attributes)) {
-    if (NUMERIC.has(key) && (typeof value !== 'number' || value < 0)) throw invalidTrace(`${where}.${key} must be a non-negative number, got ${describe(value)}`, { field: `${where}.${key}` })
-    if (TEXTUAL.has(key) && typeof value !== 'string') throw invalidTrace(`${where}.${key} must be a string, got ${describe(value)}`, { field: `${where}.${key}` })
-    // A prompt version may be sent as a number (3) or a string ("3" or "2026-11-01").
-    if (key === TRACE_ATTRIBUTES.promptVersion && typeof value !== 'string' && typeof value !== 'number') {
-      throw invalidTrace(`${where}.${key} must be a string or a number, got ${describe(value)}`, { field: `${where}.${key}` })
-    }
+function knownAttributeTypeError(key: string, value: JsonValue, where: string): AssayError | undefined {
+  if (NUMERIC.has(key) && (typeof value !== 'number' || value < 0)) return invalidTrace(`${where}.${key} must be a non-negative number, got ${describe(value)}`, { field: `${where}.${key}` })
+  if (TEXTUAL.has(key) && typeof value !== 'string') return invalidTrace(`${where}.${key} must be a string, got ${describe(value)}`, { field: `${where}.${key}` })
+  // A prompt version may be sent as a number (3) or a string ("3" or "2026-11-01").
+  if (key === TRACE_ATTRIBUTES.promptVersion && typeof value !== 'string' && typeof value !== 'number') {
+    return invalidTrace(`${where}.${key} must be a string or a number, got ${describe(value)}`, { field: `${where}.${key}` })
   }
+  return undefined
 }
 
-/** Check a trace as logged (ids, times, kinds, attribute sizes and types), and trim events to the limit. */
-export function validateTraceInput(trace: TraceInput): TraceInput {
+/**
+ * Check a trace as logged (ids, times, kinds, attribute sizes and types), and trim events to the
+ * limit. `checkedResources` holds resource objects that passed already in this call (the spans
+ * of one OTLP resource share one object), so each is checked once; the caller must not change
+ * them in between.
+ */
+export function validateTraceInput(trace: TraceInput, checkedResources?: WeakSet<object>): TraceInput {
   if (trace === null || typeof trace !== 'object') throw invalidTrace('a trace must be an object { traceId, deploymentId, spans }', {})
   assertTraceId(trace.traceId)
   assertDeploymentId(trace.deploymentId)
@@ -224,15 +238,16 @@ export function validateTraceInput(trace: TraceInput): TraceInput {
     }
     if (span.endTime < span.startTime) throw invalidTrace(`${where} ends before it starts`, { traceId: trace.traceId, field: `${where}.endTime` })
     if (span.status !== 'unset' && span.status !== 'ok' && span.status !== 'error') throw invalidTrace(`${where}.status must be unset, ok or error`, { traceId: trace.traceId, field: `${where}.status` })
-    assertAttributes(span.attributes, `${where}.attributes`)
-    assertAttributes(span.resource, `${where}.resource`)
-    assertKnownAttributeTypes(span.attributes, `${where}.attributes`)
-    assertKnownAttributeTypes(span.resource, `${where}.resource`)
+    const attributeType = checkAttributes(span.attributes, `${where}.attributes`, true)
+    const resourceType = checkedResources?.has(span.resource) === true ? undefined : checkAttributes(span.resource, `${where}.resource`, true)
+    if (attributeType !== undefined) throw attributeType
+    if (resourceType !== undefined) throw resourceType
+    checkedResources?.add(span.resource)
     if (!Array.isArray(span.events)) throw invalidTrace(`${where}.events must be an array`, { traceId: trace.traceId, field: `${where}.events` })
     const kept = span.events.slice(0, TRACE_LIMITS.eventsPerSpan)
     for (const [j, event] of kept.entries()) {
       if (event === null || typeof event !== 'object' || typeof event.name !== 'string' || typeof event.time !== 'number' || !Number.isFinite(event.time)) throw invalidTrace(`${where}.events.${j} must be { name, time, attributes }`, { traceId: trace.traceId, field: `${where}.events.${j}` })
-      assertAttributes(event.attributes, `${where}.events.${j}.attributes`)
+      checkAttributes(event.attributes, `${where}.events.${j}.attributes`, false)
     }
     const statusMessage = span.statusMessage ?? null
     if (statusMessage !== null && (typeof statusMessage !== 'string' || statusMessage.length > TRACE_LIMITS.attributeValueLength)) throw invalidTrace(`${where}.statusMessage must be a string of at most ${TRACE_LIMITS.attributeValueLength} characters`, { traceId: trace.traceId, field: `${where}.statusMessage` })
@@ -244,6 +259,18 @@ export function validateTraceInput(trace: TraceInput): TraceInput {
 /** A span's content hash: a span re-sent with the same content is stored once; with other content it conflicts. */
 export function spanContentHash(span: TraceSpan): string {
   return hash('sha256', canonicalJson(span), 'hex')
+}
+
+/** A span as the store keeps it: its canonical JSON, and that text's sha256 (spanContentHash). */
+export interface StoredSpan {
+  data: string
+  contentSha256: string
+}
+
+/** The span's stored form, serialised once: the text stored is the text hashed. */
+export function storedSpan(span: TraceSpan): StoredSpan {
+  const data = canonicalJson(span)
+  return { data, contentSha256: hash('sha256', data, 'hex') }
 }
 
 function attribute(span: TraceSpan, key: string): JsonValue | undefined {

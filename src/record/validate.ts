@@ -141,7 +141,55 @@ export function assertOutputHash(value: unknown, what = 'outputHash'): asserts v
 
 /** Canonical JSON: object keys sorted, so equal values have equal text and equal hashes. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value))
+  return JSON.stringify(inKeyOrder(value))
+}
+
+/**
+ * The value with its keys in canonical order, copying only the plain objects (and the arrays
+ * holding them) whose keys are not in that order already: a value built in key order (decoded
+ * spans) is serialised as it is, with one JSON.stringify and no copy. The result serialises
+ * exactly as sortKeys(value) does; anything but plain objects and plain arrays goes through
+ * sortKeys, so a Date or a Buffer keeps sortKeys's reading of it.
+ */
+function inKeyOrder(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype || Object.prototype.hasOwnProperty.call(value, 'toJSON')) return sortKeys(value)
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      const ordered = inKeyOrder(item)
+      if (ordered !== item && copy === undefined) copy = value.slice(0, i)
+      if (copy !== undefined) copy.push(ordered)
+    }
+    // A hole copied as undefined is no difference: JSON writes null for both.
+    return copy ?? value
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  // sortKeys's copy calls an own toJSON on itself and drops an own __proto__ key (assigning it sets the prototype).
+  const own = Object.prototype.hasOwnProperty
+  if ((proto !== Object.prototype && proto !== null) || own.call(value, 'toJSON') || own.call(value, '__proto__')) return sortKeys(value)
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  let sorted = true
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i] || isArrayIndex(keys[i - 1])
+  if (!sorted) return sortKeys(value)
+  let copy: Record<string, unknown> | undefined
+  for (let i = 0; i < keys.length; i++) {
+    const item = record[keys[i]]
+    const ordered = inKeyOrder(item)
+    if (ordered !== item && copy === undefined) {
+      copy = {}
+      for (let j = 0; j < i; j++) copy[keys[j]] = record[keys[j]]
+    }
+    if (copy !== undefined) copy[keys[i]] = ordered
+  }
+  return copy ?? value
+}
+
+/** Keys that objects enumerate first, in numeric order, whatever order they were added in. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]*)$/.test(key) && Number(key) < 4294967295
 }
 
 function sortKeys(value: unknown): unknown {

@@ -65,19 +65,20 @@ export async function logTraces(store: Store, traces: readonly TraceLogInput[]):
   const inputs: TraceInput[] = traces.map((t) => ({
     traceId: t?.traceId ?? randomBytes(16).toString('hex'),
     deploymentId: t?.deploymentId,
+    // Keys in sorted order, as the store's canonical JSON of the span has them (no copy needed there).
     spans: (Array.isArray(t?.spans) ? t.spans : []).map((s: SpanInput): TraceSpan => ({
-      spanId: s.spanId ?? randomBytes(8).toString('hex'),
-      parentSpanId: s.parentSpanId ?? null,
-      name: s.name,
-      kind: s.kind ?? 'internal',
-      startTime: s.startTime,
+      attributes: s.attributes ?? {},
+      droppedEvents: s.droppedEvents ?? 0,
       endTime: s.endTime,
+      events: s.events ?? [],
+      kind: s.kind ?? 'internal',
+      name: s.name,
+      parentSpanId: s.parentSpanId ?? null,
+      resource: s.resource ?? {},
+      spanId: s.spanId ?? randomBytes(8).toString('hex'),
+      startTime: s.startTime,
       status: s.status ?? 'unset',
       statusMessage: s.statusMessage ?? null,
-      attributes: s.attributes ?? {},
-      events: s.events ?? [],
-      droppedEvents: s.droppedEvents ?? 0,
-      resource: s.resource ?? {},
     })),
   }))
   const result = await store.logTraces(inputs)

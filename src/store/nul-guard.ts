@@ -59,3 +59,19 @@ export function refuseNul(value: unknown): void {
     for (const item of Object.values(value)) refuseNul(item)
   }
 }
+
+/**
+ * A NUL or a lone surrogate escaped in JSON text (JSON.stringify writes a NUL as \u0000 and a
+ * lone surrogate as \udXXX, never raw): a backslash run of odd length before the `u`, so an
+ * escaped backslash followed by the letters "u0000" is not one.
+ */
+const ESCAPED_NUL_OR_SURROGATE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89abcdefABCDEF])/
+
+/**
+ * refuseNul(value) for a value whose JSON.stringify text is `json`, without walking the value
+ * when the text shows neither character (almost always: then it holds no \u escape at all).
+ * The walk, when the text has one, refuses exactly as refuseNul does.
+ */
+export function refuseNulInJson(json: string, value: unknown): void {
+  if (json.includes('\\u') && ESCAPED_NUL_OR_SURROGATE.test(json)) refuseNul(value)
+}

@@ -63,14 +63,14 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { ParamColumns, SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
-import { refuseNul, refusingNulText } from './nul-guard.js'
+import { refuseNul, refuseNulInJson, refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
 import {
   extractTraceFields,
   missingAuditFields,
-  spanContentHash,
+  storedSpan,
   traceEvalRecord,
   TRACE_LIMITS,
   validateFeedback,
@@ -79,6 +79,7 @@ import {
   type Deployment,
   type Feedback,
   type NewDeployment,
+  type StoredSpan,
   type Trace,
   type TraceInput,
   type TraceSpan,
@@ -1032,15 +1033,23 @@ export abstract class SqlStore implements Store {
       if (!isAssayError(error)) throw error
       result.rejected.push({ traceId: String(trace?.traceId), spans: Array.isArray(trace?.spans) ? trace.spans.length : 0, code: error.code, message: error.message })
     }
+    // Each span serialised once: its canonical JSON is both the stored data and what its content hash hashes.
+    const stored = new Map<TraceSpan, StoredSpan>()
+    const storedOf = (span: TraceSpan): StoredSpan => {
+      let form = stored.get(span)
+      if (form === undefined) stored.set(span, (form = storedSpan(span)))
+      return form
+    }
     // Checked before the transaction; spans of one trace id in several inputs of one call are joined.
     const byId = new Map<string, TraceInput>()
+    const checkedResources = new WeakSet<object>()
     for (const raw of traces) {
       let trace: TraceInput
       try {
-        trace = validateTraceInput(raw)
+        trace = validateTraceInput(raw, checkedResources)
         // No stored text holds a NUL or a lone surrogate (nul-guard.ts), span data included though it is
         // stored as JSON: refused here, per trace, rather than failing the batch's statement.
-        refuseNul(trace.spans)
+        for (const span of trace.spans) refuseNulInJson(storedOf(span).data, span)
       } catch (error) {
         reject(raw, error)
         continue
@@ -1050,7 +1059,7 @@ export abstract class SqlStore implements Store {
       else if (seen.deploymentId !== trace.deploymentId) reject(trace, traceConflict(trace.traceId, `names deployment ${trace.deploymentId} and ${seen.deploymentId} in one call`))
       else {
         try {
-          byId.set(trace.traceId, validateTraceInput({ ...seen, spans: [...seen.spans, ...trace.spans.filter((s) => !seen.spans.some((o) => o.spanId === s.spanId && spanContentHash(o) === spanContentHash(s)))] }))
+          byId.set(trace.traceId, validateTraceInput({ ...seen, spans: [...seen.spans, ...trace.spans.filter((s) => !seen.spans.some((o) => o.spanId === s.spanId && storedOf(o).contentSha256 === storedOf(s).contentSha256))] }))
         } catch (error) {
           reject(trace, error)
         }
@@ -1082,7 +1091,11 @@ export abstract class SqlStore implements Store {
       const others = candidates.filter((t) => !inserted.has(t.traceId)).map((t) => t.traceId)
       const existing = new Map(others.length === 0 ? [] : (await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(others)}) ORDER BY trace_id${this.sql.forUpdate}`, others)).map((r) => [r.trace_id, r.deployment_id]))
       const spanColumns = [text('trace_id'), text('span_id'), text('content_sha256'), text('data')]
-      const rows: unknown[][] = fresh.flatMap((t) => t.spans.map((s) => [t.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)]))
+      const spanRow = (traceId: string, span: TraceSpan): unknown[] => {
+        const form = storedOf(span)
+        return [traceId, span.spanId, form.contentSha256, form.data]
+      }
+      const rows: unknown[][] = fresh.flatMap((t) => t.spans.map((s) => spanRow(t.traceId, s)))
       outcome.stored.push(...fresh.map((t) => t.traceId))
       const joining = [...byId.values()].filter((t) => existing.has(t.traceId) && known.has(t.deploymentId))
       const grown: string[] = []
@@ -1105,7 +1118,7 @@ export abstract class SqlStore implements Store {
           const added: TraceSpan[] = []
           let conflict: string | undefined
           for (const span of trace.spans) {
-            const hash = spanContentHash(span)
+            const hash = storedOf(span).contentSha256
             const storedHash = have.get(span.spanId)
             if (storedHash === undefined) added.push(span)
             else if (storedHash !== hash) conflict ??= span.spanId
@@ -1122,7 +1135,7 @@ export abstract class SqlStore implements Store {
             refuse(trace, new AssayError('ASSAY_INVALID_TRACE', `trace ${trace.traceId} would hold ${have.size + added.length} spans; the limit is ${TRACE_LIMITS.spansPerTrace}`, { traceId: trace.traceId, limit: TRACE_LIMITS.spansPerTrace }))
             continue
           }
-          rows.push(...added.map((s) => [trace.traceId, s.spanId, spanContentHash(s), JSON.stringify(s)]))
+          rows.push(...added.map((s) => spanRow(trace.traceId, s)))
           grown.push(trace.traceId)
         }
       }
