@@ -92,6 +92,11 @@ import {
   TRACE_ROW_COLUMNS,
   traceFieldValues,
   traceRowFieldsFromColumns,
+  traceColumnsSelect,
+  shareNumberFeatures,
+  writeGuardrailScores,
+  writeTraceColumnRows,
+  writeTraceFeedback,
   traceSummaryFromRow,
   type DeploymentRow,
   type FeedbackRow,
@@ -137,8 +142,11 @@ import {
   type TracePageQuery,
   type TraceRowPage,
   type TraceRowPageQuery,
+  type TraceColumnsQuery,
+  TRACE_COLUMN_PAGE_SIZE,
   TRACE_ROW_PAGE_SIZE,
 } from './store.js'
+import { TraceColumnsBuilder, type TraceColumns } from '../record/trace-columns.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -1203,11 +1211,7 @@ export abstract class SqlStore implements Store {
     if (!Number.isInteger(limit) || limit < 1 || limit > TRACE_ROW_PAGE_SIZE.max) {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `a page of trace rows holds 1 to ${TRACE_ROW_PAGE_SIZE.max} rows, not ${JSON.stringify(query.limit)}`, { limit: query.limit })
     }
-    for (const [name, value] of [['from', query.from], ['to', query.to]] as const) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be a time in milliseconds`, { field: name })
-    }
-    const deployment = await this.getDeployment(query.deployment)
-    const modelVersion = deployment.model === null || deployment.modelVersion === null ? undefined : `${deployment.model}@${deployment.modelVersion}`
+    const modelVersion = await this.traceWindowModelVersion(query)
     const after = query.cursor === undefined ? null : decodeCursor('trace row', query.cursor)
     // Only the monitor's columns; (start_time, trace_id) row comparison keeps the keyset on the index.
     const window = (t: string): string =>
@@ -1239,6 +1243,54 @@ export abstract class SqlStore implements Store {
       rows: page.map((r) => builder.row(traceRowFieldsFromColumns(r), byTrace.get(r.trace_id) ?? [], modelVersion)),
       nextCursor: rows.length > limit ? encodeCursor('trace row', [Number(last.start_time), last.trace_id]) : null,
     }
+  }
+
+  /** Checks a trace window's times and deployment; the deployment's model version as rows carry it. */
+  private async traceWindowModelVersion(query: { deployment: string; from: number; to: number }): Promise<string | undefined> {
+    for (const [name, value] of [['from', query.from], ['to', query.to]] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be a time in milliseconds`, { field: name })
+    }
+    const deployment = await this.getDeployment(query.deployment)
+    return deployment.model === null || deployment.modelVersion === null ? undefined : `${deployment.model}@${deployment.modelVersion}`
+  }
+
+  async traceColumns(query: TraceColumnsQuery): Promise<TraceColumns> {
+    const pageSize = query.pageSize ?? TRACE_COLUMN_PAGE_SIZE
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `pageSize must be a positive integer, not ${JSON.stringify(query.pageSize)}`, { field: 'pageSize' })
+    const modelVersion = await this.traceWindowModelVersion(query)
+    const { needs } = query
+    const builder = new TraceColumnsBuilder(needs)
+    const select = traceColumnsSelect(needs)
+    let after: [number, string] | null = null
+    for (;;) {
+      // The keyset of traceRowsPage, in pages of TRACE_COLUMN_PAGE_SIZE, only the needed columns.
+      const window = (t: string): string => `${t}deployment_id = ? AND ${t}start_time >= ? AND ${t}start_time < ?${after === null ? '' : ` AND (${t}start_time, ${t}trace_id) > (?, ?)`}`
+      const args: unknown[] = [query.deployment, query.from, query.to, ...(after ?? [])]
+      const rows = await this.sql.all<Record<string, unknown>>(`SELECT ${select} FROM traces WHERE ${window('')} ORDER BY start_time, trace_id LIMIT ?`, [
+        ...args,
+        pageSize,
+      ])
+      const last = rows[rows.length - 1]
+      if (last === undefined) break
+      const start = builder.length
+      builder.reserve(rows.length)
+      writeTraceColumnRows(builder, rows, modelVersion)
+      if (needs.scores.length > 0) {
+        // This page's feedback of the needed names, in the page's trace order (then by time: the latest value wins).
+        const feedback = await this.sql.all<{ trace_id: string; name: string; value: number }>(
+          `SELECT f.trace_id, f.name, f.value FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id
+           WHERE ${window('t.')} AND (t.start_time, t.trace_id) <= (?, ?) AND f.name IN (${marks(needs.scores)})
+           ORDER BY t.start_time, t.trace_id, f.at, f.id`,
+          [...args, Number(last.start_time), last.trace_id, ...needs.scores],
+        )
+        writeTraceFeedback(builder, start, rows.length, feedback)
+        writeGuardrailScores(builder, start, rows)
+      }
+      builder.commit(rows.length)
+      if (rows.length < pageSize) break
+      after = [Number(last.start_time), last.trace_id as string]
+    }
+    return shareNumberFeatures(builder.finish(), needs)
   }
 
   async close(): Promise<void> {
