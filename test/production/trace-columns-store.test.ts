@@ -79,7 +79,7 @@ for (const backend of STORE_BACKENDS) {
 
       const empty = await store.traceColumns({ deployment: d.id, from: NOW, to: NOW + HOUR, needs: EVERYTHING })
       assert.equal(empty.length, 0)
-      await rejectsWith(store.traceColumns({ deployment: 'nope', from: 0, to: NOW, needs: EVERYTHING }), 'ASSAY_DEPLOYMENT_NOT_FOUND')
+      await rejectsWith(store.traceColumns({ deployment: 'f'.repeat(32), from: 0, to: NOW, needs: EVERYTHING }), 'ASSAY_DEPLOYMENT_NOT_FOUND')
       if (backend.name !== 'http') await rejectsWith(store.traceColumns({ deployment: d.id, from: 0, to: NOW, needs: EVERYTHING, pageSize: 0 }), 'ASSAY_INVALID_ARGUMENT')
     })
 
