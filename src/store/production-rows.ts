@@ -182,10 +182,16 @@ const NUMBER_FEATURE_NAMES: ReadonlySet<string> = new Set(NUMBER_FEATURES)
 /**
  * The SELECT list of Store.traceColumns: the fixed numbers, then only what `needs` names. The
  * attribute names a trace carried travel as one integer (bit i: FIELD_ATTRIBUTES[i] present), not
- * as twelve nullable texts.
+ * as twelve nullable texts. Each needed score is the latest feedback value of its name (by time,
+ * then id), a correlated subquery per trace (`score_k`, its name the k-th parameter of the
+ * statement): an index probe per trace, so a page costs the same however large the table; a join
+ * per page let PostgreSQL hash the whole feedback table for every page.
  */
 export function traceColumnsSelect(needs: TraceColumnNeeds): string {
   const columns = ['trace_id', 'start_time', 'latency_ms', 'input_tokens', 'output_tokens', 'cost_usd']
+  needs.scores.forEach((_, k) => {
+    columns.push(`(SELECT f.value FROM trace_feedback f WHERE f.trace_id = traces.trace_id AND f.name = ? ORDER BY f.at DESC, f.id DESC LIMIT 1) AS score_${k}`)
+  })
   const add = (column: string): void => {
     if (!columns.includes(column)) columns.push(column)
   }
@@ -207,6 +213,7 @@ export function writeTraceColumnRows(builder: TraceColumnsBuilder, rows: readonl
   const { needs, time, latencyMs, inputTokens, outputTokens, costUsd } = builder
   const textFeatures = needs.features.filter((name) => TEXT_FEATURE_NAMES.has(name)).map((name) => [name, fieldColumn(name)] as const)
   const masks = new Map<number, readonly string[]>()
+  const scores = needs.scores.map((name, k) => [builder.scores[name], `score_${k}`] as const)
   for (let j = 0; j < rows.length; j++) {
     const r = rows[j]
     const i = start + j
@@ -216,6 +223,7 @@ export function writeTraceColumnRows(builder: TraceColumnsBuilder, rows: readonl
     if (r.input_tokens !== null) inputTokens[i] = Number(r.input_tokens)
     if (r.output_tokens !== null) outputTokens[i] = Number(r.output_tokens)
     if (r.cost_usd !== null) costUsd[i] = Number(r.cost_usd)
+    for (const [column, alias] of scores) if (r[alias] !== null) column[i] = Number(r[alias])
     if (needs.conversationId) builder.setText('conversationId', i, r.conversation_id as string | null)
     if (needs.guardrailAction) builder.setText('guardrailAction', i, r.guardrail_action as string | null)
     if (needs.promptVersion) builder.setText('promptVersion', i, r.prompt_version as string | null)
@@ -230,21 +238,6 @@ export function writeTraceColumnRows(builder: TraceColumnsBuilder, rows: readonl
       if (list === undefined) masks.set(mask, (list = attributesOfMask(mask)))
       builder.attributes.set(i, mask, () => list)
     }
-  }
-}
-
-/**
- * The page's feedback (trace_id, name, value rows in the page's trace order, then by time, so the
- * latest value of a name is written last) into the score columns of traces start.. (the page).
- */
-export function writeTraceFeedback(builder: TraceColumnsBuilder, start: number, count: number, feedback: readonly { trace_id: string; name: string; value: number | string }[]): void {
-  let i = start
-  const end = start + count
-  for (const f of feedback) {
-    while (i < end && builder.traceIds[i] !== f.trace_id) i++
-    if (i === end) throw new Error(`feedback of trace ${f.trace_id} is not in the order of the page's traces`)
-    const column = builder.scores[f.name]
-    if (column !== undefined) column[i] = Number(f.value)
   }
 }
 

@@ -96,7 +96,6 @@ import {
   shareNumberFeatures,
   writeGuardrailScores,
   writeTraceColumnRows,
-  writeTraceFeedback,
   traceSummaryFromRow,
   type DeploymentRow,
   type FeedbackRow,
@@ -1263,29 +1262,19 @@ export abstract class SqlStore implements Store {
     const select = traceColumnsSelect(needs)
     let after: [number, string] | null = null
     for (;;) {
-      // The keyset of traceRowsPage, in pages of TRACE_COLUMN_PAGE_SIZE, only the needed columns.
-      const window = (t: string): string => `${t}deployment_id = ? AND ${t}start_time >= ? AND ${t}start_time < ?${after === null ? '' : ` AND (${t}start_time, ${t}trace_id) > (?, ?)`}`
-      const args: unknown[] = [query.deployment, query.from, query.to, ...(after ?? [])]
-      const rows = await this.sql.all<Record<string, unknown>>(`SELECT ${select} FROM traces WHERE ${window('')} ORDER BY start_time, trace_id LIMIT ?`, [
-        ...args,
-        pageSize,
-      ])
-      const last = rows[rows.length - 1]
+      // The keyset of traceRowsPage, in pages of TRACE_COLUMN_PAGE_SIZE, only the needed columns; the
+      // score subqueries' names come first, as their placeholders do in the text.
+      const keyset: string = after === null ? '' : ' AND (start_time, trace_id) > (?, ?)'
+      const rows: Record<string, unknown>[] = await this.sql.all<Record<string, unknown>>(
+        `SELECT ${select} FROM traces WHERE deployment_id = ? AND start_time >= ? AND start_time < ?${keyset} ORDER BY start_time, trace_id LIMIT ?`,
+        [...needs.scores, query.deployment, query.from, query.to, ...(after ?? []), pageSize],
+      )
+      const last: Record<string, unknown> | undefined = rows[rows.length - 1]
       if (last === undefined) break
       const start = builder.length
       builder.reserve(rows.length)
       writeTraceColumnRows(builder, rows, modelVersion)
-      if (needs.scores.length > 0) {
-        // This page's feedback of the needed names, in the page's trace order (then by time: the latest value wins).
-        const feedback = await this.sql.all<{ trace_id: string; name: string; value: number }>(
-          `SELECT f.trace_id, f.name, f.value FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id
-           WHERE ${window('t.')} AND (t.start_time, t.trace_id) <= (?, ?) AND f.name IN (${marks(needs.scores)})
-           ORDER BY t.start_time, t.trace_id, f.at, f.id`,
-          [...args, Number(last.start_time), last.trace_id, ...needs.scores],
-        )
-        writeTraceFeedback(builder, start, rows.length, feedback)
-        writeGuardrailScores(builder, start, rows)
-      }
+      writeGuardrailScores(builder, start, rows)
       builder.commit(rows.length)
       if (rows.length < pageSize) break
       after = [Number(last.start_time), last.trace_id as string]
