@@ -2,7 +2,7 @@
  * Benchmark: `monitor check` (checkMonitor: the store's read of the window and its reference, the
  * decision, the audit append) over 1,000,000 traces in a window on PostgreSQL, against the raw
  * SELECT of the same rows in the same run.
- * Usage: ASSAY_TEST_POSTGRES_URL=postgres://... node --max-old-space-size=8192 --import tsx bench/monitor-check.ts [n=1000000] [reference=200000] [repetitions=3]
+ * Usage: ASSAY_TEST_POSTGRES_URL=postgres://... node --max-old-space-size=8192 --import tsx bench/monitor-check.ts [n=1000000] [reference=200000] [repetitions=3] [rows]
  *
  * Setup (not timed): a fresh schema (dropped afterwards); a model version, a deployment of it, and
  * n traces in the checked hour plus `reference` traces in the hour before, each with a `quality`
@@ -12,14 +12,21 @@
  *
  * Timed, per repetition: (1) the raw reference: the store's columns of the window's traces and their
  * feedback joined, read by two plain SELECTs through one pg client, every row handed to JS;
- * (2) readTraceRows alone (Store.traceRowsPage page by page: the rows the monitor gets);
+ * (2) Store.traceColumns of the window alone (keyset pages of TRACE_COLUMN_PAGE_SIZE, only the
+ * columns the monitor file needs, straight into typed arrays: what the monitor gets);
  * (3) checkMonitor whole (both windows read, decided, the decision appended to the audit log).
+ * With `rows`, also timed: the window read as rows (readTraceRows: Store.traceRowsPage page by page,
+ * the read `monitor check` made before it read columns), for a before/after in one run.
+ * Also printed: the bytes of the window's typed arrays, and the process's peak resident set (which
+ * includes the raw reference's row objects).
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import os from 'node:os'
 import pg from 'pg'
 import { checkMonitor, readTraceRows } from '../src/monitor/check-monitor.js'
+import { monitorColumnNeeds } from '../src/monitor/decide-monitor.js'
+import type { TraceColumns } from '../src/record/trace-columns.js'
 import { parseMonitorSpec } from '../src/monitor/monitor-spec.js'
 import { addModelVersion, createModel, setAlias } from '../src/registry/registry.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
@@ -31,6 +38,7 @@ if (url === undefined) throw new Error('set ASSAY_TEST_POSTGRES_URL')
 const n = Number(process.argv[2] ?? 1_000_000)
 const referenceN = Number(process.argv[3] ?? 200_000)
 const repetitions = Number(process.argv[4] ?? 3)
+const withRows = process.argv[5] === 'rows'
 const HOUR = 3_600_000
 const NOW = Date.UTC(2026, 11, 1, 12)
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
@@ -51,6 +59,17 @@ costly:
   tokensPer1000: { max: 2000000 }
   costPer1000: { max: 50 }
 `
+
+/** Bytes of a window's typed arrays. */
+function typedBytes(c: TraceColumns): number {
+  const arrays: ArrayBufferView[] = [c.time, c.latencyMs, c.inputTokens, c.outputTokens, c.costUsd, ...Object.values(c.scores)]
+  for (const f of Object.values(c.features)) {
+    if (f.numbers !== undefined && !arrays.includes(f.numbers)) arrays.push(f.numbers)
+    if (f.categories !== undefined) arrays.push(f.categories.codes)
+  }
+  for (const t of [c.attributes, c.conversationId, c.guardrailAction, c.modelVersion, c.promptVersion]) if (t !== undefined) arrays.push(t.codes)
+  return arrays.reduce((sum, a) => sum + a.byteLength, 0)
+}
 
 const schema = `assay_bench_${randomBytes(4).toString('hex')}`
 const store = await PostgresStore.open(url, { schema, poolSize: 4 })
@@ -82,9 +101,26 @@ try {
   await client.query('ANALYZE traces; ANALYZE trace_feedback')
   const setup = performance.now() - t
 
+  /** The raw reference: the window's columns and its feedback through one pg client, every row handed to JS. */
+  const rawSelect = async (deployment: string): Promise<{ rows: number; feedback: number }> => {
+    const plain = await client.query(
+      `SELECT trace_id, start_time, latency_ms, input_tokens, output_tokens, cost_usd, conversation_id, guardrail_action, guardrail_outcome, operation, request_model, prompt_name, prompt_version, retrieval_index_version, output_hash
+       FROM traces WHERE deployment_id = $1 AND start_time >= $2 AND start_time < $3`,
+      [deployment, NOW - HOUR, NOW],
+    )
+    const feedback = await client.query(
+      `SELECT f.trace_id, f.name, f.value FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id WHERE t.deployment_id = $1 AND t.start_time >= $2 AND t.start_time < $3`,
+      [deployment, NOW - HOUR, NOW],
+    )
+    return { rows: plain.rows.length, feedback: feedback.rows.length }
+  }
+
   const monitor = parseMonitorSpec(MONITOR, 'bench.monitor.yaml')
+  const needs = monitorColumnNeeds(monitor.spec)
+  let columnBytes = 0
   const raw: number[] = []
   const read: number[] = []
+  const rowsRead: number[] = []
   const whole: number[] = []
   let rows = 0
   let feedbackRows = 0
@@ -92,23 +128,24 @@ try {
   const load = [os.loadavg().map((x) => x.toFixed(2)).join(', ')]
   for (let r = 0; r < repetitions; r++) {
     t = performance.now()
-    const plain = await client.query(
-      `SELECT trace_id, start_time, latency_ms, input_tokens, output_tokens, cost_usd, conversation_id, guardrail_action, guardrail_outcome, operation, request_model, prompt_name, prompt_version, retrieval_index_version, output_hash
-       FROM traces WHERE deployment_id = $1 AND start_time >= $2 AND start_time < $3`,
-      [d.id, NOW - HOUR, NOW],
-    )
-    const feedback = await client.query(
-      `SELECT f.trace_id, f.name, f.value FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id WHERE t.deployment_id = $1 AND t.start_time >= $2 AND t.start_time < $3`,
-      [d.id, NOW - HOUR, NOW],
-    )
+    // In a function, so the reference's row objects are garbage before the store's read starts.
+    const counts = await rawSelect(d.id)
     raw.push(performance.now() - t)
-    rows = plain.rows.length
-    feedbackRows = feedback.rows.length
+    rows = counts.rows
+    feedbackRows = counts.feedback
 
     t = performance.now()
-    const window = await readTraceRows(store, d.id, NOW - HOUR, NOW)
+    const window = await store.traceColumns({ deployment: d.id, from: NOW - HOUR, to: NOW, needs })
     read.push(performance.now() - t)
-    if (window.length !== n) throw new Error(`read ${window.length} rows, expected ${n}`)
+    if (window.length !== n) throw new Error(`read ${window.length} traces, expected ${n}`)
+    columnBytes = typedBytes(window)
+
+    if (withRows) {
+      t = performance.now()
+      const asRows = await readTraceRows(store, d.id, NOW - HOUR, NOW)
+      rowsRead.push(performance.now() - t)
+      if (asRows.length !== n) throw new Error(`read ${asRows.length} rows, expected ${n}`)
+    }
 
     t = performance.now()
     const result = await checkMonitor(store, { monitor, deployment: d.id, window: '1h', reference: 'trailing:1h', now: NOW, actor: 'bench' })
@@ -122,10 +159,12 @@ try {
       `setup (bulk insert of ${n + referenceN} traces and feedback): ${seconds(setup)} s`,
       `window ${rows} traces (${feedbackRows} feedback rows), reference ${referenceN}; repetitions ${repetitions}; load average at start ${load[0]}, at end ${load[1]}`,
       `raw SELECT of the window and its feedback: median ${seconds(m)} s (all ${raw.map(seconds).join(', ')})`,
-      `readTraceRows (window only): median ${seconds(rd)} s (all ${read.map(seconds).join(', ')}); ${(rd / m).toFixed(2)}x the raw SELECT`,
+      `Store.traceColumns (window only): median ${seconds(rd)} s (all ${read.map(seconds).join(', ')}); ${(rd / m).toFixed(2)}x the raw SELECT`,
+      ...(withRows ? [`readTraceRows (window only, rows as before): median ${seconds(median(rowsRead))} s (all ${rowsRead.map(seconds).join(', ')}); ${(median(rowsRead) / m).toFixed(2)}x the raw SELECT`] : []),
       `checkMonitor (window + reference, decide, audit): median ${seconds(w)} s (all ${whole.map(seconds).join(', ')}); ${(w / m).toFixed(2)}x the raw SELECT`,
       `decision: ${decision}`,
-      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+      `the window's typed arrays: ${(columnBytes / 1e6).toFixed(1)} MB (scores ${needs.scores.join(', ') || 'none'}; features ${needs.features.join(', ') || 'none'}), plus ${n} trace id strings`,
+      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the raw reference's row objects included)`,
       '',
     ].join('\n'),
   )

@@ -5,7 +5,8 @@ import type { AliasEvent, AuditRecord, EvalColumns, JsonValue } from '../record/
 import { currentHolder, rollback } from '../registry/registry.js'
 import type { Store } from '../store/store.js'
 import { ASSAY_VERSION } from '../version.js'
-import { decideMonitor, type MonitorResult } from './decide-monitor.js'
+import { traceColumnsFromRows, type TraceColumnNeeds, type TraceColumns } from '../record/trace-columns.js'
+import { decideMonitor, monitorColumnNeeds, type MonitorResult } from './decide-monitor.js'
 import { duration, type LoadedMonitor } from './monitor-spec.js'
 import type { DeploymentInfo, TraceRow } from './trace-row.js'
 
@@ -82,7 +83,7 @@ function durationMs(text: string, what: string): number {
   return parsed.data
 }
 
-/** Every row of a deployment's traces in [from, to), read page by page. */
+/** Every row of a deployment's traces in [from, to), read page by page (the canary's read; `monitor check` reads columns). */
 export async function readTraceRows(store: Store, deployment: string, from: number, to: number): Promise<TraceRow[]> {
   const rows: TraceRow[] = []
   let cursor: string | undefined
@@ -139,13 +140,13 @@ function deploymentInfo(d: Deployment): DeploymentInfo {
   return info
 }
 
-async function readReference(store: Store, deployment: string, reference: string, windowFrom: number): Promise<{ ref: Omit<MonitorReference, 'rows'>; rows: TraceRow[] }> {
+async function readReference(store: Store, deployment: string, reference: string, windowFrom: number, needs: TraceColumnNeeds): Promise<{ ref: Omit<MonitorReference, 'rows'>; columns: TraceColumns }> {
   const colon = reference.indexOf(':')
   const kind = colon < 0 ? reference : reference.slice(0, colon)
   const rest = colon < 0 ? '' : reference.slice(colon + 1)
   if (kind === 'trailing') {
     const from = windowFrom - durationMs(rest, 'reference trailing window')
-    return { ref: { kind: 'trailing', from, to: windowFrom }, rows: await readTraceRows(store, deployment, from, windowFrom) }
+    return { ref: { kind: 'trailing', from, to: windowFrom }, columns: await store.traceColumns({ deployment, from, to: windowFrom, needs }) }
   }
   if (kind === 'run') {
     const [runText, datasetText] = rest.split(':')
@@ -156,7 +157,7 @@ async function readReference(store: Store, deployment: string, reference: string
     if (dataset === undefined || !datasets.includes(dataset)) {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `run ${run.id} has eval records of ${datasets.length === 0 ? 'no dataset' : datasets.join(', ')}: name one as run:RUN:DATASET`, { field: 'reference', datasets })
     }
-    return { ref: { kind: 'run', run: run.id, dataset }, rows: evalRows(await store.evalColumns(run.id, dataset), run.startTime) }
+    return { ref: { kind: 'run', run: run.id, dataset }, columns: traceColumnsFromRows(evalRows(await store.evalColumns(run.id, dataset), run.startTime), needs) }
   }
   throw new AssayError('ASSAY_INVALID_ARGUMENT', `reference must be trailing:DURATION or run:RUN[:DATASET], got ${JSON.stringify(reference)}`, { field: 'reference' })
 }
@@ -203,8 +204,10 @@ export async function checkMonitor(store: Store, options: CheckMonitorOptions): 
   const windowMs = durationMs(options.window ?? DEFAULT_WINDOW, 'window')
   const deployment = await resolveDeployment(store, monitor, options.deployment)
   const from = now - windowMs
-  const current = await readTraceRows(store, deployment.id, from, now)
-  const { ref, rows: reference } = await readReference(store, deployment.id, options.reference ?? DEFAULT_REFERENCE, from)
+  // Only the columns the monitor's checks read, straight into typed arrays.
+  const needs = monitorColumnNeeds(monitor.spec)
+  const current = await store.traceColumns({ deployment: deployment.id, from, to: now, needs })
+  const { ref, columns: reference } = await readReference(store, deployment.id, options.reference ?? DEFAULT_REFERENCE, from, needs)
   const result = decideMonitor(monitor, { current, reference, now, deployment: deploymentInfo(deployment) })
 
   const mode = monitor.spec.actions.rollback

@@ -13,11 +13,15 @@ import {
   binCounts,
 } from '../stats/index.js'
 import { MONITOR_DECISIONS, type DriftItem, type LoadedMonitor, type MonitorDecision, type MonitorSpec } from './monitor-spec.js'
-import type { MonitorWindow, TraceRow } from './trace-row.js'
+import { isTraceColumns, traceColumnsFromRows, type TraceCodes, type TraceColumnNeeds, type TraceColumns, type TraceFeatureColumn } from '../record/trace-columns.js'
+import type { DecisionWindow, TraceRow } from './trace-row.js'
 
 /**
  * decideMonitor: every check of a monitor file over one window of traces, and the one decision.
- * Pure: rows in (the window's end time is an input; no clock), a plain result out.
+ * Pure: traces in (the window's end time is an input; no clock), a plain result out. It decides
+ * on columns (record/trace-columns.ts: typed arrays, as the store reads a window); rows are turned
+ * into columns first, so there is one rule for both. Each column a test or interval needs in
+ * order is sorted once per decision.
  *
  * Precedence (highest first): escalate > rollback > retrain > warn > ok. Each check that does not
  * pass contributes its decision; the monitor's decision is the highest contribution and its reason
@@ -79,25 +83,59 @@ function ageText(ms: number): string {
   return `${formatNumber(ms, 3)}ms`
 }
 
-function assertWindow(window: MonitorWindow): void {
+function assertWindow(window: DecisionWindow): void {
   if (window === null || typeof window !== 'object') throw new AssayError('ASSAY_INVALID_ARGUMENT', 'window must be { current, reference, now }')
-  if (!Array.isArray(window.current) || !Array.isArray(window.reference)) {
-    throw new AssayError('ASSAY_INVALID_ARGUMENT', 'window.current and window.reference must be arrays of trace rows')
+  const either = (side: unknown): boolean => Array.isArray(side) || isTraceColumns(side)
+  if (!either(window.current) || !either(window.reference)) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', 'window.current and window.reference must be arrays of trace rows (or trace columns)')
   }
   if (typeof window.now !== 'number' || !Number.isFinite(window.now)) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'window.now must be a time in milliseconds since the epoch')
+}
+
+/**
+ * What decideMonitor reads of a window beyond time, latency, tokens and cost (which the schema
+ * check always reads): the scores, features and texts the monitor's checks name. The store reads
+ * only these columns (Store.traceColumns), and rows are turned into only these.
+ */
+export function monitorColumnNeeds(spec: MonitorSpec): TraceColumnNeeds {
+  const scores = new Set<string>()
+  const features = new Set<string>()
+  for (const s of spec.stale) if (s.signal === 'feedback' && s.score !== undefined) scores.add(s.score)
+  for (const name of Object.keys(spec.malformed?.scores ?? {})) scores.add(name)
+  for (const name of Object.keys(spec.malformed?.features ?? {})) features.add(name)
+  let conversationId = false
+  let guardrailAction = false
+  for (const d of spec.inconsistent?.drift ?? []) {
+    if (d.feature !== undefined) features.add(d.feature)
+    if (d.score !== undefined) scores.add(d.score)
+    if (d.rate === 'guardrail') guardrailAction = true
+    else if (d.rate !== undefined) scores.add(d.rate)
+    if (d.unit === 'conversation' || driftTest(d) === 'clustered-two-proportion') conversationId = true
+  }
+  return {
+    scores: [...scores],
+    features: [...features],
+    attributes: (spec.malformed?.required.length ?? 0) > 0,
+    conversationId,
+    guardrailAction,
+    modelVersion: spec.unauditable.require.includes('modelVersion'),
+    promptVersion: spec.unauditable.require.includes('promptVersion'),
+  }
+}
+
+function columnsOf(side: readonly TraceRow[] | TraceColumns, needs: TraceColumnNeeds): TraceColumns {
+  return isTraceColumns(side) ? side : traceColumnsFromRows(side, needs)
 }
 
 // ---------------------------------------------------------------- malformed
 
 interface Screened {
-  accepted: TraceRow[]
+  columns: TraceColumns
+  /** The accepted traces' indices, in window order: every later check reads only these. */
+  accepted: Int32Array
   rejected: number
   reasons: Record<string, number>
   examples: { traceId: string | null; reason: string }[]
-}
-
-function isFiniteNonNegative(v: unknown): boolean {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0
 }
 
 type Range = { min?: number; max?: number }
@@ -115,51 +153,78 @@ function schemaOf(m: MonitorSpec['malformed']): Schema | null {
 
 const outOfRange = (v: number, r: Range): boolean => (r.min !== undefined && v < r.min) || (r.max !== undefined && v > r.max)
 
-/** Why a row breaks the schema, or null. Time and the numeric fields are always checked; the rest as the monitor declares. */
-function rowProblem(row: TraceRow, m: Schema | null): string | null {
-  if (row === null || typeof row !== 'object') return 'not an object'
-  if (typeof row.time !== 'number' || !Number.isFinite(row.time)) return 'time missing or not a number'
-  if (row.latencyMs !== undefined && !isFiniteNonNegative(row.latencyMs)) return 'latencyMs is not a finite non-negative number'
-  if (row.inputTokens !== undefined && !isFiniteNonNegative(row.inputTokens)) return 'inputTokens is not a finite non-negative number'
-  if (row.outputTokens !== undefined && !isFiniteNonNegative(row.outputTokens)) return 'outputTokens is not a finite non-negative number'
-  if (row.costUsd !== undefined && !isFiniteNonNegative(row.costUsd)) return 'costUsd is not a finite non-negative number'
-  if (m === null) return null
-  for (const attribute of m.required) if (row.attributes === undefined || !row.attributes.includes(attribute)) return `missing attribute ${attribute}`
-  for (const [name, range] of m.scores) {
-    const v = row.scores?.[name]
-    if (v === undefined) {
-      if (range.required) return `missing score ${name}`
-      continue
+/**
+ * Why trace i breaks the schema, or null. Time and the numeric fields are always checked; the rest
+ * as the monitor declares. Columns hold NaN for a missing number and +Infinity for one that is not
+ * a finite number (record/trace-columns.ts), so "missing" and "not a finite number" stay apart.
+ */
+function problemOf(c: TraceColumns, m: Schema | null): (i: number) => string | null {
+  const numbers: [string, Float64Array][] = [['latencyMs', c.latencyMs], ['inputTokens', c.inputTokens], ['outputTokens', c.outputTokens], ['costUsd', c.costUsd]]
+  const required = m?.required ?? []
+  const scores = (m?.scores ?? []).map(([name, range]) => [name, range, c.scores[name] as Float64Array | undefined] as const)
+  const features = (m?.features ?? []).map(([name, range]) => [name, range, c.features[name] as TraceFeatureColumn | undefined] as const)
+  // The first required attribute missing from each distinct attribute list, found once per list.
+  const firstMissing = new Map<number, string | null>()
+  const missingAttribute = (i: number): string | null => {
+    const code = c.attributes?.codes[i] ?? -1
+    if (code < 0) return required[0]
+    let missing = firstMissing.get(code)
+    if (missing === undefined) {
+      const list = (c.attributes as TraceCodes<readonly string[]>).values[code]
+      missing = required.find((a) => !list.includes(a)) ?? null
+      firstMissing.set(code, missing)
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `score ${name} is not a finite number`
-    if (outOfRange(v, range)) return `score ${name} out of range`
+    return missing
   }
-  for (const [name, range] of m.features) {
-    const v = row.features?.[name]
-    if (v === undefined) return `missing feature ${name}`
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `feature ${name} is not a finite number`
-    if (outOfRange(v, range)) return `feature ${name} out of range`
+  return (i) => {
+    if (!Number.isFinite(c.time[i])) return 'time missing or not a number'
+    for (const [name, column] of numbers) {
+      const v = column[i]
+      if (!Number.isNaN(v) && !(v >= 0 && v < Infinity)) return `${name} is not a finite non-negative number`
+    }
+    if (m === null) return null
+    if (required.length > 0) {
+      const missing = missingAttribute(i)
+      if (missing !== null) return `missing attribute ${missing}`
+    }
+    for (const [name, range, column] of scores) {
+      const v = column === undefined ? Number.NaN : column[i]
+      if (Number.isNaN(v)) {
+        if (range.required) return `missing score ${name}`
+        continue
+      }
+      if (!Number.isFinite(v)) return `score ${name} is not a finite number`
+      if (outOfRange(v, range)) return `score ${name} out of range`
+    }
+    for (const [name, range, column] of features) {
+      if (column?.categories !== undefined && column.categories.codes[i] >= 0) return `feature ${name} is not a finite number`
+      const v = column?.numbers === undefined ? Number.NaN : column.numbers[i]
+      if (Number.isNaN(v)) return `missing feature ${name}`
+      if (!Number.isFinite(v)) return `feature ${name} is not a finite number`
+      if (outOfRange(v, range)) return `feature ${name} out of range`
+    }
+    return null
   }
-  return null
 }
 
-function screen(rows: readonly TraceRow[], m: MonitorSpec['malformed']): Screened {
-  const schema = schemaOf(m)
-  const accepted: TraceRow[] = []
+function screen(columns: TraceColumns, m: MonitorSpec['malformed']): Screened {
+  const problem = problemOf(columns, schemaOf(m))
+  const accepted = new Int32Array(columns.length)
   const reasons: Record<string, number> = {}
   const examples: Screened['examples'] = []
+  let kept = 0
   let rejected = 0
-  for (const row of rows) {
-    const problem = rowProblem(row, schema)
-    if (problem === null) {
-      accepted.push(row)
+  for (let i = 0; i < columns.length; i++) {
+    const reason = problem(i)
+    if (reason === null) {
+      accepted[kept++] = i
       continue
     }
     rejected++
-    reasons[problem] = (reasons[problem] ?? 0) + 1
-    if (examples.length < 20) examples.push({ traceId: typeof row?.traceId === 'string' ? row.traceId : null, reason: problem })
+    reasons[reason] = (reasons[reason] ?? 0) + 1
+    if (examples.length < 20) examples.push({ traceId: columns.traceIds[i] ?? null, reason })
   }
-  return { accepted, rejected, reasons, examples }
+  return { columns, accepted: accepted.subarray(0, kept), rejected, reasons, examples }
 }
 
 // ---------------------------------------------------------------- inconsistent
@@ -183,84 +248,152 @@ function driftTest(d: DriftItem): NonNullable<DriftItem['test']> {
   return d.test ?? (d.rate !== undefined ? 'clustered-two-proportion' : 'ks')
 }
 
-/**
- * The values a drift item reads from each row (rows without one are skipped), and with `clusters`
- * each value's conversation (a trace without one is its own cluster, given a negative number).
- */
-function driftValues(d: DriftItem, rows: readonly TraceRow[], withClusters = false): { values: (number | string)[]; clusters: (string | number)[] } {
-  const values: (number | string)[] = []
-  const clusters: (string | number)[] = []
-  const seen = d.unit === 'conversation' ? new Set<string>() : null
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]
-    if (seen !== null && row.conversationId !== undefined) {
-      if (seen.has(row.conversationId)) continue
-      seen.add(row.conversationId)
-    }
-    let v: number | string | undefined
-    if (d.feature !== undefined) v = row.features?.[d.feature]
-    else if (d.score !== undefined) v = row.scores?.[d.score]
-    else if (d.rate === 'guardrail') v = row.guardrailAction !== undefined && row.guardrailAction !== 'none' ? 1 : 0
-    else v = row.scores?.[d.rate as string]
-    if (v === undefined) continue
-    if (typeof v === 'number' && !Number.isFinite(v)) continue
-    values.push(v)
-    if (withClusters) clusters.push(row.conversationId ?? -1 - i)
-  }
-  return { values, clusters }
+/** A drift item's values in window order: numbers, and where a value is a category, NaN there and the category in `categories`. */
+interface DriftValues {
+  length: number
+  numbers: Float64Array
+  categories: string[] | null
+  /** Each value's conversation (clustered test only); a trace without one is its own cluster, a negative number. */
+  clusters: (string | number)[]
+  /** The column every value was read from, trace by trace (no categories, no conversation unit): the key of the sorted cache. */
+  source: Float64Array | null
 }
 
-function categoryCounts(reference: readonly (number | string)[], current: readonly (number | string)[]): { categories: string[]; reference: number[]; current: number[] } {
+/** Sorted values of a window's column, by the column: each column is sorted once per decision (KS and the latency interval share it). */
+type SortedCache = WeakMap<Float64Array, Float64Array>
+
+/** The values a drift item reads from each accepted trace (traces without one are skipped). */
+function driftValues(d: DriftItem, s: Screened, withClusters = false): DriftValues {
+  const c = s.columns
+  const accepted = s.accepted
+  const conversation = c.conversationId
+  const seen = d.unit === 'conversation' && conversation !== undefined ? new Uint8Array(conversation.values.length) : null
+  let numberSource: Float64Array | undefined
+  let categorySource: TraceCodes<string> | undefined
+  let acted: Uint8Array | null = null
+  if (d.feature !== undefined) {
+    numberSource = c.features[d.feature]?.numbers
+    categorySource = c.features[d.feature]?.categories
+  } else if (d.score !== undefined) numberSource = c.scores[d.score]
+  else if (d.rate === 'guardrail') {
+    // The guardrail acted unless its action is absent or 'none'.
+    acted = Uint8Array.from(c.guardrailAction?.values ?? [], (action) => (action !== 'none' ? 1 : 0))
+  } else numberSource = c.scores[d.rate as string]
+  const numbers = new Float64Array(accepted.length)
+  let categories: string[] | null = null
+  const clusters: (string | number)[] = []
+  let n = 0
+  for (let k = 0; k < accepted.length; k++) {
+    const i = accepted[k]
+    if (seen !== null) {
+      const code = (conversation as TraceCodes<string>).codes[i]
+      if (code >= 0) {
+        if (seen[code] === 1) continue
+        seen[code] = 1
+      }
+    }
+    if (acted !== null) {
+      const code = c.guardrailAction === undefined ? -1 : c.guardrailAction.codes[i]
+      numbers[n] = code >= 0 && acted[code] === 1 ? 1 : 0
+    } else {
+      const category = categorySource === undefined ? -1 : categorySource.codes[i]
+      if (category >= 0) {
+        categories ??= []
+        categories[n] = (categorySource as TraceCodes<string>).values[category]
+        numbers[n] = Number.NaN
+      } else {
+        const v = numberSource === undefined ? Number.NaN : numberSource[i]
+        if (!Number.isFinite(v)) continue
+        numbers[n] = v
+      }
+    }
+    if (withClusters) {
+      const code = conversation === undefined ? -1 : conversation.codes[i]
+      clusters.push(code >= 0 ? (conversation as TraceCodes<string>).values[code] : -1 - k)
+    }
+    n++
+  }
+  const source = acted === null && categories === null && seen === null && numberSource !== undefined ? numberSource : null
+  return { length: n, numbers: numbers.subarray(0, n), categories, clusters, source }
+}
+
+/** The value k as a category key (a number's text, as String gives it). */
+function categoryOf(v: DriftValues, k: number): string {
+  return v.categories?.[k] ?? String(v.numbers[k])
+}
+
+function categoryCounts(reference: DriftValues, current: DriftValues): { categories: string[]; reference: number[]; current: number[] } {
   const index = new Map<string, number>()
   const ref: number[] = []
   const cur: number[] = []
-  const add = (v: number | string, target: number[], other: number[]): void => {
-    const key = String(v)
-    let k = index.get(key)
-    if (k === undefined) {
-      k = index.size
-      index.set(key, k)
-      target.push(0)
-      other.push(0)
+  const add = (values: DriftValues, target: number[], other: number[]): void => {
+    for (let k = 0; k < values.length; k++) {
+      const key = categoryOf(values, k)
+      let slot = index.get(key)
+      if (slot === undefined) {
+        slot = index.size
+        index.set(key, slot)
+        target.push(0)
+        other.push(0)
+      }
+      target[slot]++
     }
-    target[k]++
   }
-  for (const v of reference) add(v, ref, cur)
-  for (const v of current) add(v, cur, ref)
+  add(reference, ref, cur)
+  add(current, cur, ref)
   return { categories: [...index.keys()], reference: ref, current: cur }
 }
 
-function numbersOnly(values: readonly (number | string)[], what: string): number[] {
-  for (const v of values) if (typeof v !== 'number') throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} holds category ${JSON.stringify(v)}: this test needs numbers`)
-  return values as number[]
+function numbersOnly(values: DriftValues, what: string): Float64Array {
+  if (values.categories !== null) {
+    const first = values.categories.find((v) => v !== undefined)
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `${what} holds category ${JSON.stringify(first)}: this test needs numbers`)
+  }
+  return values.numbers
 }
 
-function runDrift(d: DriftItem, reference: readonly TraceRow[], current: readonly TraceRow[], minRequests: number): DriftOutcome {
+/** The values in ascending order: from the cache when their column was sorted before in this decision, else sorted now (in place: they are this call's copy). */
+function sortedNumbers(values: DriftValues, what: string, cache: SortedCache): Float64Array {
+  const numbers = numbersOnly(values, what)
+  if (values.source === null) return numbers.sort()
+  let sorted = cache.get(values.source)
+  if (sorted === undefined) cache.set(values.source, (sorted = numbers.sort()))
+  return sorted
+}
+
+function sum(values: Float64Array): number {
+  let total = 0
+  for (let k = 0; k < values.length; k++) total += values[k]
+  return total
+}
+
+function runDrift(d: DriftItem, reference: Screened, current: Screened, minRequests: number, cache: SortedCache): DriftOutcome {
   const name = driftName(d)
   const test = driftTest(d)
   const ref = driftValues(d, reference, test === 'clustered-two-proportion')
   const cur = driftValues(d, current, test === 'clustered-two-proportion')
   const base = { item: d, name, test }
-  const counts = { nReference: ref.values.length, nCurrent: cur.values.length }
-  if (ref.values.length < minRequests || cur.values.length < minRequests) {
-    return { ...base, pValue: null, value: null, evidence: counts, insufficient: `${cur.values.length} current and ${ref.values.length} reference values; at least ${minRequests} each are needed` }
+  const counts = { nReference: ref.length, nCurrent: cur.length }
+  if (ref.length < minRequests || cur.length < minRequests) {
+    return { ...base, pValue: null, value: null, evidence: counts, insufficient: `${cur.length} current and ${ref.length} reference values; at least ${minRequests} each are needed` }
   }
   try {
     if (test === 'ks') {
-      const r = ksTwoSample(numbersOnly(cur.values, name), numbersOnly(ref.values, name), { alternative: d.alternative })
+      const a = sortedNumbers(cur, name, cache)
+      const r = ksTwoSample(a, sortedNumbers(ref, name, cache), { alternative: d.alternative, sorted: true })
       return { ...base, pValue: r.pValue, value: r.statistic, evidence: { ...counts, result: r }, insufficient: null }
     }
     if (test === 'two-proportion' || test === 'clustered-two-proportion') {
-      const a = numbersOnly(cur.values, name)
-      const b = numbersOnly(ref.values, name)
-      for (const v of [...a, ...b]) if (v !== 0 && v !== 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} holds ${v}: a rate is 0 or 1 per trace`)
+      const a = numbersOnly(cur, name)
+      const b = numbersOnly(ref, name)
+      for (const side of [a, b]) for (const v of side) if (v !== 0 && v !== 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} holds ${v}: a rate is 0 or 1 per trace`)
       if (test === 'two-proportion') {
-        const r = twoProportionZTest(a.reduce((s, v) => s + v, 0), a.length, b.reduce((s, v) => s + v, 0), b.length, { alternative: d.alternative })
+        const r = twoProportionZTest(sum(a), a.length, sum(b), b.length, { alternative: d.alternative })
         return { ...base, pValue: r.pValue, value: r.estimate, evidence: { ...counts, result: r }, insufficient: null }
       }
       // A conversation with traces in both windows is one cluster (its traces are correlated across
       // the boundary too); traces without a conversation get distinct negative numbers.
-      const refClusters = ref.clusters.map((c) => (typeof c === 'string' ? c : c - current.length))
+      const refClusters = ref.clusters.map((c) => (typeof c === 'string' ? c : c - current.accepted.length))
       const r = clusteredTwoProportionTest({ values: a, clusters: cur.clusters }, { values: b, clusters: refClusters }, { alternative: d.alternative })
       return { ...base, pValue: r.pValue, value: r.estimate, evidence: { ...counts, result: r }, insufficient: null }
     }
@@ -269,11 +402,11 @@ function runDrift(d: DriftItem, reference: readonly TraceRow[], current: readonl
     let curCounts: number[]
     let bins: unknown
     if (d.cuts !== undefined) {
-      refCounts = binCounts(numbersOnly(ref.values, name), d.cuts)
-      curCounts = binCounts(numbersOnly(cur.values, name), d.cuts)
+      refCounts = binCounts(numbersOnly(ref, name), d.cuts)
+      curCounts = binCounts(numbersOnly(cur, name), d.cuts)
       bins = { cuts: d.cuts }
     } else {
-      const c = categoryCounts(ref.values, cur.values)
+      const c = categoryCounts(ref, cur)
       refCounts = c.reference
       curCounts = c.current
       bins = { categories: c.categories }
@@ -294,11 +427,11 @@ function runDrift(d: DriftItem, reference: readonly TraceRow[], current: readonl
   }
 }
 
-function inconsistentChecks(spec: MonitorSpec, reference: readonly TraceRow[], current: readonly TraceRow[]): { checks: MonitorCheckResult[]; multiplicity: MonitorResult['multiplicity'] } {
+function inconsistentChecks(spec: MonitorSpec, reference: Screened, current: Screened, cache: SortedCache): { checks: MonitorCheckResult[]; multiplicity: MonitorResult['multiplicity'] } {
   const inc = spec.inconsistent
   if (inc === undefined) return { checks: [], multiplicity: null }
   const alpha = inc.alpha ?? spec.alpha
-  const outcomes = inc.drift.map((d) => runDrift(d, reference, current, spec.minRequests))
+  const outcomes = inc.drift.map((d) => runDrift(d, reference, current, spec.minRequests, cache))
   const tested = outcomes.filter((o) => o.pValue !== null)
   const adjusted = new Map<DriftOutcome, number>()
   if (tested.length > 0) {
@@ -337,7 +470,16 @@ function inconsistentChecks(spec: MonitorSpec, reference: readonly TraceRow[], c
 
 // ---------------------------------------------------------------- stale, unauditable, costly
 
-function staleChecks(spec: MonitorSpec, window: MonitorWindow, current: readonly TraceRow[]): MonitorCheckResult[] {
+/** The newest accepted trace's time; with `score`, of those carrying it. */
+function newestTime(s: Screened, score: Float64Array | null | undefined): number {
+  let newest = -Infinity
+  const { time } = s.columns
+  if (score === undefined) return newest
+  for (const i of s.accepted) if (time[i] > newest && (score === null || !Number.isNaN(score[i]))) newest = time[i]
+  return newest
+}
+
+function staleChecks(spec: MonitorSpec, window: DecisionWindow, current: Screened): MonitorCheckResult[] {
   return spec.stale.map((s) => {
     let newest = -Infinity
     let what: string
@@ -347,10 +489,10 @@ function staleChecks(spec: MonitorSpec, window: MonitorWindow, current: readonly
       if (typeof t === 'number' && Number.isFinite(t)) newest = t
     } else if (s.signal === 'traffic') {
       what = 'newest trace'
-      for (const row of current) if (row.time > newest) newest = row.time
+      newest = newestTime(current, null)
     } else {
       what = `newest trace with feedback ${s.score}`
-      for (const row of current) if (row.scores?.[s.score as string] !== undefined && row.time > newest) newest = row.time
+      newest = newestTime(current, current.columns.scores[s.score as string])
     }
     const age = window.now - newest
     const fail = !(age <= s.maxAge)
@@ -368,16 +510,23 @@ function staleChecks(spec: MonitorSpec, window: MonitorWindow, current: readonly
   })
 }
 
-function unauditableCheck(spec: MonitorSpec, window: MonitorWindow, current: readonly TraceRow[]): MonitorCheckResult {
+function unauditableCheck(spec: MonitorSpec, window: DecisionWindow, current: Screened): MonitorCheckResult {
   const dep = window.deployment ?? {}
+  const traces = current.accepted.length
   const missing: Record<string, number> = {}
   for (const field of spec.unauditable.require) {
     let count = 0
-    if (field === 'owner' || field === 'codeHash' || field === 'inputVersion') {
-      if (!nonEmpty(dep[field])) count = current.length === 0 ? 1 : current.length
-    } else {
-      for (const row of current) if (!nonEmpty(row[field]) && !nonEmpty(dep[field])) count++
-      if (current.length === 0 && !nonEmpty(dep[field])) count = 1
+    if (!nonEmpty(dep[field])) {
+      if (field === 'owner' || field === 'codeHash' || field === 'inputVersion') count = traces === 0 ? 1 : traces
+      else {
+        const column = current.columns[field]
+        const present = Uint8Array.from(column?.values ?? [], (v) => (nonEmpty(v) ? 1 : 0))
+        for (const i of current.accepted) {
+          const code = column === undefined ? -1 : column.codes[i]
+          if (code < 0 || present[code] === 0) count++
+        }
+        if (traces === 0) count = 1
+      }
     }
     if (count > 0) missing[field] = count
   }
@@ -392,7 +541,7 @@ function unauditableCheck(spec: MonitorSpec, window: MonitorWindow, current: rea
     reason: fail
       ? `traffic without ${fields.map((f) => `${f} (${missing[f]} trace${missing[f] === 1 ? '' : 's'})`).join(', ')}: stop promotion of anything built on this deployment until the metadata exists`
       : `every trace carries ${spec.unauditable.require.join(', ')}`,
-    evidence: { require: spec.unauditable.require, missing, traces: current.length },
+    evidence: { require: spec.unauditable.require, missing, traces },
   }
 }
 
@@ -400,11 +549,23 @@ function nonEmpty(v: unknown): boolean {
   return typeof v === 'string' && v.trim() !== ''
 }
 
-function costlyChecks(spec: MonitorSpec, current: readonly TraceRow[]): MonitorCheckResult[] {
+/** The accepted traces' values of `value` (NaN: the trace has none, skipped). */
+function acceptedValues(s: Screened, value: (i: number) => number): Float64Array {
+  const out = new Float64Array(s.accepted.length)
+  let n = 0
+  for (const i of s.accepted) {
+    const v = value(i)
+    if (!Number.isNaN(v)) out[n++] = v
+  }
+  return out.subarray(0, n)
+}
+
+function costlyChecks(spec: MonitorSpec, current: Screened, cache: SortedCache): MonitorCheckResult[] {
   const c = spec.costly
   if (c === undefined) return []
   const out: MonitorCheckResult[] = []
   const level = c.confidenceLevel
+  const columns = current.columns
   const judge = (name: string, estimate: number, ci: [number, number], max: number, unit: string, evidence: Record<string, unknown>): MonitorCheckResult => {
     const over = ci[0] > max
     const marginal = !over && estimate > max
@@ -422,23 +583,20 @@ function costlyChecks(spec: MonitorSpec, current: readonly TraceRow[]): MonitorC
   const insufficient = (name: string, why: string): MonitorCheckResult => ({ check: 'costly', name, status: 'insufficient', decision: 'warn', action: c.action, reason: `${name}: not measured (${why})`, evidence: {} })
   if (c.latency !== undefined) {
     const name = `p${formatNumber(c.latency.quantile * 100)} latency`
-    const lat: number[] = []
-    for (const row of current) if (row.latencyMs !== undefined) lat.push(row.latencyMs)
+    // The accepted latencies are the values a drift item on the latency feature reads: one sort serves both.
+    let lat = cache.get(columns.latencyMs)
+    if (lat === undefined) cache.set(columns.latencyMs, (lat = acceptedValues(current, (i) => columns.latencyMs[i]).sort()))
     try {
-      const r = quantileInterval(lat, c.latency.quantile, { confidenceLevel: level })
+      const r = quantileInterval(lat, c.latency.quantile, { confidenceLevel: level, sorted: true })
       out.push(judge(name, r.estimate, r.ci, c.latency.maxMs, ' ms', { result: r }))
     } catch (error) {
       if (!isAssayError(error)) throw error
       out.push(insufficient(name, `${lat.length} traces with latency: ${error.message}`))
     }
   }
-  const perThousand = (name: string, budget: { max: number } | undefined, value: (row: TraceRow) => number | undefined, unit: string): void => {
+  const perThousand = (name: string, budget: { max: number } | undefined, value: (i: number) => number, unit: string): void => {
     if (budget === undefined) return
-    const xs: number[] = []
-    for (const row of current) {
-      const v = value(row)
-      if (v !== undefined) xs.push(v)
-    }
+    const xs = acceptedValues(current, value)
     if (xs.length < 2) {
       out.push(insufficient(name, `${xs.length} traces carry it`))
       return
@@ -460,23 +618,32 @@ function costlyChecks(spec: MonitorSpec, current: readonly TraceRow[]): MonitorC
     }
     out.push(judge(name, estimate, ci, budget.max, unit, { n: xs.length, perRequest: result }))
   }
-  perThousand('tokens per 1,000 requests', c.tokensPer1000, (row) => (row.inputTokens === undefined && row.outputTokens === undefined ? undefined : (row.inputTokens ?? 0) + (row.outputTokens ?? 0)), '')
-  perThousand('cost per 1,000 requests', c.costPer1000, (row) => row.costUsd, ' USD')
+  const { inputTokens, outputTokens, costUsd } = columns
+  perThousand(
+    'tokens per 1,000 requests',
+    c.tokensPer1000,
+    (i) => (Number.isNaN(inputTokens[i]) && Number.isNaN(outputTokens[i]) ? Number.NaN : (Number.isNaN(inputTokens[i]) ? 0 : inputTokens[i]) + (Number.isNaN(outputTokens[i]) ? 0 : outputTokens[i])),
+    '',
+  )
+  perThousand('cost per 1,000 requests', c.costPer1000, (i) => costUsd[i], ' USD')
   return out
 }
 
 // ---------------------------------------------------------------- the decision
 
 /** Run every check of the monitor over the window and decide ok, warn, retrain, rollback or escalate. */
-export function decideMonitor(monitor: LoadedMonitor, window: MonitorWindow): MonitorResult {
+export function decideMonitor(monitor: LoadedMonitor, window: DecisionWindow): MonitorResult {
   assertWindow(window)
   const spec = monitor.spec
-  const current = screen(window.current, spec.malformed)
-  const reference = screen(window.reference, spec.malformed)
+  const needs = monitorColumnNeeds(spec)
+  const current = screen(columnsOf(window.current, needs), spec.malformed)
+  const reference = screen(columnsOf(window.reference, needs), spec.malformed)
+  const traces = current.columns.length
+  const cache: SortedCache = new WeakMap()
   const checks: MonitorCheckResult[] = []
-  checks.push(...staleChecks(spec, window, current.accepted))
+  checks.push(...staleChecks(spec, window, current))
   if (spec.malformed !== undefined || current.rejected > 0) {
-    const share = window.current.length === 0 ? 0 : current.rejected / window.current.length
+    const share = traces === 0 ? 0 : current.rejected / traces
     const maxShare = spec.malformed?.maxShare ?? 0.01
     const fail = share > maxShare
     checks.push({
@@ -485,14 +652,14 @@ export function decideMonitor(monitor: LoadedMonitor, window: MonitorWindow): Mo
       status: fail ? 'fail' : 'pass',
       decision: fail ? (spec.malformed?.decision ?? 'warn') : 'ok',
       action: 'reject',
-      reason: `${current.rejected} of ${window.current.length} traces rejected (${formatNumber(share * 100, 3)}%, limit ${formatNumber(maxShare * 100, 3)}%)${current.rejected > 0 ? `: ${Object.entries(current.reasons).map(([r, n]) => `${r} ×${n}`).join(', ')}` : ''}`,
-      evidence: { rejected: current.rejected, traces: window.current.length, share, maxShare, reasons: current.reasons, examples: current.examples, referenceRejected: reference.rejected },
+      reason: `${current.rejected} of ${traces} traces rejected (${formatNumber(share * 100, 3)}%, limit ${formatNumber(maxShare * 100, 3)}%)${current.rejected > 0 ? `: ${Object.entries(current.reasons).map(([r, n]) => `${r} ×${n}`).join(', ')}` : ''}`,
+      evidence: { rejected: current.rejected, traces, share, maxShare, reasons: current.reasons, examples: current.examples, referenceRejected: reference.rejected },
     })
   }
-  const inconsistent = inconsistentChecks(spec, reference.accepted, current.accepted)
+  const inconsistent = inconsistentChecks(spec, reference, current, cache)
   checks.push(...inconsistent.checks)
-  checks.push(unauditableCheck(spec, window, current.accepted))
-  checks.push(...costlyChecks(spec, current.accepted))
+  checks.push(unauditableCheck(spec, window, current))
+  checks.push(...costlyChecks(spec, current, cache))
 
   let decision: MonitorDecision = 'ok'
   for (const c of checks) if (rank(c.decision) > rank(decision)) decision = c.decision
@@ -511,7 +678,7 @@ export function decideMonitor(monitor: LoadedMonitor, window: MonitorWindow): Mo
     escalation: decision === 'escalate' ? spec.escalation : null,
     owner: spec.owner,
     actions,
-    window: { now: window.now, current: window.current.length, reference: window.reference.length, rejected: current.rejected },
+    window: { now: window.now, current: traces, reference: reference.columns.length, rejected: current.rejected },
     multiplicity: inconsistent.multiplicity,
     checks,
   }

@@ -1,7 +1,8 @@
+import type { TraceColumns } from '../record/trace-columns.js'
 import type { TraceRow } from '../record/trace-row.js'
 
-// The row type lives with the record so the store can produce it.
-export type { TraceRow }
+// The row and column types live with the record so the store can produce them.
+export type { TraceColumns, TraceRow }
 
 /** What the monitor knows of the deployment behind the window (lineage metadata). */
 export interface DeploymentInfo {
@@ -23,4 +24,10 @@ export interface MonitorWindow {
   /** The end of the window, milliseconds since the epoch: the monitor reads no clock. */
   now: number
   deployment?: DeploymentInfo
+}
+
+/** A window as decideMonitor takes it: each side as rows, or as columns (Store.traceColumns reads a window into them). */
+export type DecisionWindow = Omit<MonitorWindow, 'current' | 'reference'> & {
+  current: readonly TraceRow[] | TraceColumns
+  reference: readonly TraceRow[] | TraceColumns
 }

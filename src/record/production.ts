@@ -363,9 +363,22 @@ export function traceEvalRecord(trace: TraceSummary, feedback: readonly Feedback
 
 /** `guardrail_triggered` (1 when the guardrail acted) and `guardrail_pass` (1 when its outcome passed), where the trace has them. */
 function addGuardrailScores(scores: Record<string, number>, action: string | null, outcome: string | null): void {
-  if (action !== null) scores.guardrail_triggered = PASSING_ACTIONS.has(action.toLowerCase()) ? 0 : 1
-  if (outcome !== null) scores.guardrail_pass = PASSING_OUTCOMES.has(outcome.toLowerCase()) ? 1 : 0
+  if (action !== null) scores.guardrail_triggered = guardrailTriggered(action)
+  if (outcome !== null) scores.guardrail_pass = guardrailPassed(outcome)
 }
+
+/** The score `guardrail_triggered` of a stored guardrail action: 0 when it let the output through, else 1. */
+export function guardrailTriggered(action: string): number {
+  return PASSING_ACTIONS.has(action.toLowerCase()) ? 0 : 1
+}
+
+/** The score `guardrail_pass` of a stored guardrail outcome. */
+export function guardrailPassed(outcome: string): number {
+  return PASSING_OUTCOMES.has(outcome.toLowerCase()) ? 1 : 0
+}
+
+/** The scores a stored trace derives from its guardrail columns; they replace feedback of the same name. */
+export const GUARDRAIL_SCORES = { triggered: 'guardrail_triggered', passed: 'guardrail_pass' } as const
 
 /** The stored fields of a trace that the monitor reads (Store.traceRowsPage). */
 export type TraceRowFields = Pick<
@@ -375,11 +388,11 @@ export type TraceRowFields = Pick<
 >
 
 /** The text fields a trace row offers as category features, by feature name. */
-const TEXT_FEATURES = ['operation', 'requestModel', 'promptName', 'promptVersion', 'retrievalIndexVersion'] as const
+export const TEXT_FEATURES = ['operation', 'requestModel', 'promptName', 'promptVersion', 'retrievalIndexVersion'] as const
 /** The numeric fields a trace row offers as features. */
-const NUMBER_FEATURES = ['latencyMs', 'inputTokens', 'outputTokens', 'costUsd'] as const
-/** Field → the attribute that carried it, for the malformed check's required attributes. */
-const FIELD_ATTRIBUTES: [keyof TraceRowFields, string][] = [
+export const NUMBER_FEATURES = ['latencyMs', 'inputTokens', 'outputTokens', 'costUsd'] as const
+/** Field → the attribute that carried it, for the malformed check's required attributes; bit i of a presence mask is field i. */
+export const FIELD_ATTRIBUTES: readonly [keyof TraceRowFields, string][] = [
   ['operation', TRACE_ATTRIBUTES.operation], ['requestModel', TRACE_ATTRIBUTES.requestModel], ['inputTokens', TRACE_ATTRIBUTES.inputTokens],
   ['outputTokens', TRACE_ATTRIBUTES.outputTokens], ['conversationId', TRACE_ATTRIBUTES.conversationId], ['promptName', TRACE_ATTRIBUTES.promptName],
   ['promptVersion', TRACE_ATTRIBUTES.promptVersion], ['retrievalIndexVersion', TRACE_ATTRIBUTES.retrievalIndexVersion], ['costUsd', TRACE_ATTRIBUTES.costUsd],
@@ -414,7 +427,7 @@ export class TraceRowBuilder {
     })
     let attributes = this.attributeLists.get(mask)
     if (attributes === undefined) {
-      attributes = FIELD_ATTRIBUTES.filter((_, i) => (mask & (1 << i)) !== 0).map(([, name]) => name)
+      attributes = attributesOfMask(mask)
       this.attributeLists.set(mask, attributes)
     }
     const row: TraceRow = { traceId: t.traceId, time: t.startTime, latencyMs: t.latencyMs, scores, features, attributes }
@@ -430,6 +443,11 @@ export class TraceRowBuilder {
     if (t.promptVersion !== null) row.promptVersion = t.promptVersion
     return row
   }
+}
+
+/** The attribute names of a presence mask over FIELD_ATTRIBUTES. */
+export function attributesOfMask(mask: number): string[] {
+  return FIELD_ATTRIBUTES.filter((_, i) => (mask & (1 << i)) !== 0).map(([, name]) => name)
 }
 
 /** Check a deployment before it is stored. */

@@ -2,7 +2,7 @@ import gammainc from '@stdlib/math-base-special-gammainc'
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf'
 import { AssayError } from '../errors.js'
 import { binomial, countPathsOutside, kolmogorovSf, outerProbInside, probOutsideSquare } from './kolmogorov.js'
-import { assertCount, assertSample, clampProbability, resolveAlternative, type Alternative, type Sample } from './validate.js'
+import { ascending, assertCount, assertSample, clampProbability, resolveAlternative, type Alternative, type Sample } from './validate.js'
 
 /**
  * Two-sample and distribution-shift statistics for production monitoring: the two-sample
@@ -19,6 +19,8 @@ export interface KsTwoSampleOptions {
   alternative?: Alternative
   /** 'auto' (default): exact when both samples have at most 10,000 values, as SciPy's ks_2samp. */
   method?: KsMethod
+  /** Both samples are already in ascending order (checked): they are used as they are, not copied and sorted. */
+  sorted?: boolean
 }
 
 export interface KsTwoSampleResult {
@@ -61,8 +63,8 @@ export function ksTwoSample(a: Sample, b: Sample, options: KsTwoSampleOptions = 
   if (requested !== 'auto' && requested !== 'exact' && requested !== 'asymptotic') {
     throw new AssayError('ASSAY_STATS_INVALID_OPTION', `method must be 'auto', 'exact' or 'asymptotic', got ${String(requested)}`)
   }
-  const sa = Float64Array.from(a).sort()
-  const sb = Float64Array.from(b).sort()
+  const sa = ascending(a, 'a', options.sorted)
+  const sb = ascending(b, 'b', options.sorted)
   const n1 = sa.length
   const n2 = sb.length
   // F_a - F_b just after each distinct pooled value, in one merge. SciPy reports the first data point

@@ -1,10 +1,12 @@
 import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf'
 import { AssayError } from '../errors.js'
 import { assertProbabilityOption, quantileSorted } from './describe.js'
-import { assertSample, resolveConfidenceLevel, type Sample } from './validate.js'
+import { ascending, assertSample, resolveConfidenceLevel, type Sample } from './validate.js'
 
 export interface QuantileIntervalOptions {
   confidenceLevel?: number
+  /** x is already in ascending order (checked): it is used as it is, not copied and sorted. */
+  sorted?: boolean
 }
 
 export interface QuantileIntervalResult {
@@ -53,7 +55,7 @@ export function quantileInterval(x: Sample, p: number, options: QuantileInterval
   if (lower < 1 || upper > n) {
     throw new AssayError('ASSAY_STATS_TOO_FEW_OBSERVATIONS', `${n} observations are too few for a ${confidenceLevel * 100}% interval of the ${p} quantile from order statistics`, { n, p, confidenceLevel })
   }
-  const sorted = Float64Array.from(x).sort()
+  const sorted = ascending(x, 'x', options.sorted)
   return {
     method: 'Distribution-free order-statistic interval of a quantile',
     estimate: quantileSorted(sorted, p),

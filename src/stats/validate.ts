@@ -24,6 +24,19 @@ export function assertSample(values: Sample, name = 'sample', minLength = 1): vo
   }
 }
 
+/**
+ * A checked sample in ascending order: a sorted copy, or with `sorted: true` the sample itself
+ * (one pass checks the order), so a caller that sorts a column once can reuse it across statistics.
+ */
+export function ascending(values: Sample, name: string, sorted: boolean | undefined): Float64Array {
+  if (sorted !== undefined && typeof sorted !== 'boolean') throw new AssayError('ASSAY_STATS_INVALID_OPTION', `sorted must be true or false, got ${String(sorted)}`)
+  if (sorted !== true) return Float64Array.from(values).sort()
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] < values[i - 1]) throw new AssayError('ASSAY_STATS_INVALID_OPTION', `${name} is not in ascending order (${name}[${i}] = ${values[i]} follows ${values[i - 1]}) although sorted: true`)
+  }
+  return values instanceof Float64Array ? values : Float64Array.from(values)
+}
+
 export function assertPaired(a: Sample, b: Sample, minLength = 1): void {
   assertSample(a, 'a', 1)
   assertSample(b, 'b', 1)

@@ -1,4 +1,21 @@
-import type { AuditField, Deployment, Feedback, SpanStatus, TraceFields, TraceRowFields, TraceSpan, TraceSummary } from '../record/production.js'
+import {
+  attributesOfMask,
+  FIELD_ATTRIBUTES,
+  GUARDRAIL_SCORES,
+  guardrailPassed,
+  guardrailTriggered,
+  NUMBER_FEATURES,
+  TEXT_FEATURES,
+  type AuditField,
+  type Deployment,
+  type Feedback,
+  type SpanStatus,
+  type TraceFields,
+  type TraceRowFields,
+  type TraceSpan,
+  type TraceSummary,
+} from '../record/production.js'
+import type { TraceColumnNeeds, TraceColumns, TraceColumnsBuilder } from '../record/trace-columns.js'
 import type { DatasetVersion } from '../record/types.js'
 import type { SqlColumn } from './sql-adapter.js'
 
@@ -150,4 +167,94 @@ export function traceRowFieldsFromColumns(row: TraceRowColumns): TraceRowFields 
     retrievalIndexVersion: row.retrieval_index_version,
     outputHash: row.output_hash,
   }
+}
+
+// ---------------------------------------------------------------- Store.traceColumns
+
+/** A trace field's column: operation → operation, requestModel → request_model. */
+function fieldColumn(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+}
+
+const TEXT_FEATURE_NAMES: ReadonlySet<string> = new Set(TEXT_FEATURES)
+const NUMBER_FEATURE_NAMES: ReadonlySet<string> = new Set(NUMBER_FEATURES)
+
+/**
+ * The SELECT list of Store.traceColumns: the fixed numbers, then only what `needs` names. The
+ * attribute names a trace carried travel as one integer (bit i: FIELD_ATTRIBUTES[i] present), not
+ * as twelve nullable texts. Each needed score is the latest feedback value of its name (by time,
+ * then id), a correlated subquery per trace (`score_k`, its name the k-th parameter of the
+ * statement): an index probe per trace, so a page costs the same however large the table; a join
+ * per page let PostgreSQL hash the whole feedback table for every page.
+ */
+export function traceColumnsSelect(needs: TraceColumnNeeds): string {
+  const columns = ['trace_id', 'start_time', 'latency_ms', 'input_tokens', 'output_tokens', 'cost_usd']
+  needs.scores.forEach((_, k) => {
+    columns.push(`(SELECT f.value FROM trace_feedback f WHERE f.trace_id = traces.trace_id AND f.name = ? ORDER BY f.at DESC, f.id DESC LIMIT 1) AS score_${k}`)
+  })
+  const add = (column: string): void => {
+    if (!columns.includes(column)) columns.push(column)
+  }
+  if (needs.conversationId) add('conversation_id')
+  if (needs.guardrailAction || needs.scores.includes(GUARDRAIL_SCORES.triggered)) add('guardrail_action')
+  if (needs.scores.includes(GUARDRAIL_SCORES.passed)) add('guardrail_outcome')
+  if (needs.promptVersion) add('prompt_version')
+  for (const name of needs.features) if (TEXT_FEATURE_NAMES.has(name)) add(fieldColumn(name))
+  if (needs.attributes) {
+    const bits = FIELD_ATTRIBUTES.map(([field], i) => `(CASE WHEN ${fieldColumn(field)} IS NULL THEN 0 ELSE ${2 ** i} END)`)
+    columns.push(`${bits.join(' + ')} AS attribute_mask`)
+  }
+  return columns.join(', ')
+}
+
+/** One page of Store.traceColumns' rows written into the builder (after builder.reserve), as traces length.. of it. */
+export function writeTraceColumnRows(builder: TraceColumnsBuilder, rows: readonly Record<string, unknown>[], modelVersion: string | undefined): void {
+  const start = builder.length
+  const { needs, time, latencyMs, inputTokens, outputTokens, costUsd } = builder
+  const textFeatures = needs.features.filter((name) => TEXT_FEATURE_NAMES.has(name)).map((name) => [name, fieldColumn(name)] as const)
+  const masks = new Map<number, readonly string[]>()
+  const scores = needs.scores.map((name, k) => [builder.scores[name], `score_${k}`] as const)
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j]
+    const i = start + j
+    builder.traceIds.push(r.trace_id as string)
+    time[i] = Number(r.start_time)
+    latencyMs[i] = Number(r.latency_ms)
+    if (r.input_tokens !== null) inputTokens[i] = Number(r.input_tokens)
+    if (r.output_tokens !== null) outputTokens[i] = Number(r.output_tokens)
+    if (r.cost_usd !== null) costUsd[i] = Number(r.cost_usd)
+    for (const [column, alias] of scores) if (r[alias] !== null) column[i] = Number(r[alias])
+    if (needs.conversationId) builder.setText('conversationId', i, r.conversation_id as string | null)
+    if (needs.guardrailAction) builder.setText('guardrailAction', i, r.guardrail_action as string | null)
+    if (needs.promptVersion) builder.setText('promptVersion', i, r.prompt_version as string | null)
+    if (needs.modelVersion) builder.setText('modelVersion', i, modelVersion)
+    for (const [name, column] of textFeatures) {
+      const v = r[column] as string | null
+      if (v !== null) builder.setCategory(name, i, v)
+    }
+    if (builder.attributes !== null) {
+      const mask = Number(r.attribute_mask)
+      let list = masks.get(mask)
+      if (list === undefined) masks.set(mask, (list = attributesOfMask(mask)))
+      builder.attributes.set(i, mask, () => list)
+    }
+  }
+}
+
+/** The guardrail scores of the page's traces, written after their feedback: they replace feedback of the same name (traceEvalRecord). */
+export function writeGuardrailScores(builder: TraceColumnsBuilder, start: number, rows: readonly Record<string, unknown>[]): void {
+  const triggered = builder.scores[GUARDRAIL_SCORES.triggered] as Float64Array | undefined
+  const passed = builder.scores[GUARDRAIL_SCORES.passed] as Float64Array | undefined
+  if (triggered === undefined && passed === undefined) return
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j]
+    if (triggered !== undefined && r.guardrail_action !== null) triggered[start + j] = guardrailTriggered(r.guardrail_action as string)
+    if (passed !== undefined && r.guardrail_outcome !== null) passed[start + j] = guardrailPassed(r.guardrail_outcome as string)
+  }
+}
+
+/** Number features share the window's number columns (one array, and one sort of it, for both). */
+export function shareNumberFeatures(columns: TraceColumns, needs: TraceColumnNeeds): TraceColumns {
+  for (const name of needs.features) if (NUMBER_FEATURE_NAMES.has(name)) columns.features[name] = { numbers: columns[name as (typeof NUMBER_FEATURES)[number]] }
+  return columns
 }

@@ -93,6 +93,10 @@ import {
   TRACE_ROW_COLUMNS,
   traceFieldValues,
   traceRowFieldsFromColumns,
+  traceColumnsSelect,
+  shareNumberFeatures,
+  writeGuardrailScores,
+  writeTraceColumnRows,
   traceSummaryFromRow,
   type DeploymentRow,
   type FeedbackRow,
@@ -138,8 +142,11 @@ import {
   type TracePageQuery,
   type TraceRowPage,
   type TraceRowPageQuery,
+  type TraceColumnsQuery,
+  TRACE_COLUMN_PAGE_SIZE,
   TRACE_ROW_PAGE_SIZE,
 } from './store.js'
+import { TraceColumnsBuilder, type TraceColumns } from '../record/trace-columns.js'
 
 /**
  * What a write to a run sets last: its heartbeat, and 'running' again if a reader had marked it
@@ -1224,11 +1231,7 @@ export abstract class SqlStore implements Store {
     if (!Number.isInteger(limit) || limit < 1 || limit > TRACE_ROW_PAGE_SIZE.max) {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `a page of trace rows holds 1 to ${TRACE_ROW_PAGE_SIZE.max} rows, not ${JSON.stringify(query.limit)}`, { limit: query.limit })
     }
-    for (const [name, value] of [['from', query.from], ['to', query.to]] as const) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be a time in milliseconds`, { field: name })
-    }
-    const deployment = await this.getDeployment(query.deployment)
-    const modelVersion = deployment.model === null || deployment.modelVersion === null ? undefined : `${deployment.model}@${deployment.modelVersion}`
+    const modelVersion = await this.traceWindowModelVersion(query)
     const after = query.cursor === undefined ? null : decodeCursor('trace row', query.cursor)
     // Only the monitor's columns; (start_time, trace_id) row comparison keeps the keyset on the index.
     const window = (t: string): string =>
@@ -1260,6 +1263,44 @@ export abstract class SqlStore implements Store {
       rows: page.map((r) => builder.row(traceRowFieldsFromColumns(r), byTrace.get(r.trace_id) ?? [], modelVersion)),
       nextCursor: rows.length > limit ? encodeCursor('trace row', [Number(last.start_time), last.trace_id]) : null,
     }
+  }
+
+  /** Checks a trace window's times and deployment; the deployment's model version as rows carry it. */
+  private async traceWindowModelVersion(query: { deployment: string; from: number; to: number }): Promise<string | undefined> {
+    for (const [name, value] of [['from', query.from], ['to', query.to]] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be a time in milliseconds`, { field: name })
+    }
+    const deployment = await this.getDeployment(query.deployment)
+    return deployment.model === null || deployment.modelVersion === null ? undefined : `${deployment.model}@${deployment.modelVersion}`
+  }
+
+  async traceColumns(query: TraceColumnsQuery): Promise<TraceColumns> {
+    const pageSize = query.pageSize ?? TRACE_COLUMN_PAGE_SIZE
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `pageSize must be a positive integer, not ${JSON.stringify(query.pageSize)}`, { field: 'pageSize' })
+    const modelVersion = await this.traceWindowModelVersion(query)
+    const { needs } = query
+    const builder = new TraceColumnsBuilder(needs)
+    const select = traceColumnsSelect(needs)
+    let after: [number, string] | null = null
+    for (;;) {
+      // The keyset of traceRowsPage, in pages of TRACE_COLUMN_PAGE_SIZE, only the needed columns; the
+      // score subqueries' names come first, as their placeholders do in the text.
+      const keyset: string = after === null ? '' : ' AND (start_time, trace_id) > (?, ?)'
+      const rows: Record<string, unknown>[] = await this.sql.all<Record<string, unknown>>(
+        `SELECT ${select} FROM traces WHERE deployment_id = ? AND start_time >= ? AND start_time < ?${keyset} ORDER BY start_time, trace_id LIMIT ?`,
+        [...needs.scores, query.deployment, query.from, query.to, ...(after ?? []), pageSize],
+      )
+      const last: Record<string, unknown> | undefined = rows[rows.length - 1]
+      if (last === undefined) break
+      const start = builder.length
+      builder.reserve(rows.length)
+      writeTraceColumnRows(builder, rows, modelVersion)
+      writeGuardrailScores(builder, start, rows)
+      builder.commit(rows.length)
+      if (rows.length < pageSize) break
+      after = [Number(last.start_time), last.trace_id as string]
+    }
+    return shareNumberFeatures(builder.finish(), needs)
   }
 
   async close(): Promise<void> {

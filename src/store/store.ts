@@ -21,6 +21,7 @@ import type {
 import type { EvalChunk, MetricColumns } from './chunk-codec.js'
 import type { Deployment, Feedback, NewDeployment, Trace, TraceInput, TraceSummary } from '../record/production.js'
 import type { TraceRow } from '../record/trace-row.js'
+import type { TraceColumnNeeds, TraceColumns } from '../record/trace-columns.js'
 
 /**
  * The store contract. Every backend (sqlite/ and postgres/ through the core in sql-store.ts, and
@@ -199,6 +200,13 @@ export interface Store {
    * ASSAY_DEPLOYMENT_NOT_FOUND.
    */
   traceRowsPage(query: TraceRowPageQuery): Promise<TraceRowPage>
+  /**
+   * A deployment's whole window [from, to) column-wise (record/trace-columns.ts): the values of
+   * traceRowsPage's rows, but only the columns `needs` names beyond time, latency, tokens and cost,
+   * read in pages of TRACE_COLUMN_PAGE_SIZE traces straight into typed arrays; by start time,
+   * then id. ASSAY_DEPLOYMENT_NOT_FOUND.
+   */
+  traceColumns(query: TraceColumnsQuery): Promise<TraceColumns>
 
   close(): Promise<void>
 }
@@ -241,6 +249,20 @@ export interface TraceRowPageQuery {
   /** 1 to TRACE_ROW_PAGE_SIZE.max (default TRACE_ROW_PAGE_SIZE.default). */
   limit?: number
   cursor?: string
+}
+
+/** Traces per query of Store.traceColumns: few round trips, and a page's row objects stay small next to the columns. */
+export const TRACE_COLUMN_PAGE_SIZE = 50_000
+
+export interface TraceColumnsQuery {
+  deployment: string
+  /** Traces starting at or after this time (ms). */
+  from: number
+  /** Traces starting before this time (ms). */
+  to: number
+  needs: TraceColumnNeeds
+  /** Traces per query (default TRACE_COLUMN_PAGE_SIZE); small pages exercise the keyset in tests. */
+  pageSize?: number
 }
 
 export interface TraceRowPage {

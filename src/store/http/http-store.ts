@@ -60,6 +60,8 @@ import {
   type TraceEvalRecordPage,
   type TraceRowPage,
   type TraceRowPageQuery,
+  type TraceColumnsQuery,
+  TRACE_ROW_PAGE_SIZE,
   type TracePage,
   type TracePageQuery,
 } from '../store.js'
@@ -67,6 +69,7 @@ import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
 import { encodeBatchFrame, reviveNumber } from './wire.js'
+import { TraceColumnsBuilder, type TraceColumns } from '../../record/trace-columns.js'
 import { missingAuditFields, type Deployment, type Feedback, type NewDeployment, type Trace, type TraceInput } from '../../record/production.js'
 
 export interface HttpStoreOptions {
@@ -497,6 +500,18 @@ export class HttpStore implements Store {
   async traceRowsPage(query: TraceRowPageQuery): Promise<TraceRowPage> {
     await this.beforeRead()
     return this.http.json<TraceRowPage>('GET', ROUTES.traceRows, { query: definedQuery({ ...query }) })
+  }
+
+  /** The window over GET /api/v1/traces/monitor-rows, page by page, each page turned into columns as it arrives. */
+  async traceColumns(query: TraceColumnsQuery): Promise<TraceColumns> {
+    const builder = new TraceColumnsBuilder(query.needs)
+    let cursor: string | undefined
+    do {
+      const page = await this.traceRowsPage({ deployment: query.deployment, from: query.from, to: query.to, limit: TRACE_ROW_PAGE_SIZE.max, cursor })
+      builder.addRows(page.rows)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    return builder.finish()
   }
 
   async getTrace(traceId: string): Promise<Trace> {
