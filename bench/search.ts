@@ -10,7 +10,7 @@
  *
  * The stores are built with direct SQL through the store's own schema (migrations applied by
  * opening the store) and kept between runs: SQLite under /tmp/assay-bench-search/, PostgreSQL in
- * schemas assay_bench_search_<runs> (delete them with --drop). Times are medians of 7 after one
+ * schemas assay_bench_search_<runs>_v<schema version> (delete them with --drop). Times are medians of 7 after one
  * warm-up; prints a Markdown table and writes bench/results/search.md (unless --no-write).
  */
 import fs from 'node:fs'
@@ -22,6 +22,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { Assay } from '../src/index.js'
 import { buildServer } from '../src/server/app.js'
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/postgres-migrations.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../src/store/store.js'
@@ -101,7 +102,8 @@ async function buildSqlite(count: number): Promise<string> {
 }
 
 async function buildPostgres(count: number): Promise<string> {
-  const schema = `assay_bench_search_${count}`
+  // Named by schema version: opening a store migrates it, and an older checkout then refuses the schema.
+  const schema = `assay_bench_search_${count}_v${POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1].version}`
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -351,7 +353,8 @@ async function main(): Promise<void> {
     fs.rmSync(cacheDir, { recursive: true, force: true })
     const client = new pg.Client({ connectionString: url })
     await client.connect()
-    for (const runs of [1_000, 10_000, 100_000, 1_000_000]) await client.query(`DROP SCHEMA IF EXISTS "assay_bench_search_${runs}" CASCADE`)
+    const schemas = await client.query<{ name: string }>("SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'assay_bench_search_%'")
+    for (const { name } of schemas.rows) await client.query(`DROP SCHEMA "${name}" CASCADE`)
     await client.end()
     return
   }

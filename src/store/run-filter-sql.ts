@@ -192,7 +192,42 @@ export interface OrderSegment {
 
 const RUNS_FROM = 'runs r JOIN experiments e ON e.id = r.experiment_id'
 
-export function orderToSql(order: RunOrder, dialect: SqlDialect): SortKeys {
+export function orderToSql(order: RunOrder, dialect: SqlDialect, filter: FilterNode | null = null): SortKeys {
+  const sort = orderSegments(order, dialect)
+  const field = order.field
+  if (filter === null || field.scope === 'run') return sort
+  // A rank no run the filter keeps can hold is not read: the last statement of a listing would
+  // otherwise look at every run for the ones without the key, only to find none.
+  const kinds = requiredKinds(filter).filter((r) => r.scope === field.scope && r.key === field.key)
+  const ranks = field.scope === 'metrics' ? ['number', 'none'] : ['number', 'text', 'none']
+  const segments = sort.segments.filter((_, i) => kinds.every((k) => ranks[i] === k.kind))
+  return { ...sort, segments }
+}
+
+/**
+ * What the filter's top-level conditions require of a param or metric: a number, or text. A
+ * run the filter keeps passes every one of them (requiredConditions), and a comparison that is
+ * not negated holds only for a value of the literal's kind.
+ */
+function requiredKinds(node: FilterNode): { scope: 'params' | 'metrics'; key: string; kind: 'number' | 'text' }[] {
+  const out: { scope: 'params' | 'metrics'; key: string; kind: 'number' | 'text' }[] = []
+  const walk = (n: FilterNode, negated: boolean): void => {
+    if (n.kind === 'not') walk(n.operand, !negated)
+    else if (n.kind === 'and' || n.kind === 'or') {
+      if ((n.kind === 'and') === negated) return
+      walk(n.left, negated)
+      walk(n.right, negated)
+    } else if (n.kind === 'compare' && (n.field.scope === 'params' || n.field.scope === 'metrics')) {
+      if (negated !== (n.op === '!=')) return
+      if (typeof n.value === 'number' && n.op !== '~') out.push({ scope: n.field.scope, key: n.field.key, kind: 'number' })
+      else if (typeof n.value === 'string' && n.field.scope === 'params') out.push({ scope: n.field.scope, key: n.field.key, kind: 'text' })
+    }
+  }
+  walk(node, false)
+  return out
+}
+
+function orderSegments(order: RunOrder, dialect: SqlDialect): SortKeys {
   const d = DIALECTS[dialect]
   const desc = order.direction === 'desc'
   const rank = { kind: 'number' as const, descending: false }

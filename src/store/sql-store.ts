@@ -459,7 +459,7 @@ export abstract class SqlStore implements Store {
     const order = parseRunOrder(query.orderBy)
     const orderText = formatRunOrder(order)
     const defaultOrder = orderText === formatRunOrder(DEFAULT_RUN_ORDER)
-    const sort = orderToSql(order, this.sql.dialect)
+    const sort = orderToSql(order, this.sql.dialect, filter)
     let after: (number | string)[] | null = null
     if (query.cursor !== undefined) {
       // The default order keeps the cursor it always had (start time and id), so old cursors still work.
@@ -514,20 +514,15 @@ export abstract class SqlStore implements Store {
       }
       const page = rows.slice(0, limit)
       if (page.length === 0) return { runs: [], nextCursor: null }
-      // The page's params, tags and last metric values in one statement (one round trip, not three).
       const ids = page.map((r) => r.id)
-      const inPage = `WHERE run_id IN (${ids.map(() => '?').join(', ')})`
-      const details = await tx.all<{ scope: 'p' | 't' | 'm'; run_id: string; key: string; value: string; last: number | null }>(
-        `SELECT 'p' AS scope, run_id, key, value, CAST(NULL AS double precision) AS last FROM run_params ${inPage}
-         UNION ALL SELECT 't', run_id, key, value, NULL FROM run_tags ${inPage}
-         UNION ALL SELECT 'm', run_id, key, NULL, last FROM metric_summaries ${inPage}`,
-        [...ids, ...ids, ...ids],
-      )
+      // Three statements, not one UNION ALL: PostgreSQL plans that as a parallel append, and
+      // starting its workers costs more than the two round trips saved.
+      const ofPage = <T>(sql: string) => tx.all<T>(`${sql} WHERE run_id IN (${ids.map(() => '?').join(', ')})`, ids)
       const runs = runSummariesFromRows(
         page,
-        details.filter((d) => d.scope === 'p'),
-        details.filter((d) => d.scope === 't'),
-        details.filter((d) => d.scope === 'm'),
+        await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_params'),
+        await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_tags'),
+        await ofPage<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
       )
       if (rows.length <= limit) return { runs, nextCursor: null }
       const key = page[page.length - 1].key
