@@ -10,10 +10,11 @@
  *
  * The stores are built with direct SQL through the store's own schema (migrations applied by
  * opening the store) and kept between runs: SQLite under /tmp/assay-bench-search/, PostgreSQL in
- * schemas assay_bench_search_<runs> (delete them with --drop). Times are medians of 7 after one
+ * schemas assay_bench_search_<runs>_v<schema version> (delete them with --drop). Times are medians of 7 after one
  * warm-up; prints a Markdown table and writes bench/results/search.md (unless --no-write).
  */
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +25,7 @@ import { buildServer } from '../src/server/app.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../src/store/store.js'
+import { searchBenchSchema } from './search-schema.js'
 
 const url = process.env.ASSAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -33,6 +35,7 @@ const SIZES = [1_000, 10_000, 100_000, ...(process.env.ASSAY_BENCH_SEARCH_1M ===
 const REPS = 7
 const MAIN = 'params.lr > 0.01 and metrics.acc >= 0.8'
 const FEW = 'params.lr > 0.5 and metrics.acc >= 0.9995'
+const ORDER = 'metrics.acc desc'
 
 /** A small deterministic generator, so every build of a size holds the same runs. */
 function random(seed: number): () => number {
@@ -99,7 +102,7 @@ async function buildSqlite(count: number): Promise<string> {
 }
 
 async function buildPostgres(count: number): Promise<string> {
-  const schema = `assay_bench_search_${count}`
+  const schema = searchBenchSchema(count)
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -132,7 +135,8 @@ async function buildPostgres(count: number): Promise<string> {
     await flush()
     await client.query('CREATE TABLE bench_built (at double precision)')
     await client.query('COMMIT')
-    await client.query('VACUUM ANALYZE')
+    // This schema's tables only: a bare VACUUM would visit every schema of the database.
+    await client.query('VACUUM ANALYZE experiments, runs, run_params, run_tags, metric_summaries')
     return schema
   } finally {
     await client.end()
@@ -154,30 +158,83 @@ const HAND_SELECTS = {
     WHERE EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = r.id AND p.key = 'lr' AND p.value_num > 0.01)
       AND EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = 'acc' AND m.last >= 0.8)
     ORDER BY r.start_time, r.id LIMIT 100`,
+  ordered: `SELECT ${HAND_COLUMNS} FROM metric_summaries m JOIN runs r ON r.id = m.run_id JOIN experiments e ON e.id = r.experiment_id
+    WHERE m.key = 'acc' AND m.last >= 0.8
+      AND EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = r.id AND p.key = 'lr' AND p.value_num > 0.01)
+    ORDER BY m.last DESC, m.run_id DESC LIMIT 100`,
 }
 
-function handSqlite(root: string, form: keyof typeof HAND_SELECTS): () => Promise<number> {
+/** A page as the hand-written SQL reads it: the runs, then their params, tags and last metric values. */
+interface HandPage {
+  rows: Record<string, unknown>[]
+  params: { run_id: string; key: string; value: string }[]
+  tags: { run_id: string; key: string; value: string }[]
+  metrics: { run_id: string; key: string; last: number | null }[]
+}
+
+function handSqlite(root: string): (form: keyof typeof HAND_SELECTS) => Promise<HandPage> {
   const db = new Database(path.join(root, 'assay.db'), { readonly: true })
-  const select = db.prepare(HAND_SELECTS[form])
-  return async () => {
-    const rows = select.all() as { id: string }[]
+  const selects = Object.fromEntries(Object.entries(HAND_SELECTS).map(([form, sql]) => [form, db.prepare(sql)]))
+  return async (form) => {
+    const rows = selects[form].all() as { id: string }[]
     const marks = rows.map(() => '?').join(', ')
     const ids = rows.map((r) => r.id)
-    db.prepare(`SELECT run_id, key, value FROM run_params WHERE run_id IN (${marks})`).all(...ids)
-    db.prepare(`SELECT run_id, key, value FROM run_tags WHERE run_id IN (${marks})`).all(...ids)
-    db.prepare(`SELECT run_id, key, last FROM metric_summaries WHERE run_id IN (${marks})`).all(...ids)
-    return rows.length
+    return {
+      rows,
+      params: db.prepare(`SELECT run_id, key, value FROM run_params WHERE run_id IN (${marks})`).all(...ids) as HandPage['params'],
+      tags: db.prepare(`SELECT run_id, key, value FROM run_tags WHERE run_id IN (${marks})`).all(...ids) as HandPage['tags'],
+      metrics: db.prepare(`SELECT run_id, key, last FROM metric_summaries WHERE run_id IN (${marks})`).all(...ids) as HandPage['metrics'],
+    }
   }
 }
 
-function handPostgres(pool: pg.Pool, form: keyof typeof HAND_SELECTS): () => Promise<number> {
-  return async () => {
+function handPostgres(pool: pg.Pool): (form: keyof typeof HAND_SELECTS) => Promise<HandPage> {
+  return async (form) => {
     const rows = (await pool.query<{ id: string }>(HAND_SELECTS[form])).rows
     const ids = rows.map((r) => r.id)
-    await pool.query('SELECT run_id, key, value FROM run_params WHERE run_id = ANY($1)', [ids])
-    await pool.query('SELECT run_id, key, value FROM run_tags WHERE run_id = ANY($1)', [ids])
-    await pool.query('SELECT run_id, key, last FROM metric_summaries WHERE run_id = ANY($1)', [ids])
-    return rows.length
+    return {
+      rows,
+      params: (await pool.query('SELECT run_id, key, value FROM run_params WHERE run_id = ANY($1)', [ids])).rows,
+      tags: (await pool.query('SELECT run_id, key, value FROM run_tags WHERE run_id = ANY($1)', [ids])).rows,
+      metrics: (await pool.query('SELECT run_id, key, last FROM metric_summaries WHERE run_id = ANY($1)', [ids])).rows,
+    }
+  }
+}
+
+/**
+ * The same-transport ceiling of GET /api/v1/runs: a minimal node:http server that runs the hand
+ * SQL and answers the page as JSON in the listing's shape (each run with its params, tags and
+ * metrics), without validation, auth or a store. `?form=exists|ordered`.
+ */
+async function withReferenceServer<T>(read: (form: keyof typeof HAND_SELECTS) => Promise<HandPage>, fn: (get: (form: keyof typeof HAND_SELECTS) => Promise<number>) => Promise<T>): Promise<T> {
+  const server = http.createServer((request, response) => {
+    const form = new URL(request.url ?? '/', 'http://x').searchParams.get('form') as keyof typeof HAND_SELECTS
+    read(form).then(
+      (page) => {
+        const byRun = new Map(page.rows.map((r) => [r.id as string, { ...r, params: {} as Record<string, unknown>, tags: {} as Record<string, string>, metrics: {} as Record<string, number | string> }]))
+        for (const p of page.params) (byRun.get(p.run_id) as { params: Record<string, unknown> }).params[p.key] = JSON.parse(p.value)
+        for (const t of page.tags) (byRun.get(t.run_id) as { tags: Record<string, string> }).tags[t.key] = t.value
+        for (const m of page.metrics) (byRun.get(m.run_id) as { metrics: Record<string, number | string> }).metrics[m.key] = m.last ?? 'NaN'
+        response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+        response.end(JSON.stringify({ runs: [...byRun.values()], nextCursor: 'x' }))
+      },
+      (error: unknown) => {
+        response.writeHead(500)
+        response.end(String(error))
+      },
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  try {
+    return await fn(async (form) => {
+      const response = await fetch(`http://127.0.0.1:${port}/runs?form=${form}`)
+      if (!response.ok) throw new Error(`reference server: ${response.status} ${await response.text()}`)
+      return ((await response.json()) as { runs: unknown[] }).runs.length
+    })
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
   }
 }
 
@@ -231,11 +288,17 @@ interface Row {
   handJoin: number
   handExists: number
   hand: number
+  reference: number
   matches: number
   few: number
   fewMatches: number
   fifth: number
   page: number
+  orderedSdk: number
+  orderedHttp: number
+  orderedHand: number
+  orderedReference: number
+  orderedMatches: number
 }
 
 async function measure(backend: 'sqlite' | 'postgres', runs: number, explain: boolean): Promise<Row> {
@@ -244,17 +307,28 @@ async function measure(backend: 'sqlite' | 'postgres', runs: number, explain: bo
   const assay = await Assay.open({ store: storeUri, create: false })
   const pool = backend === 'postgres' ? new pg.Pool({ connectionString: url, options: `-c search_path=${location}`, max: 2 }) : null
   try {
-    const hand = (form: keyof typeof HAND_SELECTS) => (backend === 'sqlite' ? handSqlite(location, form) : handPostgres(pool as pg.Pool, form))
-    const sdkPage = (filter: string, cursor?: string) => assay.listRunsPage({ filter, limit: 100, cursor })
+    const read = backend === 'sqlite' ? handSqlite(location) : handPostgres(pool as pg.Pool)
+    const hand = (form: keyof typeof HAND_SELECTS) => async () => (await read(form)).rows.length
+    const sdkPage = (filter: string, cursor?: string, orderBy?: string) => assay.listRunsPage({ filter, limit: 100, cursor, orderBy })
     const sdk = await median(async () => (await sdkPage(MAIN)).runs.length)
     const handJoin = await median(hand('join'))
     const handExists = await median(hand('exists'))
     const few = await median(async () => (await sdkPage(FEW)).runs.length)
     const later = await laterCursor((c) => sdkPage(MAIN, c))
     const fifth = await median(async () => (await sdkPage(MAIN, later.cursor)).runs.length)
-    const http = await withServer(assay.store, (get) => median(async () => (await get({ filter: MAIN, limit: '100' })).runs.length))
+    const orderedSdk = await median(async () => (await sdkPage(MAIN, undefined, ORDER)).runs.length)
+    const orderedHand = await median(hand('ordered'))
+    const [http, orderedHttp] = await withServer(assay.store, async (get) => [
+      await median(async () => (await get({ filter: MAIN, limit: '100' })).runs.length),
+      await median(async () => (await get({ filter: MAIN, orderBy: ORDER, limit: '100' })).runs.length),
+    ])
+    const [reference, orderedReference] = await withReferenceServer(read, async (get) => [await median(() => get('exists')), await median(() => get('ordered'))])
     if (explain && pool !== null) await explainFew(pool)
-    return { backend, runs, sdk: sdk.ms, http: http.ms, handJoin: handJoin.ms, handExists: handExists.ms, hand: Math.min(handJoin.ms, handExists.ms), matches: sdk.count, few: few.ms, fewMatches: few.count, fifth: fifth.ms, page: later.number }
+    return {
+      backend, runs, sdk: sdk.ms, http: http.ms, handJoin: handJoin.ms, handExists: handExists.ms, hand: Math.min(handJoin.ms, handExists.ms), reference: reference.ms,
+      matches: sdk.count, few: few.ms, fewMatches: few.count, fifth: fifth.ms, page: later.number,
+      orderedSdk: orderedSdk.ms, orderedHttp: orderedHttp.ms, orderedHand: orderedHand.ms, orderedReference: orderedReference.ms, orderedMatches: orderedSdk.count,
+    }
   } finally {
     await assay.close()
     await pool?.end()
@@ -278,7 +352,8 @@ async function main(): Promise<void> {
     fs.rmSync(cacheDir, { recursive: true, force: true })
     const client = new pg.Client({ connectionString: url })
     await client.connect()
-    for (const runs of [1_000, 10_000, 100_000, 1_000_000]) await client.query(`DROP SCHEMA IF EXISTS "assay_bench_search_${runs}" CASCADE`)
+    const schemas = await client.query<{ name: string }>("SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'assay_bench_search_%'")
+    for (const { name } of schemas.rows) await client.query(`DROP SCHEMA "${name}" CASCADE`)
     await client.end()
     return
   }
@@ -288,15 +363,21 @@ async function main(): Promise<void> {
     for (const runs of SIZES) {
       const row = await measure(backend, runs, args.includes('--explain') && runs === SIZES[SIZES.length - 1])
       rows.push(row)
-      console.error(`${backend} ${runs}: sdk ${row.sdk.toFixed(1)} ms, http ${row.http.toFixed(1)} ms, hand ${row.hand.toFixed(1)} ms`)
+      console.error(`${backend} ${runs}: sdk ${row.sdk.toFixed(1)} ms, http ${row.http.toFixed(1)} ms, hand ${row.hand.toFixed(1)} ms, node:http ${row.reference.toFixed(1)} ms; ordered: sdk ${row.orderedSdk.toFixed(1)}, http ${row.orderedHttp.toFixed(1)}, hand ${row.orderedHand.toFixed(1)}, node:http ${row.orderedReference.toFixed(1)} ms`)
     }
   }
   const loadAfter = os.loadavg()
   const f = (ms: number) => ms.toFixed(1)
   const table = [
-    '| backend | runs | SDK, first page (ms) | GET /api/v1/runs (ms) | hand SQL: joins / EXISTS (ms) | SDK / hand | HTTP / hand | matches on page | few-match filter (ms, matches) | later page (ms, page) |',
+    '| backend | runs | SDK, first page (ms) | GET /api/v1/runs (ms) | hand SQL: joins / EXISTS (ms) | node:http + hand SQL (ms) | SDK / hand | HTTP / hand | HTTP / node:http | matches on page | few-match filter (ms, matches) | later page (ms, page) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.backend} | ${r.runs.toLocaleString('en')} | ${f(r.sdk)} | ${f(r.http)} | ${f(r.handJoin)} / ${f(r.handExists)} | ${f(r.reference)} | ${(r.sdk / r.hand).toFixed(2)} | ${(r.http / r.hand).toFixed(2)} | ${(r.http / r.reference).toFixed(2)} | ${r.matches} | ${f(r.few)} (${r.fewMatches}) | ${f(r.fifth)} (${r.page}) |`),
+    '',
+    `Ordered by \`${ORDER}\` (the same filter, first page of 100):`,
+    '',
+    '| backend | runs | SDK (ms) | GET /api/v1/runs (ms) | hand SQL (ms) | node:http + hand SQL (ms) | SDK / hand | HTTP / hand | HTTP / node:http | matches on page |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.backend} | ${r.runs.toLocaleString('en')} | ${f(r.sdk)} | ${f(r.http)} | ${f(r.handJoin)} / ${f(r.handExists)} | ${(r.sdk / r.hand).toFixed(2)} | ${(r.http / r.hand).toFixed(2)} | ${r.matches} | ${f(r.few)} (${r.fewMatches}) | ${f(r.fifth)} (${r.page}) |`),
+    ...rows.map((r) => `| ${r.backend} | ${r.runs.toLocaleString('en')} | ${f(r.orderedSdk)} | ${f(r.orderedHttp)} | ${f(r.orderedHand)} | ${f(r.orderedReference)} | ${(r.orderedSdk / r.orderedHand).toFixed(2)} | ${(r.orderedHttp / r.orderedHand).toFixed(2)} | ${(r.orderedHttp / r.orderedReference).toFixed(2)} | ${r.orderedMatches} |`),
   ].join('\n')
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ')
   console.log(table)

@@ -17,9 +17,10 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { buildServer } from '../src/server/app.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
+import { searchBenchSchema } from './search-schema.js'
 
 const url = process.env.ASSAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SCHEMA = 'assay_bench_search_100000'
+const SCHEMA = searchBenchSchema(100_000)
 const here = path.dirname(fileURLToPath(import.meta.url))
 const resultsFile = path.join(here, 'results', 'ui-groups.md')
 const FILTER = 'params.lr > 0.01 and metrics.acc >= 0.8'

@@ -8,7 +8,7 @@
  *
  *   ASSAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/ui.ts [--no-write]
  *
- * The 100,000 runs are bench/search.ts's PostgreSQL store (schema assay_bench_search_100000, 5
+ * The 100,000 runs are bench/search.ts's PostgreSQL store (schema assay_bench_search_100000_v<schema version>, 5
  * params and 5 metrics per run), which that benchmark builds and keeps: run it once first.
  * Times are medians of 7 (requests) and 5 (page loads, each in a new browser context) after one
  * warm-up. Writes bench/results/ui.md unless --no-write.
@@ -26,9 +26,10 @@ import { UI_ASSETS_DIR } from '../src/server/ui-routes.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../src/store/store.js'
+import { searchBenchSchema } from './search-schema.js'
 
 const url = process.env.ASSAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SCHEMA = 'assay_bench_search_100000'
+const SCHEMA = searchBenchSchema(100_000)
 const here = path.dirname(fileURLToPath(import.meta.url))
 const resultsFile = path.join(here, 'results', 'ui.md')
 const CHROMIUM = '/usr/bin/chromium'

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../record/validate.js'
-import type { FilterField, FilterNode, FilterOp, RunOrder } from './run-filter.js'
+import { compareCodePoints, type FilterField, type FilterNode, type FilterOp, type RunOrder } from './run-filter.js'
 import type { SqlDialect } from './sql-adapter.js'
 
 /**
@@ -39,6 +39,8 @@ interface DialectParts {
   number: string
   /** True when `column` (float, possibly NULL or NaN) holds a comparable number. */
   isNumber(column: string): string
+  /** The same test as a range an index on `column` can serve (only where it is not negated: it may be NULL). */
+  numberRange(column: string): string
   contains(column: string): string
 }
 
@@ -47,11 +49,14 @@ const DIALECTS: Record<SqlDialect, DialectParts> = {
     number: '?',
     // SQLite cannot store NaN: a NaN written becomes NULL.
     isNumber: (column) => `${column} IS NOT NULL`,
+    numberRange: (column) => `${column} IS NOT NULL`,
     contains: (column) => `instr(${column}, ?) > 0`,
   },
   postgres: {
     number: 'CAST(? AS double precision)',
     isNumber: (column) => `(${column} IS NOT NULL AND ${column} <> 'NaN'::float8)`,
+    // NaN sorts above every number (and NULL compares to nothing).
+    numberRange: (column) => `${column} < 'NaN'::float8`,
     contains: (column) => `strpos(${column}, ?) > 0`,
   },
 }
@@ -163,62 +168,141 @@ function paramTest(op: Exclude<FilterOp, '!='>, value: unknown, d: DialectParts,
 }
 
 /**
- * The sort key of a listing order: the columns the statement selects as k0, k1, … and orders
- * by, the join it needs (a param or metric of each run), and each key's kind (how a cursor
- * carries it). Every key is non-NULL: a missing value is a rank of 1 or 2 in a key before it, so
- * a cursor continues with plain comparisons.
+ * A listing order as the statements that read it. The sort key (what a cursor carries) is a row
+ * of numbers and text, never NULL: a missing value is a rank (0, 1, 2) in a key before it. Each
+ * rank is a segment of its own, read by its own statement after the one before it runs out, so
+ * that within a segment every key that varies is a plain column an index is ordered by:
+ * `metrics.acc desc` walks metric_summaries_last (key, last, run_id) backwards and stops after
+ * the page, instead of sorting every matching run by a CASE expression.
+ *
+ * Each segment names its FROM (always with `runs r` and `experiments e`, which the filter refers
+ * to), the WHERE that selects its rank, and for each key of the sort either the column that holds
+ * it or the one value every run of the segment has there.
  */
 export interface SortKeys {
-  join: SqlFragment | null
-  keys: { expr: string; kind: 'number' | 'text'; descending: boolean }[]
+  keys: { kind: 'number' | 'text'; descending: boolean }[]
+  segments: OrderSegment[]
 }
 
-export function orderToSql(order: RunOrder, dialect: SqlDialect): SortKeys {
+export interface OrderSegment {
+  from: SqlFragment
+  where: SqlFragment | null
+  columns: (string | { constant: number | string })[]
+}
+
+const RUNS_FROM = 'runs r JOIN experiments e ON e.id = r.experiment_id'
+
+export function orderToSql(order: RunOrder, dialect: SqlDialect, filter: FilterNode | null = null): SortKeys {
+  const sort = orderSegments(order, dialect)
+  const field = order.field
+  if (filter === null || field.scope === 'run') return sort
+  // A rank no run the filter keeps can hold is not read: the last statement of a listing would
+  // otherwise look at every run for the ones without the key, only to find none.
+  const kinds = requiredKinds(filter).filter((r) => r.scope === field.scope && r.key === field.key)
+  const ranks = field.scope === 'metrics' ? ['number', 'none'] : ['number', 'text', 'none']
+  const segments = sort.segments.filter((_, i) => kinds.every((k) => ranks[i] === k.kind))
+  return { ...sort, segments }
+}
+
+/**
+ * What the filter's top-level conditions require of a param or metric: a number, or text. A
+ * run the filter keeps passes every one of them (requiredConditions), and a comparison that is
+ * not negated holds only for a value of the literal's kind.
+ */
+function requiredKinds(node: FilterNode): { scope: 'params' | 'metrics'; key: string; kind: 'number' | 'text' }[] {
+  const out: { scope: 'params' | 'metrics'; key: string; kind: 'number' | 'text' }[] = []
+  const walk = (n: FilterNode, negated: boolean): void => {
+    if (n.kind === 'not') walk(n.operand, !negated)
+    else if (n.kind === 'and' || n.kind === 'or') {
+      if ((n.kind === 'and') === negated) return
+      walk(n.left, negated)
+      walk(n.right, negated)
+    } else if (n.kind === 'compare' && (n.field.scope === 'params' || n.field.scope === 'metrics')) {
+      if (negated !== (n.op === '!=')) return
+      if (typeof n.value === 'number' && n.op !== '~') out.push({ scope: n.field.scope, key: n.field.key, kind: 'number' })
+      else if (typeof n.value === 'string' && n.field.scope === 'params') out.push({ scope: n.field.scope, key: n.field.key, kind: 'text' })
+    }
+  }
+  walk(node, false)
+  return out
+}
+
+function orderSegments(order: RunOrder, dialect: SqlDialect): SortKeys {
   const d = DIALECTS[dialect]
   const desc = order.direction === 'desc'
-  const rank = (expr: string) => ({ expr, kind: 'number' as const, descending: false })
-  const value = (expr: string, kind: 'number' | 'text') => ({ expr, kind, descending: desc })
-  const id = value('r.id', 'text')
+  const rank = { kind: 'number' as const, descending: false }
+  const value = (kind: 'number' | 'text') => ({ kind, descending: desc })
+  const runs = { sql: RUNS_FROM, params: [] }
+  const c = (constant: number | string) => ({ constant })
   const field = order.field
   if (field.scope === 'run') {
-    if (field.key === 'start_time') return { join: null, keys: [value('r.start_time', 'number'), id] }
-    if (field.key === 'name') return { join: null, keys: [value('r.name', 'text'), id] }
-    return { join: null, keys: [rank('CASE WHEN r.end_time IS NULL THEN 1 ELSE 0 END'), value('COALESCE(r.end_time, 0)', 'number'), id] }
+    if (field.key === 'start_time') return { keys: [value('number'), value('text')], segments: [{ from: runs, where: null, columns: ['r.start_time', 'r.id'] }] }
+    if (field.key === 'name') return { keys: [value('text'), value('text')], segments: [{ from: runs, where: null, columns: ['r.name', 'r.id'] }] }
+    return {
+      keys: [rank, value('number'), value('text')],
+      segments: [
+        { from: runs, where: { sql: 'r.end_time IS NOT NULL', params: [] }, columns: [c(0), 'r.end_time', 'r.id'] },
+        { from: runs, where: { sql: 'r.end_time IS NULL', params: [] }, columns: [c(1), c(0), 'r.id'] },
+      ],
+    }
   }
-  const join = { sql: `LEFT JOIN ${SCOPE_TABLE[field.scope]} o ON o.run_id = r.id AND o.key = ?`, params: [field.key] }
+  // The row of the ordering key is o; its segments start from it, so its index sets the order.
+  const table = SCOPE_TABLE[field.scope]
+  const keyed = { sql: `${table} o JOIN runs r ON r.id = o.run_id JOIN experiments e ON e.id = r.experiment_id`, params: [] }
+  const key = (condition: string) => ({ sql: `o.key = ? AND ${condition}`, params: [field.key] })
+  const without = (condition: string) => ({ sql: `NOT EXISTS (SELECT 1 FROM ${table} o WHERE o.run_id = r.id AND o.key = ? AND ${condition})`, params: [field.key] })
   if (field.scope === 'metrics') {
-    return { join, keys: [rank(`CASE WHEN ${d.isNumber('o.last')} THEN 0 ELSE 1 END`), value(`CASE WHEN ${d.isNumber('o.last')} THEN o.last ELSE 0 END`, 'number'), id] }
+    return {
+      keys: [rank, value('number'), value('text')],
+      segments: [
+        { from: keyed, where: key(d.numberRange('o.last')), columns: [c(0), 'o.last', 'o.run_id'] },
+        { from: runs, where: without(d.isNumber('o.last')), columns: [c(1), c(0), 'r.id'] },
+      ],
+    }
   }
+  // A param is a number (value_num), text (value_text) or neither (true, null, a list): never both.
   return {
-    join,
-    keys: [
-      rank('CASE WHEN o.value_num IS NOT NULL THEN 0 WHEN o.value_text IS NOT NULL THEN 1 ELSE 2 END'),
-      value('COALESCE(o.value_num, 0)', 'number'),
-      value("COALESCE(o.value_text, '')", 'text'),
-      id,
+    keys: [rank, value('number'), value('text'), value('text')],
+    segments: [
+      { from: keyed, where: key('o.value_num IS NOT NULL'), columns: [c(0), 'o.value_num', c(''), 'o.run_id'] },
+      { from: keyed, where: key('o.value_text IS NOT NULL'), columns: [c(1), c(0), 'o.value_text', 'o.run_id'] },
+      { from: runs, where: without('(o.value_num IS NOT NULL OR o.value_text IS NOT NULL)'), columns: [c(2), c(0), c(''), 'r.id'] },
     ],
   }
 }
 
 /**
- * Rows after `values` (a cursor) in the order of `keys`: a row comparison written out, led by a
- * bound on the first key so an index on it starts at the cursor instead of skipping to it.
+ * The rows of a segment after `values` (a cursor) in the order of `sort`: a row comparison
+ * written out, led by a bound on the first column so an index on it starts at the cursor instead
+ * of skipping to it. Where the segment holds one value for a key, that key is compared here
+ * instead: `'none'` when no row of the segment comes after the cursor, null when every row does.
  */
-export function afterKeys(sort: SortKeys, values: readonly (number | string)[], dialect: SqlDialect): SqlFragment {
+export function afterKeys(sort: SortKeys, segment: OrderSegment, values: readonly (number | string)[], dialect: SqlDialect): SqlFragment | null | 'none' {
   const d = DIALECTS[dialect]
-  const params: unknown[] = []
-  const placeholder = (i: number) => {
-    params.push(values[i])
-    return sort.keys[i].kind === 'number' ? d.number : '?'
+  const bound = (i: number) => ({ sql: sort.keys[i].kind === 'number' ? d.number : '?', params: [values[i]] })
+  const alternatives: SqlFragment[][] = []
+  const equal: SqlFragment[] = []
+  let lead: SqlFragment | null = null
+  for (const [i, column] of segment.columns.entries()) {
+    const { descending } = sort.keys[i]
+    if (typeof column === 'object') {
+      const v = values[i]
+      const order = typeof column.constant === 'number' ? Math.sign(column.constant - (v as number)) : compareCodePoints(column.constant, v as string)
+      const after = descending ? -order : order
+      if (after > 0) alternatives.push([...equal])
+      if (after !== 0) break
+      continue
+    }
+    const b = bound(i)
+    if (lead === null) lead = { sql: `${column} ${descending ? '<=' : '>='} ${b.sql}`, params: b.params }
+    alternatives.push([...equal, { sql: `${column} ${descending ? '<' : '>'} ${b.sql}`, params: b.params }])
+    equal.push({ sql: `${column} = ${b.sql}`, params: b.params })
   }
-  const first = sort.keys[0]
-  const lead = `${first.expr} ${first.descending ? '<=' : '>='} ${placeholder(0)}`
-  const alternatives: string[] = []
-  for (let i = 0; i < sort.keys.length; i++) {
-    const parts: string[] = []
-    for (let j = 0; j < i; j++) parts.push(`${sort.keys[j].expr} = ${placeholder(j)}`)
-    parts.push(`${sort.keys[i].expr} ${sort.keys[i].descending ? '<' : '>'} ${placeholder(i)}`)
-    alternatives.push(`(${parts.join(' AND ')})`)
+  if (alternatives.length === 0) return 'none'
+  if (alternatives.some((parts) => parts.length === 0)) return null
+  const parts = [lead as SqlFragment, ...alternatives.flat()]
+  return {
+    sql: `(${(lead as SqlFragment).sql} AND (${alternatives.map((a) => `(${a.map((p) => p.sql).join(' AND ')})`).join(' OR ')}))`,
+    params: parts.flatMap((p) => p.params),
   }
-  return { sql: `(${lead} AND (${alternatives.join(' OR ')}))`, params }
 }

@@ -475,7 +475,7 @@ export abstract class SqlStore implements Store {
     const order = parseRunOrder(query.orderBy)
     const orderText = formatRunOrder(order)
     const defaultOrder = orderText === formatRunOrder(DEFAULT_RUN_ORDER)
-    const sort = orderToSql(order, this.sql.dialect)
+    const sort = orderToSql(order, this.sql.dialect, filter)
     let after: (number | string)[] | null = null
     if (query.cursor !== undefined) {
       // The default order keeps the cursor it always had (start time and id), so old cursors still work.
@@ -496,7 +496,7 @@ export abstract class SqlStore implements Store {
       }
       const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope, scopeArgs)
       const where = [...scope]
-      const args: unknown[] = [...(sort.join?.params ?? []), ...scopeArgs]
+      const args: unknown[] = [...scopeArgs]
       if (filter !== null) {
         const compiled = filterToSql(filter, this.sql.dialect)
         where.push(compiled.sql)
@@ -506,24 +506,33 @@ export abstract class SqlStore implements Store {
           args.push(...driver.params)
         }
       }
-      if (after !== null) {
-        const compiled = afterKeys(sort, after, this.sql.dialect)
-        where.push(compiled.sql)
-        args.push(...compiled.params)
+      // The order's segments one after another (orderToSql), until the page and one more run are read.
+      const rows: (ListedRunRow & { key: (number | string)[] })[] = []
+      for (const segment of sort.segments) {
+        if (rows.length > limit) break
+        const cursor = after === null ? null : afterKeys(sort, segment, after, this.sql.dialect)
+        if (cursor === 'none') continue
+        const conditions = [...(segment.where === null ? [] : [segment.where.sql]), ...where, ...(cursor === null ? [] : [cursor.sql])]
+        const columns = segment.columns.flatMap((c, i) => (typeof c === 'string' ? [{ c, i }] : []))
+        const read = await tx.all<ListedRunRow & Record<string, number | string>>(
+          `SELECT ${LISTED_RUN_COLUMNS}, ${columns.map(({ c, i }) => `${c} AS k${i}`).join(', ')}
+           FROM ${segment.from.sql}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}
+           ORDER BY ${columns.map(({ c, i }) => `${c} ${sort.keys[i].descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`,
+          [...segment.from.params, ...(segment.where?.params ?? []), ...args, ...(cursor?.params ?? []), limit + 1 - rows.length],
+        )
+        for (const row of read) {
+          const key = segment.columns.map((c, i) => (typeof c === 'object' ? c.constant : sort.keys[i].kind === 'number' ? Number(row[`k${i}`]) : String(row[`k${i}`])))
+          rows.push(Object.assign(row, { key }))
+        }
       }
-      const rows = await tx.all<ListedRunRow & Record<string, number | string>>(
-        `SELECT ${LISTED_RUN_COLUMNS}, ${sort.keys.map((k, i) => `${k.expr} AS k${i}`).join(', ')}
-         FROM runs r JOIN experiments e ON e.id = r.experiment_id${sort.join === null ? '' : ` ${sort.join.sql}`}
-         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY ${sort.keys.map((k) => `${k.expr} ${k.descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`,
-        [...args, limit + 1],
-      )
       if (rows.length === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
         throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
       }
       const page = rows.slice(0, limit)
       if (page.length === 0) return { runs: [], nextCursor: null }
       const ids = page.map((r) => r.id)
+      // Three statements, not one UNION ALL: PostgreSQL plans that as a parallel append, and
+      // starting its workers costs more than the two round trips saved.
       const ofPage = <T>(sql: string) => tx.all<T>(`${sql} WHERE run_id IN (${ids.map(() => '?').join(', ')})`, ids)
       const runs = runSummariesFromRows(
         page,
@@ -532,8 +541,7 @@ export abstract class SqlStore implements Store {
         await ofPage<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
       )
       if (rows.length <= limit) return { runs, nextCursor: null }
-      const last = page[page.length - 1]
-      const key = sort.keys.map((k, i) => (k.kind === 'number' ? Number(last[`k${i}`]) : String(last[`k${i}`])))
+      const key = page[page.length - 1].key
       return { runs, nextCursor: defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key) }
     })
   }

@@ -86,7 +86,18 @@ export function batchFrameEnd(bytes: Buffer, header: BatchHeader): number {
 
 /** NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity" (JSON cannot hold them). */
 export function encodeJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))
+  // A replacer costs a call for every value; most answers hold no NaN or ±Infinity, and a walk tells.
+  return holdsNonFinite(value) ? JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) : JSON.stringify(value)
+}
+
+/** Whether JSON.stringify would meet NaN or ±Infinity in `value` (or cannot tell: a toJSON method). */
+function holdsNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value)
+  if (typeof value !== 'object' || value === null) return false
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true
+  if (Array.isArray(value)) return value.some(holdsNonFinite)
+  for (const key in value) if (holdsNonFinite((value as Record<string, unknown>)[key])) return true
+  return false
 }
 
 export function reviveNumber(value: unknown): number {

@@ -694,6 +694,20 @@ END
 $fn$;
 `,
   },
+  {
+    version: 14,
+    sql: `
+-- Ordered run pages (run-filter-sql.ts, orderToSql): a listing in a metric's or a param's order
+-- walks these indexes in (value, run id) order and stops after the page. They replace version
+-- 10's (key, value) indexes of the same names, which served filters only (these serve both).
+DROP INDEX metric_summaries_last;
+CREATE INDEX metric_summaries_last ON metric_summaries(key, last, run_id);
+DROP INDEX run_params_number;
+CREATE INDEX run_params_number ON run_params(key, value_num, run_id);
+DROP INDEX run_params_text;
+CREATE INDEX run_params_text ON run_params(key, value_text, run_id);
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */
