@@ -1,6 +1,7 @@
 import { AssayError, isAssayError } from '../errors.js'
 import { formatNumber } from '../number-format.js'
 import { almostStochasticOrder, cohensD, mannWhitneyU, mean, probabilityOfImprovement, sd, seedsNeeded, tInterval, welchTTest } from '../stats/index.js'
+import { tBounds } from '../stats/intervals.js'
 import { constantGroupsEvidence, constantTolerance, isConstantSample } from '../stats/paired-decision.js'
 import type { ComparisonWarning, GroupSummary } from './comparison-types.js'
 
@@ -58,6 +59,32 @@ export function summarizeGroup(group: GroupInput, confidenceLevel: number): Grou
   // Every run the same value (within rounding of how the runs' means were summed): no zero-width interval.
   const ci = n > 1 && !isConstantSample(values) ? tInterval(values, { confidenceLevel }).ci : null
   return { label: group.label, runIds: group.runIds, seeds: group.seeds, values, mean: groupMean, ci, sd: groupSd, min: Math.min(...values), max: Math.max(...values) }
+}
+
+/** A group's values by their sufficient statistics: how many, their mean, sample variance (null below 2), least and greatest. */
+export interface GroupMoments {
+  n: number
+  mean: number
+  variance: number | null
+  min: number
+  max: number
+}
+
+/**
+ * summarizeGroup's mean, t interval and sd from a group's moments (a database grouped the values):
+ * the same rule, with "every run the same value" read from the range (max − min within the
+ * tolerance isConstantSample allows) and the interval from the same t bounds as tInterval.
+ */
+export function summarizeMoments(group: GroupMoments, confidenceLevel: number): { mean: number; ci: [number, number] | null; sd: number } {
+  const { n, mean: groupMean } = group
+  if (n === 0) throw new AssayError('ASSAY_GROUP_TOO_SMALL', 'a group has no runs')
+  const groupSd = n > 1 ? Math.sqrt(Math.max(0, group.variance ?? 0)) : 0
+  const constant = group.max - group.min <= 64 * Number.EPSILON * Math.max(1, Math.abs(group.min), Math.abs(group.max))
+  if (n < 2 || constant) return { mean: groupMean, ci: null, sd: groupSd }
+  const se = groupSd / Math.sqrt(n)
+  // tInterval refuses what it calls constant data; so does this.
+  if (!(se > 0) || se < 10 * Number.EPSILON * Math.abs(groupMean)) return { mean: groupMean, ci: null, sd: groupSd }
+  return { mean: groupMean, ci: tBounds(groupMean, se, n - 1, 'two-sided', confidenceLevel), sd: groupSd }
 }
 
 export function groupComparison(a: GroupInput, b: GroupInput, options: GroupComparisonOptions): GroupComparison {

@@ -1,9 +1,9 @@
 import { AssayError } from '../errors.js'
-import type { JsonValue, RunSummary } from '../record/types.js'
+import type { JsonValue } from '../record/types.js'
 import { decodeCursor, encodeCursor } from '../store/pages.js'
 import { formatFilterKey, formatFilterLiteral } from '../store/run-filter.js'
-import { PAGE_SIZE, type Store } from '../store/store.js'
-import { summarizeGroup } from './group-comparison.js'
+import type { Store, StoredRunGroup } from '../store/store.js'
+import { summarizeGroup, summarizeMoments } from './group-comparison.js'
 import type { GroupBy } from './resolve-sides.js'
 import type { MetricBand, RunGroupMetric, RunGroupsPage } from './run-group-types.js'
 
@@ -15,8 +15,6 @@ export type { MetricBand, RunGroup, RunGroupMetric, RunGroupsPage } from './run-
  * reports for a seed group (summarizeGroup): the web UI's grouped runs table and group charts.
  */
 
-/** Finished runs one grouping reads at most; past it the caller is asked to narrow the filter. */
-export const MAX_GROUPED_RUNS = 100_000
 /** Run ids listed per group (the rest are reached through the group's filter), and runs per band. */
 export const GROUP_RUNS_LISTED = 100
 export const MAX_METRICS_PER_GROUPING = 10
@@ -36,35 +34,29 @@ export interface RunGroupsQuery {
   cursor?: string
 }
 
-interface Accumulating {
-  label: string
-  filter: string | null
-  n: number
-  runs: { id: string; seed: number; name: string }[]
-  values: number[][]
-  nonFinite: number[]
+/** The grouping params' values of a group's key (runGroupKey): [value] where the runs have the param, [] where they lack it. */
+function paramValuesOf(key: string): ([JsonValue] | [])[] {
+  return JSON.parse(key) as ([JsonValue] | [])[]
 }
 
-function groupKeyOf(run: RunSummary, groupBy: GroupBy): string {
-  if (groupBy.by === 'config') return run.configFingerprint
-  // [value] for a param the run has, [] for one it lacks: the two never collide.
-  return JSON.stringify(groupBy.keys.map((k) => (Object.hasOwn(run.params, k) ? [run.params[k] as JsonValue] : [])))
-}
-
-function labelOf(run: RunSummary, groupBy: GroupBy): string {
-  if (groupBy.by === 'config') return `config ${run.configFingerprint.slice(0, 12)}`
-  return groupBy.keys.map((k) => `${k}=${Object.hasOwn(run.params, k) ? JSON.stringify(run.params[k]) : '(absent)'}`).join(', ')
+function labelOf(key: string, groupBy: GroupBy): string {
+  if (groupBy.by === 'config') return `config ${key.slice(0, 12)}`
+  const values = paramValuesOf(key)
+  return groupBy.keys.map((k, i) => `${k}=${(values[i] as [JsonValue] | []).length === 1 ? JSON.stringify((values[i] as [JsonValue])[0]) : '(absent)'}`).join(', ')
 }
 
 /** The filter of the group (AND the listing's own filter): what the runs table shows for it. */
-function groupFilterOf(run: RunSummary, groupBy: GroupBy, filter: string | undefined): string | null {
+function groupFilterOf(key: string, groupBy: GroupBy, filter: string | undefined): string | null {
   const parts = [`status = 'finished'`]
   if (filter !== undefined && filter.trim() !== '') parts.unshift(`(${filter})`)
-  if (groupBy.by === 'config') parts.push(`config = ${formatFilterLiteral(run.configFingerprint)}`)
+  if (groupBy.by === 'config') parts.push(`config = ${formatFilterLiteral(key)}`)
   else {
-    for (const k of groupBy.keys) {
-      const value = run.params[k]
-      if (!Object.hasOwn(run.params, k) || (value !== null && typeof value === 'object')) return null
+    const values = paramValuesOf(key)
+    for (const [i, k] of groupBy.keys.entries()) {
+      const held = values[i] as [JsonValue] | []
+      if (held.length === 0) return null
+      const value = held[0] as JsonValue
+      if (value !== null && typeof value === 'object') return null
       parts.push(`params.${formatFilterKey(k)} = ${formatFilterLiteral(value as string | number | boolean | null)}`)
     }
   }
@@ -76,79 +68,43 @@ export function formatGroupBy(groupBy: GroupBy): string {
 }
 
 /**
- * One page of groups, ordered by key. Every matching finished run is read (in pages of the
- * store's largest page, params and last metric values only) up to MAX_GROUPED_RUNS, so the work
- * is bounded by that and memory by one number per run and metric.
+ * One page of groups, ordered by key. The store groups the finished runs (in the database for the
+ * SQL backends) and answers per group N, its first runs and each metric's moments; the mean and
+ * its interval follow from those by summarizeMoments, summarizeGroup's rule.
  */
 export async function groupRuns(store: Store, query: RunGroupsQuery): Promise<RunGroupsPage> {
   const confidenceLevel = query.confidenceLevel ?? 0.95
   const metrics = [...query.metrics]
   if (metrics.length > MAX_METRICS_PER_GROUPING) throw new AssayError('ASSAY_INVALID_ARGUMENT', `at most ${MAX_METRICS_PER_GROUPING} metrics per grouping, got ${metrics.length}`, { field: 'metrics' })
-  const after = query.cursor === undefined ? null : decodeCursor('run group', query.cursor)[0]
+  const after = query.cursor === undefined ? undefined : decodeCursor('run group', query.cursor)[0]
   const userFilter = query.filter === undefined || query.filter.trim() === '' ? undefined : query.filter
   const filter = userFilter === undefined ? `status = 'finished'` : `(${userFilter}) and status = 'finished'`
-  const groups = new Map<string, Accumulating>()
-  let runsGrouped = 0
-  let cursor: string | undefined
-  do {
-    const page = await store.listRunsPage({ experiment: query.experiment, experiments: query.experiments, filter, limit: PAGE_SIZE.max, cursor })
-    runsGrouped += page.runs.length
-    if (runsGrouped > MAX_GROUPED_RUNS) {
-      throw new AssayError('ASSAY_INVALID_ARGUMENT', `more than ${MAX_GROUPED_RUNS} finished runs match: grouping reads at most ${MAX_GROUPED_RUNS}; narrow the filter (an experiment, a time range)`, { field: 'filter' })
-    }
-    for (const run of page.runs) {
-      const key = groupKeyOf(run, query.groupBy)
-      let group = groups.get(key)
-      if (group === undefined) {
-        group = { label: labelOf(run, query.groupBy), filter: groupFilterOf(run, query.groupBy, userFilter), n: 0, runs: [], values: metrics.map(() => []), nonFinite: metrics.map(() => 0) }
-        groups.set(key, group)
-      }
-      group.n++
-      if (group.runs.length < GROUP_RUNS_LISTED) group.runs.push({ id: run.id, seed: run.seed, name: run.name })
-      for (const [i, m] of metrics.entries()) {
-        if (!Object.hasOwn(run.metrics, m)) continue
-        const v = run.metrics[m] as number
-        if (Number.isFinite(v)) (group.values[i] as number[]).push(v)
-        else group.nonFinite[i] = (group.nonFinite[i] as number) + 1
-      }
-    }
-    cursor = page.nextCursor ?? undefined
-  } while (cursor !== undefined)
-  const keys = [...groups.keys()].sort(compareKeys).filter((k) => after === null || compareKeys(k, after) > 0)
-  const shown = keys.slice(0, query.limit)
+  const grouping = query.groupBy.by === 'config' ? { by: 'config' as const } : { by: 'params' as const, keys: query.groupBy.keys }
+  const page = await store.groupRunsPage({ experiment: query.experiment, experiments: query.experiments, filter, grouping, metrics, limit: query.limit, after, runsListed: GROUP_RUNS_LISTED })
   return {
     groupBy: formatGroupBy(query.groupBy),
     metrics,
     confidenceLevel,
     method: GROUP_MEAN_METHOD,
-    runsGrouped,
-    groupCount: groups.size,
-    groups: shown.map((key) => {
-      const g = groups.get(key) as Accumulating
-      return {
-        key,
-        label: g.label,
-        n: g.n,
-        runs: g.runs,
-        filter: g.filter,
-        metrics: metrics.map((m, i) => metricOfGroup(m, g, i, confidenceLevel)),
-      }
-    }),
-    nextCursor: keys.length > shown.length ? encodeCursor('run group', [shown[shown.length - 1] as string]) : null,
+    runsGrouped: page.runsGrouped,
+    groupCount: page.groupCount,
+    groups: page.groups.map((g) => ({
+      key: g.key,
+      label: labelOf(g.key, query.groupBy),
+      n: g.n,
+      runs: g.runs,
+      filter: groupFilterOf(g.key, query.groupBy, userFilter),
+      metrics: metrics.map((m, i) => metricOfGroup(m, g.metrics[i] as StoredRunGroup['metrics'][number], confidenceLevel)),
+    })),
+    nextCursor: page.more && page.groups.length > 0 ? encodeCursor('run group', [(page.groups[page.groups.length - 1] as StoredRunGroup).key]) : null,
   }
 }
 
-function metricOfGroup(key: string, group: Accumulating, i: number, confidenceLevel: number): RunGroupMetric {
-  const values = group.values[i] as number[]
-  const nonFinite = group.nonFinite[i] as number
-  if (values.length === 0) return { key, n: 0, mean: null, ci: null, sd: null, nonFinite }
-  const s = summarizeGroup({ label: group.label, runIds: [], seeds: [], values }, confidenceLevel)
-  return { key, n: values.length, mean: s.mean, ci: s.ci, sd: s.sd, nonFinite }
-}
-
-/** Code point order, so pages follow one order whatever the locale. */
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+function metricOfGroup(key: string, stats: StoredRunGroup['metrics'][number], confidenceLevel: number): RunGroupMetric {
+  const { n, mean, nonFinite } = stats
+  if (n === 0 || mean === null) return { key, n: 0, mean: null, ci: null, sd: null, nonFinite }
+  const s = summarizeMoments({ n, mean, variance: stats.variance, min: stats.min ?? mean, max: stats.max ?? mean }, confidenceLevel)
+  return { key, n, mean: s.mean, ci: s.ci, sd: s.sd, nonFinite }
 }
 
 export const BAND_METHOD = 'per bucket of steps: each run’s mean over its points in the bucket, then the mean over runs with its Student t interval (as a seed group is summarised); no band where fewer than 2 runs have points or all agree'

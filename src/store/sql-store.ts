@@ -134,6 +134,9 @@ import {
   type RunBatch,
   type RunPage,
   type RunPageQuery,
+  type RunGroupPage,
+  type RunGroupPageQuery,
+  type StoredRunGroup,
   type RunQuery,
   type Store,
   type StoreCapabilities,
@@ -483,29 +486,9 @@ export abstract class SqlStore implements Store {
       after = cursor !== null ? [cursor.startTime, cursor.id] : decodeOrderedRunCursor(query.cursor, orderText, sort.keys.map((k) => k.kind))
     }
     return this.sql.transaction('read', async (tx) => {
-      const scope: string[] = []
-      const scopeArgs: unknown[] = []
-      if (query.experiment !== undefined) {
-        scope.push('e.name = ?')
-        scopeArgs.push(query.experiment)
-      }
-      if (query.experiments !== undefined) {
-        if (query.experiments.length === 0) return { runs: [], nextCursor: null }
-        scope.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
-        scopeArgs.push(...query.experiments)
-      }
-      const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope, scopeArgs)
-      const where = [...scope]
-      const args: unknown[] = [...scopeArgs]
-      if (filter !== null) {
-        const compiled = filterToSql(filter, this.sql.dialect)
-        where.push(compiled.sql)
-        args.push(...compiled.params)
-        if (driver !== null) {
-          where.push(`r.id IN (SELECT x.run_id FROM ${driver.table} x WHERE ${driver.sql})`)
-          args.push(...driver.params)
-        }
-      }
+      const listing = await this.listingConditions(tx, query, filter)
+      if (listing === null) return { runs: [], nextCursor: null }
+      const { where, args } = listing
       // The order's segments one after another (orderToSql), until the page and one more run are read.
       const rows: (ListedRunRow & { key: (number | string)[] })[] = []
       for (const segment of sort.segments) {
@@ -543,6 +526,127 @@ export abstract class SqlStore implements Store {
       if (rows.length <= limit) return { runs, nextCursor: null }
       const key = page[page.length - 1].key
       return { runs, nextCursor: defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key) }
+    })
+  }
+
+  /**
+   * The WHERE conditions (over `runs r JOIN experiments e`) of a listing: its experiment scope and
+   * its filter, with the filter's most selective indexed condition as a driving IN (planFilter).
+   * Null when the scope holds no experiment.
+   */
+  private async listingConditions(tx: SqlExecutor, query: { experiment?: string; experiments?: readonly string[] }, filter: FilterNode | null): Promise<{ where: string[]; args: unknown[] } | null> {
+    const scope: string[] = []
+    const scopeArgs: unknown[] = []
+    if (query.experiment !== undefined) {
+      scope.push('e.name = ?')
+      scopeArgs.push(query.experiment)
+    }
+    if (query.experiments !== undefined) {
+      if (query.experiments.length === 0) return null
+      scope.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+      scopeArgs.push(...query.experiments)
+    }
+    const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope, scopeArgs)
+    const where = [...scope]
+    const args: unknown[] = [...scopeArgs]
+    if (filter !== null) {
+      const compiled = filterToSql(filter, this.sql.dialect)
+      where.push(compiled.sql)
+      args.push(...compiled.params)
+      if (driver !== null) {
+        where.push(`r.id IN (SELECT x.run_id FROM ${driver.table} x WHERE ${driver.sql})`)
+        args.push(...driver.params)
+      }
+    }
+    return { where, args }
+  }
+
+  async groupRunsPage(query: RunGroupPageQuery): Promise<RunGroupPage> {
+    const limit = pageLimit(query.limit)
+    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+    const pg = this.sql.dialect === 'postgres'
+    return this.sql.transaction('read', async (tx) => {
+      const empty = { runsGrouped: 0, groupCount: 0, groups: [], more: false }
+      const listing = await this.listingConditions(tx, query, filter)
+      if (listing === null) return empty
+      // The key as text both backends order by code point: SQLite's BINARY, PostgreSQL's "C".
+      const joins: string[] = []
+      const joinArgs: unknown[] = []
+      let key = 'r.config_fingerprint'
+      if (query.grouping.by === 'params') {
+        const parts = query.grouping.keys.map((k, i) => {
+          joins.push(`LEFT JOIN run_params p${i} ON p${i}.run_id = r.id AND p${i}.key = ?`)
+          joinArgs.push(k)
+          return `COALESCE('[' || p${i}.value || ']', '[]')`
+        })
+        key = `('[' || ${parts.join(` || ',' || `)} || ']')`
+      }
+      if (pg) key = `(${key}) COLLATE "C"`
+      const from = `runs r JOIN experiments e ON e.id = r.experiment_id ${joins.join(' ')}`
+      const where = listing.where.length > 0 ? ` WHERE ${listing.where.join(' AND ')}` : ''
+      const totals = await tx.get<{ runs: number | string; groups: number | string }>(
+        `SELECT count(*) AS runs, count(DISTINCT ${key}) AS groups FROM ${from}${where}`,
+        [...joinArgs, ...listing.args],
+      )
+      const runsGrouped = Number(totals?.runs ?? 0)
+      if (runsGrouped === 0) {
+        if (query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
+          throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
+        }
+        return empty
+      }
+      // A last value is finite when it lies strictly between the infinities: NaN is NULL on SQLite
+      // and above +Infinity on PostgreSQL, so it fails both bounds.
+      const finite = (c: string) => (pg ? `(${c} > '-Infinity'::float8 AND ${c} < 'Infinity'::float8)` : `(${c} > -9e999 AND ${c} < 9e999)`)
+      const variance = pg ? 'var_samp' : 'assay_var_samp'
+      const metricJoins: string[] = []
+      const metricColumns: string[] = []
+      for (let i = 0; i < query.metrics.length; i++) {
+        metricJoins.push(`LEFT JOIN metric_summaries m${i} ON m${i}.run_id = r.id AND m${i}.key = ?`)
+        const v = `CASE WHEN ${finite(`m${i}.last`)} THEN m${i}.last END`
+        metricColumns.push(
+          `count(${v}) AS n${i}, avg(${v}) AS mean${i}, ${variance}(${v}) AS var${i}, min(${v}) AS min${i}, max(${v}) AS max${i},` +
+            ` sum(CASE WHEN ${finite(`m${i}.last`)} THEN 0 WHEN m${i}.run_id IS NOT NULL THEN 1 ELSE 0 END) AS nf${i}`,
+        )
+      }
+      const after = query.after === undefined ? [] : [`${key} > ?`]
+      const conditions = [...listing.where, ...after]
+      const rows = await tx.all<Record<string, number | string | null>>(
+        `SELECT ${key} AS key, count(*) AS n${metricColumns.map((c) => `, ${c}`).join('')}
+         FROM ${from} ${metricJoins.join(' ')}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}
+         GROUP BY ${key} ORDER BY ${key} LIMIT ?`,
+        [...joinArgs, ...query.metrics, ...listing.args, ...(query.after === undefined ? [] : [query.after]), limit + 1],
+      )
+      const page = rows.slice(0, limit)
+      const keys = page.map((r) => String(r.key))
+      // The first runs of this page's groups only, oldest first.
+      const listed = new Map<string, StoredRunGroup['runs']>(keys.map((k) => [k, []]))
+      if (keys.length > 0 && query.runsListed > 0) {
+        const inPage = `${key} IN (${keys.map(() => '?').join(', ')})`
+        const runRows = await tx.all<{ key: string; id: string; seed: number | string; name: string }>(
+          `SELECT key, id, seed, name FROM (
+             SELECT ${key} AS key, r.id, r.seed, r.name, row_number() OVER (PARTITION BY ${key} ORDER BY r.start_time, r.id) AS rn
+             FROM ${from} WHERE ${[...listing.where, inPage].join(' AND ')}) ranked
+           WHERE rn <= ? ORDER BY key, rn`,
+          [...joinArgs, ...listing.args, ...keys, query.runsListed],
+        )
+        for (const r of runRows) listed.get(String(r.key))?.push({ id: r.id, seed: Number(r.seed), name: r.name })
+      }
+      const num = (v: number | string | null | undefined) => (v === null || v === undefined ? null : Number(v))
+      return {
+        runsGrouped,
+        groupCount: Number(totals?.groups ?? 0),
+        groups: page.map((row, g) => ({
+          key: keys[g] as string,
+          n: Number(row.n),
+          runs: listed.get(keys[g] as string) ?? [],
+          metrics: query.metrics.map((_, i) => {
+            const n = Number(row[`n${i}`])
+            return { n, mean: n === 0 ? null : num(row[`mean${i}`]), variance: n < 2 ? null : num(row[`var${i}`]), min: num(row[`min${i}`]), max: num(row[`max${i}`]), nonFinite: Number(row[`nf${i}`] ?? 0) }
+          }),
+        })),
+        more: rows.length > limit,
+      }
     })
   }
 

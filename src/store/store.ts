@@ -63,6 +63,13 @@ export interface Store {
    * A filter that does not parse, or names a key no run of the listing has, is ASSAY_INVALID_FILTER.
    */
   listRunsPage(query: RunPageQuery): Promise<RunPage>
+  /**
+   * One page of the runs of a listing (experiment, experiments, filter as listRunsPage) grouped by
+   * config fingerprint or by param values, in key order (code points) after `after`: per group N,
+   * its first `runsListed` runs (oldest first) and, per metric, the sufficient statistics of the
+   * runs' finite last values (NaN and ±Infinity only counted). The SQL backends group in the database.
+   */
+  groupRunsPage(query: RunGroupPageQuery): Promise<RunGroupPage>
   /** Every experiment, by name: the pages of listExperimentsPage, read one after another. */
   listExperiments(): Promise<ExperimentSummary[]>
   /** One page of experiments by name: at most `limit` after `cursor` (the previous page's nextCursor). */
@@ -336,6 +343,46 @@ export interface RunPageQuery extends RunQuery {
 export interface RunPage {
   runs: RunSummary[]
   nextCursor: string | null
+}
+
+/** Runs grouped by their config fingerprint, or by the values of params (a run lacking one is its own value). */
+export type RunGrouping = { by: 'config' } | { by: 'params'; keys: readonly string[] }
+
+export interface RunGroupPageQuery {
+  experiment?: string
+  /** Only runs of these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+  filter?: string
+  grouping: RunGrouping
+  /** Metric keys whose last values are summarised per group. */
+  metrics: readonly string[]
+  /** Groups per page: 1 to PAGE_SIZE.max. */
+  limit: number
+  /** The last key of the previous page. */
+  after?: string
+  /** Runs listed per group (oldest first). */
+  runsListed: number
+}
+
+/**
+ * A group's key: the config fingerprint, or the JSON array holding per grouping param [value]
+ * (its canonical JSON) or [] (the run lacks it), so a missing param never equals a null one.
+ */
+export interface StoredRunGroup {
+  key: string
+  n: number
+  runs: { id: string; seed: number; name: string }[]
+  /** Per metric of the query: the finite last values' count, mean, sample variance (null below 2), min and max, and how many runs had a NaN or infinite last value. */
+  metrics: { n: number; mean: number | null; variance: number | null; min: number | null; max: number | null; nonFinite: number }[]
+}
+
+export interface RunGroupPage {
+  /** Runs of the listing (every group, not only this page's). */
+  runsGrouped: number
+  groupCount: number
+  groups: StoredRunGroup[]
+  /** Whether groups follow this page. */
+  more: boolean
 }
 
 /** One page of a listing: 1 to PAGE_SIZE.max items after `cursor` (the previous page's nextCursor). */

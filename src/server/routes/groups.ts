@@ -12,7 +12,7 @@ export function groupRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.runGroups,
-      summary: `finished runs (only the experiments the token may read; ?experiment, ?filter as GET /runs) grouped by ?groupBy (config, or params.K1,params.K2), each group with N, its first 100 runs and seeds, the filter that lists it, and per metric of ?metrics (comma-separated, at most 10; the last value of each run) the mean with its t interval (?confidence, default 0.95); groups in key order, ${PAGE_PARAMETERS}; at most 100,000 runs are grouped (more: 400, narrow the filter)`,
+      summary: `finished runs (only the experiments the token may read; ?experiment, ?filter as GET /runs) grouped by ?groupBy (config, or params.K1,params.K2), each group with N, its first 100 runs and seeds, the filter that lists it, and per metric of ?metrics (comma-separated, at most 10; the last value of each run) the mean with its t interval (?confidence, default 0.95); groups in key order, ${PAGE_PARAMETERS}; grouped in the database, so every matching run counts`,
       tag: 'compare',
       scope: 'read',
       touches: 'handler',

@@ -54,6 +54,8 @@ import {
   type RunBatch,
   type RunPage,
   type RunPageQuery,
+  type RunGroupPage,
+  type RunGroupPageQuery,
   type RunQuery,
   type Store,
   type StoreCapabilities,
@@ -65,6 +67,7 @@ import {
   type TracePage,
   type TracePageQuery,
 } from '../store.js'
+import { groupRunsFromPages } from '../run-grouping.js'
 import { HttpTransport } from './http-transport.js'
 import { ROUTES, routePath } from './routes.js'
 import { defaultSpoolRoot, Spool, type SpoolEntry } from './spool.js'
@@ -553,6 +556,11 @@ export class HttpStore implements Store {
   }
 
   /** One page from the server, which filters and orders it; `experiments` is the server's to apply (it knows the token's). */
+  /** Grouped here, from the listing's pages: the server's group route answers summaries, not the statistics. */
+  async groupRunsPage(query: RunGroupPageQuery): Promise<RunGroupPage> {
+    return groupRunsFromPages((q) => this.listRunsPage(q), query)
+  }
+
   async listRunsPage(query: RunPageQuery): Promise<RunPage> {
     await this.beforeRead()
     const page = await this.http.json<RunPage>('GET', ROUTES.runs, { query: { experiment: query.experiment, filter: blankToUndefined(query.filter), orderBy: blankToUndefined(query.orderBy), ...pageParameters(query) } })

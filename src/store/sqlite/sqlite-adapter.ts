@@ -38,6 +38,18 @@ export class SqliteAdapter implements SqlAdapter {
       this.db.pragma(`synchronous = ${process.env.ASSAY_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`)
       this.db.pragma('foreign_keys = ON')
     })
+    // PostgreSQL's var_samp, which SQLite lacks, by Welford's update: a sum of squares would cancel.
+    this.db.aggregate('assay_var_samp', {
+      start: () => [0, 0, 0],
+      step: (state: number[], value: number | null) => {
+        if (value === null) return state
+        const n = (state[0] as number) + 1
+        const delta = value - (state[1] as number)
+        const mean = (state[1] as number) + delta / n
+        return [n, mean, (state[2] as number) + delta * (value - mean)]
+      },
+      result: (state: number[]) => ((state[0] as number) < 2 ? null : (state[2] as number) / ((state[0] as number) - 1)),
+    })
     this.executor = {
       all: async <T>(sql: string, params: readonly unknown[] = []) => this.statement(sql).all(...params) as T[],
       get: async <T>(sql: string, params: readonly unknown[] = []) => this.statement(sql).get(...params) as T | undefined,
