@@ -136,7 +136,6 @@ import {
   type RunPageQuery,
   type RunGroupPage,
   type RunGroupPageQuery,
-  type StoredRunGroup,
   type RunQuery,
   type Store,
   type StoreCapabilities,
@@ -563,83 +562,76 @@ export abstract class SqlStore implements Store {
 
   async groupRunsPage(query: RunGroupPageQuery): Promise<RunGroupPage> {
     const limit = pageLimit(query.limit)
+    const listed = Math.max(0, Math.floor(query.runsListed))
     const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
     const pg = this.sql.dialect === 'postgres'
     return this.sql.transaction('read', async (tx) => {
       const empty = { runsGrouped: 0, groupCount: 0, groups: [], more: false }
       const listing = await this.listingConditions(tx, query, filter)
       if (listing === null) return empty
-      // The key as text both backends order by code point: SQLite's BINARY, PostgreSQL's "C".
+      // Grouped by the stored values (short, and hashable); the key text is built per group after.
       const joins: string[] = []
       const joinArgs: unknown[] = []
-      let key = 'r.config_fingerprint'
-      if (query.grouping.by === 'params') {
-        const parts = query.grouping.keys.map((k, i) => {
+      const values: string[] = []
+      if (query.grouping.by === 'config') values.push('r.config_fingerprint')
+      else {
+        for (const [i, k] of query.grouping.keys.entries()) {
           joins.push(`LEFT JOIN run_params p${i} ON p${i}.run_id = r.id AND p${i}.key = ?`)
           joinArgs.push(k)
-          return `COALESCE('[' || p${i}.value || ']', '[]')`
-        })
-        key = `('[' || ${parts.join(` || ',' || `)} || ']')`
-      }
-      if (pg) key = `(${key}) COLLATE "C"`
-      const from = `runs r JOIN experiments e ON e.id = r.experiment_id ${joins.join(' ')}`
-      const where = listing.where.length > 0 ? ` WHERE ${listing.where.join(' AND ')}` : ''
-      const totals = await tx.get<{ runs: number | string; groups: number | string }>(
-        `SELECT count(*) AS runs, count(DISTINCT ${key}) AS groups FROM ${from}${where}`,
-        [...joinArgs, ...listing.args],
-      )
-      const runsGrouped = Number(totals?.runs ?? 0)
-      if (runsGrouped === 0) {
-        if (query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
-          throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
+          values.push(`p${i}.value`)
         }
-        return empty
       }
+      // runGroupKey's text, ordered by code point: SQLite's BINARY, PostgreSQL's "C".
+      let key = query.grouping.by === 'config' ? 'v0' : `('[' || ${values.map((_, i) => `COALESCE('[' || v${i} || ']', '[]')`).join(` || ',' || `)} || ']')`
+      if (pg) key = `(${key}) COLLATE "C"`
       // A last value is finite when it lies strictly between the infinities: NaN is NULL on SQLite
       // and above +Infinity on PostgreSQL, so it fails both bounds.
       const finite = (c: string) => (pg ? `(${c} > '-Infinity'::float8 AND ${c} < 'Infinity'::float8)` : `(${c} > -9e999 AND ${c} < 9e999)`)
       const variance = pg ? 'var_samp' : 'assay_var_samp'
-      const metricJoins: string[] = []
       const metricColumns: string[] = []
       for (let i = 0; i < query.metrics.length; i++) {
-        metricJoins.push(`LEFT JOIN metric_summaries m${i} ON m${i}.run_id = r.id AND m${i}.key = ?`)
+        joins.push(`LEFT JOIN metric_summaries m${i} ON m${i}.run_id = r.id AND m${i}.key = ?`)
+        joinArgs.push(query.metrics[i])
         const v = `CASE WHEN ${finite(`m${i}.last`)} THEN m${i}.last END`
         metricColumns.push(
           `count(${v}) AS n${i}, avg(${v}) AS mean${i}, ${variance}(${v}) AS var${i}, min(${v}) AS min${i}, max(${v}) AS max${i},` +
             ` sum(CASE WHEN ${finite(`m${i}.last`)} THEN 0 WHEN m${i}.run_id IS NOT NULL THEN 1 ELSE 0 END) AS nf${i}`,
         )
       }
-      const after = query.after === undefined ? [] : [`${key} > ?`]
-      const conditions = [...listing.where, ...after]
+      // The first runs of each group, oldest first, gathered in the same pass (PostgreSQL cuts the list there).
+      const runs = pg
+        ? `array_to_json((array_agg(json_build_array(r.id, r.seed, r.name) ORDER BY r.start_time, r.id))[1:${listed}])::text AS runs`
+        : `json_group_array(json_array(r.id, r.seed, r.name) ORDER BY r.start_time, r.id) AS runs`
+      const where = listing.where.length > 0 ? ` WHERE ${listing.where.join(' AND ')}` : ''
+      // One pass: every group of the listing is aggregated (its totals need them all), this page's are returned.
+      const groups = `WITH g AS (
+          SELECT ${values.map((v, i) => `${v} AS v${i}`).join(', ')}, count(*) AS n${metricColumns.map((c) => `, ${c}`).join('')}${listed > 0 ? `, ${runs}` : ''}
+          FROM runs r JOIN experiments e ON e.id = r.experiment_id ${joins.join(' ')}${where}
+          GROUP BY ${values.join(', ')})`
+      const args = [...joinArgs, ...listing.args]
       const rows = await tx.all<Record<string, number | string | null>>(
-        `SELECT ${key} AS key, count(*) AS n${metricColumns.map((c) => `, ${c}`).join('')}
-         FROM ${from} ${metricJoins.join(' ')}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}
-         GROUP BY ${key} ORDER BY ${key} LIMIT ?`,
-        [...joinArgs, ...query.metrics, ...listing.args, ...(query.after === undefined ? [] : [query.after]), limit + 1],
+        `${groups}
+         SELECT k.*, (SELECT count(*) FROM g) AS group_count, (SELECT sum(n) FROM g) AS run_count
+         FROM (SELECT ${key} AS key, g.* FROM g) k${query.after === undefined ? '' : ' WHERE k.key > ?'} ORDER BY k.key LIMIT ?`,
+        [...args, ...(query.after === undefined ? [] : [query.after]), limit + 1],
       )
-      const page = rows.slice(0, limit)
-      const keys = page.map((r) => String(r.key))
-      // The first runs of this page's groups only, oldest first.
-      const listed = new Map<string, StoredRunGroup['runs']>(keys.map((k) => [k, []]))
-      if (keys.length > 0 && query.runsListed > 0) {
-        const inPage = `${key} IN (${keys.map(() => '?').join(', ')})`
-        const runRows = await tx.all<{ key: string; id: string; seed: number | string; name: string }>(
-          `SELECT key, id, seed, name FROM (
-             SELECT ${key} AS key, r.id, r.seed, r.name, row_number() OVER (PARTITION BY ${key} ORDER BY r.start_time, r.id) AS rn
-             FROM ${from} WHERE ${[...listing.where, inPage].join(' AND ')}) ranked
-           WHERE rn <= ? ORDER BY key, rn`,
-          [...joinArgs, ...listing.args, ...keys, query.runsListed],
-        )
-        for (const r of runRows) listed.get(String(r.key))?.push({ id: r.id, seed: Number(r.seed), name: r.name })
+      let totals = { runs: 0, groups: 0 }
+      if (rows.length > 0) totals = { runs: Number(rows[0]?.run_count), groups: Number(rows[0]?.group_count) }
+      else if (query.after !== undefined) {
+        const row = await tx.get<{ runs: number | string | null; groups: number | string }>(`${groups} SELECT sum(n) AS runs, count(*) AS groups FROM g`, args)
+        totals = { runs: Number(row?.runs ?? 0), groups: Number(row?.groups ?? 0) }
+      }
+      if (totals.runs === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
+        throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
       }
       const num = (v: number | string | null | undefined) => (v === null || v === undefined ? null : Number(v))
       return {
-        runsGrouped,
-        groupCount: Number(totals?.groups ?? 0),
-        groups: page.map((row, g) => ({
-          key: keys[g] as string,
+        runsGrouped: totals.runs,
+        groupCount: totals.groups,
+        groups: rows.slice(0, limit).map((row) => ({
+          key: String(row.key),
           n: Number(row.n),
-          runs: listed.get(keys[g] as string) ?? [],
+          runs: listed === 0 ? [] : (JSON.parse(String(row.runs)) as [string, number | string, string][]).slice(0, listed).map(([id, seed, name]) => ({ id, seed: Number(seed), name })),
           metrics: query.metrics.map((_, i) => {
             const n = Number(row[`n${i}`])
             return { n, mean: n === 0 ? null : num(row[`mean${i}`]), variance: n < 2 ? null : num(row[`var${i}`]), min: num(row[`min${i}`]), max: num(row[`max${i}`]), nonFinite: Number(row[`nf${i}`] ?? 0) }
