@@ -5,6 +5,8 @@
  * the same under the filter of bench/ui.ts (about 20,000 runs), and how long headless Chromium
  * takes from navigation to the grouped table drawn. References in the same run: GET
  * /api/v1/health and GET /api/v1/runs?limit=50 for requests, the plain runs table for the browser.
+ * Then, when bench/search.ts has built its SQLite store of 100,000 runs (/tmp/assay-bench-search),
+ * the same grouping through the store (Store.groupRunsPage) against its first page of 50 runs.
  *
  *   ASSAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/ui-groups.ts [--no-write]
  *
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { buildServer } from '../src/server/app.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { searchBenchSchema } from './search-schema.js'
 
 const url = process.env.ASSAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -97,6 +100,28 @@ try {
   await browser.close()
   await app.close()
   await store.close()
+}
+const sqliteRoot = path.join(os.tmpdir(), 'assay-bench-search', 'sqlite-100000')
+if (fs.existsSync(path.join(sqliteRoot, 'built'))) {
+  const sqlite = await SqliteStore.open(sqliteRoot)
+  try {
+    const grouping = { by: 'params' as const, keys: ['optimizer', 'layers'] }
+    const group = (filter: string) => sqlite.groupRunsPage({ filter, grouping, metrics: ['acc', 'loss'], limit: 50, runsListed: 100 })
+    const runs = await timed(async () => void (await sqlite.listRunsPage({ limit: 50 })))
+    const all = await timed(async () => void (await group(`status = 'finished'`)))
+    const filtered = await timed(async () => void (await group(`(${FILTER}) and status = 'finished'`)))
+    const f = (ms: number) => ms.toFixed(1)
+    lines.push(
+      '',
+      '| measured (100,000 runs, SQLite, through the store) | median (ms) | / reference |',
+      '| --- | ---: | ---: |',
+      `| reference: listRunsPage, limit 50 | ${f(runs)} | 1.00 |`,
+      `| groupRunsPage, every run by params.optimizer,params.layers, acc and loss | ${f(all)} | ${(all / runs).toFixed(1)} |`,
+      `| … with the filter ${FILTER} | ${f(filtered)} | ${(filtered / runs).toFixed(1)} |`,
+    )
+  } finally {
+    await sqlite.close()
+  }
 }
 const loadAfter = os.loadavg()
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ')
