@@ -1,6 +1,6 @@
 import type { JsonValue, RunSummary } from '../record/types.js'
 import { canonicalJson } from '../record/validate.js'
-import { allPages } from './pages.js'
+import { AssayError } from '../errors.js'
 import { compareCodePoints } from './run-filter.js'
 import { PAGE_SIZE, type RunGroupPage, type RunGroupPageQuery, type RunGrouping, type RunPage, type RunPageQuery, type StoredRunGroup } from './store.js'
 
@@ -16,6 +16,9 @@ export function runGroupKey(run: Pick<RunSummary, 'configFingerprint' | 'params'
   return `[${grouping.keys.map((k) => (Object.hasOwn(run.params, k) ? `[${canonicalJson(run.params[k] as JsonValue)}]` : '[]')).join(',')}]`
 }
 
+/** Runs a store that groups in memory reads at most. */
+export const MAX_RUNS_GROUPED_IN_MEMORY = 100_000
+
 interface Moments {
   n: number
   mean: number
@@ -26,7 +29,17 @@ interface Moments {
 }
 
 export async function groupRunsFromPages(listRunsPage: (query: RunPageQuery) => Promise<RunPage>, query: RunGroupPageQuery): Promise<RunGroupPage> {
-  const runs = await allPages((cursor) => listRunsPage({ experiment: query.experiment, experiments: query.experiments, filter: query.filter, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
+  const runs: RunSummary[] = []
+  let cursor: string | undefined
+  do {
+    const page = await listRunsPage({ experiment: query.experiment, experiments: query.experiments, filter: query.filter, limit: PAGE_SIZE.max, cursor })
+    runs.push(...page.runs)
+    // Every run is held here, unlike in a database: past the cap the caller narrows the listing.
+    if (runs.length > MAX_RUNS_GROUPED_IN_MEMORY) {
+      throw new AssayError('ASSAY_INVALID_ARGUMENT', `more than ${MAX_RUNS_GROUPED_IN_MEMORY} runs match: this store groups them in memory and holds at most ${MAX_RUNS_GROUPED_IN_MEMORY}; narrow the filter (an experiment, a time range)`, { field: 'filter' })
+    }
+    cursor = page.nextCursor ?? undefined
+  } while (cursor !== undefined)
   const groups = new Map<string, { n: number; runs: StoredRunGroup['runs']; moments: Moments[] }>()
   for (const run of runs) {
     const key = runGroupKey(run, query.grouping)
