@@ -63,7 +63,7 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { ParamColumns, SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
-import { refuseNul, refuseNulInJson, refusingNulText } from './nul-guard.js'
+import { refuseNulInJson, refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
