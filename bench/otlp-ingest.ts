@@ -17,7 +17,9 @@
  *   - paced: E senders together at --rate spans/s (latency from each request's due time, so a
  *     server that falls behind shows it);
  *   - sdk: E real exporters driven by BatchSpanProcessors, spans created live (client cost included);
- *   - raw: the same rows (decoded and prepared beforehand) inserted by E concurrent pg clients.
+ *   - raw: the same rows (decoded and prepared beforehand) inserted by E concurrent pg clients,
+ *     flat out (the throughput ceiling) and paced at --rate (the p99 ceiling), each over the rows
+ *     of the protobuf phase of the same name, so neither re-sends rows the other stored.
  * Every phase ends with a count: each span the server acknowledged is stored exactly once.
  * Results: bench/results/otlp.md.
  */
@@ -248,21 +250,31 @@ function rowsOf(bodies: readonly Body[]): { traces: unknown[][]; spans: unknown[
 const TRACE_TYPES = ['text', 'text', 'float8', 'float8', 'float8', 'text', 'text', 'text', 'float8', 'float8', 'text', 'text', 'text', 'text', 'float8', 'text', 'text', 'text', 'bigint']
 const TRACE_NAMES = 'trace_id, deployment_id, start_time, end_time, latency_ms, status, operation, request_model, input_tokens, output_tokens, conversation_id, prompt_name, prompt_version, retrieval_index_version, cost_usd, guardrail_action, guardrail_outcome, output_hash, span_count'
 
-/** The raw ceiling: per batch one transaction of one INSERT … unnest per table, E clients at once. */
-async function rawPhase(pgUrl: string, schema: string, batches: ReturnType<typeof rowsOf>, spansPerBatch: number[], clients: number): Promise<PhaseResult> {
+/**
+ * The raw ceiling: per batch one transaction of one INSERT … unnest per table, E clients at once.
+ * rate 0: flat out; else together `rate` spans/s, latency from each batch's due time (as `send`).
+ */
+async function rawPhase(name: string, pgUrl: string, schema: string, batches: ReturnType<typeof rowsOf>, spansPerBatch: number[], clients: number, rate: number): Promise<PhaseResult> {
   const pool = new pg.Pool({ connectionString: pgUrl, max: clients, options: `-c search_path=${schema}` })
   const insertTraces = `INSERT INTO traces (${TRACE_NAMES}) SELECT * FROM unnest(${TRACE_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT (trace_id) DO NOTHING`
   const insertSpans = 'INSERT INTO trace_spans (trace_id, span_id, content_sha256, data) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING'
   const latencies: number[] = []
   let spans = 0
   let next = 0
+  const spansPerBatchMean = spansPerBatch[0] ?? 1
+  // Connections opened before the clock starts, as the server's pool is warm before its phases.
+  const clientsReady = await Promise.all(Array.from({ length: clients }, () => pool.connect()))
   const started = performance.now()
   await Promise.all(
-    Array.from({ length: clients }, async () => {
-      const client = await pool.connect()
+    clientsReady.map(async (client) => {
       try {
         for (let i = next++; i < batches.length; i = next++) {
-          const t0 = performance.now()
+          let t0 = performance.now()
+          if (rate > 0) {
+            const due = started + ((i * spansPerBatchMean) / rate) * 1000
+            if (due > t0) await new Promise((r) => setTimeout(r, due - t0))
+            t0 = due
+          }
           const b = batches[i]
           await client.query('BEGIN')
           await client.query({ name: 'raw_traces', text: insertTraces, values: TRACE_TYPES.map((_, c) => b.traces.map((r) => r[c])) })
@@ -277,7 +289,7 @@ async function rawPhase(pgUrl: string, schema: string, batches: ReturnType<typeo
     }),
   )
   await pool.end()
-  return summarise('raw INSERT … unnest (pg client, same rows)', latencies, spans, (performance.now() - started) / 1000, 0)
+  return summarise(name, latencies, spans, (performance.now() - started) / 1000, 0)
 }
 
 /** Spans stored in a schema, counted: every acknowledged span exactly once (the primary key forbids twice). */
@@ -343,7 +355,7 @@ async function cli(): Promise<void> {
     const notes: string[] = []
     let offset = 0
     let expected = 0
-    const run = async (encoding: Encoding): Promise<Body[]> => {
+    const run = async (encoding: Encoding): Promise<{ flat: Body[]; paced: Body[] }> => {
       const t0 = performance.now()
       const flat = await encodeBodies(encoding, deployment.id, spans, batch, (offset += 10_000_000))
       const paced = await encodeBodies(encoding, deployment.id, spans, batch, (offset += 10_000_000))
@@ -351,9 +363,9 @@ async function cli(): Promise<void> {
       push(await send(`${encoding} flat out`, server!.url, token, encoding, flat, exporters, 0))
       push(await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate))
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)
-      return flat
+      return { flat, paced }
     }
-    let protoBodies: Body[] = []
+    let protoBodies: { flat: Body[]; paced: Body[] } | undefined
     if (phases.includes('protobuf')) protoBodies = await run('protobuf')
     if (phases.includes('json')) await run('json')
     if (phases.includes('sdk')) {
@@ -366,12 +378,16 @@ async function cli(): Promise<void> {
     const stored = await storedSpans(pgUrl, schema)
     let raw: PhaseResult | undefined
     if (phases.includes('raw')) {
-      if (protoBodies.length === 0) protoBodies = await encodeBodies('protobuf', deployment.id, spans, batch, (offset += 10_000_000))
-      const rows = rowsOf(protoBodies)
-      raw = await rawPhase(pgUrl, rawSchema, rows, protoBodies.map((b) => b.spans), exporters)
+      protoBodies ??= {
+        flat: await encodeBodies('protobuf', deployment.id, spans, batch, (offset += 10_000_000)),
+        paced: await encodeBodies('protobuf', deployment.id, spans, batch, (offset += 10_000_000)),
+      }
+      raw = await rawPhase('raw INSERT … unnest flat out (pg client, same rows)', pgUrl, rawSchema, rowsOf(protoBodies.flat), protoBodies.flat.map((b) => b.spans), exporters, 0)
       push(raw)
+      const rawPaced = await rawPhase(`raw INSERT … unnest paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawSchema, rowsOf(protoBodies.paced), protoBodies.paced.map((b) => b.spans), exporters, rate)
+      push(rawPaced)
       const rawStored = await storedSpans(pgUrl, rawSchema)
-      if (rawStored !== raw.spans) notes.push(`PROBLEM: raw phase stored ${rawStored} spans of ${raw.spans}`)
+      if (rawStored !== raw.spans + rawPaced.spans) notes.push(`PROBLEM: raw phases stored ${rawStored} spans of ${raw.spans + rawPaced.spans}`)
     }
     const cpu = os.cpus()[0]?.model ?? '?'
     console.log(`machine: ${os.cpus().length} CPUs, ${cpu}, node ${process.version}; one assay server on PostgreSQL; ${exporters} exporters; batches of ${batch} spans; ${spans.toLocaleString('en-US')} spans per phase`)

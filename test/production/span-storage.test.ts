@@ -31,7 +31,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 function traces(deploymentId: string): TraceInput[] {
   const plain = llmTrace(deploymentId)
   const escaped = llmTrace(deploymentId, 1_700_000_005_000)
-  escaped.spans[0].attributes = { zeta: 'bell \u0007 and tab \t', 'alpha\ud800key': 1, 'nul\u0000key': [1, 'two', { y: 2, x: 1 }], 'quote"back\\slash': 'é 😀 \u2028' }
+  escaped.spans[0].attributes = { zeta: 'bell \u0007, tab \t and record separator \u001e', 'alpha\ud800key': 1, 'nul\u0000key': [1, 'two', { y: 2, x: 1 }], 'quote"back\\slash': 'é 😀 \u2028' }
   escaped.spans[1].resource = { 'service.name': 'bot', 'a.first': true, '10': 'index-like', '9': 'keys' }
   const events = llmTrace(deploymentId, 1_700_000_009_000)
   events.spans.push(span({ parentSpanId: events.spans[0].spanId, events: [{ name: 'retry', time: 1_700_000_009_100, attributes: { b: 1, a: 'x' } }] }))

@@ -708,6 +708,18 @@ DROP INDEX run_params_text;
 CREATE INDEX run_params_text ON run_params(key, value_text, run_id);
 `,
   },
+  {
+    version: 15,
+    sql: `
+-- trace_spans without its foreign key to traces (docs/production.md "Performance"): the key's
+-- trigger ran per span a lookup of the parent that took a KEY SHARE lock on it, a third of
+-- PostgreSQL's CPU per span on OTLP ingest. The one writer of trace_spans (the store core's
+-- logTraces) guarantees the parent itself: it inserts a trace's spans in the transaction that
+-- inserted the trace, or after reading the trace row FOR UPDATE (locked until commit), and no
+-- statement deletes traces or changes a trace_id.
+ALTER TABLE trace_spans DROP CONSTRAINT trace_spans_trace_id_fkey;
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

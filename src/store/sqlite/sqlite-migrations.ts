@@ -355,6 +355,24 @@ CREATE INDEX trace_feedback_trace ON trace_feedback(trace_id, at);
 ALTER TABLE runs ADD COLUMN config_parts TEXT;
 `,
   },
+  {
+    version: 15,
+    sql: `
+-- trace_spans without its foreign key to traces, as PostgreSQL's migration 15 (the store core's
+-- logTraces guarantees each span's trace; postgres-migrations.ts says why). SQLite drops a key
+-- only by a new table. (Version 14 is PostgreSQL's alone.)
+CREATE TABLE trace_spans_v15 (
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  data TEXT NOT NULL, -- JSON of the span
+  PRIMARY KEY (trace_id, span_id)
+) WITHOUT ROWID;
+INSERT INTO trace_spans_v15 SELECT trace_id, span_id, content_sha256, data FROM trace_spans;
+DROP TABLE trace_spans;
+ALTER TABLE trace_spans_v15 RENAME TO trace_spans;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
