@@ -177,6 +177,8 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
       assert.equal(await spans.count(), chatTrace.spans.length)
       const input = chatTrace.spans.reduce((s, x) => s + Number(x.attributes['gen_ai.usage.input_tokens'] ?? 0), 0)
       const output = chatTrace.spans.reduce((s, x) => s + Number(x.attributes['gen_ai.usage.output_tokens'] ?? 0), 0)
+      // The lineage header loads on its own request: wait for it before reading the page.
+      await page.getByText(/Served by chat v1/).waitFor()
       const text = await page.locator('main').innerText()
       assert.match(text, new RegExp(`Spans\\s+${chatTrace.spans.length} spans`))
       assert.match(text, new RegExp(`Tokens\\s+${input} in, ${output} out`))
