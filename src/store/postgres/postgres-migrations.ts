@@ -717,7 +717,9 @@ CREATE INDEX run_params_text ON run_params(key, value_text, run_id);
 -- logTraces) guarantees the parent itself: it inserts a trace's spans in the transaction that
 -- inserted the trace, or after reading the trace row FOR UPDATE (locked until commit), and no
 -- statement deletes traces or changes a trace_id.
-ALTER TABLE trace_spans DROP CONSTRAINT trace_spans_trace_id_fkey;
+-- The name is the one PostgreSQL generated for version 12's key; IF EXISTS lets a store whose key
+-- is already gone (dropped by hand) migrate instead of failing (text edited before any release).
+ALTER TABLE trace_spans DROP CONSTRAINT IF EXISTS trace_spans_trace_id_fkey;
 `,
   },
 ]
