@@ -576,6 +576,8 @@ BEGIN
       JOIN run_params p ON p.run_id = p_run AND p.key = u.k
       WHERE p.value <> u.v ORDER BY u.ord LIMIT 1;
     IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'param-conflict', DETAIL = json_build_array(clash_key, clash_value)::text; END IF;
+    -- No DISTINCT (unlike tags, which travel as pairs that may repeat a key): the keys come from
+    -- Object.entries of the batch's params object (sql-store.ts logBatch), so each is there once.
     SELECT count(*) INTO fresh FROM unnest(p_param_keys) AS k
       WHERE NOT EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = p_run AND p.key = k);
     IF fresh > 0 THEN
