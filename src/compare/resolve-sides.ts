@@ -24,13 +24,30 @@ export interface ResolvedSide {
   asGroup?: boolean
 }
 
-/** "config" or "params.k1,params.k2" (also "params.k1,k2"). */
+/**
+ * Each grouping key becomes one join on run_params in the SQL backends, and SQLite refuses a
+ * join of more than 64 tables; a grouping by more keys than this is no reading anyone asked for.
+ */
+export const MAX_GROUP_BY_KEYS = 10
+
+/** "config" or "params.k1,params.k2" (also "params.k1,k2"); repeated keys count once. */
 export function parseGroupBy(text: string): GroupBy {
   const value = text.trim()
   if (value === '' || value === 'config') return { by: 'config' }
   const keys = value.split(',').map((k) => k.trim()).filter((k) => k.length > 0).map((k) => (k.startsWith('params.') ? k.slice('params.'.length) : k))
   if (keys.length === 0 || keys.some((k) => k.length === 0)) {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', `--group-by must be "config" or "params.KEY[,params.KEY]", got ${JSON.stringify(text)}`)
+  }
+  return checkGroupBy({ by: 'params', keys })
+}
+
+/** The grouping with each key once, refused past MAX_GROUP_BY_KEYS keys: every path that groups runs goes through here. */
+export function checkGroupBy(groupBy: GroupBy): GroupBy {
+  if (groupBy.by === 'config') return groupBy
+  const keys = [...new Set(groupBy.keys)]
+  if (keys.length === 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'a grouping by params needs at least one key', { field: 'groupBy' })
+  if (keys.length > MAX_GROUP_BY_KEYS) {
+    throw new AssayError('ASSAY_INVALID_ARGUMENT', `at most ${MAX_GROUP_BY_KEYS} params to group by, got ${keys.length}`, { field: 'groupBy' })
   }
   return { by: 'params', keys }
 }
@@ -79,7 +96,7 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
     return { label: text, runs, how: 'the listed runs', asGroup: true }
   }
   const run = await store.getRun(resolved[0] as string)
-  const groupBy = options.groupBy ?? null
+  const groupBy = options.groupBy === undefined || options.groupBy === null ? null : checkGroupBy(options.groupBy)
   if (groupBy === null) return { label: text, runs: [run], how: 'one run' }
   const all = await store.listRuns({ experiment: run.experiment, filter: groupFilter(run, groupBy) })
   let matched: RunSummary[]

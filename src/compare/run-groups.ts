@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../store/pages.js'
 import { formatFilterKey, formatFilterLiteral } from '../store/run-filter.js'
 import type { Store, StoredRunGroup } from '../store/store.js'
 import { summarizeGroup, summarizeMoments } from './group-comparison.js'
-import type { GroupBy } from './resolve-sides.js'
+import { checkGroupBy, type GroupBy } from './resolve-sides.js'
 import type { MetricBand, RunGroupMetric, RunGroupsPage } from './run-group-types.js'
 
 export type { MetricBand, RunGroup, RunGroupMetric, RunGroupsPage } from './run-group-types.js'
@@ -79,10 +79,11 @@ export async function groupRuns(store: Store, query: RunGroupsQuery): Promise<Ru
   const after = query.cursor === undefined ? undefined : decodeCursor('run group', query.cursor)[0]
   const userFilter = query.filter === undefined || query.filter.trim() === '' ? undefined : query.filter
   const filter = userFilter === undefined ? `status = 'finished'` : `(${userFilter}) and status = 'finished'`
-  const grouping = query.groupBy.by === 'config' ? { by: 'config' as const } : { by: 'params' as const, keys: query.groupBy.keys }
+  const groupBy = checkGroupBy(query.groupBy)
+  const grouping = groupBy.by === 'config' ? { by: 'config' as const } : { by: 'params' as const, keys: groupBy.keys }
   const page = await store.groupRunsPage({ experiment: query.experiment, experiments: query.experiments, filter, grouping, metrics, limit: query.limit, after, runsListed: GROUP_RUNS_LISTED })
   return {
-    groupBy: formatGroupBy(query.groupBy),
+    groupBy: formatGroupBy(groupBy),
     metrics,
     confidenceLevel,
     method: GROUP_MEAN_METHOD,
@@ -90,10 +91,10 @@ export async function groupRuns(store: Store, query: RunGroupsQuery): Promise<Ru
     groupCount: page.groupCount,
     groups: page.groups.map((g) => ({
       key: g.key,
-      label: labelOf(g.key, query.groupBy),
+      label: labelOf(g.key, groupBy),
       n: g.n,
       runs: g.runs,
-      filter: groupFilterOf(g.key, query.groupBy, userFilter),
+      filter: groupFilterOf(g.key, groupBy, userFilter),
       metrics: metrics.map((m, i) => metricOfGroup(m, g.metrics[i] as StoredRunGroup['metrics'][number], confidenceLevel)),
     })),
     nextCursor: page.more && page.groups.length > 0 ? encodeCursor('run group', [(page.groups[page.groups.length - 1] as StoredRunGroup).key]) : null,

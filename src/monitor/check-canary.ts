@@ -196,6 +196,7 @@ export async function checkCanary(store: Store, options: CheckCanaryOptions): Pr
   if (!parsed.success) throw new AssayError('ASSAY_INVALID_ARGUMENT', `window must be a duration such as 30m, 24h or 7d, got ${JSON.stringify(options.window)}`, { field: 'window' })
   const from = now - parsed.data
   const [champion, challenger] = await Promise.all([store.getDeployment(options.champion), store.getDeployment(options.challenger)])
+  checkMonitorWatches(options.monitor, champion, challenger)
   const championRows = await readTraceRows(store, champion.id, from, now)
   const challengerRows = await readTraceRows(store, challenger.id, from, now)
   let metrics = options.metrics
@@ -242,6 +243,21 @@ export async function checkCanary(store: Store, options: CheckCanaryOptions): Pr
   const allowed = (result.decision === 'promote' && (actMode === 'promote' || actMode === 'both')) || (result.decision === 'rollback' && (actMode === 'rollback' || actMode === 'both'))
   if (!allowed) return { evidence, audit, acted: null, actRefused: null }
   return { evidence, audit, ...(await act({ store, result, champion, challenger, alias: alias ?? 'champion', record: audit, actor: options.actor, now, promote: options.promote, monitor })) }
+}
+
+/**
+ * A monitor file grants `canary.act`, an alias and a rollback version for the deployment it names;
+ * a canary of another endpoint must not borrow them, so it is refused before anything is recorded.
+ */
+function checkMonitorWatches(monitor: LoadedMonitor | undefined, champion: Deployment, challenger: Deployment): void {
+  const watched = monitor?.spec.deployment
+  if (monitor === undefined || watched === undefined) return
+  if ([champion, challenger].some((d) => d.endpoint === watched || d.id === watched)) return
+  throw new AssayError(
+    'ASSAY_INVALID_ARGUMENT',
+    `monitor ${monitor.spec.monitor} watches deployment ${watched}, but this canary compares endpoint ${champion.endpoint} (${champion.id.slice(0, 8)}) with ${challenger.endpoint} (${challenger.id.slice(0, 8)})`,
+    { field: 'monitor', deployment: watched },
+  )
 }
 
 function carries(row: TraceRow, metric: string): boolean {

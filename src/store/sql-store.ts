@@ -275,6 +275,7 @@ export abstract class SqlStore implements Store {
     for (const [i, d] of datasets.entries()) assertDatasetVersion(d, `datasets.${i}`)
     // Datasets change the config fingerprint through parts only the core computes: they take its transaction.
     if (fast !== undefined && datasets.length === 0) {
+      // Object keys are unique, so assay_log_batch counts new params without DISTINCT (migration 13).
       const params = Object.entries(batch.params ?? {}).map(([k, v]) => paramColumns(k, v))
       const outcome = await fast.appendBatch({
         runId,

@@ -132,6 +132,22 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(await currentHolder(store, 'qa', 'champion'), null)
     })
 
+    test('a monitor of another endpoint is refused before anything is recorded or moved', async () => {
+      await traffic({ quality: 0.1, share: 0.8 })
+      const watching = (deployment: string) => parseMonitorSpec(`${MONITOR_TEXT}deployment: ${deployment}\ncanary:\n  act: both\n  alias: champion\n`, 'qa-watch.monitor.yaml')
+      const before = await store.lastAuditRecord()
+      await assert.rejects(canary(watching('billing')), (error: unknown) => (error as { code?: string }).code === 'ASSAY_INVALID_ARGUMENT' && /watches deployment billing/.test((error as Error).message))
+      assert.deepEqual(await store.lastAuditRecord(), before, 'nothing recorded')
+      assert.equal(await currentHolder(store, 'qa', 'champion'), 1, 'nothing moved')
+      // Naming either side, by endpoint or by deployment id, is the canary the monitor watches.
+      for (const named of ['chat', 'chat-canary', champion.id]) {
+        const result = await canary(watching(named))
+        assert.equal(result.evidence.decision, 'promote', result.evidence.reason)
+        assert.equal(result.acted?.action, 'promote', named)
+        await setAlias(store, { model: 'qa', alias: 'champion', version: 1, actor: 'alice' })
+      }
+    })
+
     test('a promotion the canary allows is still refused on unauditable traffic', async () => {
       await traffic({ quality: 0.1, share: 0.8 })
       await store.createDeployment(newDeployment({ model: 'qa', modelVersion: 1, endpoint: 'chat-eu', owner: null, createdAt: NOW - 3 * HOUR }))

@@ -576,6 +576,8 @@ BEGIN
       JOIN run_params p ON p.run_id = p_run AND p.key = u.k
       WHERE p.value <> u.v ORDER BY u.ord LIMIT 1;
     IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'AY002', MESSAGE = 'param-conflict', DETAIL = json_build_array(clash_key, clash_value)::text; END IF;
+    -- No DISTINCT (unlike tags, which travel as pairs that may repeat a key): the keys come from
+    -- Object.entries of the batch's params object (sql-store.ts logBatch), so each is there once.
     SELECT count(*) INTO fresh FROM unnest(p_param_keys) AS k
       WHERE NOT EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = p_run AND p.key = k);
     IF fresh > 0 THEN
@@ -717,7 +719,9 @@ CREATE INDEX run_params_text ON run_params(key, value_text, run_id);
 -- logTraces) guarantees the parent itself: it inserts a trace's spans in the transaction that
 -- inserted the trace, or after reading the trace row FOR UPDATE (locked until commit), and no
 -- statement deletes traces or changes a trace_id.
-ALTER TABLE trace_spans DROP CONSTRAINT trace_spans_trace_id_fkey;
+-- The name is the one PostgreSQL generated for version 12's key; IF EXISTS lets a store whose key
+-- is already gone (dropped by hand) migrate instead of failing (text edited before any release).
+ALTER TABLE trace_spans DROP CONSTRAINT IF EXISTS trace_spans_trace_id_fkey;
 `,
   },
 ]

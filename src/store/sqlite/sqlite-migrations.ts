@@ -381,6 +381,10 @@ export async function migrateSqlite(adapter: SqliteAdapter, location: string): P
   await adapter.transaction('write', async () => {
     const current = adapter.db.pragma('user_version', { simple: true }) as number
     if (current > latest) throw schemaTooNew(location, current, latest)
+    // SQLite keeps one number, user_version, not a set of applied versions as PostgreSQL does: a
+    // migration runs only when it is above it. A new migration must therefore be numbered above the
+    // latest here (versions strictly increase; test/store/migration-versions.test.ts): one numbered
+    // below, say 14 (which SQLite skipped), would never run on stores already at 15.
     for (const migration of SQLITE_MIGRATIONS) {
       if (migration.version > current) {
         adapter.db.exec(migration.sql)
