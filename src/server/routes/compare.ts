@@ -106,7 +106,7 @@ export function compareRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.compareDetail,
-      summary: `compare two runs or two groups (?a, ?b: a run id or prefix, RUN1,RUN2,..., config:<fingerprint prefix> or filter:<expression>) on ?metric (?dataset, ?lowerIsBetter=true, ?margin) with the defaults of assay compare, and what the web UI draws of it: each run's and side's mean with its interval (forest plot), the per-example differences (histogram) and the examples that regressed and improved most with every run's eval record of them. At most ${COMPARE_MAX_RUNS_PER_SIDE} runs a side and ${COMPARE_MAX_EVAL_RECORDS.toLocaleString('en-US')} eval records in all (413 ASSAY_VALUE_TOO_LARGE); every run must be readable by the token (403); holdout reads are counted in the ledger`,
+      summary: `compare two runs or two groups (?a, ?b: a run id or prefix, RUN1,RUN2,..., config:<fingerprint prefix> or filter:<expression>) on ?metric (?dataset, ?lowerIsBetter=true, ?margin) with the defaults of assay compare, and what the web UI draws of it: each run's and side's mean with its interval (forest plot), the per-example differences (histogram) and the examples that regressed and improved most with every run's eval record of them. At most ${COMPARE_MAX_RUNS_PER_SIDE} runs a side and ${COMPARE_MAX_EVAL_RECORDS.toLocaleString('en-US')} eval records in all (413 ASSAY_VALUE_TOO_LARGE); for a token limited to some experiments config: and filter: groups hold only runs of those experiments, and a listed run of another is 403; holdout reads are counted in the ledger (a limited token's counts are of the entries it may read)`,
       tag: 'compare',
       scope: 'read',
       touches: 'handler',
