@@ -43,6 +43,8 @@ export interface CompareOptions {
   actor?: string
   /** Holdout reads allowed per dataset version before HOLDOUT_OVERUSE (default: holdout-ledger's). */
   holdoutBudget?: number
+  /** A caller limited to these experiments: holdout counts and actors are those of the ledger entries it may read (checkHoldoutBudget). */
+  holdoutVisibleExperiments?: readonly string[]
 }
 
 export const COMPARE_DEFAULTS = {
@@ -70,6 +72,7 @@ interface ResolvedOptions {
   top: number
   actor: string | undefined
   holdoutBudget: number | undefined
+  holdoutVisibleExperiments: readonly string[] | undefined
 }
 
 function invalid(message: string): AssayError {
@@ -107,6 +110,7 @@ export function resolveCompareOptions(options: CompareOptions): ResolvedOptions 
     top,
     actor: options.actor,
     holdoutBudget: options.holdoutBudget,
+    holdoutVisibleExperiments: options.holdoutVisibleExperiments,
   }
 }
 
@@ -145,17 +149,23 @@ async function holdoutReads(store: Store, runs: RunRecord[], dataset: string, sh
     purpose: `compare ${opts.metric}`,
     ...(opts.actor === undefined ? {} : { actor: opts.actor }),
     ...(opts.holdoutBudget === undefined ? {} : { budget: opts.holdoutBudget }),
+    ...(opts.holdoutVisibleExperiments === undefined ? {} : { visibleExperiments: opts.holdoutVisibleExperiments }),
   })
   return {
-    checks: checks.map((c) => ({ datasetSha256: c.datasetSha256, datasetName: c.datasetName, reads: c.reads, budget: c.budget, overBudget: c.overBudget })),
+    checks: checks.map((c) => ({ datasetSha256: c.datasetSha256, datasetName: c.datasetName, reads: c.reads, budget: c.budget, overBudget: c.overBudget, ...(c.view === undefined ? {} : { view: c.view }) })),
     warnings: checks.flatMap((c) => (c.warning === null ? [] : [c.warning])),
   }
 }
 
-export async function compare(store: Store, aSpec: string, bSpec: string, options: CompareOptions): Promise<Comparison> {
+function isResolved(side: string | ResolvedSide): side is ResolvedSide {
+  return typeof side === 'object' && side !== null
+}
+
+/** Each side is a spec (resolved here) or a side already resolved and checked by the caller (the server checks every run against the token first). */
+export async function compare(store: Store, aSpec: string | ResolvedSide, bSpec: string | ResolvedSide, options: CompareOptions): Promise<Comparison> {
   const opts = resolveCompareOptions(options)
-  const a = await resolveSide(store, aSpec, { groupBy: opts.groupBy })
-  const b = await resolveSide(store, bSpec, { groupBy: opts.groupBy })
+  const a = isResolved(aSpec) ? aSpec : await resolveSide(store, aSpec, { groupBy: opts.groupBy })
+  const b = isResolved(bSpec) ? bSpec : await resolveSide(store, bSpec, { groupBy: opts.groupBy })
   // The same run on both sides compares nothing with itself: refused for single runs and groups alike.
   const idsB = new Set(b.runs.map((r) => r.id))
   const overlap = a.runs.map((r) => r.id).filter((id) => idsB.has(id))

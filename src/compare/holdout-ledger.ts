@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { AssayError } from '../errors.js'
 import type { DatasetRole, DatasetVersion, HoldoutRead } from '../record/types.js'
-import type { Store } from '../store/store.js'
+import { allPages } from '../store/pages.js'
+import { PAGE_SIZE, type Store } from '../store/store.js'
 import type { ComparisonWarning } from './comparison-types.js'
 
 /**
@@ -58,20 +59,36 @@ export interface HoldoutCheck {
   entries: HoldoutRead[]
   /** HOLDOUT_OVERUSE past the budget (reads > budget), else null. */
   warning: ComparisonWarning | null
+  /**
+   * Present when the check was computed for a caller limited to some experiments: entries, reads
+   * and actors are then only the ledger entries about runs of those experiments (what the ledger
+   * route gives that caller), not the whole ledger.
+   */
+  view?: 'readable experiments'
 }
 
-/** Count the reads of one dataset version and say whether it is past its budget. Reads only; records nothing. */
+/**
+ * Count the reads of one dataset version and say whether it is past its budget. Reads only; records
+ * nothing. With `experiments` (a caller limited to some), only the entries that caller may read are
+ * counted, shown and named (the entries the ledger route gives it), so nothing of other experiments'
+ * reads leaks into a result.
+ */
 export async function checkHoldoutBudget(
-  store: Pick<Store, 'holdoutReads'>,
+  store: Pick<Store, 'holdoutReads' | 'holdoutReadsPage'>,
   datasetSha256: string,
-  options: { budget?: number; datasetName?: string } = {},
+  options: { budget?: number; datasetName?: string; experiments?: readonly string[] } = {},
 ): Promise<HoldoutCheck> {
   const budget = resolveHoldoutBudget(options.budget)
-  const entries = await store.holdoutReads(datasetSha256)
+  const experiments = options.experiments
+  const entries =
+    experiments === undefined
+      ? await store.holdoutReads(datasetSha256)
+      : await allPages((cursor) => store.holdoutReadsPage({ datasetSha256, experiments, limit: PAGE_SIZE.max, cursor }), (page) => page.reads)
   const datasetName = options.datasetName ?? entries.at(-1)?.datasetName ?? datasetSha256.slice(0, 12)
   const reads = entries.length
   const overBudget = reads > budget
   const actors = [...new Set(entries.map((e) => e.actor))]
+  const scoped = experiments !== undefined
   return {
     datasetSha256,
     datasetName,
@@ -84,10 +101,11 @@ export async function checkHoldoutBudget(
       ? {
           code: 'HOLDOUT_OVERUSE',
           message:
-            `dataset ${datasetName} (sha256 ${datasetSha256.slice(0, 12)}…) has been read ${reads} times, past its budget of ${budget}` +
+            `dataset ${datasetName} (sha256 ${datasetSha256.slice(0, 12)}…) has been read ${reads} times${scoped ? ' by runs of the experiments this token may read' : ''}, past its budget of ${budget}` +
             ` (by ${actors.join(', ')}): the holdout is being overfit; results on it are optimistic. Confirm on a fresh holdout.`,
         }
       : null,
+    ...(scoped ? { view: 'readable experiments' as const } : {}),
   }
 }
 
@@ -103,6 +121,8 @@ export interface HoldoutReadInput {
   actor?: string
   at?: number
   budget?: number
+  /** The experiments of a caller limited to some: the checks count only the entries it may read (checkHoldoutBudget). */
+  visibleExperiments?: readonly string[]
 }
 
 /**
@@ -111,7 +131,7 @@ export interface HoldoutReadInput {
  * A version counts as a holdout if any run declares it so: a test set is not excused by one run calling
  * it validation.
  */
-export async function recordAndCheckHoldout(store: Pick<Store, 'recordHoldoutRead' | 'holdoutReads'>, input: HoldoutReadInput): Promise<HoldoutCheck[]> {
+export async function recordAndCheckHoldout(store: Pick<Store, 'recordHoldoutRead' | 'holdoutReads' | 'holdoutReadsPage'>, input: HoldoutReadInput): Promise<HoldoutCheck[]> {
   const budget = resolveHoldoutBudget(input.budget)
   const versions = new Map<string, boolean>()
   for (const run of input.runs) {
@@ -128,7 +148,7 @@ export async function recordAndCheckHoldout(store: Pick<Store, 'recordHoldoutRea
   for (const [sha256, holdout] of versions) {
     if (!holdout) continue
     await store.recordHoldoutRead({ id: randomUUID(), datasetSha256: sha256, datasetName: input.datasetName, runIds, purpose: input.purpose, actor, at })
-    checks.push(await checkHoldoutBudget(store, sha256, { budget, datasetName: input.datasetName }))
+    checks.push(await checkHoldoutBudget(store, sha256, { budget, datasetName: input.datasetName, ...(input.visibleExperiments === undefined ? {} : { experiments: input.visibleExperiments }) }))
   }
   return checks
 }

@@ -62,6 +62,8 @@ export interface LeaderboardOptions {
   /** Record this read in the holdout ledger (default true); false only checks the budget. */
   recordHoldout?: boolean
   actor?: string
+  /** A caller limited to these experiments: each board's holdout checks and warnings are of the ledger entries it may read (checkHoldoutBudget). */
+  holdoutVisibleExperiments?: readonly string[]
   /** Allow eval records on different versions of a dataset (paired by example id, with a DIFFERENT_DATA warning). */
   allowDifferentVersions?: boolean
   /** Across datasets, what a "system" is: 'run' (default), 'name', 'params.KEY' or 'tags.KEY' (its runs' means are averaged). */
@@ -273,6 +275,7 @@ export async function leaderboard(store: Store, options: LeaderboardOptions = {}
         holdoutBudget: options.holdoutBudget,
         recordHoldout: options.recordHoldout ?? true,
         actor: options.actor ?? defaultActor(),
+        holdoutVisibleExperiments: options.holdoutVisibleExperiments,
         now,
         allowDifferentVersions: options.allowDifferentVersions ?? false,
       }),
@@ -384,6 +387,7 @@ interface BoardInput {
   holdoutBudget: number | undefined
   recordHoldout: boolean
   actor: string
+  holdoutVisibleExperiments: readonly string[] | undefined
   now: number
   allowDifferentVersions: boolean
 }
@@ -576,10 +580,10 @@ async function buildBoard(store: Store, input: BoardInput): Promise<DatasetBoard
   const purpose = `leaderboard ${metric}`
   let holdout: HoldoutCheck[] = []
   if (input.recordHoldout) {
-    holdout = await recordAndCheckHoldout(store, { runs, datasetName: dataset, purpose, actor: input.actor, at: input.now, budget: input.holdoutBudget })
+    holdout = await recordAndCheckHoldout(store, { runs, datasetName: dataset, purpose, actor: input.actor, at: input.now, budget: input.holdoutBudget, visibleExperiments: input.holdoutVisibleExperiments })
   } else {
     for (const sha of versions.keys()) {
-      if (roleOf(runs, dataset, sha) === 'holdout' || roleOf(runs, dataset, sha) === 'test') holdout.push(await checkHoldoutBudget(store, sha, { budget: input.holdoutBudget, datasetName: dataset }))
+      if (roleOf(runs, dataset, sha) === 'holdout' || roleOf(runs, dataset, sha) === 'test') holdout.push(await checkHoldoutBudget(store, sha, { budget: input.holdoutBudget, datasetName: dataset, experiments: input.holdoutVisibleExperiments }))
     }
   }
   for (const check of holdout) {

@@ -1,7 +1,8 @@
 import { AssayError } from '../errors.js'
 import type { RunRecord, RunSummary } from '../record/types.js'
 import { formatFilterKey, formatFilterLiteral, parseRunFilter } from '../store/run-filter.js'
-import type { Store } from '../store/store.js'
+import { allPages } from '../store/pages.js'
+import { PAGE_SIZE, type Store } from '../store/store.js'
 
 /**
  * Side specs (docs/compare.md):
@@ -62,15 +63,22 @@ async function runsOf(store: Store, summaries: RunSummary[]): Promise<RunRecord[
   return out
 }
 
-/** Resolve one side spec to its runs. Throws ASSAY_RUN_NOT_FOUND when it names no run. */
-export async function resolveSide(store: Store, spec: string, options: { groupBy?: GroupBy | null } = {}): Promise<ResolvedSide> {
+/**
+ * Resolve one side spec to its runs. Throws ASSAY_RUN_NOT_FOUND when it names no run. With
+ * `experiments` (a caller limited to some), config: and filter: look only at runs of those
+ * experiments: other runs are simply not in the group, and nothing about them decides the answer.
+ */
+export async function resolveSide(store: Store, spec: string, options: { groupBy?: GroupBy | null; experiments?: readonly string[] } = {}): Promise<ResolvedSide> {
+  const experiments = options.experiments
+  const listRuns = (filter: string): Promise<RunSummary[]> =>
+    experiments === undefined ? store.listRuns({ filter }) : allPages((cursor) => store.listRunsPage({ filter, experiments, limit: PAGE_SIZE.max, cursor }), (page) => page.runs)
   if (typeof spec !== 'string' || spec.trim() === '') throw new AssayError('ASSAY_INVALID_ARGUMENT', 'a side must be a run id, a comma-separated list of run ids, config:<fingerprint> or filter:<expression>')
   const text = spec.trim()
   if (text.startsWith('config:')) {
     const prefix = text.slice('config:'.length).trim()
     if (prefix.length < 4) throw new AssayError('ASSAY_INVALID_ARGUMENT', `config:<prefix> needs at least 4 characters of the config fingerprint, got ${JSON.stringify(prefix)}`)
     // Fingerprints are hex: a prefix of anything else matches nothing (and needs no quoting).
-    const candidates = /^[0-9a-f]+$/.test(prefix) ? await store.listRuns({ filter: `config ~ '${prefix}' and status = 'finished'` }) : []
+    const candidates = /^[0-9a-f]+$/.test(prefix) ? await listRuns(`config ~ '${prefix}' and status = 'finished'`) : []
     const matched = candidates.filter((r) => r.configFingerprint.startsWith(prefix))
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no finished run has a config fingerprint starting with ${prefix}`, { spec: text })
     const fingerprints = new Set(matched.map((r) => r.configFingerprint))
@@ -80,7 +88,7 @@ export async function resolveSide(store: Store, spec: string, options: { groupBy
   if (text.startsWith('filter:')) {
     const filter = text.slice('filter:'.length)
     parseRunFilter(filter)
-    const matched = await store.listRuns({ filter })
+    const matched = await listRuns(filter)
     if (matched.length === 0) throw new AssayError('ASSAY_RUN_NOT_FOUND', `no run matches the filter ${JSON.stringify(text.slice('filter:'.length).trim())}`, { spec: text })
     return { label: text, runs: await runsOf(store, matched), how: 'runs matching the filter', asGroup: true }
   }

@@ -90,7 +90,10 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
         <p class="hint">The dataset is not a holdout or test set: no reads are counted.</p>
       ) : (
         <table>
-          <caption>Holdout ledger reads of {b.dataset.name}</caption>
+          <caption>
+            Holdout ledger reads of {b.dataset.name}
+            {b.holdout.some((h) => h.view === 'readable experiments') ? ' (reads by runs of the experiments this token may read only)' : ''}
+          </caption>
           <thead>
             <tr>
               <th scope="col">dataset version</th>

@@ -6,6 +6,7 @@
  * ASSAY_FORBIDDEN for anything of another, and malformed input is 400.
  */
 import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { compare } from '../../src/compare/compare.js'
@@ -16,6 +17,7 @@ import { COMPARE_MAX_RUNS_PER_SIDE } from '../../src/server/routes/compare.js'
 import { LEADERBOARD_MAX_RESAMPLES } from '../../src/server/routes/leaderboard.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
+import { continuousRecords, createFixture, uniforms, type Fixture } from '../compare/helpers.js'
 import { EXAMPLES, groupFixture, SEEDS, type GroupFixture } from '../ui/group-fixture.js'
 import { bearer, makeToken } from './helpers.js'
 
@@ -98,13 +100,31 @@ describe('compare/detail and leaderboard routes', () => {
     )
   })
 
-  it('refuses a foreign run, a group holding one, and a foreign prefix for a limited token', async () => {
+  it('refuses a foreign run and a foreign prefix for a limited token; its filter: and config: groups hold only its runs', async () => {
     const foreignId = await get('/api/v1/compare/detail', { a: g.a[0], b: g.hidden, metric: 'score' }, visionReader)
     assert.equal(foreignId.statusCode, 403)
     assert.equal(JSON.parse(foreignId.body).error.code, 'ASSAY_FORBIDDEN')
-    const foreignGroup = await get('/api/v1/compare/detail', { a: "filter:params.config = 'a'", b: SIDE_B, metric: 'score' }, visionReader)
-    assert.equal(foreignGroup.statusCode, 403)
-    assert.equal(JSON.parse(foreignGroup.body).error.code, 'ASSAY_FORBIDDEN')
+    const foreignInList = await get('/api/v1/compare/detail', { a: `${g.a[0]},${g.hidden}`, b: SIDE_B, metric: 'score' }, visionReader)
+    assert.equal(foreignInList.statusCode, 403)
+    // The "secret" run matches this filter and shares config a's fingerprint: for this token it is simply not there.
+    const scopedFilter = await get('/api/v1/compare/detail', { a: "filter:params.config = 'a'", b: SIDE_B, metric: 'score' }, visionReader)
+    assert.equal(scopedFilter.statusCode, 200, scopedFilter.body)
+    assert.deepEqual((JSON.parse(scopedFilter.body) as { comparison: Comparison }).comparison.a.runIds, g.a)
+    assert.doesNotMatch(scopedFilter.body, new RegExp(g.hidden))
+    const fingerprint = (await store.getRun(g.a[0])).envelope.config
+    const scopedConfig = await get('/api/v1/compare/detail', { a: `config:${fingerprint.slice(0, 12)}`, b: SIDE_B, metric: 'score' }, visionReader)
+    assert.equal(scopedConfig.statusCode, 200, scopedConfig.body)
+    assert.deepEqual((JSON.parse(scopedConfig.body) as { comparison: Comparison }).comparison.a.runIds, g.a)
+    // An unlimited token's config group holds the secret run too (it shares the fingerprint).
+    const whole = await get('/api/v1/compare/detail', { a: `config:${fingerprint.slice(0, 12)}`, b: SIDE_B, metric: 'score' })
+    assert.equal(whole.statusCode, 200, whole.body)
+    assert.deepEqual((JSON.parse(whole.body) as { comparison: Comparison }).comparison.a.runIds.toSorted(), [...g.a, g.hidden].toSorted())
+    // A filter only another experiment's runs match answers as one that matches nothing: it probes nothing.
+    const probe = await get('/api/v1/compare/detail', { a: "filter:experiment = 'secret' and params.config = 'a'", b: SIDE_B, metric: 'score' }, visionReader)
+    const nothing = await get('/api/v1/compare/detail', { a: "filter:experiment = 'nowhere'", b: SIDE_B, metric: 'score' }, visionReader)
+    assert.equal(probe.statusCode, 404)
+    assert.equal(nothing.statusCode, 404)
+    assert.equal(JSON.parse(probe.body).error.code, JSON.parse(nothing.body).error.code)
     const prefix = await get('/api/v1/compare/detail', { a: g.hidden.slice(0, 10), b: g.b[0], metric: 'score' }, visionReader)
     assert.equal(prefix.statusCode, 404)
     assert.doesNotMatch(prefix.body, new RegExp(g.hidden))
@@ -177,5 +197,92 @@ describe('compare/detail and leaderboard routes', () => {
     const tooMany = await get('/api/v1/leaderboard', { dataset: 'val', bootstrap: String(LEADERBOARD_MAX_RESAMPLES + 1) })
     assert.equal(tooMany.statusCode, 413)
     assert.equal(JSON.parse(tooMany.body).error.code, 'ASSAY_VALUE_TOO_LARGE')
+  })
+})
+
+describe('holdout ledger counts in compare/detail and leaderboard for a limited token', () => {
+  let fixture: Fixture
+  let store: Store
+  let app: FastifyInstance
+  let reader: string
+  let visionReader: string
+  const vision: string[] = []
+  let secretRun: string
+  let sha: string
+  const FOREIGN_READS = 25 // past the default budget of 20
+
+  before(async () => {
+    fixture = await createFixture()
+    const data = fixture.dataset('final.csv', 'id\nfinal\n')
+    for (const [seed, shift] of [[1, 0.5], [2, 0.6]] as const) {
+      vision.push(await fixture.logRun({ experiment: 'vision', params: { config: `c${seed}` }, seed, datasetPath: data, datasetName: 'final', role: 'holdout', records: continuousRecords(uniforms(seed, 40).map((u) => shift + 0.1 * u)) }))
+    }
+    secretRun = await fixture.logRun({ experiment: 'secret', params: { config: 's' }, seed: 3, datasetPath: data, datasetName: 'final', role: 'holdout', records: continuousRecords(uniforms(3, 40)) })
+    sha = (await fixture.assay.store.getRun(vision[0])).datasets[0].sha256
+    // Another team's reads of the same holdout, by a person a vision token should not learn of.
+    for (let i = 0; i < FOREIGN_READS; i++) {
+      await fixture.assay.store.recordHoldoutRead({ id: `foreign-${i}`, datasetSha256: sha, datasetName: 'final', runIds: [secretRun], purpose: 'compare secret-metric', actor: 'secret-person', at: 1000 + i })
+    }
+    await fixture.assay.close()
+    store = await SqliteStore.open(fixture.store)
+    app = await buildServer({ store, auth: { enabled: true } })
+    reader = (await makeToken(store, 'read', null, 'reader')).secret
+    visionReader = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
+  })
+  after(async () => {
+    await app?.close()
+    await store?.close()
+    rmSync(fixture.dir, { recursive: true, force: true })
+  })
+
+  const get = (url: string, query: Record<string, string>, secret: string) => app.inject({ method: 'GET', url, query, headers: bearer(secret) })
+  const overuse = (body: string): string[] => {
+    const found: string[] = []
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) x.forEach(walk)
+      else if (typeof x === 'object' && x !== null) {
+        const o = x as Record<string, unknown>
+        if (o.code === 'HOLDOUT_OVERUSE' && typeof o.message === 'string') found.push(o.message)
+        Object.values(o).forEach(walk)
+      }
+    }
+    walk(JSON.parse(body))
+    return found
+  }
+
+  it('leaderboard: a limited token gets only the ledger entries of its experiments, counted as its view', async () => {
+    const response = await get('/api/v1/leaderboard', { dataset: 'final', experiment: 'vision', metric: 'score' }, visionReader)
+    assert.equal(response.statusCode, 200, response.body)
+    const check = (JSON.parse(response.body) as { leaderboard: Leaderboard }).leaderboard.boards[0].holdout[0]
+    assert.equal(check.datasetSha256, sha)
+    // What GET /holdout-reads/:sha256 gives the same token (the leaderboard's own read included).
+    const ledger = await get(`/api/v1/holdout-reads/${sha}`, { limit: '500' }, visionReader)
+    const visible = (JSON.parse(ledger.body) as { reads: { id: string; actor: string }[] }).reads
+    assert.deepEqual(check.entries.map((e) => e.id), visible.map((e) => e.id))
+    assert.equal(check.reads, visible.length)
+    assert.ok(check.reads < FOREIGN_READS)
+    assert.equal(check.view, 'readable experiments')
+    assert.ok(!check.actors.includes('secret-person'))
+    assert.deepEqual(overuse(response.body), [])
+    assert.doesNotMatch(response.body, /secret-person/)
+    assert.doesNotMatch(response.body, new RegExp(secretRun))
+    // An unlimited token sees the whole ledger, and the warning past the budget.
+    const whole = await get('/api/v1/leaderboard', { dataset: 'final', experiment: 'vision', metric: 'score' }, reader)
+    const all = (JSON.parse(whole.body) as { leaderboard: Leaderboard }).leaderboard.boards[0].holdout[0]
+    assert.ok(all.reads > FOREIGN_READS)
+    assert.equal(all.view, undefined)
+    assert.match(overuse(whole.body)[0] ?? '', /secret-person/)
+  })
+
+  it('compare/detail: the read count and warning of a limited token are of its experiments only', async () => {
+    const response = await get('/api/v1/compare/detail', { a: vision[0], b: vision[1], metric: 'score' }, visionReader)
+    assert.equal(response.statusCode, 200, response.body)
+    const { comparison } = JSON.parse(response.body) as { comparison: Comparison }
+    const ledger = await get(`/api/v1/holdout-reads/${sha}`, { limit: '500' }, visionReader)
+    assert.equal(comparison.holdout[0]?.reads, (JSON.parse(ledger.body) as { reads: unknown[] }).reads.length)
+    assert.ok((comparison.holdout[0]?.reads ?? Infinity) < FOREIGN_READS)
+    assert.equal(comparison.holdout[0]?.view, 'readable experiments')
+    assert.deepEqual(overuse(response.body), [])
+    assert.doesNotMatch(response.body, /secret-person/)
   })
 })

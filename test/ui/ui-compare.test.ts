@@ -118,15 +118,21 @@ describe('Compare and Leaderboard in headless Chromium', { skip: browserSkip }, 
     })
   })
 
-  it('refuses a limited token a run of another experiment, alone or in a group', async () => {
+  it('refuses a limited token a run of another experiment, alone or listed in a group; its filter groups hold only its runs', async () => {
     const page = await session.signedIn(visionSecret)
     await step(page, 'compare-forbidden', async () => {
       await page.goto(compareUrl(g.a[0], g.hidden, 'score'))
       await page.reload()
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
-      await page.goto(compareUrl("filter:params.config = 'a'", SIDE_B, 'score'))
+      await page.goto(compareUrl(`${g.a[1]},${g.hidden}`, SIDE_B, 'score'))
       await page.reload()
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
+      // The secret run matches this filter too; for this token it is not in the group.
+      await page.goto(compareUrl("filter:params.config = 'a'", SIDE_B, 'score'))
+      await page.reload()
+      const forest = page.locator('svg[data-figure="forest-plot"]').first()
+      await forest.waitFor()
+      assert.equal(await forest.locator('.forest-row').count(), 2 * SEEDS.length + 2)
       assert.doesNotMatch(await page.locator('main').innerText(), new RegExp(g.hidden.slice(0, 8)))
     })
   })

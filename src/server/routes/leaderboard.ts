@@ -71,6 +71,8 @@ export function leaderboardRoutes(): RouteSpec[] {
           systemBy: query.systemBy as string,
           allowDifferentVersions: query.allowDifferentVersions === 'true',
           ...(caller.token === null ? {} : { actor: `token:${caller.token.name}` }),
+          // A limited token sees the holdout ledger as GET /holdout-reads/:sha256 gives it: entries of its experiments only.
+          ...(caller.restricted && caller.token?.experiments != null ? { holdoutVisibleExperiments: caller.token.experiments } : {}),
           ...(resamples === undefined ? {} : { interval: 'bootstrap' as const, resamples }),
         }
         return { leaderboard: await leaderboard(state.store, options) }
