@@ -152,7 +152,7 @@ async function holdoutReads(store: Store, runs: RunRecord[], dataset: string, sh
     ...(opts.holdoutVisibleExperiments === undefined ? {} : { visibleExperiments: opts.holdoutVisibleExperiments }),
   })
   return {
-    checks: checks.map((c) => ({ datasetSha256: c.datasetSha256, datasetName: c.datasetName, reads: c.reads, budget: c.budget, overBudget: c.overBudget, ...(c.view === undefined ? {} : { view: c.view }) })),
+    checks: checks.map((c) => ({ datasetSha256: c.datasetSha256, datasetName: c.datasetName, reads: c.reads, budget: c.budget, overBudget: c.overBudget, ...(c.view === undefined ? {} : { view: c.view, hiddenReads: c.hiddenReads }) })),
     warnings: checks.flatMap((c) => (c.warning === null ? [] : [c.warning])),
   }
 }

@@ -121,7 +121,7 @@ export interface Comparison {
   /** estimate ± t(C−1) × clustered SE when examples carry cluster ids: the headline `ci` itself (kept for readers of this field). */
   clusteredCi: [number, number] | null
   /** Holdout/test dataset versions this comparison read, with their ledger counts after this read. */
-  holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean; view?: 'readable experiments' }[]
+  holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean; view?: 'readable experiments'; hiddenReads?: number }[]
   /** How each side was resolved to runs, in words. */
   resolvedAs: { a: string; b: string }
 }

@@ -60,11 +60,15 @@ export interface HoldoutCheck {
   /** HOLDOUT_OVERUSE past the budget (reads > budget), else null. */
   warning: ComparisonWarning | null
   /**
-   * Present when the check was computed for a caller limited to some experiments: entries, reads
-   * and actors are then only the ledger entries about runs of those experiments (what the ledger
-   * route gives that caller), not the whole ledger.
+   * Present when the check was computed for a caller limited to some experiments: entries and
+   * actors are then only the ledger entries about runs of those experiments (what the ledger route
+   * gives that caller). `reads`, `overBudget` and the warning still count every read of the
+   * version, because overfitting a holdout does not depend on who read it; `hiddenReads` says how
+   * many of them the caller may not see, and nothing else of them is given.
    */
   view?: 'readable experiments'
+  /** With `view`: reads by runs of experiments the caller may not read (counted, not shown). */
+  hiddenReads?: number
 }
 
 /**
@@ -80,15 +84,19 @@ export async function checkHoldoutBudget(
 ): Promise<HoldoutCheck> {
   const budget = resolveHoldoutBudget(options.budget)
   const experiments = options.experiments
+  const all = await store.holdoutReads(datasetSha256)
   const entries =
     experiments === undefined
-      ? await store.holdoutReads(datasetSha256)
+      ? all
       : await allPages((cursor) => store.holdoutReadsPage({ datasetSha256, experiments, limit: PAGE_SIZE.max, cursor }), (page) => page.reads)
   const datasetName = options.datasetName ?? entries.at(-1)?.datasetName ?? datasetSha256.slice(0, 12)
-  const reads = entries.length
+  // The budget is of every read (the holdout is as overfit whoever read it); what is shown is scoped.
+  const reads = all.length
   const overBudget = reads > budget
   const actors = [...new Set(entries.map((e) => e.actor))]
   const scoped = experiments !== undefined
+  const hidden = reads - entries.length
+  const by = hidden > 0 ? `${actors.length > 0 ? `${actors.join(', ')} and ` : ''}${hidden} by runs of experiments this token may not read` : actors.join(', ')
   return {
     datasetSha256,
     datasetName,
@@ -101,11 +109,11 @@ export async function checkHoldoutBudget(
       ? {
           code: 'HOLDOUT_OVERUSE',
           message:
-            `dataset ${datasetName} (sha256 ${datasetSha256.slice(0, 12)}…) has been read ${reads} times${scoped ? ' by runs of the experiments this token may read' : ''}, past its budget of ${budget}` +
-            ` (by ${actors.join(', ')}): the holdout is being overfit; results on it are optimistic. Confirm on a fresh holdout.`,
+            `dataset ${datasetName} (sha256 ${datasetSha256.slice(0, 12)}…) has been read ${reads} times, past its budget of ${budget}` +
+            ` (by ${by}): the holdout is being overfit; results on it are optimistic. Confirm on a fresh holdout.`,
         }
       : null,
-    ...(scoped ? { view: 'readable experiments' as const } : {}),
+    ...(scoped ? { view: 'readable experiments' as const, hiddenReads: hidden } : {}),
   }
 }
 

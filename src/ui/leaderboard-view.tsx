@@ -92,7 +92,7 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
         <table>
           <caption>
             Holdout ledger reads of {b.dataset.name}
-            {b.holdout.some((h) => h.view === 'readable experiments') ? ' (reads by runs of the experiments this token may read only)' : ''}
+            {b.holdout.some((h) => h.view === 'readable experiments') ? ' (the reads by runs of the experiments this token may read; the count and the budget include the others)' : ''}
           </caption>
           <thead>
             <tr>

@@ -37,7 +37,7 @@ export interface LeaderboardWire {
       warnings: ComparisonWarning[]
     }[]
     adjustment: { method: string; hypotheses: number }
-    holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean; actors: string[]; entries: HoldoutRead[]; view?: 'readable experiments' }[]
+    holdout: { datasetSha256: string; datasetName: string; reads: number; budget: number; overBudget: boolean; actors: string[]; entries: HoldoutRead[]; view?: 'readable experiments'; hiddenReads?: number }[]
     warnings: ComparisonWarning[]
   }[]
   ranking: {

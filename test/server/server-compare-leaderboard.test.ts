@@ -250,7 +250,7 @@ describe('holdout ledger counts in compare/detail and leaderboard for a limited 
     return found
   }
 
-  it('leaderboard: a limited token gets only the ledger entries of its experiments, counted as its view', async () => {
+  it('leaderboard: a limited token gets only the ledger entries of its experiments, and every read counts against the budget', async () => {
     const response = await get('/api/v1/leaderboard', { dataset: 'final', experiment: 'vision', metric: 'score' }, visionReader)
     assert.equal(response.statusCode, 200, response.body)
     const check = (JSON.parse(response.body) as { leaderboard: Leaderboard }).leaderboard.boards[0].holdout[0]
@@ -259,11 +259,14 @@ describe('holdout ledger counts in compare/detail and leaderboard for a limited 
     const ledger = await get(`/api/v1/holdout-reads/${sha}`, { limit: '500' }, visionReader)
     const visible = (JSON.parse(ledger.body) as { reads: { id: string; actor: string }[] }).reads
     assert.deepEqual(check.entries.map((e) => e.id), visible.map((e) => e.id))
-    assert.equal(check.reads, visible.length)
-    assert.ok(check.reads < FOREIGN_READS)
+    // The budget counts every read (the holdout is as overfit whoever read it): the other team's
+    // reads are counted, and nothing else of them is shown.
+    assert.equal(check.reads, visible.length + FOREIGN_READS)
+    assert.equal(check.hiddenReads, FOREIGN_READS)
     assert.equal(check.view, 'readable experiments')
     assert.ok(!check.actors.includes('secret-person'))
-    assert.deepEqual(overuse(response.body), [])
+    assert.equal(check.overBudget, true)
+    assert.match(overuse(response.body)[0] ?? '', new RegExp(`${FOREIGN_READS} by runs of experiments this token may not read`))
     assert.doesNotMatch(response.body, /secret-person/)
     assert.doesNotMatch(response.body, new RegExp(secretRun))
     // An unlimited token sees the whole ledger, and the warning past the budget.
@@ -274,15 +277,15 @@ describe('holdout ledger counts in compare/detail and leaderboard for a limited 
     assert.match(overuse(whole.body)[0] ?? '', /secret-person/)
   })
 
-  it('compare/detail: the read count and warning of a limited token are of its experiments only', async () => {
+  it('compare/detail: a limited token is warned of an overused holdout without learning who read it', async () => {
     const response = await get('/api/v1/compare/detail', { a: vision[0], b: vision[1], metric: 'score' }, visionReader)
     assert.equal(response.statusCode, 200, response.body)
     const { comparison } = JSON.parse(response.body) as { comparison: Comparison }
     const ledger = await get(`/api/v1/holdout-reads/${sha}`, { limit: '500' }, visionReader)
-    assert.equal(comparison.holdout[0]?.reads, (JSON.parse(ledger.body) as { reads: unknown[] }).reads.length)
-    assert.ok((comparison.holdout[0]?.reads ?? Infinity) < FOREIGN_READS)
+    assert.equal(comparison.holdout[0]?.reads, (JSON.parse(ledger.body) as { reads: unknown[] }).reads.length + FOREIGN_READS)
+    assert.equal(comparison.holdout[0]?.hiddenReads, FOREIGN_READS)
     assert.equal(comparison.holdout[0]?.view, 'readable experiments')
-    assert.deepEqual(overuse(response.body), [])
+    assert.equal(overuse(response.body).length, 1, 'the other team overused the holdout: the warning stands')
     assert.doesNotMatch(response.body, /secret-person/)
   })
 })
