@@ -266,7 +266,7 @@ function Traces({ id, cursor, from, to }: { id: string; cursor: string | undefin
 }
 
 /** Monitor and canary decisions recorded about the deployment (GET /api/v1/deployments/:id/decisions). */
-function Decisions({ id, cursor }: { id: string; cursor: string | undefined }) {
+function Decisions({ id, cursor, bounds }: { id: string; cursor: string | undefined; bounds: Record<string, string | undefined> }) {
   const loaded = useData(`decisions:${id}:${cursor ?? ''}`, () => getJson<{ decisions: AuditRecord[]; nextCursor: string | null }>(`/api/v1/deployments/${id}/decisions`, { limit: '10', cursor }))
   if (loaded.state === 'loading') return <p role="status">Loading decisions…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
@@ -283,7 +283,7 @@ function Decisions({ id, cursor }: { id: string; cursor: string | undefined }) {
       )}
       {nextCursor !== null && (
         <p class="pager">
-          <a href={href(['deployment', id], { decisions: nextCursor })}>Later decisions</a>
+          <a href={href(['deployment', id], { ...bounds, decisions: nextCursor })}>Later decisions</a>
         </p>
       )}
     </>
@@ -310,7 +310,8 @@ export function DeploymentView({ id, route }: { id: string; route: Route }) {
           <TraceWindow key={`${from}|${to}`} id={id} from={from} to={to} />
           <Traces id={id} cursor={route.query.get('traces') ?? undefined} from={from} to={to} />
           <h2>Monitor and canary decisions</h2>
-          <Decisions id={id} cursor={route.query.get('decisions') ?? undefined} />
+          {/* Paging the decisions keeps the trace window. */}
+          <Decisions id={id} cursor={route.query.get('decisions') ?? undefined} bounds={{ from, to }} />
         </>
       )}
     </section>
