@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../record/types.js'
+import { useState } from 'preact/hooks'
 import { fmt, getJson, time } from './api.js'
 import { ErrorNote } from './error-note.js'
 import type { WireCanaryDecision, WireDeployment, WireLineage, WireMonitorDecision, WireTraceSummary } from './evidence-types.js'
@@ -172,16 +173,59 @@ function tokensOf(t: WireTraceSummary): string {
   return t.inputTokens === null && t.outputTokens === null ? '' : `${t.inputTokens ?? 0} in / ${t.outputTokens ?? 0} out`
 }
 
-/** A deployment's traces a page at a time, newest window first as the store orders them. */
-function Traces({ id, cursor }: { id: string; cursor: string | undefined }) {
-  const loaded = useData(`traces:${id}:${cursor ?? ''}`, () => getJson<{ traces: WireTraceSummary[]; nextCursor: string | null }>('/api/v1/traces', { deployment: id, limit: TRACE_PAGE, cursor }))
+/**
+ * A window bound as typed into the form: an ISO 8601 time, the UI's own "2026-12-01 12:00:00"
+ * included; without a zone it is UTC, as every time the UI shows is. Empty is no bound.
+ */
+export function windowBound(text: string, name: 'from' | 'to'): number | undefined {
+  const t = text.trim()
+  if (t === '') return undefined
+  const iso = t.replace(' ', 'T')
+  const ms = Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(iso) || !iso.includes('T') ? iso : `${iso}Z`)
+  if (!Number.isFinite(ms)) throw new Error(`${name} must be a time such as 2026-12-01 12:00:00 (UTC) or an ISO 8601 time, got ${JSON.stringify(t)}`)
+  return ms
+}
+
+/** The window form: its values live in the URL (?from=&to=), so a filtered list can be shared. */
+function TraceWindow({ id, from, to }: { id: string; from: string; to: string }) {
+  const [draft, setDraft] = useState({ from, to })
+  return (
+    <form
+      class="controls"
+      aria-label="Trace time window"
+      onSubmit={(e) => {
+        e.preventDefault()
+        location.hash = href(['deployment', id], { from: draft.from.trim(), to: draft.to.trim() })
+      }}
+    >
+      <label>
+        From <input name="from" size={20} value={draft.from} placeholder="2026-12-01 00:00:00" onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })} />
+      </label>
+      <label>
+        To <input name="to" size={20} value={draft.to} placeholder="now" onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })} />
+      </label>
+      <button type="submit">Show traces</button>
+      <span class="hint"> UTC; traces starting at or after From and before To</span>
+    </form>
+  )
+}
+
+/** A deployment's traces in a window a page at a time, newest first as the store orders them. */
+function Traces({ id, cursor, from, to }: { id: string; cursor: string | undefined; from: string; to: string }) {
+  const loaded = useData(`traces:${id}:${cursor ?? ''}:${from}:${to}`, async () => {
+    const [fromMs, toMs] = [windowBound(from, 'from'), windowBound(to, 'to')]
+    return getJson<{ traces: WireTraceSummary[]; nextCursor: string | null }>('/api/v1/traces', { deployment: id, limit: TRACE_PAGE, cursor, from: fromMs?.toString(), to: toMs?.toString() })
+  })
+  const bounds = { from: from === '' ? undefined : from, to: to === '' ? undefined : to }
   if (loaded.state === 'loading') return <p role="status">Loading traces…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
   const { traces, nextCursor } = loaded.data
   return (
     <>
       <table class="traces">
-        <caption>Traces ({traces.length} on this page)</caption>
+        <caption>
+          Traces ({traces.length} on this page{from !== '' || to !== '' ? `, from ${from === '' ? 'the first' : from} to ${to === '' ? 'the last' : to}` : ''})
+        </caption>
         <thead>
           <tr>
             <th scope="col">Trace</th>
@@ -214,15 +258,15 @@ function Traces({ id, cursor }: { id: string; cursor: string | undefined }) {
         </tbody>
       </table>
       <p class="pager">
-        {cursor !== undefined && <a href={href(['deployment', id])}>First traces</a>}
-        {nextCursor !== null && <a href={href(['deployment', id], { traces: nextCursor })}>Next traces</a>}
+        {cursor !== undefined && <a href={href(['deployment', id], bounds)}>First traces</a>}
+        {nextCursor !== null && <a href={href(['deployment', id], { ...bounds, traces: nextCursor })}>Next traces</a>}
       </p>
     </>
   )
 }
 
 /** Monitor and canary decisions recorded about the deployment (GET /api/v1/deployments/:id/decisions). */
-function Decisions({ id, cursor }: { id: string; cursor: string | undefined }) {
+function Decisions({ id, cursor, bounds }: { id: string; cursor: string | undefined; bounds: Record<string, string | undefined> }) {
   const loaded = useData(`decisions:${id}:${cursor ?? ''}`, () => getJson<{ decisions: AuditRecord[]; nextCursor: string | null }>(`/api/v1/deployments/${id}/decisions`, { limit: '10', cursor }))
   if (loaded.state === 'loading') return <p role="status">Loading decisions…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
@@ -239,15 +283,17 @@ function Decisions({ id, cursor }: { id: string; cursor: string | undefined }) {
       )}
       {nextCursor !== null && (
         <p class="pager">
-          <a href={href(['deployment', id], { decisions: nextCursor })}>Later decisions</a>
+          <a href={href(['deployment', id], { ...bounds, decisions: nextCursor })}>Later decisions</a>
         </p>
       )}
     </>
   )
 }
 
-/** One deployment (#/deployment/ID?traces=&decisions=): lineage, traces, monitor and canary decisions. */
+/** One deployment (#/deployment/ID?from=&to=&traces=&decisions=): lineage, traces in a window, monitor and canary decisions. */
 export function DeploymentView({ id, route }: { id: string; route: Route }) {
+  const from = route.query.get('from') ?? ''
+  const to = route.query.get('to') ?? ''
   const loaded = useData(`deployment:${id}`, () => getJson<{ deployment: WireDeployment }>(`/api/v1/deployments/${encodeURIComponent(id)}`).then((r) => r.deployment))
   return (
     <section aria-labelledby="deployment-title">
@@ -261,9 +307,11 @@ export function DeploymentView({ id, route }: { id: string; route: Route }) {
           </p>
           <Lineage id={id} />
           <h2>Traces</h2>
-          <Traces id={id} cursor={route.query.get('traces') ?? undefined} />
+          <TraceWindow key={`${from}|${to}`} id={id} from={from} to={to} />
+          <Traces id={id} cursor={route.query.get('traces') ?? undefined} from={from} to={to} />
           <h2>Monitor and canary decisions</h2>
-          <Decisions id={id} cursor={route.query.get('decisions') ?? undefined} />
+          {/* Paging the decisions keeps the trace window. */}
+          <Decisions id={id} cursor={route.query.get('decisions') ?? undefined} bounds={{ from, to }} />
         </>
       )}
     </section>
