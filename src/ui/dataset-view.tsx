@@ -7,7 +7,18 @@ import { useData } from './use-data.js'
 
 const PAGE = '100'
 
+/** src/store/store.ts DatasetUse (that module is Node's: the UI keeps its own copy of the wire shape). */
+interface DatasetUse {
+  runId: string
+  runName: string
+  experiment: string
+  startTime: number
+  dataset: string
+  role: string
+}
+
 interface DatasetFacts {
+  uses: DatasetUse[]
   edges: ArtifactRef[]
   reads: HoldoutRead[]
   deployments: WireDeployment[]
@@ -15,7 +26,7 @@ interface DatasetFacts {
   more: boolean
 }
 
-/** The runs that recorded the content or read it through the holdout ledger, each once, oldest use first. */
+/** The runs that logged the version, recorded it as an artifact or read it through the holdout ledger, each once. */
 function runsOf(facts: DatasetFacts): { runId: string; how: string[] }[] {
   const byRun = new Map<string, Set<string>>()
   const add = (runId: string, how: string): void => {
@@ -23,6 +34,7 @@ function runsOf(facts: DatasetFacts): { runId: string; how: string[] }[] {
     set.add(how)
     byRun.set(runId, set)
   }
+  for (const u of facts.uses) add(u.runId, `logged as ${u.dataset} (${u.role}), ${u.experiment}/${u.runName}`)
   for (const e of facts.edges) add(e.runId, `${e.direction} as ${e.name}`)
   for (const r of facts.reads) for (const runId of r.runIds) add(runId, `read by ${r.purpose}`)
   return [...byRun].map(([runId, how]) => ({ runId, how: [...how] }))
@@ -30,12 +42,13 @@ function runsOf(facts: DatasetFacts): { runId: string; how: string[] }[] {
 
 async function loadFacts(sha: string): Promise<DatasetFacts> {
   // Each route keeps to the experiments the token may read, so nothing else is asked for or shown.
-  const [lineage, ledger, serving] = await Promise.all([
+  const [used, lineage, ledger, serving] = await Promise.all([
+    getJson<{ uses: DatasetUse[]; nextCursor: string | null }>(`/api/v1/datasets/${encodeURIComponent(sha)}/runs`, { limit: PAGE }),
     getJson<{ edges: ArtifactRef[]; nextCursor: string | null }>(`/api/v1/artifacts/${encodeURIComponent(sha)}/lineage`, { limit: PAGE }),
     getJson<{ reads: HoldoutRead[]; nextCursor: string | null }>(`/api/v1/holdout-reads/${encodeURIComponent(sha)}`, { limit: PAGE }),
     getJson<{ deployments: WireDeployment[]; nextCursor: string | null }>('/api/v1/deployments', { input: sha, limit: PAGE }),
   ])
-  return { edges: lineage.edges, reads: ledger.reads, deployments: serving.deployments, more: [lineage, ledger, serving].some((p) => p.nextCursor !== null) }
+  return { uses: used.uses, edges: lineage.edges, reads: ledger.reads, deployments: serving.deployments, more: [used, lineage, ledger, serving].some((p) => p.nextCursor !== null) }
 }
 
 /** One dataset version (#/dataset/SHA): the runs that used it, the deployments it fed, its holdout-ledger reads. */
@@ -63,7 +76,7 @@ function Facts({ facts }: { facts: DatasetFacts }) {
       {facts.more && <p class="hint">Only the first {PAGE} of each listing are shown.</p>}
       <h2 id="dataset-runs">Runs</h2>
       {runs.length === 0 ? (
-        <p class="hint">No run you may read recorded this content or read it through the holdout ledger.</p>
+        <p class="hint">No run you may read logged this version, recorded it as an artifact or read it through the holdout ledger.</p>
       ) : (
         <ul aria-labelledby="dataset-runs">
           {runs.map((r) => (
