@@ -724,14 +724,6 @@ CREATE INDEX run_params_text ON run_params(key, value_text, run_id);
 ALTER TABLE trace_spans DROP CONSTRAINT IF EXISTS trace_spans_trace_id_fkey;
 `,
   },
-  {
-    version: 16,
-    sql: `
--- A dataset version's runs (GET /api/v1/datasets/:sha256/runs, the web UI's dataset view) are
--- found by their sha256 without a pass over every run's datasets.
-CREATE INDEX run_datasets_sha256 ON run_datasets(sha256);
-`,
-  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

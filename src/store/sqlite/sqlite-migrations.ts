@@ -373,14 +373,6 @@ DROP TABLE trace_spans;
 ALTER TABLE trace_spans_v15 RENAME TO trace_spans;
 `,
   },
-  {
-    version: 16,
-    sql: `
--- A dataset version's runs (GET /api/v1/datasets/:sha256/runs, the web UI's dataset view) are
--- found by their sha256 without a pass over every run's datasets.
-CREATE INDEX run_datasets_sha256 ON run_datasets(sha256);
-`,
-  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
