@@ -34,6 +34,7 @@ const CURSOR_KEYS = {
   'API token': ['number', 'string'],
   'artifact lineage': ['number', 'string', 'string', 'string'],
   'holdout ledger': ['number', 'integer'],
+  'dataset runs': ['number', 'run-id', 'string'],
   deployment: ['number', 'run-id'],
   trace: ['number', 'run-id'],
   'trace row': ['number', 'run-id'],

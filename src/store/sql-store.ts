@@ -120,6 +120,8 @@ import {
   type HoldoutReadPage,
   type HoldoutReadPageQuery,
   type LineagePage,
+  type DatasetRunsPage,
+  type DatasetRunsPageQuery,
   type LineagePageQuery,
   type LogTracesResult,
   type MetricSeries,
@@ -771,6 +773,30 @@ export abstract class SqlStore implements Store {
     const rows = await this.sql.all<ArtifactRow>(`SELECT a.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY a.created_at, a.run_id, a.name, a.direction LIMIT ?`, [...args, limit + 1])
     const page = pageOf(rows, limit, 'artifact lineage', (r) => [Number(r.created_at), r.run_id, r.name, r.direction])
     return { edges: page.items.map(artifactFromRow), nextCursor: page.nextCursor }
+  }
+
+  async datasetRunsPage(query: DatasetRunsPageQuery): Promise<DatasetRunsPage> {
+    const limit = pageLimit(query.limit)
+    const where = ['d.sha256 = ?']
+    const args: unknown[] = [query.sha256]
+    if (query.experiments !== undefined) {
+      if (query.experiments.length === 0) return { uses: [], nextCursor: null }
+      where.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+      args.push(...query.experiments)
+    }
+    if (query.cursor !== undefined) {
+      where.push('(r.start_time, d.run_id, d.name) > (?, ?, ?)')
+      args.push(...decodeCursor('dataset runs', query.cursor))
+    }
+    const rows = await this.sql.all<{ run_id: string; run_name: string; experiment: string; start_time: number | string; name: string; role: string }>(
+      `SELECT d.run_id, r.name AS run_name, e.name AS experiment, r.start_time, d.name, d.role
+       FROM run_datasets d JOIN runs r ON r.id = d.run_id JOIN experiments e ON e.id = r.experiment_id
+       WHERE ${where.join(' AND ')} ORDER BY r.start_time, d.run_id, d.name LIMIT ?`,
+      [...args, limit + 1],
+    )
+    const uses = rows.map((r) => ({ runId: r.run_id, runName: r.run_name, experiment: r.experiment, startTime: Number(r.start_time), dataset: r.name, role: r.role }))
+    const page = pageOf(uses, limit, 'dataset runs', (u) => [u.startTime, u.runId, u.dataset])
+    return { uses: page.items, nextCursor: page.nextCursor }
   }
 
   async artifactSha256sWithPrefix(prefix: string, limit: number, experiments?: readonly string[]): Promise<string[]> {

@@ -90,6 +90,8 @@ export interface Store {
   artifactLineage(sha256: string): Promise<ArtifactRef[]>
   /** One page of the content's edges, by time, run id, name and direction (only runs of `experiments` when given). */
   artifactLineagePage(query: LineagePageQuery): Promise<LineagePage>
+  /** One page of the runs that logged this dataset version among their datasets, by run start time (then run and dataset name). */
+  datasetRunsPage(query: DatasetRunsPageQuery): Promise<DatasetRunsPage>
   /**
    * Up to `limit` distinct artifact sha256s starting with `prefix` (lower-case hex), in order; with
    * `experiments`, only content a run of one of them has (over http: only content the token may read).
@@ -455,6 +457,27 @@ export interface LineagePageQuery extends PageQuery {
 
 export interface LineagePage {
   edges: ArtifactRef[]
+  nextCursor: string | null
+}
+
+export interface DatasetRunsPageQuery extends PageQuery {
+  sha256: string
+  /** Only runs of these experiments (a token limited to some); absent: all. */
+  experiments?: readonly string[]
+}
+
+/** A run that logged a dataset version, under the name and role it gave it. */
+export interface DatasetUse {
+  runId: string
+  runName: string
+  experiment: string
+  startTime: number
+  dataset: string
+  role: string
+}
+
+export interface DatasetRunsPage {
+  uses: DatasetUse[]
   nextCursor: string | null
 }
 

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import type { Comparison, ComparisonDetail, ExampleRecords } from '../compare/comparison-types.js'
 import type { EvalRecord } from '../record/types.js'
 import { fmt, fmtP, getJson } from './api.js'
+import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
 import { DifferenceHistogram, ForestPlot } from './figures.js'
 import { href, type Route } from './route.js'
@@ -37,7 +38,7 @@ function RunLinks({ ids }: { ids: readonly string[] }) {
 }
 
 function Sha({ sha }: { sha: string | null }) {
-  return sha === null ? <span class="hint">none</span> : <code title={sha}>{sha.slice(0, 12)}</code>
+  return sha === null ? <span class="hint">none</span> : <DatasetHash sha={sha} />
 }
 
 /** One example's stored records, one column per run (A's runs first): every field as logged. */

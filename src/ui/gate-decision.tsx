@@ -1,4 +1,5 @@
 import { fmt, fmtP, num, time, type WireNumber } from './api.js'
+import { DatasetHash } from './dataset-hash.js'
 import type { WireCriterion, WireEvidenceSide, WireGateEvidence } from './evidence-types.js'
 import { href } from './route.js'
 import './evidence.css'
@@ -94,7 +95,7 @@ function Side({ title, side }: { title: string; side: WireEvidenceSide | null })
             {r.code.dirty === true ? ' (dirty)' : ''}
             {r.datasets.map((d) => (
               <span key={d.name}>
-                , {d.name} <code title={d.sha256}>sha256 {d.sha256.slice(0, 12)}</code>
+                , {d.name} <DatasetHash sha={d.sha256} label="sha256 " />
               </span>
             ))}
           </li>
@@ -167,7 +168,7 @@ export function GateDecision({ evidence: e, seq }: { evidence: WireGateEvidence;
                         {hash !== null && (
                           <>
                             {' '}
-                            <code title={hash}>sha256 {hash.slice(0, 12)}</code>
+                            <DatasetHash sha={hash} label="sha256 " />
                           </>
                         )}
                       </>

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { fmt, fmtP, getJson, time } from './api.js'
+import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
 import { CriticalDifferenceDiagram, DifferenceHistogram, ForestPlot } from './figures.js'
 import type { LeaderboardWire } from './leaderboard-wire.js'
@@ -24,7 +25,7 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
         {b.dataset.name} ({b.dataset.role})
       </h2>
       <p>
-        Dataset sha256 <code>{b.dataset.sha256}</code>. Baseline {b.baseline.name} <RunLink id={b.baseline.runId} /> (seed {b.baseline.seed}, {b.baseline.rule}), mean {fmt(b.baseline.mean)} over {b.baseline.n} examples. {b.adjustment.hypotheses} hypotheses; {b.adjustment.method}.
+        Dataset sha256 <DatasetHash sha={b.dataset.sha256} chars={64} />. Baseline {b.baseline.name} <RunLink id={b.baseline.runId} /> (seed {b.baseline.seed}, {b.baseline.rule}), mean {fmt(b.baseline.mean)} over {b.baseline.n} examples. {b.adjustment.hypotheses} hypotheses; {b.adjustment.method}.
       </p>
       <table class="leaderboard">
         <caption>Leaderboard on {b.dataset.name}</caption>
@@ -55,7 +56,7 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
               <td>{e.name}</td>
               <td class="num">{e.seed}</td>
               <td>
-                <code title={e.datasetSha256}>{e.datasetSha256.slice(0, 12)}</code>
+                <DatasetHash sha={e.datasetSha256} />
               </td>
               <td class="num">{fmt(e.mean)}</td>
               <td class="num">{fmt(e.estimate)}</td>
@@ -81,7 +82,7 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
         <figure class="chart">
           <DifferenceHistogram bins={top.histogram.bins} title={`Per-example differences: ${top.name} − ${b.baseline.name}`} xLabel={`${l.metric}: candidate − baseline per example`} />
           <figcaption>
-            The top candidate's {top.pairs} paired differences: <RunLink id={top.runId} /> against <RunLink id={b.baseline.runId} /> on <code>{b.dataset.sha256.slice(0, 12)}</code>.
+            The top candidate's {top.pairs} paired differences: <RunLink id={top.runId} /> against <RunLink id={b.baseline.runId} /> on <DatasetHash sha={b.dataset.sha256} />.
           </figcaption>
         </figure>
       )}
@@ -107,7 +108,7 @@ function Board({ l, b }: { l: LeaderboardWire; b: LeaderboardWire['boards'][numb
             {b.holdout.map((h) => (
               <tr key={h.datasetSha256}>
                 <td>
-                  <code title={h.datasetSha256}>{h.datasetSha256.slice(0, 12)}</code>
+                  <DatasetHash sha={h.datasetSha256} />
                 </td>
                 <td class="num holdout-reads">{h.reads}</td>
                 <td class="num">
@@ -147,7 +148,7 @@ function Ranking({ l }: { l: LeaderboardWire }) {
             <th scope="col">average rank</th>
             {rk.datasets.map((d) => (
               <th scope="col" key={d.name}>
-                {d.name} <code title={d.sha256}>{d.sha256.slice(0, 12)}</code>
+                {d.name} <DatasetHash sha={d.sha256} />
               </th>
             ))}
           </tr>
@@ -235,7 +236,7 @@ function Result({ query }: { query: Record<string, string | undefined> }) {
           Data:{' '}
           {l.provenance.datasets.map((d) => (
             <span key={`${d.name}${d.sha256}`}>
-              {d.name} <code>{d.sha256}</code>{' '}
+              {d.name} <DatasetHash sha={d.sha256} chars={64} />{' '}
             </span>
           ))}
         </p>

@@ -5,6 +5,7 @@ import { ApiError, getJson, signIn, signOut } from './api.js'
 import { AuditLogView, AuditRecordView } from './audit-view.js'
 import { ChartsView } from './charts-view.js'
 import { CompareView } from './compare-view.js'
+import { DatasetView } from './dataset-view.js'
 import { ErrorNote } from './error-note.js'
 import { LeaderboardView } from './leaderboard-view.js'
 import { DeploymentsView, DeploymentView } from './production-view.js'
@@ -67,6 +68,7 @@ function App() {
   else if (view === 'production') body = <DeploymentsView route={route} />
   else if (view === 'deployment' && rest[0] !== undefined) body = <DeploymentView id={rest[0]} route={route} />
   else if (view === 'trace' && rest[0] !== undefined) body = <TraceView id={rest[0]} />
+  else if (view === 'dataset' && rest[0] !== undefined) body = <DatasetView sha={rest[0].toLowerCase()} />
   else body = <RunsView route={route} />
   const current = view ?? 'runs'
   const link = (name: string, label: string) => (

@@ -1,6 +1,7 @@
 import type { AuditRecord } from '../record/types.js'
 import { useState } from 'preact/hooks'
 import { fmt, getJson, time } from './api.js'
+import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
 import type { WireCanaryDecision, WireDeployment, WireLineage, WireMonitorDecision, WireTraceSummary } from './evidence-types.js'
 import { CanaryDecision, MonitorDecision } from './monitor-decision.js'
@@ -108,7 +109,7 @@ function Lineage({ id }: { id: string }) {
             ) : (
               d.inputs.map((i) => (
                 <span key={i.name}>
-                  {i.name} <code title={i.sha256}>sha256 {i.sha256.slice(0, 12)}</code>{' '}
+                  {i.name} <DatasetHash sha={i.sha256} label="sha256 " />{' '}
                 </span>
               ))
             )}
@@ -151,7 +152,7 @@ function Lineage({ id }: { id: string }) {
             <dd>
               {run.datasets.map((ds) => (
                 <span key={ds.name}>
-                  {ds.name} ({ds.role}) <code title={ds.sha256}>sha256 {ds.sha256.slice(0, 12)}</code>{' '}
+                  {ds.name} ({ds.role}) <DatasetHash sha={ds.sha256} label="sha256 " />{' '}
                 </span>
               ))}
             </dd>

@@ -1,6 +1,7 @@
 import type { RunRecord } from '../record/types.js'
 import { fmt, getJson, time } from './api.js'
 import { MetricChart, type MetricBuckets } from './chart.js'
+import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
 import { href } from './route.js'
 import { useData } from './use-data.js'
@@ -92,7 +93,7 @@ export function RunView({ id }: { id: string }) {
         <ul>
           {run.datasets.map((d) => (
             <li key={`${d.name}:${d.sha256}`}>
-              {d.name} ({d.role}, {d.kind}, {d.rows ?? '?'} rows) <code>sha256 {d.sha256}</code>
+              {d.name} ({d.role}, {d.kind}, {d.rows ?? '?'} rows) <DatasetHash sha={d.sha256} chars={64} label="sha256 " />
             </li>
           ))}
         </ul>
@@ -104,7 +105,7 @@ export function RunView({ id }: { id: string }) {
         <ul>
           {run.evals.map((e) => (
             <li key={e.dataset}>
-              {e.dataset}: {e.count} examples, scores {e.scoreNames.join(', ')} <code>sha256 {e.datasetSha256}</code>
+              {e.dataset}: {e.count} examples, scores {e.scoreNames.join(', ')} <DatasetHash sha={e.datasetSha256} chars={64} label="sha256 " />
             </li>
           ))}
         </ul>

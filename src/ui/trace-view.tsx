@@ -1,5 +1,6 @@
 import type { JsonValue } from '../record/types.js'
 import { fmt, getJson, time } from './api.js'
+import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
 import type { WireLineage, WireSpan, WireTrace } from './evidence-types.js'
 import { href } from './route.js'
@@ -57,7 +58,7 @@ function LineageHeader({ deploymentId }: { deploymentId: string }) {
           → run <a href={href(['run', run.id])}>{run.name}</a> (code {run.code.commit === undefined ? 'none' : <code title={run.code.commit}>{run.code.commit.slice(0, 10)}</code>}
           {run.datasets.map((ds) => (
             <span key={ds.name}>
-              , {ds.name} <code title={ds.sha256}>sha256 {ds.sha256.slice(0, 12)}</code>
+              , {ds.name} <DatasetHash sha={ds.sha256} label="sha256 " />
             </span>
           ))}
           )

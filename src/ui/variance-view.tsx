@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 import type { VarianceResult } from '../compare/variance-types.js'
 import { fmt, getJson, type WireNumber } from './api.js'
+import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
 import { href, type Route } from './route.js'
 import { useData } from './use-data.js'
@@ -131,7 +132,7 @@ function Variance({ v }: { v: Wire<VarianceResult> }) {
               <td class="num">{fmt(r.value)}</td>
               <td class="num">{r.n ?? ''}</td>
               <td class="num">{fmt(r.exampleStandardError)}</td>
-              <td>{r.datasetSha256 === null ? '' : <code title={r.datasetSha256}>{r.datasetSha256.slice(0, 12)}</code>}</td>
+              <td>{r.datasetSha256 === null ? '' : <DatasetHash sha={r.datasetSha256} />}</td>
             </tr>
           ))}
         </tbody>

@@ -35,6 +35,7 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/v1/runs/:runId/artifacts/by-sha256': 'write run',
   'GET /api/v1/runs/:runId/artifacts/content': 'read run',
   'GET /api/v1/artifacts/:sha256/lineage': 'read handler',
+  'GET /api/v1/datasets/:sha256/runs': 'read handler',
   'GET /api/v1/artifacts/sha256s': 'read handler',
   'GET /api/v1/experiments': 'read handler',
   'GET /api/v1/compare': 'read handler',

@@ -142,6 +142,20 @@ export function artifactRoutes(): RouteSpec[] {
     },
     {
       method: 'GET',
+      url: ROUTES.datasetRuns,
+      summary: `one page of the runs that logged this dataset version, by start time (only runs of experiments the token may read; its pages are still full): ${PAGE_PARAMETERS}`,
+      tag: 'artifacts',
+      scope: 'read',
+      touches: 'handler',
+      params: Sha256Param,
+      query: PageQuery,
+      response: { json: '{ uses: DatasetUse[], nextCursor: string | null }' },
+      async handler({ params, query, caller, state }) {
+        return state.store.datasetRunsPage({ sha256: params.sha256 as string, experiments: readableExperiments(caller), ...requestedPage(query) })
+      },
+    },
+    {
+      method: 'GET',
       url: ROUTES.artifactSha256s,
       summary: 'up to limit distinct artifact sha256s starting with prefix, in order (what lineage prefixes resolve with; only content a run of an experiment the token may read has)',
       tag: 'artifacts',

@@ -43,6 +43,8 @@ import {
   type HoldoutReadPage,
   type HoldoutReadPageQuery,
   type LineagePage,
+  type DatasetRunsPage,
+  type DatasetRunsPageQuery,
   type LineagePageQuery,
   type LogTracesResult,
   type ModelPage,
@@ -628,6 +630,14 @@ export class HttpStore implements Store {
     await this.beforeRead()
     if (!/^[0-9a-f]{64}$/.test(query.sha256)) return { edges: [], nextCursor: null }
     return this.http.json<LineagePage>('GET', routePath(ROUTES.artifactLineage, { sha256: query.sha256 }), { query: parameters })
+  }
+
+  /** One page from the server; `experiments` is the server's to apply (it knows the token's). */
+  async datasetRunsPage(query: DatasetRunsPageQuery): Promise<DatasetRunsPage> {
+    const parameters = pageParameters(query)
+    await this.beforeRead()
+    if (!/^[0-9a-f]{64}$/.test(query.sha256)) return { uses: [], nextCursor: null }
+    return this.http.json<DatasetRunsPage>('GET', routePath(ROUTES.datasetRuns, { sha256: query.sha256 }), { query: parameters })
   }
 
   async holdoutReads(datasetSha256: string): Promise<HoldoutRead[]> {

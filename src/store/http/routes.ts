@@ -20,6 +20,7 @@ export const ROUTES = {
   runArtifactBySha256: '/api/v1/runs/:runId/artifacts/by-sha256',
   runArtifactContent: '/api/v1/runs/:runId/artifacts/content',
   artifactLineage: '/api/v1/artifacts/:sha256/lineage',
+  datasetRuns: '/api/v1/datasets/:sha256/runs',
   artifactSha256s: '/api/v1/artifacts/sha256s',
   experiments: '/api/v1/experiments',
   compare: '/api/v1/compare',
