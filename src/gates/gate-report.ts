@@ -103,19 +103,28 @@ export function renderJunit(e: GateEvidence): string {
   for (const r of e.criteria) {
     add(`gate.${e.gate.name}.criteria`, r.name, r.outcome, r.message, `estimate ${formatNumber(r.estimate)}, interval ${interval(r.ci)}, p ${formatPValue(r.pValue)}, test ${r.test}\nrule: ${r.rule}\nrationale: ${r.rationale}`)
   }
-  const tests = cases.length
+  return junitDocument({
+    suites: 'assay gate',
+    suite: e.gate.name,
+    checkedAt: e.checkedAt,
+    failures,
+    skipped,
+    properties: { decision: e.decision, nextAction: e.nextAction, gateSha256: e.gate.sha256, candidate: e.candidate.label, baseline: e.baseline?.label ?? '' },
+    cases,
+  })
+}
+
+/** One JUnit XML document of one test suite (gate and monitor reports): CI systems read its counts, properties and cases. */
+export function junitDocument(d: { suites: string; suite: string; checkedAt: number; failures: number; skipped: number; properties: Record<string, string>; cases: readonly string[] }): string {
+  const counts = `tests="${d.cases.length}" failures="${d.failures}" skipped="${d.skipped}"`
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="assay gate" tests="${tests}" failures="${failures}" skipped="${skipped}">`,
-    `  <testsuite name="${xml(e.gate.name)}" tests="${tests}" failures="${failures}" skipped="${skipped}" timestamp="${new Date(e.checkedAt).toISOString()}">`,
+    `<testsuites name="${xml(d.suites)}" ${counts}>`,
+    `  <testsuite name="${xml(d.suite)}" ${counts} timestamp="${new Date(d.checkedAt).toISOString()}">`,
     '    <properties>',
-    `      <property name="decision" value="${e.decision}"/>`,
-    `      <property name="nextAction" value="${xml(e.nextAction)}"/>`,
-    `      <property name="gateSha256" value="${e.gate.sha256}"/>`,
-    `      <property name="candidate" value="${xml(e.candidate.label)}"/>`,
-    `      <property name="baseline" value="${xml(e.baseline?.label ?? '')}"/>`,
+    ...Object.entries(d.properties).map(([name, value]) => `      <property name="${name}" value="${xml(value)}"/>`),
     '    </properties>',
-    ...cases,
+    ...d.cases,
     '  </testsuite>',
     '</testsuites>',
     '',

@@ -1,4 +1,4 @@
-import { jsonText, xml } from '../gates/gate-report.js'
+import { jsonText, junitDocument, xml } from '../gates/gate-report.js'
 import type { CheckCanaryResult } from './check-canary.js'
 import type { CheckMonitorResult } from './check-monitor.js'
 import type { MonitorDecision } from './monitor-spec.js'
@@ -86,21 +86,15 @@ export function renderMonitorJunit(r: CheckMonitorResult): string {
     failures++
     return `${head}>\n      <failure message="${xml(c.reason)}" type="${c.decision}">${xml(JSON.stringify(c.evidence))}</failure>\n    </testcase>`
   })
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="assay monitor" tests="${cases.length}" failures="${failures}" skipped="${skipped}">`,
-    `  <testsuite name="${xml(e.monitor.name)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" timestamp="${iso(e.checkedAt)}">`,
-    '    <properties>',
-    `      <property name="decision" value="${e.decision}"/>`,
-    `      <property name="next" value="${xml(e.next ?? '')}"/>`,
-    `      <property name="monitorSha256" value="${e.monitor.sha256}"/>`,
-    `      <property name="deployment" value="${e.deployment.id}"/>`,
-    '    </properties>',
-    ...cases,
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n')
+  return junitDocument({
+    suites: 'assay monitor',
+    suite: e.monitor.name,
+    checkedAt: e.checkedAt,
+    failures,
+    skipped,
+    properties: { decision: e.decision, next: e.next ?? '', monitorSha256: e.monitor.sha256, deployment: e.deployment.id },
+    cases,
+  })
 }
 
 export function renderMonitorReport(format: MonitorReportFormat, r: CheckMonitorResult): string {
