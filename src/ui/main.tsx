@@ -68,7 +68,7 @@ function App() {
   else if (view === 'production') body = <DeploymentsView route={route} />
   else if (view === 'deployment' && rest[0] !== undefined) body = <DeploymentView id={rest[0]} route={route} />
   else if (view === 'trace' && rest[0] !== undefined) body = <TraceView id={rest[0]} />
-  else if (view === 'dataset' && rest[0] !== undefined) body = <DatasetView sha={rest[0].toLowerCase()} />
+  else if (view === 'dataset' && rest[0] !== undefined) body = <DatasetView sha={rest[0].toLowerCase()} route={route} />
   else body = <RunsView route={route} />
   const current = view ?? 'runs'
   const link = (name: string, label: string) => (

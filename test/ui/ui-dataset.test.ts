@@ -3,7 +3,8 @@
  * (test/ui/browser-harness.ts) against `assay server` on a real port over a real SQLite store: a
  * run's dataset hash opens the view, which lists the other runs that logged the same version and
  * the deployments it feeds; a token limited to one experiment sees nothing of another
- * experiment's runs or deployments there. axe-core checks every page.
+ * experiment's runs or deployments there; each listing pages on by its own "Next" link, the others
+ * staying where they are. axe-core checks every page.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -56,6 +57,9 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
     hidden = await store.createDeployment(newDeployment({ endpoint: 'hidden-endpoint', model: 'hidden-model', modelVersion: 1, inputs: [{ ...val }] }))
     // A deployment fed by other data only: not listed.
     await store.createDeployment(newDeployment({ endpoint: 'other-data', model: 'sentiment', modelVersion: 1 }))
+    // Two runs recorded the file as a consumed artifact, and the ledger read it twice: a second page of each at ?limit=1.
+    for (const id of [baseline, better]) await store.putArtifact(id, 'inputs/val.csv', { path: world.dataPath }, 'consumed')
+    for (const [i, purpose] of ['compare correct', 'leaderboard'].entries()) await store.recordHoldoutRead({ datasetSha256: sha, datasetName: 'val', runIds: [i === 0 ? baseline : better], purpose, actor: 'alice', at: 1000 + i })
     readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
     gatesSecret = (await makeToken(store, 'read', ['gates'], 'gates-reader')).secret
     ;({ app, url } = await listenUi(store))
@@ -109,6 +113,66 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
       assert.match(deployments, /qa v1/)
       assert.doesNotMatch(deployments, new RegExp(`hidden-endpoint|${hidden.id}`))
       assert.doesNotMatch(await page.locator('main').innerText(), /hidden/)
+      assert.deepEqual(await accessibilityViolations(page), [])
+    })
+  })
+
+  it('pages each listing on by its own link, keeping the others where they are, and back to the first pages', async () => {
+    const page = await session.signedIn(readerSecret)
+    await step(page, 'dataset pages', async () => {
+      await page.goto(`${url}/#/dataset/${sha}?limit=1`)
+      const runs = page.getByRole('list', { name: 'Runs' })
+      await runs.waitFor()
+      const deploymentsText = () => page.getByRole('list', { name: 'Deployments fed by it' }).innerText()
+      const readsText = () => page.getByRole('table', { name: 'Holdout ledger reads' }).innerText()
+      const firstDeployment = await deploymentsText()
+      const firstRead = await readsText()
+      assert.match(firstRead, /compare correct/)
+      assert.doesNotMatch(firstRead, /leaderboard/)
+      // The runs that logged it, one a page, in start-time order, through "Next runs that logged it".
+      const logged: string[] = []
+      for (let pageNo = 0; pageNo < 5; pageNo++) {
+        const text = await runs.innerText()
+        const uses = text.match(/logged as val \(validation\), [\w-]+\/[\w-]+/g) ?? []
+        assert.equal(uses.length, 1, `one use a page: ${text}`)
+        logged.push(uses[0].replace(/.*, /, ''))
+        // The artifact listing stays on its first page: the consumed edge of the first run by time.
+        assert.match(text, /consumed as inputs\/val\.csv/)
+        assert.equal(await deploymentsText(), firstDeployment)
+        const next = page.getByRole('link', { name: 'Next runs that logged it' })
+        if ((await next.count()) === 0) break
+        // From the keyboard: the link focused and Enter.
+        await next.focus()
+        await page.keyboard.press('Enter')
+        await page.waitForURL(/uses=/)
+        await page.getByText(new RegExp(`logged as val \\(validation\\), (?!${logged[logged.length - 1]})`)).waitFor()
+      }
+      assert.deepEqual(logged, ['gates/baseline', 'gates/better', 'secret/hidden-run'])
+      assert.deepEqual(await accessibilityViolations(page), [])
+      // The other listings page on independently; the runs listing keeps its cursor.
+      const usesCursor = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('uses')
+      assert.ok(usesCursor)
+      await page.getByRole('link', { name: 'Next deployments' }).click()
+      await page.waitForURL(/deployments=/)
+      await page.getByRole('list', { name: 'Deployments fed by it' }).waitFor()
+      const secondDeployment = await deploymentsText()
+      assert.notEqual(secondDeployment, firstDeployment)
+      assert.match(`${firstDeployment}\n${secondDeployment}`, /qa v1[\s\S]*hidden-endpoint|hidden-endpoint[\s\S]*qa v1/)
+      assert.equal(new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('uses'), usesCursor)
+      assert.match(await runs.innerText(), /secret\/hidden-run/)
+      await page.getByRole('link', { name: 'Next ledger reads' }).click()
+      await page.getByRole('table', { name: 'Holdout ledger reads' }).getByText('leaderboard').waitFor()
+      assert.doesNotMatch(await readsText(), /compare correct/)
+      await page.getByRole('link', { name: 'Next artifact records' }).click()
+      await page.waitForURL(/edges=/)
+      assert.equal(await page.getByRole('link', { name: 'Next artifact records' }).count(), 0, 'two edges: the second page is the last')
+      // "first pages" returns every listing to its start, at the same page size.
+      await page.getByRole('link', { name: 'first pages' }).click()
+      await page.waitForURL((u) => !/uses=|edges=|reads=|deployments=/.test(u.hash))
+      assert.match(page.url(), /limit=1/)
+      await page.getByText(/gates\/baseline/).waitFor()
+      assert.equal(await deploymentsText(), firstDeployment)
+      assert.match(await readsText(), /compare correct/)
       assert.deepEqual(await accessibilityViolations(page), [])
     })
   })
