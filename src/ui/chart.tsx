@@ -15,6 +15,13 @@ export interface MetricBuckets {
   nonFinite: number[]
 }
 
+/**
+ * uPlot's legend hides a series on a click, which no key can do (its rows are not focusable, and
+ * they sit inside the chart's role="img"): the legend only names the lines here, and app.css drops
+ * its pointer cursor. Every chart's numbers are in its caption.
+ */
+export const LEGEND_NAMES_ONLY: uPlot.Cursor = { bind: { click: () => null } }
+
 /** The values drawn, from the lowest bucket minimum to the highest maximum (spikes included). */
 function range(buckets: MetricBuckets): string {
   const lows = buckets.min.filter((v) => v !== null).map(num)
@@ -38,6 +45,7 @@ export function MetricChart({ buckets, width = 560, height = 220 }: { buckets: M
         height,
         title: undefined,
         scales: { x: { time: false } },
+        cursor: LEGEND_NAMES_ONLY,
         axes: [{ label: 'step' }, { values: (_u, ticks) => ticks.map((t) => fmt(t, 3)) }],
         series: downsampled
           ? [{ label: 'step' }, { label: 'max per bucket', stroke: '#1f4e99', width: 1.5 }, { label: 'min per bucket', stroke: '#7a2e8c', width: 1.5 }]

@@ -3,7 +3,7 @@ import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import type { MetricBand } from '../compare/run-group-types.js'
 import { fmt, num } from './api.js'
-import type { MetricBuckets } from './chart.js'
+import { LEGEND_NAMES_ONLY, type MetricBuckets } from './chart.js'
 
 /** Line colours with at least 4.5:1 contrast on white; a group's band is its colour, translucent. */
 const COLOURS = ['#1f4e99', '#a3321f', '#2e6b30', '#7a2e8c', '#8a5a00', '#00667a', '#5a5a5a', '#b0245e']
@@ -71,6 +71,7 @@ export function OverlayChart({ metric, runs, bands, width = 720, height = 280 }:
         width,
         height,
         scales: { x: { time: false } },
+        cursor: LEGEND_NAMES_ONLY,
         axes: [{ label: 'step' }, { values: (_u, ticks) => ticks.map((t) => fmt(t, 3)) }],
         series,
         bands: fills,

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import type { RunSummary } from '../record/types.js'
 import { fmt, getJson, time, type WireNumber } from './api.js'
 import { href, type Route } from './route.js'
@@ -27,8 +27,16 @@ export function RunsView({ route }: { route: Route }) {
   const [draft, setDraft] = useState({ filter, orderBy, columns: columns.join(', '), groupBy })
   const [picked, setPicked] = useState<string[]>([])
   const loaded = useData<{ runs: WireRun[]; nextCursor: string | null }>(JSON.stringify(state), () => groupBy !== '' ? Promise.resolve({ runs: [], nextCursor: null }) : getJson<{ runs: WireRun[]; nextCursor: string | null }>('/api/v1/runs', { filter, orderBy, cursor, limit: String(PAGE) }))
+  // The table is drawn afresh for the new order: focus returns to the header that was pressed, so the keyboard stays where it was.
+  const [refocus, setRefocus] = useState<string | null>(null)
+  useEffect(() => {
+    if (refocus === null || loaded.state !== 'ready') return
+    document.querySelector<HTMLButtonElement>(`button.sort[data-key="${CSS.escape(refocus)}"]`)?.focus()
+    setRefocus(null)
+  }, [refocus, loaded.state])
   const sortBy = (key: string): void => {
     const [current, dir] = orderBy.split(/\s+/)
+    setRefocus(key)
     go({ orderBy: current === key && dir !== 'desc' ? `${key} desc` : `${key} asc` })
   }
   const sortMark = (key: string): 'ascending' | 'descending' | undefined => {
@@ -38,7 +46,7 @@ export function RunsView({ route }: { route: Route }) {
   }
   const header = (key: string, label: string) => (
     <th scope="col" aria-sort={sortMark(key) ?? 'none'}>
-      <button type="button" class="sort" onClick={() => sortBy(key)}>
+      <button type="button" class="sort" data-key={key} onClick={() => sortBy(key)}>
         {label}
         {sortMark(key) === 'ascending' ? ' ▲' : sortMark(key) === 'descending' ? ' ▼' : ''}
       </button>
