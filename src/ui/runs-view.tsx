@@ -27,17 +27,18 @@ export function RunsView({ route }: { route: Route }) {
   const [draft, setDraft] = useState({ filter, orderBy, columns: columns.join(', '), groupBy })
   const [picked, setPicked] = useState<string[]>([])
   const loaded = useData<{ runs: WireRun[]; nextCursor: string | null }>(JSON.stringify(state), () => groupBy !== '' ? Promise.resolve({ runs: [], nextCursor: null }) : getJson<{ runs: WireRun[]; nextCursor: string | null }>('/api/v1/runs', { filter, orderBy, cursor, limit: String(PAGE) }))
-  // The table is drawn afresh for the new order: focus returns to the header that was pressed, so the keyboard stays where it was.
-  const [refocus, setRefocus] = useState<string | null>(null)
+  // The table is drawn afresh in the new order: focus then returns to the header that was pressed, so the keyboard stays where it was.
+  const [refocus, setRefocus] = useState<{ key: string; orderBy: string } | null>(null)
   useEffect(() => {
-    if (refocus === null || loaded.state !== 'ready') return
-    document.querySelector<HTMLButtonElement>(`button.sort[data-key="${CSS.escape(refocus)}"]`)?.focus()
+    if (refocus === null || refocus.orderBy !== orderBy || loaded.state !== 'ready') return
+    document.querySelector<HTMLButtonElement>(`button.sort[data-key="${CSS.escape(refocus.key)}"]`)?.focus()
     setRefocus(null)
-  }, [refocus, loaded.state])
+  }, [refocus, orderBy, loaded.state])
   const sortBy = (key: string): void => {
     const [current, dir] = orderBy.split(/\s+/)
-    setRefocus(key)
-    go({ orderBy: current === key && dir !== 'desc' ? `${key} desc` : `${key} asc` })
+    const next = current === key && dir !== 'desc' ? `${key} desc` : `${key} asc`
+    setRefocus({ key, orderBy: next })
+    go({ orderBy: next })
   }
   const sortMark = (key: string): 'ascending' | 'descending' | undefined => {
     const [current, dir] = orderBy.split(/\s+/)
