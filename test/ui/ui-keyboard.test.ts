@@ -152,7 +152,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   /** Tab from the top until the stop `name` (as `label` writes it). */
   async function tabTo(page: Page, name: string): Promise<void> {
     const stops = await tabThrough(page, (s) => label(s) === name)
-    assert.equal(label(stops[stops.length - 1]), name, `Tab did not reach ${name}: ${stops.map(label).join(', ')}`)
+    assert.ok(stops.length > 0 && label(stops[stops.length - 1]) === name, `Tab did not reach ${name}: ${stops.map(label).join(', ')}`)
   }
 
   /** Tab from the top until the stop `name` and press `key` there. */
@@ -386,6 +386,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
     const page = await session.newPage()
     await step(page, 'production', async () => {
       await page.goto(`${url}/#/production`)
+      await page.getByRole('link', { name: 'qa v1' }).waitFor()
       await press(page, 'link:qa v1', 'Enter')
       await page.waitForURL(new RegExp(`#/deployment/${deployment.id}`))
       await page.goto(`${url}/#/trace/${traceId}`)
