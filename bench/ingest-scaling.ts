@@ -8,12 +8,14 @@
  *   (c) flat out over two server processes (clients split between them) against one.
  * Afterwards every assay run must hold exactly its acknowledged points, each step once.
  *
- *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q] [--flat-only]
+ *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q] [--flat-only] [--assay-bin PATH]
  *
  * ASSAY_TEST_POSTGRES_URL (default the local test database); fresh schemas, dropped afterwards.
  * --profile DIR: every server writes a CPU profile there (node --cpu-prof; the file names hold the
  *   pids, which the run prints); bench/cpu-profile-summary.ts --after S summarises the steady state.
  * --flat-only: only scenario (a), for quick comparisons of CPU per point.
+ * --assay-bin PATH: the `assay` to start (default this checkout's bin/assay.js): another build
+ *   (a copy of bin/, dist/ and package.json of an earlier commit) for a before/after comparison.
  * Every segment also reads the CPU time (user + system) of the server processes it used, from
  * /proc: points per server CPU second, assay against the reference, is a ratio that other jobs on
  * a loaded machine distort far less than throughput.
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
   const profiling = profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
   const serverCpu = Number(arg('server-cpu', '0'))
   const flatOnly = process.argv.includes('--flat-only')
+  const assayBin = path.resolve(arg('assay-bin', path.join(REPO, 'bin/assay.js')))
   const releaseQuotas: (() => void)[] = []
   const assaySchema = `assay_ingest_${randomBytes(4).toString('hex')}`
   const refSchema = `assay_ingest_ref_${randomBytes(4).toString('hex')}`
@@ -176,7 +179,7 @@ async function main(): Promise<void> {
   const acknowledged: { runId: string; points: number }[] = []
   let referencePoints = 0
   try {
-    const assay = [0, 1].map(() => start([...profiling, path.join(REPO, 'bin/assay.js'), '--store', location, 'server', '--port', '0', '--log-level', logLevel]))
+    const assay = [0, 1].map(() => start([...profiling, assayBin, '--store', location, 'server', '--port', '0', '--log-level', logLevel]))
     const reference = [0, 1].map(() => start([...profiling, '--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), url, refSchema, token]))
     procs.push(...(await Promise.all([...assay, ...reference])))
     if (profile !== '') console.log(`CPU profiles in ${profile}: assay servers pids ${procs[0]?.proc.pid}, ${procs[1]?.proc.pid}; reference servers ${procs[2]?.proc.pid}, ${procs[3]?.proc.pid}`)
@@ -230,7 +233,7 @@ async function main(): Promise<void> {
   await dropSchema(url, assaySchema)
   await dropSchema(url, refSchema)
 
-  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay --log-level ${logLevel}${serverCpu > 0 ? `; every server process capped at ${serverCpu} CPU (cgroup quota)` : ''}`)
+  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay ${assayBin} --log-level ${logLevel}${serverCpu > 0 ? `; every server process capped at ${serverCpu} CPU (cgroup quota)` : ''}`)
   console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
   console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference | assay points per server CPU s | reference | assay / reference |')
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
