@@ -26,7 +26,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -89,6 +89,22 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU seconds of a process's main thread and of its other threads (V8's GC helpers, libuv's pool), from /proc/PID/task. */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+      const name = task === String(pid) ? 'main thread' : 'other threads'
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
 }
 
 interface Segment {
@@ -212,6 +228,13 @@ async function main(): Promise<void> {
           console.log(`rep ${rep} ${scenario.name}, ${scenario.servers} server(s), ${kind}: ${Math.round(row.pointsPerSecond).toLocaleString('en-US')} points/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${cpu.toFixed(2)} s, ${Math.round(row.pointsPerCpuSecond).toLocaleString('en-US')} points per server CPU second (load ${os.loadavg()[0]?.toFixed(2)})`)
         }
       }
+    }
+    // Where the servers' CPU went by thread, start-up included: the main thread (JavaScript and
+    // system calls) and V8's helpers (concurrent GC marking and sweeping), which a CPU profile of
+    // the main thread does not show.
+    for (const [i, name] of ['assay server 1', 'assay server 2', 'reference server 1', 'reference server 2'].entries()) {
+      const threads = [...cpuByThread(procs[i]?.proc.pid as number)].sort((a, b) => b[1] - a[1]).filter(([, s]) => s > 0)
+      console.log(`${name} (pid ${procs[i]?.proc.pid}), CPU seconds: ${threads.map(([t, s]) => `${t} ${s.toFixed(2)}`).join(', ')}`)
     }
   } finally {
     for (const p of procs) await p.stop()
