@@ -16,9 +16,10 @@
  * --flat-only: only scenario (a), for quick comparisons of CPU per point.
  * --assay-bin PATH: the `assay` to start (default this checkout's bin/assay.js): another build
  *   (a copy of bin/, dist/ and package.json of an earlier commit) for a before/after comparison.
- * Every segment also reads the CPU time (user + system) of the server processes it used, from
- * /proc: points per server CPU second, assay against the reference, is a ratio that other jobs on
- * a loaded machine distort far less than throughput.
+ * Every segment also reads the CPU time (user + system) of the server processes it used, and of
+ * the PostgreSQL backends serving them (by application_name), from /proc: points per server CPU
+ * second and per database CPU second, assay against the reference, are ratios that other jobs
+ * on a loaded machine distort far less than throughput (PostgreSQL must run on this machine).
  * --server-cpu Q: every server process (assay and reference alike) gets a CPU quota of Q CPUs of
  *   its own (bench/cpu-quota.ts, cgroups, root): the servers become the bottleneck while
  *   PostgreSQL keeps headroom, so "two servers / one" shows whether a second server adds capacity.
@@ -107,6 +108,24 @@ function cpuByThread(pid: number): Map<string, number> {
   return out
 }
 
+/**
+ * CPU seconds used so far by each PostgreSQL backend whose application_name is `name` (the
+ * database on this machine: /proc of the backend's pid). A backend that closes during a segment
+ * takes its CPU with it; the pools keep their connections while clients are sending.
+ */
+async function backendCpu(monitor: pg.Client, name: string): Promise<Map<number, number>> {
+  const rows = (await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [name])).rows
+  const out = new Map<number, number>()
+  for (const { pid } of rows) {
+    try {
+      out.set(pid, cpuSeconds(pid))
+    } catch {
+      // Ended since the query.
+    }
+  }
+  return out
+}
+
 interface Segment {
   points: number
   seconds: number
@@ -190,13 +209,17 @@ async function main(): Promise<void> {
   const token = await makeAdminToken(setup)
   await createReferenceTable(url, refSchema)
   const loadBefore = os.loadavg()
+  // Reads which PostgreSQL backends serve each kind of server (their application_name is the schema).
+  const monitor = new pg.Client({ connectionString: url })
+  await monitor.connect()
   const procs: Proc[] = []
-  const rows: { rep: number; scenario: string; kind: string; servers: number; pointsPerSecond: number; p50: number; p99: number; pointsPerCpuSecond: number }[] = []
+  const rows: { rep: number; scenario: string; kind: string; servers: number; pointsPerSecond: number; p50: number; p99: number; pointsPerCpuSecond: number; pointsPerDbCpuSecond: number }[] = []
   const acknowledged: { runId: string; points: number }[] = []
   let referencePoints = 0
   try {
-    const assay = [0, 1].map(() => start([...profiling, assayBin, '--store', location, 'server', '--port', '0', '--log-level', logLevel]))
-    const reference = [0, 1].map(() => start([...profiling, '--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), url, refSchema, token]))
+    const serverLocation = `${location}&application_name=${assaySchema}`
+    const assay = [0, 1].map(() => start([...profiling, assayBin, '--store', serverLocation, 'server', '--port', '0', '--log-level', logLevel]))
+    const reference = [0, 1].map(() => start([...profiling, '--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), `${url}${url.includes('?') ? '&' : '?'}application_name=${refSchema}`, refSchema, token]))
     procs.push(...(await Promise.all([...assay, ...reference])))
     if (profile !== '') console.log(`CPU profiles in ${profile}: assay servers pids ${procs[0]?.proc.pid}, ${procs[1]?.proc.pid}; reference servers ${procs[2]?.proc.pid}, ${procs[3]?.proc.pid}`)
     if (serverCpu > 0) procs.forEach((p, i) => releaseQuotas.push(limitCpu(p.proc.pid as number, serverCpu, `assay-bench-server-${i}`)))
@@ -218,14 +241,18 @@ async function main(): Promise<void> {
         for (const kind of order) {
           const serving = (kind === 'assay' ? procs.slice(0, 2) : procs.slice(2, 4)).slice(0, scenario.servers).map((p) => p.proc.pid as number)
           const cpuBefore = serving.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+          const backendsBefore = await backendCpu(monitor, kind === 'assay' ? assaySchema : refSchema)
           const segment = await load(kind, urls[kind].slice(0, scenario.servers), token, clients, batch, seconds, scenario.rate)
           const cpu = serving.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore
+          const backendsAfter = await backendCpu(monitor, kind === 'assay' ? assaySchema : refSchema)
+          let dbCpu = 0
+          for (const [pid, after] of backendsAfter) dbCpu += after - (backendsBefore.get(pid) ?? 0)
           if (kind === 'assay') acknowledged.push(...segment.runs)
           else referencePoints += segment.points
           const sorted = segment.latencies.sort((a, b) => a - b)
-          const row = { rep, scenario: scenario.name, kind, servers: scenario.servers, pointsPerSecond: segment.points / segment.seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), pointsPerCpuSecond: segment.points / cpu }
+          const row = { rep, scenario: scenario.name, kind, servers: scenario.servers, pointsPerSecond: segment.points / segment.seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), pointsPerCpuSecond: segment.points / cpu, pointsPerDbCpuSecond: segment.points / dbCpu }
           rows.push(row)
-          console.log(`rep ${rep} ${scenario.name}, ${scenario.servers} server(s), ${kind}: ${Math.round(row.pointsPerSecond).toLocaleString('en-US')} points/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${cpu.toFixed(2)} s, ${Math.round(row.pointsPerCpuSecond).toLocaleString('en-US')} points per server CPU second (load ${os.loadavg()[0]?.toFixed(2)})`)
+          console.log(`rep ${rep} ${scenario.name}, ${scenario.servers} server(s), ${kind}: ${Math.round(row.pointsPerSecond).toLocaleString('en-US')} points/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${cpu.toFixed(2)} s, ${Math.round(row.pointsPerCpuSecond).toLocaleString('en-US')} points per server CPU second, database CPU ${dbCpu.toFixed(2)} s in ${backendsAfter.size} backends, ${Math.round(row.pointsPerDbCpuSecond).toLocaleString('en-US')} points per database CPU second (load ${os.loadavg()[0]?.toFixed(2)})`)
         }
       }
     }
@@ -247,6 +274,7 @@ async function main(): Promise<void> {
     if (h.values.length !== r.points) problems.push(`run ${r.runId}: ${h.values.length} points stored, ${r.points} acknowledged`)
     if (new Set(h.steps).size !== h.steps.length) problems.push(`run ${r.runId}: a step stored twice`)
   }
+  await monitor.end()
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   const stored = Number((await client.query(`SELECT COALESCE(SUM(count), 0) AS n FROM "${refSchema}".${REFERENCE_TABLE}`)).rows[0].n)
@@ -258,9 +286,9 @@ async function main(): Promise<void> {
 
   console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay ${assayBin} --log-level ${logLevel}${serverCpu > 0 ? `; every server process capped at ${serverCpu} CPU (cgroup quota)` : ''}`)
   console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
-  console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference | assay points per server CPU s | reference | assay / reference |')
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  type Field = 'pointsPerSecond' | 'p50' | 'p99' | 'pointsPerCpuSecond'
+  console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference | assay points per server CPU s | reference | assay / reference | assay points per database CPU s | reference | assay / reference |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  type Field = 'pointsPerSecond' | 'p50' | 'p99' | 'pointsPerCpuSecond' | 'pointsPerDbCpuSecond'
   const medianOf = (scenario: string, servers: number, kind: string, field: Field): number =>
     median(rows.filter((r) => r.scenario === scenario && r.servers === servers && r.kind === kind).map((r) => r[field]))
   const seen = new Set<string>()
@@ -271,7 +299,7 @@ async function main(): Promise<void> {
     const a = (f: Field) => medianOf(r.scenario, r.servers, 'assay', f)
     const b = (f: Field) => medianOf(r.scenario, r.servers, 'reference', f)
     console.log(
-      `| ${r.scenario} | ${r.servers} | ${Math.round(a('pointsPerSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerSecond')).toLocaleString('en-US')} | ${(a('pointsPerSecond') / b('pointsPerSecond')).toFixed(2)} | ${a('p50').toFixed(1)} ms | ${b('p50').toFixed(1)} ms | ${a('p99').toFixed(1)} ms | ${b('p99').toFixed(1)} ms | ${(a('p99') / b('p99')).toFixed(2)} | ${Math.round(a('pointsPerCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerCpuSecond') / b('pointsPerCpuSecond')).toFixed(2)} |`,
+      `| ${r.scenario} | ${r.servers} | ${Math.round(a('pointsPerSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerSecond')).toLocaleString('en-US')} | ${(a('pointsPerSecond') / b('pointsPerSecond')).toFixed(2)} | ${a('p50').toFixed(1)} ms | ${b('p50').toFixed(1)} ms | ${a('p99').toFixed(1)} ms | ${b('p99').toFixed(1)} ms | ${(a('p99') / b('p99')).toFixed(2)} | ${Math.round(a('pointsPerCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerCpuSecond') / b('pointsPerCpuSecond')).toFixed(2)} | ${Math.round(a('pointsPerDbCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerDbCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerDbCpuSecond') / b('pointsPerDbCpuSecond')).toFixed(2)} |`,
     )
   }
   if (!flatOnly) {
