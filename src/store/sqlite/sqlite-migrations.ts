@@ -373,13 +373,6 @@ DROP TABLE trace_spans;
 ALTER TABLE trace_spans_v15 RENAME TO trace_spans;
 `,
   },
-  {
-    version: 16,
-    sql: `
--- Nothing for SQLite: version 16 is PostgreSQL's assay_log_batch with a plainer summary upsert
--- (postgres-migrations.ts). Here so both stores' latest version is the same number.
-`,
-  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
