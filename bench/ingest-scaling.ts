@@ -15,7 +15,8 @@
  *   pids, which the run prints); bench/cpu-profile-summary.ts --after S summarises the steady state.
  * --flat-only: only scenario (a), for quick comparisons of CPU per point.
  * --assay-bin PATH: the `assay` to start (default this checkout's bin/assay.js): another build
- *   (a copy of bin/, dist/ and package.json of an earlier commit) for a before/after comparison.
+ *   (a copy of bin/, dist/ and package.json of an earlier commit) for a before/after comparison;
+ *   the schema is created by this checkout, so that build must know its latest migration.
  * Every segment also reads the CPU time (user + system) of the server processes it used, and of
  * the PostgreSQL backends serving them (by application_name), from /proc: points per server CPU
  * second and per database CPU second, assay against the reference, are ratios that other jobs
