@@ -4,7 +4,10 @@
  * Node's internals, the garbage collector, idle) and the functions with the most self time, as
  * shares of the busy (non-idle) time.
  *
- *   node --import tsx bench/cpu-profile-summary.ts DIR_OR_FILE... [--top 25]
+ *   node --import tsx bench/cpu-profile-summary.ts DIR_OR_FILE... [--top 25] [--after SECONDS]
+ *
+ * --after S: only samples taken S seconds or more after the profile started, so that a server's
+ * start-up (compiling and resolving modules) is left out of the steady state under load.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -46,7 +49,10 @@ function main(): void {
   const args = process.argv.slice(2)
   const topAt = args.indexOf('--top')
   const top = topAt === -1 ? 25 : Number(args[topAt + 1])
-  const inputs = files(topAt === -1 ? args : [...args.slice(0, topAt), ...args.slice(topAt + 2)])
+  const afterAt = args.indexOf('--after')
+  const afterUs = afterAt === -1 ? 0 : Number(args[afterAt + 1]) * 1e6
+  const options = new Set([topAt, topAt + 1, afterAt, afterAt + 1].filter((_, i) => (i < 2 ? topAt : afterAt) !== -1))
+  const inputs = files(args.filter((_, i) => !options.has(i)))
   const byPart = new Map<string, number>()
   const byFunction = new Map<string, number>()
   let total = 0
@@ -54,11 +60,13 @@ function main(): void {
   for (const file of inputs) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
-    wall += (profile.endTime - profile.startTime) / 1000
+    wall += (profile.endTime - profile.startTime - Math.min(afterUs, profile.endTime - profile.startTime)) / 1000
+    let at = 0
     profile.samples.forEach((id, i) => {
       const node = nodes.get(id)
-      if (node === undefined) return
       const us = profile.timeDeltas[i] ?? 0
+      at += us
+      if (node === undefined || at < afterUs) return
       const { functionName, url, lineNumber } = node.callFrame
       const part = partOf(url, functionName)
       total += us

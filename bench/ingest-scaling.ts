@@ -8,10 +8,19 @@
  *   (c) flat out over two server processes (clients split between them) against one.
  * Afterwards every assay run must hold exactly its acknowledged points, each step once.
  *
- *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q]
+ *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q] [--flat-only] [--assay-bin PATH]
  *
  * ASSAY_TEST_POSTGRES_URL (default the local test database); fresh schemas, dropped afterwards.
- * --profile DIR: the assay servers write CPU profiles there (node --cpu-prof).
+ * --profile DIR: every server writes a CPU profile there (node --cpu-prof; the file names hold the
+ *   pids, which the run prints); bench/cpu-profile-summary.ts --after S summarises the steady state.
+ * --flat-only: only scenario (a), for quick comparisons of CPU per point.
+ * --assay-bin PATH: the `assay` to start (default this checkout's bin/assay.js): another build
+ *   (a copy of bin/, dist/ and package.json of an earlier commit) for a before/after comparison;
+ *   the schema is created by this checkout, so that build must know its latest migration.
+ * Every segment also reads the CPU time (user + system) of the server processes it used, and of
+ * the PostgreSQL backends serving them (by application_name), from /proc: points per server CPU
+ * second and per database CPU second, assay against the reference, are ratios that other jobs
+ * on a loaded machine distort far less than throughput (PostgreSQL must run on this machine).
  * --server-cpu Q: every server process (assay and reference alike) gets a CPU quota of Q CPUs of
  *   its own (bench/cpu-quota.ts, cgroups, root): the servers become the bottleneck while
  *   PostgreSQL keeps headroom, so "two servers / one" shows whether a second server adds capacity.
@@ -19,6 +28,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -70,6 +80,51 @@ async function start(command: string[], env: Record<string, string> = {}): Promi
       await exited
     },
   }
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/PID/stat (fields 14 and 15,
+ * in clock ticks of 100 per second on Linux): read before and after a segment, the server's CPU
+ * for it, which other jobs on the machine do not inflate the way they stretch wall time.
+ */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU seconds of a process's main thread and of its other threads (V8's GC helpers, libuv's pool), from /proc/PID/task. */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+      const name = task === String(pid) ? 'main thread' : 'other threads'
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
+}
+
+/**
+ * CPU seconds used so far by each PostgreSQL backend whose application_name is `name` (the
+ * database on this machine: /proc of the backend's pid). A backend that closes during a segment
+ * takes its CPU with it; the pools keep their connections while clients are sending.
+ */
+async function backendCpu(monitor: pg.Client, name: string): Promise<Map<number, number>> {
+  const rows = (await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [name])).rows
+  const out = new Map<number, number>()
+  for (const { pid } of rows) {
+    try {
+      out.set(pid, cpuSeconds(pid))
+    } catch {
+      // Ended since the query.
+    }
+  }
+  return out
 }
 
 interface Segment {
@@ -145,6 +200,8 @@ async function main(): Promise<void> {
   const profile = arg('profile', '')
   const profiling = profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
   const serverCpu = Number(arg('server-cpu', '0'))
+  const flatOnly = process.argv.includes('--flat-only')
+  const assayBin = path.resolve(arg('assay-bin', path.join(REPO, 'bin/assay.js')))
   const releaseQuotas: (() => void)[] = []
   const assaySchema = `assay_ingest_${randomBytes(4).toString('hex')}`
   const refSchema = `assay_ingest_ref_${randomBytes(4).toString('hex')}`
@@ -153,21 +210,26 @@ async function main(): Promise<void> {
   const token = await makeAdminToken(setup)
   await createReferenceTable(url, refSchema)
   const loadBefore = os.loadavg()
+  // Reads which PostgreSQL backends serve each kind of server (their application_name is the schema).
+  const monitor = new pg.Client({ connectionString: url })
+  await monitor.connect()
   const procs: Proc[] = []
-  const rows: { rep: number; scenario: string; kind: string; servers: number; pointsPerSecond: number; p50: number; p99: number }[] = []
+  const rows: { rep: number; scenario: string; kind: string; servers: number; pointsPerSecond: number; p50: number; p99: number; pointsPerCpuSecond: number; pointsPerDbCpuSecond: number }[] = []
   const acknowledged: { runId: string; points: number }[] = []
   let referencePoints = 0
   try {
-    const assay = [0, 1].map(() => start([...profiling, path.join(REPO, 'bin/assay.js'), '--store', location, 'server', '--port', '0', '--log-level', logLevel]))
-    const reference = [0, 1].map(() => start(['--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), url, refSchema, token]))
+    const serverLocation = `${location}&application_name=${assaySchema}`
+    const assay = [0, 1].map(() => start([...profiling, assayBin, '--store', serverLocation, 'server', '--port', '0', '--log-level', logLevel]))
+    const reference = [0, 1].map(() => start([...profiling, '--import', 'tsx', path.join(REPO, 'bench/reference-server.ts'), `${url}${url.includes('?') ? '&' : '?'}application_name=${refSchema}`, refSchema, token]))
     procs.push(...(await Promise.all([...assay, ...reference])))
+    if (profile !== '') console.log(`CPU profiles in ${profile}: assay servers pids ${procs[0]?.proc.pid}, ${procs[1]?.proc.pid}; reference servers ${procs[2]?.proc.pid}, ${procs[3]?.proc.pid}`)
     if (serverCpu > 0) procs.forEach((p, i) => releaseQuotas.push(limitCpu(p.proc.pid as number, serverCpu, `assay-bench-server-${i}`)))
     const urls = { assay: [procs[0]?.url, procs[1]?.url] as string[], reference: [procs[2]?.url, procs[3]?.url] as string[] }
     const scenarios = [
       { name: 'flat out', servers: 1, rate: 0 },
       { name: `paced ${rate.toLocaleString('en-US')} points/s`, servers: 1, rate },
       { name: 'flat out', servers: 2, rate: 0 },
-    ]
+    ].slice(0, flatOnly ? 1 : 3)
     // A short warm-up of every server (JIT, prepared statements, pool connections).
     for (const kind of ['assay', 'reference'] as const) {
       const warm = await load(kind, urls[kind], token, clients, batch, 1, 0)
@@ -178,15 +240,29 @@ async function main(): Promise<void> {
       for (const scenario of scenarios) {
         const order = (rep + scenarios.indexOf(scenario)) % 2 === 0 ? (['assay', 'reference'] as const) : (['reference', 'assay'] as const)
         for (const kind of order) {
+          const serving = (kind === 'assay' ? procs.slice(0, 2) : procs.slice(2, 4)).slice(0, scenario.servers).map((p) => p.proc.pid as number)
+          const cpuBefore = serving.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+          const backendsBefore = await backendCpu(monitor, kind === 'assay' ? assaySchema : refSchema)
           const segment = await load(kind, urls[kind].slice(0, scenario.servers), token, clients, batch, seconds, scenario.rate)
+          const cpu = serving.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore
+          const backendsAfter = await backendCpu(monitor, kind === 'assay' ? assaySchema : refSchema)
+          let dbCpu = 0
+          for (const [pid, after] of backendsAfter) dbCpu += after - (backendsBefore.get(pid) ?? 0)
           if (kind === 'assay') acknowledged.push(...segment.runs)
           else referencePoints += segment.points
           const sorted = segment.latencies.sort((a, b) => a - b)
-          const row = { rep, scenario: scenario.name, kind, servers: scenario.servers, pointsPerSecond: segment.points / segment.seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) }
+          const row = { rep, scenario: scenario.name, kind, servers: scenario.servers, pointsPerSecond: segment.points / segment.seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), pointsPerCpuSecond: segment.points / cpu, pointsPerDbCpuSecond: segment.points / dbCpu }
           rows.push(row)
-          console.log(`rep ${rep} ${scenario.name}, ${scenario.servers} server(s), ${kind}: ${Math.round(row.pointsPerSecond).toLocaleString('en-US')} points/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms (load ${os.loadavg()[0]?.toFixed(2)})`)
+          console.log(`rep ${rep} ${scenario.name}, ${scenario.servers} server(s), ${kind}: ${Math.round(row.pointsPerSecond).toLocaleString('en-US')} points/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${cpu.toFixed(2)} s, ${Math.round(row.pointsPerCpuSecond).toLocaleString('en-US')} points per server CPU second, database CPU ${dbCpu.toFixed(2)} s in ${backendsAfter.size} backends, ${Math.round(row.pointsPerDbCpuSecond).toLocaleString('en-US')} points per database CPU second (load ${os.loadavg()[0]?.toFixed(2)})`)
         }
       }
+    }
+    // Where the servers' CPU went by thread, start-up included: the main thread (JavaScript and
+    // system calls) and V8's helpers (concurrent GC marking and sweeping), which a CPU profile of
+    // the main thread does not show.
+    for (const [i, name] of ['assay server 1', 'assay server 2', 'reference server 1', 'reference server 2'].entries()) {
+      const threads = [...cpuByThread(procs[i]?.proc.pid as number)].sort((a, b) => b[1] - a[1]).filter(([, s]) => s > 0)
+      console.log(`${name} (pid ${procs[i]?.proc.pid}), CPU seconds: ${threads.map(([t, s]) => `${t} ${s.toFixed(2)}`).join(', ')}`)
     }
   } finally {
     for (const p of procs) await p.stop()
@@ -199,6 +275,7 @@ async function main(): Promise<void> {
     if (h.values.length !== r.points) problems.push(`run ${r.runId}: ${h.values.length} points stored, ${r.points} acknowledged`)
     if (new Set(h.steps).size !== h.steps.length) problems.push(`run ${r.runId}: a step stored twice`)
   }
+  await monitor.end()
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   const stored = Number((await client.query(`SELECT COALESCE(SUM(count), 0) AS n FROM "${refSchema}".${REFERENCE_TABLE}`)).rows[0].n)
@@ -208,25 +285,28 @@ async function main(): Promise<void> {
   await dropSchema(url, assaySchema)
   await dropSchema(url, refSchema)
 
-  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay --log-level ${logLevel}${serverCpu > 0 ? `; every server process capped at ${serverCpu} CPU (cgroup quota)` : ''}`)
+  console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; ${clients} clients, batches of ${batch} points, ${seconds} s per segment, ${reps} interleaved repetitions; assay ${assayBin} --log-level ${logLevel}${serverCpu > 0 ? `; every server process capped at ${serverCpu} CPU (cgroup quota)` : ''}`)
   console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
-  console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference |')
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  const medianOf = (scenario: string, servers: number, kind: string, field: 'pointsPerSecond' | 'p50' | 'p99'): number =>
+  console.log('\n| scenario | servers | assay points/s | reference points/s | assay / reference | assay p50 | reference p50 | assay p99 | reference p99 | p99 assay / reference | assay points per server CPU s | reference | assay / reference | assay points per database CPU s | reference | assay / reference |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  type Field = 'pointsPerSecond' | 'p50' | 'p99' | 'pointsPerCpuSecond' | 'pointsPerDbCpuSecond'
+  const medianOf = (scenario: string, servers: number, kind: string, field: Field): number =>
     median(rows.filter((r) => r.scenario === scenario && r.servers === servers && r.kind === kind).map((r) => r[field]))
   const seen = new Set<string>()
   for (const r of rows) {
     const key = `${r.scenario}|${r.servers}`
     if (seen.has(key)) continue
     seen.add(key)
-    const a = (f: 'pointsPerSecond' | 'p50' | 'p99') => medianOf(r.scenario, r.servers, 'assay', f)
-    const b = (f: 'pointsPerSecond' | 'p50' | 'p99') => medianOf(r.scenario, r.servers, 'reference', f)
+    const a = (f: Field) => medianOf(r.scenario, r.servers, 'assay', f)
+    const b = (f: Field) => medianOf(r.scenario, r.servers, 'reference', f)
     console.log(
-      `| ${r.scenario} | ${r.servers} | ${Math.round(a('pointsPerSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerSecond')).toLocaleString('en-US')} | ${(a('pointsPerSecond') / b('pointsPerSecond')).toFixed(2)} | ${a('p50').toFixed(1)} ms | ${b('p50').toFixed(1)} ms | ${a('p99').toFixed(1)} ms | ${b('p99').toFixed(1)} ms | ${(a('p99') / b('p99')).toFixed(2)} |`,
+      `| ${r.scenario} | ${r.servers} | ${Math.round(a('pointsPerSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerSecond')).toLocaleString('en-US')} | ${(a('pointsPerSecond') / b('pointsPerSecond')).toFixed(2)} | ${a('p50').toFixed(1)} ms | ${b('p50').toFixed(1)} ms | ${a('p99').toFixed(1)} ms | ${b('p99').toFixed(1)} ms | ${(a('p99') / b('p99')).toFixed(2)} | ${Math.round(a('pointsPerCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerCpuSecond') / b('pointsPerCpuSecond')).toFixed(2)} | ${Math.round(a('pointsPerDbCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerDbCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerDbCpuSecond') / b('pointsPerDbCpuSecond')).toFixed(2)} |`,
     )
   }
-  const twoOverOne = (kind: string) => medianOf('flat out', 2, kind, 'pointsPerSecond') / medianOf('flat out', 1, kind, 'pointsPerSecond')
-  console.log(`\ntwo servers / one, flat out: assay ${twoOverOne('assay').toFixed(2)}, reference ${twoOverOne('reference').toFixed(2)}`)
+  if (!flatOnly) {
+    const twoOverOne = (kind: string) => medianOf('flat out', 2, kind, 'pointsPerSecond') / medianOf('flat out', 1, kind, 'pointsPerSecond')
+    console.log(`\ntwo servers / one, flat out: assay ${twoOverOne('assay').toFixed(2)}, reference ${twoOverOne('reference').toFixed(2)}`)
+  }
   console.log('(medians over the repetitions; each ratio is of medians)')
   console.log(problems.length === 0 ? `verified: every acknowledged point stored exactly once (${acknowledged.length} assay runs; reference ${stored.toLocaleString('en-US')} points)` : `PROBLEMS:\n${problems.join('\n')}`)
   if (problems.length > 0) process.exitCode = 1

@@ -7,7 +7,7 @@ import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
 import { ConcurrencyLimit } from './concurrency-limit.js'
-import { authenticate, DEFAULT_TOKEN_CACHE_MS, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, TokenCache, UNRESTRICTED, type Caller } from './auth.js'
+import { authenticate, cachedCaller, DEFAULT_TOKEN_CACHE_MS, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, TokenCache, UNRESTRICTED, type Caller } from './auth.js'
 import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-worker.js'
 import { openApiDocument } from './openapi.js'
 import type { RouteSpec, ServerState } from './route.js'
@@ -181,8 +181,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     serverFactory: (handler) => httpServer(handler, connections),
   })
   if (options.logger) {
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+      done()
     })
   }
   if (ownUploadDir) app.addHook('onClose', async () => rmSync(uploadDir, { recursive: true, force: true }))
@@ -220,14 +221,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Authentication and scope run when the request line and headers have arrived, before any
   // body is read: an unauthenticated client cannot make the server parse 64 MiB (401, not 413).
   // Unknown routes answer here too, before their body is read.
-  app.addHook('onRequest', async (request) => {
-    if (!options.auth.enabled) requireLoopbackHost(request.headers.host)
-    const spec = request.routeOptions.config?.assaySpec
-    if (spec === undefined) {
-      if (request.routeOptions.config?.assayPublic === true) return
-      throw routeNotFound(request)
+  // A callback hook, not an async one: a token in the cache is checked without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      if (!options.auth.enabled) requireLoopbackHost(request.headers.host)
+      const spec = request.routeOptions.config?.assaySpec
+      if (spec === undefined) {
+        if (request.routeOptions.config?.assayPublic === true) return done()
+        throw routeNotFound(request)
+      }
+      const known = authorizeCached(spec, request, options.auth.enabled, state)
+      if (known !== undefined) {
+        request.assayCaller = known
+        return done()
+      }
+      authorize(spec, request, options.auth.enabled, state).then(
+        (caller) => {
+          request.assayCaller = caller
+          done()
+        },
+        (error: Error) => done(error),
+      )
+    } catch (error) {
+      done(error as Error)
     }
-    request.assayCaller = await authorize(spec, request, options.auth.enabled, state)
   })
 
   const routes = allRoutes()
@@ -282,7 +299,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 async function authorize(spec: RouteSpec, request: FastifyRequest, enabled: boolean, state: ServerState): Promise<Caller> {
   if (spec.scope === 'public') return UNRESTRICTED
-  const caller = enabled ? await authenticate(state.store, authorizationOf(request), state.tokens) : UNRESTRICTED
+  return permitted(spec, enabled ? await authenticate(state.store, authorizationOf(request), state.tokens) : UNRESTRICTED)
+}
+
+/** authorize without a promise: the caller when no read of the store is needed, else undefined. */
+function authorizeCached(spec: RouteSpec, request: FastifyRequest, enabled: boolean, state: ServerState): Caller | undefined {
+  if (spec.scope === 'public') return UNRESTRICTED
+  const caller = enabled ? cachedCaller(authorizationOf(request), state.tokens) : UNRESTRICTED
+  return caller === undefined ? undefined : permitted(spec, caller)
+}
+
+/** The caller, once its scope (and, for routes over all experiments, its reach) allows the route. */
+function permitted(spec: RouteSpec, caller: Caller): Caller {
+  if (spec.scope === 'public') return caller
   requireScope(caller, spec.scope, `${spec.method} ${spec.url}`)
   if (spec.touches === 'all') requireUnrestricted(caller, `${spec.method} ${spec.url}`)
   return caller

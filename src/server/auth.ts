@@ -52,26 +52,55 @@ const TOKEN_CACHE_ENTRIES = 10_000
  * through this server at once (clear). Expiry is checked on every request; 0 turns the cache off.
  */
 export class TokenCache {
-  private readonly entries = new Map<string, { token: ApiToken; until: number }>()
+  private readonly entries = new Map<string, { token: ApiToken; caller: Caller; until: number }>()
 
   constructor(readonly ttlMs: number) {}
 
   get(secretSha256: string, now: number): ApiToken | undefined {
-    const entry = this.entries.get(secretSha256)
-    if (entry === undefined) return undefined
-    if (entry.until > now) return entry.token
-    this.entries.delete(secretSha256)
-    return undefined
+    return this.entry(secretSha256, now)?.token
+  }
+
+  /** The caller of a token verified within the window, built once per verification. */
+  caller(secretSha256: string, now: number): Caller | undefined {
+    return this.entry(secretSha256, now)?.caller
   }
 
   set(secretSha256: string, token: ApiToken, now: number): void {
     if (this.ttlMs <= 0) return
     if (this.entries.size >= TOKEN_CACHE_ENTRIES) this.entries.clear()
-    this.entries.set(secretSha256, { token, until: now + this.ttlMs })
+    this.entries.set(secretSha256, { token, caller: callerOf(token), until: now + this.ttlMs })
   }
 
   clear(): void {
     this.entries.clear()
+  }
+
+  private entry(secretSha256: string, now: number): { token: ApiToken; caller: Caller; until: number } | undefined {
+    const entry = this.entries.get(secretSha256)
+    if (entry === undefined) return undefined
+    if (entry.until > now) return entry
+    this.entries.delete(secretSha256)
+    return undefined
+  }
+}
+
+/** The sha256 of the secret in an `Authorization: Bearer assay_…` header; 401 when there is none. */
+function secretSha256Of(header: string | undefined): string {
+  if (header === undefined || header === '') {
+    throw new AssayError('ASSAY_UNAUTHENTICATED', 'this server needs an API token: send "Authorization: Bearer assay_…" (set ASSAY_TOKEN for the SDK and CLI)')
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (match === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"')
+  const secret = match[1]
+  if (!/^assay_[A-Za-z0-9_-]{20,200}$/.test(secret)) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not an assay token (assay_…)')
+  return hashSecret(secret)
+}
+
+/** 401 for a token that was revoked or has expired. */
+function requireUsable(token: ApiToken): void {
+  if (token.revokedAt !== null) throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) was revoked`, { tokenId: token.id })
+  if (token.expiresAt !== null && token.expiresAt <= Date.now()) {
+    throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) expired at ${new Date(token.expiresAt).toISOString()}`, { tokenId: token.id })
   }
 }
 
@@ -80,24 +109,29 @@ export class TokenCache {
  * or expired. With a cache, a token verified within its window is not read again.
  */
 export async function authenticate(store: Store, header: string | undefined, cache?: TokenCache): Promise<Caller> {
-  if (header === undefined || header === '') {
-    throw new AssayError('ASSAY_UNAUTHENTICATED', 'this server needs an API token: send "Authorization: Bearer assay_…" (set ASSAY_TOKEN for the SDK and CLI)')
-  }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-  if (match === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"')
-  const secret = match[1]
-  if (!/^assay_[A-Za-z0-9_-]{20,200}$/.test(secret)) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not an assay token (assay_…)')
-  const secretSha256 = hashSecret(secret)
+  const secretSha256 = secretSha256Of(header)
   const now = Date.now()
-  const cached = cache?.get(secretSha256, now)
-  const token = cached ?? (await store.findApiToken(secretSha256))
-  if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
-  if (token.revokedAt !== null) throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) was revoked`, { tokenId: token.id })
-  if (token.expiresAt !== null && token.expiresAt <= Date.now()) {
-    throw new AssayError('ASSAY_UNAUTHENTICATED', `API token ${token.id} (${token.name}) expired at ${new Date(token.expiresAt).toISOString()}`, { tokenId: token.id })
+  const cached = cache?.caller(secretSha256, now)
+  if (cached !== undefined && cached.token !== null) {
+    requireUsable(cached.token)
+    return cached
   }
-  if (cached === undefined) cache?.set(secretSha256, token, now)
+  const token = await store.findApiToken(secretSha256)
+  if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
+  requireUsable(token)
+  cache?.set(secretSha256, token, now)
   return callerOf(token)
+}
+
+/**
+ * authenticate without a promise when the cache holds the header's token (the usual request of a
+ * client sending batches): its caller, or undefined when the store must be read. Refuses (401)
+ * what authenticate refuses before reading the store, and a cached token that expired.
+ */
+export function cachedCaller(header: string | undefined, cache: TokenCache): Caller | undefined {
+  const caller = cache.caller(secretSha256Of(header), Date.now())
+  if (caller !== undefined && caller.token !== null) requireUsable(caller.token)
+  return caller
 }
 
 /**

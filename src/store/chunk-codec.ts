@@ -27,16 +27,55 @@ export function encodeMetricChunk(columns: MetricColumns, count = columns.values
   return out
 }
 
-export function decodeMetricChunk(bytes: Uint8Array): MetricColumns {
+/**
+ * The columns of a metric chunk, copied out of `bytes`. With `share`, columns are views into
+ * `bytes` instead when it starts at a multiple of 8 (what a Float64Array needs): for bytes the
+ * caller owns and will not change, such as a request body, so that a chunk that arrives whole is
+ * stored without being copied or re-encoded (metricChunkBytes).
+ */
+export function decodeMetricChunk(bytes: Uint8Array, share = false): MetricColumns {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (view.length < 8 || view.readUInt32LE(0) !== METRIC_MAGIC) throw corrupt('metric chunk')
   const count = view.readUInt32LE(4)
   if (view.length !== 8 + count * 24) throw corrupt('metric chunk')
+  if (share && view.byteOffset % 8 === 0) {
+    const at = view.byteOffset + 8
+    return {
+      steps: new Float64Array(view.buffer, at, count),
+      values: new Float64Array(view.buffer, at + count * 8, count),
+      timestamps: new Float64Array(view.buffer, at + count * 16, count),
+    }
+  }
   return {
     steps: readFloats(view, 8, count),
     values: readFloats(view, 8 + count * 8, count),
     timestamps: readFloats(view, 8 + count * 16, count),
   }
+}
+
+/**
+ * The chunk of `columns`: when they are views over one metric chunk (decodeMetricChunk with
+ * `share`), those bytes themselves, else a new encoding. The bytes are checked, not assumed: the
+ * header before the steps must be a chunk's of this count and the columns must lie where a
+ * chunk's do, so an encoding is skipped only where it would write the same bytes.
+ */
+export function metricChunkBytes(columns: MetricColumns): Buffer {
+  const { steps, values, timestamps } = columns
+  const count = values.length
+  const at = steps.byteOffset - 8
+  if (
+    at >= 0 &&
+    steps.length === count &&
+    timestamps.length === count &&
+    values.buffer === steps.buffer &&
+    timestamps.buffer === steps.buffer &&
+    values.byteOffset === steps.byteOffset + count * 8 &&
+    timestamps.byteOffset === steps.byteOffset + count * 16
+  ) {
+    const chunk = Buffer.from(steps.buffer, at, 8 + count * 24)
+    if (chunk.readUInt32LE(0) === METRIC_MAGIC && chunk.readUInt32LE(4) === count) return chunk
+  }
+  return encodeMetricChunk(columns)
 }
 
 export function concatMetricChunks(chunks: MetricColumns[]): MetricColumns {

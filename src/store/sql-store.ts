@@ -22,7 +22,7 @@ import type {
 } from '../record/types.js'
 import { assertDatasetVersion, assertItemsPerRun, canonicalJson, ITEMS_PER_RUN } from '../record/validate.js'
 import { contentNotFound, requireSha256, tooLarge, verifiedStream, type BlobStore } from './blob-store.js'
-import { encodeEvalChunk, encodeMetricChunk, type EvalChunk, type MetricColumns } from './chunk-codec.js'
+import { encodeEvalChunk, metricChunkBytes, type EvalChunk, type MetricColumns } from './chunk-codec.js'
 import { foldMetricSummary } from './metric-summary.js'
 import {
   aliasEventFromRow,
@@ -271,7 +271,8 @@ export abstract class SqlStore implements Store {
 
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
     const metrics = (batch.metrics ?? []).filter((s) => s.values.length > 0)
-    const encoded = metrics.map((s) => encodeMetricChunk(s))
+    // A series that arrived as a chunk (the server's binary batch) is stored as those bytes.
+    const encoded = metrics.map((s) => metricChunkBytes(s))
     const fast = this.sql.oneStatement
     const datasets = batch.datasets ?? []
     for (const [i, d] of datasets.entries()) assertDatasetVersion(d, `datasets.${i}`)

@@ -236,7 +236,10 @@ function batchFromJson(json: JsonBatch): RunBatch {
   return batch
 }
 
-function batchFromFrame(bytes: Buffer): RunBatch {
+function batchFromFrame(body: Buffer): RunBatch {
+  // The series are read in place (views, stored as the chunks they arrived as), which needs the
+  // body to start at a multiple of 8; a body read in one piece off the socket may not: one copy.
+  const bytes = body.byteOffset % 8 === 0 ? body : Buffer.from(body)
   // The JSON header (bytes 8 to 8 + its length) is held to the nesting limit before it is parsed.
   if (bytes.length >= 8) requireJsonDepth(bytes.toString('utf8', 8, Math.min(bytes.length, 8 + bytes.readUInt32LE(4))), 'the header of the binary batch')
   const frame = decodeBatchFrame(bytes)

@@ -49,7 +49,11 @@ export function encodeBatchFrame(batch: RunBatch): Buffer {
   return out
 }
 
-/** Split a binary batch into its JSON header (still to be validated) and its metric series. */
+/**
+ * Split a binary batch into its JSON header (still to be validated) and its metric series. The
+ * series are views into `bytes` (no copy) where its alignment allows: the caller owns the body
+ * and does not change it.
+ */
 export function decodeBatchFrame(bytes: Buffer): { header: unknown; series: (count: number, index: number) => MetricColumns } {
   if (bytes.length < 8 || bytes.readUInt32LE(0) !== BATCH_MAGIC) {
     throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the body is not a binary batch: it must start with the magic "ASAB" (docs/server.md)', { field: 'body' })
@@ -70,7 +74,7 @@ export function decodeBatchFrame(bytes: Buffer): { header: unknown; series: (cou
     }
     let columns
     try {
-      columns = decodeMetricChunk(bytes.subarray(offset, offset + size))
+      columns = decodeMetricChunk(bytes.subarray(offset, offset + size), true)
     } catch {
       throw new AssayError('ASSAY_INVALID_ARGUMENT', `metric chunk ${index} of the binary batch is not a metric chunk of ${count} points`, { field: `metrics.${index}` })
     }
