@@ -490,7 +490,10 @@ export abstract class SqlStore implements Store {
       after = cursor !== null ? [cursor.startTime, cursor.id] : decodeOrderedRunCursor(query.cursor, orderText, sort.keys.map((k) => k.kind))
     }
     const cursorOf = (key: (number | string)[]) => (defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key))
-    if (this.sql.dialect === 'postgres' && sort.segments.length === 1) return this.listRunsPageInOneStatement(query, filter, sort, after, limit, cursorOf)
+    if (this.sql.dialect === 'postgres') {
+      const page = await this.listRunsPageInOneStatement(query, filter, sort, after, limit, cursorOf)
+      if (page !== null) return page
+    }
     return this.sql.transaction('read', async (tx) => {
       const listing = await this.listingConditions(tx, query, filter)
       if (listing === null) return { runs: [], nextCursor: null }
@@ -535,12 +538,14 @@ export abstract class SqlStore implements Store {
   }
 
   /**
-   * A PostgreSQL page whose order is read by one statement (one segment of orderToSql: the
-   * default order, and any order the filter's conditions confine to one rank), in one round
-   * trip: the page's runs, each with its params, tags and last metric values aggregated as JSON
-   * objects, and whether each key the filter names exists in the listing's experiments
-   * (uncorrelated subqueries, evaluated once). One statement reads one snapshot, so it needs no
-   * read transaction (BEGIN and COMMIT would be two more round trips).
+   * A PostgreSQL page read by one statement, in one round trip: the page's runs from the first
+   * segment of the order (orderToSql), each with its params, tags and last metric values
+   * aggregated as JSON objects, and whether each key the filter names exists in the listing's
+   * experiments (uncorrelated subqueries, evaluated once). One statement reads one snapshot, so
+   * it needs no read transaction (BEGIN and COMMIT would be two more round trips). Null when the
+   * order has more segments and the first does not fill the page (its last pages, or a cursor
+   * past it): the caller then reads the page in a read transaction, segment after segment, so
+   * that a run cannot move between segments while one page is read.
    *
    * The condition counts of planFilter are not asked for: PostgreSQL estimates from its own
    * statistics how many rows pass each condition, and drives a few-match filter from the index
@@ -555,11 +560,13 @@ export abstract class SqlStore implements Store {
     after: (number | string)[] | null,
     limit: number,
     cursorOf: (key: (number | string)[]) => string,
-  ): Promise<RunPage> {
+  ): Promise<RunPage | null> {
     const scope = listingScope(query)
     if (scope === null) return { runs: [], nextCursor: null }
     const segment = sort.segments[0]
     const cursor = after === null ? null : afterKeys(sort, segment, after, 'postgres')
+    const more = sort.segments.length > 1
+    if (more && cursor === 'none') return null
     const fields = filter === null ? [] : scopedFields(filter)
     let rows: (ListedRunRow & AggregatedRunColumns & Record<string, unknown>)[] = []
     if (cursor !== 'none') {
@@ -580,6 +587,7 @@ export abstract class SqlStore implements Store {
         [...presence.args, ...segment.from.params, ...(segment.where?.params ?? []), ...scope.args, ...(compiled?.params ?? []), ...(cursor?.params ?? []), limit + 1],
       )
     }
+    if (more && rows.length <= limit) return null
     const missingKey = rows.length > 0 && fields.some((_, i) => rows[0][`present${i}`] === null)
     if (rows.length === 0 || missingKey) {
       // What an empty page means, or which key is unknown: the statements of the general path.
