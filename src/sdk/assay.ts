@@ -37,6 +37,8 @@ export { evalColumnsToRecords }
 
 /** A running run whose heartbeat is older than this is marked crashed (ASSAY_HEARTBEAT_TIMEOUT_MS). */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000
+/** The least time between two sweeps for crashed runs before reads (sweepCrashed). */
+const SWEEP_INTERVAL_MS = 1000
 /** Where a dirty run's uncommitted diff is kept. */
 export const CODE_DIFF_ARTIFACT = 'assay/code.diff'
 
@@ -81,6 +83,8 @@ export interface MetricHistoryPoint {
 
 export class Assay {
   private registryActions: Promise<RegistryActions> | undefined
+  private lastSweep = -Infinity
+  private sweeping: Promise<void> | null = null
 
   private constructor(
     readonly store: Store,
@@ -182,8 +186,30 @@ export class Assay {
     }
   }
 
-  private async sweepCrashed(): Promise<void> {
-    await this.store.markCrashedRuns(Date.now() - this.heartbeatTimeoutMs)
+  /**
+   * Before a read: mark running runs whose heartbeat is older than the timeout crashed. At most
+   * once a second (SWEEP_INTERVAL_MS), as the server does: a sweep is a statement, a round trip
+   * to PostgreSQL or a team server, and a listing is one; reads in between see a run go stale up
+   * to a second late. Concurrent reads share the sweep under way; a failed sweep fails its
+   * reads, and the next read tries again.
+   */
+  private sweepCrashed(): Promise<void> {
+    if (this.sweeping !== null) return this.sweeping
+    if (Date.now() - this.lastSweep < SWEEP_INTERVAL_MS) return Promise.resolve()
+    this.lastSweep = Date.now()
+    this.sweeping = this.store
+      .markCrashedRuns(Date.now() - this.heartbeatTimeoutMs)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.lastSweep = -Infinity
+          throw error
+        },
+      )
+      .finally(() => {
+        this.sweeping = null
+      })
+    return this.sweeping
   }
 
   /** The whole record of a run, by id or unique id prefix. */

@@ -255,6 +255,38 @@ export function runSummariesFromRows(
   }))
 }
 
+/**
+ * The params, tags and last metric values of a listed run as PostgreSQL aggregates them in the
+ * page's one statement (sql-store.ts): JSON objects by key, NULL for none. A last value that is
+ * not finite arrives as the JSON text PostgreSQL writes for it ("NaN", "Infinity", "-Infinity").
+ */
+export interface AggregatedRunColumns {
+  params_json: Params | null
+  tags_json: Record<string, string> | null
+  metrics_json: Record<string, number | string> | null
+}
+
+export function runSummaryFromAggregates(row: ListedRunRow, params: Params | null, tags: Record<string, string> | null, metrics: Record<string, number | string> | null): RunSummary {
+  // Object.fromEntries, not assignment: a key named __proto__ stays a key.
+  const last = Object.fromEntries(Object.entries(metrics ?? {}).map(([key, value]) => [key, typeof value === 'number' ? value : Number(value)]))
+  return {
+    id: row.id,
+    experiment: row.experiment,
+    name: row.name,
+    owner: row.owner,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    params: params ?? {},
+    seed: row.seed,
+    tags: tags ?? {},
+    parentId: row.parent_id,
+    groupId: row.group_id,
+    metrics: last,
+    configFingerprint: row.config_fingerprint,
+  }
+}
+
 function groupByRun<T extends { run_id: string }>(rows: readonly T[]): Map<string, T[]> {
   const map = new Map<string, T[]>()
   for (const r of rows) {

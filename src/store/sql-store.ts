@@ -49,6 +49,8 @@ import {
   paramsFromRows,
   runRecordFromRows,
   runSummariesFromRows,
+  runSummaryFromAggregates,
+  type AggregatedRunColumns,
   summaryFromRow,
   tokenFromRow,
   type ArtifactRow,
@@ -65,8 +67,8 @@ import {
 import type { ParamColumns, SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
 import { refuseNulInJson, refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
-import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode } from './run-filter.js'
-import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions } from './run-filter-sql.js'
+import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode, type ScopedField } from './run-filter.js'
+import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions, type SortKeys } from './run-filter-sql.js'
 import {
   extractTraceFields,
   missingAuditFields,
@@ -488,6 +490,11 @@ export abstract class SqlStore implements Store {
       const cursor = defaultOrder ? decodeRunCursor(query.cursor) : null
       after = cursor !== null ? [cursor.startTime, cursor.id] : decodeOrderedRunCursor(query.cursor, orderText, sort.keys.map((k) => k.kind))
     }
+    const cursorOf = (key: (number | string)[]) => (defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key))
+    if (this.sql.dialect === 'postgres') {
+      const page = await this.listRunsPageInOneStatement(query, filter, sort, after, limit, cursorOf)
+      if (page !== null) return page
+    }
     return this.sql.transaction('read', async (tx) => {
       const listing = await this.listingConditions(tx, query, filter)
       if (listing === null) return { runs: [], nextCursor: null }
@@ -512,7 +519,7 @@ export abstract class SqlStore implements Store {
         }
       }
       if (rows.length === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
-        throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
+        throw experimentNotFound(query.experiment)
       }
       const page = rows.slice(0, limit)
       if (page.length === 0) return { runs: [], nextCursor: null }
@@ -527,9 +534,75 @@ export abstract class SqlStore implements Store {
         await ofPage<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
       )
       if (rows.length <= limit) return { runs, nextCursor: null }
-      const key = page[page.length - 1].key
-      return { runs, nextCursor: defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key) }
+      return { runs, nextCursor: cursorOf(page[page.length - 1].key) }
     })
+  }
+
+  /**
+   * A PostgreSQL page read by one statement, in one round trip: the page's runs from the first
+   * segment of the order (orderToSql), each with its params, tags and last metric values
+   * aggregated as JSON objects, and whether each key the filter names exists in the listing's
+   * experiments (uncorrelated subqueries, evaluated once). One statement reads one snapshot, so
+   * it needs no read transaction (BEGIN and COMMIT would be two more round trips). Null when the
+   * order has more segments and the first does not fill the page (its last pages, or a cursor
+   * past it): the caller then reads the page in a read transaction, segment after segment, so
+   * that a run cannot move between segments while one page is read.
+   *
+   * The condition counts of planFilter are not asked for: PostgreSQL estimates from its own
+   * statistics how many rows pass each condition, and drives a few-match filter from the index
+   * of its most selective one (bench/results/search.md prints that plan). An empty page, and a
+   * key no run has, are then told apart by the general path's statements (planFilter raises the
+   * unknown key; an experiment that does not exist is ASSAY_EXPERIMENT_NOT_FOUND).
+   */
+  private async listRunsPageInOneStatement(
+    query: RunPageQuery,
+    filter: FilterNode | null,
+    sort: SortKeys,
+    after: (number | string)[] | null,
+    limit: number,
+    cursorOf: (key: (number | string)[]) => string,
+  ): Promise<RunPage | null> {
+    const scope = listingScope(query)
+    if (scope === null) return { runs: [], nextCursor: null }
+    const segment = sort.segments[0]
+    const cursor = after === null ? null : afterKeys(sort, segment, after, 'postgres')
+    const more = sort.segments.length > 1
+    if (more && cursor === 'none') return null
+    const fields = filter === null ? [] : scopedFields(filter)
+    let rows: (ListedRunRow & AggregatedRunColumns & Record<string, unknown>)[] = []
+    if (cursor !== 'none') {
+      const compiled = filter === null ? null : filterToSql(filter, 'postgres')
+      const presence = presenceColumns(fields, scope)
+      const conditions = [...(segment.where === null ? [] : [segment.where.sql]), ...scope.where, ...(compiled === null ? [] : [compiled.sql]), ...(cursor === null ? [] : [cursor.sql])]
+      const columns = segment.columns.flatMap((c, i) => (typeof c === 'string' ? [{ c, i }] : []))
+      const direction = (i: number) => (sort.keys[i].descending ? 'DESC' : 'ASC')
+      rows = await this.sql.all(
+        `SELECT p.*${presence.columns.map((c, i) => `, ${c} AS present${i}`).join('')},
+           (SELECT json_object_agg(x.key, x.value::json ORDER BY x.key) FROM run_params x WHERE x.run_id = p.id) AS params_json,
+           (SELECT json_object_agg(x.key, x.value ORDER BY x.key) FROM run_tags x WHERE x.run_id = p.id) AS tags_json,
+           (SELECT json_object_agg(x.key, x.last ORDER BY x.key) FROM metric_summaries x WHERE x.run_id = p.id) AS metrics_json
+         FROM (SELECT ${LISTED_RUN_COLUMNS}, ${columns.map(({ c, i }) => `${c} AS k${i}`).join(', ')}
+           FROM ${segment.from.sql}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}
+           ORDER BY ${columns.map(({ c, i }) => `${c} ${direction(i)}`).join(', ')} LIMIT ?) p
+         ORDER BY ${columns.map(({ i }) => `p.k${i} ${direction(i)}`).join(', ')}`,
+        [...presence.args, ...segment.from.params, ...(segment.where?.params ?? []), ...scope.args, ...(compiled?.params ?? []), ...(cursor?.params ?? []), limit + 1],
+      )
+    }
+    if (more && rows.length <= limit) return null
+    const missingKey = rows.length > 0 && fields.some((_, i) => rows[0][`present${i}`] === null)
+    if (rows.length === 0 || missingKey) {
+      // What an empty page means, or which key is unknown: the statements of the general path.
+      if (filter !== null) await planFilter(this.sql, filter, 'postgres', scope.where, scope.args)
+      if (rows.length === 0 && query.experiment !== undefined && (await this.sql.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
+        throw experimentNotFound(query.experiment)
+      }
+      if (rows.length === 0) return { runs: [], nextCursor: null }
+    }
+    const page = rows.slice(0, limit)
+    const runs = page.map((row) => runSummaryFromAggregates(row, row.params_json, row.tags_json, row.metrics_json))
+    if (rows.length <= limit) return { runs, nextCursor: null }
+    const last = page[page.length - 1]
+    return { runs, nextCursor: cursorOf(segment.columns.map((c, i) => (typeof c === 'object' ? c.constant : sort.keys[i].kind === 'number' ? Number(last[`k${i}`]) : String(last[`k${i}`])))) }
   }
 
   /**
@@ -538,20 +611,11 @@ export abstract class SqlStore implements Store {
    * Null when the scope holds no experiment.
    */
   private async listingConditions(tx: SqlExecutor, query: { experiment?: string; experiments?: readonly string[] }, filter: FilterNode | null): Promise<{ where: string[]; args: unknown[] } | null> {
-    const scope: string[] = []
-    const scopeArgs: unknown[] = []
-    if (query.experiment !== undefined) {
-      scope.push('e.name = ?')
-      scopeArgs.push(query.experiment)
-    }
-    if (query.experiments !== undefined) {
-      if (query.experiments.length === 0) return null
-      scope.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
-      scopeArgs.push(...query.experiments)
-    }
-    const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope, scopeArgs)
-    const where = [...scope]
-    const args: unknown[] = [...scopeArgs]
+    const scope = listingScope(query)
+    if (scope === null) return null
+    const driver = filter === null ? null : await planFilter(tx, filter, this.sql.dialect, scope.where, scope.args)
+    const where = [...scope.where]
+    const args: unknown[] = [...scope.args]
     if (filter !== null) {
       const compiled = filterToSql(filter, this.sql.dialect)
       where.push(compiled.sql)
@@ -1510,14 +1574,13 @@ async function planFilter(tx: SqlExecutor, filter: FilterNode, dialect: SqlDiale
   const fields = scopedFields(filter)
   const required = requiredConditions(filter, dialect)
   const within = scope.length === 0 ? '' : ` WHERE ${scope.join(' AND ')}`
-  const inScope = (table: string) =>
-    scope.length === 0 ? `FROM ${table} x WHERE x.key = ?` : `FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id WHERE x.key = ? AND ${scope.join(' AND ')}`
+  const presence = presenceColumns(fields, { where: scope, args: scopeArgs })
   const columns = [
-    ...fields.map((f, i) => `(SELECT 1 ${inScope(FILTER_SCOPE_TABLES[f.scope])} LIMIT 1) AS present${i}`),
+    ...presence.columns.map((c, i) => `${c} AS present${i}`),
     ...required.map((c, i) => `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${c.table} x WHERE ${c.sql} LIMIT ${DRIVING_ROWS + 1}) c${i}) AS rows${i}`),
   ]
   if (columns.length === 0) return null
-  const args = [...fields.flatMap((f) => [f.key, ...(scope.length === 0 ? [] : scopeArgs)]), ...required.flatMap((c) => c.params)]
+  const args = [...presence.args, ...required.flatMap((c) => c.params)]
   const row = (await tx.get<Record<string, number | string | null>>(`SELECT ${columns.join(', ')}`, args)) as Record<string, number | string | null>
   for (const [i, field] of fields.entries()) {
     if (row[`present${i}`] !== null) continue
@@ -1536,6 +1599,39 @@ async function planFilter(tx: SqlExecutor, filter: FilterNode, dialect: SqlDiale
     }
   }
   return best
+}
+
+/**
+ * The experiment scope of a listing as WHERE conditions over `runs r JOIN experiments e`; null
+ * when it names no experiment at all (an empty `experiments`).
+ */
+function listingScope(query: { experiment?: string; experiments?: readonly string[] }): { where: string[]; args: unknown[] } | null {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (query.experiment !== undefined) {
+    where.push('e.name = ?')
+    args.push(query.experiment)
+  }
+  if (query.experiments !== undefined) {
+    if (query.experiments.length === 0) return null
+    where.push(`e.name IN (${query.experiments.map(() => '?').join(', ')})`)
+    args.push(...query.experiments)
+  }
+  return { where, args }
+}
+
+/** For each params, metrics or tags key a filter names, a subquery that is 1 when some run in scope has it and NULL otherwise. */
+function presenceColumns(fields: readonly ScopedField[], scope: { where: readonly string[]; args: readonly unknown[] }): { columns: string[]; args: unknown[] } {
+  const inScope = (table: string) =>
+    scope.where.length === 0 ? `FROM ${table} x WHERE x.key = ?` : `FROM ${table} x JOIN runs r ON r.id = x.run_id JOIN experiments e ON e.id = r.experiment_id WHERE x.key = ? AND ${scope.where.join(' AND ')}`
+  return {
+    columns: fields.map((f) => `(SELECT 1 ${inScope(FILTER_SCOPE_TABLES[f.scope])} LIMIT 1)`),
+    args: fields.flatMap((f) => [f.key, ...scope.args]),
+  }
+}
+
+function experimentNotFound(name: string): AssayError {
+  return new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(name)}`)
 }
 
 function runExists(runId: string): AssayError {

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import pg from 'pg'
 import Database from 'better-sqlite3'
 import { isAssayError } from '../../src/errors.js'
-import type { JsonValue, RunSummary } from '../../src/record/types.js'
+import type { JsonValue, RunRecord, RunSummary } from '../../src/record/types.js'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { compareCodePoints, filterRuns, formatFilterKey, formatFilterLiteral, parseRunFilter, type FilterOp } from '../../src/store/run-filter.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
@@ -157,6 +157,34 @@ for (const backend of STORE_BACKENDS) {
       assert.ok(error.message.includes('no run has metrics.acc_val'))
       await rejectsWith(opened.store.listRunsPage({ filter: 'params.lr >', limit: 10 }), 'ASSAY_INVALID_FILTER')
       assert.deepEqual(await opened.store.listRunsPage({ filter: 'params.lr > 0', experiment: 'exp-a', limit: 10, cursor: undefined }).then((p) => p.runs.every((r) => r.experiment === 'exp-a')), true)
+    })
+
+    test('a listed run holds the params, tags and last metric values it was given', async () => {
+      // PostgreSQL aggregates them as JSON in the page's statement: -0, 1e300, 2^53, NaN, ±Infinity and any text survive.
+      const records = new Map((await Promise.all(all.map((r) => opened.store.getRun(r.id)))).map((r) => [r.id, r]))
+      for (const orderBy of [undefined, 'metrics.acc desc']) {
+        const listed = await opened.store.listRuns({ orderBy })
+        assert.equal(listed.length, SPECS.length)
+        for (const summary of listed) {
+          const record = records.get(summary.id) as RunRecord
+          assert.deepStrictEqual(summary.params, record.params)
+          assert.deepStrictEqual(summary.tags, record.tags)
+          assert.deepStrictEqual(summary.metrics, Object.fromEntries(record.metrics.map((m) => [m.key, m.last])))
+        }
+      }
+      const lasts = [...records.values()].flatMap((r) => r.metrics.map((m) => m.last))
+      assert.ok(lasts.some(Number.isNaN) && lasts.includes(-Infinity) && lasts.includes(Infinity), 'the runs hold the values that need care')
+    })
+
+    test('an unknown key is refused even when the rest of the filter lists runs, in any order', async () => {
+      // PostgreSQL reads such a page in one statement that also asks whether each key exists.
+      assert.ok((await opened.store.listRunsPage({ filter: 'seed >= 0', limit: 5 })).runs.length > 0)
+      for (const orderBy of [undefined, 'name desc', 'metrics.acc desc']) {
+        await rejectsWith(opened.store.listRunsPage({ filter: 'seed >= 0 or metrics.acc_val > 0', orderBy, limit: 5 }), 'ASSAY_INVALID_FILTER', /no run has metrics\.acc_val/)
+        await rejectsWith(opened.store.listRunsPage({ filter: 'seed >= 0 or tags.nope = \'x\'', orderBy, limit: 5 }), 'ASSAY_INVALID_FILTER', /no run has tags\.nope/)
+      }
+      await rejectsWith(opened.store.listRunsPage({ filter: 'seed >= 0', experiment: 'no-such-experiment', limit: 5 }), 'ASSAY_EXPERIMENT_NOT_FOUND')
+      assert.deepEqual((await opened.store.listRunsPage({ filter: 'seed >= 0', experiments: [], limit: 5 })).runs, [])
     })
 
     test('keys and values that look like SQL are data', async () => {
