@@ -745,6 +745,12 @@ CREATE TABLE trace_span_sets (
   PRIMARY KEY (trace_id, seq)
 );
 ALTER TABLE trace_span_sets ALTER COLUMN spans SET STORAGE MAIN;
+-- lz4 where the server is built with it (cheaper to compress than the default pglz).
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
+    ALTER TABLE trace_span_sets ALTER COLUMN spans SET COMPRESSION lz4;
+  END IF;
+END $$;
 INSERT INTO trace_span_sets (trace_id, seq, hashes, spans)
 SELECT trace_id, 0,
   CASE WHEN bool_and(encode(sha256(convert_to(data, 'UTF8')), 'hex') = content_sha256) THEN NULL
