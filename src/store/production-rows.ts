@@ -20,7 +20,7 @@ import type { TraceColumnNeeds, TraceColumns, TraceColumnsBuilder } from '../rec
 import type { DatasetVersion } from '../record/types.js'
 import type { SqlColumn } from './sql-adapter.js'
 
-/** Rows of the production tables (deployments, traces, trace_spans, trace_feedback) and their mapping to records. */
+/** Rows of the production tables (deployments, traces, trace_span_sets, trace_feedback) and their mapping to records. */
 
 export interface DeploymentRow {
   id: string
