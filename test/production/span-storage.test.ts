@@ -4,7 +4,7 @@
  * (keys sorted), serialised once, and the row's hashes are NULL because each span's content hash is
  * the sha256 of that text, the same hash spanContentHash gives (and gave before the data was
  * canonical). Text written with JSON escapes
- * (a control character, a NUL or a lone surrogate in a key) round-trips, and a NUL or a lone
+ * (a control character, a newline, a NUL or a lone surrogate in a key) round-trips, and a NUL or a lone
  * surrogate in a value is refused as before.
  */
 import assert from 'node:assert/strict'
@@ -34,7 +34,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 function traces(deploymentId: string): TraceInput[] {
   const plain = llmTrace(deploymentId)
   const escaped = llmTrace(deploymentId, 1_700_000_005_000)
-  escaped.spans[0].attributes = { zeta: 'bell \u0007, tab \t and record separator \u001e', 'alpha\ud800key': 1, 'nul\u0000key': [1, 'two', { y: 2, x: 1 }], 'quote"back\\slash': 'é 😀 \u2028' }
+  escaped.spans[0].attributes = { zeta: 'bell \u0007, tab \t, newline \n and record separator \u001e', 'alpha\ud800key': 1, 'nul\u0000key': [1, 'two', { y: 2, x: 1 }], 'quote"back\\slash': 'é 😀 \u2028' }
   escaped.spans[1].resource = { 'service.name': 'bot', 'a.first': true, '10': 'index-like', '9': 'keys' }
   const events = llmTrace(deploymentId, 1_700_000_009_000)
   events.spans.push(span({ parentSpanId: events.spans[0].spanId, events: [{ name: 'retry', time: 1_700_000_009_100, attributes: { b: 1, a: 'x' } }] }))
