@@ -19,7 +19,10 @@
  *   - sdk: E real exporters driven by BatchSpanProcessors, spans created live (client cost included);
  *   - raw: the same rows (decoded and prepared beforehand) inserted by E concurrent pg clients,
  *     flat out (the throughput ceiling) and paced at --rate (the p99 ceiling), each over the rows
- *     of the protobuf phase of the same name, so neither re-sends rows the other stored.
+ *     of the protobuf phase of the same name, so neither re-sends rows the other stored; and the
+ *     same again into the old layout (a trace_spans row per span, before migration 16) in a schema
+ *     of its own, for the ratio new/old. Before them, PostgreSQL's WAL bytes per span of each
+ *     layout, from EXPLAIN (ANALYZE, WAL) of 40 batches (exact, whatever else the cluster does).
  * Every phase ends with a count: each span the server acknowledged is stored exactly once.
  * Results: bench/results/otlp.md.
  */
@@ -35,7 +38,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { decodeJsonTraces, decodeProtobufTraces } from '../src/otlp/decode-traces.js'
 import { extractTraceFields, storedSpan, type TraceInput } from '../src/record/production.js'
-import { traceFieldValues } from '../src/store/production-rows.js'
+import { spanSetText, traceFieldValues } from '../src/store/production-rows.js'
 import { openStore } from '../src/store/open-store.js'
 import { dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
 
@@ -233,18 +236,47 @@ async function sdkPhase(url: string, token: string, encoding: Encoding, deployme
   return summarise(`sdk ${encoding} (BatchSpanProcessor, ${rate} spans/s asked)`, latencies, acknowledged, (performance.now() - started) / 1000, failures)
 }
 
-/** The rows the store writes for these bodies, prepared outside the timing: [traces rows, span rows] per body. */
-function rowsOf(bodies: readonly Body[]): { traces: unknown[][]; spans: unknown[][] }[] {
+/**
+ * The rows the store writes for these bodies, prepared outside the timing, per body: the traces
+ * rows, the trace_span_sets rows (one per trace and body, seq counting the bodies a trace was in
+ * before, as the store's join path numbers them) and, for the old layout (trace_spans before
+ * migration 16), a row per span.
+ */
+function rowsOf(bodies: readonly Body[]): { traces: unknown[][]; sets: unknown[][]; spans: unknown[][] }[] {
+  const seqs = new Map<string, number>()
   return bodies.map((b) => {
     const decoded = decodeProtobufTraces(b.bytes)
     return {
       traces: decoded.traces.map((t: TraceInput) => [t.traceId, t.deploymentId, ...traceFieldValues(extractTraceFields(t.spans))]),
+      sets: decoded.traces.map((t) => {
+        const seq = seqs.get(t.traceId) ?? 0
+        seqs.set(t.traceId, seq + 1)
+        return [t.traceId, seq, spanSetText(t.spans.map((s) => storedSpan(s).data))]
+      }),
       spans: decoded.traces.flatMap((t) => t.spans.map((s) => {
         const form = storedSpan(s)
         return [t.traceId, s.spanId, form.contentSha256, form.data]
       })),
     }
   })
+}
+
+type Layout = 'sets' | 'rows'
+
+/** trace_spans as it was before migration 16 (after 15: no foreign key), made beside the sets in a raw schema of the old layout. */
+const OLD_SPANS_TABLE = `CREATE TABLE trace_spans (
+  trace_id text COLLATE "C" NOT NULL,
+  span_id text COLLATE "C" NOT NULL,
+  content_sha256 text COLLATE "C" NOT NULL,
+  data text COLLATE "C" NOT NULL,
+  PRIMARY KEY (trace_id, span_id)
+)`
+const INSERT_SETS = 'INSERT INTO trace_span_sets (trace_id, seq, spans) SELECT * FROM unnest($1::text[], $2::int[], $3::text[])'
+const INSERT_ROWS = 'INSERT INTO trace_spans (trace_id, span_id, content_sha256, data) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING'
+
+/** The span statement's parameters for a batch in a layout. */
+function spanValues(b: ReturnType<typeof rowsOf>[number], layout: Layout): unknown[][] {
+  return layout === 'sets' ? [0, 1, 2].map((c) => b.sets.map((r) => r[c])) : [0, 1, 2, 3].map((c) => b.spans.map((r) => r[c]))
 }
 
 const TRACE_TYPES = ['text', 'text', 'float8', 'float8', 'float8', 'text', 'text', 'text', 'float8', 'float8', 'text', 'text', 'text', 'text', 'float8', 'text', 'text', 'text', 'bigint']
@@ -254,10 +286,10 @@ const TRACE_NAMES = 'trace_id, deployment_id, start_time, end_time, latency_ms, 
  * The raw ceiling: per batch one transaction of one INSERT … unnest per table, E clients at once.
  * rate 0: flat out; else together `rate` spans/s, latency from each batch's due time (as `send`).
  */
-async function rawPhase(name: string, pgUrl: string, schema: string, batches: ReturnType<typeof rowsOf>, spansPerBatch: number[], clients: number, rate: number): Promise<PhaseResult> {
+async function rawPhase(name: string, pgUrl: string, schema: string, layout: Layout, batches: ReturnType<typeof rowsOf>, spansPerBatch: number[], clients: number, rate: number): Promise<PhaseResult> {
   const pool = new pg.Pool({ connectionString: pgUrl, max: clients, options: `-c search_path=${schema}` })
   const insertTraces = `INSERT INTO traces (${TRACE_NAMES}) SELECT * FROM unnest(${TRACE_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT (trace_id) DO NOTHING`
-  const insertSpans = 'INSERT INTO trace_spans (trace_id, span_id, content_sha256, data) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING'
+  const insertSpans = layout === 'sets' ? INSERT_SETS : INSERT_ROWS
   const latencies: number[] = []
   let spans = 0
   let next = 0
@@ -278,7 +310,7 @@ async function rawPhase(name: string, pgUrl: string, schema: string, batches: Re
           const b = batches[i]
           await client.query('BEGIN')
           await client.query({ name: 'raw_traces', text: insertTraces, values: TRACE_TYPES.map((_, c) => b.traces.map((r) => r[c])) })
-          await client.query({ name: 'raw_spans', text: insertSpans, values: [0, 1, 2, 3].map((c) => b.spans.map((r) => r[c])) })
+          await client.query({ name: `raw_${layout}`, text: insertSpans, values: spanValues(b, layout) })
           await client.query('COMMIT')
           latencies.push(performance.now() - t0)
           spans += spansPerBatch[i]
@@ -292,16 +324,69 @@ async function rawPhase(name: string, pgUrl: string, schema: string, batches: Re
   return summarise(name, latencies, spans, (performance.now() - started) / 1000, 0)
 }
 
-/** Spans stored in a schema, counted: every acknowledged span exactly once (the primary key forbids twice). */
-async function storedSpans(pgUrl: string, schema: string): Promise<number> {
+/** Spans stored in a schema, counted (each set's lines; the old layout's rows): every acknowledged span exactly once. */
+async function storedSpans(pgUrl: string, schema: string, layout: Layout = 'sets'): Promise<number> {
   const client = new pg.Client({ connectionString: pgUrl })
   await client.connect()
   try {
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".trace_spans`)
+    const sql = layout === 'sets'
+      ? `SELECT coalesce(sum(length(spans) - length(replace(spans, E'\\n', '')) + 1), 0) AS n FROM "${schema}".trace_span_sets`
+      : `SELECT count(*) AS n FROM "${schema}".trace_spans`
+    const { rows } = await client.query<{ n: string }>(sql)
+    if (layout === 'sets') {
+      // And no span twice: as many distinct (trace, span) pairs as lines.
+      const distinct = await client.query<{ n: string }>(`SELECT count(DISTINCT (trace_id, line::json->>'spanId')) AS n FROM "${schema}".trace_span_sets, unnest(string_to_array(spans, E'\\n')) AS line`)
+      if (distinct.rows[0].n !== rows[0].n) throw new Error(`${schema}: ${rows[0].n} spans stored, ${distinct.rows[0].n} distinct`)
+    }
     return Number(rows[0].n)
   } finally {
     await client.end()
   }
+}
+
+/**
+ * PostgreSQL's own WAL per span of each layout: `EXPLAIN (ANALYZE, WAL)` of the span statement of
+ * `sample` batches, each in a transaction after its traces, one client, into a fresh schema of each
+ * layout (exact per statement, so other work on the cluster does not count). Also the heap, index
+ * and TOAST sizes those batches left.
+ */
+async function walPerSpan(pgUrl: string, schemas: Record<Layout, string>, batches: ReturnType<typeof rowsOf>): Promise<string[]> {
+  const out: string[] = []
+  for (const layout of ['rows', 'sets'] as const) {
+    const client = new pg.Client({ connectionString: pgUrl, options: `-c search_path=${schemas[layout]}` })
+    await client.connect()
+    try {
+      const insertTraces = `INSERT INTO traces (${TRACE_NAMES}) SELECT * FROM unnest(${TRACE_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT (trace_id) DO NOTHING`
+      const insertSpans = layout === 'sets' ? INSERT_SETS : INSERT_ROWS
+      let bytes = 0
+      let records = 0
+      let fpi = 0
+      let traceBytes = 0
+      let spans = 0
+      let ms = 0
+      for (const b of batches) {
+        await client.query('BEGIN')
+        const t = await client.query<{ 'QUERY PLAN': [{ Plan: { 'WAL Bytes': number } }] }>({ text: `EXPLAIN (ANALYZE, WAL, FORMAT JSON) ${insertTraces}`, values: TRACE_TYPES.map((_, c) => b.traces.map((r) => r[c])) })
+        traceBytes += t.rows[0]['QUERY PLAN'][0].Plan['WAL Bytes']
+        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: { 'WAL Bytes': number; 'WAL Records': number; 'WAL FPI': number }; 'Execution Time': number }] }>({ text: `EXPLAIN (ANALYZE, WAL, FORMAT JSON) ${insertSpans}`, values: spanValues(b, layout) })
+        await client.query('COMMIT')
+        const plan = rows[0]['QUERY PLAN'][0]
+        bytes += plan.Plan['WAL Bytes']
+        records += plan.Plan['WAL Records']
+        fpi += plan.Plan['WAL FPI']
+        ms += plan['Execution Time']
+        spans += b.spans.length
+      }
+      const table = layout === 'sets' ? 'trace_span_sets' : 'trace_spans'
+      const size = (await client.query<{ heap: string; idx: string; toast: string }>(`SELECT pg_relation_size('${table}') AS heap, pg_indexes_size('${table}') AS idx, coalesce(pg_total_relation_size(nullif(reltoastrelid, 0)), 0) AS toast FROM pg_class WHERE oid = '${table}'::regclass`)).rows[0]
+      out.push(`${layout === 'sets' ? 'new layout (trace_span_sets, a row per trace and request)' : 'old layout (trace_spans, a row per span)'}: span statement over ${batches.length} batches, ${spans} spans, one client: ` +
+        `WAL ${Math.round(bytes / spans)} bytes/span (${(records / spans).toFixed(2)} records/span, ${fpi} full-page images), execution ${((ms * 1000) / spans).toFixed(1)} µs/span; ` +
+        `the traces statement ${Math.round(traceBytes / spans)} WAL bytes/span; stored: heap ${Math.round(Number(size.heap) / spans)} B/span, indexes ${Math.round(Number(size.idx) / spans)} B/span, TOAST ${Math.round(Number(size.toast) / spans)} B/span`)
+    } finally {
+      await client.end()
+    }
+  }
+  return out
 }
 
 /** Decoding alone, in this process: spans/s of decodeProtobufTraces / decodeJsonTraces over the bodies. */
@@ -336,15 +421,26 @@ async function cli(): Promise<void> {
   const suffix = randomBytes(4).toString('hex')
   const schema = `bench_otlp_${suffix}`
   const rawSchema = `bench_otlp_raw_${suffix}`
+  // The old layout (a trace_spans row per span, as before migration 16) beside it, for the ratio.
+  const rawOldSchema = `bench_otlp_rawold_${suffix}`
+  const walSchemas: Record<Layout, string> = { sets: `bench_otlp_walsets_${suffix}`, rows: `bench_otlp_walrows_${suffix}` }
   const location = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`
   const setup = await openStore(location)
   const rawSetup = await openStore(`${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${rawSchema}`)
+  const rawStores = phases.includes('raw') ? await Promise.all([rawOldSchema, walSchemas.sets, walSchemas.rows].map((name) => openStore(`${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${name}`))) : []
   let server: ServerProcess | undefined
   const loadBefore = os.loadavg()
   try {
     const deployment = { id: randomBytes(16).toString('hex'), endpoint: 'support-bot', endpointVersion: '2.4.1', model: null, modelVersion: null, alias: null, codeHash: 'c'.repeat(40), inputs: [], environment: 'production', owner: 'bench', createdAt: Date.now() }
     await setup.createDeployment(deployment)
     await rawSetup.createDeployment(deployment)
+    for (const store of rawStores) await store.createDeployment(deployment)
+    if (rawStores.length > 0) {
+      const admin = new pg.Client({ connectionString: pgUrl })
+      await admin.connect()
+      for (const name of [rawOldSchema, walSchemas.rows]) await admin.query(`SET search_path TO "${name}"; ${OLD_SPANS_TABLE}`)
+      await admin.end()
+    }
     const token = await makeAdminToken(setup)
     server = await startServerProcess(location)
     const results: PhaseResult[] = []
@@ -382,12 +478,24 @@ async function cli(): Promise<void> {
         flat: await encodeBodies('protobuf', deployment.id, spans, batch, (offset += 10_000_000)),
         paced: await encodeBodies('protobuf', deployment.id, spans, batch, (offset += 10_000_000)),
       }
-      raw = await rawPhase('raw INSERT … unnest flat out (pg client, same rows)', pgUrl, rawSchema, rowsOf(protoBodies.flat), protoBodies.flat.map((b) => b.spans), exporters, 0)
+      const flatRows = rowsOf(protoBodies.flat)
+      const pacedRows = rowsOf(protoBodies.paced)
+      notes.push(...(await walPerSpan(pgUrl, walSchemas, flatRows.slice(0, 40))))
+      const flatSpans = protoBodies.flat.map((b) => b.spans)
+      const pacedSpans = protoBodies.paced.map((b) => b.spans)
+      raw = await rawPhase('raw INSERT … unnest flat out (pg client, same rows)', pgUrl, rawSchema, 'sets', flatRows, flatSpans, exporters, 0)
       push(raw)
-      const rawPaced = await rawPhase(`raw INSERT … unnest paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawSchema, rowsOf(protoBodies.paced), protoBodies.paced.map((b) => b.spans), exporters, rate)
+      const rawOld = await rawPhase('raw, old layout (a row per span), flat out', pgUrl, rawOldSchema, 'rows', flatRows, flatSpans, exporters, 0)
+      push(rawOld)
+      const rawPaced = await rawPhase(`raw INSERT … unnest paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawSchema, 'sets', pacedRows, pacedSpans, exporters, rate)
       push(rawPaced)
+      const rawOldPaced = await rawPhase(`raw, old layout (a row per span), paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawOldSchema, 'rows', pacedRows, pacedSpans, exporters, rate)
+      push(rawOldPaced)
+      notes.push(`new layout against old, raw insert of the same rows in this run: flat out ${(raw.spansPerSecond / rawOld.spansPerSecond).toFixed(2)}× the spans/s (p99 ${raw.p99Ms.toFixed(0)} against ${rawOld.p99Ms.toFixed(0)} ms); paced p99 ${rawPaced.p99Ms.toFixed(0)} against ${rawOldPaced.p99Ms.toFixed(0)} ms`)
       const rawStored = await storedSpans(pgUrl, rawSchema)
       if (rawStored !== raw.spans + rawPaced.spans) notes.push(`PROBLEM: raw phases stored ${rawStored} spans of ${raw.spans + rawPaced.spans}`)
+      const rawOldStored = await storedSpans(pgUrl, rawOldSchema, 'rows')
+      if (rawOldStored !== rawOld.spans + rawOldPaced.spans) notes.push(`PROBLEM: raw old-layout phases stored ${rawOldStored} spans of ${rawOld.spans + rawOldPaced.spans}`)
     }
     const cpu = os.cpus()[0]?.model ?? '?'
     console.log(`machine: ${os.cpus().length} CPUs, ${cpu}, node ${process.version}; one assay server on PostgreSQL; ${exporters} exporters; batches of ${batch} spans; ${spans.toLocaleString('en-US')} spans per phase`)
@@ -404,8 +512,8 @@ async function cli(): Promise<void> {
     await server?.stop()
     await setup.close()
     await rawSetup.close()
-    await dropSchema(pgUrl, schema)
-    await dropSchema(pgUrl, rawSchema)
+    for (const store of rawStores) await store.close()
+    for (const name of [schema, rawSchema, rawOldSchema, walSchemas.sets, walSchemas.rows]) await dropSchema(pgUrl, name)
   }
 }
 

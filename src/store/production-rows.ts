@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto'
 import {
   attributesOfMask,
   FIELD_ATTRIBUTES,
@@ -19,7 +20,7 @@ import type { TraceColumnNeeds, TraceColumns, TraceColumnsBuilder } from '../rec
 import type { DatasetVersion } from '../record/types.js'
 import type { SqlColumn } from './sql-adapter.js'
 
-/** Rows of the production tables (deployments, traces, trace_spans, trace_feedback) and their mapping to records. */
+/** Rows of the production tables (deployments, traces, trace_span_sets, trace_feedback) and their mapping to records. */
 
 export interface DeploymentRow {
   id: string
@@ -124,6 +125,31 @@ export function traceFieldValues(f: TraceFields): unknown[] {
 
 export function spanFromData(data: string): TraceSpan {
   return JSON.parse(data) as TraceSpan
+}
+
+/** A row of trace_span_sets (migration 16): the spans one write added to a trace. */
+export interface SpanSetRow {
+  trace_id: string
+  seq: number
+  hashes: string | null
+  spans: string
+}
+
+/** The stored text of a set of spans: their canonical JSON texts, one a line (JSON text holds no raw newline). */
+export function spanSetText(datas: readonly string[]): string {
+  let text = datas[0] ?? ''
+  for (let i = 1; i < datas.length; i++) text += '\n' + datas[i]
+  return text
+}
+
+/** The span texts of a set, in stored order. */
+export function spanSetLines(row: Pick<SpanSetRow, 'spans'>): string[] {
+  return row.spans.split('\n')
+}
+
+/** The content hash of a set's i-th span: recorded (sets carried over by migration 16), else the sha256 of its text. */
+export function spanSetHash(row: Pick<SpanSetRow, 'hashes'>, line: string, i: number): string {
+  return row.hashes === null ? hash('sha256', line, 'hex') : row.hashes.slice(64 * i, 64 * i + 64)
 }
 
 export interface FeedbackRow {

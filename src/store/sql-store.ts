@@ -91,6 +91,10 @@ import {
   deploymentFromRow,
   feedbackFromRow,
   spanFromData,
+  spanSetHash,
+  spanSetLines,
+  spanSetText,
+  type SpanSetRow,
   TRACE_FIELD_SQL_COLUMNS,
   TRACE_ROW_COLUMNS,
   traceFieldValues,
@@ -1293,23 +1297,26 @@ export abstract class SqlStore implements Store {
       const fresh = [...byId.values()].filter((t) => inserted.has(t.traceId))
       const others = candidates.filter((t) => !inserted.has(t.traceId)).map((t) => t.traceId)
       const existing = new Map(others.length === 0 ? [] : (await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(others)}) ORDER BY trace_id${this.sql.forUpdate}`, others)).map((r) => [r.trace_id, r.deployment_id]))
-      const spanColumns = [text('trace_id'), text('span_id'), text('content_sha256'), text('data')]
-      const spanRow = (traceId: string, span: TraceSpan): unknown[] => {
-        const form = storedOf(span)
-        return [traceId, span.spanId, form.contentSha256, form.data]
-      }
-      const rows: unknown[][] = fresh.flatMap((t) => t.spans.map((s) => spanRow(t.traceId, s)))
+      // One trace_span_sets row per trace per write (migration 16): the spans this write adds to it.
+      const setColumns: SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, text('spans')]
+      const setRow = (traceId: string, seq: number, spans: readonly TraceSpan[]): unknown[] => [traceId, seq, spanSetText(spans.map((s) => storedOf(s).data))]
+      const rows: unknown[][] = fresh.map((t) => setRow(t.traceId, 0, t.spans))
       outcome.stored.push(...fresh.map((t) => t.traceId))
       const joining = [...byId.values()].filter((t) => existing.has(t.traceId) && known.has(t.deploymentId))
-      const grown: string[] = []
+      const grown: [string, TraceSpan[]][] = []
       if (joining.length > 0) {
         const joinIds = joining.map((t) => t.traceId)
-        const storedSpans = await tx.all<{ trace_id: string; span_id: string; content_sha256: string }>(`SELECT trace_id, span_id, content_sha256 FROM trace_spans WHERE trace_id IN (${marks(joinIds)})`, joinIds)
-        const hashes = new Map<string, Map<string, string>>()
-        for (const r of storedSpans) {
-          let m = hashes.get(r.trace_id)
-          if (m === undefined) hashes.set(r.trace_id, (m = new Map()))
-          m.set(r.span_id, r.content_sha256)
+        const sets = await tx.all<SpanSetRow>(`SELECT trace_id, seq, hashes, spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`, joinIds)
+        const held = new Map<string, { hashes: Map<string, string>; spans: TraceSpan[]; nextSeq: number }>()
+        for (const r of sets) {
+          let h = held.get(r.trace_id)
+          if (h === undefined) held.set(r.trace_id, (h = { hashes: new Map(), spans: [], nextSeq: 0 }))
+          h.nextSeq = Math.max(h.nextSeq, Number(r.seq) + 1)
+          spanSetLines(r).forEach((line, i) => {
+            const span = spanFromData(line)
+            h.spans.push(span)
+            h.hashes.set(span.spanId, spanSetHash(r, line, i))
+          })
         }
         for (const trace of joining) {
           if (existing.get(trace.traceId) !== trace.deploymentId) {
@@ -1317,12 +1324,12 @@ export abstract class SqlStore implements Store {
             refuse(trace, traceConflict(trace.traceId, `is stored for another deployment, not ${trace.deploymentId}`))
             continue
           }
-          const have = hashes.get(trace.traceId) ?? new Map<string, string>()
+          const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], nextSeq: 0 }
           const added: TraceSpan[] = []
           let conflict: string | undefined
           for (const span of trace.spans) {
             const hash = storedOf(span).contentSha256
-            const storedHash = have.get(span.spanId)
+            const storedHash = have.hashes.get(span.spanId)
             if (storedHash === undefined) added.push(span)
             else if (storedHash !== hash) conflict ??= span.spanId
           }
@@ -1334,26 +1341,20 @@ export abstract class SqlStore implements Store {
             outcome.unchanged.push(trace.traceId)
             continue
           }
-          if (have.size + added.length > TRACE_LIMITS.spansPerTrace) {
-            refuse(trace, new AssayError('ASSAY_INVALID_TRACE', `trace ${trace.traceId} would hold ${have.size + added.length} spans; the limit is ${TRACE_LIMITS.spansPerTrace}`, { traceId: trace.traceId, limit: TRACE_LIMITS.spansPerTrace }))
+          if (have.hashes.size + added.length > TRACE_LIMITS.spansPerTrace) {
+            refuse(trace, new AssayError('ASSAY_INVALID_TRACE', `trace ${trace.traceId} would hold ${have.hashes.size + added.length} spans; the limit is ${TRACE_LIMITS.spansPerTrace}`, { traceId: trace.traceId, limit: TRACE_LIMITS.spansPerTrace }))
             continue
           }
-          rows.push(...added.map((s) => spanRow(trace.traceId, s)))
-          grown.push(trace.traceId)
+          // The trace row is locked (read FOR UPDATE above), so no other writer takes this seq.
+          rows.push(setRow(trace.traceId, have.nextSeq, added))
+          grown.push([trace.traceId, [...have.spans, ...added]])
         }
       }
-      if (rows.length > 0) await tx.insertRows('trace_spans', spanColumns, rows)
+      if (rows.length > 0) await tx.insertRows('trace_span_sets', setColumns, rows)
       if (grown.length > 0) {
         // A trace that grew: its fields from all its spans, old and new.
-        const all = await tx.all<{ trace_id: string; data: string }>(`SELECT trace_id, data FROM trace_spans WHERE trace_id IN (${marks(grown)})`, grown)
-        const spansOf = new Map<string, TraceSpan[]>()
-        for (const r of all) {
-          const spans = spansOf.get(r.trace_id)
-          if (spans === undefined) spansOf.set(r.trace_id, [spanFromData(r.data)])
-          else spans.push(spanFromData(r.data))
-        }
-        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map((id) => [id, ...traceFieldValues(extractTraceFields(spansOf.get(id) ?? []))]))
-        outcome.stored.push(...grown)
+        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map(([id, spans]) => [id, ...traceFieldValues(extractTraceFields(spans))]))
+        outcome.stored.push(...grown.map(([id]) => id))
       }
       return outcome
     })
@@ -1395,7 +1396,7 @@ export abstract class SqlStore implements Store {
     return this.sql.transaction('read', async (tx) => {
       const row = await tx.get<TraceRow>('SELECT * FROM traces WHERE trace_id = ?', [traceId])
       if (row === undefined) throw traceNotFound(traceId)
-      const spans = (await tx.all<{ data: string }>('SELECT data FROM trace_spans WHERE trace_id = ?', [traceId])).map((r) => spanFromData(r.data))
+      const spans = (await tx.all<Pick<SpanSetRow, 'spans'>>('SELECT spans FROM trace_span_sets WHERE trace_id = ? ORDER BY seq', [traceId])).flatMap((r) => spanSetLines(r).map(spanFromData))
       spans.sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : 1))
       const feedback = (await tx.all<FeedbackRow>('SELECT * FROM trace_feedback WHERE trace_id = ? ORDER BY at, id', [traceId])).map(feedbackFromRow)
       return { ...traceSummaryFromRow(row), spans, feedback }

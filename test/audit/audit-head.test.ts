@@ -76,7 +76,7 @@ describe('audit head anchor: a removed tail is detected without --expect-head', 
     const db = w.db()
     // A store from before v6 has neither the anchor nor the later schema (v7: token expiry; v9: gate_policies; v10: run search; v12: production; v13: runs.config_parts).
     db.exec('DROP TABLE audit_head; DROP TABLE gate_policies')
-    db.exec('DROP TABLE trace_feedback; DROP TABLE trace_spans; DROP TABLE traces; DROP TABLE deployment_inputs; DROP TABLE deployments')
+    db.exec('DROP TABLE trace_feedback; DROP TABLE trace_span_sets; DROP TABLE traces; DROP TABLE deployment_inputs; DROP TABLE deployments')
     db.exec('ALTER TABLE api_tokens DROP COLUMN expires_at')
     db.exec('ALTER TABLE runs DROP COLUMN config_parts')
     db.exec('DROP INDEX run_params_number; DROP INDEX run_params_text; DROP INDEX run_tags_value; DROP INDEX metric_summaries_last; DROP INDEX runs_start')

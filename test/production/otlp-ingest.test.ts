@@ -4,6 +4,9 @@
  * 400s with catalogue codes and leave what is stored unchanged.
  */
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { after, before, describe, test } from 'node:test'
 import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api'
@@ -14,7 +17,10 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../../src/otlp/otlp-proto.js'
 import { OTLP_BODY_LIMIT } from '../../src/server/routes/otlp.js'
 import type { Deployment } from '../../src/record/production.js'
+import { buildServer } from '../../src/server/app.js'
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { bearer, makeToken, testServer, type TestServer } from '../server/helpers.js'
+import { dropSchema, freshSchema } from '../store/backends.js'
 import { hex, newDeployment } from './helpers.js'
 
 let server: TestServer
@@ -22,16 +28,41 @@ let url: string
 let secret: string
 let deployment: Deployment
 
-before(async () => {
-  server = await testServer()
-  await server.app.listen({ host: '127.0.0.1', port: 0 })
-  url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`
-  secret = (await makeToken(server.store, 'write')).secret
-  deployment = await server.store.createDeployment(newDeployment())
-})
-after(async () => {
-  await server.close()
-})
+const POSTGRES_URL = process.env.ASSAY_TEST_POSTGRES_URL
+
+/** The server on each backend in turn: SQLite, and PostgreSQL when ASSAY_TEST_POSTGRES_URL is set. */
+async function startServer(backend: 'sqlite' | 'postgres'): Promise<TestServer> {
+  if (backend === 'sqlite') return testServer()
+  const schema = freshSchema()
+  const store = await PostgresStore.open(POSTGRES_URL as string, { schema, poolSize: 4 })
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-otlp-pg-'))
+  const app = await buildServer({ store, auth: { enabled: true }, uploadDir: path.join(dir, 'uploads') })
+  return {
+    dir, root: dir, uploads: path.join(dir, 'uploads'), store, app,
+    async close() {
+      await app.close()
+      await store.close()
+      await dropSchema(POSTGRES_URL as string, schema)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+for (const backend of ['sqlite', 'postgres'] as const) {
+  describe(`OTLP ingest on ${backend}`, { skip: backend === 'postgres' && POSTGRES_URL === undefined ? 'ASSAY_TEST_POSTGRES_URL is not set' : undefined }, () => {
+    before(async () => {
+      server = await startServer(backend)
+      await server.app.listen({ host: '127.0.0.1', port: 0 })
+      url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`
+      secret = (await makeToken(server.store, 'write')).secret
+      deployment = await server.store.createDeployment(newDeployment())
+    })
+    after(async () => {
+      await server.close()
+    })
+    otlpSuites()
+  })
+}
 
 type Exporter = ProtoExporter | JsonExporter
 
@@ -87,6 +118,7 @@ async function assertIntact(traceId: string, sent: readonly ReadableSpan[]): Pro
   assert.equal(stored.status, 'error')
 }
 
+function otlpSuites(): void {
 describe('OTLP/HTTP from the OpenTelemetry exporters', () => {
   for (const [name, make] of [
     ['protobuf', () => new ProtoExporter({ url: `${url}/v1/traces`, headers: bearer(secret) })],
@@ -202,3 +234,4 @@ describe('hostile OTLP requests', () => {
     assert.equal((await server.store.getTrace(traceId)).latencyMs, 100)
   })
 })
+}

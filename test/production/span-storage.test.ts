@@ -1,8 +1,10 @@
 /**
- * How a span is kept, on SQLite and PostgreSQL read raw: its data is its canonical JSON (keys
- * sorted), serialised once, and content_sha256 is the sha256 of that text, the same hash
- * spanContentHash gives (and gave before the data was canonical). Text written with JSON escapes
- * (a control character, a NUL or a lone surrogate in a key) round-trips, and a NUL or a lone
+ * How a span is kept, on SQLite and PostgreSQL read raw: one trace_span_sets row per trace and
+ * write (migration 16), holding the spans' texts one a line; each text is the span's canonical JSON
+ * (keys sorted), serialised once, and the row's hashes are NULL because each span's content hash is
+ * the sha256 of that text, the same hash spanContentHash gives (and gave before the data was
+ * canonical). Text written with JSON escapes
+ * (a control character, a newline, a NUL or a lone surrogate in a key) round-trips, and a NUL or a lone
  * surrogate in a value is refused as before.
  */
 import assert from 'node:assert/strict'
@@ -19,10 +21,11 @@ import type { Store } from '../../src/store/store.js'
 import { freshSchema, tempDir } from '../store/backends.js'
 import { llmTrace, newDeployment, span } from './helpers.js'
 
-interface SpanRow {
-  span_id: string
-  content_sha256: string
-  data: string
+interface SetRow {
+  trace_id: string
+  seq: number
+  hashes: string | null
+  spans: string
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
@@ -31,28 +34,30 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 function traces(deploymentId: string): TraceInput[] {
   const plain = llmTrace(deploymentId)
   const escaped = llmTrace(deploymentId, 1_700_000_005_000)
-  escaped.spans[0].attributes = { zeta: 'bell \u0007, tab \t and record separator \u001e', 'alpha\ud800key': 1, 'nul\u0000key': [1, 'two', { y: 2, x: 1 }], 'quote"back\\slash': 'é 😀 \u2028' }
+  escaped.spans[0].attributes = { zeta: 'bell \u0007, tab \t, newline \n and record separator \u001e', 'alpha\ud800key': 1, 'nul\u0000key': [1, 'two', { y: 2, x: 1 }], 'quote"back\\slash': 'é 😀 \u2028' }
   escaped.spans[1].resource = { 'service.name': 'bot', 'a.first': true, '10': 'index-like', '9': 'keys' }
   const events = llmTrace(deploymentId, 1_700_000_009_000)
   events.spans.push(span({ parentSpanId: events.spans[0].spanId, events: [{ name: 'retry', time: 1_700_000_009_100, attributes: { b: 1, a: 'x' } }] }))
   return [plain, escaped, events]
 }
 
-async function checkStored(store: Store, rows: () => Promise<SpanRow[]>): Promise<void> {
+async function checkStored(store: Store, rows: () => Promise<SetRow[]>): Promise<void> {
   const deployment = await store.createDeployment(newDeployment())
   const input = traces(deployment.id)
   // The plain traces, then the one with escapes.
   for (const batch of [[input[0], input[2]], [input[1]]]) assert.deepEqual((await store.logTraces(batch)).rejected, [])
-  const stored = await rows()
+  const sets = await rows()
+  assert.deepEqual(sets.map((r) => [r.trace_id, Number(r.seq), r.hashes]).sort(), input.map((t) => [t.traceId, 0, null]).sort(), 'one row per trace and write, hashes implied')
   const sent = new Map(input.flatMap((t) => t.spans).map((s) => [s.spanId, s]))
+  const stored = sets.flatMap((r) => r.spans.split('\n').map((data) => ({ traceId: r.trace_id, data })))
   assert.equal(stored.length, sent.size)
-  for (const row of stored) {
-    const original = sent.get(row.span_id)
+  for (const { traceId, data } of stored) {
+    const original = sent.get((JSON.parse(data) as { spanId: string }).spanId)
     assert.ok(original !== undefined)
-    assert.equal(row.data, canonicalJson(original), 'the data is the canonical JSON of the span as sent')
-    assert.equal(row.content_sha256, sha256(row.data), 'the content hash is the sha256 of the stored text')
-    assert.equal(row.content_sha256, spanContentHash(original))
-    assert.deepEqual(JSON.parse(row.data), original)
+    assert.ok(input.find((t) => t.traceId === traceId)?.spans.includes(original), 'stored with its own trace')
+    assert.equal(data, canonicalJson(original), 'the data is the canonical JSON of the span as sent')
+    assert.equal(sha256(data), spanContentHash(original), 'the content hash is the sha256 of the stored text')
+    assert.deepEqual(JSON.parse(data), original)
   }
   // Re-sent unchanged: the hashes match what is stored.
   assert.deepEqual((await store.logTraces(input)).unchanged.sort(), input.map((t) => t.traceId).sort())
@@ -74,7 +79,7 @@ test('sqlite: span data is canonical JSON, hashed as stored', async () => {
     await checkStored(store, async () => {
       const db = new Database(path.join(dir, 'store', 'assay.db'), { readonly: true })
       try {
-        return db.prepare('SELECT span_id, content_sha256, data FROM trace_spans').all() as SpanRow[]
+        return db.prepare('SELECT trace_id, seq, hashes, spans FROM trace_span_sets').all() as SetRow[]
       } finally {
         db.close()
       }
@@ -94,7 +99,7 @@ test('postgres: span data is canonical JSON, hashed as stored', { skip: POSTGRES
   const admin = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` })
   await admin.connect()
   try {
-    await checkStored(store, async () => (await admin.query<SpanRow>('SELECT span_id, content_sha256, data FROM trace_spans')).rows)
+    await checkStored(store, async () => (await admin.query<SetRow>('SELECT trace_id, seq, hashes, spans FROM trace_span_sets')).rows)
   } finally {
     await store.close()
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)

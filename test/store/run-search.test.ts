@@ -284,7 +284,7 @@ function referenceOrder(orderBy: string): (a: RunSummary, b: RunSummary) => numb
 }
 
 /** Drop what version 10 added, as a store written before it has, and move the version back. */
-const LATER_TABLES = ['DROP TABLE trace_feedback', 'DROP TABLE trace_spans', 'DROP TABLE traces', 'DROP TABLE deployment_inputs', 'DROP TABLE deployments', 'ALTER TABLE runs DROP COLUMN config_parts']
+const LATER_TABLES = ['DROP TABLE trace_feedback', 'DROP TABLE trace_span_sets', 'DROP TABLE traces', 'DROP TABLE deployment_inputs', 'DROP TABLE deployments', 'ALTER TABLE runs DROP COLUMN config_parts']
 const BEFORE_V10 = [
   'DROP INDEX run_params_number', 'DROP INDEX run_params_text', 'DROP INDEX run_tags_value', 'DROP INDEX metric_summaries_last', 'DROP INDEX runs_start', 'ALTER TABLE run_params DROP COLUMN value_num', 'ALTER TABLE run_params DROP COLUMN value_text']
 

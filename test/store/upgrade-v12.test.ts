@@ -1,14 +1,17 @@
 /**
- * A store made at schema version 12 (before migrations 13-15: runs.config_parts and
- * assay_log_batch, the ordered-page indexes, trace_spans without its foreign key) and holding a run
+ * A store made at schema version 12 (before migrations 13-16: runs.config_parts and
+ * assay_log_batch, the ordered-page indexes, trace_spans without its foreign key, then a row per
+ * trace and write in trace_span_sets instead of a row per span) and holding a run
  * with params and metrics and a deployment with traces and spans, opened by the current code on
  * every backend: it migrates, reads everything back as stored, and accepts a new batch, a new trace
  * and a re-sent span.
  *
  * The version-12 store is built with migrations 1-12's own SQL; its rows are those the current code
- * wrote into a store beside it, copied column by column (the columns version 12 has).
+ * wrote into a store beside it, copied column by column (the columns version 12 has; its
+ * trace_spans rows are the current trace_span_sets rows split into spans).
  */
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
@@ -24,6 +27,13 @@ import { dropSchema, freshSchema, tempDir } from './backends.js'
 import { newRun, series } from './fixtures.js'
 
 const OLD_VERSION = 12
+
+/** Version 12's trace_spans rows for the current store's trace_span_sets rows. */
+function spanRows(sets: readonly { trace_id: string; spans: string }[]): [string, string, string, string][] {
+  return sets.flatMap((set) => set.spans.split('\n').map((data): [string, string, string, string] => [
+    set.trace_id, (JSON.parse(data) as { spanId: string }).spanId, createHash('sha256').update(data).digest('hex'), data,
+  ]))
+}
 
 interface Written {
   run: NewRun
@@ -85,6 +95,11 @@ test('sqlite: a version-12 store migrates and keeps its runs, deployments and tr
     db.prepare('ATTACH DATABASE ? AS cur').run(path.join(current, 'assay.db'))
     const tables = db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
     for (const { name } of tables) {
+      if (name === 'trace_spans') {
+        const insert = db.prepare('INSERT INTO main.trace_spans (trace_id, span_id, content_sha256, data) VALUES (?, ?, ?, ?)')
+        for (const row of spanRows(db.prepare('SELECT trace_id, spans FROM cur.trace_span_sets').all() as { trace_id: string; spans: string }[])) insert.run(...row)
+        continue
+      }
       const columns = (db.prepare(`SELECT name FROM pragma_table_info('${name}')`).all() as { name: string }[]).map((c) => `"${c.name}"`).join(', ')
       db.exec(`INSERT INTO main."${name}" (${columns}) SELECT ${columns} FROM cur."${name}"`)
     }
@@ -133,6 +148,11 @@ test('postgres: a version-12 store migrates and keeps its runs, deployments and 
         [old],
       )
       for (const { table_name: table } of tables) {
+        if (table === 'trace_spans') {
+          const { rows: sets } = await client.query<{ trace_id: string; spans: string }>(`SELECT trace_id, spans FROM "${current}".trace_span_sets`)
+          for (const row of spanRows(sets)) await client.query(`INSERT INTO "${old}".trace_spans (trace_id, span_id, content_sha256, data) VALUES ($1, $2, $3, $4)`, row)
+          continue
+        }
         const { rows: cols } = await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND is_generated = $3', [old, table, 'NEVER'])
         const columns = cols.map((c) => `"${c.column_name}"`).join(', ')
         await client.query(`INSERT INTO "${old}"."${table}" (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM "${current}"."${table}"`)
@@ -154,7 +174,7 @@ test('postgres: a version-12 store migrates and keeps its runs, deployments and 
       } finally {
         await store.close()
       }
-      assert.equal((await client.query<{ n: number }>(fk, [`"${old}".trace_spans`])).rows[0]?.n, 0, 'migration 15 dropped it')
+      assert.equal((await client.query<{ present: string | null }>('SELECT to_regclass($1)::text AS present', [`"${old}".trace_spans`])).rows[0]?.present, null, 'migration 16 replaced trace_spans (and with it the key)')
       const { rows: versions } = await client.query<{ version: number }>(`SELECT version FROM "${old}".assay_schema_migrations ORDER BY version`)
       assert.deepEqual(versions.map((v) => v.version), POSTGRES_MIGRATIONS.map((m) => m.version))
     } finally {

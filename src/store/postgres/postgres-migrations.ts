@@ -724,6 +724,42 @@ CREATE INDEX run_params_text ON run_params(key, value_text, run_id);
 ALTER TABLE trace_spans DROP CONSTRAINT IF EXISTS trace_spans_trace_id_fkey;
 `,
   },
+  {
+    version: 16,
+    sql: `
+-- The spans of a trace as one row per write, not one row per span (docs/production.md "Storage",
+-- bench/results/otlp.md "One row per trace and write"): a row per span cost PostgreSQL a heap
+-- tuple, a primary-key entry and their WAL records per span. trace_span_sets holds, per trace and
+-- per write that added spans to it (seq 0 the write that created the trace, then 1, 2, ...), the
+-- added spans' canonical JSON texts joined by a newline (JSON text has none of its own), stored
+-- compressed in the row (STORAGE MAIN: out of line only when a row outgrows a page). hashes is
+-- NULL when each span's content hash is the sha256 of its text (every row written since); rows
+-- carried over here whose stored text does not hash to their recorded content_sha256 keep those
+-- hashes, 64 hex digits per span in line order. The writer (sql-store.ts logTraces) guarantees
+-- each set's trace as migration 15 says, and takes the next seq with the trace row locked.
+CREATE TABLE trace_span_sets (
+  trace_id text COLLATE "C" NOT NULL,
+  seq integer NOT NULL,
+  hashes text COLLATE "C",
+  spans text COLLATE "C" NOT NULL,
+  PRIMARY KEY (trace_id, seq)
+);
+ALTER TABLE trace_span_sets ALTER COLUMN spans SET STORAGE MAIN;
+-- lz4 where the server is built with it (cheaper to compress than the default pglz).
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
+    ALTER TABLE trace_span_sets ALTER COLUMN spans SET COMPRESSION lz4;
+  END IF;
+END $$;
+INSERT INTO trace_span_sets (trace_id, seq, hashes, spans)
+SELECT trace_id, 0,
+  CASE WHEN bool_and(encode(sha256(convert_to(data, 'UTF8')), 'hex') = content_sha256) THEN NULL
+    ELSE string_agg(content_sha256, '' ORDER BY span_id) END,
+  string_agg(data, E'\\n' ORDER BY span_id)
+FROM trace_spans GROUP BY trace_id;
+DROP TABLE trace_spans;
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

@@ -373,6 +373,26 @@ DROP TABLE trace_spans;
 ALTER TABLE trace_spans_v15 RENAME TO trace_spans;
 `,
   },
+  {
+    version: 16,
+    sql: `
+-- The spans of a trace as one row per write, as PostgreSQL's migration 16 (postgres-migrations.ts
+-- says why and what the columns hold). SQL here has no sha256, so every carried-over set keeps
+-- its spans' recorded hashes; sets written since have NULL hashes.
+CREATE TABLE trace_span_sets (
+  trace_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hashes TEXT,
+  spans TEXT NOT NULL,
+  PRIMARY KEY (trace_id, seq)
+);
+INSERT INTO trace_span_sets (trace_id, seq, hashes, spans)
+SELECT trace_id, 0, group_concat(content_sha256, ''), group_concat(data, char(10))
+FROM (SELECT trace_id, span_id, content_sha256, data FROM trace_spans ORDER BY trace_id, span_id)
+GROUP BY trace_id;
+DROP TABLE trace_spans;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
