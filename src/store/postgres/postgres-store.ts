@@ -1,9 +1,15 @@
+import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { AssayError } from '../../errors.js'
+import { TraceColumnsBuilder, type TraceColumns } from '../../record/trace-columns.js'
 import type { MetricSummary } from '../../record/types.js'
 import { foldMetricSummary } from '../metric-summary.js'
 import { summaryFromRow, type SummaryRow } from '../row-mapping.js'
 import type { SqlExecutor } from '../sql-adapter.js'
 import { REVIVE_RUN, SqlStore, type LockedRun } from '../sql-store.js'
-import type { MetricSeries, StoreCapabilities } from '../store.js'
+import { shareNumberFeatures, traceColumnFields } from '../production-rows.js'
+import { TRACE_COLUMN_PAGE_SIZE, type MetricSeries, type StoreCapabilities, type TraceColumnsQuery } from '../store.js'
+import { CopyBinaryDecoder } from './copy-binary.js'
 import { openPostgresAdapter, PostgresAdapter, type PostgresStoreOptions } from './postgres-adapter.js'
 import { PostgresBlobStore } from './postgres-blob-store.js'
 import { migratePostgres } from './postgres-migrations.js'
@@ -28,9 +34,12 @@ export class PostgresStore extends SqlStore {
   readonly capabilities: StoreCapabilities
   readonly schema: string
 
-  private constructor(adapter: PostgresAdapter, blobs: PostgresBlobStore) {
-    super(adapter.location, adapter, blobs)
-    this.schema = adapter.schema
+  private constructor(
+    private readonly postgres: PostgresAdapter,
+    blobs: PostgresBlobStore,
+  ) {
+    super(postgres.location, postgres, blobs)
+    this.schema = postgres.schema
     this.capabilities = { maxArtifactBytes: blobs.maxBytes, localDirectory: null, spool: null, server: null }
   }
 
@@ -44,6 +53,64 @@ export class PostgresStore extends SqlStore {
       throw error
     }
     return new PostgresStore(adapter, new PostgresBlobStore(adapter))
+  }
+
+  /**
+   * A window of traces as columns, read by one `COPY (SELECT …) TO STDOUT (FORMAT binary)` and
+   * decoded as it streams straight into the typed arrays (copy-binary.ts): no row object per trace,
+   * no text form of each number, one statement (one snapshot, no keyset pages). COPY takes no
+   * parameters, so the statement carries its values as literals (the deployment and score names
+   * quoted by pg.escapeLiteral, the times as float8 text). The same columns, in the same order,
+   * as the store core's paged read (traceColumnFields), which SQLite keeps.
+   */
+  override async traceColumns(query: TraceColumnsQuery): Promise<TraceColumns> {
+    const pageSize = query.pageSize ?? TRACE_COLUMN_PAGE_SIZE
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new AssayError('ASSAY_INVALID_ARGUMENT', `pageSize must be a positive integer, not ${JSON.stringify(query.pageSize)}`, { field: 'pageSize' })
+    const modelVersion = await this.traceWindowModelVersion(query)
+    const { needs } = query
+    const fields = traceColumnFields(needs, modelVersion, (name) => pg.escapeLiteral(name))
+    const time = (ms: number): string => `'${String(ms)}'::float8`
+    const select =
+      `SELECT ${fields.map((f) => f.sql).join(', ')} FROM traces WHERE deployment_id = ${pg.escapeLiteral(query.deployment)}` +
+      ` AND start_time >= ${time(query.from)} AND start_time < ${time(query.to)} ORDER BY start_time, trace_id`
+    const builder = new TraceColumnsBuilder(needs)
+    const sizes = fields.map((f) => (f.type === 'int4' ? 4 : f.type === 'float8' ? 8 : -1))
+    const sets = fields.map((f) => f.set as ((b: TraceColumnsBuilder, i: number, v: unknown) => void)[])
+    const block = 16_384
+    let room = 0
+    const decoder = new CopyBinaryDecoder(fields.length, (buffer, offsets, lengths) => {
+      if (room === 0) {
+        builder.reserve(block)
+        room = block
+      }
+      const i = builder.length
+      for (let c = 0; c < sets.length; c++) {
+        const length = lengths[c]
+        if (length < 0) continue
+        const offset = offsets[c]
+        const size = sizes[c]
+        if (size > 0 && length !== size) throw new Error(`COPY field ${fields[c].name} has ${length} bytes, expected ${size}`)
+        const value = size === 8 ? buffer.readDoubleBE(offset) : size === 4 ? buffer.readInt32BE(offset) : buffer.toString('utf8', offset, offset + length)
+        for (const set of sets[c]) set(builder, i, value)
+      }
+      builder.commit(1)
+      room--
+    })
+    await this.postgres.guard(async () => {
+      const client = await this.postgres.pool.connect()
+      let failed: Error | undefined
+      try {
+        for await (const chunk of client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`))) decoder.push(chunk as Buffer)
+        decoder.end()
+      } catch (error) {
+        // A COPY stopped part way leaves the connection mid-protocol: it is not given back.
+        failed = error as Error
+        throw error
+      } finally {
+        client.release(failed)
+      }
+    })
+    return shareNumberFeatures(builder.finish(), needs)
   }
 
   /**
