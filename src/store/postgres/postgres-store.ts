@@ -128,7 +128,8 @@ export class PostgresStore extends SqlStore {
       ` WHERE f.name IN (${names.map((name) => pg.escapeLiteral(name)).join(', ')}) AND ${window('t.')}`
     await this.copyOut(select, 5, (buffer, offsets, lengths) => {
       const text = (c: number): string => buffer.toString('utf8', offsets[c], offsets[c] + lengths[c])
-      const l = byName.get(text(1))
+      // The statement asks only for these names; with one, it need not be decoded.
+      const l = latest.length === 1 ? latest[0] : byName.get(text(1))
       if (l === undefined) return
       const traceId = text(0)
       const value = buffer.readDoubleBE(offsets[2])
