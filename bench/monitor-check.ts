@@ -12,8 +12,10 @@
  *
  * Timed, per repetition: (1) the raw reference: the store's columns of the window's traces and their
  * feedback joined, read by two plain SELECTs through one pg client, every row handed to JS;
- * (2) Store.traceColumns of the window alone (keyset pages of TRACE_COLUMN_PAGE_SIZE, only the
- * columns the monitor file needs, straight into typed arrays: what the monitor gets);
+ * (1b) the raw COPY reference: the same two statements as COPY (…) TO STDOUT (FORMAT binary),
+ * the bytes counted and nothing decoded (the floor of a read through the wire);
+ * (2) Store.traceColumns of the window alone (on PostgreSQL one binary COPY of only the columns
+ * the monitor file needs, decoded as it streams straight into typed arrays: what the monitor gets);
  * (3) checkMonitor whole (both windows read, decided, the decision appended to the audit log).
  * With `rows`, also timed: the window read as rows (readTraceRows: Store.traceRowsPage page by page,
  * the read `monitor check` made before it read columns), for a before/after in one run.
@@ -24,6 +26,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import os from 'node:os'
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
 import { checkMonitor, readTraceRows } from '../src/monitor/check-monitor.js'
 import { monitorColumnNeeds } from '../src/monitor/decide-monitor.js'
 import type { TraceColumns } from '../src/record/trace-columns.js'
@@ -115,10 +118,26 @@ try {
     return { rows: plain.rows.length, feedback: feedback.rows.length }
   }
 
+  /** The raw COPY reference: the same two statements as rawSelect, as COPY … (FORMAT binary), every byte handed to JS and counted, none decoded. */
+  const rawCopy = async (deployment: string): Promise<number> => {
+    const lit = (v: string | number) => (typeof v === 'number' ? `'${v}'::float8` : pg.escapeLiteral(v))
+    const where = (t: string) => `${t}deployment_id = ${lit(deployment)} AND ${t}start_time >= ${lit(NOW - HOUR)} AND ${t}start_time < ${lit(NOW)}`
+    let bytes = 0
+    for (const select of [
+      `SELECT trace_id, start_time, latency_ms, input_tokens, output_tokens, cost_usd, conversation_id, guardrail_action, guardrail_outcome, operation, request_model, prompt_name, prompt_version, retrieval_index_version, output_hash FROM traces WHERE ${where('')}`,
+      `SELECT f.trace_id, f.name, f.value FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id WHERE ${where('t.')}`,
+    ]) {
+      for await (const chunk of client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`))) bytes += (chunk as Buffer).length
+    }
+    return bytes
+  }
+
   const monitor = parseMonitorSpec(MONITOR, 'bench.monitor.yaml')
   const needs = monitorColumnNeeds(monitor.spec)
   let columnBytes = 0
   const raw: number[] = []
+  const copied: number[] = []
+  let copyBytes = 0
   const read: number[] = []
   const rowsRead: number[] = []
   const whole: number[] = []
@@ -133,6 +152,10 @@ try {
     raw.push(performance.now() - t)
     rows = counts.rows
     feedbackRows = counts.feedback
+
+    t = performance.now()
+    copyBytes = await rawCopy(d.id)
+    copied.push(performance.now() - t)
 
     t = performance.now()
     const window = await store.traceColumns({ deployment: d.id, from: NOW - HOUR, to: NOW, needs })
@@ -159,9 +182,10 @@ try {
       `setup (bulk insert of ${n + referenceN} traces and feedback): ${seconds(setup)} s`,
       `window ${rows} traces (${feedbackRows} feedback rows), reference ${referenceN}; repetitions ${repetitions}; load average at start ${load[0]}, at end ${load[1]}`,
       `raw SELECT of the window and its feedback: median ${seconds(m)} s (all ${raw.map(seconds).join(', ')})`,
-      `Store.traceColumns (window only): median ${seconds(rd)} s (all ${read.map(seconds).join(', ')}); ${(rd / m).toFixed(2)}x the raw SELECT`,
+      `raw COPY (FORMAT binary) of the same two statements, bytes counted only (${(copyBytes / 1e6).toFixed(1)} MB): median ${seconds(median(copied))} s (all ${copied.map(seconds).join(', ')}); ${(median(copied) / m).toFixed(2)}x the raw SELECT`,
+      `Store.traceColumns (window only): median ${seconds(rd)} s (all ${read.map(seconds).join(', ')}); ${(rd / m).toFixed(2)}x the raw SELECT, ${(rd / median(copied)).toFixed(2)}x the raw COPY`,
       ...(withRows ? [`readTraceRows (window only, rows as before): median ${seconds(median(rowsRead))} s (all ${rowsRead.map(seconds).join(', ')}); ${(median(rowsRead) / m).toFixed(2)}x the raw SELECT`] : []),
-      `checkMonitor (window + reference, decide, audit): median ${seconds(w)} s (all ${whole.map(seconds).join(', ')}); ${(w / m).toFixed(2)}x the raw SELECT`,
+      `checkMonitor (window + reference, decide, audit): median ${seconds(w)} s (all ${whole.map(seconds).join(', ')}); ${(w / m).toFixed(2)}x the raw SELECT, ${(w / median(copied)).toFixed(2)}x the raw COPY`,
       `decision: ${decision}`,
       `the window's typed arrays: ${(columnBytes / 1e6).toFixed(1)} MB (scores ${needs.scores.join(', ') || 'none'}; features ${needs.features.join(', ') || 'none'}), plus ${n} trace id strings`,
       `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the raw reference's row objects included)`,

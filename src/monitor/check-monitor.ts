@@ -206,8 +206,17 @@ export async function checkMonitor(store: Store, options: CheckMonitorOptions): 
   const from = now - windowMs
   // Only the columns the monitor's checks read, straight into typed arrays.
   const needs = monitorColumnNeeds(monitor.spec)
-  const current = await store.traceColumns({ deployment: deployment.id, from, to: now, needs })
-  const { ref, columns: reference } = await readReference(store, deployment.id, options.reference ?? DEFAULT_REFERENCE, from, needs)
+  // The window and its reference are read at once: on PostgreSQL each is a statement of its own
+  // connection, so the server reads one while this process decodes the other.
+  // Both are settled before either's error is thrown (the window's first, as when read in turn).
+  const [read, referenceRead] = await Promise.allSettled([
+    store.traceColumns({ deployment: deployment.id, from, to: now, needs }),
+    readReference(store, deployment.id, options.reference ?? DEFAULT_REFERENCE, from, needs),
+  ])
+  if (read.status === 'rejected') throw read.reason
+  if (referenceRead.status === 'rejected') throw referenceRead.reason
+  const current = read.value
+  const { ref, columns: reference } = referenceRead.value
   const result = decideMonitor(monitor, { current, reference, now, deployment: deploymentInfo(deployment) })
 
   const mode = monitor.spec.actions.rollback

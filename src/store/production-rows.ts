@@ -205,32 +205,92 @@ function fieldColumn(field: string): string {
 const TEXT_FEATURE_NAMES: ReadonlySet<string> = new Set(TEXT_FEATURES)
 const NUMBER_FEATURE_NAMES: ReadonlySet<string> = new Set(NUMBER_FEATURES)
 
+/** A column of Store.traceColumns' SELECT: its SQL, its type, and what each trace's value of it sets. */
+export interface TraceColumnField {
+  sql: string
+  /** The name rows carry it by. */
+  name: string
+  /** float8 and int4 as numbers, text as strings; NULL sets nothing (the column keeps "none"). */
+  type: 'float8' | 'int4' | 'text'
+  /** Writers of trace i's value, in order (a later one wins). Arrays are read from the builder at each call, since reserve replaces them. */
+  set: ((builder: TraceColumnsBuilder, i: number, value: never) => void)[]
+}
+
 /**
- * The SELECT list of Store.traceColumns: the fixed numbers, then only what `needs` names. The
+ * The columns of Store.traceColumns: the fixed numbers, then only what `needs` names. The
  * attribute names a trace carried travel as one integer (bit i: FIELD_ATTRIBUTES[i] present), not
  * as twelve nullable texts. Each needed score is the latest feedback value of its name (by time,
- * then id), a correlated subquery per trace (`score_k`, its name the k-th parameter of the
- * statement): an index probe per trace, so a page costs the same however large the table; a join
- * per page let PostgreSQL hash the whole feedback table for every page.
+ * then id), a correlated subquery per trace (`score_k`, its name `nameSql(name)`: a placeholder,
+ * or a literal where the statement takes no parameters): an index probe per trace, so a page costs
+ * the same however large the table; a join per page let PostgreSQL hash the whole feedback table
+ * for every page. The guardrail scores come after the feedback scores: they replace feedback of
+ * the same name (traceEvalRecord).
  */
-export function traceColumnsSelect(needs: TraceColumnNeeds): string {
-  const columns = ['trace_id', 'start_time', 'latency_ms', 'input_tokens', 'output_tokens', 'cost_usd']
-  needs.scores.forEach((_, k) => {
-    columns.push(`(SELECT f.value FROM trace_feedback f WHERE f.trace_id = traces.trace_id AND f.name = ? ORDER BY f.at DESC, f.id DESC LIMIT 1) AS score_${k}`)
+export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string | undefined, nameSql: (name: string) => string = () => '?'): TraceColumnField[] {
+  const number = (name: string, column: NumberField): TraceColumnField => ({ sql: name, name, type: 'float8', set: [(b, i, v: number) => void (b[column][i] = v)] })
+  const fields: TraceColumnField[] = [
+    {
+      sql: 'trace_id',
+      name: 'trace_id',
+      type: 'text',
+      set: [
+        (b, i, v: string) => {
+          b.traceIds[i] = v
+          if (needs.modelVersion) b.setText('modelVersion', i, modelVersion)
+        },
+      ],
+    },
+    number('start_time', 'time'),
+    number('latency_ms', 'latencyMs'),
+    number('input_tokens', 'inputTokens'),
+    number('output_tokens', 'outputTokens'),
+    number('cost_usd', 'costUsd'),
+  ]
+  needs.scores.forEach((score, k) => {
+    fields.push({
+      sql: `(SELECT f.value FROM trace_feedback f WHERE f.trace_id = traces.trace_id AND f.name = ${nameSql(score)} ORDER BY f.at DESC, f.id DESC LIMIT 1) AS score_${k}`,
+      name: `score_${k}`,
+      type: 'float8',
+      set: [(b, i, v: number) => void (b.scores[score][i] = v)],
+    })
   })
-  const add = (column: string): void => {
-    if (!columns.includes(column)) columns.push(column)
+  const text = (column: string): TraceColumnField => {
+    let field = fields.find((f) => f.name === column)
+    if (field === undefined) fields.push((field = { sql: column, name: column, type: 'text', set: [] }))
+    return field
   }
-  if (needs.conversationId) add('conversation_id')
-  if (needs.guardrailAction || needs.scores.includes(GUARDRAIL_SCORES.triggered)) add('guardrail_action')
-  if (needs.scores.includes(GUARDRAIL_SCORES.passed)) add('guardrail_outcome')
-  if (needs.promptVersion) add('prompt_version')
-  for (const name of needs.features) if (TEXT_FEATURE_NAMES.has(name)) add(fieldColumn(name))
+  if (needs.conversationId) text('conversation_id').set.push((b, i, v: string) => b.setText('conversationId', i, v))
+  if (needs.guardrailAction) text('guardrail_action').set.push((b, i, v: string) => b.setText('guardrailAction', i, v))
+  if (needs.scores.includes(GUARDRAIL_SCORES.triggered)) text('guardrail_action').set.push((b, i, v: string) => void (b.scores[GUARDRAIL_SCORES.triggered][i] = guardrailTriggered(v)))
+  if (needs.scores.includes(GUARDRAIL_SCORES.passed)) text('guardrail_outcome').set.push((b, i, v: string) => void (b.scores[GUARDRAIL_SCORES.passed][i] = guardrailPassed(v)))
+  if (needs.promptVersion) text('prompt_version').set.push((b, i, v: string) => b.setText('promptVersion', i, v))
+  for (const name of needs.features) if (TEXT_FEATURE_NAMES.has(name)) text(fieldColumn(name)).set.push((b, i, v: string) => b.setCategory(name, i, v))
   if (needs.attributes) {
     const bits = FIELD_ATTRIBUTES.map(([field], i) => `(CASE WHEN ${fieldColumn(field)} IS NULL THEN 0 ELSE ${2 ** i} END)`)
-    columns.push(`${bits.join(' + ')} AS attribute_mask`)
+    const masks = new Map<number, readonly string[]>()
+    fields.push({
+      sql: `${bits.join(' + ')} AS attribute_mask`,
+      name: 'attribute_mask',
+      type: 'int4',
+      set: [
+        (b, i, mask: number) => {
+          let list = masks.get(mask)
+          if (list === undefined) masks.set(mask, (list = attributesOfMask(mask)))
+          b.attributes?.set(i, mask, () => list)
+        },
+      ],
+    })
   }
-  return columns.join(', ')
+  return fields
+}
+
+type NumberField = 'time' | 'latencyMs' | 'inputTokens' | 'outputTokens' | 'costUsd'
+
+/** The SELECT list of Store.traceColumns (traceColumnFields), its score names as placeholders. */
+export function traceColumnsSelect(needs: TraceColumnNeeds): string {
+  return traceColumnFields(needs, undefined)
+    .map((f) => f.sql)
+    .join(', ')
 }
 
 /** One page of Store.traceColumns' rows written into the builder (after builder.reserve), as traces length.. of it. */

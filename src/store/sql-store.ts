@@ -1463,7 +1463,7 @@ export abstract class SqlStore implements Store {
   }
 
   /** Checks a trace window's times and deployment; the deployment's model version as rows carry it. */
-  private async traceWindowModelVersion(query: { deployment: string; from: number; to: number }): Promise<string | undefined> {
+  protected async traceWindowModelVersion(query: { deployment: string; from: number; to: number }): Promise<string | undefined> {
     for (const [name, value] of [['from', query.from], ['to', query.to]] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new AssayError('ASSAY_INVALID_ARGUMENT', `${name} must be a time in milliseconds`, { field: name })
     }
