@@ -630,7 +630,10 @@ export abstract class SqlStore implements Store {
       }
       const page = rows.slice(0, limit)
       const firstRuns = listed === 0 || page.length === 0 ? new Map<string, StoredRunGroup['runs']>() : await this.firstRunsOfGroups(tx, {
-        keyText: keyOf(values),
+        keyText: keyOf(values.map((_, i) => `x.v${i}`)),
+        values: query.grouping.by === 'config' ? ['r.config_fingerprint'] : query.grouping.keys.map(() => '(SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = ?)'),
+        valueArgs: groupJoinArgs,
+        joinedKeyText: keyOf(values),
         from: `${from} ${groupJoins.join(' ')}`,
         fromArgs: groupJoinArgs,
         listing,
@@ -666,24 +669,37 @@ export abstract class SqlStore implements Store {
    */
   private async firstRunsOfGroups(
     tx: SqlExecutor,
-    q: { keyText: string; from: string; fromArgs: readonly unknown[]; listing: { where: string[]; args: unknown[] }; wanted: ReadonlyMap<string, number> },
+    q: {
+      /** The key over x.v0, x.v1, …; the group values as scalar expressions over `r`, with their arguments. */
+      keyText: string
+      values: readonly string[]
+      valueArgs: readonly unknown[]
+      /** The key over `r` joined (FROM runs r JOIN experiments e and `from`'s joins), with their arguments. */
+      joinedKeyText: string
+      from: string
+      fromArgs: readonly unknown[]
+      listing: { where: string[]; args: unknown[] }
+      wanted: ReadonlyMap<string, number>
+    },
   ): Promise<Map<string, StoredRunGroup['runs']>> {
     const pg = this.sql.dialect === 'postgres'
     const keys = [...q.wanted.keys()]
     const found = new Map<string, StoredRunGroup['runs']>(keys.map((k) => [k, []]))
     const budget = 2 * [...q.wanted.values()].reduce((a, b) => a + b, 0) + 500
-    // The page's keys are a range in key order: runs of other groups are left out before the limit.
-    const inRange = [...q.listing.where, `${q.keyText} >= ?`, `${q.keyText} <= ?`]
-    const rangeArgs = [...q.fromArgs, ...q.listing.args, keys[0], keys[keys.length - 1]]
+    // Each run's grouping values by a lookup of their own (a subquery per value, not a join), so
+    // the database reads runs in start order and stops at the budget rather than joining every run.
     const scanned = await tx.all<{ key: string; id: string; seed: number | string; name: string }>(
-      `SELECT ${q.keyText} AS key, r.id, r.seed, r.name ${q.from} WHERE ${inRange.join(' AND ')} ORDER BY r.start_time, r.id LIMIT ?`,
-      [...rangeArgs, budget],
+      `SELECT ${q.keyText} AS key, x.id, x.seed, x.name FROM (
+         SELECT r.id, r.seed, r.name, r.start_time${q.values.map((v, i) => `, ${v} AS v${i}`).join('')}
+         FROM runs r JOIN experiments e ON e.id = r.experiment_id${q.listing.where.length > 0 ? ` WHERE ${q.listing.where.join(' AND ')}` : ''}
+         ORDER BY r.start_time, r.id LIMIT ?) x ORDER BY x.start_time, x.id`,
+      [...q.valueArgs, ...q.listing.args, budget],
     )
     for (const row of scanned) {
       const runs = found.get(row.key)
       if (runs !== undefined && runs.length < (q.wanted.get(row.key) as number)) runs.push({ id: row.id, seed: Number(row.seed), name: row.name })
     }
-    // Fewer rows than the budget: every run of the range was read.
+    // Fewer rows than the budget: every run of the listing was read.
     if (scanned.length < budget) return found
     const short = keys.filter((k) => (found.get(k) as StoredRunGroup['runs']).length < (q.wanted.get(k) as number))
     if (short.length === 0) return found
@@ -692,8 +708,8 @@ export abstract class SqlStore implements Store {
       ? `array_to_json((array_agg(json_build_array(x.id, x.seed, x.name) ORDER BY x.start_time, x.id))[1:${listed}])::text`
       : `json_group_array(json_array(x.id, x.seed, x.name) ORDER BY x.start_time, x.id)`
     const rest = await tx.all<{ key: string; runs: string }>(
-      `SELECT x.key, ${runs} AS runs FROM (SELECT ${q.keyText} AS key, r.id, r.seed, r.name, r.start_time ${q.from}
-         WHERE ${[...q.listing.where, `${q.keyText} IN (${short.map(() => '?').join(', ')})`].join(' AND ')}) x GROUP BY x.key`,
+      `SELECT x.key, ${runs} AS runs FROM (SELECT ${q.joinedKeyText} AS key, r.id, r.seed, r.name, r.start_time ${q.from}
+         WHERE ${[...q.listing.where, `${q.joinedKeyText} IN (${short.map(() => '?').join(', ')})`].join(' AND ')}) x GROUP BY x.key`,
       [...q.fromArgs, ...q.listing.args, ...short],
     )
     for (const row of rest) {
