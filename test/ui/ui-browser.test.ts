@@ -122,6 +122,31 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
     })
   })
 
+  it("loads a run's URL with its run, charts and whoami requests together, and marks the chart drawn", async () => {
+    const page = await signedIn(visionSecret)
+    await step(page, 'run-url', async () => {
+      // A fresh load of the run's URL (the hash alone would change the view within the loaded page).
+      await page.goto(`${url}/#/run/${ids.curve}`)
+      await page.reload()
+      await page.locator('.chart [data-drawn]').waitFor()
+      const timing = await page.evaluate(() => {
+        // No helper functions in here: the test's compiler would wrap them in a __name the page lacks.
+        const entries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((e) => ({ path: new URL(e.name).pathname, startTime: e.startTime, responseEnd: e.responseEnd }))
+        const whoami = entries.filter((e) => e.path === '/api/v1/whoami')
+        const charts = entries.filter((e) => e.path.endsWith('/charts'))
+        return {
+          whoami: whoami.length,
+          charts: charts.length,
+          buckets: entries.filter((e) => e.path.endsWith('/metrics/buckets')).length,
+          // Started before whoami answered: the page did not wait for it (nor for the run) to ask.
+          chartsBeforeWhoamiAnswered: charts.length === 1 && whoami.length === 1 && charts[0].startTime < whoami[0].responseEnd,
+          drawnMarks: performance.getEntriesByName('assay:chart-drawn').map((m) => (m as PerformanceMark).detail as string),
+        }
+      })
+      assert.deepEqual(timing, { whoami: 1, charts: 1, buckets: 0, chartsBeforeWhoamiAnswered: true, drawnMarks: ['loss'] })
+    })
+  })
+
   it('compares two runs and shows the verdict with its statistics', async () => {
     const page = await signedIn(visionSecret)
     await step(page, 'compare', async () => {
