@@ -131,7 +131,7 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
       await page.locator('.chart [data-drawn]').waitFor()
       const timing = await page.evaluate(() => {
         // No helper functions in here: the test's compiler would wrap them in a __name the page lacks.
-        const entries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((e) => ({ path: new URL(e.name).pathname, startTime: e.startTime, responseEnd: e.responseEnd }))
+        const entries = (performance.getEntriesByType('resource') as unknown as { name: string; startTime: number; responseEnd: number }[]).map((e) => ({ path: new URL(e.name).pathname, startTime: e.startTime, responseEnd: e.responseEnd }))
         const whoami = entries.filter((e) => e.path === '/api/v1/whoami')
         const charts = entries.filter((e) => e.path.endsWith('/charts'))
         return {
@@ -140,7 +140,7 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
           buckets: entries.filter((e) => e.path.endsWith('/metrics/buckets')).length,
           // Started before whoami answered: the page did not wait for it (nor for the run) to ask.
           chartsBeforeWhoamiAnswered: charts.length === 1 && whoami.length === 1 && charts[0].startTime < whoami[0].responseEnd,
-          drawnMarks: performance.getEntriesByName('assay:chart-drawn').map((m) => (m as PerformanceMark).detail as string),
+          drawnMarks: performance.getEntriesByName('assay:chart-drawn').map((m) => (m as unknown as { detail: string }).detail),
         }
       })
       assert.deepEqual(timing, { whoami: 1, charts: 1, buckets: 0, chartsBeforeWhoamiAnswered: true, drawnMarks: ['loss'] })
