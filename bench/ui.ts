@@ -2,7 +2,9 @@
  * The web UI at scale: with 100,000 runs in PostgreSQL, how long the runs page's data request
  * takes (GET /api/v1/runs as the page asks it, over a real loopback port) and how long headless
  * Chromium takes from navigation to the rendered table; a chart of a 1,000,000-point metric
- * (SQLite, the buckets request and the chart drawn); and the size of the UI's JavaScript and CSS
+ * (SQLite: the buckets and charts requests, and the run page's chart drawn, timed by the mark the
+ * chart puts in the page's performance timeline; bench/results/ui.md says what the issue's 500 ms
+ * covers); and the size of the UI's JavaScript and CSS
  * compressed with gzip. References measured in the same run: GET /api/v1/health for requests,
  * and the same page rendering the compare form (no run data) for the browser.
  *
@@ -82,26 +84,29 @@ async function pageLoad(browser: Browser, target: string, selector: string, reps
 }
 
 /**
- * The chart alone, in a fresh context: from the start of the page's buckets request (the page's
- * own resource timing) to the chart's canvas present, so page and script loading are not counted.
+ * A run page with its chart, in a fresh context, by the page's own clock: navigation start (0)
+ * and the start of its charts request (resource timing) to the chart drawn, which is the mark the
+ * chart puts in the performance timeline once uPlot's first draw is on the canvas (src/ui/chart.tsx).
+ * Read from the page after the fact, so Playwright's polling adds nothing.
  */
-async function chartDraw(browser: Browser, target: string, reps = 5): Promise<number> {
-  const once = async (): Promise<number> => {
+async function chartTimes(browser: Browser, target: string, reps = 5): Promise<{ fromNavigation: number; fromRequest: number }> {
+  const once = async (): Promise<{ fromNavigation: number; fromRequest: number }> => {
     const context = await browser.newContext()
     const page = await context.newPage()
     await page.goto(target)
-    await page.waitForSelector('.chart canvas')
-    const ms = await page.evaluate(() => {
-      const request = performance.getEntriesByType('resource').find((e) => e.name.includes('/metrics/buckets'))
-      return request === undefined ? NaN : performance.now() - request.startTime
+    await page.waitForSelector('.chart [data-drawn]')
+    const times = await page.evaluate(() => {
+      const drawn = performance.getEntriesByName('assay:chart-drawn')[0]
+      const request = performance.getEntriesByType('resource').find((e) => e.name.includes('/charts?'))
+      return { fromNavigation: drawn?.startTime ?? NaN, fromRequest: drawn === undefined || request === undefined ? NaN : drawn.startTime - request.startTime }
     })
     await context.close()
-    return ms
+    return times
   }
   await once()
-  const times: number[] = []
-  for (let i = 0; i < reps; i++) times.push(await once())
-  return median(times)
+  const all: { fromNavigation: number; fromRequest: number }[] = []
+  for (let i = 0; i < reps; i++) all.push(await once())
+  return { fromNavigation: median(all.map((t) => t.fromNavigation)), fromRequest: median(all.map((t) => t.fromRequest)) }
 }
 
 async function main(): Promise<void> {
@@ -165,9 +170,9 @@ async function main(): Promise<void> {
       try {
         const health = await timed(7, () => get(base, '/api/v1/health'))
         const buckets = await timed(7, () => get(base, `/api/v1/runs/${run.id}/metrics/buckets?key=loss&buckets=300`))
+        const charts = await timed(7, () => get(base, `/api/v1/runs/${run.id}/charts?buckets=300`))
         const reference = await pageLoad(browser, `${base}/#/compare`, '#compare-title')
-        const chart = await pageLoad(browser, `${base}/#/run/${run.id}`, '.chart canvas')
-        const drawn = await chartDraw(browser, `${base}/#/run/${run.id}`)
+        const chart = await chartTimes(browser, `${base}/#/run/${run.id}`)
         const f = (ms: number) => ms.toFixed(1)
         lines.push(
           '',
@@ -175,9 +180,10 @@ async function main(): Promise<void> {
           '| --- | ---: | ---: |',
           `| reference: GET /api/v1/health | ${f(health)} | 1.00 |`,
           `| GET …/metrics/buckets?key=loss&buckets=300 | ${f(buckets)} | ${(buckets / health).toFixed(1)} |`,
+          `| GET …/charts?buckets=300 (the run page's charts request) | ${f(charts)} | ${(charts / health).toFixed(1)} |`,
           `| reference: Chromium, navigation to the compare form drawn | ${f(reference)} | 1.00 |`,
-          `| Chromium, navigation to the run page with its chart drawn | ${f(chart)} | ${(chart / reference).toFixed(2)} |`,
-          `| Chromium, the chart alone: its buckets request started to the chart drawn | ${f(drawn)} | ${(drawn / reference).toFixed(2)} |`,
+          `| Chromium, navigation to the run page's chart drawn | ${f(chart.fromNavigation)} | ${(chart.fromNavigation / reference).toFixed(2)} |`,
+          `| Chromium, the run page's charts request started to the chart drawn | ${f(chart.fromRequest)} | ${(chart.fromRequest / reference).toFixed(2)} |`,
         )
       } finally {
         await app.close()

@@ -125,6 +125,7 @@ export const EvalReadQuery = z.strictObject({ dataset: NameParam })
 export const MetricQuery = z.strictObject({ key: NameParam })
 /** Buckets of a metric series for a chart: at most 10,000 (a screen is narrower). */
 export const MetricBucketsQuery = z.strictObject({ key: NameParam, buckets: z.coerce.number().int().min(1).max(10_000).default(1000) })
+export const RunChartsQuery = z.strictObject({ buckets: z.coerce.number().int().min(1).max(10_000).default(300) })
 /** Two runs (ids or unique prefixes) and a metric: the comparison the web UI shows. */
 export const CompareQuery = z.strictObject({
   a: z.string().regex(/^[A-Za-z0-9_-]{6,300}$/, 'a run id or a unique prefix of 6+ characters'),

@@ -78,6 +78,38 @@ export function metricChunkBytes(columns: MetricColumns): Buffer {
   return encodeMetricChunk(columns)
 }
 
+/** A metric series without its timestamps: what a chart needs. */
+export interface MetricStepsValues {
+  steps: Float64Array
+  values: Float64Array
+}
+
+/**
+ * The steps and values of a metric chunk from its first 8 + 16 × count bytes (header, steps,
+ * values: the layout of encodeMetricChunk), so a reader may leave the timestamps in the database.
+ */
+export function decodeMetricChunkStepsValues(bytes: Uint8Array): MetricStepsValues {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (view.length < 8 || view.readUInt32LE(0) !== METRIC_MAGIC) throw corrupt('metric chunk')
+  const count = view.readUInt32LE(4)
+  if (view.length !== 8 + count * 16) throw corrupt('metric chunk')
+  return { steps: readFloats(view, 8, count), values: readFloats(view, 8 + count * 8, count) }
+}
+
+/** Chunks' steps and values end to end; one chunk is returned as it is (no copy). */
+export function concatStepsValues(chunks: MetricStepsValues[]): MetricStepsValues {
+  if (chunks.length === 1) return chunks[0]
+  const total = chunks.reduce((sum, c) => sum + c.values.length, 0)
+  const out: MetricStepsValues = { steps: new Float64Array(total), values: new Float64Array(total) }
+  let offset = 0
+  for (const c of chunks) {
+    out.steps.set(c.steps, offset)
+    out.values.set(c.values, offset)
+    offset += c.values.length
+  }
+  return out
+}
+
 export function concatMetricChunks(chunks: MetricColumns[]): MetricColumns {
   const total = chunks.reduce((sum, c) => sum + c.values.length, 0)
   const out: MetricColumns = { steps: new Float64Array(total), values: new Float64Array(total), timestamps: new Float64Array(total) }

@@ -22,7 +22,7 @@ import type {
 } from '../record/types.js'
 import { assertDatasetVersion, assertItemsPerRun, canonicalJson, ITEMS_PER_RUN } from '../record/validate.js'
 import { contentNotFound, requireSha256, tooLarge, verifiedStream, type BlobStore } from './blob-store.js'
-import { encodeEvalChunk, metricChunkBytes, type EvalChunk, type MetricColumns } from './chunk-codec.js'
+import { concatStepsValues, decodeMetricChunkStepsValues, encodeEvalChunk, metricChunkBytes, type EvalChunk, type MetricColumns, type MetricStepsValues } from './chunk-codec.js'
 import { foldMetricSummary } from './metric-summary.js'
 import {
   aliasEventFromRow,
@@ -820,6 +820,17 @@ export abstract class SqlStore implements Store {
     const rows = await this.sql.all<{ data: Buffer | null }>('SELECT c.data FROM runs r LEFT JOIN metric_chunks c ON c.run_id = r.id AND c.key = ? WHERE r.id = ? ORDER BY c.seq', [key, runId])
     if (rows.length === 0) throw runNotFound(runId)
     return metricColumnsFromChunks(rows.filter((r): r is { data: Buffer } => r.data !== null))
+  }
+
+  async metricStepsValues(runId: string, key: string): Promise<MetricStepsValues> {
+    // substr (SQLite and PostgreSQL alike) leaves each chunk's timestamps, its last third, in the database.
+    const rows = await this.sql.all<{ data: Buffer | null }>(
+      'SELECT substr(c.data, 1, 8 + 16 * c.count) AS data FROM runs r LEFT JOIN metric_chunks c ON c.run_id = r.id AND c.key = ? WHERE r.id = ? ORDER BY c.seq',
+      [key, runId],
+    )
+    if (rows.length === 0) throw runNotFound(runId)
+    const chunks = rows.filter((r): r is { data: Buffer } => r.data !== null).map((r) => decodeMetricChunkStepsValues(r.data))
+    return chunks.length === 0 ? { steps: new Float64Array(0), values: new Float64Array(0) } : concatStepsValues(chunks)
   }
 
   async evalColumns(runId: string, dataset: string): Promise<EvalColumns> {

@@ -18,7 +18,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../record/types.js'
-import type { EvalChunk, MetricColumns } from './chunk-codec.js'
+import type { EvalChunk, MetricColumns, MetricStepsValues } from './chunk-codec.js'
 import type { Deployment, Feedback, NewDeployment, Trace, TraceInput, TraceSummary } from '../record/production.js'
 import type { TraceRow } from '../record/trace-row.js'
 import type { TraceColumnNeeds, TraceColumns } from '../record/trace-columns.js'
@@ -75,6 +75,11 @@ export interface Store {
   /** One page of experiments by name: at most `limit` after `cursor` (the previous page's nextCursor). */
   listExperimentsPage(query: ExperimentPageQuery): Promise<ExperimentPage>
   metricHistory(runId: string, key: string): Promise<MetricColumns>
+  /**
+   * A metric's steps and values in logged order, without the timestamps: what a chart's buckets
+   * are cut from. The SQL backends read the first two thirds of each stored chunk only.
+   */
+  metricStepsValues(runId: string, key: string): Promise<MetricStepsValues>
   evalColumns(runId: string, dataset: string): Promise<EvalColumns>
 
   putArtifact(runId: string, name: string, content: ArtifactContent, direction: ArtifactDirection): Promise<ArtifactRef>

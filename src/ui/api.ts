@@ -11,11 +11,43 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+function requestUrl(path: string, query: Record<string, string | undefined>): string {
   const search = new URLSearchParams()
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') search.set(k, v)
   const qs = search.toString()
-  const response = await fetch(qs === '' ? path : `${path}?${qs}`, { credentials: 'same-origin', headers: { accept: 'application/json' } })
+  return qs === '' ? path : `${path}?${qs}`
+}
+
+/** How long an answer asked for ahead of its view (prefetchJson) may wait to be taken. */
+const PREFETCH_TTL_MS = 10_000
+
+/** Requests started before their view asked for them, by URL: each is taken once (getJson). */
+const prefetched = new Map<string, { at: number; answer: Promise<unknown> }>()
+
+/**
+ * Start a GET now that a view will ask for once it is drawn: the page starts its route's
+ * requests together at load (main.tsx), instead of one after another as each view appears.
+ */
+export function prefetchJson(path: string, query: Record<string, string | undefined> = {}): void {
+  const url = requestUrl(path, query)
+  if (prefetched.has(url)) return
+  const answer = fetchJson(url)
+  answer.catch(() => undefined) // a failure is reported to the view that takes it, if one does
+  prefetched.set(url, { at: performance.now(), answer })
+}
+
+export function getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+  const url = requestUrl(path, query)
+  const early = prefetched.get(url)
+  if (early !== undefined) {
+    prefetched.delete(url)
+    if (performance.now() - early.at < PREFETCH_TTL_MS) return early.answer as Promise<T>
+  }
+  return fetchJson<T>(url)
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
   const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null
   if (!response.ok) throw new ApiError(response.status, body?.error?.code ?? 'ASSAY_INTERNAL', body?.error?.message ?? `HTTP ${response.status}`)
   return body as T

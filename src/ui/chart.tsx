@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks'
+import { useLayoutEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import type { WireNumber } from './api.js'
@@ -33,8 +33,9 @@ function range(buckets: MetricBuckets): string {
 /** One metric drawn as the min and max of each bucket: both lines meet where a bucket holds one point. */
 export function MetricChart({ buckets, width = 560, height = 220 }: { buckets: MetricBuckets; width?: number; height?: number }) {
   const host = useRef<HTMLDivElement>(null)
-  useEffect(() => {
-    if (host.current === null) return
+  useLayoutEffect(() => {
+    const element = host.current
+    if (element === null) return
     const steps = buckets.steps.map(num)
     const min = buckets.min.map((v) => (v === null ? null : num(v)))
     const max = buckets.max.map((v) => (v === null ? null : num(v)))
@@ -46,13 +47,22 @@ export function MetricChart({ buckets, width = 560, height = 220 }: { buckets: M
         title: undefined,
         scales: { x: { time: false } },
         cursor: LEGEND_NAMES_ONLY,
+        // Once the first draw is on the canvas: a mark in the page's performance timeline (bench/ui.ts reads it) and data-drawn.
+        hooks: {
+          ready: [
+            () => {
+              performance.mark('assay:chart-drawn', { detail: buckets.key })
+              element.setAttribute('data-drawn', '')
+            },
+          ],
+        },
         axes: [{ label: 'step' }, { values: (_u, ticks) => ticks.map((t) => fmt(t, 3)) }],
         series: downsampled
           ? [{ label: 'step' }, { label: 'max per bucket', stroke: '#1f4e99', width: 1.5 }, { label: 'min per bucket', stroke: '#7a2e8c', width: 1.5 }]
           : [{ label: 'step' }, { label: buckets.key, stroke: '#1f4e99', width: 1.5 }],
       },
       (downsampled ? [steps, max, min] : [steps, max]) as uPlot.AlignedData,
-      host.current,
+      element,
     )
     return () => plot.destroy()
   }, [buckets, width, height])

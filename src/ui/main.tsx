@@ -1,7 +1,7 @@
 import { render } from 'preact'
 import { useState } from 'preact/hooks'
 import type { ApiToken } from '../record/types.js'
-import { ApiError, getJson, signIn, signOut } from './api.js'
+import { ApiError, getJson, prefetchJson, signIn, signOut } from './api.js'
 import { AuditLogView, AuditRecordView } from './audit-view.js'
 import { ChartsView } from './charts-view.js'
 import { CompareView } from './compare-view.js'
@@ -10,8 +10,8 @@ import { ErrorNote } from './error-note.js'
 import { LeaderboardView } from './leaderboard-view.js'
 import { DeploymentsView, DeploymentView } from './production-view.js'
 import { ModelView, RegistryView } from './registry-view.js'
-import { href, useRoute } from './route.js'
-import { RunView } from './run-view.js'
+import { href, parseHash, useRoute } from './route.js'
+import { prefetchRunView, RunView } from './run-view.js'
 import { RunsView } from './runs-view.js'
 import { TraceView } from './trace-view.js'
 import { useData } from './use-data.js'
@@ -100,5 +100,11 @@ function App() {
     </>
   )
 }
+
+// The first view's requests start now, together with whoami, rather than each after the view
+// that needs it has drawn (whoami, then the run, then its charts: three round trips in a row).
+prefetchJson('/api/v1/whoami')
+const [firstView, firstId] = parseHash(location.hash).path
+if (firstView === 'run' && firstId !== undefined) prefetchRunView(firstId)
 
 render(<App />, document.getElementById('app') as HTMLElement)

@@ -1,5 +1,5 @@
 import type { RunRecord } from '../record/types.js'
-import { fmt, getJson, time } from './api.js'
+import { fmt, getJson, prefetchJson, time } from './api.js'
 import { MetricChart, type MetricBuckets } from './chart.js'
 import { DatasetHash } from './dataset-hash.js'
 import { ErrorNote } from './error-note.js'
@@ -23,17 +23,24 @@ function Pairs({ entries }: { entries: [string, unknown][] }) {
   )
 }
 
+const runRequest = (id: string) => [`/api/v1/runs/${encodeURIComponent(id)}`, {}] as const
+/** Every metric of the run as buckets, in one request (GET /api/v1/runs/:runId/charts). */
+const chartsRequest = (id: string) => [`/api/v1/runs/${encodeURIComponent(id)}/charts`, { buckets: String(BUCKETS) }] as const
+
+/** The run page's two requests, started together when the page loads on a run's URL (main.tsx). */
+export function prefetchRunView(id: string): void {
+  prefetchJson(...runRequest(id))
+  prefetchJson(...chartsRequest(id))
+}
+
 function Charts({ run }: { run: RunRecord }) {
-  const keys = run.metrics.map((m) => m.key)
-  const loaded = useData(`${run.id}:${keys.join(',')}`, () =>
-    Promise.all(keys.map((key) => getJson<MetricBuckets>(`/api/v1/runs/${encodeURIComponent(run.id)}/metrics/buckets`, { key, buckets: String(BUCKETS) }))),
-  )
-  if (keys.length === 0) return <p class="hint">This run logged no metrics.</p>
+  const loaded = useData(`charts:${run.id}`, () => getJson<{ charts: MetricBuckets[] }>(...chartsRequest(run.id)))
+  if (run.metrics.length === 0) return <p class="hint">This run logged no metrics.</p>
   if (loaded.state === 'loading') return <p role="status">Loading charts…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
   return (
     <div class="charts">
-      {loaded.data.map((b) => (
+      {loaded.data.charts.map((b) => (
         <MetricChart key={b.key} buckets={b} />
       ))}
     </div>
@@ -42,7 +49,7 @@ function Charts({ run }: { run: RunRecord }) {
 
 /** One run: its record and every metric as a chart. */
 export function RunView({ id }: { id: string }) {
-  const loaded = useData(id, () => getJson<{ run: RunRecord }>(`/api/v1/runs/${encodeURIComponent(id)}`))
+  const loaded = useData(id, () => getJson<{ run: RunRecord }>(...runRequest(id)))
   if (loaded.state === 'loading') return <p role="status">Loading run…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
   const run = loaded.data.run

@@ -27,6 +27,7 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /api/v1/runs/:runId/batch': 'write run',
   'GET /api/v1/runs/:runId/metrics': 'read run',
   'GET /api/v1/runs/:runId/metrics/buckets': 'read run',
+  'GET /api/v1/runs/:runId/charts': 'read run',
   'POST /api/v1/runs/:runId/status': 'write run',
   'POST /api/v1/runs/:runId/heartbeat': 'write run',
   'POST /api/v1/runs/:runId/evals': 'write run',

@@ -122,6 +122,35 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
     })
   })
 
+  it("loads a run's URL with its run, charts and whoami requests together, and marks the chart drawn", async () => {
+    const page = await signedIn(visionSecret)
+    await step(page, 'run-url', async () => {
+      // When the run's title first appears, by the page's clock (an observer set before the page's scripts).
+      await page.addInitScript({
+        content: "new MutationObserver(() => { if (window.runTitleAt === undefined && document.getElementById('run-title') !== null) window.runTitleAt = performance.now() }).observe(document, { childList: true, subtree: true })",
+      })
+      // A fresh load of the run's URL (the hash alone would change the view within the loaded page).
+      await page.goto(`${url}/#/run/${ids.curve}`)
+      await page.reload()
+      await page.locator('.chart [data-drawn]').waitFor()
+      const timing = await page.evaluate(() => {
+        // No helper functions in here: the test's compiler would wrap them in a __name the page lacks.
+        const entries = (performance.getEntriesByType('resource') as unknown as { name: string; startTime: number }[]).map((e) => ({ path: new URL(e.name).pathname, startTime: e.startTime }))
+        const whoami = entries.filter((e) => e.path === '/api/v1/whoami')
+        const charts = entries.filter((e) => e.path.endsWith('/charts'))
+        return {
+          whoami: whoami.length,
+          charts: charts.length,
+          buckets: entries.filter((e) => e.path.endsWith('/metrics/buckets')).length,
+          // Asked for before the run view was drawn: not after whoami's and the run's answers, as a view's own effect would.
+          chartsBeforeRunDrawn: charts.length === 1 && charts[0].startTime < (globalThis as unknown as { runTitleAt: number }).runTitleAt,
+          drawnMarks: performance.getEntriesByName('assay:chart-drawn').map((m) => (m as unknown as { detail: string }).detail),
+        }
+      })
+      assert.deepEqual(timing, { whoami: 1, charts: 1, buckets: 0, chartsBeforeRunDrawn: true, drawnMarks: ['loss'] })
+    })
+  })
+
   it('compares two runs and shows the verdict with its statistics', async () => {
     const page = await signedIn(visionSecret)
     await step(page, 'compare', async () => {

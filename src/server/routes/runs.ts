@@ -21,6 +21,7 @@ import {
   PAGE_PARAMETERS,
   requestedPage,
   ResolveQuery,
+  RunChartsQuery,
   RunIdParam,
   StatusSchema,
 } from '../schemas.js'
@@ -170,8 +171,28 @@ export function runRoutes(): RouteSpec[] {
       query: MetricBucketsQuery,
       response: { json: '{ key, points, steps, min, max, counts, nonFinite }' },
       async handler({ params, query, state }) {
-        const history = await state.store.metricHistory(params.runId as string, query.key as string)
-        return { key: query.key, ...metricBuckets(history.steps, history.values, query.buckets as number) }
+        const series = await state.store.metricStepsValues(params.runId as string, query.key as string)
+        return { key: query.key, ...metricBuckets(series.steps, series.values, query.buckets as number) }
+      },
+    },
+    {
+      method: 'GET',
+      url: ROUTES.runCharts,
+      summary: "every metric of a run as ?buckets (default 300) buckets, in the run record's metric order: the UI's run page asks for its charts in one request, alongside the run",
+      tag: 'runs',
+      scope: 'read',
+      touches: 'run',
+      params: RunIdParam,
+      query: RunChartsQuery,
+      response: { json: '{ charts: [{ key, points, steps, min, max, counts, nonFinite }] }' },
+      async handler({ params, query, state }) {
+        const runId = params.runId as string
+        const charts = []
+        for (const { key } of (await state.store.getRun(runId)).metrics) {
+          const series = await state.store.metricStepsValues(runId, key)
+          charts.push({ key, ...metricBuckets(series.steps, series.values, query.buckets as number) })
+        }
+        return { charts }
       },
     },
     {

@@ -23,7 +23,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../record/types.js'
-import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns } from '../chunk-codec.js'
+import { decodeEvalChunk, decodeMetricChunk, encodeEvalChunk, joinEvalChunks, type EvalChunk, type MetricColumns, type MetricStepsValues } from '../chunk-codec.js'
 import { allPages, pageLimit } from '../pages.js'
 import { verifiedStream } from '../blob-store.js'
 import {
@@ -586,6 +586,11 @@ export class HttpStore implements Store {
   async metricHistory(runId: string, key: string): Promise<MetricColumns> {
     await this.beforeRead()
     return decodeMetricChunk((await this.http.bytes(routePath(ROUTES.runMetrics, { runId: runId }), { key })).bytes)
+  }
+
+  async metricStepsValues(runId: string, key: string): Promise<MetricStepsValues> {
+    const { steps, values } = await this.metricHistory(runId, key)
+    return { steps, values }
   }
 
   async evalColumns(runId: string, dataset: string): Promise<EvalColumns> {

@@ -13,6 +13,7 @@ export const ROUTES = {
   runBatch: '/api/v1/runs/:runId/batch',
   runMetrics: '/api/v1/runs/:runId/metrics',
   runMetricBuckets: '/api/v1/runs/:runId/metrics/buckets',
+  runCharts: '/api/v1/runs/:runId/charts',
   runStatus: '/api/v1/runs/:runId/status',
   runHeartbeat: '/api/v1/runs/:runId/heartbeat',
   runEvals: '/api/v1/runs/:runId/evals',
