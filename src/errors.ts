@@ -15,7 +15,7 @@ export const errorCatalogue = {
   ASSAY_INVALID_ARTIFACT_NAME: { status: 400, summary: 'An artifact name would leave the artifact store or is not a plain relative path.' },
   ASSAY_DATASET_NOT_FOUND: { status: 400, summary: 'A dataset path does not exist.' },
   ASSAY_DATASET_CONFLICT: { status: 409, summary: 'A dataset name the run already records was added again with another sha256.' },
-  ASSAY_INVALID_FILTER: { status: 400, summary: 'A run filter does not parse, or names a params, metrics or tags key no run has.' },
+  ASSAY_INVALID_FILTER: { status: 400, summary: 'A run or trace filter does not parse (a trace filter also when a field\'s type does not match the literal), or a run filter names a params, metrics or tags key no run has.' },
   ASSAY_INVALID_STORE_URL: { status: 400, summary: 'The store location is not one assay can open.' },
   ASSAY_USAGE: { status: 400, summary: 'The command line has an unknown command or option, or misses an argument or a required option (CLI, under --json).' },
   ASSAY_IMPORT_INVALID: { status: 400, summary: 'A result file to import is malformed (details name the file and the line or field); nothing of it was imported.' },

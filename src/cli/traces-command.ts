@@ -11,15 +11,16 @@ export function tracesCommand(ctx: CliContext): Command {
     .command('ls')
     .description('traces of a deployment by start time: latency, tokens, cost, guardrail')
     .requiredOption('--deployment <id>', 'the deployment')
+    .option('--filter <expr>', "only traces passing the trace filter, e.g. \"status = 'error' or latency_ms > 2000\" (docs/production.md)")
     .option(...PAGE_OPTIONS.limit)
     .option(...PAGE_OPTIONS.cursor)
     .option('--json', 'print JSON (schema assay.traces/v1)')
-    .action(async (options: { deployment: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
+    .action(async (options: { deployment: string; filter?: string; limit?: string; cursor?: string; json?: boolean }, self: Command) => {
       const page = parsePageOptions(options) ?? { limit: undefined, cursor: undefined }
-      const { traces, nextCursor } = await ctx.withAssay(self, (assay) => assay.tracesPage({ deployment: options.deployment, ...page }))
+      const { traces, nextCursor } = await ctx.withAssay(self, (assay) => assay.tracesPage({ deployment: options.deployment, filter: options.filter, ...page }))
       if (options.json) return writeJson(ctx.io, 'assay.traces/v1', { traces, nextCursor })
-      writeNextPage(ctx.io, 'traces', [commandLine(self), ['--deployment', options.deployment], ['--limit', options.limit]], nextCursor)
-      if (traces.length === 0) return void ctx.io.out.write('no traces for this deployment yet\n')
+      writeNextPage(ctx.io, 'traces', [commandLine(self), ['--deployment', options.deployment], ['--filter', options.filter], ['--limit', options.limit]], nextCursor)
+      if (traces.length === 0) return void ctx.io.out.write(options.filter === undefined ? 'no traces for this deployment yet\n' : 'no traces of this deployment pass the filter\n')
       writeTable(
         ctx.io,
         ['TRACE', 'START', 'STATUS', 'LATENCY MS', 'TOKENS IN/OUT', 'COST USD', 'GUARDRAIL', 'OPERATION'],

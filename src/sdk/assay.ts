@@ -530,7 +530,7 @@ export class Assay {
     return production.addFeedback(this.store, traceId, input)
   }
 
-  tracesPage(query: { deployment?: string; from?: number; to?: number; limit?: number; cursor?: string } = {}): Promise<TracePage> {
+  tracesPage(query: { deployment?: string; from?: number; to?: number; filter?: string; limit?: number; cursor?: string } = {}): Promise<TracePage> {
     return this.store.tracesPage({ ...query, limit: pageLimit(query.limit) })
   }
 

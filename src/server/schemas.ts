@@ -341,6 +341,7 @@ export const TracesQuery = PageQuery.extend({
   deployment: Hex32.optional(),
   from: z.coerce.number().finite().optional(),
   to: z.coerce.number().finite().optional(),
+  filter: z.string().max(4096).optional(),
 })
 export const TraceRowsQuery = z.strictObject({
   deployment: Hex32,

@@ -15,10 +15,10 @@ import type { JsonValue, RunSummary } from '../record/types.js'
  *   op         := "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "~"   (~ is "contains", for text)
  *   literal    := number | 'text' | "text" | true | false | null
  */
-export type FilterNode =
-  | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
-  | { kind: 'not'; operand: FilterNode }
-  | { kind: 'compare'; field: FilterField; op: FilterOp; value: JsonValue }
+export type FilterNode<F = FilterField> =
+  | { kind: 'and' | 'or'; left: FilterNode<F>; right: FilterNode<F> }
+  | { kind: 'not'; operand: FilterNode<F> }
+  | { kind: 'compare'; field: F; op: FilterOp; value: JsonValue }
 
 export type FilterField = { scope: 'params' | 'metrics' | 'tags'; key: string } | { scope: 'run'; key: RunAttribute }
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~'
@@ -27,11 +27,7 @@ export type RunAttribute = 'status' | 'name' | 'owner' | 'seed' | 'experiment' |
 const RUN_ATTRIBUTES: readonly RunAttribute[] = ['status', 'name', 'owner', 'seed', 'experiment', 'id', 'config']
 const MAX_FILTER_LENGTH = 4096
 
-interface Token {
-  type: 'word' | 'string' | 'number' | 'op' | 'paren' | 'quoted-key' | 'end'
-  text: string
-  at: number
-}
+type Token = FilterToken
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = []
@@ -80,6 +76,39 @@ function tokenize(input: string): Token[] {
 }
 
 export function parseRunFilter(input: string): FilterNode {
+  return parseFilterWith(input, (token, quotedKey) => {
+    if (token.type !== 'word') throw filterError(`expected a field such as params.lr or metrics.acc, found ${describeToken(token)}`, token.at)
+    const dot = token.text.indexOf('.')
+    const head = (dot === -1 ? token.text : token.text.slice(0, dot)).toLowerCase()
+    if (head === 'params' || head === 'metrics' || head === 'tags') {
+      let key = dot === -1 ? '' : token.text.slice(dot + 1)
+      if (key === '') key = quotedKey() ?? ''
+      if (key === '') throw filterError(`${head} needs a key, as in ${head}.name or ${head}.\`a key\``, token.at)
+      return { scope: head, key }
+    }
+    if (dot === -1 && (RUN_ATTRIBUTES as readonly string[]).includes(head)) return { scope: 'run', key: head as RunAttribute }
+    throw filterError(`unknown field ${JSON.stringify(token.text)}; use params.<key>, metrics.<key>, tags.<key> or one of ${RUN_ATTRIBUTES.join(', ')}`, token.at)
+  })
+}
+
+/** A token of the filter grammar as a field reader sees it (the field's own token). */
+export interface FilterToken {
+  type: 'word' | 'string' | 'number' | 'op' | 'paren' | 'quoted-key' | 'end'
+  text: string
+  at: number
+}
+
+/**
+ * One grammar, several field sets: the tokenizer, and/or/not, parentheses, operators and literals
+ * are this function's; `parseField` reads a field from its token (`quotedKey` takes a backquoted
+ * key that follows, if there is one) and `checkComparison` may refuse an operator or literal for
+ * the field (the trace grammar is typed). Runs (parseRunFilter) and traces (trace-filter.ts).
+ */
+export function parseFilterWith<F>(
+  input: string,
+  parseField: (token: FilterToken, quotedKey: () => string | undefined) => F,
+  checkComparison?: (field: F, op: FilterOp, value: JsonValue, at: number) => void,
+): FilterNode<F> {
   if (typeof input !== 'string') throw new AssayError('ASSAY_INVALID_FILTER', 'a filter must be a string')
   if (input.length > MAX_FILTER_LENGTH) throw new AssayError('ASSAY_INVALID_FILTER', `a filter is limited to ${MAX_FILTER_LENGTH} characters`)
   const tokens = tokenize(input)
@@ -87,7 +116,7 @@ export function parseRunFilter(input: string): FilterNode {
   const peek = (): Token => tokens[pos]
   const isWord = (word: string): boolean => peek().type === 'word' && peek().text.toLowerCase() === word
 
-  const parseOr = (): FilterNode => {
+  const parseOr = (): FilterNode<F> => {
     let node = parseAnd()
     while (isWord('or')) {
       pos++
@@ -95,7 +124,7 @@ export function parseRunFilter(input: string): FilterNode {
     }
     return node
   }
-  const parseAnd = (): FilterNode => {
+  const parseAnd = (): FilterNode<F> => {
     let node = parseUnary()
     while (isWord('and')) {
       pos++
@@ -103,7 +132,7 @@ export function parseRunFilter(input: string): FilterNode {
     }
     return node
   }
-  const parseUnary = (): FilterNode => {
+  const parseUnary = (): FilterNode<F> => {
     if (isWord('not')) {
       pos++
       return { kind: 'not', operand: parseUnary() }
@@ -119,23 +148,13 @@ export function parseRunFilter(input: string): FilterNode {
     }
     return parseComparison()
   }
-  const parseField = (): FilterField => {
+  const readField = (): F => {
     const token = peek()
-    if (token.type !== 'word') throw filterError(`expected a field such as params.lr or metrics.acc, found ${describeToken(token)}`, token.at)
     pos++
-    const dot = token.text.indexOf('.')
-    const head = (dot === -1 ? token.text : token.text.slice(0, dot)).toLowerCase()
-    if (head === 'params' || head === 'metrics' || head === 'tags') {
-      let key = dot === -1 ? '' : token.text.slice(dot + 1)
-      if (key === '' && peek().type === 'quoted-key') key = tokens[pos++].text
-      if (key === '') throw filterError(`${head} needs a key, as in ${head}.name or ${head}.\`a key\``, token.at)
-      return { scope: head, key }
-    }
-    if (dot === -1 && (RUN_ATTRIBUTES as readonly string[]).includes(head)) return { scope: 'run', key: head as RunAttribute }
-    throw filterError(`unknown field ${JSON.stringify(token.text)}; use params.<key>, metrics.<key>, tags.<key> or one of ${RUN_ATTRIBUTES.join(', ')}`, token.at)
+    return parseField(token, () => (peek().type === 'quoted-key' ? tokens[pos++].text : undefined))
   }
-  const parseComparison = (): FilterNode => {
-    const field = parseField()
+  const parseComparison = (): FilterNode<F> => {
+    const field = readField()
     const opToken = peek()
     if (opToken.type !== 'op') throw filterError(`expected a comparison operator (= != < <= > >= ~), found ${describeToken(opToken)}`, opToken.at)
     pos++
@@ -149,6 +168,7 @@ export function parseRunFilter(input: string): FilterNode {
       value = JSON.parse(valueToken.text.toLowerCase()) as JsonValue
     } else throw filterError(`expected a number, a quoted string, true, false or null, found ${describeToken(valueToken)}`, valueToken.at)
     if (op === '~' && typeof value !== 'string') throw filterError("'~' (contains) takes a quoted string", valueToken.at)
+    checkComparison?.(field, op, value, valueToken.at)
     return { kind: 'compare', field, op, value }
   }
 
@@ -337,11 +357,11 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
 }
 
-function describeToken(token: Token): string {
+export function describeToken(token: Token): string {
   return token.type === 'end' ? 'the end of the filter' : JSON.stringify(token.text)
 }
 
-function filterError(message: string, at: number): AssayError {
+export function filterError(message: string, at: number): AssayError {
   return new AssayError('ASSAY_INVALID_FILTER', `filter error at character ${at + 1}: ${message}`, { at })
 }
 

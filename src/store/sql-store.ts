@@ -68,6 +68,7 @@ import type { ParamColumns, SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, Writ
 import { refuseNulInJson, refusingNulText } from './nul-guard.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode, type ScopedField } from './run-filter.js'
+import { parseTraceFilter, traceFilterToSql } from './trace-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions, type SortKeys } from './run-filter-sql.js'
 import {
   extractTraceFields,
@@ -1465,6 +1466,11 @@ export abstract class SqlStore implements Store {
     if (query.to !== undefined) {
       where.push('start_time < ?')
       args.push(query.to)
+    }
+    if (query.filter !== undefined && query.filter.trim() !== '') {
+      const compiled = traceFilterToSql(parseTraceFilter(query.filter), this.sql.dialect)
+      where.push(compiled.sql)
+      args.push(...compiled.params)
     }
     if (query.cursor !== undefined) {
       const [time, id] = decodeCursor('trace', query.cursor)

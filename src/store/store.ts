@@ -244,6 +244,8 @@ export interface TracePageQuery extends PageQuery {
   from?: number
   /** Traces starting before this time (ms). */
   to?: number
+  /** The trace filter (store/trace-filter.ts, docs/production.md); ASSAY_INVALID_FILTER when it does not parse. */
+  filter?: string
 }
 
 export interface TracePage {

@@ -187,16 +187,16 @@ export function windowBound(text: string, name: 'from' | 'to'): number | undefin
   return ms
 }
 
-/** The window form: its values live in the URL (?from=&to=), so a filtered list can be shared. */
-function TraceWindow({ id, from, to }: { id: string; from: string; to: string }) {
-  const [draft, setDraft] = useState({ from, to })
+/** The window and filter form: its values live in the URL (?from=&to=&filter=), so a filtered list can be shared. */
+function TraceWindow({ id, from, to, filter }: { id: string; from: string; to: string; filter: string }) {
+  const [draft, setDraft] = useState({ from, to, filter })
   return (
     <form
       class="controls"
       aria-label="Trace time window"
       onSubmit={(e) => {
         e.preventDefault()
-        location.hash = href(['deployment', id], { from: draft.from.trim(), to: draft.to.trim() })
+        location.hash = href(['deployment', id], { from: draft.from.trim(), to: draft.to.trim(), filter: draft.filter.trim() })
       }}
     >
       <label>
@@ -205,19 +205,36 @@ function TraceWindow({ id, from, to }: { id: string; from: string; to: string })
       <label>
         To <input name="to" size={20} value={draft.to} placeholder="now" onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })} />
       </label>
+      <label>
+        Filter{' '}
+        <input
+          name="filter"
+          size={40}
+          value={draft.filter}
+          placeholder="status = 'error' or latency_ms > 2000"
+          onInput={(e) => setDraft({ ...draft, filter: e.currentTarget.value })}
+        />
+      </label>
       <button type="submit">Show traces</button>
-      <span class="hint"> UTC; traces starting at or after From and before To</span>
+      <span class="hint"> UTC; traces starting at or after From and before To; the filter as for `assay traces ls --filter`</span>
     </form>
   )
 }
 
 /** A deployment's traces in a window a page at a time, newest first as the store orders them. */
-function Traces({ id, cursor, from, to }: { id: string; cursor: string | undefined; from: string; to: string }) {
-  const loaded = useData(`traces:${id}:${cursor ?? ''}:${from}:${to}`, async () => {
+function Traces({ id, cursor, from, to, filter }: { id: string; cursor: string | undefined; from: string; to: string; filter: string }) {
+  const loaded = useData(`traces:${id}:${cursor ?? ''}:${from}:${to}:${filter}`, async () => {
     const [fromMs, toMs] = [windowBound(from, 'from'), windowBound(to, 'to')]
-    return getJson<{ traces: WireTraceSummary[]; nextCursor: string | null }>('/api/v1/traces', { deployment: id, limit: TRACE_PAGE, cursor, from: fromMs?.toString(), to: toMs?.toString() })
+    return getJson<{ traces: WireTraceSummary[]; nextCursor: string | null }>('/api/v1/traces', {
+      deployment: id,
+      limit: TRACE_PAGE,
+      cursor,
+      from: fromMs?.toString(),
+      to: toMs?.toString(),
+      filter: filter === '' ? undefined : filter,
+    })
   })
-  const bounds = { from: from === '' ? undefined : from, to: to === '' ? undefined : to }
+  const bounds = { from: from === '' ? undefined : from, to: to === '' ? undefined : to, filter: filter === '' ? undefined : filter }
   if (loaded.state === 'loading') return <p role="status">Loading traces…</p>
   if (loaded.state === 'error') return <ErrorNote error={loaded.error} />
   const { traces, nextCursor } = loaded.data
@@ -225,7 +242,8 @@ function Traces({ id, cursor, from, to }: { id: string; cursor: string | undefin
     <>
       <table class="traces">
         <caption>
-          Traces ({traces.length} on this page{from !== '' || to !== '' ? `, from ${from === '' ? 'the first' : from} to ${to === '' ? 'the last' : to}` : ''})
+          Traces ({traces.length} on this page{from !== '' || to !== '' ? `, from ${from === '' ? 'the first' : from} to ${to === '' ? 'the last' : to}` : ''}
+          {filter !== '' ? `, passing ${filter}` : ''})
         </caption>
         <thead>
           <tr>
@@ -291,10 +309,11 @@ function Decisions({ id, cursor, bounds }: { id: string; cursor: string | undefi
   )
 }
 
-/** One deployment (#/deployment/ID?from=&to=&traces=&decisions=): lineage, traces in a window, monitor and canary decisions. */
+/** One deployment (#/deployment/ID?from=&to=&filter=&traces=&decisions=): lineage, traces in a window passing a filter, monitor and canary decisions. */
 export function DeploymentView({ id, route }: { id: string; route: Route }) {
   const from = route.query.get('from') ?? ''
   const to = route.query.get('to') ?? ''
+  const filter = route.query.get('filter') ?? ''
   const loaded = useData(`deployment:${id}`, () => getJson<{ deployment: WireDeployment }>(`/api/v1/deployments/${encodeURIComponent(id)}`).then((r) => r.deployment))
   return (
     <section aria-labelledby="deployment-title">
@@ -308,11 +327,11 @@ export function DeploymentView({ id, route }: { id: string; route: Route }) {
           </p>
           <Lineage id={id} />
           <h2>Traces</h2>
-          <TraceWindow key={`${from}|${to}`} id={id} from={from} to={to} />
-          <Traces id={id} cursor={route.query.get('traces') ?? undefined} from={from} to={to} />
+          <TraceWindow key={`${from}|${to}|${filter}`} id={id} from={from} to={to} filter={filter} />
+          <Traces id={id} cursor={route.query.get('traces') ?? undefined} from={from} to={to} filter={filter} />
           <h2>Monitor and canary decisions</h2>
-          {/* Paging the decisions keeps the trace window. */}
-          <Decisions id={id} cursor={route.query.get('decisions') ?? undefined} bounds={{ from, to }} />
+          {/* Paging the decisions keeps the trace window and filter. */}
+          <Decisions id={id} cursor={route.query.get('decisions') ?? undefined} bounds={{ from, to, filter: filter === '' ? undefined : filter }} />
         </>
       )}
     </section>

@@ -134,7 +134,7 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
     })
   })
 
-  it('is usable from the keyboard: Tab through the nav and the window form, Enter opens a trace', async () => {
+  it('is usable from the keyboard: Tab through the nav and the window and filter form, Enter opens a trace', async () => {
     const page = await session.newPage()
     await step(page, 'keyboard', async () => {
       await page.goto(`${url}/#/deployment/${champion.id}`)
@@ -155,14 +155,14 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
         if (now.href.startsWith('#/trace/')) break
       }
       const labels = seen.map((s) => (s.tag === 'INPUT' ? `input:${s.name}` : s.tag === 'BUTTON' ? `button:${s.text}` : s.tag === 'A' ? `link:${s.text}` : s.tag))
-      const order = ['link:Runs', 'link:Charts', 'link:Compare', 'link:Leaderboard', 'link:Registry', 'link:Audit log', 'link:Production', 'input:from', 'input:to', 'button:Show traces']
+      const order = ['link:Runs', 'link:Charts', 'link:Compare', 'link:Leaderboard', 'link:Registry', 'link:Audit log', 'link:Production', 'input:from', 'input:to', 'input:filter', 'button:Show traces']
       const positions = order.map((label) => labels.indexOf(label))
       assert.ok(
         positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])),
         `focus order ${labels.join(', ')}`,
       )
       assert.equal(positions[0], 0, 'the first Tab lands on the first nav link')
-      assert.deepEqual(positions.slice(7), [positions[7], positions[7] + 1, positions[7] + 2], 'from, to and submit follow each other')
+      assert.deepEqual(positions.slice(7), [positions[7], positions[7] + 1, positions[7] + 2, positions[7] + 3], 'from, to, filter and submit follow each other')
       const traceLink = seen[seen.length - 1]
       assert.match(traceLink.href, /^#\/trace\/[0-9a-f]+$/, `Tab reached a trace link: ${labels.join(', ')}`)
       await page.keyboard.press('Enter')

@@ -70,7 +70,7 @@ export function productionRoutes(): RouteSpec[] {
     {
       method: 'GET',
       url: ROUTES.traces,
-      summary: 'one page of trace summaries by start time (of one deployment, in a time window)',
+      summary: 'one page of trace summaries by start time (of one deployment, in a time window, passing ?filter: the trace filter grammar)',
       tag: 'production',
       scope: 'read',
       touches: 'handler',
