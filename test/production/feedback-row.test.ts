@@ -116,6 +116,16 @@ for (const backend of STORE_BACKENDS) {
       assertExpected(interleaved.columns, a.traceId, b.traceId)
       assert.deepEqual(interleaved.columns, interleaved.oracle)
     })
+
+    test('feedback on one trace sent at once: the row ends as the table rule says', async () => {
+      const { deployment, first } = await twoTraces(store)
+      // 24 calls in flight together (PostgreSQL: on 4 connections), times with ties, the latest sent neither first nor last.
+      const sent = Array.from({ length: 24 }, (_, k) => ({ id: `c-${String(k).padStart(2, '0')}`, traceId: first, name: 'quality', value: k / 32, source: 'judge', at: k % 6 }))
+      await Promise.all(sent.map((f) => store.addFeedback(f)))
+      const { columns, oracle } = await scores(store, deployment)
+      assert.equal(columns.scores.quality[columns.traceIds.indexOf(first)], 23 / 32, 'time 5, the greatest id c-23')
+      assert.deepEqual(columns, oracle)
+    })
   })
 }
 
