@@ -101,6 +101,13 @@ try {
   await insert(referenceN, NOW - 2 * HOUR, 10_000_000, 0)
   await insert(n, NOW - HOUR, 0, 2)
   await client.query(`INSERT INTO trace_feedback (id, trace_id, name, value, source, at) SELECT 'q-' || trace_id, trace_id, 'quality', random(), 'judge', start_time FROM traces WHERE deployment_id = $1`, [d.id])
+  // The rows' latest feedback (traces.feedback, migration 17), as addFeedback keeps it; a store
+  // before 17 has no such column (run from an older checkout for a before/after).
+  const rowFeedback = (await client.query("SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'traces' AND column_name = 'feedback'", [schema])).rows.length > 0
+  if (rowFeedback) {
+    const { TRACE_FEEDBACK_FILL } = (await import('../src/store/postgres/postgres-migrations.js')) as { TRACE_FEEDBACK_FILL: string }
+    await client.query(TRACE_FEEDBACK_FILL)
+  }
   await client.query('ANALYZE traces; ANALYZE trace_feedback')
   const setup = performance.now() - t
 
@@ -139,6 +146,7 @@ try {
   const copied: number[] = []
   let copyBytes = 0
   const read: number[] = []
+  const readCpu: number[] = []
   const rowsRead: number[] = []
   const whole: number[] = []
   let rows = 0
@@ -158,8 +166,11 @@ try {
     copied.push(performance.now() - t)
 
     t = performance.now()
+    const cpu = process.cpuUsage()
     const window = await store.traceColumns({ deployment: d.id, from: NOW - HOUR, to: NOW, needs })
     read.push(performance.now() - t)
+    const used = process.cpuUsage(cpu)
+    readCpu.push((used.user + used.system) / 1000)
     if (window.length !== n) throw new Error(`read ${window.length} traces, expected ${n}`)
     columnBytes = typedBytes(window)
 
@@ -184,6 +195,7 @@ try {
       `raw SELECT of the window and its feedback: median ${seconds(m)} s (all ${raw.map(seconds).join(', ')})`,
       `raw COPY (FORMAT binary) of the same two statements, bytes counted only (${(copyBytes / 1e6).toFixed(1)} MB): median ${seconds(median(copied))} s (all ${copied.map(seconds).join(', ')}); ${(median(copied) / m).toFixed(2)}x the raw SELECT`,
       `Store.traceColumns (window only): median ${seconds(rd)} s (all ${read.map(seconds).join(', ')}); ${(rd / m).toFixed(2)}x the raw SELECT, ${(rd / median(copied)).toFixed(2)}x the raw COPY`,
+      `Store.traceColumns process CPU (user + system, this process only, not PostgreSQL's): median ${seconds(median(readCpu))} s (all ${readCpu.map(seconds).join(', ')}); scores from ${rowFeedback ? 'the trace row' : 'trace_feedback'}`,
       ...(withRows ? [`readTraceRows (window only, rows as before): median ${seconds(median(rowsRead))} s (all ${rowsRead.map(seconds).join(', ')}); ${(median(rowsRead) / m).toFixed(2)}x the raw SELECT`] : []),
       `checkMonitor (window + reference, decide, audit): median ${seconds(w)} s (all ${whole.map(seconds).join(', ')}); ${(w / m).toFixed(2)}x the raw SELECT, ${(w / median(copied)).toFixed(2)}x the raw COPY`,
       `decision: ${decision}`,

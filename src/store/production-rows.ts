@@ -220,13 +220,13 @@ export interface TraceColumnField {
  * The columns of Store.traceColumns: the fixed numbers, then only what `needs` names. The
  * attribute names a trace carried travel as one integer (bit i: FIELD_ATTRIBUTES[i] present), not
  * as twelve nullable texts. Each needed score is the latest feedback value of its name (by time,
- * then id), a correlated subquery per trace (`score_k`, its name `nameSql(name)`: a placeholder,
- * or a literal where the statement takes no parameters): an index probe per trace, so a page costs
- * the same however large the table; a join per page let PostgreSQL hash the whole feedback table
- * for every page. The guardrail scores come after the feedback scores: they replace feedback of
- * the same name (traceEvalRecord).
+ * then id), which the trace row keeps (traces.feedback, migration 17, written by addFeedback):
+ * `scoreSql(name)` reads it from the row, by default SQLite's (the JSON object's member of that
+ * name, the name a placeholder); PostgreSQL's COPY passes its jsonb read with the name a literal.
+ * No read of trace_feedback per trace, and no join. The guardrail scores come after the feedback
+ * scores: they replace feedback of the same name (traceEvalRecord).
  */
-export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string | undefined, nameSql: (name: string) => string = () => '?'): TraceColumnField[] {
+export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string | undefined, scoreSql: (name: string) => string = sqliteRowScore): TraceColumnField[] {
   const number = (name: string, column: NumberField): TraceColumnField => ({ sql: name, name, type: 'float8', set: [(b, i, v: number) => void (b[column][i] = v)] })
   const fields: TraceColumnField[] = [
     {
@@ -248,7 +248,7 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
   ]
   needs.scores.forEach((score, k) => {
     fields.push({
-      sql: `(SELECT f.value FROM trace_feedback f WHERE f.trace_id = traces.trace_id AND f.name = ${nameSql(score)} ORDER BY f.at DESC, f.id DESC LIMIT 1) AS score_${k}`,
+      sql: `${scoreSql(score)} AS score_${k}`,
       name: `score_${k}`,
       type: 'float8',
       set: [(b, i, v: number) => void (b.scores[score][i] = v)],
@@ -286,9 +286,23 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
 
 type NumberField = 'time' | 'latencyMs' | 'inputTokens' | 'outputTokens' | 'costUsd'
 
+/**
+ * The read of a trace's latest feedback value of a name from its row (traces.feedback, migration
+ * 17), `name` the SQL of the name (a placeholder or a quoted literal). SQLite: the member of that
+ * name of the JSON object (json_each, so any name is a key, never a path). PostgreSQL: the jsonb
+ * member, float8 text, cast back (every float8, NaN and -0 included, comes back unchanged).
+ */
+export function rowScoreSql(dialect: 'sqlite' | 'postgres', name: string): string {
+  return dialect === 'postgres' ? `(traces.feedback ->> ${name}::text)::float8` : `(SELECT j.value FROM json_each(traces.feedback) j WHERE j.key = ${name})`
+}
+
+function sqliteRowScore(): string {
+  return rowScoreSql('sqlite', '?')
+}
+
 /** The SELECT list of Store.traceColumns (traceColumnFields), its score names as placeholders. */
-export function traceColumnsSelect(needs: TraceColumnNeeds): string {
-  return traceColumnFields(needs, undefined)
+export function traceColumnsSelect(needs: TraceColumnNeeds, dialect: 'sqlite' | 'postgres'): string {
+  return traceColumnFields(needs, undefined, () => rowScoreSql(dialect, '?'))
     .map((f) => f.sql)
     .join(', ')
 }

@@ -1497,10 +1497,24 @@ export abstract class SqlStore implements Store {
   async addFeedback(feedback: Feedback): Promise<void> {
     validateFeedback(feedback)
     await this.sql.transaction('write', async (tx) => {
-      if ((await tx.get('SELECT 1 AS present FROM traces WHERE trace_id = ?', [feedback.traceId])) === undefined) throw traceNotFound(feedback.traceId)
-      await tx.run('INSERT INTO trace_feedback (id, trace_id, name, value, source, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
+      // The trace row locked first (PostgreSQL; SQLite's write lock is the database's): two
+      // feedbacks on one trace at once then rewrite its latest values one after the other, each
+      // statement seeing the other's committed insert.
+      if ((await tx.get(`SELECT 1 AS present FROM traces WHERE trace_id = ?${this.sql.forUpdate}`, [feedback.traceId])) === undefined) throw traceNotFound(feedback.traceId)
+      const added = await tx.run('INSERT INTO trace_feedback (id, trace_id, name, value, source, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
         feedback.id, feedback.traceId, feedback.name, feedback.value, feedback.source, feedback.at,
       ])
+      if (added === 0) return
+      // The row's latest value of this name (migration 17), chosen from trace_feedback by the rule
+      // every read of feedback uses (time, then id in byte order): feedback arriving out of order or
+      // replayed leaves the row as the table's order says, whatever the order of arrival.
+      const latest = 'SELECT value FROM trace_feedback WHERE trace_id = ? AND name = ? ORDER BY at DESC, id DESC LIMIT 1'
+      await tx.run(
+        this.sql.dialect === 'postgres'
+          ? `UPDATE traces SET feedback = COALESCE(feedback, '{}'::jsonb) || jsonb_build_object(?::text, (${latest})::text) WHERE trace_id = ?`
+          : `UPDATE traces SET feedback = json_patch(COALESCE(feedback, '{}'), json_object(?, (${latest}))) WHERE trace_id = ?`,
+        [feedback.name, feedback.traceId, feedback.name, feedback.traceId],
+      )
     })
   }
 
@@ -1568,7 +1582,7 @@ export abstract class SqlStore implements Store {
     const modelVersion = await this.traceWindowModelVersion(query)
     const { needs } = query
     const builder = new TraceColumnsBuilder(needs)
-    const select = traceColumnsSelect(needs)
+    const select = traceColumnsSelect(needs, this.sql.dialect)
     let after: [number, string] | null = null
     for (;;) {
       // The keyset of traceRowsPage, in pages of TRACE_COLUMN_PAGE_SIZE, only the needed columns; the

@@ -10,6 +10,7 @@ import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { TraceColumnNeeds } from '../../src/record/trace-columns.js'
 import { CopyBinaryDecoder } from '../../src/store/postgres/copy-binary.js'
+import { TRACE_FEEDBACK_FILL } from '../../src/store/postgres/postgres-migrations.js'
 import { SqlStore } from '../../src/store/sql-store.js'
 import type { Store, TraceColumnsQuery } from '../../src/store/store.js'
 import { STORE_BACKENDS, type OpenedStore } from '../store/backends.js'
@@ -62,6 +63,8 @@ describe('trace columns by binary COPY: postgres', { skip: postgres === undefine
         ('h', 'outside', 'quality', 1, 'judge', 1);
       INSERT INTO trace_feedback (id, trace_id, name, value, source, at)
         SELECT 'q' || g, 'g' || lpad(g::text, 6, '0'), 'quality', g / 3000.0, 'judge', g % 2 FROM generate_series(1, 3000, 2) AS g;
+      -- Written by hand, not by addFeedback: the rows' latest values filled as migration 17 fills them.
+      ${TRACE_FEEDBACK_FILL};
     `)
     const query: TraceColumnsQuery = { deployment: d.id, from: FAR_PAST, to: NOW, needs: EVERYTHING }
     const copied = await store.traceColumns(query)

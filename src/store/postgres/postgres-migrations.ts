@@ -17,6 +17,19 @@ const MIGRATION_LOCK_CLASS = 0x61737361
  * Text is COLLATE "C" so keys sort and compare by bytes, as in SQLite (listings keep one order).
  * Artifact bytes live in the blobs table, so server processes need no shared disk.
  */
+/**
+ * Every trace's traces.feedback from trace_feedback: the latest value per name (by time, then id
+ * in byte order), as float8 text. Migration 17 fills existing traces with it; tests that write
+ * trace_feedback by hand run it after.
+ */
+export const TRACE_FEEDBACK_FILL = `UPDATE traces t SET feedback = l.feedback
+FROM (
+  SELECT trace_id, jsonb_object_agg(name, value::text) AS feedback
+  FROM (SELECT DISTINCT ON (trace_id, name) trace_id, name, value FROM trace_feedback ORDER BY trace_id, name, at DESC, id DESC) f
+  GROUP BY trace_id
+) l
+WHERE t.trace_id = l.trace_id`
+
 export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = [
   {
     version: 1,
@@ -758,6 +771,19 @@ SELECT trace_id, 0,
   string_agg(data, E'\\n' ORDER BY span_id)
 FROM trace_spans GROUP BY trace_id;
 DROP TABLE trace_spans;
+`,
+    },
+    {
+    version: 17,
+    sql: `
+-- Each trace's latest feedback value per name on its row (docs/production.md "Storage"): a jsonb
+-- object {name: value as float8 text} (text keeps every float8, -0 included, and ->> hands it to
+-- ::float8 unchanged). "Latest" is the store core's rule, by time, then id (COLLATE "C": byte
+-- order); addFeedback rewrites the name it adds in the transaction of the insert, the trace row
+-- locked first. The monitor's window read (Store.traceColumns) takes the scores from the row, in
+-- its one COPY. Existing traces are filled from trace_feedback. (Version 16 belongs to another table.)
+ALTER TABLE traces ADD COLUMN feedback jsonb;
+${TRACE_FEEDBACK_FILL};
 `,
   },
 ]

@@ -7,7 +7,7 @@ import { foldMetricSummary } from '../metric-summary.js'
 import { summaryFromRow, type SummaryRow } from '../row-mapping.js'
 import type { SqlExecutor } from '../sql-adapter.js'
 import { REVIVE_RUN, SqlStore, type LockedRun } from '../sql-store.js'
-import { shareNumberFeatures, traceColumnFields } from '../production-rows.js'
+import { rowScoreSql, shareNumberFeatures, traceColumnFields } from '../production-rows.js'
 import { TRACE_COLUMN_PAGE_SIZE, type MetricSeries, type StoreCapabilities, type TraceColumnsQuery } from '../store.js'
 import { CopyBinaryDecoder, type CopyTuple } from './copy-binary.js'
 import { openPostgresAdapter, PostgresAdapter, type PostgresStoreOptions } from './postgres-adapter.js'
@@ -58,15 +58,12 @@ export class PostgresStore extends SqlStore {
   /**
    * A window of traces as columns, read by `COPY (SELECT …) TO STDOUT (FORMAT binary)` and decoded
    * as it streams straight into the typed arrays (copy-binary.ts): no row object per trace, no text
-   * form of each number, one statement for the traces (one snapshot, no keyset pages). The same
-   * columns, in the same order, as the store core's paged read (traceColumnFields), which SQLite
-   * keeps, except the feedback scores: a subquery per trace costs an index probe and a sort per
-   * trace (most of the read, at a million traces), so the window's feedback of the needed names is
-   * read first by a COPY of its own (a hash join PostgreSQL runs in one pass), the latest value per
-   * trace and name kept in a map by trace id, and each trace takes its scores from that map as it
-   * is decoded, before its guardrail columns (which replace feedback of the same name). COPY takes
-   * no parameters, so the statements carry their values as literals (the deployment and score
-   * names quoted by pg.escapeLiteral, the times as float8 text).
+   * form of each number, one statement (one snapshot, no keyset pages). The same columns, in the
+   * same order, as the store core's paged read (traceColumnFields), which SQLite keeps. The feedback
+   * scores come from the trace row (traces.feedback, migration 17: the latest value per name, kept
+   * by addFeedback), `(feedback ->> name)::float8` per needed name: no read of trace_feedback, no
+   * map by trace id. COPY takes no parameters, so the statement carries its values as literals
+   * (the deployment and score names quoted by pg.escapeLiteral, the times as float8 text).
    */
   override async traceColumns(query: TraceColumnsQuery): Promise<TraceColumns> {
     const pageSize = query.pageSize ?? TRACE_COLUMN_PAGE_SIZE
@@ -74,27 +71,14 @@ export class PostgresStore extends SqlStore {
     const modelVersion = await this.traceWindowModelVersion(query)
     const { needs } = query
     const time = (ms: number): string => `'${String(ms)}'::float8`
-    const window = (t: string): string => `${t}deployment_id = ${pg.escapeLiteral(query.deployment)} AND ${t}start_time >= ${time(query.from)} AND ${t}start_time < ${time(query.to)}`
-    const latest = await this.latestFeedback(needs.scores, window)
-
-    const fields = traceColumnFields(needs, modelVersion).filter((f) => !f.name.startsWith('score_'))
+    const window = `deployment_id = ${pg.escapeLiteral(query.deployment)} AND start_time >= ${time(query.from)} AND start_time < ${time(query.to)}`
+    const fields = traceColumnFields(needs, modelVersion, (name) => rowScoreSql('postgres', pg.escapeLiteral(name)))
     const sets = fields.map((f) => f.set as ((b: TraceColumnsBuilder, i: number, v: unknown) => void)[])
-    if (latest.length > 0) {
-      sets[0] = [
-        ...sets[0],
-        (b, i, traceId) => {
-          for (const { name, index, values } of latest) {
-            const k = index.get(traceId as string)
-            if (k !== undefined) b.scores[name][i] = values[k]
-          }
-        },
-      ]
-    }
     const sizes = fields.map((f) => (f.type === 'int4' ? 4 : f.type === 'float8' ? 8 : -1))
     const builder = new TraceColumnsBuilder(needs)
     const block = 16_384
     let room = 0
-    await this.copyOut(`SELECT ${fields.map((f) => f.sql).join(', ')} FROM traces WHERE ${window('')} ORDER BY start_time, trace_id`, fields.length, (buffer, offsets, lengths) => {
+    await this.copyOut(`SELECT ${fields.map((f) => f.sql).join(', ')} FROM traces WHERE ${window} ORDER BY start_time, trace_id`, fields.length, (buffer, offsets, lengths) => {
       if (room === 0) {
         builder.reserve(block)
         room = block
@@ -113,41 +97,6 @@ export class PostgresStore extends SqlStore {
       room--
     })
     return shareNumberFeatures(builder.finish(), needs)
-  }
-
-  /**
-   * The latest feedback value (by time, then id, as the store core's subquery orders them) per
-   * trace of the window, for each name: `values[index.get(traceId)]`.
-   */
-  private async latestFeedback(names: readonly string[], window: (table: string) => string): Promise<{ name: string; index: Map<string, number>; values: number[] }[]> {
-    const latest = names.map((name) => ({ name, index: new Map<string, number>(), values: [] as number[], at: [] as number[], ids: [] as string[] }))
-    if (latest.length === 0) return []
-    const byName = new Map(latest.map((l) => [l.name, l]))
-    const select =
-      `SELECT f.trace_id, f.name, f.value, f.at, f.id FROM trace_feedback f JOIN traces t ON t.trace_id = f.trace_id` +
-      ` WHERE f.name IN (${names.map((name) => pg.escapeLiteral(name)).join(', ')}) AND ${window('t.')}`
-    await this.copyOut(select, 5, (buffer, offsets, lengths) => {
-      const text = (c: number): string => buffer.toString('utf8', offsets[c], offsets[c] + lengths[c])
-      // The statement asks only for these names; with one, it need not be decoded.
-      const l = latest.length === 1 ? latest[0] : byName.get(text(1))
-      if (l === undefined) return
-      const traceId = text(0)
-      const value = buffer.readDoubleBE(offsets[2])
-      const at = buffer.readDoubleBE(offsets[3])
-      const id = text(4)
-      const k = l.index.get(traceId)
-      if (k === undefined) {
-        l.index.set(traceId, l.values.length)
-        l.values.push(value)
-        l.at.push(at)
-        l.ids.push(id)
-      } else if (at > l.at[k] || (at === l.at[k] && Buffer.compare(Buffer.from(id), Buffer.from(l.ids[k])) > 0)) {
-        l.values[k] = value
-        l.at[k] = at
-        l.ids[k] = id
-      }
-    })
-    return latest
   }
 
   /** One COPY (select) TO STDOUT (FORMAT binary) on a connection of the pool, each tuple handed to onTuple as it arrives. */

@@ -392,6 +392,23 @@ FROM (SELECT trace_id, span_id, content_sha256, data FROM trace_spans ORDER BY t
 GROUP BY trace_id;
 DROP TABLE trace_spans;
 `,
+    },
+    {
+    version: 17,
+    sql: `
+-- Each trace's latest feedback value per name on its row (docs/production.md "Storage"), as on
+-- PostgreSQL: a JSON object {name: value}. "Latest" is the store core's rule, by time, then id
+-- (byte order); addFeedback rewrites the name it adds in the transaction of the insert. The read
+-- of a window's scores (Store.traceColumns) takes them from the row. Existing traces are filled
+-- from trace_feedback. (Version 16 belongs to another table.)
+ALTER TABLE traces ADD COLUMN feedback TEXT;
+UPDATE traces SET feedback = (
+  SELECT json_group_object(name, value) FROM (
+    SELECT name, value, row_number() OVER (PARTITION BY name ORDER BY at DESC, id DESC) AS rank
+    FROM trace_feedback f WHERE f.trace_id = traces.trace_id
+  ) WHERE rank = 1
+) WHERE trace_id IN (SELECT trace_id FROM trace_feedback);
+`,
   },
 ]
 
