@@ -142,7 +142,7 @@ test('sqlite: migration 17 fills the rows of the feedback the store holds', asyn
     const db = new Database(path.join(root, 'assay.db'))
     db.exec('ALTER TABLE traces DROP COLUMN feedback')
     db.exec("INSERT INTO trace_feedback (id, trace_id, name, value, source, at) SELECT 'old-' || id, trace_id, name, value + 100, source, at - 1 FROM trace_feedback")
-    db.pragma('user_version = 15')
+    db.pragma('user_version = 16')
     db.close()
     store = await SqliteStore.open(root)
     try {
