@@ -10,8 +10,8 @@
  *
  * The stores are built with direct SQL through the store's own schema (migrations applied by
  * opening the store) and kept between runs: SQLite under /tmp/assay-bench-search/, PostgreSQL in
- * schemas assay_bench_search_<runs>_v<schema version> (delete them with --drop). Times are medians of 7 after one
- * warm-up; prints a Markdown table and writes bench/results/search.md (unless --no-write).
+ * schemas assay_bench_search_<runs>_v<schema version> (delete them with --drop). Times are medians of 11 after up to
+ * 10 warm-up calls (at most 300 ms of them); prints a Markdown table and writes bench/results/search.md (unless --no-write).
  */
 import fs from 'node:fs'
 import http from 'node:http'
@@ -32,7 +32,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const resultsFile = path.join(here, 'results', 'search.md')
 const cacheDir = path.join(os.tmpdir(), 'assay-bench-search')
 const SIZES = [1_000, 10_000, 100_000, ...(process.env.ASSAY_BENCH_SEARCH_1M === '1' ? [1_000_000] : [])]
-const REPS = 7
+const REPS = 11
 const MAIN = 'params.lr > 0.01 and metrics.acc >= 0.8'
 const FEW = 'params.lr > 0.5 and metrics.acc >= 0.9995'
 const ORDER = 'metrics.acc desc'
@@ -238,8 +238,14 @@ async function withReferenceServer<T>(read: (form: keyof typeof HAND_SELECTS) =>
   }
 }
 
+/** Warm-up calls before timing: enough for V8 to compile both the store's and the hand query's code paths (one was not: the first store measured ran 2-4x slower than the later ones), fewer for a form that takes long. */
+const WARM_UP_MS = 300
+const WARM_UPS = 10
+
 async function median(fn: () => Promise<number>): Promise<{ ms: number; count: number }> {
+  const warmStarted = performance.now()
   const count = await fn()
+  for (let i = 1; i < WARM_UPS && performance.now() - warmStarted < WARM_UP_MS; i++) await fn()
   const times: number[] = []
   for (let i = 0; i < REPS; i++) {
     const started = performance.now()
