@@ -144,7 +144,6 @@ import {
   type RunPage,
   type RunPageQuery,
   type RunGroupPage,
-  type StoredRunGroup,
   type RunGroupPageQuery,
   type RunQuery,
   type Store,
@@ -644,28 +643,24 @@ export abstract class SqlStore implements Store {
       const listing = await this.listingConditions(tx, query, filter)
       if (listing === null) return empty
       // Grouped by the stored values (short, and hashable); the key text is built per group after.
-      const groupJoins: string[] = []
-      const groupJoinArgs: unknown[] = []
+      const joins: string[] = []
+      const joinArgs: unknown[] = []
       const values: string[] = []
       if (query.grouping.by === 'config') values.push('r.config_fingerprint')
       else {
         for (const [i, k] of query.grouping.keys.entries()) {
-          groupJoins.push(`LEFT JOIN run_params p${i} ON p${i}.run_id = r.id AND p${i}.key = ?`)
-          groupJoinArgs.push(k)
+          joins.push(`LEFT JOIN run_params p${i} ON p${i}.run_id = r.id AND p${i}.key = ?`)
+          joinArgs.push(k)
           values.push(`p${i}.value`)
         }
       }
       // runGroupKey's text, ordered by code point: SQLite's BINARY, PostgreSQL's "C".
-      const keyOf = (columns: readonly string[]) => {
-        const text = query.grouping.by === 'config' ? (columns[0] as string) : `('[' || ${columns.map((c) => `COALESCE('[' || ${c} || ']', '[]')`).join(` || ',' || `)} || ']')`
-        return pg ? `(${text}) COLLATE "C"` : text
-      }
+      let key = query.grouping.by === 'config' ? 'v0' : `('[' || ${values.map((_, i) => `COALESCE('[' || v${i} || ']', '[]')`).join(` || ',' || `)} || ']')`
+      if (pg) key = `(${key}) COLLATE "C"`
       // A last value is finite when it lies strictly between the infinities: NaN is NULL on SQLite
       // and above +Infinity on PostgreSQL, so it fails both bounds.
       const finite = (c: string) => (pg ? `(${c} > '-Infinity'::float8 AND ${c} < 'Infinity'::float8)` : `(${c} > -9e999 AND ${c} < 9e999)`)
       const variance = pg ? 'var_samp' : 'assay_var_samp'
-      const joins = [...groupJoins]
-      const joinArgs = [...groupJoinArgs]
       const metricColumns: string[] = []
       for (let i = 0; i < query.metrics.length; i++) {
         joins.push(`LEFT JOIN metric_summaries m${i} ON m${i}.run_id = r.id AND m${i}.key = ?`)
@@ -676,20 +671,21 @@ export abstract class SqlStore implements Store {
             ` sum(CASE WHEN ${finite(`m${i}.last`)} THEN 0 WHEN m${i}.run_id IS NOT NULL THEN 1 ELSE 0 END) AS nf${i}`,
         )
       }
-      const from = `FROM runs r JOIN experiments e ON e.id = r.experiment_id`
+      // The first runs of each group, oldest first, gathered in the same pass (PostgreSQL cuts the list there).
+      const runs = pg
+        ? `array_to_json((array_agg(json_build_array(r.id, r.seed, r.name) ORDER BY r.start_time, r.id))[1:${listed}])::text AS runs`
+        : `json_group_array(json_array(r.id, r.seed, r.name) ORDER BY r.start_time, r.id) AS runs`
       const where = listing.where.length > 0 ? ` WHERE ${listing.where.join(' AND ')}` : ''
-      // Every group of the listing is aggregated (the totals need them all), by plain aggregates
-      // only: an ordered one (each group's first runs) would sort every run and rule out hashing
-      // and, on PostgreSQL, a parallel aggregate. The first runs are read after, for this page's groups.
+      // One pass: every group of the listing is aggregated (its totals need them all), this page's are returned.
       const groups = `WITH g AS (
-          SELECT ${values.map((v, i) => `${v} AS v${i}`).join(', ')}, count(*) AS n${metricColumns.map((c) => `, ${c}`).join('')}
-          ${from} ${joins.join(' ')}${where}
+          SELECT ${values.map((v, i) => `${v} AS v${i}`).join(', ')}, count(*) AS n${metricColumns.map((c) => `, ${c}`).join('')}${listed > 0 ? `, ${runs}` : ''}
+          FROM runs r JOIN experiments e ON e.id = r.experiment_id ${joins.join(' ')}${where}
           GROUP BY ${values.join(', ')})`
       const args = [...joinArgs, ...listing.args]
       const rows = await tx.all<Record<string, number | string | null>>(
         `${groups}
          SELECT k.*, (SELECT count(*) FROM g) AS group_count, (SELECT sum(n) FROM g) AS run_count
-         FROM (SELECT ${keyOf(values.map((_, i) => `g.v${i}`))} AS key, g.* FROM g) k${query.after === undefined ? '' : ' WHERE k.key > ?'} ORDER BY k.key LIMIT ?`,
+         FROM (SELECT ${key} AS key, g.* FROM g) k${query.after === undefined ? '' : ' WHERE k.key > ?'} ORDER BY k.key LIMIT ?`,
         [...args, ...(query.after === undefined ? [] : [query.after]), limit + 1],
       )
       let totals = { runs: 0, groups: 0 }
@@ -698,17 +694,6 @@ export abstract class SqlStore implements Store {
         const row = await tx.get<{ runs: number | string | null; groups: number | string }>(`${groups} SELECT sum(n) AS runs, count(*) AS groups FROM g`, args)
         totals = { runs: Number(row?.runs ?? 0), groups: Number(row?.groups ?? 0) }
       }
-      const page = rows.slice(0, limit)
-      const firstRuns = listed === 0 || page.length === 0 ? new Map<string, StoredRunGroup['runs']>() : await this.firstRunsOfGroups(tx, {
-        keyText: keyOf(values.map((_, i) => `x.v${i}`)),
-        values: query.grouping.by === 'config' ? ['r.config_fingerprint'] : query.grouping.keys.map(() => '(SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = ?)'),
-        valueArgs: groupJoinArgs,
-        joinedKeyText: keyOf(values),
-        from: `${from} ${groupJoins.join(' ')}`,
-        fromArgs: groupJoinArgs,
-        listing,
-        wanted: new Map(page.map((row) => [String(row.key), Math.min(Number(row.n), listed)])),
-      })
       if (totals.runs === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
         throw new AssayError('ASSAY_EXPERIMENT_NOT_FOUND', `no experiment is named ${JSON.stringify(query.experiment)}`)
       }
@@ -716,10 +701,10 @@ export abstract class SqlStore implements Store {
       return {
         runsGrouped: totals.runs,
         groupCount: totals.groups,
-        groups: page.map((row) => ({
+        groups: rows.slice(0, limit).map((row) => ({
           key: String(row.key),
           n: Number(row.n),
-          runs: firstRuns.get(String(row.key)) ?? [],
+          runs: listed === 0 ? [] : (JSON.parse(String(row.runs)) as [string, number | string, string][]).slice(0, listed).map(([id, seed, name]) => ({ id, seed: Number(seed), name })),
           metrics: query.metrics.map((_, i) => {
             const n = Number(row[`n${i}`])
             return { n, mean: n === 0 ? null : num(row[`mean${i}`]), variance: n < 2 ? null : num(row[`var${i}`]), min: num(row[`min${i}`]), max: num(row[`max${i}`]), nonFinite: Number(row[`nf${i}`] ?? 0) }
@@ -728,65 +713,6 @@ export abstract class SqlStore implements Store {
         more: rows.length > limit,
       }
     })
-  }
-
-  /**
-   * The first runs (oldest first, at most `wanted` of each) of some groups of a listing. Runs are
-   * read in start order (the runs_start index) with their group key, as many as twice the runs
-   * wanted and 500 more: groups spread over time fill there, and the scan stops long before the
-   * listing's end. A group still short after it (its runs come late, or are few and scattered)
-   * is read by one ordered aggregate over those groups only.
-   */
-  private async firstRunsOfGroups(
-    tx: SqlExecutor,
-    q: {
-      /** The key over x.v0, x.v1, …; the group values as scalar expressions over `r`, with their arguments. */
-      keyText: string
-      values: readonly string[]
-      valueArgs: readonly unknown[]
-      /** The key over `r` joined (FROM runs r JOIN experiments e and `from`'s joins), with their arguments. */
-      joinedKeyText: string
-      from: string
-      fromArgs: readonly unknown[]
-      listing: { where: string[]; args: unknown[] }
-      wanted: ReadonlyMap<string, number>
-    },
-  ): Promise<Map<string, StoredRunGroup['runs']>> {
-    const pg = this.sql.dialect === 'postgres'
-    const keys = [...q.wanted.keys()]
-    const found = new Map<string, StoredRunGroup['runs']>(keys.map((k) => [k, []]))
-    const budget = 2 * [...q.wanted.values()].reduce((a, b) => a + b, 0) + 500
-    // Each run's grouping values by a lookup of their own (a subquery per value, not a join), so
-    // the database reads runs in start order and stops at the budget rather than joining every run.
-    const scanned = await tx.all<{ key: string; id: string; seed: number | string; name: string }>(
-      `SELECT ${q.keyText} AS key, x.id, x.seed, x.name FROM (
-         SELECT r.id, r.seed, r.name, r.start_time${q.values.map((v, i) => `, ${v} AS v${i}`).join('')}
-         FROM runs r JOIN experiments e ON e.id = r.experiment_id${q.listing.where.length > 0 ? ` WHERE ${q.listing.where.join(' AND ')}` : ''}
-         ORDER BY r.start_time, r.id LIMIT ?) x ORDER BY x.start_time, x.id`,
-      [...q.valueArgs, ...q.listing.args, budget],
-    )
-    for (const row of scanned) {
-      const runs = found.get(row.key)
-      if (runs !== undefined && runs.length < (q.wanted.get(row.key) as number)) runs.push({ id: row.id, seed: Number(row.seed), name: row.name })
-    }
-    // Fewer rows than the budget: every run of the listing was read.
-    if (scanned.length < budget) return found
-    const short = keys.filter((k) => (found.get(k) as StoredRunGroup['runs']).length < (q.wanted.get(k) as number))
-    if (short.length === 0) return found
-    const listed = Math.max(...short.map((k) => q.wanted.get(k) as number))
-    const runs = pg
-      ? `array_to_json((array_agg(json_build_array(x.id, x.seed, x.name) ORDER BY x.start_time, x.id))[1:${listed}])::text`
-      : `json_group_array(json_array(x.id, x.seed, x.name) ORDER BY x.start_time, x.id)`
-    const rest = await tx.all<{ key: string; runs: string }>(
-      `SELECT x.key, ${runs} AS runs FROM (SELECT ${q.joinedKeyText} AS key, r.id, r.seed, r.name, r.start_time ${q.from}
-         WHERE ${[...q.listing.where, `${q.joinedKeyText} IN (${short.map(() => '?').join(', ')})`].join(' AND ')}) x GROUP BY x.key`,
-      [...q.fromArgs, ...q.listing.args, ...short],
-    )
-    for (const row of rest) {
-      const wanted = q.wanted.get(row.key) as number
-      found.set(row.key, (JSON.parse(row.runs) as [string, number | string, string][]).slice(0, wanted).map(([id, seed, name]) => ({ id, seed: Number(seed), name })))
-    }
-    return found
   }
 
   async listExperiments(): Promise<ExperimentSummary[]> {
