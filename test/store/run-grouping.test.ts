@@ -131,3 +131,37 @@ for (const backend of STORE_BACKENDS) {
     })
   })
 }
+
+// A page's first runs are read in start order up to a budget (twice the runs wanted, and 500);
+// groups whose runs come after it are read by an ordered aggregate of their own. Here 515 runs of
+// one group come first, so the two groups after them are past the budget of 2 × 6 + 500.
+for (const backend of STORE_BACKENDS.filter((b) => b.name !== 'http')) {
+  describe(`the first runs of groups whose runs start late: ${backend.name}`, { skip: backend.skip }, () => {
+    let opened: OpenedStore
+    before(async () => {
+      opened = await backend.open()
+      const at = (i: number) => 1_700_000_000_000 + i * 1000
+      for (let i = 0; i < 515; i++) await opened.store.createRun(newRun({ experiment: 'late', name: `early ${i}`, params: { opt: 'b' }, seed: i, startTime: at(i) }))
+      for (let i = 0; i < 3; i++) {
+        await opened.store.createRun(newRun({ experiment: 'late', name: `late a ${i}`, params: { opt: 'a' }, seed: 1000 + i, startTime: at(600 + i) }))
+        await opened.store.createRun(newRun({ experiment: 'late', name: `late c ${i}`, params: { opt: 'c' }, seed: 2000 + i, startTime: at(600 - i) }))
+      }
+    })
+    after(() => opened?.dispose())
+
+    test('are those of grouping the listed runs in memory', async () => {
+      const store = opened.store
+      for (const filter of [undefined, `params.opt != 'x'`]) {
+        const query = { experiment: 'late', filter, grouping: { by: 'params' as const, keys: ['opt'] }, metrics: [], runsListed: 2 }
+        const expected = await groupRunsFromPages((q) => store.listRunsPage(q), { ...query, limit: 1000 })
+        const page = await store.groupRunsPage({ ...query, limit: 3 })
+        assertSameGroups(page.groups, expected.groups, `filter ${filter}`)
+        assert.deepEqual(
+          page.groups.map((g) => [g.key, g.runs.map((r) => r.name)]),
+          [['[["a"]]', ['late a 0', 'late a 1']], ['[["b"]]', ['early 0', 'early 1']], ['[["c"]]', ['late c 2', 'late c 1']]],
+        )
+        assert.deepEqual([page.runsGrouped, page.groupCount, page.more], [521, 3, false])
+      }
+    })
+  })
+}
