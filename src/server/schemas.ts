@@ -126,6 +126,8 @@ export const MetricQuery = z.strictObject({ key: NameParam })
 /** Buckets of a metric series for a chart: at most 10,000 (a screen is narrower). */
 export const MetricBucketsQuery = z.strictObject({ key: NameParam, buckets: z.coerce.number().int().min(1).max(10_000).default(1000) })
 export const RunChartsQuery = z.strictObject({ buckets: z.coerce.number().int().min(1).max(10_000).default(300) })
+/** The charts of one run answer at most this many buckets in all (metrics × buckets), so one answer's memory is bounded; the UI's 300 a metric fits the most metric keys a run may have (1,000). */
+export const RUN_CHARTS_MAX_BUCKETS = 300_000
 /** Two runs (ids or unique prefixes) and a metric: the comparison the web UI shows. */
 export const CompareQuery = z.strictObject({
   a: z.string().regex(/^[A-Za-z0-9_-]{6,300}$/, 'a run id or a unique prefix of 6+ characters'),

@@ -79,5 +79,19 @@ for (const backend of STORE_BACKENDS.filter((b) => b.name !== 'http')) {
       assert.equal(JSON.parse(bad.body).error.code, 'ASSAY_INVALID_ARGUMENT')
       assert.equal((await get(`/api/v1/runs/${vision.id}/charts?buckets=10&key=loss`)).statusCode, 400, 'no key: every metric')
     })
+
+    it('refuses more than 300,000 buckets in one answer (metrics × buckets), naming the most it would take', async () => {
+      const wide = newRun({ experiment: 'vision', name: 'wide' })
+      await opened.store.createRun(wide)
+      await opened.store.logBatch(wide.id, { metrics: Array.from({ length: 31 }, (_, i) => series(`m${i}`, [[0, i]])) })
+      const over = await get(`/api/v1/runs/${wide.id}/charts?buckets=10000`)
+      assert.equal(over.statusCode, 400)
+      const error = JSON.parse(over.body).error as { code: string; message: string }
+      assert.equal(error.code, 'ASSAY_INVALID_ARGUMENT')
+      assert.match(error.message, /31 metrics × 10000 buckets .* at most 9677 buckets/)
+      const under = await get(`/api/v1/runs/${wide.id}/charts?buckets=9677`)
+      assert.equal(under.statusCode, 200)
+      assert.equal((JSON.parse(under.body) as { charts: Buckets[] }).charts.length, 31)
+    })
   })
 }

@@ -22,6 +22,7 @@ import {
   requestedPage,
   ResolveQuery,
   RunChartsQuery,
+  RUN_CHARTS_MAX_BUCKETS,
   RunIdParam,
   StatusSchema,
 } from '../schemas.js'
@@ -188,7 +189,16 @@ export function runRoutes(): RouteSpec[] {
       async handler({ params, query, state }) {
         const runId = params.runId as string
         const charts = []
-        for (const { key } of (await state.store.getRun(runId)).metrics) {
+        const { metrics } = await state.store.getRun(runId)
+        const buckets = query.buckets as number
+        if (metrics.length * buckets > RUN_CHARTS_MAX_BUCKETS) {
+          throw new AssayError(
+            'ASSAY_INVALID_ARGUMENT',
+            `query.buckets: ${metrics.length} metrics × ${buckets} buckets is over ${RUN_CHARTS_MAX_BUCKETS} in one answer; ask for at most ${Math.max(1, Math.floor(RUN_CHARTS_MAX_BUCKETS / metrics.length))} buckets, or per metric (GET /api/v1/runs/:runId/metrics/buckets)`,
+            { field: 'query.buckets' },
+          )
+        }
+        for (const { key } of metrics) {
           const series = await state.store.metricStepsValues(runId, key)
           charts.push({ key, ...metricBuckets(series.steps, series.values, query.buckets as number) })
         }
