@@ -1435,6 +1435,9 @@ export abstract class SqlStore implements Store {
       // every read of feedback uses (time, then id in byte order): feedback arriving out of order or
       // replayed leaves the row as the table's order says, whatever the order of arrival.
       const latest = 'SELECT value FROM trace_feedback WHERE trace_id = ? AND name = ? ORDER BY at DESC, id DESC LIMIT 1'
+      // float8 as text is exact (shortest round-trip form) only with extra_float_digits above 0; a
+      // role or pooler may set it lower, so this transaction sets it.
+      if (this.sql.dialect === 'postgres') await tx.run('SET LOCAL extra_float_digits = 3')
       await tx.run(
         this.sql.dialect === 'postgres'
           ? `UPDATE traces SET feedback = COALESCE(feedback, '{}'::jsonb) || jsonb_build_object(?::text, (${latest})::text) WHERE trace_id = ?`

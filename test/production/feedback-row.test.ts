@@ -187,3 +187,24 @@ test('postgres: migration 17 fills the rows of the feedback the store holds', { 
     await dropSchema(url as string, schema)
   }
 })
+
+test('postgres: a score keeps every float8 digit when the connection sets extra_float_digits to 0', { skip: url === undefined ? 'ASSAY_TEST_POSTGRES_URL is not set' : undefined }, async () => {
+  const schema = freshSchema()
+  const low = `${url as string}${(url as string).includes('?') ? '&' : '?'}options=${encodeURIComponent('-c extra_float_digits=0')}`
+  try {
+    const store = await PostgresStore.open(low, { schema, poolSize: 2 })
+    try {
+      const d = await store.createDeployment(newDeployment())
+      const trace = llmTrace(d.id, START)
+      await store.logTraces([trace])
+      const value = 0.1 + 0.2 // 0.30000000000000004: 15 digits would give 0.3
+      await store.addFeedback({ id: 'f1', traceId: trace.traceId, name: 'quality', value, source: 'judge', at: 1 })
+      const columns = await store.traceColumns({ deployment: d.id, from: START - 1, to: START + 10_000, needs: NEEDS })
+      assert.equal(columns.scores.quality?.[0], value)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    await dropSchema(url as string, schema)
+  }
+})

@@ -783,6 +783,7 @@ DROP TABLE trace_spans;
 -- locked first. The monitor's window read (Store.traceColumns) takes the scores from the row, in
 -- its one COPY. Existing traces are filled from trace_feedback. (Version 16 belongs to another table.)
 ALTER TABLE traces ADD COLUMN feedback jsonb;
+SET LOCAL extra_float_digits = 3;
 ${TRACE_FEEDBACK_FILL};
 `,
   },
