@@ -237,7 +237,19 @@ export function runSummariesFromRows(
   const paramsByRun = groupByRun(params)
   const tagsByRun = groupByRun(tags)
   const metricsByRun = groupByRun(metrics)
-  return rows.map((row) => ({
+  return rows.map((row) =>
+    listedRunSummary(
+      row,
+      paramsFromRows(paramsByRun.get(row.id) ?? []),
+      tagsFromRows(tagsByRun.get(row.id) ?? []),
+      Object.fromEntries((metricsByRun.get(row.id) ?? []).map((m) => [m.key, m.last ?? NaN])),
+    ),
+  )
+}
+
+/** A listed run's summary from its row and its params, tags and last metric values: the one mapping both listing reads share. */
+function listedRunSummary(row: ListedRunRow, params: Params, tags: Record<string, string>, metrics: Record<string, number>): RunSummary {
+  return {
     id: row.id,
     experiment: row.experiment,
     name: row.name,
@@ -245,14 +257,14 @@ export function runSummariesFromRows(
     status: row.status,
     startTime: row.start_time,
     endTime: row.end_time,
-    params: paramsFromRows(paramsByRun.get(row.id) ?? []),
+    params,
     seed: row.seed,
-    tags: tagsFromRows(tagsByRun.get(row.id) ?? []),
+    tags,
     parentId: row.parent_id,
     groupId: row.group_id,
-    metrics: Object.fromEntries((metricsByRun.get(row.id) ?? []).map((m) => [m.key, m.last ?? NaN])),
+    metrics,
     configFingerprint: row.config_fingerprint,
-  }))
+  }
 }
 
 /**
@@ -269,22 +281,7 @@ export interface AggregatedRunColumns {
 export function runSummaryFromAggregates(row: ListedRunRow, params: Params | null, tags: Record<string, string> | null, metrics: Record<string, number | string> | null): RunSummary {
   // Object.fromEntries, not assignment: a key named __proto__ stays a key.
   const last = Object.fromEntries(Object.entries(metrics ?? {}).map(([key, value]) => [key, typeof value === 'number' ? value : Number(value)]))
-  return {
-    id: row.id,
-    experiment: row.experiment,
-    name: row.name,
-    owner: row.owner,
-    status: row.status,
-    startTime: row.start_time,
-    endTime: row.end_time,
-    params: params ?? {},
-    seed: row.seed,
-    tags: tags ?? {},
-    parentId: row.parent_id,
-    groupId: row.group_id,
-    metrics: last,
-    configFingerprint: row.config_fingerprint,
-  }
+  return listedRunSummary(row, params ?? {}, tags ?? {}, last)
 }
 
 function groupByRun<T extends { run_id: string }>(rows: readonly T[]): Map<string, T[]> {
