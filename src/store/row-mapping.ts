@@ -268,19 +268,21 @@ function listedRunSummary(row: ListedRunRow, params: Params, tags: Record<string
 }
 
 /**
- * The params, tags and last metric values of a listed run as PostgreSQL aggregates them in the
- * page's one statement (sql-store.ts): JSON objects by key, NULL for none. A last value that is
- * not finite arrives as the JSON text PostgreSQL writes for it ("NaN", "Infinity", "-Infinity").
+ * The params, tags and last metric values of a listed run as the page's one statement aggregates
+ * them (sql-store.ts): JSON objects by key, NULL (PostgreSQL) or {} (SQLite) for none. A last
+ * value that is not finite arrives on PostgreSQL as the JSON text it writes for it ("NaN",
+ * "Infinity", "-Infinity"); on SQLite ±Infinity arrive as numbers (±9.0e+999) and NaN, stored as
+ * NULL, as null.
  */
 export interface AggregatedRunColumns {
   params_json: Params | null
   tags_json: Record<string, string> | null
-  metrics_json: Record<string, number | string> | null
+  metrics_json: Record<string, number | string | null> | null
 }
 
-export function runSummaryFromAggregates(row: ListedRunRow, params: Params | null, tags: Record<string, string> | null, metrics: Record<string, number | string> | null): RunSummary {
-  // Object.fromEntries, not assignment: a key named __proto__ stays a key.
-  const last = Object.fromEntries(Object.entries(metrics ?? {}).map(([key, value]) => [key, typeof value === 'number' ? value : Number(value)]))
+export function runSummaryFromAggregates(row: ListedRunRow, params: Params | null, tags: Record<string, string> | null, metrics: Record<string, number | string | null> | null): RunSummary {
+  // Object.fromEntries, not assignment: a key named __proto__ stays a key. NaN is NULL on SQLite.
+  const last = Object.fromEntries(Object.entries(metrics ?? {}).map(([key, value]) => [key, typeof value === 'number' ? value : value === null ? NaN : Number(value)]))
   return listedRunSummary(row, params ?? {}, tags ?? {}, last)
 }
 

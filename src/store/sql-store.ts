@@ -478,28 +478,28 @@ export abstract class SqlStore implements Store {
   }
 
   /**
-   * One page in the query's order: the filter (run-filter-sql.ts) and the cursor in the
-   * statement, then params, tags and last metric values of the page's runs only. A listing reads
-   * only the columns it shows; getRun reads the whole record of one run.
+   * One page in the query's order, most often in one statement (listRunsPageInOneStatement);
+   * else, when the order's first segment does not fill the page, in a read transaction segment
+   * after segment (listRunsPageByStatements). A listing reads only the columns it shows; getRun
+   * reads the whole record of one run.
    */
   async listRunsPage(query: RunPageQuery): Promise<RunPage> {
-    const limit = pageLimit(query.limit)
-    const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
-    const order = parseRunOrder(query.orderBy)
-    const orderText = formatRunOrder(order)
-    const defaultOrder = orderText === formatRunOrder(DEFAULT_RUN_ORDER)
-    const sort = orderToSql(order, this.sql.dialect, filter)
-    let after: (number | string)[] | null = null
-    if (query.cursor !== undefined) {
-      // The default order keeps the cursor it always had (start time and id), so old cursors still work.
-      const cursor = defaultOrder ? decodeRunCursor(query.cursor) : null
-      after = cursor !== null ? [cursor.startTime, cursor.id] : decodeOrderedRunCursor(query.cursor, orderText, sort.keys.map((k) => k.kind))
-    }
-    const cursorOf = (key: (number | string)[]) => (defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key))
-    if (this.sql.dialect === 'postgres') {
-      const page = await this.listRunsPageInOneStatement(query, filter, sort, after, limit, cursorOf)
-      if (page !== null) return page
-    }
+    const page = pageRequest(query, this.sql.dialect)
+    return (await this.listRunsPageInOneStatement(query, page)) ?? this.pageByStatements(query, page)
+  }
+
+  /**
+   * The page read by several statements in one read transaction: the filter (run-filter-sql.ts)
+   * and the cursor in the statement of each segment of the order until the page and one more run
+   * are read, then params, tags and last metric values of the page's runs only. Every page can be
+   * read this way; the tests hold listRunsPage to the same pages and cursors.
+   */
+  async listRunsPageByStatements(query: RunPageQuery): Promise<RunPage> {
+    return this.pageByStatements(query, pageRequest(query, this.sql.dialect))
+  }
+
+  private async pageByStatements(query: RunPageQuery, page: PageRequest): Promise<RunPage> {
+    const { filter, sort, after, limit, cursorOf } = page
     return this.sql.transaction('read', async (tx) => {
       const listing = await this.listingConditions(tx, query, filter)
       if (listing === null) return { runs: [], nextCursor: null }
@@ -518,96 +518,114 @@ export abstract class SqlStore implements Store {
            ORDER BY ${columns.map(({ c, i }) => `${c} ${sort.keys[i].descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`,
           [...segment.from.params, ...(segment.where?.params ?? []), ...args, ...(cursor?.params ?? []), limit + 1 - rows.length],
         )
-        for (const row of read) {
-          const key = segment.columns.map((c, i) => (typeof c === 'object' ? c.constant : sort.keys[i].kind === 'number' ? Number(row[`k${i}`]) : String(row[`k${i}`])))
-          rows.push(Object.assign(row, { key }))
-        }
+        for (const row of read) rows.push(Object.assign(row, { key: segmentKey(sort, segment, row) }))
       }
       if (rows.length === 0 && query.experiment !== undefined && (await tx.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
         throw experimentNotFound(query.experiment)
       }
-      const page = rows.slice(0, limit)
-      if (page.length === 0) return { runs: [], nextCursor: null }
-      const ids = page.map((r) => r.id)
+      const listed = rows.slice(0, limit)
+      if (listed.length === 0) return { runs: [], nextCursor: null }
+      const ids = listed.map((r) => r.id)
       // Three statements, not one UNION ALL: PostgreSQL plans that as a parallel append, and
       // starting its workers costs more than the two round trips saved.
       const ofPage = <T>(sql: string) => tx.all<T>(`${sql} WHERE run_id IN (${ids.map(() => '?').join(', ')})`, ids)
       const runs = runSummariesFromRows(
-        page,
+        listed,
         await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_params'),
         await ofPage<KeyValueRow & { run_id: string }>('SELECT run_id, key, value FROM run_tags'),
         await ofPage<{ run_id: string; key: string; last: number | null }>('SELECT run_id, key, last FROM metric_summaries'),
       )
       if (rows.length <= limit) return { runs, nextCursor: null }
-      return { runs, nextCursor: cursorOf(page[page.length - 1].key) }
+      return { runs, nextCursor: cursorOf(listed[listed.length - 1].key) }
     })
   }
 
   /**
-   * A PostgreSQL page read by one statement, in one round trip: the page's runs from the first
-   * segment of the order (orderToSql), each with its params, tags and last metric values
-   * aggregated as JSON objects, and whether each key the filter names exists in the listing's
-   * experiments (uncorrelated subqueries, evaluated once). One statement reads one snapshot, so
-   * it needs no read transaction (BEGIN and COMMIT would be two more round trips). Null when the
-   * order has more segments and the first does not fill the page (its last pages, or a cursor
-   * past it): the caller then reads the page in a read transaction, segment after segment, so
+   * A page read by one statement: the page's runs from the first segment of the order
+   * (orderToSql), each with its params, tags and last metric values aggregated as JSON objects
+   * (PAGE_AGGREGATES: the dialects differ there only). One statement reads one snapshot, so it
+   * needs no read transaction (on PostgreSQL, BEGIN and COMMIT would be two more round trips).
+   * Null when the order has more segments and the first does not fill the page (its last pages,
+   * or a cursor past it): the caller then reads the page by statements in a read transaction, so
    * that a run cannot move between segments while one page is read.
    *
-   * The condition counts of planFilter are not asked for: PostgreSQL estimates from its own
-   * statistics how many rows pass each condition, and drives a few-match filter from the index
-   * of its most selective one (bench/results/search.md prints that plan). An empty page, and a
-   * key no run has, are then told apart by the general path's statements (planFilter raises the
-   * unknown key; an experiment that does not exist is ASSAY_EXPERIMENT_NOT_FOUND).
+   * PostgreSQL: the condition counts of planFilter are not asked for: PostgreSQL estimates from
+   * its own statistics how many rows pass each condition, and drives a few-match filter from the
+   * index of its most selective one (bench/results/search.md prints that plan). The statement
+   * also asks whether each key the filter names exists in the listing's experiments
+   * (uncorrelated subqueries, evaluated once); an empty page, and a key no run has, are then told
+   * apart by the general path's statements (planFilter raises the unknown key; an experiment
+   * that does not exist is ASSAY_EXPERIMENT_NOT_FOUND).
+   *
+   * SQLite: its statistics (ANALYZE's sqlite_stat1) hold no value distribution, so nothing but
+   * planFilter's counts tells a few-match condition from a common one; they are asked for first,
+   * in one statement that also raises an unknown key, and the most selective condition drives
+   * the page as in the general path. Two statements, not in one snapshot: the counts choose the
+   * plan only, never the result. A statement on SQLite is a call into the library, not a round
+   * trip, but each statement and transaction still costs: the general path took seven.
    */
-  private async listRunsPageInOneStatement(
-    query: RunPageQuery,
-    filter: FilterNode | null,
-    sort: SortKeys,
-    after: (number | string)[] | null,
-    limit: number,
-    cursorOf: (key: (number | string)[]) => string,
-  ): Promise<RunPage | null> {
+  private async listRunsPageInOneStatement(query: RunPageQuery, page: PageRequest): Promise<RunPage | null> {
+    const { filter, sort, after, limit, cursorOf } = page
+    const dialect = this.sql.dialect
     const scope = listingScope(query)
     if (scope === null) return { runs: [], nextCursor: null }
     const segment = sort.segments[0]
-    const cursor = after === null ? null : afterKeys(sort, segment, after, 'postgres')
+    const cursor = after === null ? null : afterKeys(sort, segment, after, dialect)
     const more = sort.segments.length > 1
     if (more && cursor === 'none') return null
-    const fields = filter === null ? [] : scopedFields(filter)
+    const countsFirst = dialect === 'sqlite'
+    const driver = countsFirst && filter !== null ? await planFilter(this.sql, filter, dialect, scope.where, scope.args) : null
+    const fields = filter === null || countsFirst ? [] : scopedFields(filter)
     let rows: (ListedRunRow & AggregatedRunColumns & Record<string, unknown>)[] = []
     if (cursor !== 'none') {
-      const compiled = filter === null ? null : filterToSql(filter, 'postgres')
+      const compiled = filter === null ? null : filterToSql(filter, dialect)
       const presence = presenceColumns(fields, scope)
-      const conditions = [...(segment.where === null ? [] : [segment.where.sql]), ...scope.where, ...(compiled === null ? [] : [compiled.sql]), ...(cursor === null ? [] : [cursor.sql])]
+      const conditions = [
+        ...(segment.where === null ? [] : [segment.where.sql]),
+        ...scope.where,
+        ...(compiled === null ? [] : [compiled.sql]),
+        ...(driver === null ? [] : [`r.id IN (SELECT x.run_id FROM ${driver.table} x WHERE ${driver.sql})`]),
+        ...(cursor === null ? [] : [cursor.sql]),
+      ]
       const columns = segment.columns.flatMap((c, i) => (typeof c === 'string' ? [{ c, i }] : []))
       const direction = (i: number) => (sort.keys[i].descending ? 'DESC' : 'ASC')
-      rows = await this.sql.all(
+      const aggregates = PAGE_AGGREGATES[dialect]
+      const read = await this.sql.all<ListedRunRow & Record<string, unknown>>(
         `SELECT p.*${presence.columns.map((c, i) => `, ${c} AS present${i}`).join('')},
-           (SELECT json_object_agg(x.key, x.value::json ORDER BY x.key) FROM run_params x WHERE x.run_id = p.id) AS params_json,
-           (SELECT json_object_agg(x.key, x.value ORDER BY x.key) FROM run_tags x WHERE x.run_id = p.id) AS tags_json,
-           (SELECT json_object_agg(x.key, x.last ORDER BY x.key) FROM metric_summaries x WHERE x.run_id = p.id) AS metrics_json
+           (SELECT ${aggregates.params} FROM run_params x WHERE x.run_id = p.id) AS params_json,
+           (SELECT ${aggregates.tags} FROM run_tags x WHERE x.run_id = p.id) AS tags_json,
+           (SELECT ${aggregates.metrics} FROM metric_summaries x WHERE x.run_id = p.id) AS metrics_json
          FROM (SELECT ${LISTED_RUN_COLUMNS}, ${columns.map(({ c, i }) => `${c} AS k${i}`).join(', ')}
            FROM ${segment.from.sql}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}
            ORDER BY ${columns.map(({ c, i }) => `${c} ${direction(i)}`).join(', ')} LIMIT ?) p
          ORDER BY ${columns.map(({ i }) => `p.k${i} ${direction(i)}`).join(', ')}`,
-        [...presence.args, ...segment.from.params, ...(segment.where?.params ?? []), ...scope.args, ...(compiled?.params ?? []), ...(cursor?.params ?? []), limit + 1],
+        [
+          ...presence.args,
+          ...segment.from.params,
+          ...(segment.where?.params ?? []),
+          ...scope.args,
+          ...(compiled?.params ?? []),
+          ...(driver?.params ?? []),
+          ...(cursor?.params ?? []),
+          limit + 1,
+        ],
       )
+      rows = read.map((row) => Object.assign(row, { params_json: parsedJson(row.params_json), tags_json: parsedJson(row.tags_json), metrics_json: parsedJson(row.metrics_json) }) as typeof rows[number])
     }
     if (more && rows.length <= limit) return null
     const missingKey = rows.length > 0 && fields.some((_, i) => rows[0][`present${i}`] === null)
     if (rows.length === 0 || missingKey) {
       // What an empty page means, or which key is unknown: the statements of the general path.
-      if (filter !== null) await planFilter(this.sql, filter, 'postgres', scope.where, scope.args)
+      if (filter !== null && !countsFirst) await planFilter(this.sql, filter, dialect, scope.where, scope.args)
       if (rows.length === 0 && query.experiment !== undefined && (await this.sql.get('SELECT 1 AS present FROM experiments WHERE name = ?', [query.experiment])) === undefined) {
         throw experimentNotFound(query.experiment)
       }
       if (rows.length === 0) return { runs: [], nextCursor: null }
     }
-    const page = rows.slice(0, limit)
-    const runs = page.map((row) => runSummaryFromAggregates(row, row.params_json, row.tags_json, row.metrics_json))
+    const listed = rows.slice(0, limit)
+    const runs = listed.map((row) => runSummaryFromAggregates(row, row.params_json, row.tags_json, row.metrics_json))
     if (rows.length <= limit) return { runs, nextCursor: null }
-    const last = page[page.length - 1]
-    return { runs, nextCursor: cursorOf(segment.columns.map((c, i) => (typeof c === 'object' ? c.constant : sort.keys[i].kind === 'number' ? Number(last[`k${i}`]) : String(last[`k${i}`])))) }
+    return { runs, nextCursor: cursorOf(segmentKey(sort, segment, listed[listed.length - 1])) }
   }
 
   /**
@@ -1583,6 +1601,62 @@ function paramRow(runId: string, key: string, value: JsonValue): unknown[] {
 /** A param's canonical JSON, and the number or text it holds for the filter (run-filter-sql.ts). */
 function paramColumns(key: string, value: JsonValue): ParamColumns {
   return { key, json: canonicalJson(value), number: typeof value === 'number' ? value : null, text: typeof value === 'string' && !value.includes('\u0000') ? value : null }
+}
+
+/** What listRunsPage reads: the page's size, filter, order and the cursor's keys, and how a cursor is written. */
+interface PageRequest {
+  limit: number
+  filter: FilterNode | null
+  sort: SortKeys
+  after: (number | string)[] | null
+  cursorOf: (key: (number | string)[]) => string
+}
+
+function pageRequest(query: RunPageQuery, dialect: SqlDialect): PageRequest {
+  const limit = pageLimit(query.limit)
+  const filter = query.filter === undefined || query.filter.trim() === '' ? null : parseRunFilter(query.filter)
+  const order = parseRunOrder(query.orderBy)
+  const orderText = formatRunOrder(order)
+  const defaultOrder = orderText === formatRunOrder(DEFAULT_RUN_ORDER)
+  const sort = orderToSql(order, dialect, filter)
+  let after: (number | string)[] | null = null
+  if (query.cursor !== undefined) {
+    // The default order keeps the cursor it always had (start time and id), so old cursors still work.
+    const cursor = defaultOrder ? decodeRunCursor(query.cursor) : null
+    after = cursor !== null ? [cursor.startTime, cursor.id] : decodeOrderedRunCursor(query.cursor, orderText, sort.keys.map((k) => k.kind))
+  }
+  const cursorOf = (key: (number | string)[]) => (defaultOrder ? encodeRunCursor({ startTime: key[0] as number, id: key[1] as string }) : encodeOrderedRunCursor(orderText, key))
+  return { limit, filter, sort, after, cursorOf }
+}
+
+/** A listed row's keys in the order (its k0, k1... columns, or the segment's constants): what its cursor holds. */
+function segmentKey(sort: SortKeys, segment: SortKeys['segments'][number], row: Record<string, unknown>): (number | string)[] {
+  return segment.columns.map((c, i) => (typeof c === 'object' ? c.constant : sort.keys[i].kind === 'number' ? Number(row[`k${i}`]) : String(row[`k${i}`])))
+}
+
+/**
+ * The one-statement page's params, tags and last metric values of a run (x), as JSON objects by
+ * key. PostgreSQL orders the keys in the aggregate; SQLite reads them in key order from the
+ * primary key (run_id, key) it looks the run up by, and an ORDER BY there would sort each run's
+ * rows again in a temporary B-tree. A params value is stored as JSON text (json() embeds it as
+ * JSON); a NaN last value is NULL on SQLite and "NaN" on PostgreSQL (runSummaryFromAggregates).
+ */
+const PAGE_AGGREGATES: Record<SqlDialect, { params: string; tags: string; metrics: string }> = {
+  postgres: {
+    params: 'json_object_agg(x.key, x.value::json ORDER BY x.key)',
+    tags: 'json_object_agg(x.key, x.value ORDER BY x.key)',
+    metrics: 'json_object_agg(x.key, x.last ORDER BY x.key)',
+  },
+  sqlite: {
+    params: 'json_group_object(x.key, json(x.value))',
+    tags: 'json_group_object(x.key, x.value)',
+    metrics: 'json_group_object(x.key, x.last)',
+  },
+}
+
+/** An aggregated column: pg parses json columns itself, better-sqlite3 returns SQLite's JSON as text. */
+function parsedJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value
 }
 
 /** A required condition at most this many rows pass drives a search (planFilter). */
