@@ -557,7 +557,7 @@ export abstract class SqlStore implements Store {
    * apart by the general path's statements (planFilter raises the unknown key; an experiment
    * that does not exist is ASSAY_EXPERIMENT_NOT_FOUND).
    *
-   * SQLite: its statistics (ANALYZE's sqlite_stat1) hold no value distribution, so nothing but
+   * SQLite: the store never runs ANALYZE, so its planner has no statistics and nothing but
    * planFilter's counts tells a few-match condition from a common one; they are asked for first,
    * in one statement that also raises an unknown key, and the most selective condition drives
    * the page as in the general path. Two statements, not in one snapshot: the counts choose the
