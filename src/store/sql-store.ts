@@ -543,7 +543,7 @@ export abstract class SqlStore implements Store {
   /**
    * A page read by one statement: the page's runs from the first segment of the order
    * (orderToSql), each with its params, tags and last metric values aggregated as JSON objects
-   * (PAGE_AGGREGATES: the dialects differ there only). One statement reads one snapshot, so it
+   * (PAGE_AGGREGATES, the dialects' functions for it). One statement reads one snapshot, so it
    * needs no read transaction (on PostgreSQL, BEGIN and COMMIT would be two more round trips).
    * Null when the order has more segments and the first does not fill the page (its last pages,
    * or a cursor past it): the caller then reads the page by statements in a read transaction, so
@@ -562,7 +562,9 @@ export abstract class SqlStore implements Store {
    * in one statement that also raises an unknown key, and the most selective condition drives
    * the page as in the general path. Two statements, not in one snapshot: the counts choose the
    * plan only, never the result. A statement on SQLite is a call into the library, not a round
-   * trip, but each statement and transaction still costs: the general path took seven.
+   * trip, but each statement and transaction still costs: the general path took seven. When the
+   * page falls back to that path (the last pages of a ranked order), the counts and this
+   * statement were spent for nothing; they are asked again in its transaction.
    */
   private async listRunsPageInOneStatement(query: RunPageQuery, page: PageRequest): Promise<RunPage | null> {
     const { filter, sort, after, limit, cursorOf } = page
