@@ -790,12 +790,12 @@ ${TRACE_FEEDBACK_FILL};
     {
     version: 18,
     sql: `
--- Less work per metrics batch for PostgreSQL (docs/server.md "Ingest", bench/results/ingest-scaling.md):
+-- Less work per metrics batch (docs/postgres.md "One-statement writes", bench/results/ingest-scaling.md):
 -- - assay_log_batch plans its statements once per connection (plan_cache_mode force_generic_plan
 --   for the function alone): every statement in it looks rows up by the run's primary key, and a
 --   custom plan per call cost about a fifth of the function's time.
--- - The heartbeat is rewritten only when older than 5 s (5000 ms); the run row
---   is locked FOR NO KEY UPDATE instead (a lock record, no new row version to prune).
+-- - The heartbeat is rewritten only when older than 5 s (5000 ms) or the run was marked crashed;
+--   the run row is locked FOR NO KEY UPDATE instead (a lock record, no new row version to prune).
 -- - metric_chunks and metric_summaries lose their foreign keys to runs: the key's trigger locked
 --   the run row again (FOR KEY SHARE) per chunk. Every writer of both tables (assay_log_batch and
 --   the store core's logBatch transaction, sql-store.ts and postgres-store.ts) locks the run row
