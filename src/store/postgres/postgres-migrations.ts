@@ -793,7 +793,7 @@ ${TRACE_FEEDBACK_FILL};
 -- Less work per metrics batch (docs/postgres.md "One-statement writes", bench/results/ingest-scaling.md):
 -- - assay_log_batch plans its statements once per connection (plan_cache_mode force_generic_plan
 --   for the function alone): every statement in it looks rows up by the run's primary key, and a
---   custom plan per call cost about a fifth of the function's time.
+--   custom plan per call cost about 12 % of the function's time (bench/batch-statement-cost.ts).
 -- - The heartbeat is rewritten only when older than 5 s (5000 ms) or the run was marked crashed;
 --   the run row is locked FOR NO KEY UPDATE instead (a lock record, no new row version to prune).
 -- - metric_chunks and metric_summaries lose their foreign keys to runs: the key's trigger locked
