@@ -187,7 +187,6 @@ describe('PostgreSQL one-statement writes', { skip: SKIP }, () => {
     await rejectsWith(s.logBatch(missing, { batchId: 'nf-1', metrics: [series('loss', [[0, 1]])] }), 'ASSAY_RUN_NOT_FOUND', new RegExp(`no run has id ${missing}`))
     await rejectsWith(s.logEval(missing, 'val', 'a'.repeat(64), evalChunk(['x'], { f1: [1] }), 'nf-2'), 'ASSAY_RUN_NOT_FOUND')
     assert.deepEqual(await rows("SELECT batch_id FROM applied_batches WHERE batch_id LIKE 'nf-%'"), [])
-    // No foreign key keeps chunks and summaries to existing runs since migration 18: the statement does.
     assert.deepEqual(await rows('SELECT key FROM metric_chunks WHERE run_id = $1 UNION ALL SELECT key FROM metric_summaries WHERE run_id = $1', [missing]), [])
   })
 

@@ -787,7 +787,7 @@ SET LOCAL extra_float_digits = 3;
 ${TRACE_FEEDBACK_FILL};
 `,
   },
-    {
+  {
     version: 18,
     sql: `
 -- Less work per metrics batch (docs/postgres.md "One-statement writes", bench/results/ingest-scaling.md):
@@ -796,13 +796,6 @@ ${TRACE_FEEDBACK_FILL};
 --   custom plan per call cost about 12 % of the function's time (bench/batch-statement-cost.ts).
 -- - The heartbeat is rewritten only when older than 5 s (5000 ms) or the run was marked crashed;
 --   the run row is locked FOR NO KEY UPDATE instead (a lock record, no new row version to prune).
--- - metric_chunks and metric_summaries lose their foreign keys to runs: the key's trigger locked
---   the run row again (FOR KEY SHARE) per chunk. Every writer of both tables (assay_log_batch and
---   the store core's logBatch transaction, sql-store.ts and postgres-store.ts) locks the run row
---   first and refuses a missing run, and no statement deletes runs or changes a run's id.
-ALTER TABLE metric_chunks DROP CONSTRAINT IF EXISTS metric_chunks_run_id_fkey;
-ALTER TABLE metric_summaries DROP CONSTRAINT IF EXISTS metric_summaries_run_id_fkey;
-
 CREATE OR REPLACE FUNCTION assay_log_batch(p_run text, p_batch text, p_now double precision, p_max_keys integer,
   p_keys text[], p_counts integer[], p_lengths integer[], p_data bytea,
   p_last double precision[], p_last_step double precision[], p_min double precision[], p_max double precision[],

@@ -413,9 +413,8 @@ UPDATE traces SET feedback = (
   {
     version: 18,
     sql: `
--- Version 18 is PostgreSQL's alone (assay_log_batch's plans and heartbeat, and metric_chunks and
--- metric_summaries without their foreign keys to runs: postgres-migrations.ts says why); SQLite's
--- batch path is the store core's transaction, unchanged. The number is taken here too, so that
+-- Version 18 is PostgreSQL's alone (assay_log_batch's plans and heartbeat: postgres-migrations.ts
+-- says why); SQLite's batch path is the store core's transaction, unchanged. The number is taken here too, so that
 -- both backends end at the same version.
 SELECT 1;
 `,
