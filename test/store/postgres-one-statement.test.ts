@@ -187,6 +187,7 @@ describe('PostgreSQL one-statement writes', { skip: SKIP }, () => {
     await rejectsWith(s.logBatch(missing, { batchId: 'nf-1', metrics: [series('loss', [[0, 1]])] }), 'ASSAY_RUN_NOT_FOUND', new RegExp(`no run has id ${missing}`))
     await rejectsWith(s.logEval(missing, 'val', 'a'.repeat(64), evalChunk(['x'], { f1: [1] }), 'nf-2'), 'ASSAY_RUN_NOT_FOUND')
     assert.deepEqual(await rows("SELECT batch_id FROM applied_batches WHERE batch_id LIKE 'nf-%'"), [])
+    assert.deepEqual(await rows('SELECT key FROM metric_chunks WHERE run_id = $1 UNION ALL SELECT key FROM metric_summaries WHERE run_id = $1', [missing]), [])
   })
 
   test('an ended run: ASSAY_RUN_NOT_ACTIVE for new batches; a batch applied before it ended is still acknowledged', async () => {
@@ -270,6 +271,27 @@ describe('PostgreSQL one-statement writes', { skip: SKIP }, () => {
     const stored = await s.getRun(run.id)
     assert.equal(stored.status, 'running')
     assert.equal(stored.endTime, null)
+  })
+
+  test('a batch rewrites the heartbeat only when it is 5 s old or more, and a crashed run at once', async () => {
+    const s = await store()
+    const startTime = Date.now() - 1000
+    const run = newRun({ startTime })
+    await s.createRun(run)
+    await s.logBatch(run.id, { metrics: [series('loss', [[0, 1]])] })
+    await s.logBatch(run.id, { tags: { a: 'b' } })
+    assert.equal((await s.getRun(run.id)).heartbeatAt, startTime, 'a heartbeat younger than 5 s stands')
+    const stale = Date.now() - 5001
+    await rows('UPDATE runs SET heartbeat_at = $2 WHERE id = $1', [run.id, stale])
+    const before = Date.now()
+    await s.logBatch(run.id, { metrics: [series('loss', [[1, 2]])] })
+    assert.ok((await s.getRun(run.id)).heartbeatAt >= before, 'an older one is refreshed')
+    // Marked crashed with a fresh heartbeat (a reader with a short timeout): the next batch revives it.
+    await rows("UPDATE runs SET status = 'crashed', end_time = heartbeat_at WHERE id = $1", [run.id])
+    await s.logBatch(run.id, { metrics: [series('loss', [[2, 3]])] })
+    const revived = await s.getRun(run.id)
+    assert.deepEqual([revived.status, revived.endTime], ['running', null])
+    assert.deepEqual(revived.metrics.map((m) => [m.key, m.count, m.last, m.lastStep]), [['loss', 3, 3, 2]])
   })
 
   test('the same batches store the same points and summaries as the embedded store (NaN, ±Infinity, repeated keys and steps)', async () => {

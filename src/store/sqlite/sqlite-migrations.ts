@@ -410,6 +410,15 @@ UPDATE traces SET feedback = (
 ) WHERE trace_id IN (SELECT trace_id FROM trace_feedback);
 `,
   },
+  {
+    version: 18,
+    sql: `
+-- Version 18 is PostgreSQL's alone (assay_log_batch's plans and heartbeat: postgres-migrations.ts
+-- says why); SQLite's batch path is the store core's transaction, unchanged. The number is taken here too, so that
+-- both backends end at the same version.
+SELECT 1;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
