@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import type { Deployment } from '../../src/record/production.js'
-import { gateYaml, NON_INFERIORITY, openGateWorld, records, SUPERIORITY, type GateWorld } from '../gates/helpers.js'
+import { openGateWorld, promotedSentiment, records, type GateWorld } from '../gates/helpers.js'
 import { newDeployment } from '../production/helpers.js'
 import { HOUR, storedTraffic, storeTraffic } from '../production/stored-traffic.js'
 import { newRun } from '../store/fixtures.js'
@@ -76,13 +76,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
     for (let s = 0; s < 20; s++) await run.log({ loss: 1 / (s + 1) }, { step: s })
     await run.end('finished')
     curve = run.id
-    await world.assay.createModel({ name: 'sentiment', owner: 'alice' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: baseline, artifact: 'model/weights.json' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: better, artifact: 'model/weights.json' })
-    const gate = world.gateFile('release.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
-    await world.assay.setGatePolicy('sentiment', { alias: 'champion', gate, reason: 'release policy', actor: 'alice' })
-    await world.assay.setAlias('sentiment', 'champion', 1, { reason: 'first release', actor: 'alice' })
-    promotionSeq = (await world.assay.promote({ model: 'sentiment', version: 2, actor: 'bob' })).audit.seq
+    promotionSeq = await promotedSentiment(world, baseline, better)
     await world.assay.close()
 
     const store = await suite.openStore(world.h.storeDir)

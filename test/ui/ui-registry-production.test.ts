@@ -12,27 +12,13 @@ import { parseMonitorSpec } from '../../src/monitor/monitor-spec.js'
 import { formatNumber } from '../../src/number-format.js'
 import type { Deployment, TraceInput } from '../../src/record/production.js'
 import type { AuditRecord } from '../../src/record/types.js'
-import { gateYaml, NON_INFERIORITY, openGateWorld, records, SUPERIORITY, type GateWorld } from '../gates/helpers.js'
+import { openGateWorld, promotedSentiment, records, type GateWorld } from '../gates/helpers.js'
 import { llmTrace, newDeployment } from '../production/helpers.js'
-import { HOUR, storedTraffic, storeTraffic } from '../production/stored-traffic.js'
+import { HOUR, monitorText, storedTraffic, storeTraffic } from '../production/stored-traffic.js'
 import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
-const MONITOR = `monitor: qa-prod
-owner: alice
-escalation: oncall-ml@example.com
-rollback:
-  model: sentiment
-  version: 1
-  rationale: version 1 served a month without an incident
-minRequests: 50
-unauditable:
-  require: [modelVersion, promptVersion, owner]
-inconsistent:
-  drift:
-    - feature: inputTokens
-    - score: quality
-      decision: rollback
-`
+/** The production tests' monitor file, its rollback (not automatic) to version 1 of sentiment. */
+const MONITOR = monitorText('sentiment', false)
 
 /** A number as the UI writes it (src/number-format.ts), from an audit body (where ±Infinity is a string). */
 const shown = (v: number | string | null): string => (v === null ? '' : formatNumber(Number(v)))
@@ -54,13 +40,7 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
     suite.onClose(() => world.cleanup())
     const baseline = await world.logRun('baseline', records((i) => i < 300))
     const better = await world.logRun('better', records((i) => i < 360))
-    await world.assay.createModel({ name: 'sentiment', owner: 'alice' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: baseline, artifact: 'model/weights.json' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: better, artifact: 'model/weights.json' })
-    const gate = world.gateFile('release.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
-    await world.assay.setGatePolicy('sentiment', { alias: 'champion', gate, reason: 'release policy', actor: 'alice' })
-    await world.assay.setAlias('sentiment', 'champion', 1, { reason: 'first release', actor: 'alice' })
-    promotionSeq = (await world.assay.promote({ model: 'sentiment', version: 2, actor: 'bob' })).audit.seq
+    promotionSeq = await promotedSentiment(world, baseline, better)
     await world.assay.rollback({ model: 'sentiment', reason: 'incident 42', actor: 'carol' })
     // A model of another experiment, served by its own deployment.
     const secretRun = await world.assay.startRun({ experiment: 'secret', name: 'hidden-run', seed: 3 })
