@@ -124,3 +124,19 @@ export const LAX_CRITERION = `  - kind: absolute
     min: 0
     onFailure: block
     rationale: anything goes`
+
+/**
+ * Model sentiment with version 1 from `baseline` and version 2 from `better` (their
+ * model/weights.json), the release gate (superiority, non-inferiority 0.02) on its champion alias,
+ * champion on version 1, then version 2 promoted through the gate by bob. Returns the promotion's
+ * audit record seq.
+ */
+export async function promotedSentiment(world: GateWorld, baseline: string, better: string): Promise<number> {
+  await world.assay.createModel({ name: 'sentiment', owner: 'alice' })
+  await world.assay.addModelVersion({ model: 'sentiment', run: baseline, artifact: 'model/weights.json' })
+  await world.assay.addModelVersion({ model: 'sentiment', run: better, artifact: 'model/weights.json' })
+  const gate = world.gateFile('release.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
+  await world.assay.setGatePolicy('sentiment', { alias: 'champion', gate, reason: 'release policy', actor: 'alice' })
+  await world.assay.setAlias('sentiment', 'champion', 1, { reason: 'first release', actor: 'alice' })
+  return (await world.assay.promote({ model: 'sentiment', version: 2, actor: 'bob' })).audit.seq
+}

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import type { NewDeployment, TraceInput, TraceSpan } from '../../src/record/production.js'
+import type { Deployment, NewDeployment, TraceInput, TraceSpan } from '../../src/record/production.js'
 import type { JsonValue } from '../../src/record/types.js'
+import type { Store } from '../../src/store/store.js'
+import { newRun } from '../store/fixtures.js'
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex')
 
@@ -60,4 +62,19 @@ export function llmTrace(deploymentId: string, start = 1_700_000_001_000): Trace
   })
   const retrieval = span({ parentSpanId: root.spanId, name: 'retrieve', kind: 'internal', startTime: start + 10, endTime: start + 40, attributes: { 'assay.retrieval.index_version': 'idx-7', 'assay.cost.usd': 0.001 } })
   return { traceId: hex(16), deploymentId, spans: [root, call, retrieval] }
+}
+
+/**
+ * The two deployments of the token-scoping tests: `served`, of model m version 1 made from a run
+ * of experiment qa (so it belongs to qa), and `orphan`, with no model version (so only tokens
+ * valid for all experiments reach it).
+ */
+export async function scopedDeployments(store: Store): Promise<{ served: Deployment; orphan: Deployment }> {
+  const run = newRun({ experiment: 'qa' })
+  await store.createRun(run)
+  await store.createModel({ name: 'm', owner: 'a', description: '', tags: {}, createdAt: 1, createdBy: 'a' })
+  await store.addModelVersion({ model: 'm', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2, createdBy: 'a' })
+  const served = await store.createDeployment(newDeployment({ model: 'm', modelVersion: 1 }))
+  const orphan = await store.createDeployment(newDeployment())
+  return { served, orphan }
 }

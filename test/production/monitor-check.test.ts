@@ -11,12 +11,12 @@ import { checkCanary } from '../../src/monitor/check-canary.js'
 import { checkMonitor, readTraceRows } from '../../src/monitor/check-monitor.js'
 import { parseMonitorSpec } from '../../src/monitor/monitor-spec.js'
 import type { Deployment } from '../../src/record/production.js'
-import { addModelVersion, createModel, currentHolder, setAlias } from '../../src/registry/registry.js'
+import { currentHolder } from '../../src/registry/registry.js'
 import type { Store } from '../../src/store/store.js'
 import { STORE_BACKENDS, type OpenedStore } from '../store/backends.js'
-import { newRun, rejectsWith } from '../store/fixtures.js'
+import { rejectsWith } from '../store/fixtures.js'
 import { newDeployment } from './helpers.js'
-import { HOUR, MONITOR_TEXT, storedTraffic, storeTraffic, type StoredShift } from './stored-traffic.js'
+import { HOUR, MONITOR_TEXT, qaModel, storedTraffic, storeTraffic, type StoredShift } from './stored-traffic.js'
 
 const NOW = Date.UTC(2026, 11, 1, 12)
 const monitor = parseMonitorSpec(MONITOR_TEXT, 'qa.monitor.yaml')
@@ -30,13 +30,7 @@ for (const backend of STORE_BACKENDS) {
     beforeEach(async () => {
       opened = await backend.open()
       store = opened.store
-      const run = newRun({ experiment: 'qa' })
-      await store.createRun(run)
-      await createModel(store, { name: 'qa', owner: 'alice', actor: 'alice', at: 1 })
-      await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 2 })
-      await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 3 })
-      await setAlias(store, { model: 'qa', alias: 'champion', version: 1, actor: 'alice', at: 4 })
-      await setAlias(store, { model: 'qa', alias: 'champion', version: 2, actor: 'alice', at: 5 })
+      await qaModel(store, { champion: true })
     })
     afterEach(async () => {
       await opened.dispose()

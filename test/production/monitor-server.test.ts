@@ -9,12 +9,12 @@ import { after, before, test } from 'node:test'
 import { verifyAuditLog } from '../../src/audit/append-and-verify.js'
 import { parseMonitorSpec } from '../../src/monitor/monitor-spec.js'
 import type { Deployment } from '../../src/record/production.js'
-import { addModelVersion, createModel, currentHolder, setAlias } from '../../src/registry/registry.js'
+import { currentHolder } from '../../src/registry/registry.js'
 import { Assay } from '../../src/sdk/assay.js'
 import { bearer, makeToken, testServer, type TestServer } from '../server/helpers.js'
-import { newRun, rejectsWith } from '../store/fixtures.js'
+import { rejectsWith } from '../store/fixtures.js'
 import { newDeployment } from './helpers.js'
-import { HOUR, MONITOR_TEXT, storedTraffic, storeTraffic } from './stored-traffic.js'
+import { HOUR, MONITOR_TEXT, qaModel, storedTraffic, storeTraffic } from './stored-traffic.js'
 
 let server: TestServer
 let url: string
@@ -28,13 +28,7 @@ before(async () => {
   await server.app.listen({ host: '127.0.0.1', port: 0 })
   url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`
   const store = server.store
-  const run = newRun({ experiment: 'qa' })
-  await store.createRun(run)
-  await createModel(store, { name: 'qa', owner: 'alice', actor: 'alice', at: 1 })
-  await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 2 })
-  await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 3 })
-  await setAlias(store, { model: 'qa', alias: 'champion', version: 1, actor: 'alice', at: 4 })
-  await setAlias(store, { model: 'qa', alias: 'champion', version: 2, actor: 'alice', at: 5 })
+  await qaModel(store, { champion: true })
   deployment = await store.createDeployment(newDeployment({ model: 'qa', alias: 'champion' }))
   // The server's clock decides the window: traffic of the last two hours, the last one with a quality drop.
   const now = Date.now()

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Deployment } from '../../src/record/production.js'
 import { bearer, makeToken, testServer, type TestServer } from '../server/helpers.js'
-import { newRun } from '../store/fixtures.js'
-import { hex, llmTrace, newDeployment } from './helpers.js'
+import { hex, llmTrace, newDeployment, scopedDeployments } from './helpers.js'
 
 let server: TestServer
 let served: Deployment
@@ -19,12 +18,7 @@ let traceId: string
 
 before(async () => {
   server = await testServer()
-  const run = newRun({ experiment: 'qa' })
-  await server.store.createRun(run)
-  await server.store.createModel({ name: 'm', owner: 'a', description: '', tags: {}, createdAt: 1, createdBy: 'a' })
-  await server.store.addModelVersion({ model: 'm', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2, createdBy: 'a' })
-  served = await server.store.createDeployment(newDeployment({ model: 'm', modelVersion: 1 }))
-  orphan = await server.store.createDeployment(newDeployment())
+  ;({ served, orphan } = await scopedDeployments(server.store))
   const trace = llmTrace(served.id)
   traceId = trace.traceId
   await server.store.logTraces([trace])

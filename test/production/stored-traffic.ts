@@ -1,7 +1,9 @@
 import { createRandom } from '../../src/stats/index.js'
 import type { Store } from '../../src/store/store.js'
 import type { TraceInput } from '../../src/record/production.js'
+import { addModelVersion, createModel, setAlias } from '../../src/registry/registry.js'
 import { normals } from '../calibration/simulation.js'
+import { newRun } from '../store/fixtures.js'
 import { hex, span } from './helpers.js'
 
 /**
@@ -77,16 +79,19 @@ export async function storeTraffic(store: Store, traffic: StoredTraffic): Promis
   for (const f of traffic.feedback) await store.addFeedback({ id: `q-${f.traceId}`, traceId: f.traceId, name: 'quality', value: f.value, source: 'judge', at: 1 })
 }
 
-export const MONITOR_TEXT = `monitor: qa-prod
+/**
+ * The monitor file of the production tests: drift of inputTokens, and of the quality score
+ * (decided as a rollback to version 1 of `model`); `automaticRollback` acts on that decision.
+ */
+export function monitorText(model: string, automaticRollback: boolean): string {
+  return `monitor: qa-prod
 owner: alice
 escalation: oncall-ml@example.com
 rollback:
-  model: qa
+  model: ${model}
   version: 1
   rationale: version 1 served a month without an incident
-actions:
-  rollback: automatic
-minRequests: 50
+${automaticRollback ? 'actions:\n  rollback: automatic\n' : ''}minRequests: 50
 unauditable:
   require: [modelVersion, promptVersion, owner]
 inconsistent:
@@ -95,3 +100,21 @@ inconsistent:
     - score: quality
       decision: rollback
 `
+}
+
+export const MONITOR_TEXT = monitorText('qa', true)
+
+/**
+ * Model qa of experiment qa, version 1 made from one run; with `champion`, a version 2 from the
+ * same run and the alias champion set on version 1 then moved to 2 (a rollback has a target).
+ */
+export async function qaModel(store: Store, options: { champion: boolean }): Promise<void> {
+  const run = newRun({ experiment: 'qa' })
+  await store.createRun(run)
+  await createModel(store, { name: 'qa', owner: 'alice', actor: 'alice', at: 1 })
+  await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 2 })
+  if (!options.champion) return
+  await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 3 })
+  await setAlias(store, { model: 'qa', alias: 'champion', version: 1, actor: 'alice', at: 4 })
+  await setAlias(store, { model: 'qa', alias: 'champion', version: 2, actor: 'alice', at: 5 })
+}

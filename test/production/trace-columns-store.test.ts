@@ -9,12 +9,11 @@ import { readTraceRows } from '../../src/monitor/check-monitor.js'
 import { decideMonitor, monitorColumnNeeds } from '../../src/monitor/decide-monitor.js'
 import { parseMonitorSpec } from '../../src/monitor/monitor-spec.js'
 import { traceColumnsFromRows, type TraceColumnNeeds } from '../../src/record/trace-columns.js'
-import { addModelVersion, createModel } from '../../src/registry/registry.js'
 import type { Store } from '../../src/store/store.js'
 import { STORE_BACKENDS, type OpenedStore } from '../store/backends.js'
-import { newRun, rejectsWith } from '../store/fixtures.js'
+import { rejectsWith } from '../store/fixtures.js'
 import { newDeployment } from './helpers.js'
-import { HOUR, MONITOR_TEXT, storedTraffic, storeTraffic } from './stored-traffic.js'
+import { HOUR, MONITOR_TEXT, qaModel, storedTraffic, storeTraffic } from './stored-traffic.js'
 
 const NOW = Date.UTC(2026, 11, 1, 12)
 
@@ -38,10 +37,7 @@ for (const backend of STORE_BACKENDS) {
     beforeEach(async () => {
       opened = await backend.open()
       store = opened.store
-      const run = newRun({ experiment: 'qa' })
-      await store.createRun(run)
-      await createModel(store, { name: 'qa', owner: 'alice', actor: 'alice', at: 1 })
-      await addModelVersion(store, { model: 'qa', run: run.id, actor: 'alice', at: 2 })
+      await qaModel(store, { champion: false })
     })
     afterEach(async () => {
       await opened.dispose()

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Deployment, TraceSummary } from '../../src/record/production.js'
 import { bearer, makeToken, testServer, type TestServer } from '../server/helpers.js'
-import { newRun } from '../store/fixtures.js'
-import { llmTrace, newDeployment } from './helpers.js'
+import { llmTrace, scopedDeployments } from './helpers.js'
 
 let server: TestServer
 let served: Deployment
@@ -19,12 +18,7 @@ let orphanTrace: string
 
 before(async () => {
   server = await testServer()
-  const run = newRun({ experiment: 'qa' })
-  await server.store.createRun(run)
-  await server.store.createModel({ name: 'm', owner: 'a', description: '', tags: {}, createdAt: 1, createdBy: 'a' })
-  await server.store.addModelVersion({ model: 'm', runId: run.id, artifact: null, description: '', tags: {}, createdAt: 2, createdBy: 'a' })
-  served = await server.store.createDeployment(newDeployment({ model: 'm', modelVersion: 1 }))
-  orphan = await server.store.createDeployment(newDeployment())
+  ;({ served, orphan } = await scopedDeployments(server.store))
   for (let i = 0; i < 3; i++) {
     const trace = llmTrace(served.id, 1_700_000_001_000 + i * 1000)
     servedTraces.push(trace.traceId)

@@ -12,7 +12,6 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
@@ -25,12 +24,13 @@ import type { NewRun, Store } from '../../src/store/store.js'
 import { llmTrace, newDeployment, span } from '../production/helpers.js'
 import { dropSchema, freshSchema, tempDir } from './backends.js'
 import { newRun, series } from './fixtures.js'
+import { oldPostgresSchema, oldPostgresStore, oldSqliteStore, type SpanRow, type SpanSetRow } from './upgrade-harness.js'
 
 const OLD_VERSION = 12
 
 /** Version 12's trace_spans rows for the current store's trace_span_sets rows. */
-function spanRows(sets: readonly { trace_id: string; spans: string }[]): [string, string, string, string][] {
-  return sets.flatMap((set) => set.spans.split('\n').map((data): [string, string, string, string] => [
+function spanRows(sets: readonly SpanSetRow[]): SpanRow[] {
+  return sets.flatMap((set) => set.spans.split('\n').map((data): SpanRow => [
     set.trace_id, (JSON.parse(data) as { spanId: string }).spanId, createHash('sha256').update(data).digest('hex'), data,
   ]))
 }
@@ -86,24 +86,7 @@ test('sqlite: a version-12 store migrates and keeps its runs, deployments and tr
     const written = await writeEverything(store)
     const before = await written.readBack(store)
     await store.close()
-    fs.cpSync(current, old, { recursive: true })
-    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(old, `assay.db${suffix}`), { force: true })
-    const db = new Database(path.join(old, 'assay.db'))
-    for (const m of SQLITE_MIGRATIONS.filter((x) => x.version <= OLD_VERSION)) db.exec(m.sql)
-    db.pragma(`user_version = ${OLD_VERSION}`)
-    db.pragma('foreign_keys = OFF')
-    db.prepare('ATTACH DATABASE ? AS cur').run(path.join(current, 'assay.db'))
-    const tables = db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
-    for (const { name } of tables) {
-      if (name === 'trace_spans') {
-        const insert = db.prepare('INSERT INTO main.trace_spans (trace_id, span_id, content_sha256, data) VALUES (?, ?, ?, ?)')
-        for (const row of spanRows(db.prepare('SELECT trace_id, spans FROM cur.trace_span_sets').all() as { trace_id: string; spans: string }[])) insert.run(...row)
-        continue
-      }
-      const columns = (db.prepare(`SELECT name FROM pragma_table_info('${name}')`).all() as { name: string }[]).map((c) => `"${c.name}"`).join(', ')
-      db.exec(`INSERT INTO main."${name}" (${columns}) SELECT ${columns} FROM cur."${name}"`)
-    }
-    db.exec('DETACH DATABASE cur')
+    const db = oldSqliteStore(current, old, OLD_VERSION, spanRows)
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM trace_spans').get() as { n: number }).n, 3)
     assert.ok((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'trace_spans'").get() as { sql: string }).sql.includes('REFERENCES'), 'version 12 has the key')
     db.close()
@@ -133,39 +116,7 @@ test('postgres: a version-12 store migrates and keeps its runs, deployments and 
     const client = new pg.Client({ connectionString: url })
     await client.connect()
     try {
-      await client.query(`CREATE SCHEMA "${old}"`)
-      await client.query(`SET search_path TO "${old}"`)
-      await client.query('CREATE TABLE assay_schema_migrations (version integer PRIMARY KEY, applied_at double precision NOT NULL)')
-      for (const m of POSTGRES_MIGRATIONS.filter((x) => x.version <= OLD_VERSION)) {
-        await client.query(m.sql)
-        await client.query('INSERT INTO assay_schema_migrations (version, applied_at) VALUES ($1, 0)', [m.version])
-      }
-      // Copied in any order: the keys are checked once the rows are all there.
-      await client.query('BEGIN')
-      await client.query('SET LOCAL session_replication_role = replica')
-      const { rows: tables } = await client.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'assay_schema_migrations'",
-        [old],
-      )
-      for (const { table_name: table } of tables) {
-        if (table === 'trace_spans') {
-          const { rows: sets } = await client.query<{ trace_id: string; spans: string }>(`SELECT trace_id, spans FROM "${current}".trace_span_sets`)
-          for (const row of spanRows(sets)) await client.query(`INSERT INTO "${old}".trace_spans (trace_id, span_id, content_sha256, data) VALUES ($1, $2, $3, $4)`, row)
-          continue
-        }
-        const { rows: cols } = await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND is_generated = $3', [old, table, 'NEVER'])
-        const columns = cols.map((c) => `"${c.column_name}"`).join(', ')
-        await client.query(`INSERT INTO "${old}"."${table}" (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM "${current}"."${table}"`)
-      }
-      await client.query('COMMIT')
-      // Sequences follow the copied ids, as they would have in the old store.
-      const { rows: serials } = await client.query<{ table_name: string; column_name: string }>(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')",
-        [old],
-      )
-      for (const { table_name: table, column_name: column } of serials) {
-        await client.query(`SELECT setval(pg_get_serial_sequence('"${old}"."${table}"', '${column}'), COALESCE(max("${column}"), 0) + 1, false) FROM "${old}"."${table}"`)
-      }
+      await oldPostgresStore(client, current, old, OLD_VERSION, spanRows)
       const fk = "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'f'"
       assert.equal((await client.query<{ n: number }>(fk, [`"${old}".trace_spans`])).rows[0]?.n, 1, 'version 12 has the key')
       store = await PostgresStore.open(url as string, { schema: old, poolSize: 2 })
@@ -189,15 +140,10 @@ test('postgres: a version-12 store migrates and keeps its runs, deployments and 
 test('postgres: migration 15 also runs on a version-12 store whose trace_spans key is already gone', { skip: url === undefined ? 'ASSAY_TEST_POSTGRES_URL is not set' : undefined }, async () => {
   const schema = freshSchema()
   try {
-    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` })
+    const client = new pg.Client({ connectionString: url })
     await client.connect()
     try {
-      await client.query(`CREATE SCHEMA "${schema}"`)
-      await client.query('CREATE TABLE assay_schema_migrations (version integer PRIMARY KEY, applied_at double precision NOT NULL)')
-      for (const m of POSTGRES_MIGRATIONS.filter((x) => x.version <= OLD_VERSION)) {
-        await client.query(m.sql)
-        await client.query('INSERT INTO assay_schema_migrations (version, applied_at) VALUES ($1, 0)', [m.version])
-      }
+      await oldPostgresSchema(client, schema, OLD_VERSION)
       await client.query('ALTER TABLE trace_spans DROP CONSTRAINT trace_spans_trace_id_fkey') // by hand, say
     } finally {
       await client.end()

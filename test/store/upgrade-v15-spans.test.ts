@@ -11,22 +11,19 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { TraceInput, TraceSpan } from '../../src/record/production.js'
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
 import { llmTrace, newDeployment, span } from '../production/helpers.js'
 import { dropSchema, freshSchema, tempDir } from './backends.js'
+import { oldPostgresStore, oldSqliteStore, type SpanRow, type SpanSetRow } from './upgrade-harness.js'
 
 const OLD_VERSION = 15
-type SpanRow = [traceId: string, spanId: string, contentSha256: string, data: string]
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
@@ -56,7 +53,7 @@ async function writeTraces(store: Store): Promise<Written> {
 }
 
 /** Version 15's trace_spans rows for the current store's sets; the legacy trace's texts not canonical, its hashes those of the canonical texts. */
-function spanRows(sets: readonly { trace_id: string; spans: string }[], legacy: string): SpanRow[] {
+function spanRows(sets: readonly SpanSetRow[], legacy: string): SpanRow[] {
   return sets.flatMap((set) => set.spans.split('\n').map((data): SpanRow => [
     set.trace_id, (JSON.parse(data) as TraceSpan).spanId, sha256(data), set.trace_id === legacy ? legacyText(data) : data,
   ]))
@@ -104,24 +101,7 @@ test('sqlite: migration 16 turns a version-15 store\'s span rows into one set pe
     let store: Store = await SqliteStore.open(current)
     const written = await writeTraces(store)
     await store.close()
-    fs.cpSync(current, old, { recursive: true })
-    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(old, `assay.db${suffix}`), { force: true })
-    const db = new Database(path.join(old, 'assay.db'))
-    for (const m of SQLITE_MIGRATIONS.filter((x) => x.version <= OLD_VERSION)) db.exec(m.sql)
-    db.pragma(`user_version = ${OLD_VERSION}`)
-    db.pragma('foreign_keys = OFF')
-    db.prepare('ATTACH DATABASE ? AS cur').run(path.join(current, 'assay.db'))
-    const tables = db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
-    for (const { name } of tables) {
-      if (name === 'trace_spans') {
-        const insert = db.prepare('INSERT INTO main.trace_spans (trace_id, span_id, content_sha256, data) VALUES (?, ?, ?, ?)')
-        for (const row of spanRows(db.prepare('SELECT trace_id, spans FROM cur.trace_span_sets').all() as SetRow[], written.legacy)) insert.run(...row)
-        continue
-      }
-      const columns = (db.prepare(`SELECT name FROM pragma_table_info('${name}')`).all() as { name: string }[]).map((c) => `"${c.name}"`).join(', ')
-      db.exec(`INSERT INTO main."${name}" (${columns}) SELECT ${columns} FROM cur."${name}"`)
-    }
-    db.exec('DETACH DATABASE cur')
+    const db = oldSqliteStore(current, old, OLD_VERSION, (sets) => spanRows(sets, written.legacy))
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM trace_spans').get() as { n: number }).n, written.traces.reduce((n, t) => n + t.spans.length, 0))
     db.close()
     store = await SqliteStore.open(old)
@@ -154,30 +134,7 @@ test('postgres: migration 16 turns a version-15 store\'s span rows into one set 
     const client = new pg.Client({ connectionString: url })
     await client.connect()
     try {
-      await client.query(`CREATE SCHEMA "${old}"`)
-      await client.query(`SET search_path TO "${old}"`)
-      await client.query('CREATE TABLE assay_schema_migrations (version integer PRIMARY KEY, applied_at double precision NOT NULL)')
-      for (const m of POSTGRES_MIGRATIONS.filter((x) => x.version <= OLD_VERSION)) {
-        await client.query(m.sql)
-        await client.query('INSERT INTO assay_schema_migrations (version, applied_at) VALUES ($1, 0)', [m.version])
-      }
-      await client.query('BEGIN')
-      await client.query('SET LOCAL session_replication_role = replica')
-      const { rows: tables } = await client.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'assay_schema_migrations'",
-        [old],
-      )
-      for (const { table_name: table } of tables) {
-        if (table === 'trace_spans') {
-          const { rows: sets } = await client.query<SetRow>(`SELECT trace_id, spans FROM "${current}".trace_span_sets`)
-          for (const row of spanRows(sets, written.legacy)) await client.query(`INSERT INTO "${old}".trace_spans (trace_id, span_id, content_sha256, data) VALUES ($1, $2, $3, $4)`, row)
-          continue
-        }
-        const { rows: cols } = await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND is_generated = $3', [old, table, 'NEVER'])
-        const columns = cols.map((c) => `"${c.column_name}"`).join(', ')
-        await client.query(`INSERT INTO "${old}"."${table}" (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM "${current}"."${table}"`)
-      }
-      await client.query('COMMIT')
+      await oldPostgresStore(client, current, old, OLD_VERSION, (sets) => spanRows(sets, written.legacy))
       store = await PostgresStore.open(url as string, { schema: old, poolSize: 2 })
       try {
         await checkMigrated(store, written, async () => (await client.query<SetRow>(`SELECT trace_id, seq, hashes, spans FROM "${old}".trace_span_sets`)).rows, 'when needed')

@@ -6,30 +6,19 @@
  * axe-core. A failing test leaves a screenshot in a temporary directory and prints its path.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
-import type { Page } from 'playwright-core'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
+import { describe, it } from 'node:test'
 import { binaryRecords, createFixture, type Fixture } from '../compare/helpers.js'
-import { makeToken } from '../server/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   let fixture: Fixture
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let visionSecret: string
   let readerSecret: string
   const ids: Record<string, string> = {}
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
-  const newPage = () => session.newPage()
-  const signedIn = (secret: string) => session.signedIn(secret)
 
-  before(async () => {
+  const ui = browserSuite(async (suite) => {
     fixture = await createFixture()
+    suite.onClose(() => fixture.dispose())
     // A curve of 2,000 steps with one spike, drawn from 300 buckets: the spike must survive.
     const curve = await fixture.assay.startRun({ experiment: 'vision', name: 'curve', params: { config: 'curve' }, seed: 7 })
     for (let step = 0; step < 2000; step += 500) {
@@ -47,24 +36,15 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
     await fixture.assay.setAlias('classifier', 'champion', 1, { actor: 'alice' })
     await fixture.assay.setAlias('classifier', 'champion', 2, { actor: 'bob' })
     await fixture.assay.close()
-    store = await SqliteStore.open(fixture.store)
-    visionSecret = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
-    readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
-    ;({ app, url } = await listenUi(store))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await fixture?.dispose().catch(() => undefined)
+    await suite.openStore(fixture.store)
+    visionSecret = await suite.readSecret(['vision'], 'vision-reader')
+    readerSecret = await suite.readSecret(null, 'reader')
   })
 
   it('asks for a token, refuses a wrong one, and keeps a right one out of reach of scripts', async () => {
-    const page = await newPage()
-    await step(page, 'sign-in', async () => {
-      await page.goto(`${url}/`)
+    const page = await ui.newPage()
+    await ui.step(page, 'sign-in', async () => {
+      await page.goto(`${ui.url}/`)
       await page.getByRole('heading', { name: 'Sign in to assay' }).waitFor()
       assert.deepEqual(await accessibilityViolations(page), [])
       await page.getByLabel('API token').fill('assay_not-a-known-token-at-all-0000000000')
@@ -81,8 +61,8 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   })
 
   it('lists runs, filters them on the server and sorts by a chosen column', async () => {
-    const page = await signedIn(visionSecret)
-    await step(page, 'runs', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'runs', async () => {
       const table = page.getByRole('table')
       await table.waitFor()
       assert.match(await table.innerText(), /curve/)
@@ -108,8 +88,8 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   })
 
   it('opens a run and draws every metric, spike included', async () => {
-    const page = await signedIn(visionSecret)
-    await step(page, 'run', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'run', async () => {
       await page.getByRole('link', { name: 'curve' }).click()
       await page.getByRole('heading', { name: /Run curve/ }).waitFor()
       const chart = page.getByRole('img', { name: /chart of loss/ })
@@ -123,14 +103,14 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   })
 
   it("loads a run's URL with its run, charts and whoami requests together, and marks the chart drawn", async () => {
-    const page = await signedIn(visionSecret)
-    await step(page, 'run-url', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'run-url', async () => {
       // When the run's title first appears, by the page's clock (an observer set before the page's scripts).
       await page.addInitScript({
         content: "new MutationObserver(() => { if (window.runTitleAt === undefined && document.getElementById('run-title') !== null) window.runTitleAt = performance.now() }).observe(document, { childList: true, subtree: true })",
       })
       // A fresh load of the run's URL (the hash alone would change the view within the loaded page).
-      await page.goto(`${url}/#/run/${ids.curve}`)
+      await page.goto(`${ui.url}/#/run/${ids.curve}`)
       await page.reload()
       await page.locator('.chart [data-drawn]').waitFor()
       const timing = await page.evaluate(() => {
@@ -152,9 +132,9 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   })
 
   it('compares two runs and shows the verdict with its statistics', async () => {
-    const page = await signedIn(visionSecret)
-    await step(page, 'compare', async () => {
-      await page.goto(`${url}/#/compare?a=${ids.a}&b=${ids.b}&metric=correct`)
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'compare', async () => {
+      await page.goto(`${ui.url}/#/compare?a=${ids.a}&b=${ids.b}&metric=correct`)
       const verdict = page.locator('#verdict')
       await verdict.waitFor()
       assert.equal(await verdict.innerText(), 'A is better than B')
@@ -167,8 +147,8 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   })
 
   it('shows the registry: models, versions, alias history and the verified audit log', async () => {
-    const page = await signedIn(readerSecret)
-    await step(page, 'registry', async () => {
+    const page = await ui.signedIn(readerSecret)
+    await ui.step(page, 'registry', async () => {
       await page.getByRole('link', { name: 'Registry' }).click()
       await page.getByText(/^Audit log intact: \d+ records, head [0-9a-f]{16}$/).waitFor()
       await page.getByRole('link', { name: 'classifier' }).click()
@@ -184,18 +164,18 @@ describe('the web UI in headless Chromium', { skip: browserSkip }, () => {
   })
 
   it('shows a token limited to one experiment nothing of another', async () => {
-    const page = await signedIn(visionSecret)
-    await step(page, 'access', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'access', async () => {
       await page.getByRole('table').waitFor()
       assert.doesNotMatch(await page.locator('main').innerText(), /hidden|secret/)
-      await page.goto(`${url}/#/run/${ids.hidden}`)
+      await page.goto(`${ui.url}/#/run/${ids.hidden}`)
       await page.reload()
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
       assert.doesNotMatch(await page.locator('main').innerText(), /secret|hidden/)
-      await page.goto(`${url}/#/compare?a=${ids.a}&b=${ids.hidden}&metric=accuracy`)
+      await page.goto(`${ui.url}/#/compare?a=${ids.a}&b=${ids.hidden}&metric=accuracy`)
       await page.reload()
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
-      await page.goto(`${url}/#/registry`)
+      await page.goto(`${ui.url}/#/registry`)
       await page.reload()
       // (a locator, not waitForFunction with a string: the page's CSP forbids the eval that would need)
       await page.getByRole('alert').nth(1).waitFor()

@@ -7,18 +7,13 @@
  * experiment refused a run of another. axe-core checks every page.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
-import type { Page } from 'playwright-core'
+import { describe, it } from 'node:test'
 import type { Comparison } from '../../src/compare/comparison-types.js'
 import type { Leaderboard } from '../../src/compare/leaderboard.js'
 import { formatNumber, formatPValue } from '../../src/number-format.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
 import type { LeaderboardWire } from '../../src/ui/leaderboard-wire.js'
 import { runCliOn } from '../cli/run-cli.js'
-import { makeToken } from '../server/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 import { EXAMPLES, groupFixture, SEEDS, type GroupFixture } from './group-fixture.js'
 
 // The library's leaderboard must fit what the view reads of it (a compile-time check: tsc fails otherwise).
@@ -29,36 +24,23 @@ const SIDE_B = "filter:experiment = 'vision' and params.config = 'b'"
 
 describe('Compare and Leaderboard in headless Chromium', { skip: browserSkip }, () => {
   let g: GroupFixture
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let visionSecret: string
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
 
-  before(async () => {
+  const ui = browserSuite(async (suite) => {
     g = await groupFixture()
-    store = await SqliteStore.open(g.fixture.store)
-    visionSecret = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
-    ;({ app, url } = await listenUi(store))
-    session = await BrowserSession.launch(url)
+    suite.onClose(() => g.fixture.dispose())
+    await suite.openStore(g.fixture.store)
+    visionSecret = await suite.readSecret(['vision'], 'vision-reader')
   })
 
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await g?.fixture.dispose().catch(() => undefined)
-  })
-
-  const compareUrl = (a: string, b: string, metric: string) => `${url}/#/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&metric=${metric}`
+  const compareUrl = (a: string, b: string, metric: string) => `${ui.url}/#/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&metric=${metric}`
 
   it('compares two groups as assay compare --json does, with the forest plot, the histogram and an example opened to both sides', async () => {
     const cli = await runCliOn(g.fixture.store, 'compare', SIDE_A, SIDE_B, '--metric', 'score', '--json')
     assert.equal(cli.code, 0, cli.err)
     const expected = JSON.parse(cli.out) as Comparison
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'compare-groups', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'compare-groups', async () => {
       await page.goto(compareUrl(SIDE_A, SIDE_B, 'score'))
       await page.reload()
       const verdict = page.locator('#verdict')
@@ -101,9 +83,9 @@ describe('Compare and Leaderboard in headless Chromium', { skip: browserSkip }, 
   })
 
   it('shows the leaderboard with the adjusted p-values of assay leaderboard --json', async () => {
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'leaderboard', async () => {
-      await page.goto(`${url}/#/leaderboard?dataset=val&experiment=vision&metric=score`)
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'leaderboard', async () => {
+      await page.goto(`${ui.url}/#/leaderboard?dataset=val&experiment=vision&metric=score`)
       await page.reload()
       const table = page.getByRole('table', { name: 'Leaderboard on val' })
       await table.waitFor()
@@ -119,8 +101,8 @@ describe('Compare and Leaderboard in headless Chromium', { skip: browserSkip }, 
   })
 
   it('refuses a limited token a run of another experiment, alone or listed in a group; its filter groups hold only its runs', async () => {
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'compare-forbidden', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'compare-forbidden', async () => {
       await page.goto(compareUrl(g.a[0], g.hidden, 'score'))
       await page.reload()
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)

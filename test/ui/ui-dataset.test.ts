@@ -7,23 +7,14 @@
  * staying where they are. axe-core checks every page.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
-import type { Page } from 'playwright-core'
+import { describe, it } from 'node:test'
 import type { Deployment } from '../../src/record/production.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
 import { openGateWorld, records, type GateWorld } from '../gates/helpers.js'
 import { newDeployment } from '../production/helpers.js'
-import { makeToken } from '../server/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 describe('the web UI: a dataset version', { skip: browserSkip }, () => {
   let world: GateWorld
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let readerSecret: string
   let gatesSecret: string
   let baseline: string
@@ -32,10 +23,10 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
   let sha: string
   let served: Deployment
   let hidden: Deployment
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
 
-  before(async () => {
+  const ui = browserSuite(async (suite) => {
     world = await openGateWorld()
+    suite.onClose(() => world.cleanup())
     baseline = await world.logRun('baseline', records((i) => i < 300))
     better = await world.logRun('better', records((i) => i < 360))
     await world.assay.createModel({ name: 'sentiment', owner: 'alice' })
@@ -48,7 +39,7 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
     await world.assay.addModelVersion({ model: 'hidden-model', run: secretRunId })
     await world.assay.close()
 
-    store = await SqliteStore.open(world.h.storeDir)
+    const store = await suite.openStore(world.h.storeDir)
     const val = (await store.getRun(better)).datasets.find((d) => d.name === 'val')
     assert.ok(val, 'the run logged val')
     sha = val.sha256
@@ -60,23 +51,14 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
     // Two runs recorded the file as a consumed artifact, and the ledger read it twice: a second page of each at ?limit=1.
     for (const id of [baseline, better]) await store.putArtifact(id, 'inputs/val.csv', { path: world.dataPath }, 'consumed')
     for (const [i, purpose] of ['compare correct', 'leaderboard'].entries()) await store.recordHoldoutRead({ datasetSha256: sha, datasetName: 'val', runIds: [i === 0 ? baseline : better], purpose, actor: 'alice', at: 1000 + i })
-    readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
-    gatesSecret = (await makeToken(store, 'read', ['gates'], 'gates-reader')).secret
-    ;({ app, url } = await listenUi(store))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await world?.cleanup().catch(() => undefined)
+    readerSecret = await suite.readSecret(null, 'reader')
+    gatesSecret = await suite.readSecret(['gates'], 'gates-reader')
   })
 
   it("opens a run's dataset hash: the other runs that logged it and the deployments it feeds", async () => {
-    const page = await session.signedIn(readerSecret)
-    await step(page, 'run to dataset', async () => {
-      await page.goto(`${url}/#/run/${baseline}`)
+    const page = await ui.signedIn(readerSecret)
+    await ui.step(page, 'run to dataset', async () => {
+      await page.goto(`${ui.url}/#/run/${baseline}`)
       await page.getByRole('link', { name: `sha256 ${sha}` }).first().click()
       await page.getByRole('heading', { name: `Dataset version ${sha.slice(0, 12)}` }).waitFor()
       assert.equal(new URL(page.url()).hash, `#/dataset/${sha}`)
@@ -100,9 +82,9 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
   })
 
   it("shows a token limited to one experiment nothing of another experiment's runs or deployments", async () => {
-    const page = await session.signedIn(gatesSecret)
-    await step(page, 'limited dataset', async () => {
-      await page.goto(`${url}/#/dataset/${sha}`)
+    const page = await ui.signedIn(gatesSecret)
+    await ui.step(page, 'limited dataset', async () => {
+      await page.goto(`${ui.url}/#/dataset/${sha}`)
       const runs = page.getByRole('list', { name: 'Runs' })
       await runs.waitFor()
       const text = await runs.innerText()
@@ -118,9 +100,9 @@ describe('the web UI: a dataset version', { skip: browserSkip }, () => {
   })
 
   it('pages each listing on by its own link, keeping the others where they are, and back to the first pages', async () => {
-    const page = await session.signedIn(readerSecret)
-    await step(page, 'dataset pages', async () => {
-      await page.goto(`${url}/#/dataset/${sha}?limit=1`)
+    const page = await ui.signedIn(readerSecret)
+    await ui.step(page, 'dataset pages', async () => {
+      await page.goto(`${ui.url}/#/dataset/${sha}?limit=1`)
       const runs = page.getByRole('list', { name: 'Runs' })
       await runs.waitFor()
       const deploymentsText = () => page.getByRole('list', { name: 'Deployments fed by it' }).innerText()

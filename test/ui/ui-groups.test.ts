@@ -7,15 +7,11 @@
  * experiment's runs in groups. Every page is checked with axe-core.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
+import { describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import { formatNumber } from '../../src/number-format.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
 import { binaryRecords, createFixture, type Fixture } from '../compare/helpers.js'
-import { makeToken } from '../server/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 // > print(qt(0.975, c(2, 4)), digits = 17)   (R)
 // [1] 4.3026527297494619 2.7764451051977934
@@ -24,22 +20,18 @@ const T975_DF4 = 2.7764451051977934
 
 describe('groups, group charts and seed variance in headless Chromium', { skip: browserSkip }, () => {
   let fixture: Fixture
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let visionSecret: string
   let readerSecret: string
   const ids: Record<string, string[]> = { a: [], b: [], secret: [] }
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
   // Group lr=0.1: acc 0.70, 0.74, 0.78 (seeds 1-3); group lr=0.2: acc 0.80 … 0.88 (seeds 1-5).
   const accA = [0.7, 0.74, 0.78]
   const accB = [0.8, 0.82, 0.84, 0.86, 0.88]
   // Eval score "correct" of group lr=0.1 over 20 examples: the first 10, the first 15, all 20 correct.
   const correctA = [(i: number) => i < 10, (i: number) => i < 15, () => true]
 
-  before(async () => {
+  const ui = browserSuite(async (suite) => {
     fixture = await createFixture()
+    suite.onClose(() => fixture.dispose())
     const data = fixture.dataset('val.csv', 'id\nex\n')
     const make = async (experiment: string, lr: number, seed: number, acc: number, correct: (i: number) => boolean) => {
       const run = await fixture.assay.startRun({ experiment, name: `lr${lr}-s${seed}`, params: { lr }, seed, datasets: [{ name: 'val', path: data, role: 'validation' }] })
@@ -53,25 +45,16 @@ describe('groups, group charts and seed variance in headless Chromium', { skip: 
     for (const [i, acc] of accB.entries()) ids.b.push(await make('vision', 0.2, i + 1, acc, () => true))
     ids.secret.push(await make('secret', 0.1, 4, 0.1, () => false))
     await fixture.assay.close()
-    store = await SqliteStore.open(fixture.store)
-    visionSecret = (await makeToken(store, 'read', ['vision'], 'vision-reader')).secret
-    readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
-    ;({ app, url } = await listenUi(store))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await fixture?.dispose().catch(() => undefined)
+    await suite.openStore(fixture.store)
+    visionSecret = await suite.readSecret(['vision'], 'vision-reader')
+    readerSecret = await suite.readSecret(null, 'reader')
   })
 
   const groupRow = (page: Page, label: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: label, exact: true }) })
 
   it('groups the runs table by params: N, the mean and its interval, the runs and seeds behind them', async () => {
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'groups', async () => {
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'groups', async () => {
       await page.getByLabel('Group by').fill('params.lr')
       await page.getByLabel('Columns').fill('metrics.acc')
       await page.getByRole('button', { name: 'Apply' }).click()
@@ -98,18 +81,18 @@ describe('groups, group charts and seed variance in headless Chromium', { skip: 
       await page.getByText(/^3 runs on this page matching/).waitFor()
     })
     await page.close()
-    const all = await session.signedIn(readerSecret)
-    await step(all, 'groups-unlimited', async () => {
-      await all.goto(`${url}/#/runs?groupBy=params.lr&columns=metrics.acc`)
+    const all = await ui.signedIn(readerSecret)
+    await ui.step(all, 'groups-unlimited', async () => {
+      await all.goto(`${ui.url}/#/runs?groupBy=params.lr&columns=metrics.acc`)
       await all.getByText('2 groups of 9 finished runs by params.lr').waitFor()
       assert.equal(await groupRow(all, 'lr=0.1').getByRole('link', { name: /runs of group/ }).innerText(), '4', 'a token for every experiment groups the secret run too')
     })
   })
 
   it('draws two groups on one chart, each as its mean with its band', async () => {
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'group-chart', async () => {
-      await page.goto(`${url}/#/runs?groupBy=params.lr&columns=metrics.acc`)
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'group-chart', async () => {
+      await page.goto(`${ui.url}/#/runs?groupBy=params.lr&columns=metrics.acc`)
       await page.getByLabel('pick group lr=0.1').check()
       await page.getByLabel('pick group lr=0.2').check()
       await page.getByRole('link', { name: 'Chart the 2 picked groups' }).click()
@@ -141,9 +124,9 @@ describe('groups, group charts and seed variance in headless Chromium', { skip: 
   })
 
   it('shows seed variance: per-seed values, the spread, and the shares from seeds and examples', async () => {
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'variance', async () => {
-      await page.goto(`${url}/#/runs?groupBy=params.lr&columns=metrics.acc`)
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'variance', async () => {
+      await page.goto(`${ui.url}/#/runs?groupBy=params.lr&columns=metrics.acc`)
       await groupRow(page, 'lr=0.1').getByRole('link', { name: /per-seed values of acc/ }).click()
       await page.getByRole('heading', { name: 'Seed variance' }).waitFor()
       const perSeed = page.getByRole('table', { name: 'Per-seed values' })
@@ -166,11 +149,11 @@ describe('groups, group charts and seed variance in headless Chromium', { skip: 
   })
 
   it('keeps another experiment out of group charts and variance for a limited token', async () => {
-    const page = await session.signedIn(visionSecret)
-    await step(page, 'groups-access', async () => {
-      await page.goto(`${url}/#/charts?groups=${encodeURIComponent(JSON.stringify([{ label: 'mixed', runs: [ids.a[0], ids.secret[0]] }]))}&keys=loss`)
+    const page = await ui.signedIn(visionSecret)
+    await ui.step(page, 'groups-access', async () => {
+      await page.goto(`${ui.url}/#/charts?groups=${encodeURIComponent(JSON.stringify([{ label: 'mixed', runs: [ids.a[0], ids.secret[0]] }]))}&keys=loss`)
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
-      await page.goto(`${url}/#/variance?runs=${ids.secret[0]}&metric=acc`)
+      await page.goto(`${ui.url}/#/variance?runs=${ids.secret[0]}&metric=acc`)
       await page.reload()
       assert.match(await page.getByRole('alert').innerText(), /ASSAY_FORBIDDEN/)
     })

@@ -8,17 +8,14 @@
  * axe-core checks every page.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
+import { describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import type { Deployment } from '../../src/record/production.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
-import { gateYaml, NON_INFERIORITY, openGateWorld, records, SUPERIORITY, type GateWorld } from '../gates/helpers.js'
+import { openGateWorld, promotedSentiment, records, type GateWorld } from '../gates/helpers.js'
 import { newDeployment } from '../production/helpers.js'
 import { HOUR, storedTraffic, storeTraffic } from '../production/stored-traffic.js'
 import { newRun } from '../store/fixtures.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 /** Where focus is, as the page sees it (a string: the test compiles without the DOM's types). */
 const FOCUSED = `(() => {
@@ -62,10 +59,6 @@ const label = (s: Stop): string =>
 
 describe('the web UI from the keyboard: every view', { skip: browserSkip }, () => {
   let world: GateWorld
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let baseline: string
   let better: string
   let curve: string
@@ -73,26 +66,20 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   let deployment: Deployment
   let traceId: string
   let sha: string
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
 
-  before(async () => {
+  const ui = browserSuite({ auth: false }, async (suite) => {
     world = await openGateWorld()
+    suite.onClose(() => world.cleanup())
     baseline = await world.logRun('baseline', records((i) => i < 300))
     better = await world.logRun('better', records((i) => i < 360))
     const run = await world.assay.startRun({ experiment: 'gates', name: 'curve', seed: 2 })
     for (let s = 0; s < 20; s++) await run.log({ loss: 1 / (s + 1) }, { step: s })
     await run.end('finished')
     curve = run.id
-    await world.assay.createModel({ name: 'sentiment', owner: 'alice' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: baseline, artifact: 'model/weights.json' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: better, artifact: 'model/weights.json' })
-    const gate = world.gateFile('release.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
-    await world.assay.setGatePolicy('sentiment', { alias: 'champion', gate, reason: 'release policy', actor: 'alice' })
-    await world.assay.setAlias('sentiment', 'champion', 1, { reason: 'first release', actor: 'alice' })
-    promotionSeq = (await world.assay.promote({ model: 'sentiment', version: 2, actor: 'bob' })).audit.seq
+    promotionSeq = await promotedSentiment(world, baseline, better)
     await world.assay.close()
 
-    store = await SqliteStore.open(world.h.storeDir)
+    const store = await suite.openStore(world.h.storeDir)
     // More runs than a page of the runs table (50), so it has a "Next page" link.
     for (let i = 0; i < 50; i++) await store.createRun(newRun({ experiment: 'gates', name: `filler-${i}`, startTime: Date.now() + 60_000 + i }))
     const val = (await store.getRun(better)).datasets[0]
@@ -101,15 +88,6 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
     const traffic = storedTraffic(5, deployment.id, 10, Date.now() - HOUR, Date.now() - 1000)
     await storeTraffic(store, traffic)
     traceId = traffic.traces[0].traceId
-    ;({ app, url } = await listenUi(store, false))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await world?.cleanup().catch(() => undefined)
   })
 
   /** Tab from the top of the page until `until` holds (or `max` presses), checking every stop on the way. */
@@ -176,9 +154,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   const hashParams = (page: Page): URLSearchParams => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '')
 
   it('Runs: the filter form, the sort headers, the pickers and the paging links', async () => {
-    const page = await session.newPage()
-    await step(page, 'runs', async () => {
-      await page.goto(`${url}/#/runs`)
+    const page = await ui.newPage()
+    await ui.step(page, 'runs', async () => {
+      await page.goto(`${ui.url}/#/runs`)
       await page.getByText('50 runs on this page').waitFor()
       const stops = await tabThrough(page, (s) => s.name === 'Next page')
       assertInOrder(stops, [
@@ -207,7 +185,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
       assert.equal(hashParams(page).get('columns'), 'metrics.loss')
 
       // Space picks two runs; the Compare link they bring is reached by Tab and opened by Enter.
-      await page.goto(`${url}/#/runs`)
+      await page.goto(`${ui.url}/#/runs`)
       await page.getByText('50 runs on this page').waitFor()
       const boxes = page.getByRole('checkbox')
       for (const i of [0, 1]) {
@@ -221,7 +199,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
       assert.ok(hashParams(page).get('a') && hashParams(page).get('b'), page.url())
 
       // Paging: Enter on "Next page", then on "First page".
-      await page.goto(`${url}/#/runs`)
+      await page.goto(`${ui.url}/#/runs`)
       await page.getByText('50 runs on this page').waitFor()
       await press(page, 'link:Next page', 'Enter')
       await page.getByText('3 runs on this page').waitFor()
@@ -232,9 +210,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Runs grouped: the group pickers, the links and the disclosure of a group’s runs', async () => {
-    const page = await session.newPage()
-    await step(page, 'groups', async () => {
-      await page.goto(`${url}/#/runs`)
+    const page = await ui.newPage()
+    await ui.step(page, 'groups', async () => {
+      await page.goto(`${ui.url}/#/runs`)
       await page.getByText('50 runs on this page').waitFor()
       await tabTo(page, 'input:groupBy')
       await page.keyboard.type('config')
@@ -264,9 +242,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Run: every link reached, and Enter opens Compare with the run filled in', async () => {
-    const page = await session.newPage()
-    await step(page, 'run', async () => {
-      await page.goto(`${url}/#/run/${curve}`)
+    const page = await ui.newPage()
+    await ui.step(page, 'run', async () => {
+      await page.goto(`${ui.url}/#/run/${curve}`)
       await page.getByRole('img', { name: /chart of loss/ }).waitFor()
       const stops = await tabThrough(page, (s) => s.name === 'Compare this run with another')
       assertInOrder(stops, ['link:Production', 'link:Compare this run with another'])
@@ -278,9 +256,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Charts: the keys form and the legend’s run links', async () => {
-    const page = await session.newPage()
-    await step(page, 'charts', async () => {
-      await page.goto(`${url}/#/charts?runs=${curve}`)
+    const page = await ui.newPage()
+    await ui.step(page, 'charts', async () => {
+      await page.goto(`${ui.url}/#/charts?runs=${curve}`)
       await page.getByRole('img', { name: /chart of loss/ }).waitFor()
       const stops = await tabThrough(page, (s) => s.href === `#/run/${curve}`)
       assertInOrder(stops, ['input:keys', 'button:Draw', `link:curve ${curve.slice(0, 8)}`])
@@ -294,9 +272,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Compare: the form filled and sent from the keyboard, the result’s runs and examples', async () => {
-    const page = await session.newPage()
-    await step(page, 'compare', async () => {
-      await page.goto(`${url}/#/compare`)
+    const page = await ui.newPage()
+    await ui.step(page, 'compare', async () => {
+      await page.goto(`${ui.url}/#/compare`)
       await page.getByRole('heading', { name: 'Compare' }).waitFor()
       const stops = await tabThrough(page, (s) => s.name === 'Compare' && s.tag === 'button')
       assertInOrder(stops, ['input:a', 'input:b', 'input:metric', 'input:dataset', 'input:lowerIsBetter', 'button:Compare'])
@@ -331,9 +309,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Leaderboard: the form with its select and checkbox, and the board’s links', async () => {
-    const page = await session.newPage()
-    await step(page, 'leaderboard', async () => {
-      await page.goto(`${url}/#/leaderboard`)
+    const page = await ui.newPage()
+    await ui.step(page, 'leaderboard', async () => {
+      await page.goto(`${ui.url}/#/leaderboard`)
       await page.getByRole('heading', { name: 'Leaderboard' }).waitFor()
       const stops = await tabThrough(page, (s) => s.name === 'Rank')
       assertInOrder(stops, ['input:dataset', 'input:experiment', 'input:filter', 'input:baseline', 'input:metric', 'select:adjust', 'input:lowerIsBetter', 'button:Rank'])
@@ -353,9 +331,9 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Registry, Promotion and Audit log: from the model list to the gate decision by Enter alone', async () => {
-    const page = await session.newPage()
-    await step(page, 'registry', async () => {
-      await page.goto(`${url}/#/registry`)
+    const page = await ui.newPage()
+    await ui.step(page, 'registry', async () => {
+      await page.goto(`${ui.url}/#/registry`)
       await page.getByText(/^Audit log intact/).waitFor()
       await press(page, 'link:sentiment', 'Enter')
       await page.getByRole('heading', { name: 'Model sentiment' }).waitFor()
@@ -372,7 +350,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
       await page.keyboard.press('Enter')
       await page.locator('details[open] pre').first().waitFor()
       // The audit log: its records' links, Enter opens one.
-      await page.goto(`${url}/#/audit`)
+      await page.goto(`${ui.url}/#/audit`)
       await page.getByRole('table').waitFor()
       const log = await tabThrough(page, (s) => s.href === `#/audit/${promotionSeq}`)
       assertInOrder(log, ['link:Audit log', 'link:1', `link:${promotionSeq}`])
@@ -383,13 +361,13 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
   })
 
   it('Production, Trace and Dataset: the deployment list, a trace’s links and a dataset’s listings', async () => {
-    const page = await session.newPage()
-    await step(page, 'production', async () => {
-      await page.goto(`${url}/#/production`)
+    const page = await ui.newPage()
+    await ui.step(page, 'production', async () => {
+      await page.goto(`${ui.url}/#/production`)
       await page.getByRole('link', { name: 'qa v1' }).waitFor()
       await press(page, 'link:qa v1', 'Enter')
       await page.waitForURL(new RegExp(`#/deployment/${deployment.id}`))
-      await page.goto(`${url}/#/trace/${traceId}`)
+      await page.goto(`${ui.url}/#/trace/${traceId}`)
       await page.getByRole('table', { name: 'Span tree' }).waitFor()
       const stops = await tabThrough(page, (s) => s.href.startsWith('#/dataset/'))
       assertInOrder(stops, ['link:qa v1', 'link:sentiment'])
@@ -398,7 +376,7 @@ describe('the web UI from the keyboard: every view', { skip: browserSkip }, () =
       await page.keyboard.press('Enter')
       await page.getByRole('heading', { name: `Dataset version ${sha.slice(0, 12)}` }).waitFor()
       await page.getByRole('list', { name: 'Runs' }).waitFor()
-      await page.goto(`${url}/#/dataset/${sha}?limit=1`)
+      await page.goto(`${ui.url}/#/dataset/${sha}?limit=1`)
       await page.getByRole('list', { name: 'Runs' }).waitFor()
       const listings = await tabThrough(page, (s) => s.name === 'Next runs that logged it')
       assertInOrder(listings, [`link:${baseline.slice(0, 8)}`, 'link:Next runs that logged it'])

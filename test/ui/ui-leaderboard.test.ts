@@ -7,17 +7,13 @@
  * read against `assay leaderboard --json` on the same store; axe-core checks the page.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
+import { describe, it } from 'node:test'
 import type { Leaderboard } from '../../src/compare/leaderboard.js'
 import { formatNumber } from '../../src/number-format.js'
 import type { EvalRecord } from '../../src/record/types.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
 import { runCliOn } from '../cli/run-cli.js'
 import { createFixture, uniforms, type Fixture } from '../compare/helpers.js'
-import { makeToken } from '../server/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 const EXPERIMENT = 'ranked'
 const DATASETS = ['d1', 'd2', 'd3'] as const
@@ -35,15 +31,12 @@ const label = (name: string, averageRank: number): string => `${name.length > 24
 
 describe('Leaderboard ranking across datasets in headless Chromium', { skip: browserSkip }, () => {
   let fixture: Fixture
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let secret: string
   const runIds: string[] = []
 
-  before(async () => {
+  const ui = browserSuite(async (suite) => {
     fixture = await createFixture()
+    suite.onClose(() => fixture.dispose())
     const paths = Object.fromEntries(DATASETS.map((d) => [d, fixture.dataset(`${d}.csv`, `id\n${d}-content\n`)]))
     for (const [s, system] of SYSTEMS.entries()) {
       const run = await fixture.assay.startRun({
@@ -62,26 +55,17 @@ describe('Leaderboard ranking across datasets in headless Chromium', { skip: bro
       runIds.push(run.id)
     }
     await fixture.assay.close()
-    store = await SqliteStore.open(fixture.store)
-    secret = (await makeToken(store, 'read', [EXPERIMENT], 'ranked-reader')).secret
-    ;({ app, url } = await listenUi(store))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await fixture?.dispose().catch(() => undefined)
+    await suite.openStore(fixture.store)
+    secret = await suite.readSecret([EXPERIMENT], 'ranked-reader')
   })
 
   it('draws the critical-difference diagram and the holdout reads of assay leaderboard --json', async () => {
-    const page = await session.signedIn(secret)
+    const page = await ui.signedIn(secret)
     const query = `dataset=${DATASETS.join(',')}&experiment=${EXPERIMENT}&metric=score`
-    await session.step(page, 'leaderboard-ranking', async () => {
+    await ui.step(page, 'leaderboard-ranking', async () => {
       const figure = page.locator('svg[data-figure="critical-difference"]')
       // Two page loads, each answered before the next: the server reads the holdout twice.
-      await page.goto(`${url}/#/leaderboard?${query}`)
+      await page.goto(`${ui.url}/#/leaderboard?${query}`)
       await figure.waitFor()
       await page.reload()
       await figure.waitFor()

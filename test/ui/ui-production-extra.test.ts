@@ -5,21 +5,14 @@
  * stored in the audit log, and the view used from the keyboard alone. axe-core checks every page.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
-import type { Page } from 'playwright-core'
+import { describe, it } from 'node:test'
 import { checkCanary, type CanaryCheckEvidence } from '../../src/monitor/check-canary.js'
 import { formatNumber, formatPValue } from '../../src/number-format.js'
 import type { Deployment } from '../../src/record/production.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
 import { newDeployment } from '../production/helpers.js'
 import { promotableModel } from '../production/promotable-model.js'
 import { HOUR, MINUTE, storedTraffic, storeTraffic, type StoredTraffic } from '../production/stored-traffic.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 /** A time as the UI writes it and as the window form reads it: UTC to the second. */
 const shownTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
@@ -29,20 +22,13 @@ const shownNumber = (v: number | string): string => formatNumber(Number(v))
 describe('the web UI: a deployment’s traces in a window, a canary decision, the keyboard', { skip: browserSkip }, () => {
   // Traffic sits in the hour before NOW, on whole seconds so a window typed to the second is exact.
   const NOW = Math.floor((Date.now() - MINUTE) / 1000) * 1000
-  let dir: string
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let champion: Deployment
   let challenger: Deployment
   let championTraffic: StoredTraffic
   let canarySeq: number
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
 
-  before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'assay-ui-production-'))
-    store = await SqliteStore.open(path.join(dir, 'store'))
+  const ui = browserSuite({ auth: false }, async (suite) => {
+    const store = await suite.tempStore('assay-ui-production-')
     await promotableModel(store, 'qa')
     champion = await store.createDeployment(newDeployment({ endpoint: 'qa', model: 'qa', modelVersion: 1, createdAt: NOW - 3 * HOUR }))
     challenger = await store.createDeployment(newDeployment({ endpoint: 'qa-canary', model: 'qa', modelVersion: 2, createdAt: NOW - 3 * HOUR }))
@@ -53,15 +39,6 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
     const canary = await checkCanary(store, { champion: champion.id, challenger: challenger.id, window: '2h', metrics: [{ metric: 'quality' }, { metric: 'latencyMs' }], now: NOW, actor: 'canary-bot' })
     assert.ok(canary.audit, 'the canary decision is recorded')
     canarySeq = canary.audit.seq
-    ;({ app, url } = await listenUi(store, false))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
   it("shows only the traces inside the window typed into the form, and keeps the window in the URL", async () => {
@@ -72,9 +49,9 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
     // One page (25) holds the whole window, so every trace inside it is on the page.
     assert.ok(inside.length > 0 && inside.length <= 25, `window holds ${inside.length} traces`)
     assert.ok(championTraffic.traces.length > 25)
-    const page = await session.newPage()
-    await step(page, 'trace-window', async () => {
-      await page.goto(`${url}/#/deployment/${champion.id}`)
+    const page = await ui.newPage()
+    await ui.step(page, 'trace-window', async () => {
+      await page.goto(`${ui.url}/#/deployment/${champion.id}`)
       const caption = page.locator('table.traces caption')
       await caption.waitFor()
       assert.match(await caption.innerText(), /^Traces \(25 on this page\)$/)
@@ -90,7 +67,7 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
       // The window is in the URL: opening it afresh shows the same list and the form filled in.
       const shared = page.url()
       assert.match(decodeURIComponent(shared.replace(/\+/g, ' ')), new RegExp(`from=${shownTime(from)}&to=${shownTime(to)}`))
-      const again = await session.newPage()
+      const again = await ui.newPage()
       await again.goto(shared)
       await again.getByText(new RegExp(`^Traces \\(${inside.length} on this page, from`)).waitFor()
       assert.equal(await again.getByLabel('From').inputValue(), shownTime(from))
@@ -105,13 +82,13 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
   })
 
   it('draws the recorded canary decision with its champion, challenger and each metric as stored', async () => {
-    const record = (await store.auditRecordsPage({ limit: 1000 })).records.find((r) => r.seq === canarySeq)
+    const record = (await ui.store.auditRecordsPage({ limit: 1000 })).records.find((r) => r.seq === canarySeq)
     assert.equal(record?.kind, 'canary-decision')
     const evidence = record.body as unknown as CanaryCheckEvidence
     assert.equal(evidence.result.metrics.length, 2)
-    const page = await session.newPage()
-    await step(page, 'canary', async () => {
-      await page.goto(`${url}/#/deployment/${challenger.id}`)
+    const page = await ui.newPage()
+    await ui.step(page, 'canary', async () => {
+      await page.goto(`${ui.url}/#/deployment/${challenger.id}`)
       await page.getByRole('heading', { name: `Canary: ${evidence.decision}` }).waitFor()
       const section = page.getByRole('region', { name: `Canary: ${evidence.decision}` })
       const text = await section.innerText()
@@ -135,9 +112,9 @@ describe('the web UI: a deployment’s traces in a window, a canary decision, th
   })
 
   it('is usable from the keyboard: Tab through the nav and the window and filter form, Enter opens a trace', async () => {
-    const page = await session.newPage()
-    await step(page, 'keyboard', async () => {
-      await page.goto(`${url}/#/deployment/${champion.id}`)
+    const page = await ui.newPage()
+    await ui.step(page, 'keyboard', async () => {
+      await page.goto(`${ui.url}/#/deployment/${champion.id}`)
       await page.locator('table.traces caption').waitFor()
       const focused = () =>
         page.evaluate(() => {

@@ -6,38 +6,19 @@
  * experiment seeing nothing of another experiment's deployments and traces. axe-core checks every page.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
-import type { Page } from 'playwright-core'
+import { describe, it } from 'node:test'
 import { checkMonitor } from '../../src/monitor/check-monitor.js'
 import { parseMonitorSpec } from '../../src/monitor/monitor-spec.js'
 import { formatNumber } from '../../src/number-format.js'
 import type { Deployment, TraceInput } from '../../src/record/production.js'
 import type { AuditRecord } from '../../src/record/types.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
-import { gateYaml, NON_INFERIORITY, openGateWorld, records, SUPERIORITY, type GateWorld } from '../gates/helpers.js'
+import { openGateWorld, promotedSentiment, records, type GateWorld } from '../gates/helpers.js'
 import { llmTrace, newDeployment } from '../production/helpers.js'
-import { HOUR, storedTraffic, storeTraffic } from '../production/stored-traffic.js'
-import { makeToken } from '../server/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { HOUR, monitorText, storedTraffic, storeTraffic } from '../production/stored-traffic.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
-const MONITOR = `monitor: qa-prod
-owner: alice
-escalation: oncall-ml@example.com
-rollback:
-  model: sentiment
-  version: 1
-  rationale: version 1 served a month without an incident
-minRequests: 50
-unauditable:
-  require: [modelVersion, promptVersion, owner]
-inconsistent:
-  drift:
-    - feature: inputTokens
-    - score: quality
-      decision: rollback
-`
+/** The production tests' monitor file, its rollback (not automatic) to version 1 of sentiment. */
+const MONITOR = monitorText('sentiment', false)
 
 /** A number as the UI writes it (src/number-format.ts), from an audit body (where ±Infinity is a string). */
 const shown = (v: number | string | null): string => (v === null ? '' : formatNumber(Number(v)))
@@ -45,10 +26,6 @@ const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\
 
 describe('the web UI: promotions, the audit log and production', { skip: browserSkip }, () => {
   let world: GateWorld
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let readerSecret: string
   let gatesSecret: string
   let promotionSeq: number
@@ -57,19 +34,13 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
   let hidden: Deployment
   let chatTrace: TraceInput
   let hiddenTrace: TraceInput
-  const step = (page: Page, name: string, body: () => Promise<void>) => session.step(page, name, body)
 
-  before(async () => {
+  const ui = browserSuite(async (suite) => {
     world = await openGateWorld()
+    suite.onClose(() => world.cleanup())
     const baseline = await world.logRun('baseline', records((i) => i < 300))
     const better = await world.logRun('better', records((i) => i < 360))
-    await world.assay.createModel({ name: 'sentiment', owner: 'alice' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: baseline, artifact: 'model/weights.json' })
-    await world.assay.addModelVersion({ model: 'sentiment', run: better, artifact: 'model/weights.json' })
-    const gate = world.gateFile('release.yaml', gateYaml(`${SUPERIORITY()}\n${NON_INFERIORITY(0.02)}`))
-    await world.assay.setGatePolicy('sentiment', { alias: 'champion', gate, reason: 'release policy', actor: 'alice' })
-    await world.assay.setAlias('sentiment', 'champion', 1, { reason: 'first release', actor: 'alice' })
-    promotionSeq = (await world.assay.promote({ model: 'sentiment', version: 2, actor: 'bob' })).audit.seq
+    promotionSeq = await promotedSentiment(world, baseline, better)
     await world.assay.rollback({ model: 'sentiment', reason: 'incident 42', actor: 'carol' })
     // A model of another experiment, served by its own deployment.
     const secretRun = await world.assay.startRun({ experiment: 'secret', name: 'hidden-run', seed: 3 })
@@ -78,7 +49,7 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
     await world.assay.addModelVersion({ model: 'hidden-model', run: secretRun.id })
     await world.assay.close()
 
-    store = await SqliteStore.open(world.h.storeDir)
+    const store = await suite.openStore(world.h.storeDir)
     qa = await store.createDeployment(newDeployment({ endpoint: 'qa', model: 'sentiment', modelVersion: 2 }))
     chat = await store.createDeployment(newDeployment({ endpoint: 'chat', model: 'sentiment', modelVersion: 2 }))
     hidden = await store.createDeployment(newDeployment({ endpoint: 'hidden-endpoint', model: 'hidden-model', modelVersion: 1 }))
@@ -92,21 +63,12 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
     await storeTraffic(store, storedTraffic(8, qa.id, 60, now - HOUR, now - 10_000, { quality: -0.3 }))
     await checkMonitor(store, { monitor: parseMonitorSpec(MONITOR, 'qa.monitor.yaml'), deployment: qa.id, window: '1h', reference: 'trailing:1h', actor: 'monitor', now })
 
-    readerSecret = (await makeToken(store, 'read', null, 'reader')).secret
-    gatesSecret = (await makeToken(store, 'read', ['gates'], 'gates-reader')).secret
-    ;({ app, url } = await listenUi(store))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    await world?.cleanup().catch(() => undefined)
+    readerSecret = await suite.readSecret(null, 'reader')
+    gatesSecret = await suite.readSecret(['gates'], 'gates-reader')
   })
 
   async function auditRecord(seq: number): Promise<AuditRecord> {
-    const page = await store.auditRecordsPage({ limit: 1000 })
+    const page = await ui.store.auditRecordsPage({ limit: 1000 })
     const record = page.records.find((r) => r.seq === seq)
     assert.ok(record, `audit record ${seq}`)
     return record
@@ -121,8 +83,8 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
       candidate: { runIds: string[] }
     }
     assert.ok(evidence.criteria.length >= 2)
-    const page = await session.signedIn(readerSecret)
-    await step(page, 'promotion', async () => {
+    const page = await ui.signedIn(readerSecret)
+    await ui.step(page, 'promotion', async () => {
       await page.getByRole('link', { name: 'Registry' }).click()
       await page.getByRole('link', { name: 'sentiment' }).click()
       const history = page.getByRole('table', { name: /Alias history/ })
@@ -151,10 +113,10 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
   })
 
   it('shows the audit log a page at a time, verified intact', async () => {
-    const page = await session.signedIn(readerSecret)
-    await step(page, 'audit', async () => {
+    const page = await ui.signedIn(readerSecret)
+    await ui.step(page, 'audit', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click()
-      const count = (await store.auditRecordsPage({ limit: 1000 })).records.length
+      const count = (await ui.store.auditRecordsPage({ limit: 1000 })).records.length
       await page.getByText(new RegExp(`^Audit log intact: ${count} records, head [0-9a-f]{16}$`)).waitFor()
       const rows = page.locator('tbody tr')
       assert.equal(await rows.count(), Math.min(count, 50))
@@ -165,8 +127,8 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
   })
 
   it("opens a deployment's trace into its span tree with the fixture's span count and tokens", async () => {
-    const page = await session.signedIn(gatesSecret)
-    await step(page, 'trace', async () => {
+    const page = await ui.signedIn(gatesSecret)
+    await ui.step(page, 'trace', async () => {
       await page.getByRole('link', { name: 'Production' }).click()
       await page.getByRole('link', { name: 'chat v1' }).click()
       await page.getByRole('heading', { name: 'Lineage' }).waitFor()
@@ -193,12 +155,12 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
   })
 
   it('shows a monitor decision recorded for a deployment with every check', async () => {
-    const decisions = (await store.auditRecordsPage({ limit: 1000 })).records.filter((r) => r.kind === 'monitor-decision')
+    const decisions = (await ui.store.auditRecordsPage({ limit: 1000 })).records.filter((r) => r.kind === 'monitor-decision')
     assert.equal(decisions.length, 1)
     const evidence = decisions[0].body as unknown as { decision: string; result: { checks: { name: string; status: string }[] }; window: { traces: number } }
-    const page = await session.signedIn(gatesSecret)
-    await step(page, 'monitor', async () => {
-      await page.goto(`${url}/#/deployment/${qa.id}`)
+    const page = await ui.signedIn(gatesSecret)
+    await ui.step(page, 'monitor', async () => {
+      await page.goto(`${ui.url}/#/deployment/${qa.id}`)
       await page.getByRole('heading', { name: `Monitor qa-prod: ${evidence.decision}` }).waitFor()
       const rows = page.locator('table.monitor-checks tbody tr')
       assert.equal(await rows.count(), evidence.result.checks.length)
@@ -212,15 +174,15 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
   })
 
   it("shows a token limited to one experiment nothing of another's deployments and traces", async () => {
-    const page = await session.signedIn(gatesSecret)
-    await step(page, 'production-access', async () => {
+    const page = await ui.signedIn(gatesSecret)
+    await ui.step(page, 'production-access', async () => {
       await page.getByRole('link', { name: 'Production' }).click()
       await page.getByRole('link', { name: 'qa v1' }).waitFor()
       const listed = await page.locator('main').innerText()
       assert.match(listed, /chat v1/)
       assert.doesNotMatch(listed, /hidden/)
       for (const target of [`#/deployment/${hidden.id}`, `#/trace/${hiddenTrace.traceId}`]) {
-        await page.goto(`${url}/${target}`)
+        await page.goto(`${ui.url}/${target}`)
         await page.reload()
         await page.getByRole('alert').first().waitFor()
         assert.match(await page.getByRole('alert').first().innerText(), /ASSAY_FORBIDDEN/)
@@ -228,8 +190,8 @@ describe('the web UI: promotions, the audit log and production', { skip: browser
       }
     })
     // The whole-store reader sees it.
-    const reader = await session.signedIn(readerSecret)
-    await step(reader, 'production-reader', async () => {
+    const reader = await ui.signedIn(readerSecret)
+    await ui.step(reader, 'production-reader', async () => {
       await reader.getByRole('link', { name: 'Production' }).click()
       await reader.getByRole('link', { name: 'hidden-endpoint v1' }).waitFor()
     })

@@ -5,29 +5,17 @@
  * server's error code. axe-core checks the page.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import type { FastifyInstance } from 'fastify'
+import { describe, it } from 'node:test'
 import type { Deployment } from '../../src/record/production.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import type { Store } from '../../src/store/store.js'
 import { hex, newDeployment, span } from '../production/helpers.js'
-import { accessibilityViolations, browserSkip, BrowserSession, listenUi } from './browser-harness.js'
+import { accessibilityViolations, browserSkip, browserSuite } from './browser-harness.js'
 
 describe('the web UI: a deployment’s traces narrowed by the trace filter', { skip: browserSkip }, () => {
-  let dir: string
-  let store: Store
-  let app: FastifyInstance
-  let session: BrowserSession
-  let url: string
   let deployment: Deployment
   const slow: string[] = []
 
-  before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'assay-ui-trace-filter-'))
-    store = await SqliteStore.open(path.join(dir, 'store'))
+  const ui = browserSuite({ auth: false }, async (suite) => {
+    const store = await suite.tempStore('assay-ui-trace-filter-')
     deployment = await store.createDeployment(newDeployment({ endpoint: 'qa' }))
     // 40 traces one second apart; 30 of them slow (over 2 s), so the filtered list takes two pages of 25.
     const traces = Array.from({ length: 40 }, (_, i) => {
@@ -38,21 +26,12 @@ describe('the web UI: a deployment’s traces narrowed by the trace filter', { s
       return { traceId, deploymentId: deployment.id, spans: [span({ startTime: start, endTime: start + latency })] }
     })
     await store.logTraces(traces)
-    ;({ app, url } = await listenUi(store, false))
-    session = await BrowserSession.launch(url)
-  })
-
-  after(async () => {
-    await session?.close()
-    await app?.close()
-    await store?.close()
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
   it('lists only the traces passing the filter typed into the form, keeps it in the URL across pages, and shows a bad filter by its code', async () => {
-    const page = await session.newPage()
-    await session.step(page, 'trace-filter', async () => {
-      await page.goto(`${url}/#/deployment/${deployment.id}`)
+    const page = await ui.newPage()
+    await ui.step(page, 'trace-filter', async () => {
+      await page.goto(`${ui.url}/#/deployment/${deployment.id}`)
       await page.locator('table.traces caption').waitFor()
       await page.getByLabel('Filter').fill('latency_ms > 2000')
       await page.getByRole('button', { name: 'Show traces' }).click()
@@ -67,7 +46,7 @@ describe('the web UI: a deployment’s traces narrowed by the trace filter', { s
       assert.equal(await page.getByLabel('Filter').inputValue(), 'latency_ms > 2000')
       assert.deepEqual(await accessibilityViolations(page), [])
       // Opening the URL afresh shows the same list with the form filled in.
-      const again = await session.newPage()
+      const again = await ui.newPage()
       await again.goto(page.url())
       await again.getByText(/^Traces \(5 on this page, passing latency_ms > 2000\)$/).waitFor()
       assert.equal(await again.getByLabel('Filter').inputValue(), 'latency_ms > 2000')
@@ -77,9 +56,9 @@ describe('the web UI: a deployment’s traces narrowed by the trace filter', { s
       await again.getByRole('alert').waitFor()
       assert.match(await again.getByRole('alert').innerText(), /^ASSAY_INVALID_FILTER: filter error at character 1: unknown trace field "latency"/)
       // The browser logs that 400 answer; it is the one expected here, any other error still fails close().
-      const refused = session.consoleErrors.findIndex((e) => /status of 400/.test(e))
+      const refused = ui.session.consoleErrors.findIndex((e) => /status of 400/.test(e))
       assert.notEqual(refused, -1)
-      session.consoleErrors.splice(refused, 1)
+      ui.session.consoleErrors.splice(refused, 1)
     })
   })
 })
