@@ -198,30 +198,16 @@ function enumValue(value: unknown, names: readonly string[], prefix: string, whe
   throw malformed(`${where}.${leaf} is not one of the OTLP values`, `${where}.${leaf}`)
 }
 
-/**
- * The attributes as an object whose keys were added in sorted order (canonical JSON's), built
- * once: exporters send them in the order the application set them, rarely sorted, and building
- * the object then a sorted copy of it was two objects per span. With a key given twice the later
- * value wins, as it would by assignment (the sort is stable).
- */
 function attributes(value: unknown, field: string, encoding: Encoding): Record<string, JsonValue> {
   if (Array.isArray(value) && value.length === 0) return {}
-  const kvs = list(value, field)
-  let sorted = true
-  for (let k = 0; k < kvs.length; k++) {
-    const key = kvs[k].key
-    if (typeof key !== 'string' || key === '') throw malformed(`${field}.${k} has no key`, `${field}.${k}.key`)
-    if (key === '__proto__') throw malformed(`${field}.${k}: the key "__proto__" is reserved`, `${field}.${k}.key`)
-    if (k > 0 && (kvs[k - 1].key as string) > key) sorted = false
-  }
-  const order = sorted ? kvs : [...kvs].sort((a, b) => ((a.key as string) < (b.key as string) ? -1 : (a.key as string) > (b.key as string) ? 1 : 0))
   const out: Record<string, JsonValue> = {}
-  for (let k = 0; k < order.length; k++) {
-    const kv = order[k]
-    const key = kv.key as string
-    out[key] = encoding === 'protobuf' ? protoValue(kv.value, field, key, 0) : anyValue(kv.value, field, key, 0)
+  const kvs = list(value, field)
+  for (let k = 0; k < kvs.length; k++) {
+    const kv = kvs[k]
+    if (typeof kv.key !== 'string' || kv.key === '') throw malformed(`${field}.${k} has no key`, `${field}.${k}.key`)
+    if (kv.key === '__proto__') throw malformed(`${field}.${k}: the key "__proto__" is reserved`, `${field}.${k}.key`)
+    out[kv.key] = encoding === 'protobuf' ? protoValue(kv.value, field, kv.key, 0) : anyValue(kv.value, field, kv.key, 0)
   }
-  // Integer-like keys enumerate first whatever the order they were added in: inKeyOrder sorts those.
   return inKeyOrder(out)
 }
 
