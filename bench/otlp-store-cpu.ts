@@ -5,15 +5,20 @@
  * this process's CPU per span (process.cpuUsage) and PostgreSQL's (utime + stime of the pool's
  * backends from /proc, found by a unique application_name; Linux, server on this host).
  *
- *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-store-cpu.ts [--spans 20480] [--callers 16] [--bodies FILE]
+ *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-store-cpu.ts [--spans 20480] [--callers 16] [--bodies FILE] [--profile FILE] [--warmup BODIES]
  *
  * `--bodies FILE` keeps the encoded bodies in FILE (written when missing, read when present), so
  * runs to compare (and a CPU profile of one) use the same bodies and skip the SDK's encoding.
+ * `--profile FILE` writes a V8 CPU profile of the measured part alone (no start-up, no encoding) to
+ * FILE, to read with bench/cpuprofile-top.ts. `--warmup N` stores the first N bodies before measuring
+ * (default 0), so that the figure is the steady state of a running server rather than one that
+ * includes compiling the hot functions.
  *
  * Results: bench/results/otlp.md ("CPU per span, in process").
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
@@ -74,27 +79,45 @@ async function cli(): Promise<void> {
     const bodies = await cachedBodies(deploymentId, spans)
     // Open every pooled connection before measuring, so their start-up is not counted.
     await Promise.all(Array.from({ length: callers }, () => store.tracesPage({ deployment: deploymentId, limit: 1 })))
+    const store16 = async (list: readonly { bytes: Buffer; spans: number }[]): Promise<number> => {
+      let next = 0
+      let stored = 0
+      await Promise.all(
+        Array.from({ length: callers }, async () => {
+          for (let i = next++; i < list.length; i = next++) {
+            const decoded = decodeProtobufTraces(list[i].bytes)
+            const result = await store.logTraces(decoded.traces)
+            if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0].message}`)
+            stored += list[i].spans
+          }
+        }),
+      )
+      return stored
+    }
+    const warmup = Math.min(arg('warmup', 0), bodies.length - 1)
+    await store16(bodies.slice(0, warmup))
     const pids = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid)
+    const profileAt = process.argv.indexOf('--profile')
+    const profiler = profileAt === -1 ? null : new Session()
+    if (profiler !== null) {
+      profiler.connect()
+      await profiler.post('Profiler.enable')
+      await profiler.post('Profiler.start')
+    }
     const load = os.loadavg()
     const pg0 = cpuSeconds(pids)
     const node0 = process.cpuUsage()
     const t0 = performance.now()
-    let next = 0
-    let stored = 0
-    await Promise.all(
-      Array.from({ length: callers }, async () => {
-        for (let i = next++; i < bodies.length; i = next++) {
-          const decoded = decodeProtobufTraces(bodies[i].bytes)
-          const result = await store.logTraces(decoded.traces)
-          if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0].message}`)
-          stored += bodies[i].spans
-        }
-      }),
-    )
+    const stored = await store16(bodies.slice(warmup))
     const seconds = (performance.now() - t0) / 1000
     const node = process.cpuUsage(node0)
     const pgCpu = cpuSeconds(pids) - pg0
-    console.log(`load average before: ${load.map((l) => l.toFixed(2)).join(' / ')}; ${callers} callers; ${stored} spans in ${bodies.length} bodies`)
+    if (profiler !== null) {
+      const { profile } = await profiler.post('Profiler.stop')
+      writeFileSync(process.argv[profileAt + 1], JSON.stringify(profile))
+      profiler.disconnect()
+    }
+    console.log(`load average before: ${load.map((l) => l.toFixed(2)).join(' / ')}; ${callers} callers; ${stored} spans in ${bodies.length - warmup} bodies measured after ${warmup} to warm up`)
     console.log(`node CPU per span: ${((node.user + node.system) / stored).toFixed(1)} µs; PostgreSQL CPU per span: ${((pgCpu * 1e6) / stored).toFixed(1)} µs (${pids.length} backends); wall: ${Math.round(stored / seconds).toLocaleString('en-US')} spans/s`)
   } finally {
     await admin.end()

@@ -251,6 +251,8 @@ export function validateTraceInput(trace: TraceInput, checkedResources?: WeakSet
     }
     const statusMessage = span.statusMessage ?? null
     if (statusMessage !== null && (typeof statusMessage !== 'string' || statusMessage.length > TRACE_LIMITS.attributeValueLength)) throw invalidTrace(`${where}.statusMessage must be a string of at most ${TRACE_LIMITS.attributeValueLength} characters`, { traceId: trace.traceId, field: `${where}.statusMessage` })
+    // A plain span that the copy below would not change (every decoded OTLP span) is kept as it is: a copy per span was garbage.
+    if (span.statusMessage === statusMessage && kept.length === span.events.length && typeof span.droppedEvents === 'number' && Object.getPrototypeOf(span) === Object.prototype) return span
     return { ...span, statusMessage, events: kept, droppedEvents: (span.droppedEvents ?? 0) + (span.events.length - kept.length) }
   })
   return { traceId: trace.traceId, deploymentId: trace.deploymentId, spans }
@@ -261,16 +263,23 @@ export function spanContentHash(span: TraceSpan): string {
   return hash('sha256', canonicalJson(span), 'hex')
 }
 
-/** A span as the store keeps it: its canonical JSON, and that text's sha256 (spanContentHash). */
-export interface StoredSpan {
-  data: string
-  contentSha256: string
+/**
+ * A span as the store keeps it: its canonical JSON, and that text's sha256 (spanContentHash),
+ * hashed when first asked for: a trace the store did not hold yet never needs it (only a span
+ * compared with a stored one does), and hashing was a tenth of the store's CPU per span.
+ */
+export class StoredSpan {
+  private hashHex: string | undefined
+  constructor(readonly data: string) {}
+
+  get contentSha256(): string {
+    return (this.hashHex ??= hash('sha256', this.data, 'hex'))
+  }
 }
 
 /** The span's stored form, serialised once: the text stored is the text hashed. */
 export function storedSpan(span: TraceSpan): StoredSpan {
-  const data = canonicalJson(span)
-  return { data, contentSha256: hash('sha256', data, 'hex') }
+  return new StoredSpan(canonicalJson(span))
 }
 
 function attribute(span: TraceSpan, key: string): JsonValue | undefined {

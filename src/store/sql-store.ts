@@ -1298,7 +1298,7 @@ export abstract class SqlStore implements Store {
       else if (seen.deploymentId !== trace.deploymentId) reject(trace, traceConflict(trace.traceId, `names deployment ${trace.deploymentId} and ${seen.deploymentId} in one call`))
       else {
         try {
-          byId.set(trace.traceId, validateTraceInput({ ...seen, spans: [...seen.spans, ...trace.spans.filter((s) => !seen.spans.some((o) => o.spanId === s.spanId && storedOf(o).contentSha256 === storedOf(s).contentSha256))] }))
+          byId.set(trace.traceId, validateTraceInput({ ...seen, spans: [...seen.spans, ...trace.spans.filter((s) => !seen.spans.some((o) => o.spanId === s.spanId && storedOf(o).data === storedOf(s).data))] }))
         } catch (error) {
           reject(trace, error)
         }
