@@ -127,12 +127,43 @@ export function spanFromData(data: string): TraceSpan {
   return JSON.parse(data) as TraceSpan
 }
 
-/** A row of trace_span_sets (migration 16): the spans one write added to a trace. */
+/** A row of trace_span_sets (migrations 16 and 18): the spans one write added to a trace. */
 export interface SpanSetRow {
   trace_id: string
   seq: number
+  /** The spans' ids, 16 hex digits each in line order; NULL on sets written before migration 18. */
+  span_ids: string | null
+  /** The spans' content hashes, 64 hex digits each in line order; NULL where each is the sha256 of its line (sets written between migrations 16 and 18). */
   hashes: string | null
   spans: string
+}
+
+/** A span id's length in span_ids (validateTraceInput: 16 hex digits), and a hash's in hashes. */
+const SPAN_ID_LENGTH = 16
+const HASH_LENGTH = 64
+
+/** A set's span_ids and hashes columns for these spans (ids and content hashes in line order, as spanSetText). */
+export function spanSetKeyColumns(spans: readonly { spanId: string; contentSha256: string }[]): [spanIds: string, hashes: string] {
+  let ids = ''
+  let hashes = ''
+  for (const span of spans) {
+    ids += span.spanId
+    hashes += span.contentSha256
+  }
+  return [ids, hashes]
+}
+
+/**
+ * Each span id of a set that records them (span_ids not NULL) with its content hash, handed to
+ * `each` in line order, read from the row without touching its spans; false, and nothing handed
+ * over, for a set that does not (its spans must be parsed: spanSetHash).
+ */
+export function readSpanSetKeys(row: Pick<SpanSetRow, 'span_ids' | 'hashes'>, each: (spanId: string, hash: string) => void): boolean {
+  const ids = row.span_ids
+  if (ids === null || row.hashes === null) return false
+  const hashes = row.hashes
+  for (let i = 0, count = ids.length / SPAN_ID_LENGTH; i < count; i++) each(ids.slice(SPAN_ID_LENGTH * i, SPAN_ID_LENGTH * (i + 1)), hashes.slice(HASH_LENGTH * i, HASH_LENGTH * (i + 1)))
+  return true
 }
 
 /** The stored text of a set of spans: their canonical JSON texts, one a line (JSON text holds no raw newline). */
@@ -149,7 +180,7 @@ export function spanSetLines(row: Pick<SpanSetRow, 'spans'>): string[] {
 
 /** The content hash of a set's i-th span: recorded (sets carried over by migration 16), else the sha256 of its text. */
 export function spanSetHash(row: Pick<SpanSetRow, 'hashes'>, line: string, i: number): string {
-  return row.hashes === null ? hash('sha256', line, 'hex') : row.hashes.slice(64 * i, 64 * i + 64)
+  return row.hashes === null ? hash('sha256', line, 'hex') : row.hashes.slice(HASH_LENGTH * i, HASH_LENGTH * (i + 1))
 }
 
 export interface FeedbackRow {

@@ -410,6 +410,14 @@ UPDATE traces SET feedback = (
 ) WHERE trace_id IN (SELECT trace_id FROM trace_feedback);
 `,
   },
+  {
+    version: 18,
+    sql: `
+-- Each span set's span ids beside its hashes, as PostgreSQL's migration 18 (postgres-migrations.ts
+-- says why): sets written from here on fill span_ids and hashes; older sets keep NULL span_ids.
+ALTER TABLE trace_span_sets ADD COLUMN span_ids TEXT;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
