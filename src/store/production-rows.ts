@@ -131,38 +131,36 @@ export function spanFromData(data: string): TraceSpan {
 export interface SpanSetRow {
   trace_id: string
   seq: number
-  /** The spans' ids, 16 hex digits each in line order; NULL on sets written before migration 18. */
-  span_ids: string | null
-  /** The spans' content hashes, 64 hex digits each in line order; NULL where each is the sha256 of its line (sets written between migrations 16 and 18). */
+  /** Per span in line order its id (8 bytes) and content hash (32 bytes); NULL on sets written before migration 18. */
+  span_keys: Buffer | null
+  /** Where span_keys is NULL: the spans' recorded hashes, 64 hex digits each in line order, or NULL when each is the sha256 of its line. */
   hashes: string | null
   spans: string
 }
 
-/** A span id's length in span_ids (validateTraceInput: 16 hex digits), and a hash's in hashes. */
-const SPAN_ID_LENGTH = 16
-const HASH_LENGTH = 64
+/** A span's bytes in span_keys: its id (16 hex digits, validateTraceInput) and its sha256. */
+const KEY_ID_BYTES = 8
+const KEY_BYTES = KEY_ID_BYTES + 32
 
-/** A set's span_ids and hashes columns for these spans (ids and content hashes in line order, as spanSetText). */
-export function spanSetKeyColumns(spans: readonly { spanId: string; contentSha256: string }[]): [spanIds: string, hashes: string] {
-  let ids = ''
-  let hashes = ''
-  for (const span of spans) {
-    ids += span.spanId
-    hashes += span.contentSha256
-  }
-  return [ids, hashes]
+/** A set's span_keys for these spans (ids and content hashes in line order, as spanSetText): 40 bytes a span. */
+export function spanSetKeys(spans: readonly { spanId: string; contentSha256: string }[]): Buffer {
+  const keys = Buffer.allocUnsafe(KEY_BYTES * spans.length)
+  spans.forEach((span, i) => {
+    keys.write(span.spanId, KEY_BYTES * i, KEY_ID_BYTES, 'hex')
+    keys.write(span.contentSha256, KEY_BYTES * i + KEY_ID_BYTES, KEY_BYTES - KEY_ID_BYTES, 'hex')
+  })
+  return keys
 }
 
 /**
- * Each span id of a set that records them (span_ids not NULL) with its content hash, handed to
- * `each` in line order, read from the row without touching its spans; false, and nothing handed
- * over, for a set that does not (its spans must be parsed: spanSetHash).
+ * Each span id of a set that records its keys (span_keys not NULL) with its content hash (hex),
+ * handed to `each` in line order, read from the row without touching its spans; false, and
+ * nothing handed over, for a set that does not (its spans must be parsed: spanSetHash).
  */
-export function readSpanSetKeys(row: Pick<SpanSetRow, 'span_ids' | 'hashes'>, each: (spanId: string, hash: string) => void): boolean {
-  const ids = row.span_ids
-  if (ids === null || row.hashes === null) return false
-  const hashes = row.hashes
-  for (let i = 0, count = ids.length / SPAN_ID_LENGTH; i < count; i++) each(ids.slice(SPAN_ID_LENGTH * i, SPAN_ID_LENGTH * (i + 1)), hashes.slice(HASH_LENGTH * i, HASH_LENGTH * (i + 1)))
+export function readSpanSetKeys(row: Pick<SpanSetRow, 'span_keys'>, each: (spanId: string, hash: string) => void): boolean {
+  const keys = row.span_keys
+  if (keys === null) return false
+  for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) each(keys.toString('hex', at, at + KEY_ID_BYTES), keys.toString('hex', at + KEY_ID_BYTES, at + KEY_BYTES))
   return true
 }
 
@@ -180,7 +178,7 @@ export function spanSetLines(row: Pick<SpanSetRow, 'spans'>): string[] {
 
 /** The content hash of a set's i-th span: recorded (sets carried over by migration 16), else the sha256 of its text. */
 export function spanSetHash(row: Pick<SpanSetRow, 'hashes'>, line: string, i: number): string {
-  return row.hashes === null ? hash('sha256', line, 'hex') : row.hashes.slice(HASH_LENGTH * i, HASH_LENGTH * (i + 1))
+  return row.hashes === null ? hash('sha256', line, 'hex') : row.hashes.slice(64 * i, 64 * i + 64)
 }
 
 export interface FeedbackRow {

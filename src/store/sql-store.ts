@@ -94,7 +94,7 @@ import {
   spanFromData,
   readSpanSetKeys,
   spanSetHash,
-  spanSetKeyColumns,
+  spanSetKeys,
   spanSetLines,
   spanSetText,
   type SpanSetRow,
@@ -1313,9 +1313,9 @@ export abstract class SqlStore implements Store {
       const existing = new Map(others.length === 0 ? [] : (await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(others)}) ORDER BY trace_id${this.sql.forUpdate}`, others)).map((r) => [r.trace_id, r.deployment_id]))
       // One trace_span_sets row per trace per write (migration 16): the spans this write adds to it,
       // with their ids and content hashes (migration 18), so a later write compares with those.
-      const setColumns: SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, text('span_ids'), text('hashes'), text('spans')]
+      const setColumns: SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, { name: 'span_keys', type: 'bytea' }, text('spans')]
       const setRow = (traceId: string, seq: number, spans: readonly TraceSpan[]): unknown[] => [
-        traceId, seq, ...spanSetKeyColumns(spans.map((s) => ({ spanId: s.spanId, contentSha256: storedOf(s).contentSha256 }))), spanSetText(spans.map((s) => storedOf(s).data)),
+        traceId, seq, spanSetKeys(spans.map((s) => ({ spanId: s.spanId, contentSha256: storedOf(s).contentSha256 }))), spanSetText(spans.map((s) => storedOf(s).data)),
       ]
       const rows: unknown[][] = fresh.map((t) => setRow(t.traceId, 0, t.spans))
       outcome.stored.push(...fresh.map((t) => t.traceId))
@@ -1326,7 +1326,7 @@ export abstract class SqlStore implements Store {
         // The ids and hashes of the stored spans: read from the sets that record them, without their
         // spans; a set written before migration 18 is read whole, parsed and (hashes NULL) hashed.
         const sets = await tx.all<Omit<SpanSetRow, 'spans'> & { spans: string | null }>(
-          `SELECT trace_id, seq, span_ids, hashes, CASE WHEN span_ids IS NULL OR hashes IS NULL THEN spans END AS spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`,
+          `SELECT trace_id, seq, span_keys, hashes, CASE WHEN span_keys IS NULL THEN spans END AS spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`,
           joinIds,
         )
         const held = new Map<string, HeldSpans>()
@@ -1382,7 +1382,7 @@ export abstract class SqlStore implements Store {
       const unread = grown.filter((g) => g.held.unread).map((g) => g.traceId)
       if (unread.length > 0) {
         const byTrace = new Map(grown.map((g) => [g.traceId, g.held]))
-        for (const r of await tx.all<Pick<SpanSetRow, 'trace_id' | 'spans'>>(`SELECT trace_id, spans FROM trace_span_sets WHERE trace_id IN (${marks(unread)}) AND span_ids IS NOT NULL AND hashes IS NOT NULL`, unread)) {
+        for (const r of await tx.all<Pick<SpanSetRow, 'trace_id' | 'spans'>>(`SELECT trace_id, spans FROM trace_span_sets WHERE trace_id IN (${marks(unread)}) AND span_keys IS NOT NULL`, unread)) {
           const have = byTrace.get(r.trace_id) as HeldSpans
           for (const line of spanSetLines(r)) have.spans.push(spanFromData(line))
         }

@@ -2,8 +2,8 @@
  * How a span is kept, on SQLite and PostgreSQL read raw: one trace_span_sets row per trace and
  * write (migration 16), holding the spans' texts one a line; each text is the span's canonical JSON
  * (keys sorted), serialised once, and the row records each span's id and content hash in line
- * order (migration 18), the hash the sha256 of that text, the same hash spanContentHash gives (and
- * gave before the data was canonical). A set written before migration 18 (span_ids and hashes
+ * order (migration 18, in binary), the hash the sha256 of that text, the same hash spanContentHash gives (and
+ * gave before the data was canonical). A set written before migration 18 (span_keys and hashes
  * NULL) still recognises a re-sent span, refuses a changed one and takes a late one. Text written with JSON escapes
  * (a control character, a newline, a NUL or a lone surrogate in a key) round-trips, and a NUL or a lone
  * surrogate in a value is refused as before.
@@ -25,7 +25,7 @@ import { llmTrace, newDeployment, span } from './helpers.js'
 interface SetRow {
   trace_id: string
   seq: number
-  span_ids: string | null
+  span_keys: Buffer | null
   hashes: string | null
   spans: string
 }
@@ -52,8 +52,9 @@ async function checkStored(store: Store, rows: () => Promise<SetRow[]>, exec: (s
   assert.deepEqual(sets.map((r) => [r.trace_id, Number(r.seq)]).sort(), input.map((t) => [t.traceId, 0]).sort(), 'one row per trace and write')
   for (const r of sets) {
     const lines = r.spans.split('\n')
-    assert.equal(r.span_ids, lines.map((data) => (JSON.parse(data) as { spanId: string }).spanId).join(''), 'the span ids in line order')
-    assert.equal(r.hashes, lines.map(sha256).join(''), 'the content hashes in line order')
+    const keys = lines.map((data) => (JSON.parse(data) as { spanId: string }).spanId + sha256(data)).join('')
+    assert.equal(Buffer.from(r.span_keys as Uint8Array).toString('hex'), keys, 'each span id and content hash, in line order')
+    assert.equal(r.hashes, null)
   }
   const sent = new Map(input.flatMap((t) => t.spans).map((s) => [s.spanId, s]))
   const stored = sets.flatMap((r) => r.spans.split('\n').map((data) => ({ traceId: r.trace_id, data })))
@@ -89,8 +90,8 @@ async function checkStored(store: Store, rows: () => Promise<SetRow[]>, exec: (s
  * every span, old and new.
  */
 async function checkOldFormat(store: Store, input: readonly TraceInput[], rows: () => Promise<SetRow[]>, exec: (sql: string) => Promise<void>): Promise<void> {
-  await exec('UPDATE trace_span_sets SET span_ids = NULL, hashes = NULL')
-  assert.ok((await rows()).every((r) => r.span_ids === null && r.hashes === null))
+  await exec('UPDATE trace_span_sets SET span_keys = NULL')
+  assert.ok((await rows()).every((r) => r.span_keys === null && r.hashes === null))
   const before = await Promise.all(input.map((t) => store.getTrace(t.traceId)))
   assert.deepEqual(await store.logTraces(input), { stored: [], unchanged: input.map((t) => t.traceId), rejected: [] }, 'old sets dedup a re-send')
   const escaped = input[1]
@@ -104,7 +105,7 @@ async function checkOldFormat(store: Store, input: readonly TraceInput[], rows: 
   assert.equal(grown.endTime, before[1].endTime + 5_000)
   assert.equal(grown.outputTokens, (before[1].outputTokens ?? 0) + 7, 'fields from the old set\'s spans and the late one')
   const sets = (await rows()).filter((r) => r.trace_id === escaped.traceId).sort((a, b) => Number(a.seq) - Number(b.seq))
-  assert.deepEqual(sets.map((r) => [Number(r.seq), r.span_ids, r.hashes]), [[0, null, null], [1, late.spanId, spanContentHash(late)]])
+  assert.deepEqual(sets.map((r) => [Number(r.seq), r.span_keys === null ? null : Buffer.from(r.span_keys).toString('hex'), r.hashes]), [[0, null, null], [1, late.spanId + spanContentHash(late), null]])
   // Both formats in one trace: a re-send of everything is unchanged, a changed late span a conflict.
   assert.deepEqual((await store.logTraces([{ ...escaped, spans: [late, ...escaped.spans] }])).unchanged, [escaped.traceId])
   assert.deepEqual((await store.logTraces([{ ...escaped, spans: [{ ...late, name: 'later' }] }])).rejected.map((r) => r.code), ['ASSAY_TRACE_CONFLICT'])
@@ -117,7 +118,7 @@ test('sqlite: span data is canonical JSON, hashed as stored', async () => {
     await checkStored(store, async () => {
       const db = new Database(path.join(dir, 'store', 'assay.db'), { readonly: true })
       try {
-        return db.prepare('SELECT trace_id, seq, span_ids, hashes, spans FROM trace_span_sets').all() as SetRow[]
+        return db.prepare('SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets').all() as SetRow[]
       } finally {
         db.close()
       }
@@ -144,7 +145,7 @@ test('postgres: span data is canonical JSON, hashed as stored', { skip: POSTGRES
   const admin = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` })
   await admin.connect()
   try {
-    await checkStored(store, async () => (await admin.query<SetRow>('SELECT trace_id, seq, span_ids, hashes, spans FROM trace_span_sets')).rows, async (sql) => {
+    await checkStored(store, async () => (await admin.query<SetRow>('SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets')).rows, async (sql) => {
       await admin.query(sql)
     })
   } finally {

@@ -4,7 +4,7 @@
  * recognised as unchanged (also one whose stored text is not the canonical JSON its recorded hash
  * was taken of: that set keeps the recorded hashes), a changed one is a conflict, and a new span
  * joins as a set of its own (seq 1) that updates the trace's summary and records its span ids and
- * hashes (migration 18), where the carried-over sets record no span ids.
+ * hashes (span_keys, migration 18), where the carried-over sets record none.
  *
  * The version-15 store is built with migrations 1-15's own SQL; its rows are those the current code
  * wrote into a store beside it, copied column by column, its trace_spans rows the current sets
@@ -66,7 +66,7 @@ function spanRows(sets: readonly { trace_id: string; spans: string }[], legacy: 
 interface SetRow {
   trace_id: string
   seq: number
-  span_ids: string | null
+  span_keys: Buffer | null
   hashes: string | null
   spans: string
 }
@@ -77,7 +77,7 @@ async function checkMigrated(store: Store, written: Written, sets: () => Promise
   for (const row of rows) {
     const trace = written.traces.find((t) => t.traceId === row.trace_id) as TraceInput
     assert.equal(row.spans.split('\n').length, trace.spans.length)
-    assert.equal(row.span_ids, null, 'a carried-over set records no span ids (migration 18 fills none)')
+    assert.equal(row.span_keys, null, 'a carried-over set records no span keys (migration 18 fills none)')
     if (legacyHashesKept === 'always' || row.trace_id === written.legacy) assert.equal(row.hashes?.length, 64 * trace.spans.length, 'the recorded hashes kept')
     else assert.equal(row.hashes, null, 'hashes implied by canonical texts')
   }
@@ -96,7 +96,7 @@ async function checkMigrated(store: Store, written: Written, sets: () => Promise
   assert.equal(grown.spanCount, legacy.spans.length + 1)
   assert.equal(grown.endTime, 1_700_000_099_000)
   const legacySets = (await sets()).filter((r) => r.trace_id === legacy.traceId).sort((a, b) => Number(a.seq) - Number(b.seq))
-  assert.deepEqual(legacySets.map((r) => [Number(r.seq), r.span_ids, r.hashes?.length ?? null]), [[0, null, legacySets[0].hashes?.length ?? null], [1, late.spanId, 64]], 'the new set records its keys')
+  assert.deepEqual(legacySets.map((r) => [Number(r.seq), r.span_keys?.length ?? null, r.hashes?.length ?? null]), [[0, null, legacySets[0].hashes?.length ?? null], [1, 40, null]], 'the new set records its keys')
   assert.deepEqual((await store.logTraces([{ ...legacy, spans: [...legacy.spans, late] }])).unchanged, [legacy.traceId])
 }
 
@@ -133,7 +133,7 @@ test('sqlite: migration 16 turns a version-15 store\'s span rows into one set pe
       const read = async (): Promise<SetRow[]> => {
         const view = new Database(path.join(old, 'assay.db'), { readonly: true })
         try {
-          return view.prepare('SELECT trace_id, seq, span_ids, hashes, spans FROM trace_span_sets').all() as SetRow[]
+          return view.prepare('SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets').all() as SetRow[]
         } finally {
           view.close()
         }
@@ -184,7 +184,7 @@ test('postgres: migration 16 turns a version-15 store\'s span rows into one set 
       await client.query('COMMIT')
       store = await PostgresStore.open(url as string, { schema: old, poolSize: 2 })
       try {
-        await checkMigrated(store, written, async () => (await client.query<SetRow>(`SELECT trace_id, seq, span_ids, hashes, spans FROM "${old}".trace_span_sets`)).rows, 'when needed')
+        await checkMigrated(store, written, async () => (await client.query<SetRow>(`SELECT trace_id, seq, span_keys, hashes, spans FROM "${old}".trace_span_sets`)).rows, 'when needed')
       } finally {
         await store.close()
       }

@@ -790,14 +790,14 @@ ${TRACE_FEEDBACK_FILL};
   {
     version: 18,
     sql: `
--- Each span set's span ids beside its hashes (docs/production.md "Storage"), so a re-sent or late
--- span of a stored trace is compared with what the set row records, without reading, parsing or
--- hashing the stored spans: span_ids holds the set's span ids, 16 hex digits each in line order,
--- and every set written from here on also fills hashes (64 hex digits per span in line order).
--- Sets written before keep span_ids NULL (and hashes as migration 16 left them); the writer reads
--- their spans as before. Not filled here: that would rewrite every stored set, where only a trace
--- re-sent after the upgrade needs it.
-ALTER TABLE trace_span_sets ADD COLUMN span_ids text COLLATE "C";
+-- Each span set's span ids and content hashes in binary (docs/production.md "Storage"), so a
+-- re-sent or late span of a stored trace is compared with what the set row records, without
+-- reading, parsing or hashing the stored spans: span_keys holds per span in line order its id
+-- (8 bytes) and the sha256 of its line (32 bytes), 40 bytes a span where hex text would take 80.
+-- Every set written from here on fills it (and leaves hashes NULL). Sets written before keep
+-- span_keys NULL; the writer reads their spans (and hashes) as before. Not filled here: that would
+-- rewrite every stored set, where only a trace re-sent after the upgrade needs it.
+ALTER TABLE trace_span_sets ADD COLUMN span_keys bytea;
 `,
   },
 ]

@@ -413,9 +413,10 @@ UPDATE traces SET feedback = (
   {
     version: 18,
     sql: `
--- Each span set's span ids beside its hashes, as PostgreSQL's migration 18 (postgres-migrations.ts
--- says why): sets written from here on fill span_ids and hashes; older sets keep NULL span_ids.
-ALTER TABLE trace_span_sets ADD COLUMN span_ids TEXT;
+-- Each span set's span ids and content hashes in binary, as PostgreSQL's migration 18
+-- (postgres-migrations.ts says why and what the column holds): sets written from here on fill
+-- span_keys; older sets keep it NULL.
+ALTER TABLE trace_span_sets ADD COLUMN span_keys BLOB;
 `,
   },
 ]
