@@ -241,6 +241,8 @@ export interface TraceColumnField {
   name: string
   /** float8 and int4 as numbers, text as strings; NULL sets nothing (the column keeps "none"). */
   type: 'float8' | 'int4' | 'text'
+  /** Whether the value may be NULL (the binary COPY refuses a NULL where it may not). */
+  nullable: boolean
   /** Writers of trace i's value, in order (a later one wins). Arrays are read from the builder at each call, since reserve replaces them. */
   set: ((builder: TraceColumnsBuilder, i: number, value: never) => void)[]
 }
@@ -256,12 +258,13 @@ export interface TraceColumnField {
  * scores: they replace feedback of the same name (traceEvalRecord).
  */
 export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string | undefined, scoreSql: (name: string) => string = sqliteRowScore): TraceColumnField[] {
-  const number = (name: string, column: NumberField): TraceColumnField => ({ sql: name, name, type: 'float8', set: [(b, i, v: number) => void (b[column][i] = v)] })
+  const number = (name: string, column: NumberField, nullable: boolean): TraceColumnField => ({ sql: name, name, type: 'float8', nullable, set: [(b, i, v: number) => void (b[column][i] = v)] })
   const fields: TraceColumnField[] = [
     {
       sql: 'trace_id',
       name: 'trace_id',
       type: 'text',
+      nullable: false,
       set: [
         (b, i, v: string) => {
           b.traceIds[i] = v
@@ -269,23 +272,24 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
         },
       ],
     },
-    number('start_time', 'time'),
-    number('latency_ms', 'latencyMs'),
-    number('input_tokens', 'inputTokens'),
-    number('output_tokens', 'outputTokens'),
-    number('cost_usd', 'costUsd'),
+    number('start_time', 'time', false),
+    number('latency_ms', 'latencyMs', false),
+    number('input_tokens', 'inputTokens', true),
+    number('output_tokens', 'outputTokens', true),
+    number('cost_usd', 'costUsd', true),
   ]
   needs.scores.forEach((score, k) => {
     fields.push({
       sql: `${scoreSql(score)} AS score_${k}`,
       name: `score_${k}`,
       type: 'float8',
+      nullable: true,
       set: [(b, i, v: number) => void (b.scores[score][i] = v)],
     })
   })
   const text = (column: string): TraceColumnField => {
     let field = fields.find((f) => f.name === column)
-    if (field === undefined) fields.push((field = { sql: column, name: column, type: 'text', set: [] }))
+    if (field === undefined) fields.push((field = { sql: column, name: column, type: 'text', nullable: true, set: [] }))
     return field
   }
   if (needs.conversationId) text('conversation_id').set.push((b, i, v: string) => b.setText('conversationId', i, v))
@@ -301,6 +305,7 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
       sql: `${bits.join(' + ')} AS attribute_mask`,
       name: 'attribute_mask',
       type: 'int4',
+      nullable: false,
       set: [
         (b, i, mask: number) => {
           let list = masks.get(mask)

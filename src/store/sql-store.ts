@@ -1323,23 +1323,23 @@ export abstract class SqlStore implements Store {
       const grown: { traceId: string; added: TraceSpan[]; held: HeldSpans }[] = []
       if (joining.length > 0) {
         const joinIds = joining.map((t) => t.traceId)
-        // The ids and hashes of the stored spans: read from the sets that record them, without their
-        // spans; a set written before migration 18 is read whole, parsed and (hashes NULL) hashed.
-        const sets = await tx.all<Omit<SpanSetRow, 'spans'> & { spans: string | null }>(
-          `SELECT trace_id, seq, span_keys, hashes, CASE WHEN span_keys IS NULL THEN spans END AS spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`,
-          joinIds,
-        )
+        // The ids and hashes of the stored spans, from the sets that record them (span_keys), their
+        // spans kept as text and parsed only if the trace grows (a re-send parses and hashes none);
+        // a set written before migration 18 is parsed, and hashed where its hashes are NULL. The
+        // spans are read in this one statement, not a second one for growing traces: a late span
+        // then costs no more round trips than before.
+        const sets = await tx.all<SpanSetRow>(`SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`, joinIds)
         const held = new Map<string, HeldSpans>()
         for (const r of sets) {
           let h = held.get(r.trace_id)
-          if (h === undefined) held.set(r.trace_id, (h = { hashes: new Map(), spans: [], unread: false, nextSeq: 0 }))
+          if (h === undefined) held.set(r.trace_id, (h = { hashes: new Map(), spans: [], unparsed: [], nextSeq: 0 }))
           const have = h
           have.nextSeq = Math.max(have.nextSeq, Number(r.seq) + 1)
           if (readSpanSetKeys(r, (spanId, hash) => have.hashes.set(spanId, hash))) {
-            have.unread = true
+            have.unparsed.push(r.spans)
             continue
           }
-          spanSetLines({ spans: r.spans as string }).forEach((line, i) => {
+          spanSetLines(r).forEach((line, i) => {
             const span = spanFromData(line)
             have.spans.push(span)
             have.hashes.set(span.spanId, spanSetHash(r, line, i))
@@ -1351,7 +1351,7 @@ export abstract class SqlStore implements Store {
             refuse(trace, traceConflict(trace.traceId, `is stored for another deployment, not ${trace.deploymentId}`))
             continue
           }
-          const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], unread: false, nextSeq: 0 }
+          const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], unparsed: [], nextSeq: 0 }
           const added: TraceSpan[] = []
           let conflict: string | undefined
           for (const span of trace.spans) {
@@ -1377,19 +1377,11 @@ export abstract class SqlStore implements Store {
           grown.push({ traceId: trace.traceId, added, held: have })
         }
       }
-      // A trace that grows takes its fields from all its spans, old and new: the stored spans not
-      // parsed above are read now, before this write's sets (a re-send that adds nothing never reads them).
-      const unread = grown.filter((g) => g.held.unread).map((g) => g.traceId)
-      if (unread.length > 0) {
-        const byTrace = new Map(grown.map((g) => [g.traceId, g.held]))
-        for (const r of await tx.all<Pick<SpanSetRow, 'trace_id' | 'spans'>>(`SELECT trace_id, spans FROM trace_span_sets WHERE trace_id IN (${marks(unread)}) AND span_keys IS NOT NULL`, unread)) {
-          const have = byTrace.get(r.trace_id) as HeldSpans
-          for (const line of spanSetLines(r)) have.spans.push(spanFromData(line))
-        }
-      }
       if (rows.length > 0) await tx.insertRows('trace_span_sets', setColumns, rows)
       if (grown.length > 0) {
-        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map((g) => [g.traceId, ...traceFieldValues(extractTraceFields([...g.held.spans, ...g.added]))]))
+        // A trace that grew: its fields from all its spans, old (parsed now) and new.
+        const allSpans = (g: (typeof grown)[number]): TraceSpan[] => [...g.held.spans, ...g.held.unparsed.flatMap((text) => spanSetLines({ spans: text }).map(spanFromData)), ...g.added]
+        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map((g) => [g.traceId, ...traceFieldValues(extractTraceFields(allSpans(g)))]))
         outcome.stored.push(...grown.map((g) => g.traceId))
       }
       return outcome
@@ -1586,11 +1578,11 @@ function deploymentNotFound(id: string): AssayError {
   return new AssayError('ASSAY_DEPLOYMENT_NOT_FOUND', `no deployment has id ${id}`, { id })
 }
 
-/** What logTraces knows of a stored trace it joins: each span id's content hash, the spans it parsed, whether sets were read without their spans, the next seq. */
+/** What logTraces knows of a stored trace it joins: each span id's content hash, the spans it parsed, the texts of sets it did not parse, the next seq. */
 interface HeldSpans {
   hashes: Map<string, string>
   spans: TraceSpan[]
-  unread: boolean
+  unparsed: string[]
   nextSeq: number
 }
 
