@@ -21,8 +21,9 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
 const CRITICAL_FLAGS = 0xffff0000
 const HEADER_BYTES = SIGNATURE.length + 8
 
-/** The binary types the decoder knows, with their byte length (-1: any, text as UTF-8). */
-const TYPE_LENGTHS = { float8: 8, int8: 8, int4: 4, int2: 2, bool: 1, text: -1 } as const
+/** The binary types the decoder knows, with their byte length (ANY_LENGTH: text, as UTF-8). */
+const ANY_LENGTH = -2
+const TYPE_LENGTHS = { float8: 8, int8: 8, int4: 4, int2: 2, bool: 1, text: ANY_LENGTH } as const
 
 export type CopyFieldType = keyof typeof TYPE_LENGTHS
 
@@ -47,7 +48,7 @@ export class CopyBinaryDecoder {
   private ended = false
   private readonly offsets: Int32Array
   private readonly lengths: Int32Array
-  /** Per field its byte length, -1 for any. */
+  /** Per field its byte length, ANY_LENGTH for any. */
   private readonly sizes: Int32Array
   private readonly nullable: Uint8Array
   tuples = 0
@@ -109,10 +110,13 @@ export class CopyBinaryDecoder {
         }
         const length = buffer.readInt32BE(p)
         p += 4
-        if (length === -1) {
-          if (nullable[c] === 0) throw malformed(`field ${fields[c].name} of tuple ${this.tuples} is NULL, which it may not be`, { tuple: this.tuples, field: fields[c].name })
-        } else if (length < 0 || (sizes[c] >= 0 && length !== sizes[c])) {
-          throw malformed(`field ${fields[c].name} (${fields[c].type}) of tuple ${this.tuples} has ${length} bytes, expected ${sizes[c] >= 0 ? sizes[c] : 'zero or more'}`, { tuple: this.tuples, field: fields[c].name, length })
+        // One comparison on the common path (a value of a fixed-length type).
+        if (length !== sizes[c]) {
+          if (length === -1) {
+            if (nullable[c] === 0) throw malformed(`field ${fields[c].name} of tuple ${this.tuples} is NULL, which it may not be`, { tuple: this.tuples, field: fields[c].name })
+          } else if (length < 0 || sizes[c] !== ANY_LENGTH) {
+            throw malformed(`field ${fields[c].name} (${fields[c].type}) of tuple ${this.tuples} has ${length} bytes, expected ${sizes[c] === ANY_LENGTH ? 'zero or more' : sizes[c]}`, { tuple: this.tuples, field: fields[c].name, length })
+          }
         }
         offsets[c] = p
         lengths[c] = length
