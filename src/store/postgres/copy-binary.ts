@@ -21,8 +21,8 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
 const CRITICAL_FLAGS = 0xffff0000
 const HEADER_BYTES = SIGNATURE.length + 8
 
-/** The binary types the decoder knows, with their byte length (ANY_LENGTH: text, as UTF-8). */
-const ANY_LENGTH = -2
+/** The binary types the decoder knows, with their byte length (ANY_LENGTH: text, as UTF-8; 2^31, which no 32-bit length equals). */
+const ANY_LENGTH = 2 ** 31
 const TYPE_LENGTHS = { float8: 8, int8: 8, int4: 4, int2: 2, bool: 1, text: ANY_LENGTH } as const
 
 export type CopyFieldType = keyof typeof TYPE_LENGTHS
@@ -49,7 +49,7 @@ export class CopyBinaryDecoder {
   private readonly offsets: Int32Array
   private readonly lengths: Int32Array
   /** Per field its byte length, ANY_LENGTH for any. */
-  private readonly sizes: Int32Array
+  private readonly sizes: Float64Array
   private readonly nullable: Uint8Array
   tuples = 0
 
@@ -59,7 +59,7 @@ export class CopyBinaryDecoder {
   ) {
     this.offsets = new Int32Array(fields.length)
     this.lengths = new Int32Array(fields.length)
-    this.sizes = Int32Array.from(fields, (f) => TYPE_LENGTHS[f.type])
+    this.sizes = Float64Array.from(fields, (f) => TYPE_LENGTHS[f.type])
     this.nullable = Uint8Array.from(fields, (f) => (f.nullable ? 1 : 0))
   }
 
