@@ -38,7 +38,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { decodeJsonTraces, decodeProtobufTraces } from '../src/otlp/decode-traces.js'
 import { extractTraceFields, storedSpan, type TraceInput } from '../src/record/production.js'
-import { spanSetText, traceFieldValues } from '../src/store/production-rows.js'
+import { spanSetKeys, spanSetText, traceFieldValues } from '../src/store/production-rows.js'
 import { openStore } from '../src/store/open-store.js'
 import { dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
 
@@ -251,7 +251,8 @@ function rowsOf(bodies: readonly Body[]): { traces: unknown[][]; sets: unknown[]
       sets: decoded.traces.map((t) => {
         const seq = seqs.get(t.traceId) ?? 0
         seqs.set(t.traceId, seq + 1)
-        return [t.traceId, seq, spanSetText(t.spans.map((s) => storedSpan(s).data))]
+        const forms = t.spans.map((s) => ({ spanId: s.spanId, ...storedSpan(s) }))
+        return [t.traceId, seq, spanSetKeys(forms), spanSetText(forms.map((f) => f.data))]
       }),
       spans: decoded.traces.flatMap((t) => t.spans.map((s) => {
         const form = storedSpan(s)
@@ -271,12 +272,12 @@ const OLD_SPANS_TABLE = `CREATE TABLE trace_spans (
   data text COLLATE "C" NOT NULL,
   PRIMARY KEY (trace_id, span_id)
 )`
-const INSERT_SETS = 'INSERT INTO trace_span_sets (trace_id, seq, spans) SELECT * FROM unnest($1::text[], $2::int[], $3::text[])'
+const INSERT_SETS = 'INSERT INTO trace_span_sets (trace_id, seq, span_keys, spans) SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[], $4::text[])'
 const INSERT_ROWS = 'INSERT INTO trace_spans (trace_id, span_id, content_sha256, data) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING'
 
 /** The span statement's parameters for a batch in a layout. */
 function spanValues(b: ReturnType<typeof rowsOf>[number], layout: Layout): unknown[][] {
-  return layout === 'sets' ? [0, 1, 2].map((c) => b.sets.map((r) => r[c])) : [0, 1, 2, 3].map((c) => b.spans.map((r) => r[c]))
+  return [0, 1, 2, 3].map((c) => (layout === 'sets' ? b.sets : b.spans).map((r) => r[c]))
 }
 
 const TRACE_TYPES = ['text', 'text', 'float8', 'float8', 'float8', 'text', 'text', 'text', 'float8', 'float8', 'text', 'text', 'text', 'text', 'float8', 'text', 'text', 'text', 'bigint']

@@ -26,7 +26,7 @@ async function cli(): Promise<void> {
       const checked = new WeakSet<object>()
       for (const t of decodeProtobufTraces(bytes).traces) validateTraceInput(t, checked)
     }],
-    ['+ canonical JSON per span (storedSpan; sha256 only when compared)', (bytes) => {
+    ['+ canonical JSON and sha256 per span (storedSpan)', (bytes) => {
       const checked = new WeakSet<object>()
       for (const t of decodeProtobufTraces(bytes).traces) for (const s of validateTraceInput(t, checked).spans) storedSpan(s)
     }],

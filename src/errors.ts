@@ -35,6 +35,7 @@ export const errorCatalogue = {
   ASSAY_STORE_BUSY: { status: 503, summary: 'The store stayed locked by other writers past the retry budget.' },
   ASSAY_STORE_FULL: { status: 507, summary: 'The disk (or database) of the store is full; nothing of the refused write was kept, and what was stored before is intact.' },
   ASSAY_STORE_SCHEMA_TOO_NEW: { status: 500, summary: 'The store was written by a newer assay than this one.' },
+  ASSAY_STORE_MALFORMED_RESPONSE: { status: 500, summary: 'The database answered a read with data of another shape than the read asked for (a binary COPY with a wrong signature, flags, field count, field length or NULL, or cut short); nothing of it was used.' },
 
   // Server and remote SDK (assay server, http:// stores)
   ASSAY_UNAUTHENTICATED: { status: 401, summary: 'The request has no API token, or its token is unknown or revoked.' },

@@ -264,22 +264,18 @@ export function spanContentHash(span: TraceSpan): string {
 }
 
 /**
- * A span as the store keeps it: its canonical JSON, and that text's sha256 (spanContentHash),
- * hashed when first asked for: a trace the store did not hold yet never needs it (only a span
- * compared with a stored one does), and hashing was a tenth of the store's CPU per span.
+ * A span as the store keeps it: its canonical JSON, and that text's sha256 (spanContentHash).
+ * Every stored span's hash is recorded in its set's span_keys (migration 19), so it is taken at once.
  */
-export class StoredSpan {
-  private hashHex: string | undefined
-  constructor(readonly data: string) {}
-
-  get contentSha256(): string {
-    return (this.hashHex ??= hash('sha256', this.data, 'hex'))
-  }
+export interface StoredSpan {
+  data: string
+  contentSha256: string
 }
 
 /** The span's stored form, serialised once: the text stored is the text hashed. */
 export function storedSpan(span: TraceSpan): StoredSpan {
-  return new StoredSpan(canonicalJson(span))
+  const data = canonicalJson(span)
+  return { data, contentSha256: hash('sha256', data, 'hex') }
 }
 
 function attribute(span: TraceSpan, key: string): JsonValue | undefined {

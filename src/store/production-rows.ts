@@ -127,12 +127,41 @@ export function spanFromData(data: string): TraceSpan {
   return JSON.parse(data) as TraceSpan
 }
 
-/** A row of trace_span_sets (migration 16): the spans one write added to a trace. */
+/** A row of trace_span_sets (migrations 16 and 19): the spans one write added to a trace. */
 export interface SpanSetRow {
   trace_id: string
   seq: number
+  /** Per span in line order its id (8 bytes) and content hash (32 bytes); NULL on sets written before migration 19. */
+  span_keys: Buffer | null
+  /** Where span_keys is NULL: the spans' recorded hashes, 64 hex digits each in line order, or NULL when each is the sha256 of its line. */
   hashes: string | null
   spans: string
+}
+
+/** A span's bytes in span_keys: its id (16 hex digits, validateTraceInput) and its sha256. */
+const KEY_ID_BYTES = 8
+const KEY_BYTES = KEY_ID_BYTES + 32
+
+/** A set's span_keys for these spans (ids and content hashes in line order, as spanSetText): 40 bytes a span. */
+export function spanSetKeys(spans: readonly { spanId: string; contentSha256: string }[]): Buffer {
+  const keys = Buffer.allocUnsafe(KEY_BYTES * spans.length)
+  spans.forEach((span, i) => {
+    keys.write(span.spanId, KEY_BYTES * i, KEY_ID_BYTES, 'hex')
+    keys.write(span.contentSha256, KEY_BYTES * i + KEY_ID_BYTES, KEY_BYTES - KEY_ID_BYTES, 'hex')
+  })
+  return keys
+}
+
+/**
+ * Each span id of a set that records its keys (span_keys not NULL) with its content hash (hex),
+ * handed to `each` in line order, read from the row without touching its spans; false, and
+ * nothing handed over, for a set that does not (its spans must be parsed: spanSetHash).
+ */
+export function readSpanSetKeys(row: Pick<SpanSetRow, 'span_keys'>, each: (spanId: string, hash: string) => void): boolean {
+  const keys = row.span_keys
+  if (keys === null) return false
+  for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) each(keys.toString('hex', at, at + KEY_ID_BYTES), keys.toString('hex', at + KEY_ID_BYTES, at + KEY_BYTES))
+  return true
 }
 
 /** The stored text of a set of spans: their canonical JSON texts, one a line (JSON text holds no raw newline). */
@@ -212,6 +241,8 @@ export interface TraceColumnField {
   name: string
   /** float8 and int4 as numbers, text as strings; NULL sets nothing (the column keeps "none"). */
   type: 'float8' | 'int4' | 'text'
+  /** Whether the value may be NULL (the binary COPY refuses a NULL where it may not). */
+  nullable: boolean
   /** Writers of trace i's value, in order (a later one wins). Arrays are read from the builder at each call, since reserve replaces them. */
   set: ((builder: TraceColumnsBuilder, i: number, value: never) => void)[]
 }
@@ -227,12 +258,13 @@ export interface TraceColumnField {
  * scores: they replace feedback of the same name (traceEvalRecord).
  */
 export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string | undefined, scoreSql: (name: string) => string = sqliteRowScore): TraceColumnField[] {
-  const number = (name: string, column: NumberField): TraceColumnField => ({ sql: name, name, type: 'float8', set: [(b, i, v: number) => void (b[column][i] = v)] })
+  const number = (name: string, column: NumberField, nullable: boolean): TraceColumnField => ({ sql: name, name, type: 'float8', nullable, set: [(b, i, v: number) => void (b[column][i] = v)] })
   const fields: TraceColumnField[] = [
     {
       sql: 'trace_id',
       name: 'trace_id',
       type: 'text',
+      nullable: false,
       set: [
         (b, i, v: string) => {
           b.traceIds[i] = v
@@ -240,23 +272,24 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
         },
       ],
     },
-    number('start_time', 'time'),
-    number('latency_ms', 'latencyMs'),
-    number('input_tokens', 'inputTokens'),
-    number('output_tokens', 'outputTokens'),
-    number('cost_usd', 'costUsd'),
+    number('start_time', 'time', false),
+    number('latency_ms', 'latencyMs', false),
+    number('input_tokens', 'inputTokens', true),
+    number('output_tokens', 'outputTokens', true),
+    number('cost_usd', 'costUsd', true),
   ]
   needs.scores.forEach((score, k) => {
     fields.push({
       sql: `${scoreSql(score)} AS score_${k}`,
       name: `score_${k}`,
       type: 'float8',
+      nullable: true,
       set: [(b, i, v: number) => void (b.scores[score][i] = v)],
     })
   })
   const text = (column: string): TraceColumnField => {
     let field = fields.find((f) => f.name === column)
-    if (field === undefined) fields.push((field = { sql: column, name: column, type: 'text', set: [] }))
+    if (field === undefined) fields.push((field = { sql: column, name: column, type: 'text', nullable: true, set: [] }))
     return field
   }
   if (needs.conversationId) text('conversation_id').set.push((b, i, v: string) => b.setText('conversationId', i, v))
@@ -272,6 +305,7 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
       sql: `${bits.join(' + ')} AS attribute_mask`,
       name: 'attribute_mask',
       type: 'int4',
+      nullable: false,
       set: [
         (b, i, mask: number) => {
           let list = masks.get(mask)

@@ -92,7 +92,9 @@ import {
   deploymentFromRow,
   feedbackFromRow,
   spanFromData,
+  readSpanSetKeys,
   spanSetHash,
+  spanSetKeys,
   spanSetLines,
   spanSetText,
   type SpanSetRow,
@@ -1329,25 +1331,38 @@ export abstract class SqlStore implements Store {
       const fresh = [...byId.values()].filter((t) => inserted.has(t.traceId))
       const others = candidates.filter((t) => !inserted.has(t.traceId)).map((t) => t.traceId)
       const existing = new Map(others.length === 0 ? [] : (await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(others)}) ORDER BY trace_id${this.sql.forUpdate}`, others)).map((r) => [r.trace_id, r.deployment_id]))
-      // One trace_span_sets row per trace per write (migration 16): the spans this write adds to it.
-      const setColumns: SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, text('spans')]
-      const setRow = (traceId: string, seq: number, spans: readonly TraceSpan[]): unknown[] => [traceId, seq, spanSetText(spans.map((s) => storedOf(s).data))]
+      // One trace_span_sets row per trace per write (migration 16): the spans this write adds to it,
+      // with their ids and content hashes (migration 19), so a later write compares with those.
+      const setColumns: SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, { name: 'span_keys', type: 'bytea' }, text('spans')]
+      const setRow = (traceId: string, seq: number, spans: readonly TraceSpan[]): unknown[] => [
+        traceId, seq, spanSetKeys(spans.map((s) => ({ spanId: s.spanId, contentSha256: storedOf(s).contentSha256 }))), spanSetText(spans.map((s) => storedOf(s).data)),
+      ]
       const rows: unknown[][] = fresh.map((t) => setRow(t.traceId, 0, t.spans))
       outcome.stored.push(...fresh.map((t) => t.traceId))
       const joining = [...byId.values()].filter((t) => existing.has(t.traceId) && known.has(t.deploymentId))
-      const grown: [string, TraceSpan[]][] = []
+      const grown: { traceId: string; added: TraceSpan[]; held: HeldSpans }[] = []
       if (joining.length > 0) {
         const joinIds = joining.map((t) => t.traceId)
-        const sets = await tx.all<SpanSetRow>(`SELECT trace_id, seq, hashes, spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`, joinIds)
-        const held = new Map<string, { hashes: Map<string, string>; spans: TraceSpan[]; nextSeq: number }>()
+        // The ids and hashes of the stored spans, from the sets that record them (span_keys), their
+        // spans kept as text and parsed only if the trace grows (a re-send parses and hashes none);
+        // a set written before migration 19 is parsed, and hashed where its hashes are NULL. The
+        // spans are read in this one statement, not a second one for growing traces: a late span
+        // then costs no more round trips than before.
+        const sets = await tx.all<SpanSetRow>(`SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`, joinIds)
+        const held = new Map<string, HeldSpans>()
         for (const r of sets) {
           let h = held.get(r.trace_id)
-          if (h === undefined) held.set(r.trace_id, (h = { hashes: new Map(), spans: [], nextSeq: 0 }))
-          h.nextSeq = Math.max(h.nextSeq, Number(r.seq) + 1)
+          if (h === undefined) held.set(r.trace_id, (h = { hashes: new Map(), spans: [], unparsed: [], nextSeq: 0 }))
+          const have = h
+          have.nextSeq = Math.max(have.nextSeq, Number(r.seq) + 1)
+          if (readSpanSetKeys(r, (spanId, hash) => have.hashes.set(spanId, hash))) {
+            have.unparsed.push(r.spans)
+            continue
+          }
           spanSetLines(r).forEach((line, i) => {
             const span = spanFromData(line)
-            h.spans.push(span)
-            h.hashes.set(span.spanId, spanSetHash(r, line, i))
+            have.spans.push(span)
+            have.hashes.set(span.spanId, spanSetHash(r, line, i))
           })
         }
         for (const trace of joining) {
@@ -1356,7 +1371,7 @@ export abstract class SqlStore implements Store {
             refuse(trace, traceConflict(trace.traceId, `is stored for another deployment, not ${trace.deploymentId}`))
             continue
           }
-          const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], nextSeq: 0 }
+          const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], unparsed: [], nextSeq: 0 }
           const added: TraceSpan[] = []
           let conflict: string | undefined
           for (const span of trace.spans) {
@@ -1379,14 +1394,15 @@ export abstract class SqlStore implements Store {
           }
           // The trace row is locked (read FOR UPDATE above), so no other writer takes this seq.
           rows.push(setRow(trace.traceId, have.nextSeq, added))
-          grown.push([trace.traceId, [...have.spans, ...added]])
+          grown.push({ traceId: trace.traceId, added, held: have })
         }
       }
       if (rows.length > 0) await tx.insertRows('trace_span_sets', setColumns, rows)
       if (grown.length > 0) {
-        // A trace that grew: its fields from all its spans, old and new.
-        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map(([id, spans]) => [id, ...traceFieldValues(extractTraceFields(spans))]))
-        outcome.stored.push(...grown.map(([id]) => id))
+        // A trace that grew: its fields from all its spans, old (parsed now) and new.
+        const allSpans = (g: (typeof grown)[number]): TraceSpan[] => [...g.held.spans, ...g.held.unparsed.flatMap((text) => spanSetLines({ spans: text }).map(spanFromData)), ...g.added]
+        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map((g) => [g.traceId, ...traceFieldValues(extractTraceFields(allSpans(g)))]))
+        outcome.stored.push(...grown.map((g) => g.traceId))
       }
       return outcome
     })
@@ -1580,6 +1596,14 @@ function marks(values: readonly unknown[]): string {
 
 function deploymentNotFound(id: string): AssayError {
   return new AssayError('ASSAY_DEPLOYMENT_NOT_FOUND', `no deployment has id ${id}`, { id })
+}
+
+/** What logTraces knows of a stored trace it joins: each span id's content hash, the spans it parsed, the texts of sets it did not parse, the next seq. */
+interface HeldSpans {
+  hashes: Map<string, string>
+  spans: TraceSpan[]
+  unparsed: string[]
+  nextSeq: number
 }
 
 function traceNotFound(traceId: string): AssayError {

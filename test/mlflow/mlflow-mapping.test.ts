@@ -55,7 +55,7 @@ test('MLflow orders become assay orders (one key)', () => {
 })
 
 test('every catalogue code has an MLflow code; only what a retry can cure is 429 or 5xx', () => {
-  const retried = new Set(['ASSAY_STORE_BUSY', 'ASSAY_STORE_FULL', 'ASSAY_STORE_UNAVAILABLE', 'ASSAY_INTERNAL', 'ASSAY_ARTIFACT_CORRUPT', 'ASSAY_STORE_SCHEMA_TOO_NEW'])
+  const retried = new Set(['ASSAY_STORE_BUSY', 'ASSAY_STORE_FULL', 'ASSAY_STORE_UNAVAILABLE', 'ASSAY_INTERNAL', 'ASSAY_ARTIFACT_CORRUPT', 'ASSAY_STORE_SCHEMA_TOO_NEW', 'ASSAY_STORE_MALFORMED_RESPONSE'])
   for (const code of Object.keys(errorCatalogue) as (keyof typeof errorCatalogue)[]) {
     const { status, body } = mlflowError(new AssayError(code, 'x'))
     assert.equal(body.assay_code, code)

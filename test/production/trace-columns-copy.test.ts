@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test'
 import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { TraceColumnNeeds } from '../../src/record/trace-columns.js'
-import { CopyBinaryDecoder } from '../../src/store/postgres/copy-binary.js'
+import { isAssayError } from '../../src/errors.js'
+import { CopyBinaryDecoder, type CopyField } from '../../src/store/postgres/copy-binary.js'
 import { TRACE_FEEDBACK_FILL } from '../../src/store/postgres/postgres-migrations.js'
 import { SqlStore } from '../../src/store/sql-store.js'
 import type { Store, TraceColumnsQuery } from '../../src/store/store.js'
@@ -17,6 +18,39 @@ import { STORE_BACKENDS, type OpenedStore } from '../store/backends.js'
 import { newDeployment } from './helpers.js'
 
 const postgres = STORE_BACKENDS.find((b) => b.name === 'postgres')
+
+/** The fields of the test streams: SELECT g::float8, text or NULL, g::int4. */
+const FIELDS: CopyField[] = [
+  { name: 'f', type: 'float8', nullable: false },
+  { name: 't', type: 'text', nullable: true },
+  { name: 'i', type: 'int4', nullable: false },
+]
+
+const malformed = (message: RegExp) => (error: unknown): boolean => isAssayError(error, 'ASSAY_STORE_MALFORMED_RESPONSE') && message.test(error.message)
+
+/** A binary COPY stream built by hand: tuples of fields (null: NULL), with the parts to break. */
+function copyBytes(opts: { tuples: (Buffer | null)[][]; signature?: Buffer; flags?: number; extension?: number; trailer?: boolean; lengthOverride?: [tuple: number, field: number, length: number] }): Buffer {
+  const parts: Buffer[] = [opts.signature ?? Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')]
+  const int = (v: number, bytes: 2 | 4): Buffer => {
+    const b = Buffer.alloc(bytes)
+    if (bytes === 2) b.writeInt16BE(v)
+    else b.writeInt32BE(v)
+    return b
+  }
+  const flags = Buffer.alloc(4)
+  flags.writeUInt32BE((opts.flags ?? 0) >>> 0)
+  parts.push(flags, int(opts.extension ?? 0, 4))
+  opts.tuples.forEach((tuple, t) => {
+    parts.push(int(tuple.length, 2))
+    tuple.forEach((field, f) => {
+      const [ot, of, length] = opts.lengthOverride ?? [-1, -1, 0]
+      parts.push(int(ot === t && of === f ? length : field === null ? -1 : field.length, 4))
+      if (field !== null) parts.push(field)
+    })
+  })
+  if (opts.trailer !== false) parts.push(int(-1, 2))
+  return Buffer.concat(parts)
+}
 const NOW = Date.UTC(2026, 11, 1, 12)
 const FAR_PAST = -8.64e15
 
@@ -111,7 +145,7 @@ describe('trace columns by binary COPY: postgres', { skip: postgres === undefine
     }
     const decode = (cuts: number[]): unknown[][] => {
       const tuples: unknown[][] = []
-      const decoder = new CopyBinaryDecoder(3, (buffer, offsets, lengths) => {
+      const decoder = new CopyBinaryDecoder(FIELDS, (buffer, offsets, lengths) => {
         tuples.push([buffer.readDoubleBE(offsets[0]), lengths[1] < 0 ? null : buffer.toString('utf8', offsets[1], offsets[1] + lengths[1]), buffer.readInt32BE(offsets[2])])
       })
       let at = 0
@@ -129,10 +163,70 @@ describe('trace columns by binary COPY: postgres', { skip: postgres === undefine
     assert.deepEqual(decode(Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)), whole, 'a byte at a time')
     for (let cut = 1; cut < bytes.length; cut += 13) assert.deepEqual(decode([cut]), whole, `cut at ${cut}`)
 
-    const truncated = new CopyBinaryDecoder(3, () => {})
-    truncated.push(bytes.subarray(0, bytes.length - 2))
-    assert.throws(() => truncated.end(), /ended before its trailer/)
-    assert.throws(() => new CopyBinaryDecoder(2, () => {}).push(bytes), /3 fields, expected 2/)
-    assert.throws(() => new CopyBinaryDecoder(3, () => {}).push(Buffer.from('not a copy stream at all')), /signature/)
+    // The real stream against wrong declarations: a field too few, float8 declared int4, the NULLs of column 2 not allowed.
+    assert.throws(() => new CopyBinaryDecoder(FIELDS.slice(0, 2), () => {}).push(bytes), malformed(/tuple 0 has 3 fields, expected 2/))
+    assert.throws(() => new CopyBinaryDecoder([{ ...FIELDS[0], type: 'int4' }, FIELDS[1], FIELDS[2]], () => {}).push(bytes), malformed(/field f \(int4\) of tuple 0 has 8 bytes, expected 4/))
+    assert.throws(() => new CopyBinaryDecoder([FIELDS[0], { ...FIELDS[1], nullable: false }, FIELDS[2]], () => {}).push(bytes), malformed(/field t of tuple 2 is NULL/))
+    // Cut anywhere before its trailer, the stream is refused at its end, whatever it handed over before.
+    for (const cut of [0, 5, 18, 19, 21, 30, bytes.length - 2, bytes.length - 1]) {
+      const truncated = new CopyBinaryDecoder(FIELDS, () => {})
+      truncated.push(bytes.subarray(0, cut))
+      assert.throws(() => truncated.end(), malformed(/ended before its trailer/), `cut at ${cut}`)
+    }
+  })
+
+  test('malformed binary COPY data is ASSAY_STORE_MALFORMED_RESPONSE, never a value read from the wrong bytes', () => {
+    const float8 = (v: number): Buffer => {
+      const b = Buffer.alloc(8)
+      b.writeDoubleBE(v)
+      return b
+    }
+    const int4 = (v: number): Buffer => {
+      const b = Buffer.alloc(4)
+      b.writeInt32BE(v)
+      return b
+    }
+    const good = [float8(1.5), Buffer.from('é'), int4(7)]
+    const decodeAll = (bytes: Buffer, fields = FIELDS): unknown[][] => {
+      const tuples: unknown[][] = []
+      const decoder = new CopyBinaryDecoder(fields, (buffer, offsets, lengths) => tuples.push([buffer.readDoubleBE(offsets[0]), lengths[1] < 0 ? null : buffer.toString('utf8', offsets[1], offsets[1] + lengths[1]), buffer.readInt32BE(offsets[2])]))
+      decoder.push(bytes)
+      decoder.end()
+      return tuples
+    }
+    assert.deepEqual(decodeAll(copyBytes({ tuples: [good, [float8(2), null, int4(-1)]] })), [[1.5, 'é', 7], [2, null, -1]], 'the hand-built stream itself decodes')
+    const cases: [string, Buffer, RegExp][] = [
+      ['bad signature', copyBytes({ tuples: [good], signature: Buffer.from('PGCOPY\n\xff\r\n\x01', 'latin1') }), /signature/],
+      ['not COPY at all', Buffer.from('not a copy stream at all, long enough'), /signature/],
+      ['tuples with OIDs', copyBytes({ tuples: [good], flags: 1 << 16 }), /flags 10000/],
+      ['another critical flag', copyBytes({ tuples: [good], flags: 1 << 31 }), /flags 80000000/],
+      ['negative header extension', copyBytes({ tuples: [good], extension: -4 }), /negative length/],
+      ['too few fields', copyBytes({ tuples: [good.slice(0, 2)] }), /tuple 0 has 2 fields, expected 3/],
+      ['too many fields', copyBytes({ tuples: [good, [...good, int4(1)]] }), /tuple 1 has 4 fields, expected 3/],
+      ['float8 of 4 bytes', copyBytes({ tuples: [[int4(1), good[1], good[2]]] }), /field f \(float8\) of tuple 0 has 4 bytes, expected 8/],
+      ['int4 of 8 bytes', copyBytes({ tuples: [[good[0], good[1], float8(1)]] }), /field i \(int4\) of tuple 0 has 8 bytes, expected 4/],
+      ['a NULL float8', copyBytes({ tuples: [[null, good[1], good[2]]] }), /field f of tuple 0 is NULL/],
+      ['a length below -1', copyBytes({ tuples: [good], lengthOverride: [0, 1, -2] }), /field t \(text\) of tuple 0 has -2 bytes/],
+      ['data after the trailer', Buffer.concat([copyBytes({ tuples: [good] }), Buffer.from([0])]), /past its trailer/],
+      ['no trailer', copyBytes({ tuples: [good], trailer: false }), /ended before its trailer/],
+      ['a field longer than the stream', copyBytes({ tuples: [good], lengthOverride: [0, 1, 1_000_000], trailer: false }), /ended before its trailer/],
+      ['a text field swallowing the rest and the trailer', copyBytes({ tuples: [good], lengthOverride: [0, 1, 12] }), /ended before its trailer/],
+    ]
+    for (const [name, bytes, message] of cases) {
+      let handed = 0
+      assert.throws(() => {
+        const decoder = new CopyBinaryDecoder(FIELDS, () => handed++)
+        decoder.push(bytes)
+        decoder.end()
+      }, malformed(message), name)
+      // Bytes arriving one at a time meet the same refusal.
+      assert.throws(() => {
+        const decoder = new CopyBinaryDecoder(FIELDS, () => {})
+        for (let i = 0; i < bytes.length; i++) decoder.push(bytes.subarray(i, i + 1))
+        decoder.end()
+      }, malformed(message), `${name}, a byte at a time`)
+      // Only the good tuple before the fault may have been handed over (the read fails as a whole).
+      assert.equal(handed, ['data after the trailer', 'too many fields', 'no trailer'].includes(name) ? 1 : 0, `${name}: no bad tuple reached the caller`)
+    }
   })
 })

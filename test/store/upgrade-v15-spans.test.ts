@@ -3,7 +3,8 @@
  * spans become one trace_span_sets row (seq 0), every trace reads back as it was, a re-sent span is
  * recognised as unchanged (also one whose stored text is not the canonical JSON its recorded hash
  * was taken of: that set keeps the recorded hashes), a changed one is a conflict, and a new span
- * joins as a set of its own (seq 1) that updates the trace's summary.
+ * joins as a set of its own (seq 1) that updates the trace's summary and records its span ids and
+ * hashes (span_keys, migration 19), where the carried-over sets record none.
  *
  * The version-15 store is built with migrations 1-15's own SQL; its rows are those the current code
  * wrote into a store beside it, copied column by column, its trace_spans rows the current sets
@@ -62,6 +63,7 @@ function spanRows(sets: readonly SpanSetRow[], legacy: string): SpanRow[] {
 interface SetRow {
   trace_id: string
   seq: number
+  span_keys: Buffer | null
   hashes: string | null
   spans: string
 }
@@ -72,6 +74,7 @@ async function checkMigrated(store: Store, written: Written, sets: () => Promise
   for (const row of rows) {
     const trace = written.traces.find((t) => t.traceId === row.trace_id) as TraceInput
     assert.equal(row.spans.split('\n').length, trace.spans.length)
+    assert.equal(row.span_keys, null, 'a carried-over set records no span keys (migration 19 fills none)')
     if (legacyHashesKept === 'always' || row.trace_id === written.legacy) assert.equal(row.hashes?.length, 64 * trace.spans.length, 'the recorded hashes kept')
     else assert.equal(row.hashes, null, 'hashes implied by canonical texts')
   }
@@ -89,7 +92,8 @@ async function checkMigrated(store: Store, written: Written, sets: () => Promise
   assert.equal(grown.spans.length, legacy.spans.length + 1)
   assert.equal(grown.spanCount, legacy.spans.length + 1)
   assert.equal(grown.endTime, 1_700_000_099_000)
-  assert.deepEqual((await sets()).filter((r) => r.trace_id === legacy.traceId).map((r) => Number(r.seq)).sort(), [0, 1])
+  const legacySets = (await sets()).filter((r) => r.trace_id === legacy.traceId).sort((a, b) => Number(a.seq) - Number(b.seq))
+  assert.deepEqual(legacySets.map((r) => [Number(r.seq), r.span_keys?.length ?? null, r.hashes?.length ?? null]), [[0, null, legacySets[0].hashes?.length ?? null], [1, 40, null]], 'the new set records its keys')
   assert.deepEqual((await store.logTraces([{ ...legacy, spans: [...legacy.spans, late] }])).unchanged, [legacy.traceId])
 }
 
@@ -109,7 +113,7 @@ test('sqlite: migration 16 turns a version-15 store\'s span rows into one set pe
       const read = async (): Promise<SetRow[]> => {
         const view = new Database(path.join(old, 'assay.db'), { readonly: true })
         try {
-          return view.prepare('SELECT trace_id, seq, hashes, spans FROM trace_span_sets').all() as SetRow[]
+          return view.prepare('SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets').all() as SetRow[]
         } finally {
           view.close()
         }
@@ -137,7 +141,7 @@ test('postgres: migration 16 turns a version-15 store\'s span rows into one set 
       await oldPostgresStore(client, current, old, OLD_VERSION, (sets) => spanRows(sets, written.legacy))
       store = await PostgresStore.open(url as string, { schema: old, poolSize: 2 })
       try {
-        await checkMigrated(store, written, async () => (await client.query<SetRow>(`SELECT trace_id, seq, hashes, spans FROM "${old}".trace_span_sets`)).rows, 'when needed')
+        await checkMigrated(store, written, async () => (await client.query<SetRow>(`SELECT trace_id, seq, span_keys, hashes, spans FROM "${old}".trace_span_sets`)).rows, 'when needed')
       } finally {
         await store.close()
       }

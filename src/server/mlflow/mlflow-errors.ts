@@ -38,6 +38,6 @@ function mlflowCode(code: ErrorCode): [string, number] {
   if (DENIED.includes(code)) return ['PERMISSION_DENIED', 403]
   if (CONFLICT.includes(code)) return ['RESOURCE_CONFLICT', 409]
   if (UNAVAILABLE.includes(code)) return ['TEMPORARILY_UNAVAILABLE', 503]
-  if (code === 'ASSAY_INTERNAL' || code === 'ASSAY_ARTIFACT_CORRUPT' || code === 'ASSAY_STORE_SCHEMA_TOO_NEW') return ['INTERNAL_ERROR', 500]
+  if (code === 'ASSAY_INTERNAL' || code === 'ASSAY_ARTIFACT_CORRUPT' || code === 'ASSAY_STORE_SCHEMA_TOO_NEW' || code === 'ASSAY_STORE_MALFORMED_RESPONSE') return ['INTERNAL_ERROR', 500]
   return ['INVALID_PARAMETER_VALUE', 400]
 }

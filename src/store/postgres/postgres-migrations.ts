@@ -917,6 +917,19 @@ END
 $fn$;
 `,
   },
+  {
+    version: 19,
+    sql: `
+-- Each span set's span ids and content hashes in binary (docs/production.md "Storage"), so a
+-- re-sent or late span of a stored trace is compared with what the set row records, without
+-- reading, parsing or hashing the stored spans: span_keys holds per span in line order its id
+-- (8 bytes) and the sha256 of its line (32 bytes), 40 bytes a span where hex text would take 80.
+-- Every set written from here on fills it (and leaves hashes NULL). Sets written before keep
+-- span_keys NULL; the writer reads their spans (and hashes) as before. Not filled here: that would
+-- rewrite every stored set, where only a trace re-sent after the upgrade needs it.
+ALTER TABLE trace_span_sets ADD COLUMN span_keys bytea;
+`,
+  },
 ]
 
 /** Bring the schema to the last migration here; several processes starting at once apply each migration once. */

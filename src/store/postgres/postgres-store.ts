@@ -7,9 +7,9 @@ import { foldMetricSummary } from '../metric-summary.js'
 import { summaryFromRow, type SummaryRow } from '../row-mapping.js'
 import type { SqlExecutor } from '../sql-adapter.js'
 import { REVIVE_RUN, SqlStore, type LockedRun } from '../sql-store.js'
-import { rowScoreSql, shareNumberFeatures, traceColumnFields } from '../production-rows.js'
+import { rowScoreSql, shareNumberFeatures, traceColumnFields, type TraceColumnField } from '../production-rows.js'
 import { TRACE_COLUMN_PAGE_SIZE, type MetricSeries, type StoreCapabilities, type TraceColumnsQuery } from '../store.js'
-import { CopyBinaryDecoder, type CopyTuple } from './copy-binary.js'
+import { CopyBinaryDecoder, type CopyField, type CopyTuple } from './copy-binary.js'
 import { openPostgresAdapter, PostgresAdapter, type PostgresStoreOptions } from './postgres-adapter.js'
 import { PostgresBlobStore } from './postgres-blob-store.js'
 import { migratePostgres } from './postgres-migrations.js'
@@ -74,11 +74,14 @@ export class PostgresStore extends SqlStore {
     const window = `deployment_id = ${pg.escapeLiteral(query.deployment)} AND start_time >= ${time(query.from)} AND start_time < ${time(query.to)}`
     const fields = traceColumnFields(needs, modelVersion, (name) => rowScoreSql('postgres', pg.escapeLiteral(name)))
     const sets = fields.map((f) => f.set as ((b: TraceColumnsBuilder, i: number, v: unknown) => void)[])
-    const sizes = fields.map((f) => (f.type === 'int4' ? 4 : f.type === 'float8' ? 8 : -1))
+    const types = fields.map((f) => f.type)
     const builder = new TraceColumnsBuilder(needs)
     const block = 16_384
     let room = 0
-    await this.copyOut(`SELECT ${fields.map((f) => f.sql).join(', ')} FROM traces WHERE ${window} ORDER BY start_time, trace_id`, fields.length, (buffer, offsets, lengths) => {
+    // Each value cast to the type it is decoded as (a no-op for a column of that type), so the
+    // COPY's bytes are that type's; the decoder checks each length against it, and NULL against nullable.
+    const select = fields.map((f) => `(${fieldExpression(f)})::${f.type} AS ${f.name}`).join(', ')
+    await this.copyOut(`SELECT ${select} FROM traces WHERE ${window} ORDER BY start_time, trace_id`, fields, (buffer, offsets, lengths) => {
       if (room === 0) {
         builder.reserve(block)
         room = block
@@ -88,9 +91,8 @@ export class PostgresStore extends SqlStore {
         const length = lengths[c]
         if (length < 0) continue
         const offset = offsets[c]
-        const size = sizes[c]
-        if (size > 0 && length !== size) throw new Error(`COPY field ${fields[c].name} has ${length} bytes, expected ${size}`)
-        const value = size === 8 ? buffer.readDoubleBE(offset) : size === 4 ? buffer.readInt32BE(offset) : buffer.toString('utf8', offset, offset + length)
+        const type = types[c]
+        const value = type === 'float8' ? buffer.readDoubleBE(offset) : type === 'int4' ? buffer.readInt32BE(offset) : buffer.toString('utf8', offset, offset + length)
         for (const set of sets[c]) set(builder, i, value)
       }
       builder.commit(1)
@@ -100,8 +102,8 @@ export class PostgresStore extends SqlStore {
   }
 
   /** One COPY (select) TO STDOUT (FORMAT binary) on a connection of the pool, each tuple handed to onTuple as it arrives. */
-  private async copyOut(select: string, fieldCount: number, onTuple: CopyTuple): Promise<void> {
-    const decoder = new CopyBinaryDecoder(fieldCount, onTuple)
+  private async copyOut(select: string, fields: readonly CopyField[], onTuple: CopyTuple): Promise<void> {
+    const decoder = new CopyBinaryDecoder(fields, onTuple)
     await this.postgres.guard(async () => {
       const client = await this.postgres.pool.connect()
       let failed: Error | undefined
@@ -188,6 +190,12 @@ export class PostgresStore extends SqlStore {
       ],
     )
   }
+}
+
+/** A trace column's SQL without its alias (` AS name`, which the aliased ones end with). */
+function fieldExpression(field: TraceColumnField): string {
+  const alias = ` AS ${field.name}`
+  return field.sql.endsWith(alias) ? field.sql.slice(0, -alias.length) : field.sql
 }
 
 /** `count` rows of (run_id, key, seq, count, data) placeholders. */

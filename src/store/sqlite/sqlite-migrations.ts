@@ -419,6 +419,15 @@ UPDATE traces SET feedback = (
 SELECT 1;
 `,
   },
+  {
+    version: 19,
+    sql: `
+-- Each span set's span ids and content hashes in binary, as PostgreSQL's migration 19
+-- (postgres-migrations.ts says why and what the column holds): sets written from here on fill
+-- span_keys; older sets keep it NULL.
+ALTER TABLE trace_span_sets ADD COLUMN span_keys BLOB;
+`,
+  },
 ]
 
 /** Apply the migrations this file is newer by, in one write transaction (so concurrent openers apply them once). */
