@@ -17,7 +17,8 @@
  *   - paced: E senders together at --rate spans/s (latency from each request's due time, so a
  *     server that falls behind shows it);
  *   - sdk: E real exporters driven by BatchSpanProcessors, spans created live (client cost included);
- *   - raw: the same rows (decoded and prepared beforehand) inserted by E concurrent pg clients,
+ *   - raw: the same rows (decoded and prepared beforehand) inserted by E concurrent pg clients
+ *     (--raw-clients N: N instead, e.g. 10, the server's default pool size),
  *     flat out (the throughput ceiling) and paced at --rate (the p99 ceiling), each over the rows
  *     of the protobuf phase of the same name, so neither re-sends rows the other stored; and the
  *     same again into the old layout (a trace_spans row per span, before migration 16) in a schema
@@ -415,6 +416,9 @@ async function cli(): Promise<void> {
   const pgUrl = process.env.ASSAY_TEST_POSTGRES_URL
   if (pgUrl === undefined) throw new Error('set ASSAY_TEST_POSTGRES_URL: this benchmark measures the PostgreSQL store')
   const exporters = arg('exporters', 16)
+  // The raw insert's connections (default: one per exporter); --raw-clients 10 gives it the server's
+  // default pool size instead, so its p99 is that of the database behind the same number of connections.
+  const rawClients = arg('raw-clients', exporters)
   const spans = arg('spans', 120_000)
   const batch = arg('batch', 512)
   const rate = arg('rate', 20_000)
@@ -484,13 +488,13 @@ async function cli(): Promise<void> {
       notes.push(...(await walPerSpan(pgUrl, walSchemas, flatRows.slice(0, 40))))
       const flatSpans = protoBodies.flat.map((b) => b.spans)
       const pacedSpans = protoBodies.paced.map((b) => b.spans)
-      raw = await rawPhase('raw INSERT … unnest flat out (pg client, same rows)', pgUrl, rawSchema, 'sets', flatRows, flatSpans, exporters, 0)
+      raw = await rawPhase('raw INSERT … unnest flat out (pg client, same rows)', pgUrl, rawSchema, 'sets', flatRows, flatSpans, rawClients, 0)
       push(raw)
-      const rawOld = await rawPhase('raw, old layout (a row per span), flat out', pgUrl, rawOldSchema, 'rows', flatRows, flatSpans, exporters, 0)
+      const rawOld = await rawPhase('raw, old layout (a row per span), flat out', pgUrl, rawOldSchema, 'rows', flatRows, flatSpans, rawClients, 0)
       push(rawOld)
-      const rawPaced = await rawPhase(`raw INSERT … unnest paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawSchema, 'sets', pacedRows, pacedSpans, exporters, rate)
+      const rawPaced = await rawPhase(`raw INSERT … unnest paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawSchema, 'sets', pacedRows, pacedSpans, rawClients, rate)
       push(rawPaced)
-      const rawOldPaced = await rawPhase(`raw, old layout (a row per span), paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawOldSchema, 'rows', pacedRows, pacedSpans, exporters, rate)
+      const rawOldPaced = await rawPhase(`raw, old layout (a row per span), paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawOldSchema, 'rows', pacedRows, pacedSpans, rawClients, rate)
       push(rawOldPaced)
       notes.push(`new layout against old, raw insert of the same rows in this run: flat out ${(raw.spansPerSecond / rawOld.spansPerSecond).toFixed(2)}× the spans/s (p99 ${raw.p99Ms.toFixed(0)} against ${rawOld.p99Ms.toFixed(0)} ms); paced p99 ${rawPaced.p99Ms.toFixed(0)} against ${rawOldPaced.p99Ms.toFixed(0)} ms`)
       const rawStored = await storedSpans(pgUrl, rawSchema)
@@ -499,7 +503,7 @@ async function cli(): Promise<void> {
       if (rawOldStored !== rawOld.spans + rawOldPaced.spans) notes.push(`PROBLEM: raw old-layout phases stored ${rawOldStored} spans of ${rawOld.spans + rawOldPaced.spans}`)
     }
     const cpu = os.cpus()[0]?.model ?? '?'
-    console.log(`machine: ${os.cpus().length} CPUs, ${cpu}, node ${process.version}; one assay server on PostgreSQL; ${exporters} exporters; batches of ${batch} spans; ${spans.toLocaleString('en-US')} spans per phase`)
+    console.log(`machine: ${os.cpus().length} CPUs, ${cpu}, node ${process.version}; one assay server on PostgreSQL; ${exporters} exporters; raw insert by ${rawClients} clients; batches of ${batch} spans; ${spans.toLocaleString('en-US')} spans per phase`)
     console.log(`load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
     for (const n of notes) console.log(n)
     console.log('')
