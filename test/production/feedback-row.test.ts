@@ -141,6 +141,8 @@ test('sqlite: migration 17 fills the rows of the feedback the store holds', asyn
     // The store as before migration 17: no column; feedback written then only to trace_feedback.
     const db = new Database(path.join(root, 'assay.db'))
     db.exec('ALTER TABLE traces DROP COLUMN feedback')
+    // Version 16 had no span_keys either (migration 19 adds it again on open).
+    db.exec('ALTER TABLE trace_span_sets DROP COLUMN span_keys')
     db.exec("INSERT INTO trace_feedback (id, trace_id, name, value, source, at) SELECT 'old-' || id, trace_id, name, value + 100, source, at - 1 FROM trace_feedback")
     db.pragma('user_version = 16')
     db.close()
