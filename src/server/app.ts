@@ -32,6 +32,7 @@ import { isMlflowPath } from './mlflow/paths.js'
 import { mlflowRegistryRoutes } from './mlflow/registry-routes.js'
 import { mlflowTrackingRoutes } from './mlflow/tracking-routes.js'
 import { registerUiRoutes, sessionToken } from './ui-routes.js'
+import { plainRunIdParam, RunIdParam } from './schemas.js'
 import { DEFAULT_JSON_LIMIT, isJson, isOctetStream, parseJsonBody, readBody, validate } from './request-body.js'
 
 /** Largest buffered request body (JSON, binary batches, eval chunks): 64 MiB (docs/server.md). */
@@ -257,7 +258,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       handler: async (request, reply) => {
         const caller = request.assayCaller
         if (caller === undefined) throw new Error(`${spec.method} ${spec.url} reached its handler without authorization`)
-        const params = validate(spec.params, request.params, 'path')
+        const params = (spec.params === RunIdParam ? plainRunIdParam(request.params) : undefined) ?? validate(spec.params, request.params, 'path')
         const query = validate(spec.query, request.query, 'query')
         // The run exists and the caller may touch it before a streamed body is read (an upload
         // to an unknown run is refused without staging anything).

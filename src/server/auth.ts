@@ -52,7 +52,13 @@ const TOKEN_CACHE_ENTRIES = 10_000
  * through this server at once (clear). Expiry is checked on every request; 0 turns the cache off.
  */
 export class TokenCache {
-  private readonly entries = new Map<string, { token: ApiToken; caller: Caller; until: number }>()
+  private readonly entries = new Map<string, TokenCacheEntry>()
+  /**
+   * The same entries by the Authorization header that verified them, so that a client's next
+   * requests find their token without hashing the secret again (a sha256 per request was a
+   * visible cost of every batch). Only headers of verified tokens are kept, for the same window.
+   */
+  private readonly byHeader = new Map<string, TokenCacheEntry>()
 
   constructor(readonly ttlMs: number) {}
 
@@ -65,23 +71,44 @@ export class TokenCache {
     return this.entry(secretSha256, now)?.caller
   }
 
-  set(secretSha256: string, token: ApiToken, now: number): void {
+  /** The caller of the token an Authorization header verified within the window, without hashing it. */
+  callerOfHeader(header: string, now: number): Caller | undefined {
+    const entry = this.byHeader.get(header)
+    if (entry === undefined) return undefined
+    if (entry.until > now) return entry.caller
+    this.byHeader.delete(header)
+    return undefined
+  }
+
+  set(secretSha256: string, token: ApiToken, now: number, header?: string): void {
     if (this.ttlMs <= 0) return
-    if (this.entries.size >= TOKEN_CACHE_ENTRIES) this.entries.clear()
-    this.entries.set(secretSha256, { token, caller: callerOf(token), until: now + this.ttlMs })
+    if (this.entries.size >= TOKEN_CACHE_ENTRIES) this.clear()
+    const entry = { token, caller: callerOf(token), until: now + this.ttlMs }
+    this.entries.set(secretSha256, entry)
+    if (header !== undefined) {
+      if (this.byHeader.size >= TOKEN_CACHE_ENTRIES) this.byHeader.clear()
+      this.byHeader.set(header, entry)
+    }
   }
 
   clear(): void {
     this.entries.clear()
+    this.byHeader.clear()
   }
 
-  private entry(secretSha256: string, now: number): { token: ApiToken; caller: Caller; until: number } | undefined {
+  private entry(secretSha256: string, now: number): TokenCacheEntry | undefined {
     const entry = this.entries.get(secretSha256)
     if (entry === undefined) return undefined
     if (entry.until > now) return entry
     this.entries.delete(secretSha256)
     return undefined
   }
+}
+
+interface TokenCacheEntry {
+  token: ApiToken
+  caller: Caller
+  until: number
 }
 
 /** The sha256 of the secret in an `Authorization: Bearer assay_…` header; 401 when there is none. */
@@ -119,7 +146,7 @@ export async function authenticate(store: Store, header: string | undefined, cac
   const token = await store.findApiToken(secretSha256)
   if (token === null) throw new AssayError('ASSAY_UNAUTHENTICATED', 'the API token is not known to this server')
   requireUsable(token)
-  cache?.set(secretSha256, token, now)
+  cache?.set(secretSha256, token, now, header)
   return callerOf(token)
 }
 
@@ -129,7 +156,8 @@ export async function authenticate(store: Store, header: string | undefined, cac
  * what authenticate refuses before reading the store, and a cached token that expired.
  */
 export function cachedCaller(header: string | undefined, cache: TokenCache): Caller | undefined {
-  const caller = cache.caller(secretSha256Of(header), Date.now())
+  const now = Date.now()
+  const caller = (header === undefined ? undefined : cache.callerOfHeader(header, now)) ?? cache.caller(secretSha256Of(header), now)
   if (caller !== undefined && caller.token !== null) requireUsable(caller.token)
   return caller
 }

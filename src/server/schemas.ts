@@ -21,7 +21,18 @@ const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/
  */
 const noNul = (text: z.ZodString) => text.refine((value) => !value.includes('\u0000'), 'a NUL character is not allowed here')
 
-export const RunIdParam = z.object({ runId: noNul(z.string().min(1).max(300)) })
+const RUN_ID_MAX = 300
+export const RunIdParam = z.object({ runId: noNul(z.string().min(1).max(RUN_ID_MAX)) })
+
+/**
+ * RunIdParam's parse without zod for a valid run id (every request of the run routes: batches,
+ * heartbeats); undefined for anything RunIdParam would refuse, so that the schema words the error.
+ */
+export function plainRunIdParam(params: unknown): { runId: string } | undefined {
+  const runId = (params as { runId?: unknown } | undefined)?.runId
+  if (typeof runId !== 'string' || runId.length < 1 || runId.length > RUN_ID_MAX || runId.includes('\u0000')) return undefined
+  return { runId }
+}
 export const Sha256Param = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex characters') })
 export const TokenIdParam = z.object({ id: noNul(z.string().min(1).max(300)) })
 

@@ -179,6 +179,43 @@ describe('server bad input', () => {
     assert.equal((await s.store.getRun(run.id)).metrics.length, 0)
   })
 
+  it('a binary batch header outside the plain shape is held to the schema: each bad field is 400 naming it, nothing stored', async () => {
+    const frame = encodeBatchFrame({ metrics: [series('loss', [[0, 1], [1, 2]])] })
+    const chunk = frame.subarray(Math.ceil((8 + frame.readUInt32LE(4)) / 8) * 8)
+    const withHeader = (header: unknown): Buffer => {
+      const text = Buffer.from(JSON.stringify(header))
+      const start = Buffer.alloc(Math.ceil((8 + text.length) / 8) * 8)
+      start.writeUInt32LE(0x42415341, 0)
+      start.writeUInt32LE(text.length, 4)
+      text.copy(start, 8)
+      return Buffer.concat([start, chunk])
+    }
+    const post = (header: unknown): Promise<Inject> =>
+      s.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/batch`, payload: withHeader(header), headers: { 'content-type': 'application/octet-stream' } })
+    const cases: [unknown, string][] = [
+      [{ metrics: [{ key: 'loss', count: -1 }] }, 'body.metrics.0.count'],
+      [{ metrics: [{ key: 'loss', count: 2.5 }] }, 'body.metrics.0.count'],
+      [{ metrics: [{ key: 'loss', count: '2' }] }, 'body.metrics.0.count'],
+      [{ metrics: [{ key: '', count: 2 }] }, 'body.metrics.0.key'],
+      [{ metrics: [{ key: 'k'.repeat(251), count: 2 }] }, 'body.metrics.0.key'],
+      [{ metrics: [{ key: 'loss', count: 2, extra: 1 }] }, 'body.metrics.0'],
+      [{ batchId: '', metrics: [{ key: 'loss', count: 2 }] }, 'body.batchId'],
+      [{ batchId: 'a\u0000b', metrics: [{ key: 'loss', count: 2 }] }, 'body.batchId'],
+      [{ batchId: 7, metrics: [{ key: 'loss', count: 2 }] }, 'body.batchId'],
+      [{ metrics: { key: 'loss', count: 2 } }, 'body.metrics'],
+      [{ batchId: 'b', metrics: [{ key: 'loss', count: 2 }], other: true }, 'body'],
+    ]
+    for (const [header, field] of cases) {
+      const response = await post(header)
+      expectError(response, 400, 'ASSAY_INVALID_ARGUMENT', JSON.stringify(header).slice(0, 80))
+      assert.equal(errorOf(response).details?.field, field, JSON.stringify(header).slice(0, 80))
+    }
+    assert.equal((await s.store.getRun(run.id)).metrics.length, 0)
+    const plain = await post({ batchId: 'plain-1', metrics: [{ key: 'loss', count: 2 }] })
+    assert.equal(plain.statusCode, 200, plain.body)
+    assert.deepEqual([...(await s.store.getRun(run.id)).metrics.map((m) => m.key)], ['loss'])
+  })
+
   it('bodies over the limit are 413 ASSAY_BODY_TOO_LARGE (JSON and binary)', async () => {
     const small = await testServer({ auth: { enabled: false }, bodyLimit: 1024, jsonLimit: 1024 })
     try {
