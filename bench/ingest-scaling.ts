@@ -8,12 +8,14 @@
  *   (c) flat out over two server processes (clients split between them) against one.
  * Afterwards every assay run must hold exactly its acknowledged points, each step once.
  *
- *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q] [--flat-only] [--assay-bin PATH]
+ *   npm run build && node --import tsx bench/ingest-scaling.ts [--reps 3] [--seconds 6] [--clients 32] [--batch 1000] [--rate 64000] [--log-level info] [--profile DIR] [--server-cpu Q] [--flat-only | --paced-only] [--assay-bin PATH]
  *
  * ASSAY_TEST_POSTGRES_URL (default the local test database); fresh schemas, dropped afterwards.
  * --profile DIR: every server writes a CPU profile there (node --cpu-prof; the file names hold the
  *   pids, which the run prints); bench/cpu-profile-summary.ts --after S summarises the steady state.
  * --flat-only: only scenario (a), for quick comparisons of CPU per point.
+ * --paced-only: only scenario (b), so a longer --seconds gives each p99 more requests (at 6 s a
+ *   repetition's p99 is about its 4th-worst of 380 batches).
  * --assay-bin PATH: the `assay` to start (default this checkout's bin/assay.js): another build
  *   (a copy of bin/, dist/ and package.json of an earlier commit) for a before/after comparison;
  *   the schema is created by this checkout, so that build must know its latest migration.
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
   const profiling = profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
   const serverCpu = Number(arg('server-cpu', '0'))
   const flatOnly = process.argv.includes('--flat-only')
+  const pacedOnly = process.argv.includes('--paced-only')
   const assayBin = path.resolve(arg('assay-bin', path.join(REPO, 'bin/assay.js')))
   const releaseQuotas: (() => void)[] = []
   const assaySchema = `assay_ingest_${randomBytes(4).toString('hex')}`
@@ -229,7 +232,7 @@ async function main(): Promise<void> {
       { name: 'flat out', servers: 1, rate: 0 },
       { name: `paced ${rate.toLocaleString('en-US')} points/s`, servers: 1, rate },
       { name: 'flat out', servers: 2, rate: 0 },
-    ].slice(0, flatOnly ? 1 : 3)
+    ].filter((_, i) => (flatOnly ? i === 0 : pacedOnly ? i === 1 : true))
     // A short warm-up of every server (JIT, prepared statements, pool connections).
     for (const kind of ['assay', 'reference'] as const) {
       const warm = await load(kind, urls[kind], token, clients, batch, 1, 0)
@@ -303,7 +306,7 @@ async function main(): Promise<void> {
       `| ${r.scenario} | ${r.servers} | ${Math.round(a('pointsPerSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerSecond')).toLocaleString('en-US')} | ${(a('pointsPerSecond') / b('pointsPerSecond')).toFixed(2)} | ${a('p50').toFixed(1)} ms | ${b('p50').toFixed(1)} ms | ${a('p99').toFixed(1)} ms | ${b('p99').toFixed(1)} ms | ${(a('p99') / b('p99')).toFixed(2)} | ${Math.round(a('pointsPerCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerCpuSecond') / b('pointsPerCpuSecond')).toFixed(2)} | ${Math.round(a('pointsPerDbCpuSecond')).toLocaleString('en-US')} | ${Math.round(b('pointsPerDbCpuSecond')).toLocaleString('en-US')} | ${(a('pointsPerDbCpuSecond') / b('pointsPerDbCpuSecond')).toFixed(2)} |`,
     )
   }
-  if (!flatOnly) {
+  if (!flatOnly && !pacedOnly) {
     const twoOverOne = (kind: string) => medianOf('flat out', 2, kind, 'pointsPerSecond') / medianOf('flat out', 1, kind, 'pointsPerSecond')
     console.log(`\ntwo servers / one, flat out: assay ${twoOverOne('assay').toFixed(2)}, reference ${twoOverOne('reference').toFixed(2)}`)
   }
