@@ -44,6 +44,8 @@ export function callerOf(token: ApiToken): Caller {
 export const DEFAULT_TOKEN_CACHE_MS = 5000
 /** Tokens a cache holds at most; a full cache starts over (every token is read again once). */
 const TOKEN_CACHE_ENTRIES = 10_000
+/** `Bearer assay_…` with one space and nothing around it: the only header form the cache keys by. */
+const CANONICAL_BEARER = /^Bearer assay_[A-Za-z0-9_-]{20,200}$/
 
 /**
  * Tokens this server verified in the last `ttlMs`, by the sha256 of their secret, so a client
@@ -85,7 +87,9 @@ export class TokenCache {
     if (this.entries.size >= TOKEN_CACHE_ENTRIES) this.clear()
     const entry = { token, caller: callerOf(token), until: now + this.ttlMs }
     this.entries.set(secretSha256, entry)
-    if (header !== undefined) {
+    // Only the canonical spelling is remembered by header: one short entry per token, so padded
+    // variants of one header cannot fill the map with long keys.
+    if (header !== undefined && CANONICAL_BEARER.test(header)) {
       if (this.byHeader.size >= TOKEN_CACHE_ENTRIES) this.byHeader.clear()
       this.byHeader.set(header, entry)
     }

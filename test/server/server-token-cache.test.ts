@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it, test } from 'node:test'
 import { buildServer } from '../../src/server/app.js'
-import { hashSecret, newTokenId, newTokenSecret } from '../../src/server/auth.js'
+import { hashSecret, newTokenId, newTokenSecret, TokenCache } from '../../src/server/auth.js'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { dropSchema, freshSchema } from '../store/backends.js'
 import { newRun } from '../store/fixtures.js'
@@ -65,6 +65,29 @@ describe('token cache', () => {
     } finally {
       await s.close()
     }
+  })
+
+  it('only the canonical "Bearer <token>" header is remembered by header: padded spellings authenticate but add no entry', async () => {
+    const s = await testServer({ tokenCacheMs: 3_600_000 })
+    try {
+      const { secret } = await makeToken(s.store, 'read')
+      const padded = [`Bearer  ${secret}`, `Bearer ${secret}   `, `Bearer\t${secret}`, `bearer ${secret}${' '.repeat(4000)}`]
+      for (const authorization of padded) {
+        const answer = await s.app.inject({ method: 'GET', url: '/api/v1/runs', headers: { authorization } })
+        assert.equal(answer.statusCode, 200, JSON.stringify(authorization.slice(0, 20)))
+      }
+    } finally {
+      await s.close()
+    }
+    const cache = new TokenCache(3_600_000)
+    const secret = newTokenSecret()
+    const token = { id: newTokenId(), name: 't', scope: 'read' as const, experiments: null, createdAt: 0, createdBy: 'test', revokedAt: null, expiresAt: null }
+    const now = Date.now()
+    cache.set(hashSecret(secret), token, now, `Bearer  ${secret}  `)
+    assert.equal(cache.callerOfHeader(`Bearer  ${secret}  `, now), undefined, 'a padded header is not a key')
+    assert.notEqual(cache.caller(hashSecret(secret), now), undefined, 'the token is still cached by its hash')
+    cache.set(hashSecret(secret), token, now, `Bearer ${secret}`)
+    assert.notEqual(cache.callerOfHeader(`Bearer ${secret}`, now), undefined, 'the canonical header is a key')
   })
 
   it('an expired token is refused even while cached', async () => {

@@ -927,7 +927,11 @@ $fn$;
 -- Every set written from here on fills it (and leaves hashes NULL). Sets written before keep
 -- span_keys NULL; the writer reads their spans (and hashes) as before. Not filled here: that would
 -- rewrite every stored set, where only a trace re-sent after the upgrade needs it.
-ALTER TABLE trace_span_sets ADD COLUMN span_keys bytea;
+-- STORAGE MAIN as spans (migration 16): with the default (EXTENDED) PostgreSQL moves this column
+-- out of line before it compresses spans, so a set of a few spans would write a TOAST row and
+-- index entry for 40 bytes a span. IF NOT EXISTS: a development build numbered this column 18.
+ALTER TABLE trace_span_sets ADD COLUMN IF NOT EXISTS span_keys bytea;
+ALTER TABLE trace_span_sets ALTER COLUMN span_keys SET STORAGE MAIN;
 `,
   },
 ]
