@@ -11,6 +11,7 @@ import type { RouteSpec } from '../route.js'
 import { ROUTES } from '../../store/http/routes.js'
 import {
   BatchHeaderSchema,
+  plainBatchHeader,
   HeartbeatSchema,
   JsonBatchSchema,
   ListRunsQuery,
@@ -274,38 +275,10 @@ function batchFromFrame(body: Buffer): RunBatch {
   // The JSON header (bytes 8 to 8 + its length) is held to the nesting limit before it is parsed.
   if (bytes.length >= 8) requireJsonDepth(bytes.toString('utf8', 8, Math.min(bytes.length, 8 + bytes.readUInt32LE(4))), 'the header of the binary batch')
   const frame = decodeBatchFrame(bytes)
-  const header = plainBatchHeader(frame.header) ?? (validate(BatchHeaderSchema, frame.header, 'body') as unknown as BatchHeader)
+  const header = (plainBatchHeader(frame.header) ?? validate(BatchHeaderSchema, frame.header, 'body')) as unknown as BatchHeader
   const metrics: MetricSeries[] = header.metrics.map((m, i) => ({ key: m.key, ...frame.series(m.count, i) }))
   if (batchFrameEnd(bytes, header) !== bytes.length) throw new AssayError('ASSAY_INVALID_ARGUMENT', 'the binary batch has bytes after its last metric chunk', { field: 'body' })
   return { batchId: header.batchId, params: header.params, tags: header.tags, datasets: header.datasets, metrics }
-}
-
-const BATCH_ID_MAX = 200
-const METRIC_KEY_MAX = 250
-
-/**
- * The header of a binary batch in the shape the SDK sends on every step (a batchId and each
- * series' key and count, nothing else), checked by BatchHeaderSchema's rules for that shape
- * without zod, whose parse was a visible part of each batch's CPU. Anything else (params, tags,
- * datasets, an unknown field, a wrong type or length) is undefined: the schema then checks it
- * and words the error.
- */
-function plainBatchHeader(value: unknown): BatchHeader | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
-  const header = value as { batchId?: unknown; metrics?: unknown }
-  for (const field of Object.keys(header)) if (field !== 'batchId' && field !== 'metrics') return undefined
-  const { batchId, metrics } = header
-  if (batchId !== undefined && !(typeof batchId === 'string' && batchId.length >= 1 && batchId.length <= BATCH_ID_MAX && !batchId.includes('\u0000'))) return undefined
-  if (!Array.isArray(metrics)) return undefined
-  for (const m of metrics as unknown[]) {
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) return undefined
-    const fields = Object.keys(m)
-    if (fields.length !== 2) return undefined
-    const { key, count } = m as { key?: unknown; count?: unknown }
-    if (typeof key !== 'string' || key.length < 1 || key.length > METRIC_KEY_MAX) return undefined
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
-  }
-  return header as BatchHeader
 }
 
 /** What the SDK checks before sending, checked again: the server trusts no client (also for the MLflow routes' batches). */
