@@ -236,6 +236,7 @@ const NUMBER_FEATURE_NAMES: ReadonlySet<string> = new Set(NUMBER_FEATURES)
 
 /** A column of Store.traceColumns' SELECT: its SQL, its type, and what each trace's value of it sets. */
 export interface TraceColumnField {
+  /** The expression, without an alias (the SELECT adds `AS name`). */
   sql: string
   /** The name rows carry it by. */
   name: string
@@ -280,7 +281,7 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
   ]
   needs.scores.forEach((score, k) => {
     fields.push({
-      sql: `${scoreSql(score)} AS score_${k}`,
+      sql: scoreSql(score),
       name: `score_${k}`,
       type: 'float8',
       nullable: true,
@@ -302,7 +303,7 @@ export function traceColumnFields(needs: TraceColumnNeeds, modelVersion: string 
     const bits = FIELD_ATTRIBUTES.map(([field], i) => `(CASE WHEN ${fieldColumn(field)} IS NULL THEN 0 ELSE ${2 ** i} END)`)
     const masks = new Map<number, readonly string[]>()
     fields.push({
-      sql: `${bits.join(' + ')} AS attribute_mask`,
+      sql: bits.join(' + '),
       name: 'attribute_mask',
       type: 'int4',
       nullable: false,
@@ -337,7 +338,7 @@ function sqliteRowScore(): string {
 /** The SELECT list of Store.traceColumns (traceColumnFields), its score names as placeholders. */
 export function traceColumnsSelect(needs: TraceColumnNeeds, dialect: 'sqlite' | 'postgres'): string {
   return traceColumnFields(needs, undefined, () => rowScoreSql(dialect, '?'))
-    .map((f) => f.sql)
+    .map((f) => `${f.sql} AS ${f.name}`)
     .join(', ')
 }
 

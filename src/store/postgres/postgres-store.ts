@@ -7,7 +7,7 @@ import { foldMetricSummary } from '../metric-summary.js'
 import { summaryFromRow, type SummaryRow } from '../row-mapping.js'
 import type { SqlExecutor } from '../sql-adapter.js'
 import { REVIVE_RUN, SqlStore, type LockedRun } from '../sql-store.js'
-import { rowScoreSql, shareNumberFeatures, traceColumnFields, type TraceColumnField } from '../production-rows.js'
+import { rowScoreSql, shareNumberFeatures, traceColumnFields } from '../production-rows.js'
 import { TRACE_COLUMN_PAGE_SIZE, type MetricSeries, type StoreCapabilities, type TraceColumnsQuery } from '../store.js'
 import { CopyBinaryDecoder, type CopyField, type CopyTuple } from './copy-binary.js'
 import { openPostgresAdapter, PostgresAdapter, type PostgresStoreOptions } from './postgres-adapter.js'
@@ -80,7 +80,7 @@ export class PostgresStore extends SqlStore {
     let room = 0
     // Each value cast to the type it is decoded as (a no-op for a column of that type), so the
     // COPY's bytes are that type's; the decoder checks each length against it, and NULL against nullable.
-    const select = fields.map((f) => `(${fieldExpression(f)})::${f.type} AS ${f.name}`).join(', ')
+    const select = fields.map((f) => `(${f.sql})::${f.type} AS ${f.name}`).join(', ')
     await this.copyOut(`SELECT ${select} FROM traces WHERE ${window} ORDER BY start_time, trace_id`, fields, (buffer, offsets, lengths) => {
       if (room === 0) {
         builder.reserve(block)
@@ -190,12 +190,6 @@ export class PostgresStore extends SqlStore {
       ],
     )
   }
-}
-
-/** A trace column's SQL without its alias (` AS name`, which the aliased ones end with). */
-function fieldExpression(field: TraceColumnField): string {
-  const alias = ` AS ${field.name}`
-  return field.sql.endsWith(alias) ? field.sql.slice(0, -alias.length) : field.sql
 }
 
 /** `count` rows of (run_id, key, seq, count, data) placeholders. */
