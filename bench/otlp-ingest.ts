@@ -326,6 +326,78 @@ async function rawPhase(name: string, pgUrl: string, schema: string, layout: Lay
   return summarise(name, latencies, spans, (performance.now() - started) / 1000, 0)
 }
 
+/**
+ * The raw ceiling with group commit: the same rows, due at the same times as rawPhase's paced
+ * batches, queued; `writers` connections each take every batch waiting (up to `maxSpans` spans)
+ * and write them in one transaction of one INSERT … unnest per table. Latency from each batch's
+ * due time to the commit that holds it: what a server committing concurrent requests together
+ * could give at best, with no HTTP and no decode.
+ */
+async function rawGroupPhase(name: string, pgUrl: string, schema: string, batches: ReturnType<typeof rowsOf>, spansPerBatch: number[], writers: number, rate: number, maxSpans: number): Promise<PhaseResult> {
+  const pool = new pg.Pool({ connectionString: pgUrl, max: writers, options: `-c search_path=${schema}` })
+  const insertTraces = `INSERT INTO traces (${TRACE_NAMES}) SELECT * FROM unnest(${TRACE_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT (trace_id) DO NOTHING`
+  const latencies: number[] = []
+  const waiting: { i: number; due: number }[] = []
+  const sleepers: (() => void)[] = []
+  const wakeAll = (): void => {
+    for (const r of sleepers.splice(0)) r()
+  }
+  let produced = false
+  let spans = 0
+  let transactions = 0
+  const spansPerBatchMean = spansPerBatch[0] ?? 1
+  const clientsReady = await Promise.all(Array.from({ length: writers }, () => pool.connect()))
+  const started = performance.now()
+  const producer = (async () => {
+    for (let i = 0; i < batches.length; i++) {
+      const due = started + ((i * spansPerBatchMean) / rate) * 1000
+      const now = performance.now()
+      if (due > now) await new Promise((r) => setTimeout(r, due - now))
+      waiting.push({ i, due })
+      wakeAll()
+    }
+    produced = true
+    wakeAll()
+  })()
+  await Promise.all(
+    clientsReady.map(async (client) => {
+      try {
+        for (;;) {
+          if (waiting.length === 0) {
+            if (produced) break
+            await new Promise<void>((r) => sleepers.push(r))
+            continue
+          }
+          const group: { i: number; due: number }[] = []
+          let n = 0
+          while (waiting.length > 0 && (group.length === 0 || n + spansPerBatch[waiting[0].i] <= maxSpans)) {
+            const item = waiting.shift()!
+            group.push(item)
+            n += spansPerBatch[item.i]
+          }
+          const traces = group.flatMap((g) => batches[g.i].traces)
+          const sets = group.flatMap((g) => batches[g.i].sets)
+          await client.query('BEGIN')
+          await client.query({ name: 'raw_traces', text: insertTraces, values: TRACE_TYPES.map((_, c) => traces.map((r) => r[c])) })
+          await client.query({ name: 'raw_sets', text: INSERT_SETS, values: [0, 1, 2, 3].map((c) => sets.map((r) => r[c])) })
+          await client.query('COMMIT')
+          const end = performance.now()
+          transactions++
+          for (const g of group) latencies.push(end - g.due)
+          spans += n
+          if (waiting.length > 0) wakeAll()
+        }
+      } finally {
+        client.release()
+      }
+    }),
+  )
+  await producer
+  await pool.end()
+  const result = summarise(`${name} (${transactions} transactions)`, latencies, spans, (performance.now() - started) / 1000, 0)
+  return result
+}
+
 /** Spans stored in a schema, counted (each set's lines; the old layout's rows): every acknowledged span exactly once. */
 async function storedSpans(pgUrl: string, schema: string, layout: Layout = 'sets'): Promise<number> {
   const client = new pg.Client({ connectionString: pgUrl })
@@ -497,6 +569,18 @@ async function cli(): Promise<void> {
       const rawOldPaced = await rawPhase(`raw, old layout (a row per span), paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, rawOldSchema, 'rows', pacedRows, pacedSpans, rawClients, rate)
       push(rawOldPaced)
       notes.push(`new layout against old, raw insert of the same rows in this run: flat out ${(raw.spansPerSecond / rawOld.spansPerSecond).toFixed(2)}× the spans/s (p99 ${raw.p99Ms.toFixed(0)} against ${rawOld.p99Ms.toFixed(0)} ms); paced p99 ${rawPaced.p99Ms.toFixed(0)} against ${rawOldPaced.p99Ms.toFixed(0)} ms`)
+      for (const writers of [1, 2]) {
+        // A fresh schema each: the paced rows are already in rawSchema.
+        const groupSchema = `bench_otlp_rawgroup${writers}_${suffix}`
+        const groupStore = await openStore(`${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${groupSchema}`)
+        await groupStore.createDeployment(deployment)
+        await groupStore.close()
+        const group = await rawGroupPhase(`raw, group commit by ${writers} writer${writers === 1 ? '' : 's'}, paced at ${rate.toLocaleString('en-US')} spans/s`, pgUrl, groupSchema, pacedRows, pacedSpans, writers, rate, arg('group-spans', 8192))
+        push(group)
+        const groupStored = await storedSpans(pgUrl, groupSchema)
+        if (groupStored !== group.spans) notes.push(`PROBLEM: ${group.name} stored ${groupStored} spans of ${group.spans}`)
+        await dropSchema(pgUrl, groupSchema)
+      }
       const rawStored = await storedSpans(pgUrl, rawSchema)
       if (rawStored !== raw.spans + rawPaced.spans) notes.push(`PROBLEM: raw phases stored ${rawStored} spans of ${raw.spans + rawPaced.spans}`)
       const rawOldStored = await storedSpans(pgUrl, rawOldSchema, 'rows')

@@ -1,4 +1,4 @@
-import { AssayError, isAssayError } from '../errors.js'
+import { AssayError } from '../errors.js'
 import { assertAnchored, assertAuditHash, GENESIS_HASH } from '../audit/audit-hash.js'
 import { computeEnvelope, configParts } from '../record/envelope.js'
 import type {
@@ -65,42 +65,31 @@ import {
   type TokenRow,
 } from './row-mapping.js'
 import type { ParamColumns, SqlAdapter, SqlColumn, SqlDialect, SqlExecutor, WriteOutcome } from './sql-adapter.js'
-import { refuseNulInJson, refusingNulText } from './nul-guard.js'
+import { refusingNulText } from './nul-guard.js'
+import { prepareTraces, TraceGroupCommit, writeTraces, type PreparedTraces } from './trace-write.js'
 import { allPages, decodeCursor, decodeOrderedRunCursor, decodeRunCursor, encodeCursor, encodeOrderedRunCursor, encodeRunCursor, pageLimit, pageOf } from './pages.js'
 import { DEFAULT_RUN_ORDER, formatRunOrder, parseRunFilter, parseRunOrder, scopedFields, unknownKeyError, type FilterNode, type ScopedField } from './run-filter.js'
 import { parseTraceFilter, traceFilterToSql } from './trace-filter.js'
 import { afterKeys, filterToSql, FILTER_SCOPE_TABLES, orderToSql, requiredConditions, type SortKeys } from './run-filter-sql.js'
 import {
-  extractTraceFields,
   missingAuditFields,
-  storedSpan,
   traceEvalRecord,
-  TRACE_LIMITS,
   validateFeedback,
   validateNewDeployment,
-  validateTraceInput,
   type Deployment,
   type Feedback,
   type NewDeployment,
-  type StoredSpan,
   type Trace,
   type TraceInput,
-  type TraceSpan,
   TraceRowBuilder,
 } from '../record/production.js'
 import {
   deploymentFromRow,
   feedbackFromRow,
   spanFromData,
-  readSpanSetKeys,
-  spanSetHash,
-  spanSetKeys,
   spanSetLines,
-  spanSetText,
   type SpanSetRow,
-  TRACE_FIELD_SQL_COLUMNS,
   TRACE_ROW_COLUMNS,
-  traceFieldValues,
   traceRowFieldsFromColumns,
   traceColumnsSelect,
   shareNumberFeatures,
@@ -171,8 +160,6 @@ const RUN_WITH_EXPERIMENT = 'SELECT r.*, e.name AS experiment FROM runs r JOIN e
 const LISTED_RUN_COLUMNS = 'r.id, e.name AS experiment, r.name, r.owner, r.status, r.start_time, r.end_time, r.parent_id, r.group_id, r.seed, r.config_fingerprint'
 const text = (name: string): SqlColumn => ({ name, type: 'text' })
 const bigint = (name: string): SqlColumn => ({ name, type: 'bigint' })
-/** A trace row: its id, its deployment, then the fields extracted from its spans. */
-const TRACE_COLUMNS = [text('trace_id'), text('deployment_id'), ...TRACE_FIELD_SQL_COLUMNS]
 const KEY_VALUE_COLUMNS = [text('run_id'), text('key'), text('value')]
 /** A param's canonical JSON, and the number or text it holds for the filter (run-filter-sql.ts). */
 const PARAM_COLUMNS = [text('run_id'), text('key'), text('value'), { name: 'value_num', type: 'float8' } as SqlColumn, text('value_text')]
@@ -208,6 +195,9 @@ export abstract class SqlStore implements Store {
 
   /** The backend's adapter behind the core's one rule for text: no NUL (nul-guard.ts). */
   protected readonly sql: SqlAdapter
+
+  /** Trace writes of concurrent callers, committed together (trace-write.ts). */
+  private readonly traceWrites = new TraceGroupCommit((traces) => this.sql.transaction('write', (tx) => writeTraces(tx, this.sql.forUpdate, traces)))
 
   protected constructor(
     readonly location: string,
@@ -1269,147 +1259,13 @@ export abstract class SqlStore implements Store {
   }
 
   async logTraces(traces: readonly TraceInput[]): Promise<LogTracesResult> {
-    const result: LogTracesResult = { stored: [], unchanged: [], rejected: [] }
-    const reject = (trace: TraceInput, error: unknown): void => {
-      if (!isAssayError(error)) throw error
-      result.rejected.push({ traceId: String(trace?.traceId), spans: Array.isArray(trace?.spans) ? trace.spans.length : 0, code: error.code, message: error.message })
-    }
-    // Each span serialised once: its canonical JSON is both the stored data and what its content hash hashes.
-    const stored = new Map<TraceSpan, StoredSpan>()
-    const storedOf = (span: TraceSpan): StoredSpan => {
-      let form = stored.get(span)
-      if (form === undefined) stored.set(span, (form = storedSpan(span)))
-      return form
-    }
-    // Checked before the transaction; spans of one trace id in several inputs of one call are joined.
-    const byId = new Map<string, TraceInput>()
-    const checkedResources = new WeakSet<object>()
-    for (const raw of traces) {
-      let trace: TraceInput
-      try {
-        trace = validateTraceInput(raw, checkedResources)
-        // No stored text holds a NUL or a lone surrogate (nul-guard.ts), span data included though it is
-        // stored as JSON: refused here, per trace, rather than failing the batch's statement.
-        for (const span of trace.spans) refuseNulInJson(storedOf(span).data, span)
-      } catch (error) {
-        reject(raw, error)
-        continue
-      }
-      const seen = byId.get(trace.traceId)
-      if (seen === undefined) byId.set(trace.traceId, trace)
-      else if (seen.deploymentId !== trace.deploymentId) reject(trace, traceConflict(trace.traceId, `names deployment ${trace.deploymentId} and ${seen.deploymentId} in one call`))
-      else {
-        try {
-          byId.set(trace.traceId, validateTraceInput({ ...seen, spans: [...seen.spans, ...trace.spans.filter((s) => !seen.spans.some((o) => o.spanId === s.spanId && storedOf(o).data === storedOf(s).data))] }))
-        } catch (error) {
-          reject(trace, error)
-        }
-      }
-    }
-    if (byId.size === 0) return result
-    const written = await this.sql.transaction('write', async (tx) => {
-      const outcome: LogTracesResult = { stored: [], unchanged: [], rejected: [] }
-      const refuse = (trace: TraceInput, error: AssayError): void => {
-        outcome.rejected.push({ traceId: trace.traceId, spans: trace.spans.length, code: error.code, message: error.message })
-      }
-      const deploymentIds = [...new Set([...byId.values()].map((t) => t.deploymentId))]
-      const known = new Set((await tx.all<{ id: string }>(`SELECT id FROM deployments WHERE id IN (${marks(deploymentIds)})`, deploymentIds)).map((r) => r.id))
-      // New traces in one statement (in trace id order, so two writers of overlapping sets queue
-      // rather than deadlock); a trace another writer stored first, even one committing meanwhile,
-      // is not inserted and joins it below, read with its row locked so concurrent joiners queue.
-      const candidates = [...byId.values()].filter((trace) => {
-        if (known.has(trace.deploymentId)) return true
-        refuse(trace, new AssayError('ASSAY_UNKNOWN_DEPLOYMENT', `trace ${trace.traceId} names deployment ${trace.deploymentId}, which the store does not have (create it first: assay.deploy)`, { traceId: trace.traceId, deploymentId: trace.deploymentId }))
-        return false
-      }).sort((a, b) => (a.traceId < b.traceId ? -1 : 1))
-      const inserted = candidates.length === 0 ? new Set<string>() : new Set((await tx.insertRowsReturning<{ trace_id: string }>(
-        'traces',
-        TRACE_COLUMNS,
-        candidates.map((t) => [t.traceId, t.deploymentId, ...traceFieldValues(extractTraceFields(t.spans))]),
-        'ON CONFLICT (trace_id) DO NOTHING RETURNING trace_id',
-      )).map((r) => r.trace_id))
-      const fresh = [...byId.values()].filter((t) => inserted.has(t.traceId))
-      const others = candidates.filter((t) => !inserted.has(t.traceId)).map((t) => t.traceId)
-      const existing = new Map(others.length === 0 ? [] : (await tx.all<{ trace_id: string; deployment_id: string }>(`SELECT trace_id, deployment_id FROM traces WHERE trace_id IN (${marks(others)}) ORDER BY trace_id${this.sql.forUpdate}`, others)).map((r) => [r.trace_id, r.deployment_id]))
-      // One trace_span_sets row per trace per write (migration 16): the spans this write adds to it,
-      // with their ids and content hashes (migration 19), so a later write compares with those.
-      const setColumns: SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, { name: 'span_keys', type: 'bytea' }, text('spans')]
-      const setRow = (traceId: string, seq: number, spans: readonly TraceSpan[]): unknown[] => [
-        traceId, seq, spanSetKeys(spans.map((s) => ({ spanId: s.spanId, contentSha256: storedOf(s).contentSha256 }))), spanSetText(spans.map((s) => storedOf(s).data)),
-      ]
-      const rows: unknown[][] = fresh.map((t) => setRow(t.traceId, 0, t.spans))
-      outcome.stored.push(...fresh.map((t) => t.traceId))
-      const joining = [...byId.values()].filter((t) => existing.has(t.traceId) && known.has(t.deploymentId))
-      const grown: { traceId: string; added: TraceSpan[]; held: HeldSpans }[] = []
-      if (joining.length > 0) {
-        const joinIds = joining.map((t) => t.traceId)
-        // The ids and hashes of the stored spans, from the sets that record them (span_keys), their
-        // spans kept as text and parsed only if the trace grows (a re-send parses and hashes none);
-        // a set written before migration 19 is parsed, and hashed where its hashes are NULL. The
-        // spans are read in this one statement, not a second one for growing traces: a late span
-        // then costs no more round trips than before.
-        const sets = await tx.all<SpanSetRow>(`SELECT trace_id, seq, span_keys, hashes, spans FROM trace_span_sets WHERE trace_id IN (${marks(joinIds)})`, joinIds)
-        const held = new Map<string, HeldSpans>()
-        for (const r of sets) {
-          let h = held.get(r.trace_id)
-          if (h === undefined) held.set(r.trace_id, (h = { hashes: new Map(), spans: [], unparsed: [], nextSeq: 0 }))
-          const have = h
-          have.nextSeq = Math.max(have.nextSeq, Number(r.seq) + 1)
-          if (readSpanSetKeys(r, (spanId, hash) => have.hashes.set(spanId, hash))) {
-            have.unparsed.push(r.spans)
-            continue
-          }
-          spanSetLines(r).forEach((line, i) => {
-            const span = spanFromData(line)
-            have.spans.push(span)
-            have.hashes.set(span.spanId, spanSetHash(r, line, i))
-          })
-        }
-        for (const trace of joining) {
-          if (existing.get(trace.traceId) !== trace.deploymentId) {
-            // Not naming the other deployment: the caller may not be allowed to read it.
-            refuse(trace, traceConflict(trace.traceId, `is stored for another deployment, not ${trace.deploymentId}`))
-            continue
-          }
-          const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], unparsed: [], nextSeq: 0 }
-          const added: TraceSpan[] = []
-          let conflict: string | undefined
-          for (const span of trace.spans) {
-            const hash = storedOf(span).contentSha256
-            const storedHash = have.hashes.get(span.spanId)
-            if (storedHash === undefined) added.push(span)
-            else if (storedHash !== hash) conflict ??= span.spanId
-          }
-          if (conflict !== undefined) {
-            refuse(trace, traceConflict(trace.traceId, `already holds span ${conflict} with other content`))
-            continue
-          }
-          if (added.length === 0) {
-            outcome.unchanged.push(trace.traceId)
-            continue
-          }
-          if (have.hashes.size + added.length > TRACE_LIMITS.spansPerTrace) {
-            refuse(trace, new AssayError('ASSAY_INVALID_TRACE', `trace ${trace.traceId} would hold ${have.hashes.size + added.length} spans; the limit is ${TRACE_LIMITS.spansPerTrace}`, { traceId: trace.traceId, limit: TRACE_LIMITS.spansPerTrace }))
-            continue
-          }
-          // The trace row is locked (read FOR UPDATE above), so no other writer takes this seq.
-          rows.push(setRow(trace.traceId, have.nextSeq, added))
-          grown.push({ traceId: trace.traceId, added, held: have })
-        }
-      }
-      if (rows.length > 0) await tx.insertRows('trace_span_sets', setColumns, rows)
-      if (grown.length > 0) {
-        // A trace that grew: its fields from all its spans, old (parsed now) and new.
-        const allSpans = (g: (typeof grown)[number]): TraceSpan[] => [...g.held.spans, ...g.held.unparsed.flatMap((text) => spanSetLines({ spans: text }).map(spanFromData)), ...g.added]
-        await tx.updateRows('traces', [text('trace_id'), ...TRACE_FIELD_SQL_COLUMNS], grown.map((g) => [g.traceId, ...traceFieldValues(extractTraceFields(allSpans(g)))]))
-        outcome.stored.push(...grown.map((g) => g.traceId))
-      }
-      return outcome
-    })
-    result.stored.push(...written.stored)
-    result.unchanged.push(...written.unchanged)
-    result.rejected.push(...written.rejected)
-    return result
+    return this.logPreparedTraces(prepareTraces(traces))
+  }
+
+  /** Traces checked and serialised beforehand (trace-write.ts prepareTraces, perhaps in a worker thread), written by the group commit. */
+  async logPreparedTraces(batch: PreparedTraces): Promise<LogTracesResult> {
+    const written = batch.traces.length === 0 ? { stored: [], unchanged: [], rejected: [] } : await this.traceWrites.submit(batch.traces)
+    return { stored: written.stored, unchanged: written.unchanged, rejected: [...batch.rejected, ...written.rejected] }
   }
 
   async tracesPage(query: TracePageQuery): Promise<TracePage> {
@@ -1598,20 +1454,8 @@ function deploymentNotFound(id: string): AssayError {
   return new AssayError('ASSAY_DEPLOYMENT_NOT_FOUND', `no deployment has id ${id}`, { id })
 }
 
-/** What logTraces knows of a stored trace it joins: each span id's content hash, the spans it parsed, the texts of sets it did not parse, the next seq. */
-interface HeldSpans {
-  hashes: Map<string, string>
-  spans: TraceSpan[]
-  unparsed: string[]
-  nextSeq: number
-}
-
 function traceNotFound(traceId: string): AssayError {
   return new AssayError('ASSAY_TRACE_NOT_FOUND', `no trace has id ${traceId}`, { traceId })
-}
-
-function traceConflict(traceId: string, what: string): AssayError {
-  return new AssayError('ASSAY_TRACE_CONFLICT', `trace ${traceId} ${what}; the stored trace is unchanged`, { traceId })
 }
 
 /**
