@@ -177,10 +177,10 @@ async function send(name: string, url: string, token: string, encoding: Encoding
           t0 = due
         }
         const response = await fetch(`${url}/v1/traces`, { method: 'POST', headers, body: bodies[i].bytes })
-        await response.arrayBuffer()
+        const answer = await response.arrayBuffer()
         latencies.push(performance.now() - t0)
         if (response.status === 200) spans += bodies[i].spans
-        else failures++
+        else if (failures++ === 0) console.error(`${name}: the first failed request: ${response.status} ${Buffer.from(answer).toString().slice(0, 300)}`)
       }
     }),
   )

@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { AssayError } from '../errors.js'
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../server/app.js'
 import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from '../server/gate-worker.js'
+import { defaultDecodeThreads } from '../server/otlp-decoder.js'
 import { DEFAULT_TOKEN_CACHE_MS } from '../server/auth.js'
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from '../server/server-process.js'
 import type { CliContext } from './context.js'
@@ -23,6 +24,7 @@ interface ServerCommandOptions {
   gateWorkLimit?: string
   gateTimeLimit?: string
   tokenCacheMs?: string
+  otlpThreads?: string
   logLevel: string
 }
 
@@ -43,6 +45,7 @@ export function serverCommand(ctx: CliContext): Command {
     .option('--gate-work-limit <resamples>', `resamples summed over a gate's criteria that one gate check may ask for (default ${DEFAULT_GATE_WORK_LIMIT})`)
     .option('--gate-time-limit <ms>', `stop a gate check whose criteria take longer (default ${DEFAULT_GATE_TIME_LIMIT_MS})`)
     .option('--token-cache-ms <ms>', `trust a verified API token this long before reading it again; a token revoked elsewhere is refused within it, one revoked through this server at once (0: read every request; default ${DEFAULT_TOKEN_CACHE_MS})`)
+    .option('--otlp-threads <n>', `worker threads decoding large OTLP trace requests (0: on the event loop; default ${defaultDecodeThreads()}, one per core up to 2)`)
     .option('--log-level <level>', `${LOG_LEVELS.join('|')}: one JSON line per request and per failure, with its request id, on stderr`, 'info')
     .action(async (options: ServerCommandOptions, self: Command) => {
       const { store } = self.optsWithGlobals<{ store?: string }>()
@@ -68,6 +71,7 @@ export function serverCommand(ctx: CliContext): Command {
         connections: Object.fromEntries(Object.entries(connections).filter(([, v]) => v !== undefined)),
         logger: { level: options.logLevel, stream: log },
         tokenCacheMs: nonNegative(options.tokenCacheMs, '--token-cache-ms'),
+        otlpDecodeThreads: nonNegative(options.otlpThreads, '--otlp-threads'),
       })
       ctx.io.err.write(`assay server listening on ${server.url} (store: ${server.store.kind} ${server.store.location}; auth ${options.auth ? 'on' : 'OFF'})\n`)
       await new Promise<void>((resolve) => {

@@ -26,7 +26,9 @@ export function decodeProtobufTraces(bytes: Uint8Array, defaultDeployment?: stri
   try {
     // The decoded message is read as it is (no toObject copy): ids are Buffers over the body,
     // 64-bit integers Long objects, and a oneof names its field (AnyValue.value).
-    message = ExportTraceServiceRequest.decode(bytes) as unknown as Record<string, unknown>
+    // Given a Buffer, protobufjs hands ids out as Buffers too (a plain Uint8Array, as from a worker thread, would give Uint8Arrays).
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    message = ExportTraceServiceRequest.decode(buffer) as unknown as Record<string, unknown>
   } catch (error) {
     throw new AssayError('ASSAY_INVALID_TRACE', `the body is not an OTLP ExportTraceServiceRequest (protobuf): ${(error as Error).message}`, { field: 'body' })
   }

@@ -7,6 +7,7 @@ import { AssayError, isAssayError, storeFullError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { encodeJson } from '../store/http/wire.js'
 import { ConcurrencyLimit } from './concurrency-limit.js'
+import { OtlpDecoder } from './otlp-decoder.js'
 import { authenticate, cachedCaller, DEFAULT_TOKEN_CACHE_MS, requireExperiment, requireLoopbackHost, requireScope, requireUnrestricted, TokenCache, UNRESTRICTED, type Caller } from './auth.js'
 import { DEFAULT_GATE_TIME_LIMIT_MS, DEFAULT_GATE_WORK_LIMIT } from './gate-worker.js'
 import { openApiDocument } from './openapi.js'
@@ -78,6 +79,8 @@ export interface ServerOptions {
   tokenCacheMs?: number
   /** Where the web UI's built files are (UI_ASSETS_DIR: dist/ui). */
   uiAssetsDir?: string
+  /** Worker threads decoding large OTLP bodies (defaultDecodeThreads(); 0: on the event loop). */
+  otlpDecodeThreads?: number
 }
 
 /** What one slow or idle client may hold of the server (docs/server.md). */
@@ -134,6 +137,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   let sweeping: Promise<void> | null = null
   const state: ServerState = {
     store: options.store,
+    otlpDecoder: new OtlpDecoder(options.otlpDecodeThreads),
     bodyLimit,
     artifactLimit: artifactLimitFor(options.store, options.artifactLimit),
     crashAfterMs: options.crashAfterMs ?? DEFAULT_CRASH_AFTER_MS,
@@ -188,6 +192,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     })
   }
   if (ownUploadDir) app.addHook('onClose', async () => rmSync(uploadDir, { recursive: true, force: true }))
+  app.addHook('onClose', () => state.otlpDecoder.close())
 
   // Binary bodies are handed to the route as a stream; routes that want a buffer read it with
   // the body limit (readBody), the artifact upload streams it to disk while hashing.

@@ -5,6 +5,7 @@ import type { TokenScope } from '../record/types.js'
 import type { Store } from '../store/store.js'
 import type { Caller, TokenCache } from './auth.js'
 import type { ConcurrencyLimit } from './concurrency-limit.js'
+import type { OtlpDecoder } from './otlp-decoder.js'
 
 /**
  * One route of `assay server`, declared as data: the scope it needs, the experiment it touches,
@@ -40,6 +41,8 @@ export interface RouteSpec {
 
 export interface ServerState {
   store: Store
+  /** Decode threads of the OTLP route (otlp-decoder.ts). */
+  otlpDecoder: OtlpDecoder
   /** Largest buffered body, in bytes (JSON and binary batches). */
   bodyLimit: number
   /** Largest streamed artifact, in bytes. */

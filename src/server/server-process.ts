@@ -21,6 +21,7 @@ export interface ListenOptions {
   gateWorkLimit?: number
   gateTimeLimitMs?: number
   logger?: ServerOptions['logger']
+  otlpDecodeThreads?: number
   tokenCacheMs?: number
 }
 
@@ -56,6 +57,7 @@ export async function listen(options: ListenOptions): Promise<RunningServer> {
     crashAfterMs: Number.isFinite(crashAfter) && crashAfter > 0 ? crashAfter : DEFAULT_CRASH_AFTER_MS,
     logger: options.logger,
     tokenCacheMs: options.tokenCacheMs,
+    otlpDecodeThreads: options.otlpDecodeThreads,
   })
   try {
     await app.listen({ host, port })

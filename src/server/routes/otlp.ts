@@ -3,10 +3,11 @@ import { createGunzip } from 'node:zlib'
 import { AssayError } from '../../errors.js'
 import { decodeJsonTraces, decodeProtobufTraces, encodeExportResponse, type DecodedTraces } from '../../otlp/decode-traces.js'
 import { ROUTES } from '../../store/http/routes.js'
+import { preparedTraceWriter, type LogTracesResult } from '../../store/store.js'
 import { tooLarge } from '../request-body.js'
 import { parseJsonBody } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
-import { logTracesAs } from './production.js'
+import { logPreparedTracesAs, logTracesAs } from './production.js'
 
 /** Largest OTLP request body, compressed and after decompression: 16 MiB (docs/production.md). */
 export const OTLP_BODY_LIMIT = 16 * 1024 * 1024
@@ -38,9 +39,19 @@ export function otlpRoutes(): RouteSpec[] {
         const bytes = await readOtlpBody(body as Readable, contentEncoding === 'gzip', Number(request.headers['content-length'] ?? NaN))
         const header = request.headers['x-assay-deployment']
         const fallback = typeof header === 'string' && header !== '' ? header : undefined
-        const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(bytes, fallback) : decodeJsonTraces(parseJsonBody(bytes.toString('utf8')), fallback)
-        const result = await logTracesAs(state, caller, decoded.traces)
-        const rejections = [...decoded.rejected, ...result.rejected]
+        // A SQL store takes the traces as the decode threads prepare them; any other is given them decoded.
+        const writer = preparedTraceWriter(state.store)
+        let result: LogTracesResult
+        let rejections: { spans: number; code: string; message: string }[]
+        if (writer !== undefined) {
+          const decoded = await state.otlpDecoder.decode({ bytes, encoding, defaultDeployment: fallback })
+          result = await logPreparedTracesAs(state, caller, writer, decoded.traces)
+          rejections = [...decoded.rejected, ...result.rejected]
+        } else {
+          const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(bytes, fallback) : decodeJsonTraces(parseJsonBody(bytes.toString('utf8')), fallback)
+          result = await logTracesAs(state, caller, decoded.traces)
+          rejections = [...decoded.rejected, ...result.rejected]
+        }
         const rejectedSpans = rejections.reduce((n, r) => n + r.spans, 0)
         if (result.stored.length === 0 && result.unchanged.length === 0 && rejections.length > 0) {
           const first = rejections[0]

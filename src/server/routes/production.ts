@@ -1,7 +1,8 @@
 import { AssayError } from '../../errors.js'
 import type { Deployment, Feedback, NewDeployment, TraceInput } from '../../record/production.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { PAGE_SIZE, type LogTracesResult, type TraceRowPageQuery } from '../../store/store.js'
+import { PAGE_SIZE, type LogTracesResult, type PreparedTraceWriter, type TraceRowPageQuery } from '../../store/store.js'
+import type { PreparedTrace } from '../../store/trace-write.js'
 import { requireExperiment, timeOf, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
 import { DeploymentIdParam, DeploymentsQuery, FeedbackSchema, LogTracesSchema, NewDeploymentSchema, TraceIdParam, TraceRowsQuery, TracesQuery } from '../schemas.js'
@@ -162,7 +163,22 @@ async function requireDeploymentFor(state: ServerState, caller: Caller, deployme
 /** logTraces, with the traces of deployments a limited token may not touch rejected (ASSAY_FORBIDDEN). */
 export async function logTracesAs(state: ServerState, caller: Caller, traces: readonly TraceInput[]): Promise<LogTracesResult> {
   if (!caller.restricted) return state.store.logTraces(traces)
-  const allowed: TraceInput[] = []
+  const { allowed, forbidden } = await sortByDeployment(state, caller, traces, (trace) => (Array.isArray(trace?.spans) ? trace.spans.length : 0))
+  const result = await state.store.logTraces(allowed)
+  return { ...result, rejected: [...forbidden, ...result.rejected] }
+}
+
+/** logPreparedTraces (the OTLP route's prepared traces), with the same rejections as logTracesAs. */
+export async function logPreparedTracesAs(state: ServerState, caller: Caller, writer: PreparedTraceWriter, traces: readonly PreparedTrace[]): Promise<LogTracesResult> {
+  if (!caller.restricted) return writer.logPreparedTraces({ traces: [...traces], rejected: [] })
+  const { allowed, forbidden } = await sortByDeployment(state, caller, traces, (trace) => trace.spanCount)
+  const result = await writer.logPreparedTraces({ traces: allowed, rejected: [] })
+  return { ...result, rejected: [...forbidden, ...result.rejected] }
+}
+
+/** Traces of deployments the caller may touch, and the others as ASSAY_FORBIDDEN rejections; each deployment is looked up once. */
+async function sortByDeployment<T extends { traceId: unknown; deploymentId: unknown }>(state: ServerState, caller: Caller, traces: readonly T[], spans: (trace: T) => number): Promise<{ allowed: T[]; forbidden: LogTracesResult['rejected'] }> {
+  const allowed: T[] = []
   const forbidden: LogTracesResult['rejected'] = []
   const verdicts = new Map<string, boolean>()
   for (const trace of traces) {
@@ -171,8 +187,7 @@ export async function logTracesAs(state: ServerState, caller: Caller, traces: re
       verdicts.set(id, await visibleDeployment(state, caller, id).then(() => true, () => false))
     }
     if (verdicts.get(id) === true) allowed.push(trace)
-    else forbidden.push({ traceId: String(trace?.traceId), spans: Array.isArray(trace?.spans) ? trace.spans.length : 0, code: 'ASSAY_FORBIDDEN', message: `token ${caller.token?.name} may not log traces to deployment ${id}` })
+    else forbidden.push({ traceId: String(trace?.traceId), spans: spans(trace), code: 'ASSAY_FORBIDDEN', message: `token ${caller.token?.name} may not log traces to deployment ${id}` })
   }
-  const result = await state.store.logTraces(allowed)
-  return { ...result, rejected: [...forbidden, ...result.rejected] }
+  return { allowed, forbidden }
 }
