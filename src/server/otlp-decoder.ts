@@ -77,11 +77,12 @@ interface Thread {
 
 type ThreadAnswer = { id: number; ok?: DecodedRequest; assayError?: { code: ErrorCode; message: string; details?: Record<string, unknown> }; failure?: string }
 
-/** A fixed set of decode threads, started on the first large body; each task goes to the thread with the fewest waiting. */
+/** Up to `size` decode threads, started as large bodies arrive while the others are busy; each body goes to an idle thread or the one with the fewest waiting. */
 export class OtlpDecoder {
   private readonly threads: (Thread | undefined)[]
   private nextId = 0
   private closed = false
+  private startedThreads = 0
 
   constructor(readonly size = defaultDecodeThreads()) {
     if (!Number.isInteger(size) || size < 0) throw new AssayError('ASSAY_INVALID_ARGUMENT', `OTLP decode threads must be a whole number, not ${size}`)
@@ -100,23 +101,38 @@ export class OtlpDecoder {
     })
   }
 
+  /** Threads started so far (a thread that died and was replaced counts twice). */
+  get started(): number {
+    return this.startedThreads
+  }
+
+  /** Stop one thread as if it had died (tests: what it held fails, the next body starts another). */
+  async stopThread(index: number): Promise<void> {
+    await this.threads[index]?.worker.terminate()
+  }
+
   async close(): Promise<void> {
     this.closed = true
     await Promise.all(this.threads.map((t) => t?.worker.terminate()))
   }
 
+  /** An idle thread; else a new one while fewer than `size` run; else the one with the fewest bodies waiting. */
   private leastBusy(): Thread {
-    let best = 0
+    let best: Thread | undefined
+    let free = -1
     for (let i = 0; i < this.threads.length; i++) {
       const t = this.threads[i]
-      if (t === undefined) return this.start(i)
-      if (t.pending.size < (this.threads[best] as Thread).pending.size) best = i
+      if (t === undefined) {
+        if (free === -1) free = i
+      } else if (best === undefined || t.pending.size < best.pending.size) best = t
     }
-    return this.threads[best] as Thread
+    if (best !== undefined && (best.pending.size === 0 || free === -1)) return best
+    return this.start(free)
   }
 
   private start(index: number): Thread {
     const thread: Thread = { worker: startThread(), pending: new Map() }
+    this.startedThreads++
     this.threads[index] = thread
     // A thread that stops (an error outside a task, out of memory) fails what it held; the next task starts another.
     const fail = (reason: unknown): void => {

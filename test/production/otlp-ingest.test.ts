@@ -132,6 +132,39 @@ describe('OTLP/HTTP from the OpenTelemetry exporters', () => {
     })
   }
 
+  for (const [name, make] of [
+    ['protobuf', () => new ProtoExporter({ url: `${url}/v1/traces`, headers: bearer(secret) })],
+    ['JSON', () => new JsonExporter({ url: `${url}/v1/traces`, headers: bearer(secret) })],
+  ] as const) {
+    test(`${name}: a batch of 600 spans (a body decoded in a worker thread) arrives intact, and once when sent again`, async () => {
+      const memory = new InMemorySpanExporter()
+      const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'qa-bot', 'assay.deployment.id': deployment.id }), spanProcessors: [new SimpleSpanProcessor(memory)] })
+      const tracer = provider.getTracer('app')
+      for (let i = 0; i < 150; i++) {
+        const root = tracer.startSpan(`answer ${i}`, { kind: SpanKind.SERVER, attributes: { 'gen_ai.conversation.id': `conv-${i}` } })
+        const ctx = trace.setSpan(context.active(), root)
+        for (let k = 0; k < 3; k++) tracer.startSpan(`chat ${k}`, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.output_tokens': k + 1, 'output.text': `reply ${i}.${k} `.repeat(10) } }, ctx).end()
+        root.end()
+      }
+      await provider.forceFlush()
+      const spans = [...memory.getFinishedSpans()]
+      await provider.shutdown()
+      const exporter = make()
+      for (let round = 0; round < 2; round++) assert.equal(await new Promise<number>((r) => exporter.export(spans, (result) => r(result.code))), 0)
+      await exporter.shutdown()
+      const roots = spans.filter((s) => s.parentSpanContext === undefined)
+      assert.equal(roots.length, 150)
+      for (const root of roots) {
+        const stored = await server.store.getTrace(root.spanContext().traceId)
+        assert.equal(stored.spanCount, 4)
+        assert.equal(stored.outputTokens, 6)
+        assert.equal(stored.conversationId, root.attributes['gen_ai.conversation.id'])
+        const sent = spans.filter((s) => s.spanContext().traceId === root.spanContext().traceId)
+        for (const s of sent) assert.deepEqual(stored.spans.find((x) => x.spanId === s.spanContext().spanId)?.attributes, s.attributes)
+      }
+    })
+  }
+
   test('the exporter without a token is refused (401) and nothing is stored', async () => {
     const before = await server.store.tracesPage({ limit: 1000 })
     const exporter = new ProtoExporter({ url: `${url}/v1/traces` })

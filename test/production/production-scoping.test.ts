@@ -58,3 +58,36 @@ test('a token limited to an experiment reads and writes the deployments of that 
   assert.equal((await inject('POST', '/api/v1/feedback', otherWriter, { ...feedback, id: hex(8) })).statusCode, 403)
   assert.equal((await server.store.getTrace(traceId)).feedback.length, 1)
 })
+
+/** An OTLP/JSON request of `n` one-span traces per deployment, each span `pad` characters of attribute: past the route's inline limit it is decoded in a thread. */
+function otlpJson(deployments: string[], n: number, pad: number): { body: string; traceIds: Map<string, string[]> } {
+  const traceIds = new Map<string, string[]>()
+  const spans = deployments.flatMap((d) => Array.from({ length: n }, () => {
+    const traceId = hex(16)
+    traceIds.set(d, [...(traceIds.get(d) ?? []), traceId])
+    return {
+      traceId, spanId: hex(8), name: 'chat', kind: 3, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000500000000',
+      attributes: [{ key: 'assay.deployment.id', value: { stringValue: d } }, { key: 'output.text', value: { stringValue: 'x'.repeat(pad) } }],
+    }
+  }))
+  return { body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] }), traceIds }
+}
+
+test('OTLP from a limited token: traces of other deployments are refused in partial_success, small bodies and those decoded in a thread alike', async () => {
+  for (const pad of [10, 1000]) {
+    const { body, traceIds } = otlpJson([served.id, orphan.id], 60, pad)
+    assert.equal(body.length > 64 * 1024, pad === 1000)
+    const answer = await server.app.inject({ method: 'POST', url: '/v1/traces', headers: { ...bearer(qaWriter), 'content-type': 'application/json' }, payload: body })
+    assert.equal(answer.statusCode, 200, answer.body)
+    const partial = (answer.json() as { partialSuccess?: { rejectedSpans: number; errorMessage: string } }).partialSuccess
+    assert.equal(partial?.rejectedSpans, 60)
+    assert.match(partial?.errorMessage ?? '', /ASSAY_FORBIDDEN/)
+    for (const id of traceIds.get(served.id) ?? []) assert.equal((await server.store.getTrace(id)).spanCount, 1)
+    for (const id of traceIds.get(orphan.id) ?? []) await assert.rejects(server.store.getTrace(id), { code: 'ASSAY_TRACE_NOT_FOUND' })
+    // Only traces it may not write: 403, nothing stored.
+    const only = otlpJson([orphan.id], 60, pad)
+    const refused = await server.app.inject({ method: 'POST', url: '/v1/traces', headers: { ...bearer(qaWriter), 'content-type': 'application/json' }, payload: only.body })
+    assert.equal(refused.statusCode, 403, refused.body)
+    for (const id of only.traceIds.get(orphan.id) ?? []) await assert.rejects(server.store.getTrace(id), { code: 'ASSAY_TRACE_NOT_FOUND' })
+  }
+})
