@@ -1265,7 +1265,8 @@ export abstract class SqlStore implements Store {
   /** Traces checked and serialised beforehand (trace-write.ts prepareTraces, perhaps in a worker thread), written by the group commit. */
   async logPreparedTraces(batch: PreparedTraces): Promise<LogTracesResult> {
     const written = batch.traces.length === 0 ? { stored: [], unchanged: [], rejected: [] } : await this.traceWrites.submit(batch.traces)
-    return { stored: written.stored, unchanged: written.unchanged, rejected: [...batch.rejected, ...written.rejected] }
+    // A rejection's deploymentId is for the server's scope check, not part of the answer.
+    return { stored: written.stored, unchanged: written.unchanged, rejected: [...batch.rejected.map(({ deploymentId: _, ...r }) => r), ...written.rejected] }
   }
 
   async tracesPage(query: TracePageQuery): Promise<TracePage> {

@@ -21,7 +21,6 @@ import type {
 import type { EvalChunk, MetricColumns, MetricStepsValues } from './chunk-codec.js'
 import type { Deployment, Feedback, NewDeployment, Trace, TraceInput, TraceSummary } from '../record/production.js'
 import type { TraceRow } from '../record/trace-row.js'
-import type { PreparedTraces } from './trace-write.js'
 import type { TraceColumnNeeds, TraceColumns } from '../record/trace-columns.js'
 
 /**
@@ -290,19 +289,6 @@ export interface TraceRowPage {
 export interface TraceEvalRecordPage {
   records: EvalRecord[]
   nextCursor: string | null
-}
-
-/**
- * A store that also takes traces checked and serialised beforehand (trace-write.ts
- * prepareTraces), as the server's OTLP route prepares them in its decode threads: the SQL stores.
- */
-export interface PreparedTraceWriter {
-  logPreparedTraces(batch: PreparedTraces): Promise<LogTracesResult>
-}
-
-export function preparedTraceWriter(store: Store): PreparedTraceWriter | undefined {
-  const writer = store as Partial<PreparedTraceWriter>
-  return typeof writer.logPreparedTraces === 'function' ? (store as Store & PreparedTraceWriter) : undefined
 }
 
 export interface LogTracesResult {

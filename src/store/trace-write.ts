@@ -3,7 +3,7 @@ import { extractTraceFields, storedSpan, TRACE_LIMITS, validateTraceInput, type 
 import { refuseNulInJson } from './nul-guard.js'
 import { readSpanSetKeys, spanFromData, spanSetHash, spanSetKeys, spanSetLines, spanSetText, TRACE_FIELD_SQL_COLUMNS, traceFieldValues, type SpanSetRow } from './production-rows.js'
 import type { SqlColumn, SqlExecutor } from './sql-adapter.js'
-import type { LogTracesResult } from './store.js'
+import type { LogTracesResult, Store } from './store.js'
 
 /**
  * Writing traces in two steps (docs/production.md "Storage"): prepareTraces checks and serialises
@@ -28,12 +28,26 @@ export interface PreparedTrace {
   fields: TraceFields
 }
 
-export type TraceRejection = LogTracesResult['rejected'][number]
+/** A refused trace; `deploymentId` where the input named one (a token's scope is checked on it). */
+export type TraceRejection = LogTracesResult['rejected'][number] & { deploymentId?: string }
 
 export interface PreparedTraces {
   traces: PreparedTrace[]
   /** Traces refused by their checks, in input order. */
   rejected: TraceRejection[]
+}
+
+/**
+ * A store that also takes prepared traces, as the server's OTLP route prepares them in its decode
+ * threads: the SQL stores. Declared here, not in store.ts: the Store contract knows nothing of it.
+ */
+export interface PreparedTraceWriter {
+  logPreparedTraces(batch: PreparedTraces): Promise<LogTracesResult>
+}
+
+export function preparedTraceWriter(store: Store): PreparedTraceWriter | undefined {
+  const writer = store as Partial<PreparedTraceWriter>
+  return typeof writer.logPreparedTraces === 'function' ? (store as Store & PreparedTraceWriter) : undefined
 }
 
 /**
@@ -45,7 +59,8 @@ export function prepareTraces(traces: readonly TraceInput[]): PreparedTraces {
   const rejected: TraceRejection[] = []
   const reject = (trace: TraceInput, error: unknown): void => {
     if (!isAssayError(error)) throw error
-    rejected.push({ traceId: String(trace?.traceId), spans: Array.isArray(trace?.spans) ? trace.spans.length : 0, code: error.code, message: error.message })
+    const deploymentId = (trace as { deploymentId?: unknown } | null)?.deploymentId
+    rejected.push({ traceId: String(trace?.traceId), spans: Array.isArray(trace?.spans) ? trace.spans.length : 0, code: error.code, message: error.message, ...(typeof deploymentId === 'string' ? { deploymentId } : {}) })
   }
   const stored = new Map<TraceSpan, StoredSpan>()
   const storedOf = (span: TraceSpan): StoredSpan => {
@@ -228,12 +243,18 @@ export function traceConflict(traceId: string, what: string): AssayError {
   return new AssayError('ASSAY_TRACE_CONFLICT', `trace ${traceId} ${what}; the stored trace is unchanged`, { traceId })
 }
 
-/** Spans one group commit writes at most: several full OTLP batches (512 spans each by default). */
-export const GROUP_COMMIT_SPANS = 8192
+/** What one group commit writes at most: several full OTLP batches (512 spans each by default), and their span texts' characters. */
+export const GROUP_COMMIT_LIMITS = { spans: 8192, characters: 32 * 1024 * 1024 }
+/** Spans waiting for the writer past which a call is refused at once (ASSAY_STORE_BUSY, 503: exporters retry later) rather than queued. */
+export const MAX_WAITING_SPANS = 16 * GROUP_COMMIT_LIMITS.spans
+
+/** Failures of the store itself, not of one call's traces: a group failing so fails every call in it, without a retry call by call. */
+const STORE_FAILURES = new Set(['ASSAY_STORE_UNAVAILABLE', 'ASSAY_STORE_BUSY', 'ASSAY_STORE_FULL', 'ASSAY_STORE_MALFORMED_RESPONSE'])
 
 interface WaitingWrite {
   traces: readonly PreparedTrace[]
   spans: number
+  characters: number
   resolve: (result: LogTracesResult) => void
   reject: (error: unknown) => void
 }
@@ -243,22 +264,31 @@ interface WaitingWrite {
  * arrive while it writes are taken together (in arrival order, up to GROUP_COMMIT_SPANS spans, no
  * trace id in two of them) into its next transaction. One writer rather than one transaction per
  * call: on a two-core machine sixteen concurrent transactions of these rows have a p99 three times
- * that of the same rows written by one (bench/results/otlp.md "Group commit"). A call is answered
- * once the transaction holding its traces has committed, with its own traces' outcomes; when a
- * group's transaction fails, each call in it is written alone, so one call's failure is not another's.
+ * that of the same rows written by one (bench/results/otlp.md "Group commit and decode threads").
+ * A call is answered once the transaction holding its traces has committed, with its own traces'
+ * outcomes. When a group's transaction fails for the store's own reason (unreachable, busy, full)
+ * every call in it gets that error; otherwise each call is written alone, so one call's failure is
+ * not another's (a call whose traces the failed attempt did commit after all is answered unchanged).
+ * Past MAX_WAITING_SPANS waiting, a call is refused at once (ASSAY_STORE_BUSY) rather than queued.
  */
 export class TraceGroupCommit {
   private readonly waiting: WaitingWrite[] = []
+  private waitingSpans = 0
   private writing = false
 
   constructor(
     private readonly write: (traces: readonly PreparedTrace[]) => Promise<LogTracesResult>,
-    private readonly maxSpans = GROUP_COMMIT_SPANS,
+    private readonly limits = GROUP_COMMIT_LIMITS,
   ) {}
 
   submit(traces: readonly PreparedTrace[]): Promise<LogTracesResult> {
+    const spans = traces.reduce((n, t) => n + t.spanCount, 0)
+    if (this.waitingSpans > 0 && this.waitingSpans + spans > MAX_WAITING_SPANS) {
+      return Promise.reject(new AssayError('ASSAY_STORE_BUSY', `${this.waitingSpans} spans are waiting to be written; retry later`, { waitingSpans: this.waitingSpans, limit: MAX_WAITING_SPANS }))
+    }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ traces, spans: traces.reduce((n, t) => n + t.spanCount, 0), resolve, reject })
+      this.waiting.push({ traces, spans, characters: traces.reduce((n, t) => n + t.text.length, 0), resolve, reject })
+      this.waitingSpans += spans
       if (!this.writing) void this.drain()
     })
   }
@@ -277,14 +307,17 @@ export class TraceGroupCommit {
     const group = [first]
     const ids = new Set(first.traces.map((t) => t.traceId))
     let spans = first.spans
+    let characters = first.characters
     while (this.waiting.length > 0) {
       const next = this.waiting[0]
-      if (spans + next.spans > this.maxSpans || next.traces.some((t) => ids.has(t.traceId))) break
+      if (spans + next.spans > this.limits.spans || characters + next.characters > this.limits.characters || next.traces.some((t) => ids.has(t.traceId))) break
       this.waiting.shift()
       group.push(next)
       spans += next.spans
+      characters += next.characters
       for (const t of next.traces) ids.add(t.traceId)
     }
+    for (const w of group) this.waitingSpans -= w.spans
     return group
   }
 
@@ -293,7 +326,12 @@ export class TraceGroupCommit {
     let result: LogTracesResult
     try {
       result = await this.write(group.flatMap((w) => w.traces))
-    } catch {
+    } catch (error) {
+      // The store failing fails every call; anything else may be one call's traces, so each is written alone.
+      if (isAssayError(error) && STORE_FAILURES.has(error.code)) {
+        for (const w of group) w.reject(error)
+        return
+      }
       for (const w of group) await this.alone(w)
       return
     }

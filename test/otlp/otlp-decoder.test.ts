@@ -63,7 +63,7 @@ async function encode(kind: 'protobuf' | 'json', spans: ReadableSpan[]): Promise
 
 /** A result with its keys as plain byte arrays, to compare one from a thread (Uint8Array views) with one from in place (Buffers). */
 function comparable(decoded: DecodedRequest): unknown {
-  return { ...decoded, traces: decoded.traces.map((t) => ({ ...t, keys: [...t.keys] })) }
+  return { ...decoded, prepared: { ...decoded.prepared, traces: decoded.prepared.traces.map((t) => ({ ...t, keys: [...t.keys] })) } }
 }
 
 let bodies: { protobuf: Buffer; json: Buffer }
@@ -81,13 +81,13 @@ test('a body past the inline limit is decoded in a thread, with the result of th
     const bytes = bodies[encoding]
     assert.ok(bytes.length > INLINE_BYTES, `${encoding} body of ${bytes.length} bytes is past ${INLINE_BYTES}`)
     const threaded = await decoder.decode({ bytes, encoding })
-    assert.equal(decoder.started, encoding === 'protobuf' ? 1 : 1, 'one thread started, reused')
-    const inPlace = decodeAndPrepare({ bytes, encoding }).result
-    assert.equal(threaded.traces.length, 150)
-    assert.equal(threaded.traces.reduce((n, t) => n + t.spanCount, 0), 600)
-    assert.deepEqual(threaded.rejected, [])
+    assert.equal(decoder.started, 1, 'one thread started, then reused while idle')
+    const inPlace = decodeAndPrepare({ bytes, encoding })
+    assert.equal(threaded.prepared.traces.length, 150)
+    assert.equal(threaded.prepared.traces.reduce((n, t) => n + t.spanCount, 0), 600)
+    assert.deepEqual([threaded.prepared.rejected, threaded.decodeRejected], [[], []])
     assert.deepEqual(comparable(threaded), comparable(inPlace))
-    for (const t of threaded.traces) {
+    for (const t of threaded.prepared.traces) {
       assert.equal(t.deploymentId, DEPLOYMENT)
       assert.equal(t.keys.byteLength, 40 * t.spanCount)
       assert.equal(t.text.split('\n').length, t.spanCount)
@@ -98,7 +98,7 @@ test('a body past the inline limit is decoded in a thread, with the result of th
 test('concurrent bodies spread over the threads and each comes back whole', async () => {
   const results = await Promise.all(Array.from({ length: 12 }, (_, i) => decoder.decode({ bytes: i % 2 === 0 ? bodies.protobuf : bodies.json, encoding: i % 2 === 0 ? 'protobuf' : 'json' })))
   assert.equal(decoder.started, 2)
-  const expected = comparable(decodeAndPrepare({ bytes: bodies.protobuf, encoding: 'protobuf' }).result)
+  const expected = comparable(decodeAndPrepare({ bytes: bodies.protobuf, encoding: 'protobuf' }))
   for (const r of results) assert.deepEqual(comparable(r), expected)
 })
 
@@ -107,31 +107,55 @@ test('a large body that is not OTLP is refused from the thread with its catalogu
   await assert.rejects(decoder.decode({ bytes: junk, encoding: 'protobuf' }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_INVALID_TRACE')
   await assert.rejects(decoder.decode({ bytes: Buffer.alloc(INLINE_BYTES + 10, 0x41), encoding: 'json' }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_MALFORMED_JSON')
   // The thread is still there for the next body.
-  assert.equal((await decoder.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })).traces.length, 150)
+  assert.equal((await decoder.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })).prepared.traces.length, 150)
 })
 
-test('a thread that dies fails the bodies it held; the next body starts another', async () => {
+test('a thread that dies fails the body it held and no other: the body waiting for it goes to a new thread', async () => {
   const own = new OtlpDecoder(1)
   try {
-    const pending = own.decode({ bytes: bodies.json, encoding: 'json' })
+    const held = own.decode({ bytes: bodies.json, encoding: 'json' })
+    const waiting = own.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })
     await own.stopThread(0)
-    await assert.rejects(pending, /OTLP decode thread exited/)
-    const next = await own.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })
-    assert.equal(next.traces.length, 150)
+    await assert.rejects(held, /OTLP decode thread exited/)
+    assert.equal((await waiting).prepared.traces.length, 150)
     assert.equal(own.started, 2)
   } finally {
     await own.close()
   }
 })
 
+test('an owned body is moved to the thread, not copied; one not owned is left as it was', async () => {
+  const own = new OtlpDecoder(1)
+  try {
+    const mine = Buffer.from(bodies.protobuf)
+    assert.equal((await own.decode({ bytes: mine, encoding: 'protobuf' }, { owned: true })).prepared.traces.length, 150)
+    assert.equal(mine.buffer.byteLength, 0, 'the buffer went to the thread')
+    const kept = Buffer.from(bodies.protobuf)
+    await own.decode({ bytes: kept, encoding: 'protobuf' })
+    assert.ok(kept.equals(bodies.protobuf))
+  } finally {
+    await own.close()
+  }
+})
+
+test('close decodes the bodies still waiting in place', async () => {
+  const own = new OtlpDecoder(1)
+  const running = own.decode({ bytes: bodies.json, encoding: 'json' })
+  const waiting = own.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })
+  await own.close()
+  assert.equal((await waiting).prepared.traces.length, 150)
+  await running.then(() => {}, () => {})
+})
+
 test('no threads (0) and small bodies decode in place', async () => {
   const none = new OtlpDecoder(0)
-  assert.equal((await none.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })).traces.length, 150)
+  assert.equal((await none.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })).prepared.traces.length, 150)
   assert.equal(none.started, 0)
   const small = await encode('protobuf', (await makeSpans(2)))
   const own = new OtlpDecoder(2)
-  assert.equal((await own.decode({ bytes: small, encoding: 'protobuf' })).traces.length, 2)
+  assert.equal((await own.decode({ bytes: small, encoding: 'protobuf' })).prepared.traces.length, 2)
   assert.equal(own.started, 0)
   await own.close()
   assert.throws(() => new OtlpDecoder(-1), /whole number/)
+  assert.throws(() => new OtlpDecoder(65), /from 0 to 64/)
 })

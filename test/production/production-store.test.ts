@@ -124,6 +124,40 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(await store.logTraces([...b].reverse()), { stored: [], unchanged: traces.map((t) => t.traceId), rejected: [] })
     })
 
+    test('calls written together in one group commit each get their own outcomes: new, unknown deployment, re-sent, late span, conflict', async () => {
+      const d = await store.createDeployment(newDeployment())
+      const old = llmTrace(d.id)
+      const growing = llmTrace(d.id)
+      const clashing = llmTrace(d.id)
+      await store.logTraces([old, growing, clashing])
+      const tokensBefore = (await store.getTrace(growing.traceId)).outputTokens ?? 0
+      const late = span({ parentSpanId: growing.spans[0].spanId, name: 'late tool', startTime: 1_700_000_001_100, endTime: 1_700_000_001_200, attributes: { 'gen_ai.usage.output_tokens': 5 } })
+      const fresh = [llmTrace(d.id), llmTrace(d.id)]
+      const orphan = llmTrace(hex(16))
+      const lone = llmTrace(d.id)
+      const changed = { ...clashing, spans: [{ ...clashing.spans[0], name: 'other content' }] }
+      // The first call finds the writer idle and goes alone; the next four arrive while it writes and share one transaction.
+      const [first, a, b, c, e] = await Promise.all([
+        store.logTraces([lone]),
+        store.logTraces(fresh),
+        store.logTraces([orphan, llmTrace(d.id)].reverse()),
+        store.logTraces([old, { ...growing, spans: [late] }]),
+        store.logTraces([changed]),
+      ])
+      assert.deepEqual(first, { stored: [lone.traceId], unchanged: [], rejected: [] })
+      assert.deepEqual(a, { stored: fresh.map((t) => t.traceId), unchanged: [], rejected: [] })
+      assert.equal(b.stored.length, 1)
+      assert.deepEqual(b.rejected.map((r) => [r.traceId, r.code, r.spans]), [[orphan.traceId, 'ASSAY_UNKNOWN_DEPLOYMENT', orphan.spans.length]])
+      assert.deepEqual(c, { stored: [growing.traceId], unchanged: [old.traceId], rejected: [] })
+      assert.deepEqual(e.rejected.map((r) => [r.traceId, r.code]), [[clashing.traceId, 'ASSAY_TRACE_CONFLICT']])
+      assert.deepEqual([e.stored, e.unchanged], [[], []])
+      const grown = await store.getTrace(growing.traceId)
+      assert.equal(grown.spanCount, growing.spans.length + 1)
+      assert.equal(grown.outputTokens, tokensBefore + 5, 'fields from the stored spans and the late one')
+      assert.equal((await store.getTrace(clashing.traceId)).spans[0].name, clashing.spans[0].name, 'the stored trace is unchanged')
+      await rejectsWith(store.getTrace(orphan.traceId), 'ASSAY_TRACE_NOT_FOUND')
+    })
+
     test('text with quotes, backslashes, newlines and astral characters round-trips; a trace with a lone surrogate is refused alone', async () => {
       const d = await store.createDeployment(newDeployment())
       const tricky = 'q"\\ \n\t{a,b} NULL é 😀 \u2028'

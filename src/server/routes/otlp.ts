@@ -3,7 +3,8 @@ import { createGunzip } from 'node:zlib'
 import { AssayError } from '../../errors.js'
 import { decodeJsonTraces, decodeProtobufTraces, encodeExportResponse, type DecodedTraces } from '../../otlp/decode-traces.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { preparedTraceWriter, type LogTracesResult } from '../../store/store.js'
+import type { LogTracesResult } from '../../store/store.js'
+import { preparedTraceWriter } from '../../store/trace-write.js'
 import { tooLarge } from '../request-body.js'
 import { parseJsonBody } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
@@ -44,9 +45,10 @@ export function otlpRoutes(): RouteSpec[] {
         let result: LogTracesResult
         let rejections: { spans: number; code: string; message: string }[]
         if (writer !== undefined) {
-          const decoded = await state.otlpDecoder.decode({ bytes, encoding, defaultDeployment: fallback })
-          result = await logPreparedTracesAs(state, caller, writer, decoded.traces)
-          rejections = [...decoded.rejected, ...result.rejected]
+          // The body is handed over: nothing reads it after the decode.
+          const decoded = await state.otlpDecoder.decode({ bytes, encoding, defaultDeployment: fallback }, { owned: true })
+          result = await logPreparedTracesAs(state, caller, writer, decoded.prepared)
+          rejections = [...decoded.decodeRejected, ...result.rejected]
         } else {
           const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(bytes, fallback) : decodeJsonTraces(parseJsonBody(bytes.toString('utf8')), fallback)
           result = await logTracesAs(state, caller, decoded.traces)

@@ -1,8 +1,8 @@
 import { AssayError } from '../../errors.js'
 import type { Deployment, Feedback, NewDeployment, TraceInput } from '../../record/production.js'
 import { ROUTES } from '../../store/http/routes.js'
-import { PAGE_SIZE, type LogTracesResult, type PreparedTraceWriter, type TraceRowPageQuery } from '../../store/store.js'
-import type { PreparedTrace } from '../../store/trace-write.js'
+import { PAGE_SIZE, type LogTracesResult, type TraceRowPageQuery } from '../../store/store.js'
+import type { PreparedTraces, PreparedTraceWriter } from '../../store/trace-write.js'
 import { requireExperiment, timeOf, type Caller } from '../auth.js'
 import type { RouteSpec, ServerState } from '../route.js'
 import { DeploymentIdParam, DeploymentsQuery, FeedbackSchema, LogTracesSchema, NewDeploymentSchema, TraceIdParam, TraceRowsQuery, TracesQuery } from '../schemas.js'
@@ -168,16 +168,22 @@ export async function logTracesAs(state: ServerState, caller: Caller, traces: re
   return { ...result, rejected: [...forbidden, ...result.rejected] }
 }
 
-/** logPreparedTraces (the OTLP route's prepared traces), with the same rejections as logTracesAs. */
-export async function logPreparedTracesAs(state: ServerState, caller: Caller, writer: PreparedTraceWriter, traces: readonly PreparedTrace[]): Promise<LogTracesResult> {
-  if (!caller.restricted) return writer.logPreparedTraces({ traces: [...traces], rejected: [] })
-  const { allowed, forbidden } = await sortByDeployment(state, caller, traces, (trace) => trace.spanCount)
-  const result = await writer.logPreparedTraces({ traces: allowed, rejected: [] })
-  return { ...result, rejected: [...forbidden, ...result.rejected] }
+/**
+ * logPreparedTraces (the OTLP route's prepared traces), with the rejections logTracesAs gives: of
+ * a limited token, traces of deployments it may not touch are ASSAY_FORBIDDEN first, whether or
+ * not they passed their checks, then the checks' and the write's rejections of the others.
+ */
+export async function logPreparedTracesAs(state: ServerState, caller: Caller, writer: PreparedTraceWriter, batch: PreparedTraces): Promise<LogTracesResult> {
+  if (!caller.restricted) return writer.logPreparedTraces(batch)
+  const { allowed, forbidden } = await sortByDeployment(state, caller, batch.traces, (trace) => trace.spanCount)
+  const refused = await sortByDeployment(state, caller, batch.rejected.filter((r) => r.deploymentId !== undefined), (r) => r.spans)
+  const stillRejected = batch.rejected.filter((r) => r.deploymentId === undefined || refused.allowed.includes(r))
+  const result = await writer.logPreparedTraces({ traces: allowed, rejected: stillRejected })
+  return { ...result, rejected: [...forbidden, ...refused.forbidden, ...result.rejected] }
 }
 
 /** Traces of deployments the caller may touch, and the others as ASSAY_FORBIDDEN rejections; each deployment is looked up once. */
-async function sortByDeployment<T extends { traceId: unknown; deploymentId: unknown }>(state: ServerState, caller: Caller, traces: readonly T[], spans: (trace: T) => number): Promise<{ allowed: T[]; forbidden: LogTracesResult['rejected'] }> {
+async function sortByDeployment<T extends { traceId: unknown; deploymentId?: unknown }>(state: ServerState, caller: Caller, traces: readonly T[], spans: (trace: T) => number): Promise<{ allowed: T[]; forbidden: LogTracesResult['rejected'] }> {
   const allowed: T[] = []
   const forbidden: LogTracesResult['rejected'] = []
   const verdicts = new Map<string, boolean>()
