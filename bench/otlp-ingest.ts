@@ -152,6 +152,9 @@ function quantile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
 }
 
+/** The most a sender of the last `send` phase started a request after its due time (ms). */
+const clientLag = { max: 0 }
+
 /**
  * A CHECKPOINT before each phase: every phase starts with no dirty pages and no pending WAL, so
  * none pays for the checkpoint its predecessors' writes would trigger (max_wal_size) and the first
@@ -180,6 +183,7 @@ function summarise(name: string, latencies: number[], spans: number, seconds: nu
  */
 async function send(name: string, url: string, token: string, encoding: Encoding, bodies: readonly Body[], senders: number, rate: number): Promise<PhaseResult> {
   await checkpoint()
+  clientLag.max = 0
   const headers = { authorization: `Bearer ${token}`, 'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json' }
   const latencies: number[] = []
   let next = 0
@@ -196,9 +200,13 @@ async function send(name: string, url: string, token: string, encoding: Encoding
           if (due > t0) await new Promise((r) => setTimeout(r, due - t0))
           t0 = due
         }
+        // How late this client itself sends (its own event loop, its GC): part of the latency that is not the server's.
+        const lag = performance.now() - t0
         const response = await fetch(`${url}/v1/traces`, { method: 'POST', headers, body: bodies[i].bytes })
         const answer = await response.arrayBuffer()
         latencies.push(performance.now() - t0)
+        clientLag.max = Math.max(clientLag.max, lag)
+        if (process.env.OTLP_BENCH_SLOW !== undefined && performance.now() - t0 > 100) console.error(`slow: due at ${((t0 - started) / 1000).toFixed(2)} s, client lag ${lag.toFixed(1)} ms, latency ${(performance.now() - t0).toFixed(1)} ms`)
         if (response.status === 200) spans += bodies[i].spans
         else if (failures++ === 0) console.error(`${name}: the first failed request: ${response.status} ${Buffer.from(answer).toString().slice(0, 300)}`)
       }
@@ -559,6 +567,7 @@ async function cli(): Promise<void> {
       notes.push(`${encoding}: ${flat.length + paced.length} bodies encoded by the real exporter in ${((performance.now() - t0) / 1000).toFixed(1)} s, mean ${Math.round(flat.reduce((n, b) => n + b.bytes.length, 0) / flat.length / 1024)} KiB; decode alone in one process: ${Math.round(decodeSpeed(encoding, flat.slice(0, 40))).toLocaleString('en-US')} spans/s`)
       push(await send(`${encoding} flat out`, server!.url, token, encoding, flat, exporters, 0))
       push(await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate))
+      notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency)`)
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)
       return { flat, paced }
     }

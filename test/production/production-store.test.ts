@@ -136,7 +136,7 @@ for (const backend of STORE_BACKENDS) {
       const orphan = llmTrace(hex(16))
       const lone = llmTrace(d.id)
       const changed = { ...clashing, spans: [{ ...clashing.spans[0], name: 'other content' }] }
-      // The first call finds the writer idle and goes alone; the next four arrive while it writes and share one transaction.
+      // The first calls find the writers idle and go alone; the others arrive while they write and share a transaction.
       const [first, a, b, c, e] = await Promise.all([
         store.logTraces([lone]),
         store.logTraces(fresh),

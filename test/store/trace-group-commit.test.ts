@@ -43,9 +43,11 @@ function recordingWrite(ms: number, poison = new Set<string>()) {
   return { write, groups, most: () => most }
 }
 
+const ONE_WRITER = { spans: 8192, characters: 32 * 1024 * 1024, writers: 1 }
+
 test('calls arriving during a write are committed together in the next, one writer at a time, each answered with its own traces', async () => {
   const w = recordingWrite(20)
-  const commit = new TraceGroupCommit(w.write)
+  const commit = new TraceGroupCommit(w.write, ONE_WRITER)
   const first = commit.submit([trace('a1'), trace('a2')])
   // Arrive while a1/a2 are being written: the next transaction takes all three calls.
   await new Promise((r) => setTimeout(r, 5))
@@ -60,7 +62,7 @@ test('calls arriving during a write are committed together in the next, one writ
 
 test('a call naming a trace id already in the group, or past the span cap, waits for the next transaction (arrival order kept)', async () => {
   const w = recordingWrite(10)
-  const commit = new TraceGroupCommit(w.write, { spans: 10, characters: 1e9 })
+  const commit = new TraceGroupCommit(w.write, { spans: 10, characters: 1e9, writers: 1 })
   const busy = commit.submit([trace('z')])
   await new Promise((r) => setTimeout(r, 2))
   await Promise.all([
@@ -76,7 +78,7 @@ test('a call naming a trace id already in the group, or past the span cap, waits
 
 test('a failed group is written call by call: only the call that fails is refused', async () => {
   const w = recordingWrite(5, new Set(['bad']))
-  const commit = new TraceGroupCommit(w.write)
+  const commit = new TraceGroupCommit(w.write, ONE_WRITER)
   const busy = commit.submit([trace('first')])
   await new Promise((r) => setTimeout(r, 1))
   const [, good, bad, other] = await Promise.allSettled([busy, commit.submit([trace('g1')]), commit.submit([trace('bad')]), commit.submit([trace('g2')])])
@@ -92,10 +94,29 @@ test('a failed group is written call by call: only the call that fails is refuse
 
 test('a call alone on an idle writer is written at once, not held for company', async () => {
   const w = recordingWrite(0)
-  const commit = new TraceGroupCommit(w.write)
+  const commit = new TraceGroupCommit(w.write, ONE_WRITER)
   await commit.submit([trace('solo')])
   assert.deepEqual(w.groups, [['solo']])
   // And the next call, after it, gets a transaction of its own too.
   await commit.submit([trace('next')])
   assert.deepEqual(w.groups, [['solo'], ['next']])
+})
+
+test('with two writers, two calls are written at once and the rest wait for the first writer free; the character cap splits groups too', async () => {
+  const w = recordingWrite(15)
+  const commit = new TraceGroupCommit(w.write, { spans: 8192, characters: 5, writers: 2 })
+  await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => commit.submit([trace(id)])))
+  assert.equal(w.most(), 2)
+  // Each trace's text is 2 characters: at most two calls a group under the cap of 5.
+  assert.deepEqual(w.groups, [['a'], ['b'], ['c', 'd'], ['e']])
+})
+
+test('past the waiting limit a call is refused at once with ASSAY_STORE_BUSY, and the writer goes on', async () => {
+  const w = recordingWrite(20)
+  const commit = new TraceGroupCommit(w.write, ONE_WRITER)
+  const busy = commit.submit([trace('first')])
+  const waiting = Array.from({ length: 16 }, (_, i) => commit.submit([trace(`w${i}`, 8192)]))
+  await assert.rejects(commit.submit([trace('over')]), (e: unknown) => (e as { code?: string }).code === 'ASSAY_STORE_BUSY')
+  await Promise.all([busy, ...waiting])
+  assert.deepEqual((await commit.submit([trace('after')])).stored, ['after'])
 })
