@@ -3,7 +3,7 @@
  * for protobuf and JSON from E concurrent exporters, next to the raw insert speed of the same rows
  * (one INSERT … unnest per table per batch, from a minimal pg client) measured in the same run.
  *
- *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-ingest.ts [--exporters 16] [--spans 120000] [--batch 512] [--rate 20000]
+ *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-ingest.ts [--exporters 16] [--spans 120000] [--batch 512] [--rate 20000] [--warmup 20480] [--phases=protobuf,json,sdk,raw]
  *
  * Spans are made by the real OpenTelemetry SDK (@opentelemetry/sdk-trace-base) and shaped like LLM
  * traffic: per trace a server span, a retrieval span, 1-3 chat spans (GenAI attributes, tokens,
@@ -23,7 +23,17 @@
  *     of the protobuf phase of the same name, so neither re-sends rows the other stored; and the
  *     same again into the old layout (a trace_spans row per span, before migration 16) in a schema
  *     of its own, for the ratio new/old. Before them, PostgreSQL's WAL bytes per span of each
- *     layout, from EXPLAIN (ANALYZE, WAL) of 40 batches (exact, whatever else the cluster does).
+ *     layout, from EXPLAIN (ANALYZE, WAL) of 40 batches (exact, whatever else the cluster does);
+ *   - raw, group commit by 1 and by 2 writers: the paced rows again, into fresh schemas, queued
+ *     at their due times and written by 1 or 2 connections, each taking every batch waiting into
+ *     one transaction: the best a server that commits concurrent requests together could give,
+ *     with no HTTP and no decode (the server's own group commit: src/store/trace-write.ts).
+ * Before the phases, --warmup N spans (default 20,480) are sent flat out and not counted: a fresh
+ * server's first seconds would otherwise fall in the first phase only. Each phase starts after a
+ * CHECKPOINT (--no-checkpoint: none), so none pays for the checkpoint
+ * its predecessors' WAL would trigger. The table's "over 100 ms" counts requests past the p99
+ * bound; after a paced phase the notes give the senders' own worst start delay (a client stall
+ * counted in the latency). OTLP_BENCH_SLOW=1 prints each request over 100 ms with its due time.
  * Every phase ends with a count: each span the server acknowledged is stored exactly once.
  * Results: bench/results/otlp.md.
  */
@@ -570,6 +580,16 @@ async function cli(): Promise<void> {
       notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency)`)
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)
       return { flat, paced }
+    }
+    // A warm-up, not counted: a fresh server process's first seconds (JIT, its heap growing to its
+    // working size, the decode threads starting) would otherwise fall in the first phase only.
+    const warmup = arg('warmup', 20_480)
+    if (warmup > 0 && (phases.includes('protobuf') || phases.includes('json'))) {
+      const bodies = await encodeBodies('protobuf', deployment.id, warmup, batch, (offset += 10_000_000))
+      const r = await send('warm-up (not counted)', server.url, token, 'protobuf', bodies, exporters, 0)
+      if (r.failures > 0) throw new Error(`the warm-up had ${r.failures} failed requests`)
+      expected += r.spans
+      notes.push(`warm-up before the phases, not counted: ${r.spans.toLocaleString('en-US')} protobuf spans flat out`)
     }
     let protoBodies: { flat: Body[]; paced: Body[] } | undefined
     if (phases.includes('protobuf')) protoBodies = await run('protobuf')
