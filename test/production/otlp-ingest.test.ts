@@ -266,5 +266,21 @@ describe('hostile OTLP requests', () => {
     assert.deepEqual(r.json(), {})
     assert.equal((await server.store.getTrace(traceId)).latencyMs, 100)
   })
+
+  test('a gzip body that inflates past the inline limit, decoded in a thread: the header names the deployment, and bad traces in it are counted', async () => {
+    const named = Array.from({ length: 200 }, () => hex(16))
+    const spans: Record<string, unknown>[] = named.map((traceId) => ({ ...protoSpan(traceId, [], { name: 'y'.repeat(500) }), attributes: [] }))
+    const bad = hex(16)
+    spans.push({ ...protoSpan(bad), attributes: [{ key: 'gen_ai.usage.input_tokens', value: { stringValue: 'many' } }] })
+    const raw = request(spans)
+    assert.ok(raw.length > 64 * 1024)
+    const r = await post(gzipSync(raw), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', 'x-assay-deployment': deployment.id })
+    assert.equal(r.status, 200)
+    const answer = ExportTraceServiceResponse.decode(r.bytes) as unknown as { partialSuccess?: { rejectedSpans: { toNumber(): number } | number; errorMessage: string } }
+    assert.equal(Number(answer.partialSuccess?.rejectedSpans), 1)
+    assert.match(answer.partialSuccess?.errorMessage ?? '', /ASSAY_INVALID_TRACE/)
+    for (const traceId of named) assert.equal((await server.store.getTrace(traceId)).deploymentId, deployment.id)
+    await assert.rejects(server.store.getTrace(bad), { code: 'ASSAY_TRACE_NOT_FOUND' })
+  })
 })
 }
