@@ -32,7 +32,7 @@ export interface DecodedRequest {
 /** Bodies smaller than this are decoded on the calling thread. */
 export const INLINE_BYTES = 64 * 1024
 
-/** The decode and the preparation, on whichever thread runs it; `transfer` is what a worker hands over without a copy. */
+/** The decode and the preparation, on whichever thread runs it (a thread then hands the result over with packForTransfer). */
 export function decodeAndPrepare(task: DecodeTask): DecodedRequest {
   const decoded = task.encoding === 'protobuf'
     ? decodeProtobufTraces(task.bytes, task.defaultDeployment)

@@ -191,15 +191,16 @@ export async function writeTraces(tx: SqlExecutor, forUpdate: string, traces: re
         continue
       }
       const have = held.get(trace.traceId) ?? { hashes: new Map<string, string>(), spans: [], unparsed: [], nextSeq: 0 }
-      const keys = asBuffer(trace.keys)
+      // The new spans' ids and hashes from their keys, in line order (production-rows.ts owns the layout).
+      const incoming: { spanId: string; contentSha256: string }[] = []
+      readSpanSetKeys({ span_keys: asBuffer(trace.keys) }, (spanId, contentSha256) => incoming.push({ spanId, contentSha256 }))
       const added: number[] = []
       let conflict: string | undefined
-      for (let i = 0; i < trace.spanCount; i++) {
-        const spanId = keys.toString('hex', 40 * i, 40 * i + 8)
+      incoming.forEach(({ spanId, contentSha256 }, i) => {
         const storedHash = have.hashes.get(spanId)
         if (storedHash === undefined) added.push(i)
-        else if (storedHash !== keys.toString('hex', 40 * i + 8, 40 * i + 40)) conflict ??= spanId
-      }
+        else if (storedHash !== contentSha256) conflict ??= spanId
+      })
       if (conflict !== undefined) {
         refuse(trace, traceConflict(trace.traceId, `already holds span ${conflict} with other content`))
         continue
@@ -214,7 +215,7 @@ export async function writeTraces(tx: SqlExecutor, forUpdate: string, traces: re
       }
       const lines = spanSetLines({ spans: trace.text })
       const addedLines = added.length === trace.spanCount ? lines : added.map((i) => lines[i])
-      const addedKeys = added.length === trace.spanCount ? keys : Buffer.concat(added.map((i) => keys.subarray(40 * i, 40 * i + 40)))
+      const addedKeys = added.length === trace.spanCount ? asBuffer(trace.keys) : spanSetKeys(added.map((i) => incoming[i]))
       // The trace row is locked (read FOR UPDATE above), so no other writer takes this seq.
       rows.push([trace.traceId, have.nextSeq, addedKeys, spanSetText(addedLines)])
       grown.push({ traceId: trace.traceId, added: addedLines.map(spanFromData), held: have })
