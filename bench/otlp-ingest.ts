@@ -10,8 +10,9 @@
  * cost, guardrail) and 0-1 tool spans, 3-6 spans in all. Request bodies are encoded by the real
  * exporters (@opentelemetry/exporter-trace-otlp-proto and -http) ahead of time: each exporter
  * exports each batch once to a capturing local server, and the captured bodies are then sent to
- * `assay server` with fetch by E concurrent senders, so the 2 cores measure the server and not
- * span creation in the client. Batches are cut every B spans as a BatchSpanProcessor cuts them,
+ * `assay server` by E concurrent senders as the exporters' Node transport sends (http.request, a
+ * keep-alive Agent; fetch cost the client twice the CPU), so the 2 cores measure the server and
+ * not span creation in the client. Batches are cut every B spans as a BatchSpanProcessor cuts them,
  * so some traces straddle two requests (the join path). Phases, each with its own spans:
  *   - flat out: each sender sends its next body when the last is answered (the ceiling);
  *   - paced: E senders together at --rate spans/s (latency from each request's due time, so a
@@ -37,7 +38,7 @@
  * Every phase ends with a count: each span the server acknowledged is stored exactly once.
  * Results: bench/results/otlp.md.
  */
-import { createServer, type Server } from 'node:http'
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import { pathToFileURL } from 'node:url'
@@ -188,42 +189,72 @@ function summarise(name: string, latencies: number[], spans: number, seconds: nu
 }
 
 /**
- * `senders` concurrent senders over `bodies` with fetch. rate 0: flat out (each sends its next
- * body when the last is answered); else together `rate` spans/s, latency from each due time.
+ * One POST as the exporters' Node transport sends it (@opentelemetry/otlp-exporter-base:
+ * http.request through an Agent with keepAlive): the status and the answer's bytes.
+ */
+function post(url: URL, agent: Agent, headers: Record<string, string>, body: Buffer): Promise<{ status: number; answer: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, answer: Buffer.concat(chunks) }))
+      response.on('error', reject)
+    })
+    request.on('error', reject)
+    request.end(body)
+  })
+}
+
+/**
+ * `senders` concurrent senders over `bodies`, each with its own kept-alive connection (as E
+ * exporters, each with its keepAlive agent). rate 0: flat out (each sends its next body when the
+ * last is answered); else together `rate` spans/s, latency from each due time.
  */
 async function send(name: string, url: string, token: string, encoding: Encoding, bodies: readonly Body[], senders: number, rate: number): Promise<PhaseResult> {
   await checkpoint()
   clientLag.max = 0
   const headers = { authorization: `Bearer ${token}`, 'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json' }
+  const target = new URL(`${url}/v1/traces`)
+  const agent = new Agent({ keepAlive: true, maxSockets: senders })
   const latencies: number[] = []
   let next = 0
   let spans = 0
   let failures = 0
+  const cpu0 = process.cpuUsage()
   const started = performance.now()
   const spansPerBody = bodies[0]?.spans ?? 1
-  await Promise.all(
-    Array.from({ length: senders }, async () => {
-      for (let i = next++; i < bodies.length; i = next++) {
-        let t0 = performance.now()
-        if (rate > 0) {
-          const due = started + ((i * spansPerBody) / rate) * 1000
-          if (due > t0) await new Promise((r) => setTimeout(r, due - t0))
-          t0 = due
+  try {
+    await Promise.all(
+      Array.from({ length: senders }, async () => {
+        for (let i = next++; i < bodies.length; i = next++) {
+          let t0 = performance.now()
+          if (rate > 0) {
+            const due = started + ((i * spansPerBody) / rate) * 1000
+            if (due > t0) await new Promise((r) => setTimeout(r, due - t0))
+            t0 = due
+          }
+          // How late this client itself sends (its own event loop, its GC): part of the latency that is not the server's.
+          const lag = performance.now() - t0
+          const { status, answer } = await post(target, agent, headers, bodies[i].bytes)
+          latencies.push(performance.now() - t0)
+          clientLag.max = Math.max(clientLag.max, lag)
+          if (process.env.OTLP_BENCH_SLOW !== undefined && performance.now() - t0 > 100) console.error(`slow: due at ${((t0 - started) / 1000).toFixed(2)} s, client lag ${lag.toFixed(1)} ms, latency ${(performance.now() - t0).toFixed(1)} ms`)
+          if (status === 200) spans += bodies[i].spans
+          else if (failures++ === 0) console.error(`${name}: the first failed request: ${status} ${answer.toString().slice(0, 300)}`)
         }
-        // How late this client itself sends (its own event loop, its GC): part of the latency that is not the server's.
-        const lag = performance.now() - t0
-        const response = await fetch(`${url}/v1/traces`, { method: 'POST', headers, body: bodies[i].bytes })
-        const answer = await response.arrayBuffer()
-        latencies.push(performance.now() - t0)
-        clientLag.max = Math.max(clientLag.max, lag)
-        if (process.env.OTLP_BENCH_SLOW !== undefined && performance.now() - t0 > 100) console.error(`slow: due at ${((t0 - started) / 1000).toFixed(2)} s, client lag ${lag.toFixed(1)} ms, latency ${(performance.now() - t0).toFixed(1)} ms`)
-        if (response.status === 200) spans += bodies[i].spans
-        else if (failures++ === 0) console.error(`${name}: the first failed request: ${response.status} ${Buffer.from(answer).toString().slice(0, 300)}`)
-      }
-    }),
-  )
-  return summarise(name, latencies, spans, (performance.now() - started) / 1000, failures)
+      }),
+    )
+  } finally {
+    agent.destroy()
+  }
+  const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  clientCpu.set(name, (cpu.user + cpu.system) / 1e6 / seconds)
+  return summarise(name, latencies, spans, seconds, failures)
 }
+
+/** The senders' own CPU per phase, in cores (CPU seconds per second): what the client took from the two cores. */
+const clientCpu = new Map<string, number>()
 
 /** E real exporters, each behind a BatchSpanProcessor, creating `spans` spans live at `rate` spans/s in all. */
 async function sdkPhase(url: string, token: string, encoding: Encoding, deploymentId: string, exporters: number, spans: number, batch: number, rate: number): Promise<PhaseResult> {
@@ -577,7 +608,8 @@ async function cli(): Promise<void> {
       notes.push(`${encoding}: ${flat.length + paced.length} bodies encoded by the real exporter in ${((performance.now() - t0) / 1000).toFixed(1)} s, mean ${Math.round(flat.reduce((n, b) => n + b.bytes.length, 0) / flat.length / 1024)} KiB; decode alone in one process: ${Math.round(decodeSpeed(encoding, flat.slice(0, 40))).toLocaleString('en-US')} spans/s`)
       push(await send(`${encoding} flat out`, server!.url, token, encoding, flat, exporters, 0))
       push(await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate))
-      notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency)`)
+      const pacedName = `${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`
+      notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency); the senders used ${(clientCpu.get(pacedName) ?? NaN).toFixed(2)} of a core`)
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)
       return { flat, paced }
     }

@@ -226,12 +226,22 @@ function inKeyOrder(out: Record<string, JsonValue>): Record<string, JsonValue> {
   return out
 }
 
+/** AnyValue's fields (upstream a oneof: one value each). */
+const ANY_VALUE_FIELDS = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue']
+
+/** An AnyValue that sets more than one field: refused in both encodings rather than one of them picked. */
+function moreThanOne(set: readonly string[], parent: string, key: string | number): AssayError {
+  return malformed(`${parent}.${key} sets ${set.join(' and ')}; an AnyValue holds one value`, `${parent}.${key}`)
+}
+
 /** An OTLP/JSON AnyValue; its path is `${parent}.${key}`, joined only when needed (as protoValue's). */
 function anyValue(value: unknown, parent: string, key: string | number, depth: number): JsonValue {
   if (depth > VALUE_DEPTH) throw malformed(`${parent}.${key} nests arrays or lists deeper than ${VALUE_DEPTH}`, `${parent}.${key}`)
   if (value === undefined || value === null) return null
   if (typeof value !== 'object') throw malformed(`${parent}.${key} is not an OTLP AnyValue`, `${parent}.${key}`)
   const v = value as Record<string, unknown>
+  const set = ANY_VALUE_FIELDS.filter((name) => name in v)
+  if (set.length > 1) throw moreThanOne(set, parent, key)
   if ('stringValue' in v) {
     if (typeof v.stringValue !== 'string') throw malformed(`${parent}.${key}.stringValue is not a string`, `${parent}.${key}`)
     return v.stringValue
@@ -267,9 +277,8 @@ function anyValue(value: unknown, parent: string, key: string | number, depth: n
   return null
 }
 
-/** A decoded protobuf AnyValue: its oneof names the field set (types are the decoder's). */
+/** A decoded protobuf AnyValue (types are the decoder's): the one field it sets is an own property (otlp-proto.ts). */
 interface ProtoAnyValue {
-  value?: string
   stringValue?: string
   boolValue?: boolean
   intValue?: LongBits | number
@@ -277,6 +286,17 @@ interface ProtoAnyValue {
   arrayValue?: { values?: unknown[] } | null
   kvlistValue?: { values?: unknown[] } | null
   bytesValue?: Uint8Array
+}
+
+/**
+ * The field a decoded AnyValue sets: its one own property. otlp-proto.ts declares the fields
+ * `optional` rather than upstream's oneof (the same wire format), so the decoder neither deletes
+ * the other six on every value nor needs a getter walking its keys to name the one set.
+ */
+function setField(v: ProtoAnyValue, parent: string, key: string | number): string | undefined {
+  const set = Object.keys(v)
+  if (set.length > 1) throw moreThanOne(set, parent, key)
+  return set[0]
 }
 
 /**
@@ -288,7 +308,7 @@ function protoValue(value: unknown, parent: string, key: string | number, depth:
   if (depth > VALUE_DEPTH) throw malformed(`${parent}.${key} nests arrays or lists deeper than ${VALUE_DEPTH}`, `${parent}.${key}`)
   if (value === undefined || value === null) return null
   const v = value as ProtoAnyValue
-  switch (v.value) {
+  switch (setField(v, parent, key)) {
     case 'stringValue':
       return v.stringValue as string
     case 'boolValue':

@@ -4,23 +4,27 @@ import protobuf from 'protobufjs'
  * The subset of the OpenTelemetry protocol's trace definitions that `POST /v1/traces` reads
  * (opentelemetry-proto v1: collector/trace/v1/trace_service.proto, trace/v1/trace.proto,
  * common/v1/common.proto, resource/v1/resource.proto), as text: fields and numbers exactly as
- * upstream, with what assay does not read left out (links, trace state, flags, schema URLs are
- * skipped as unknown fields by the decoder, as protobuf decoders do).
+ * upstream, with what assay does not read left out (links, trace state, flags, schema URLs, the
+ * instrumentation scope and the dropped-attribute counts are skipped as unknown fields by the
+ * decoder, as protobuf decoders do). One difference, of declaration only: AnyValue's fields are
+ * `optional` where upstream puts them in a oneof. The wire format is the same (each is a field
+ * with presence); protobufjs's oneof setter deleted the six other fields of every decoded value
+ * and its getter walked the value's keys to name the one set, half of the library's decode time
+ * for LLM spans (bench/results/otlp.md). decode-traces.ts reads the one field set, and refuses a
+ * value that sets two, which a oneof cannot hold.
  */
 export const OTLP_TRACE_PROTO = `
 syntax = "proto3";
 package opentelemetry.proto;
 
 message AnyValue {
-  oneof value {
-    string string_value = 1;
-    bool bool_value = 2;
-    int64 int_value = 3;
-    double double_value = 4;
-    ArrayValue array_value = 5;
-    KeyValueList kvlist_value = 6;
-    bytes bytes_value = 7;
-  }
+  optional string string_value = 1;
+  optional bool bool_value = 2;
+  optional int64 int_value = 3;
+  optional double double_value = 4;
+  optional ArrayValue array_value = 5;
+  optional KeyValueList kvlist_value = 6;
+  optional bytes bytes_value = 7;
 }
 message ArrayValue { repeated AnyValue values = 1; }
 message KeyValueList { repeated KeyValue values = 1; }
@@ -28,15 +32,8 @@ message KeyValue {
   string key = 1;
   AnyValue value = 2;
 }
-message InstrumentationScope {
-  string name = 1;
-  string version = 2;
-  repeated KeyValue attributes = 3;
-  uint32 dropped_attributes_count = 4;
-}
 message Resource {
   repeated KeyValue attributes = 1;
-  uint32 dropped_attributes_count = 2;
 }
 
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
@@ -51,7 +48,6 @@ message ResourceSpans {
   repeated ScopeSpans scope_spans = 2;
 }
 message ScopeSpans {
-  InstrumentationScope scope = 1;
   repeated Span spans = 2;
 }
 message Span {
@@ -71,12 +67,10 @@ message Span {
   fixed64 start_time_unix_nano = 7;
   fixed64 end_time_unix_nano = 8;
   repeated KeyValue attributes = 9;
-  uint32 dropped_attributes_count = 10;
   message Event {
     fixed64 time_unix_nano = 1;
     string name = 2;
     repeated KeyValue attributes = 3;
-    uint32 dropped_attributes_count = 4;
   }
   repeated Event events = 11;
   uint32 dropped_events_count = 12;

@@ -97,3 +97,21 @@ test('a protobuf span without a start time or span id is rejected, as its JSON t
   assert.equal(root.spans[0].startTime, 0.005)
   assert.deepEqual(root.spans[0].attributes, {})
 })
+
+test('an AnyValue keeps a default value it sets (empty text, false, 0) and is refused when it sets two values, in both encodings', () => {
+  const one = (value: Record<string, unknown>, json: boolean): Record<string, unknown> => ({
+    resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: json ? '01'.repeat(16) : Buffer.alloc(16, 1), spanId: json ? '02'.repeat(8) : Buffer.alloc(8, 2), startTimeUnixNano: '5000', endTimeUnixNano: '9000', attributes: [{ key: 'a', value }] }] }] }],
+  })
+  const decode = (value: Record<string, unknown>, jsonValue = value): [ReturnType<typeof decodeProtobufTraces>, ReturnType<typeof decodeJsonTraces>] => [
+    decodeProtobufTraces(encode(one(value, false)), 'd'.repeat(32)),
+    decodeJsonTraces(JSON.parse(JSON.stringify(one(jsonValue, true))), 'd'.repeat(32)),
+  ]
+  for (const [value, expected] of [[{ stringValue: '' }, ''], [{ boolValue: false }, false], [{ intValue: '0' }, 0], [{ doubleValue: 0 }, 0]] as const) {
+    for (const decoded of decode(value)) assert.equal(decoded.traces[0].spans[0].attributes.a, expected, JSON.stringify(value))
+  }
+  for (const decoded of decode({ stringValue: 'x', boolValue: true })) {
+    assert.equal(decoded.traces.length, 0)
+    assert.equal(decoded.rejected[0].code, 'ASSAY_INVALID_TRACE')
+    assert.match(decoded.rejected[0].message, /sets stringValue and boolValue; an AnyValue holds one value/)
+  }
+})
