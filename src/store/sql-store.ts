@@ -196,8 +196,11 @@ export abstract class SqlStore implements Store {
   /** The backend's adapter behind the core's one rule for text: no NUL (nul-guard.ts). */
   protected readonly sql: SqlAdapter
 
+  /** Deployment ids trace writes have found (deployments are never deleted): a write naming only these skips their lookup. */
+  private readonly knownDeployments = new Set<string>()
+
   /** Trace writes of concurrent callers, committed together (trace-write.ts). */
-  private readonly traceWrites = new TraceGroupCommit((traces) => this.sql.transaction('write', (tx) => writeTraces(tx, this.sql.forUpdate, traces)))
+  private readonly traceWrites = new TraceGroupCommit((traces) => this.sql.transaction('write', (tx) => writeTraces(tx, this.sql.forUpdate, traces, this.knownDeployments)))
 
   protected constructor(
     readonly location: string,

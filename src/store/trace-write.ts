@@ -124,15 +124,18 @@ interface HeldSpans {
  * traces get their row and a first set; a trace stored before joins it (its row locked, so
  * concurrent joiners queue), adding a set of the spans it did not hold; a span id held with other
  * content rejects the trace whole (ASSAY_TRACE_CONFLICT), as does an unknown deployment.
+ * `knownDeployments`, when given, holds deployment ids found before and gains those found now:
+ * no store deletes a deployment, so one found once is there for good, and a write whose traces
+ * name only those skips the lookup's round trip (traces.deployment_id's foreign key stays the
+ * last word).
  */
-export async function writeTraces(tx: SqlExecutor, forUpdate: string, traces: readonly PreparedTrace[]): Promise<LogTracesResult> {
+export async function writeTraces(tx: SqlExecutor, forUpdate: string, traces: readonly PreparedTrace[], knownDeployments?: Set<string>): Promise<LogTracesResult> {
   const outcome: LogTracesResult = { stored: [], unchanged: [], rejected: [] }
   if (traces.length === 0) return outcome
   const refuse = (trace: PreparedTrace, error: AssayError): void => {
     outcome.rejected.push({ traceId: trace.traceId, spans: trace.spanCount, code: error.code, message: error.message })
   }
-  const deploymentIds = [...new Set(traces.map((t) => t.deploymentId))]
-  const known = new Set((await tx.all<{ id: string }>(`SELECT id FROM deployments WHERE id IN (${marks(deploymentIds)})`, deploymentIds)).map((r) => r.id))
+  const known = await deploymentsFound(tx, traces, knownDeployments)
   // New traces in one statement (in trace id order, so two writers of overlapping sets queue
   // rather than deadlock); a trace another writer stored first, even one committing meanwhile,
   // is not inserted and joins it below, read with its row locked so concurrent joiners queue.
@@ -229,6 +232,23 @@ export async function writeTraces(tx: SqlExecutor, forUpdate: string, traces: re
     outcome.stored.push(...grown.map((g) => g.traceId))
   }
   return outcome
+}
+
+/** Deployment ids a store object remembers at most (past it, others are looked up each write). */
+export const KNOWN_DEPLOYMENTS_LIMIT = 10_000
+
+/** The deployments of `traces` that the store has: from `cache` where it holds them, else looked up (and added to it). */
+async function deploymentsFound(tx: SqlExecutor, traces: readonly PreparedTrace[], cache: Set<string> | undefined): Promise<Set<string>> {
+  const found = new Set<string>()
+  const unknown = new Set<string>()
+  for (const t of traces) (cache?.has(t.deploymentId) === true ? found : unknown).add(t.deploymentId)
+  if (unknown.size === 0) return found
+  const ids = [...unknown]
+  for (const r of await tx.all<{ id: string }>(`SELECT id FROM deployments WHERE id IN (${marks(ids)})`, ids)) {
+    found.add(r.id)
+    if (cache !== undefined && cache.size < KNOWN_DEPLOYMENTS_LIMIT) cache.add(r.id)
+  }
+  return found
 }
 
 /** Bytes as a Buffer over the same memory (a Buffer cloned to or from a worker thread arrives as a Uint8Array). */

@@ -44,6 +44,19 @@ for (const backend of STORE_BACKENDS) {
       await rejectsWith(store.getDeployment(hex(16)), 'ASSAY_DEPLOYMENT_NOT_FOUND')
     })
 
+    test('a trace refused for naming a deployment the store lacks is stored once that deployment exists (a known deployment is remembered, an unknown one is not)', async () => {
+      const known = await store.createDeployment(newDeployment({}))
+      assert.deepEqual((await store.logTraces([llmTrace(known.id)])).rejected, [])
+      const laterId = hex(16)
+      const early = llmTrace(laterId)
+      const refused = await store.logTraces([early, llmTrace(known.id)])
+      assert.deepEqual(refused.rejected.map((r) => [r.traceId, r.code]), [[early.traceId, 'ASSAY_UNKNOWN_DEPLOYMENT']])
+      assert.equal(refused.stored.length, 1, 'the trace of the remembered deployment is stored beside it')
+      await store.createDeployment(newDeployment({ id: laterId }))
+      assert.deepEqual(await store.logTraces([early]), { stored: [early.traceId], unchanged: [], rejected: [] })
+      assert.equal((await store.getTrace(early.traceId)).deploymentId, laterId)
+    })
+
     test('a deployment missing model version, code hash, inputs and owner is stored and flagged unauditable', async () => {
       const d = await store.createDeployment(newDeployment({ codeHash: null, inputs: [], owner: null }))
       assert.deepEqual(d.unauditable, ['modelVersion', 'codeHash', 'inputs', 'owner'])
