@@ -25,7 +25,7 @@ export function decodeProtobufTraces(bytes: Uint8Array, defaultDeployment?: stri
   let message: Record<string, unknown>
   try {
     // The decoded message is read as it is (no toObject copy): ids are Buffers over the body,
-    // 64-bit integers Long objects, and a oneof names its field (AnyValue.value).
+    // 64-bit integers Long objects, and an AnyValue's one set field is its one own property (setField).
     // Given a Buffer, protobufjs hands ids out as Buffers too (a plain Uint8Array, as from a worker thread, would give Uint8Arrays).
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     message = ExportTraceServiceRequest.decode(buffer) as unknown as Record<string, unknown>
@@ -240,7 +240,8 @@ function anyValue(value: unknown, parent: string, key: string | number, depth: n
   if (value === undefined || value === null) return null
   if (typeof value !== 'object') throw malformed(`${parent}.${key} is not an OTLP AnyValue`, `${parent}.${key}`)
   const v = value as Record<string, unknown>
-  const set = ANY_VALUE_FIELDS.filter((name) => name in v)
+  // A field given as null counts as unset here, as protobuf's JSON parsers read it (alone, it is refused below).
+  const set = ANY_VALUE_FIELDS.filter((name) => v[name] !== null && v[name] !== undefined)
   if (set.length > 1) throw moreThanOne(set, parent, key)
   if ('stringValue' in v) {
     if (typeof v.stringValue !== 'string') throw malformed(`${parent}.${key}.stringValue is not a string`, `${parent}.${key}`)

@@ -9,9 +9,9 @@ import protobuf from 'protobufjs'
  * decoder, as protobuf decoders do). One difference, of declaration only: AnyValue's fields are
  * `optional` where upstream puts them in a oneof. The wire format is the same (each is a field
  * with presence); protobufjs's oneof setter deleted the six other fields of every decoded value
- * and its getter walked the value's keys to name the one set, half of the library's decode time
- * for LLM spans (bench/results/otlp.md). decode-traces.ts reads the one field set, and refuses a
- * value that sets two, which a oneof cannot hold.
+ * and its getter walked the value's keys to name the one set: half of the library's decode time
+ * for LLM spans (bench/results/otlp.md "Decode without the oneof"). decode-traces.ts reads the one
+ * field set, and refuses a value that sets two (a oneof keeps the last; no exporter sends two).
  */
 export const OTLP_TRACE_PROTO = `
 syntax = "proto3";

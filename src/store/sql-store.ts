@@ -200,7 +200,12 @@ export abstract class SqlStore implements Store {
   private readonly knownDeployments = new Set<string>()
 
   /** Trace writes of concurrent callers, committed together (trace-write.ts). */
-  private readonly traceWrites = new TraceGroupCommit((traces) => this.sql.transaction('write', (tx) => writeTraces(tx, this.sql.forUpdate, traces, this.knownDeployments)))
+  private readonly traceWrites = new TraceGroupCommit((traces) =>
+    this.sql.transaction('write', (tx) => writeTraces(tx, this.sql.forUpdate, traces, this.knownDeployments)).catch((error: unknown) => {
+      // A deployment deleted by hand in SQL would fail the traces' foreign key: forget what was found, so the retry looks again.
+      this.knownDeployments.clear()
+      throw error
+    }))
 
   protected constructor(
     readonly location: string,

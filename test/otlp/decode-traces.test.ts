@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { decodeJsonTraces, decodeProtobufTraces } from '../../src/otlp/decode-traces.js'
-import { ExportTraceServiceRequest } from '../../src/otlp/otlp-proto.js'
+import protobuf from 'protobufjs'
+import { ExportTraceServiceRequest, OTLP_TRACE_PROTO } from '../../src/otlp/otlp-proto.js'
 
 interface Value {
   proto: Record<string, unknown>
@@ -114,4 +115,39 @@ test('an AnyValue keeps a default value it sets (empty text, false, 0) and is re
     assert.equal(decoded.rejected[0].code, 'ASSAY_INVALID_TRACE')
     assert.match(decoded.rejected[0].message, /sets stringValue and boolValue; an AnyValue holds one value/)
   }
+})
+
+test('an AnyValue with no field is null; two fields nested in an array are refused; a JSON field given as null counts as unset', () => {
+  const one = (value: Record<string, unknown>, json: boolean): Record<string, unknown> => ({
+    resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: json ? '01'.repeat(16) : Buffer.alloc(16, 1), spanId: json ? '02'.repeat(8) : Buffer.alloc(8, 2), startTimeUnixNano: '5000', endTimeUnixNano: '9000', attributes: [{ key: 'a', value }] }] }] }],
+  })
+  const both = (value: Record<string, unknown>) => [decodeProtobufTraces(encode(one(value, false)), 'd'.repeat(32)), decodeJsonTraces(JSON.parse(JSON.stringify(one(value, true))), 'd'.repeat(32))]
+  for (const decoded of both({})) assert.equal(decoded.traces[0].spans[0].attributes.a, null)
+  for (const decoded of both({ arrayValue: { values: [{ stringValue: 'x' }, { stringValue: 'y', doubleValue: 1.5 }] } })) {
+    assert.match(decoded.rejected[0]?.message ?? '', /\.a\.1 sets stringValue and doubleValue/)
+  }
+  const [fromJson] = decodeJsonTraces(JSON.parse(JSON.stringify(one({ stringValue: 'x', intValue: null }, true))), 'd'.repeat(32)).traces
+  assert.equal(fromJson.spans[0].attributes.a, 'x')
+})
+
+test('a request encoded with upstream AnyValue (a oneof) decodes as with the optional fields it is read with', () => {
+  const upstreamText = OTLP_TRACE_PROTO.replace(/message AnyValue \{[^}]*\}/, `message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}`)
+  assert.notEqual(upstreamText, OTLP_TRACE_PROTO)
+  const Upstream = protobuf.parse(upstreamText, { keepCase: false }).root.lookupType('opentelemetry.proto.ExportTraceServiceRequest')
+  fc.assert(
+    fc.property(fc.array(span, { minLength: 1, maxLength: 4 }), (spans) => {
+      const bytes = Upstream.encode(Upstream.fromObject(request(spans, false))).finish()
+      assert.deepEqual(decodeProtobufTraces(bytes), decodeJsonTraces(JSON.parse(JSON.stringify(request(spans, true)))))
+    }),
+  )
 })
