@@ -227,7 +227,7 @@ function inKeyOrder(out: Record<string, JsonValue>): Record<string, JsonValue> {
 }
 
 /** AnyValue's fields (upstream a oneof: one value each). */
-const ANY_VALUE_FIELDS = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue']
+const ANY_VALUE_FIELDS: readonly string[] = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue']
 
 /** An AnyValue that sets more than one field: refused in both encodings rather than one of them picked. */
 function moreThanOne(set: readonly string[], parent: string, key: string | number): AssayError {
@@ -240,9 +240,15 @@ function anyValue(value: unknown, parent: string, key: string | number, depth: n
   if (value === undefined || value === null) return null
   if (typeof value !== 'object') throw malformed(`${parent}.${key} is not an OTLP AnyValue`, `${parent}.${key}`)
   const v = value as Record<string, unknown>
-  // A field given as null counts as unset here, as protobuf's JSON parsers read it (alone, it is refused below).
-  const set = ANY_VALUE_FIELDS.filter((name) => v[name] !== null && v[name] !== undefined)
-  if (set.length > 1) throw moreThanOne(set, parent, key)
+  // A field given as null counts as unset here, as protobuf's JSON parsers read it (alone, it is
+  // refused below). The fields are named only for a value with more than one key: looking each
+  // up in every value cost JSON 5-7 % of its decode.
+  let keys = 0
+  for (const _ in v) keys++
+  if (keys > 1) {
+    const set = ANY_VALUE_FIELDS.filter((name) => v[name] !== null && v[name] !== undefined)
+    if (set.length > 1) throw moreThanOne(set, parent, key)
+  }
   if ('stringValue' in v) {
     if (typeof v.stringValue !== 'string') throw malformed(`${parent}.${key}.stringValue is not a string`, `${parent}.${key}`)
     return v.stringValue

@@ -1,0 +1,64 @@
+/**
+ * CPU per span of an OTLP decode thread's whole step (src/server/otlp-decoder.ts decodeAndPrepare:
+ * the decode, the checks, each span's canonical JSON and sha256, the trace rows' fields), for
+ * protobuf and JSON bodies encoded by the real exporters (bench/otlp-ingest.ts encodeBodies), on
+ * this thread, no database. Best and median of 7 passes over the same bodies.
+ *
+ *   node --import tsx bench/otlp-decode-cpu.ts [--root DIR] [--spans 51200] [--bodies FILE]
+ *
+ * The bodies are encoded once into FILE (default in the system's temporary folder) by a separate
+ * process and read from it: encoding them here would leave the heap full of the SDK's spans, and
+ * its garbage collection would be measured with the decode (2× the CPU per span, and erratic).
+ *
+ * `--root DIR` takes decodeAndPrepare from DIR/dist (a built checkout, e.g. a worktree of an older
+ * commit; default this one), so two builds are compared on the same bodies: run them alternately.
+ * Results: bench/results/otlp.md ("Decode without the oneof").
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { encodeBodies } from './otlp-ingest.js'
+
+type Decode = (task: { bytes: Uint8Array; encoding: 'protobuf' | 'json' }) => unknown
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+
+/** Protobuf and JSON bodies of `spans` spans, as the real exporters encode them. */
+async function writeBodies(file: string, spans: number): Promise<void> {
+  const out: Record<string, string[]> = {}
+  for (const encoding of ['protobuf', 'json'] as const) out[encoding] = (await encodeBodies(encoding, 'd'.repeat(32), spans, 512, 0)).map((b) => b.bytes.toString('base64'))
+  writeFileSync(file, JSON.stringify(out))
+}
+
+async function cli(): Promise<void> {
+  const root = path.resolve(arg('root') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'))
+  const spans = Number(arg('spans') ?? 51_200)
+  const file = arg('bodies') ?? path.join(os.tmpdir(), `assay-otlp-decode-bodies-${spans}.json`)
+  if (process.argv.includes('--write-bodies')) return writeBodies(file, spans)
+  if (!existsSync(file)) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--write-bodies', '--bodies', file, '--spans', String(spans)], { stdio: 'inherit' })
+    if (child.status !== 0) throw new Error(`encoding the bodies failed (${child.status})`)
+  }
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<'protobuf' | 'json', string[]>
+  const { decodeAndPrepare } = (await import(pathToFileURL(path.join(root, 'dist/server/otlp-decoder.js')).href)) as { decodeAndPrepare: Decode }
+  console.log(`root ${root}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; node ${process.version}; bodies ${file}`)
+  for (const encoding of ['protobuf', 'json'] as const) {
+    const bodies = saved[encoding].map((b) => Buffer.from(b, 'base64'))
+    const passes: number[] = []
+    for (let pass = 0; pass < 7; pass++) {
+      const before = process.cpuUsage()
+      for (const bytes of bodies) decodeAndPrepare({ bytes, encoding })
+      const used = process.cpuUsage(before)
+      passes.push((used.user + used.system) / spans)
+    }
+    passes.sort((a, b) => a - b)
+    console.log(`${encoding}: decodeAndPrepare ${passes[0].toFixed(2)} µs per span best, ${passes[3].toFixed(2)} median (${spans} spans in ${bodies.length} bodies)`)
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await cli()
