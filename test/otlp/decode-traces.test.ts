@@ -21,7 +21,8 @@ const scalar: fc.Arbitrary<Value> = fc.oneof(
   fc.string().map((s) => ({ proto: { stringValue: s }, json: { stringValue: s } })),
   fc.boolean().map((b) => ({ proto: { boolValue: b }, json: { boolValue: b } })),
   fc.oneof(int64, fc.bigInt({ min: -1000n, max: 1000n })).map((n) => ({ proto: { intValue: String(n) }, json: { intValue: String(n) } })),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => ({ proto: { doubleValue: d }, json: { doubleValue: d } })),
+  // -0 as 0: JSON text has no negative zero (JSON.stringify writes 0), so the JSON twin of a protobuf -0 is 0 (stored alike: canonical JSON writes both as 0).
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (d === 0 ? 0 : d)).map((d) => ({ proto: { doubleValue: d }, json: { doubleValue: d } })),
   fc.uint8Array({ maxLength: 12 }).map((b) => ({ proto: { bytesValue: Buffer.from(b) }, json: { bytesValue: Buffer.from(b).toString('base64') } })),
 )
 const value: fc.Arbitrary<Value> = fc.oneof(
@@ -69,8 +70,11 @@ test('the same request in protobuf and in JSON decodes to the same traces; times
       assert.deepEqual(fromProto, fromJson)
       const decoded = fromProto.traces.flatMap((t) => t.spans)
       for (const s of spans) {
-        const got = decoded.find((d) => d.spanId === Buffer.from(s.spanId).toString('hex'))
-        if (got === undefined) continue // a repeated span id: grouping is the same either way
+        const id = Buffer.from(s.spanId).toString('hex')
+        // A span id given twice (fast-check shrinks ids to zeros) names two spans: their times are not told apart here.
+        if (spans.filter((o) => Buffer.from(o.spanId).toString('hex') === id).length > 1) continue
+        const got = decoded.find((d) => d.spanId === id)
+        if (got === undefined) continue
         assert.equal(got.startTime, Number(s.start / 1000n) / 1000)
         assert.equal(got.events[0].time, Number(s.eventTime / 1000n) / 1000)
       }
