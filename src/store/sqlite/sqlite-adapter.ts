@@ -5,6 +5,13 @@ import type { SqlAdapter, SqlColumn, SqlExecutor, TransactionKind } from '../sql
 /** How long one write waits for other writers (SQLite busy_timeout), and how often it retries after. */
 const BUSY_TIMEOUT_MS = 5_000
 const BUSY_RETRIES = 12
+/** The longest pause before a retry when SQLite answered BUSY without waiting (retryOrThrow). */
+const BUSY_PAUSE_MAX_MS = 1_000
+
+/** A pause on this thread: for a statement run synchronously (the connection's setup), which cannot await. */
+function pauseSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
 
 /**
  * The SQL adapter of the embedded store: one better-sqlite3 connection in WAL mode. Several
@@ -141,26 +148,46 @@ export class SqliteAdapter implements SqlAdapter {
 
   /** `fn` (sync, or async and then awaited), retried while another process holds the write lock. */
   private withBusyRetry<T>(fn: () => T): T {
-    return this.attempt(0, fn)
+    return this.attempt(0, fn, performance.now())
   }
 
-  private retryOrThrow<T>(error: unknown, attempt: number, fn: () => T): T {
-    const code = (error as { code?: string }).code
-    if ((code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') && attempt < BUSY_RETRIES) return this.attempt(attempt + 1, fn)
-    if (code?.startsWith('SQLITE_BUSY')) {
-      throw new AssayError('ASSAY_STORE_BUSY', `${this.location} stayed locked by other writers for over ${(BUSY_TIMEOUT_MS * (BUSY_RETRIES + 1)) / 1000} s`)
-    }
-    throw storeFullError(error) ?? error
-  }
-
-  private attempt<T>(attempt: number, fn: () => T): T {
+  private attempt<T>(attempt: number, fn: () => T, started: number): T {
+    const tried = performance.now()
     try {
       const result = fn()
-      if (result instanceof Promise) return result.catch((error: unknown) => this.retryOrThrow(error, attempt, fn)) as T
+      if (result instanceof Promise) {
+        return result.catch(async (error: unknown) => {
+          const pause = this.busyPause(error, attempt, started, tried)
+          if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause))
+          return this.attempt(attempt + 1, fn, started)
+        }) as T
+      }
       return result
     } catch (error) {
-      return this.retryOrThrow(error, attempt, fn)
+      const pause = this.busyPause(error, attempt, started, tried)
+      // Synchronous: the connection's setup, which cannot await.
+      if (pause > 0) pauseSync(pause)
+      return this.attempt(attempt + 1, fn, started)
     }
+  }
+
+  /**
+   * After a failed try: the pause before the next one, or the error to throw. Only SQLITE_BUSY is
+   * retried, up to BUSY_RETRIES. SQLite answers BUSY without calling its busy handler in some
+   * states (a journal-mode change on a fresh file, WAL recovery, a stale snapshot), so a try that
+   * failed sooner than busy_timeout did not wait: the next comes after a growing pause with jitter
+   * (10 ms doubling, at most 1 s). Without it eight processes opening one fresh store could spend
+   * every try within milliseconds (test/reliability/concurrent-writers.test.ts).
+   */
+  private busyPause(error: unknown, attempt: number, started: number, tried: number): number {
+    const code = (error as { code?: string }).code
+    if ((code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') && attempt < BUSY_RETRIES) {
+      return performance.now() - tried < BUSY_TIMEOUT_MS ? Math.min(BUSY_PAUSE_MAX_MS, 10 * 2 ** attempt) * (0.5 + Math.random()) : 0
+    }
+    if (code?.startsWith('SQLITE_BUSY')) {
+      throw new AssayError('ASSAY_STORE_BUSY', `${this.location} stayed locked by other writers for ${((performance.now() - started) / 1000).toFixed(1)} s (${attempt + 1} tries)`)
+    }
+    throw storeFullError(error) ?? error
   }
 
   async close(): Promise<void> {
