@@ -40,8 +40,9 @@ describe('SIGKILL mid-logging', () => {
       await child.waitForLines(/^acked \d+$/, acks)
       await child.waitForLine(/^evals \d+$/)
       if (delay > 0) await sleep(delay)
-      const killedAt = Date.now()
       assert.ok(child.proc.kill('SIGKILL'))
+      // Read after the signal is sent, not before: the child may write one more heartbeat between a clock read and the kill.
+      const killedAt = Date.now()
       const exit = await child.exited
       assert.equal(exit.signal, 'SIGKILL', 'the child was still logging when killed')
 
