@@ -41,25 +41,19 @@ export function decodeAndPrepare(task: DecodeTask): DecodedRequest {
 }
 
 /**
- * Every trace's keys and span texts moved into one buffer, handed over without a copy: a Buffer of
- * a few hundred bytes sits in Node's shared 8 KiB pool, and a clone of each would copy the whole
- * pool; and texts cloned as strings cost the event loop about as much to receive (a few ms per
- * 512-span body) as it then spent encoding them for PostgreSQL again (bench/results/otlp.md).
+ * Every trace's keys moved into one buffer, handed over without a copy: a Buffer of a few hundred
+ * bytes sits in Node's shared 8 KiB pool, and a clone of each would copy the whole pool.
  */
 export function packForTransfer(result: DecodedRequest): ArrayBuffer[] {
   const traces = result.prepared.traces
-  const packed = new Uint8Array(traces.reduce((n, t) => n + t.keys.byteLength + t.text.byteLength, 0))
+  const keys = new Uint8Array(traces.reduce((n, t) => n + t.keys.byteLength, 0))
   let at = 0
-  const move = (bytes: Uint8Array): Uint8Array => {
-    packed.set(bytes, at)
-    at += bytes.byteLength
-    return packed.subarray(at - bytes.byteLength, at)
-  }
   for (const t of traces) {
-    t.keys = move(t.keys)
-    t.text = move(t.text)
+    keys.set(t.keys, at)
+    t.keys = keys.subarray(at, at + t.keys.byteLength)
+    at += t.keys.byteLength
   }
-  return [packed.buffer]
+  return [keys.buffer]
 }
 
 // The thread's file sits next to this one: .js once built, .ts when run from the sources through

@@ -1,5 +1,5 @@
 import { AssayError } from '../errors.js'
-import type { OneStatementWrites, SqlAdapter, SqlColumn, SqlExecutor } from './sql-adapter.js'
+import type { OneStatementWrites, SqlAdapter, SqlExecutor } from './sql-adapter.js'
 
 /**
  * The store core's adapter with one rule in front of every statement: no text value holds a NUL
@@ -25,28 +25,11 @@ function guardExecutor(executor: SqlExecutor): SqlExecutor {
     all: (sql, params) => (refuseNul(params), executor.all(sql, params)),
     get: (sql, params) => (refuseNul(params), executor.get(sql, params)),
     run: (sql, params) => (refuseNul(params), executor.run(sql, params)),
-    insertRows: (table, columns, rows, conflict) => (refuseNulRows(columns, rows), executor.insertRows(table, columns, rows, conflict)),
-    insertRowsReturning: (table, columns, rows, tail) => (refuseNulRows(columns, rows), executor.insertRowsReturning(table, columns, rows, tail)),
-    updateRows: (table, columns, rows) => (refuseNulRows(columns, rows), executor.updateRows(table, columns, rows)),
+    insertRows: (table, columns, rows, conflict) => (refuseNul(rows), executor.insertRows(table, columns, rows, conflict)),
+    insertRowsReturning: (table, columns, rows, tail) => (refuseNul(rows), executor.insertRowsReturning(table, columns, rows, tail)),
+    updateRows: (table, columns, rows) => (refuseNul(rows), executor.updateRows(table, columns, rows)),
     serializeAppends: (table) => executor.serializeAppends(table),
   }
-}
-
-/**
- * refuseNul over rows, and a 'utf8' column's bytes searched for a NUL byte (a memchr, not a walk
- * of the text: UTF-8 from a string holds no lone surrogate, and a NUL only as the byte 0).
- */
-function refuseNulRows(columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[]): void {
-  refuseNul(rows)
-  columns.forEach((c, i) => {
-    if (c.type !== 'utf8') return
-    for (const row of rows) {
-      const v = row[i]
-      if (v instanceof Uint8Array && Buffer.from(v.buffer, v.byteOffset, v.byteLength).indexOf(0) !== -1) {
-        throw new AssayError('ASSAY_INVALID_ARGUMENT', `a text of column ${c.name} holds a NUL character (U+0000), which no stored text may hold`)
-      }
-    }
-  })
 }
 
 function guardOneStatement(fast: OneStatementWrites): OneStatementWrites {

@@ -37,15 +37,10 @@ export interface SqlExecutor {
   serializeAppends(table: string): Promise<void>
 }
 
-/**
- * A column of insertRows, with the type PostgreSQL's unnest needs. 'utf8' is a text column whose
- * values arrive as their UTF-8 bytes (Uint8Array), encoded from strings by the store's own code
- * (so valid UTF-8): the span texts an OTLP decode thread hands over, which PostgreSQL takes as they
- * are and SQLite as the strings they encode (docs/production.md "Storage").
- */
+/** A column of insertRows, with the type PostgreSQL's unnest needs. */
 export interface SqlColumn {
   name: string
-  type: 'text' | 'utf8' | 'bigint' | 'float8' | 'bytea'
+  type: 'text' | 'bigint' | 'float8' | 'bytea'
 }
 
 /**

@@ -20,12 +20,8 @@ export interface PreparedTrace {
   traceId: string
   deploymentId: string
   spanCount: number
-  /**
-   * The spans' canonical JSON texts, one a line, in the order of `keys` (spanSetText), as UTF-8: a
-   * decode thread hands them over as bytes (packForTransfer), so the event loop neither copies
-   * them out of a message as strings nor encodes them again for PostgreSQL (a 'utf8' column).
-   */
-  text: Uint8Array
+  /** The spans' canonical JSON texts, one a line, in the order of `keys` (spanSetText). */
+  text: string
   /** Per span its id and content hash, 40 bytes each (spanSetKeys); a Uint8Array after a clone. */
   keys: Uint8Array
   /** The trace row's fields from these spans alone: the row of a trace this call creates. */
@@ -103,7 +99,7 @@ export function prepareTraces(traces: readonly TraceInput[]): PreparedTraces {
       traceId: trace.traceId,
       deploymentId: trace.deploymentId,
       spanCount: trace.spans.length,
-      text: Buffer.from(spanSetText(forms.map((f) => f.data)), 'utf8'),
+      text: spanSetText(forms.map((f) => f.data)),
       keys: spanSetKeys(trace.spans.map((s, i) => ({ spanId: s.spanId, contentSha256: forms[i].contentSha256 }))),
       fields: extractTraceFields(trace.spans),
     })
@@ -113,7 +109,7 @@ export function prepareTraces(traces: readonly TraceInput[]): PreparedTraces {
 
 const text = (name: string): SqlColumn => ({ name, type: 'text' })
 const TRACE_COLUMNS: readonly SqlColumn[] = [text('trace_id'), text('deployment_id'), ...TRACE_FIELD_SQL_COLUMNS]
-const SET_COLUMNS: readonly SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, { name: 'span_keys', type: 'bytea' }, { name: 'spans', type: 'utf8' }]
+const SET_COLUMNS: readonly SqlColumn[] = [text('trace_id'), { name: 'seq', type: 'bigint' }, { name: 'span_keys', type: 'bytea' }, text('spans')]
 
 /** What writeTraces knows of a stored trace it joins: each span id's content hash, the spans it parsed, the texts of sets it did not parse, the next seq. */
 interface HeldSpans {
@@ -220,12 +216,11 @@ export async function writeTraces(tx: SqlExecutor, forUpdate: string, traces: re
         refuse(trace, new AssayError('ASSAY_INVALID_TRACE', `trace ${trace.traceId} would hold ${have.hashes.size + added.length} spans; the limit is ${TRACE_LIMITS.spansPerTrace}`, { traceId: trace.traceId, limit: TRACE_LIMITS.spansPerTrace }))
         continue
       }
-      const whole = added.length === trace.spanCount
-      const lines = spanSetLines({ spans: asBuffer(trace.text).toString('utf8') })
-      const addedLines = whole ? lines : added.map((i) => lines[i])
-      const addedKeys = whole ? asBuffer(trace.keys) : spanSetKeys(added.map((i) => incoming[i]))
+      const lines = spanSetLines({ spans: trace.text })
+      const addedLines = added.length === trace.spanCount ? lines : added.map((i) => lines[i])
+      const addedKeys = added.length === trace.spanCount ? asBuffer(trace.keys) : spanSetKeys(added.map((i) => incoming[i]))
       // The trace row is locked (read FOR UPDATE above), so no other writer takes this seq.
-      rows.push([trace.traceId, have.nextSeq, addedKeys, whole ? trace.text : Buffer.from(spanSetText(addedLines), 'utf8')])
+      rows.push([trace.traceId, have.nextSeq, addedKeys, spanSetText(addedLines)])
       grown.push({ traceId: trace.traceId, added: addedLines.map(spanFromData), held: have })
     }
   }
@@ -271,11 +266,11 @@ export function traceConflict(traceId: string, what: string): AssayError {
 
 /**
  * What one group commit writes at most (several full OTLP batches of 512 spans, and their span
- * texts' UTF-8 bytes), and how many transactions are under way at once: two, so one is executing
+ * texts' characters), and how many transactions are under way at once: two, so one is executing
  * while the other waits on its commit or a round trip (bench/results/otlp.md "Group commit and
  * decode threads": paced p99 67–70 ms with two against 90–124 ms with one, alternating runs).
  */
-export const GROUP_COMMIT_LIMITS = { spans: 8192, textBytes: 32 * 1024 * 1024, writers: 2 }
+export const GROUP_COMMIT_LIMITS = { spans: 8192, characters: 32 * 1024 * 1024, writers: 2 }
 /** Spans waiting for the writer past which a call is refused at once (ASSAY_STORE_BUSY, 503: exporters retry later) rather than queued. */
 export const MAX_WAITING_SPANS = 16 * GROUP_COMMIT_LIMITS.spans
 
@@ -285,7 +280,7 @@ const STORE_FAILURES = new Set(['ASSAY_STORE_UNAVAILABLE', 'ASSAY_STORE_BUSY', '
 interface WaitingWrite {
   traces: readonly PreparedTrace[]
   spans: number
-  textBytes: number
+  characters: number
   resolve: (result: LogTracesResult) => void
   reject: (error: unknown) => void
 }
@@ -320,7 +315,7 @@ export class TraceGroupCommit {
       return Promise.reject(new AssayError('ASSAY_STORE_BUSY', `${this.waitingSpans} spans are waiting to be written; retry later`, { waitingSpans: this.waitingSpans, limit: MAX_WAITING_SPANS }))
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ traces, spans, textBytes: traces.reduce((n, t) => n + t.text.byteLength, 0), resolve, reject })
+      this.waiting.push({ traces, spans, characters: traces.reduce((n, t) => n + t.text.length, 0), resolve, reject })
       this.waitingSpans += spans
       this.pump()
     })
@@ -343,14 +338,14 @@ export class TraceGroupCommit {
     const group = [first]
     const ids = new Set(first.traces.map((t) => t.traceId))
     let spans = first.spans
-    let textBytes = first.textBytes
+    let characters = first.characters
     while (this.waiting.length > 0) {
       const next = this.waiting[0]
-      if (spans + next.spans > this.limits.spans || textBytes + next.textBytes > this.limits.textBytes || next.traces.some((t) => ids.has(t.traceId))) break
+      if (spans + next.spans > this.limits.spans || characters + next.characters > this.limits.characters || next.traces.some((t) => ids.has(t.traceId))) break
       this.waiting.shift()
       group.push(next)
       spans += next.spans
-      textBytes += next.textBytes
+      characters += next.characters
       for (const t of next.traces) ids.add(t.traceId)
     }
     for (const w of group) this.waitingSpans -= w.spans

@@ -40,29 +40,3 @@ test('postgres: insertRows gives back each text column exactly, in every transpo
     await dropSchema(url!, schema)
   }
 })
-
-test("postgres: a 'utf8' column (text given as its UTF-8 bytes) gives back exactly the strings encoded, joined or not", { skip: url === undefined ? 'set ASSAY_TEST_POSTGRES_URL' : false }, async () => {
-  const schema = freshSchema()
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA "${schema}"`)
-  await admin.query(`CREATE TABLE "${schema}".t (ord bigint PRIMARY KEY, body text)`)
-  const adapter = openPostgresAdapter(url!, { schema })
-  try {
-    const columns: SqlColumn[] = [{ name: 'ord', type: 'bigint' }, { name: 'body', type: 'utf8' }]
-    const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'))
-    // Joined: multi-byte characters, a view into a larger buffer (as the decode threads' packed texts are).
-    const packed = Buffer.from('xx{"a":"é 😀"}\n{"b":"中文"}yy', 'utf8')
-    const joined = ['{"k":"\u2028 ok"}', 'b'.repeat(5000)]
-    await adapter.insertRows('t', columns, [[0, packed.subarray(2, packed.length - 2)], ...joined.map((s, i) => [i + 1, utf8(s)])])
-    // Not joinable (an empty text, a U+001E byte): sent the strings' way, still exact.
-    await adapter.insertRows('t', columns, [[10, utf8('')], [11, utf8('a\u001eb')], [12, utf8('plain')]])
-    const back = await adapter.all<{ ord: string; body: string }>('SELECT ord, body FROM t ORDER BY ord')
-    assert.deepEqual(back.map((r) => [Number(r.ord), r.body]), [[0, '{"a":"é 😀"}\n{"b":"中文"}'], [1, joined[0]], [2, joined[1]], [10, ''], [11, 'a\u001eb'], [12, 'plain']])
-    assert.deepEqual((await admin.query(`SELECT DISTINCT pg_typeof(body)::text AS t FROM "${schema}".t`)).rows, [{ t: 'text' }])
-  } finally {
-    await adapter.close()
-    await admin.end()
-    await dropSchema(url!, schema)
-  }
-})

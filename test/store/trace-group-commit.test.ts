@@ -16,7 +16,7 @@ function trace(traceId: string, spanCount = 1): PreparedTrace {
     traceId,
     deploymentId: 'd',
     spanCount,
-    text: Buffer.from('{}'),
+    text: '{}',
     keys: new Uint8Array(40 * spanCount),
     fields: { startTime: 0, endTime: 0, latencyMs: 0, status: 'unset', operation: null, requestModel: null, inputTokens: null, outputTokens: null, conversationId: null, promptName: null, promptVersion: null, retrievalIndexVersion: null, costUsd: null, guardrailAction: null, guardrailOutcome: null, outputHash: null, spanCount },
   }
@@ -43,7 +43,7 @@ function recordingWrite(ms: number, poison = new Set<string>()) {
   return { write, groups, most: () => most }
 }
 
-const ONE_WRITER = { spans: 8192, textBytes: 32 * 1024 * 1024, writers: 1 }
+const ONE_WRITER = { spans: 8192, characters: 32 * 1024 * 1024, writers: 1 }
 
 test('calls arriving during a write are committed together in the next, one writer at a time, each answered with its own traces', async () => {
   const w = recordingWrite(20)
@@ -62,7 +62,7 @@ test('calls arriving during a write are committed together in the next, one writ
 
 test('a call naming a trace id already in the group, or past the span cap, waits for the next transaction (arrival order kept)', async () => {
   const w = recordingWrite(10)
-  const commit = new TraceGroupCommit(w.write, { spans: 10, textBytes: 1e9, writers: 1 })
+  const commit = new TraceGroupCommit(w.write, { spans: 10, characters: 1e9, writers: 1 })
   const busy = commit.submit([trace('z')])
   await new Promise((r) => setTimeout(r, 2))
   await Promise.all([
@@ -102,12 +102,12 @@ test('a call alone on an idle writer is written at once, not held for company', 
   assert.deepEqual(w.groups, [['solo'], ['next']])
 })
 
-test('with two writers, two calls are written at once and the rest wait for the first writer free; the text bytes cap splits groups too', async () => {
+test('with two writers, two calls are written at once and the rest wait for the first writer free; the character cap splits groups too', async () => {
   const w = recordingWrite(15)
-  const commit = new TraceGroupCommit(w.write, { spans: 8192, textBytes: 5, writers: 2 })
+  const commit = new TraceGroupCommit(w.write, { spans: 8192, characters: 5, writers: 2 })
   await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => commit.submit([trace(id)])))
   assert.equal(w.most(), 2)
-  // Each trace's text is 2 bytes: at most two calls a group under the cap of 5.
+  // Each trace's text is 2 characters: at most two calls a group under the cap of 5.
   assert.deepEqual(w.groups, [['a'], ['b'], ['c', 'd'], ['e']])
 })
 

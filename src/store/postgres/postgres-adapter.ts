@@ -332,42 +332,11 @@ function separatedUtf8(strings: readonly string[]): Buffer {
   return out
 }
 
-/** UTF-8 values (a 'utf8' column) that join as separable strings do: non-empty, no U+001E byte. */
-const joinable = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.byteLength > 0 && bytesOf(v).indexOf(0x1e) === -1
-
-function bytesOf(v: Uint8Array): Buffer {
-  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-}
-
-/** The values joined by the byte 0x1e, as separatedUtf8 joins strings: one copy each, nothing decoded. */
-function joinedUtf8(values: readonly Uint8Array[]): Buffer {
-  const out = Buffer.allocUnsafe(values.reduce((n, v) => n + v.byteLength, values.length - 1))
-  let at = 0
-  values.forEach((v, i) => {
-    if (i > 0) out[at++] = 0x1e
-    out.set(v, at)
-    at += v.byteLength
-  })
-  return out
-}
-
 function columnArrays(columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[]): { arrays: string[]; values: unknown[] } {
   const arrays: string[] = []
   const values: unknown[] = []
-  columns.forEach((declared, i) => {
-    let column = rows.map((row) => row[i])
-    let c = declared
-    if (c.type === 'utf8') {
-      // Already UTF-8 (the span texts of the OTLP decode threads): sent as they are, or, when one
-      // cannot be joined, as the strings they encode by the text column's ways below.
-      if (column.length > 0 && column.every(joinable)) {
-        arrays.push("string_to_array(?::text, E'\\x1e')")
-        values.push(joinedUtf8(column))
-        return
-      }
-      column = column.map((v) => (v instanceof Uint8Array ? bytesOf(v).toString('utf8') : v))
-      c = { name: c.name, type: 'text' }
-    }
+  columns.forEach((c, i) => {
+    const column = rows.map((row) => row[i])
     if (c.type === 'text' && column.length > 0 && column.every(separable)) {
       arrays.push("string_to_array(?::text, E'\\x1e')")
       values.push(separatedUtf8(column as string[]))

@@ -63,16 +63,16 @@ export class SqliteAdapter implements SqlAdapter {
       run: async (sql: string, params: readonly unknown[] = []) => this.statement(sql).run(...params).changes,
       insertRows: async (table, columns, rows, conflict) => {
         const insert = this.statement(insertText(table, columns, conflict))
-        for (const row of asText(columns, rows)) insert.run(...row)
+        for (const row of rows) insert.run(...row)
       },
       insertRowsReturning: async <T>(table: string, columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[], tail: string) => {
         const insert = this.statement(insertText(table, columns, tail))
-        return asText(columns, rows).flatMap((row) => insert.all(...row) as T[])
+        return rows.flatMap((row) => insert.all(...row) as T[])
       },
       updateRows: async (table, columns, rows) => {
         const [key, ...set] = columns
         const update = this.statement(`UPDATE ${table} SET ${set.map((c) => `${c.name} = ?`).join(', ')} WHERE ${key.name} = ?`)
-        for (const [k, ...values] of asText(columns, rows)) update.run(...values, k)
+        for (const [k, ...values] of rows) update.run(...values, k)
       },
       serializeAppends: async () => undefined,
     }
@@ -194,12 +194,6 @@ export class SqliteAdapter implements SqlAdapter {
     await this.queue
     if (this.db.open) this.db.close()
   }
-}
-
-/** Rows with a 'utf8' column's bytes as the strings they encode: SQLite would store bytes as a BLOB. */
-function asText(columns: readonly SqlColumn[], rows: readonly (readonly unknown[])[]): readonly (readonly unknown[])[] {
-  if (!columns.some((c) => c.type === 'utf8')) return rows
-  return rows.map((row) => row.map((v, i) => (columns[i]?.type === 'utf8' && v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8') : v)))
 }
 
 function insertText(table: string, columns: readonly SqlColumn[], conflict = ''): string {
