@@ -30,7 +30,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -39,7 +38,7 @@ import { encodeBatchFrame } from '../src/store/http/wire.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { limitCpu } from './cpu-quota.js'
 import { createReferenceTable, REFERENCE_TABLE } from './reference-server.js'
-import { dropSchema, makeAdminToken, newRunFor } from './server-load.js'
+import { cpuByThread, cpuSeconds, dropSchema, makeAdminToken, newRunFor } from './server-load.js'
 import pg from 'pg'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -82,33 +81,6 @@ async function start(command: string[], env: Record<string, string> = {}): Promi
       await exited
     },
   }
-}
-
-/**
- * CPU seconds (user + system) a process has used so far, from /proc/PID/stat (fields 14 and 15,
- * in clock ticks of 100 per second on Linux): read before and after a segment, the server's CPU
- * for it, which other jobs on the machine do not inflate the way they stretch wall time.
- */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-/** CPU seconds of a process's main thread and of its other threads (V8's GC helpers, libuv's pool), from /proc/PID/task. */
-function cpuByThread(pid: number): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
-      const name = task === String(pid) ? 'main thread' : 'other threads'
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out
 }
 
 /**

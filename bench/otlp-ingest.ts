@@ -52,7 +52,7 @@ import { decodeJsonTraces, decodeProtobufTraces } from '../src/otlp/decode-trace
 import { extractTraceFields, storedSpan, type TraceInput } from '../src/record/production.js'
 import { spanSetKeys, spanSetText, traceFieldValues } from '../src/store/production-rows.js'
 import { openStore } from '../src/store/open-store.js'
-import { dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
+import { cpuOfThreads, dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
 
 type Encoding = 'protobuf' | 'json'
 
@@ -251,6 +251,21 @@ async function send(name: string, url: string, token: string, encoding: Encoding
   const cpu = process.cpuUsage(cpu0)
   clientCpu.set(name, (cpu.user + cpu.system) / 1e6 / seconds)
   return summarise(name, latencies, spans, seconds, failures)
+}
+
+/**
+ * The server process's CPU over a phase, from /proc per thread: its main thread (the event loop),
+ * the two busiest other threads (the decode threads, under load: Node names no thread, so they are
+ * told apart by their use) and the rest (V8's helpers, libuv's pool), in cores and µs per span.
+ */
+function serverCpu(pid: number, before: Map<number, number>, after: Map<number, number>, r: PhaseResult): string {
+  const used = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)] as const)
+  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0
+  const others = used.filter(([tid]) => tid !== pid).map(([, s]) => s).sort((a, b) => b - a)
+  const busiest = (others[0] ?? 0) + (others[1] ?? 0)
+  const rest = others.slice(2).reduce((n, s) => n + s, 0)
+  const part = (label: string, seconds: number): string => `${label} ${(seconds / r.seconds).toFixed(2)} (${((seconds * 1e6) / r.spans).toFixed(1)} µs/span)`
+  return `server CPU in cores: ${part('all', main + busiest + rest)}; ${part('event loop', main)}, ${part('two busiest other threads', busiest)}, ${part('rest', rest)}`
 }
 
 /** The senders' own CPU per phase, in cores (CPU seconds per second): what the client took from the two cores. */
@@ -607,7 +622,11 @@ async function cli(): Promise<void> {
       const paced = await encodeBodies(encoding, deployment.id, spans, batch, (offset += 10_000_000))
       notes.push(`${encoding}: ${flat.length + paced.length} bodies encoded by the real exporter in ${((performance.now() - t0) / 1000).toFixed(1)} s, mean ${Math.round(flat.reduce((n, b) => n + b.bytes.length, 0) / flat.length / 1024)} KiB; decode alone in one process: ${Math.round(decodeSpeed(encoding, flat.slice(0, 40))).toLocaleString('en-US')} spans/s`)
       push(await send(`${encoding} flat out`, server!.url, token, encoding, flat, exporters, 0))
-      push(await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate))
+      const pid = server!.proc.pid as number
+      const cpuBefore = cpuOfThreads(pid)
+      const pacedResult = await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate)
+      push(pacedResult)
+      notes.push(`${encoding} paced: ${serverCpu(pid, cpuBefore, cpuOfThreads(pid), pacedResult)}`)
       const pacedName = `${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`
       notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency); the senders used ${(clientCpu.get(pacedName) ?? NaN).toFixed(2)} of a core`)
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)

@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pgDriver from 'pg'
@@ -27,6 +27,48 @@ const CLI = path.join(REPO, 'bin/assay.js')
 /** Only a hang takes this long; a loaded machine must not fail the start. */
 const START_TIMEOUT_MS = 5 * 60_000
 
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/PID/stat (fields 14 and 15,
+ * in clock ticks of 100 per second on Linux): read before and after a segment, the server's CPU
+ * for it, which other jobs on the machine do not inflate the way they stretch wall time.
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU seconds of a process's main thread and of its other threads (V8's GC helpers, libuv's pool), from /proc/PID/task. */
+export function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+      const name = task === String(pid) ? 'main thread' : 'other threads'
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
+}
+
+/** CPU seconds of each thread of a process so far, by thread id, from /proc/PID/task (threads that ended are gone). */
+export function cpuOfThreads(pid: number): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(task), (Number(fields[11]) + Number(fields[12])) / 100)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
+}
+
 export interface ServerProcess {
   url: string
   port: number
@@ -35,9 +77,14 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** Start `assay server --store LOCATION --port PORT` (0: any) and wait until it listens. */
+/**
+ * Start `assay server --store LOCATION --port PORT` (0: any) and wait until it listens.
+ * ASSAY_BENCH_SERVER_NODE_ARGS (space-separated) are given to the server's node alone, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile its event loop, or `--perf-basic-prof` for perf.
+ */
 export async function startServerProcess(store: string, port = 0, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [CLI, '--store', store, 'server', '--port', String(port)], {
+  const nodeArgs = (process.env.ASSAY_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, '--store', store, 'server', '--port', String(port)], {
     cwd: REPO,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
