@@ -3,7 +3,7 @@
  * for protobuf and JSON from E concurrent exporters, next to the raw insert speed of the same rows
  * (one INSERT … unnest per table per batch, from a minimal pg client) measured in the same run.
  *
- *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-ingest.ts [--exporters 16] [--spans 120000] [--batch 512] [--rate 20000] [--warmup 20480] [--phases=protobuf,json,sdk,raw]
+ *   ASSAY_TEST_POSTGRES_URL=postgres://… node --import tsx bench/otlp-ingest.ts [--exporters 16] [--spans 120000] [--batch 512] [--rate 20000] [--warmup 20480] [--phases=protobuf,json,sdk,raw] [--latencies FILE]
  *
  * Spans are made by the real OpenTelemetry SDK (@opentelemetry/sdk-trace-base) and shaped like LLM
  * traffic: per trace a server span, a retrieval span, 1-3 chat spans (GenAI attributes, tokens,
@@ -35,9 +35,12 @@
  * its predecessors' WAL would trigger. The table's "over 100 ms" counts requests past the p99
  * bound; after a paced phase the notes give the senders' own worst start delay (a client stall
  * counted in the latency). OTLP_BENCH_SLOW=1 prints each request over 100 ms with its due time.
+ * --latencies FILE appends every phase's request latencies to FILE (a JSON line per phase), for
+ * bench/otlp-pooled.ts to pool the paced p99 over several runs with its interval.
  * Every phase ends with a count: each span the server acknowledged is stored exactly once.
  * Results: bench/results/otlp.md.
  */
+import { appendFileSync } from 'node:fs'
 import { Agent, createServer, request as httpRequest, type Server } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
@@ -73,6 +76,10 @@ interface PhaseResult {
   p99Ms: number
   maxMs: number
   failures: number
+  /** Every request's latency (ms), ascending: written by --latencies FILE for bench/otlp-pooled.ts. */
+  latencies: number[]
+  /** The server's CPU by thread over the phase (serverCpu), for a phase given the server's pid. */
+  serverCpu?: string
 }
 
 const MODELS = ['gpt-4o-mini', 'claude-haiku', 'llama-3-70b']
@@ -185,7 +192,7 @@ async function checkpoint(): Promise<void> {
 
 function summarise(name: string, latencies: number[], spans: number, seconds: number, failures: number): PhaseResult {
   latencies.sort((a, b) => a - b)
-  return { name, spans, requests: latencies.length, seconds, spansPerSecond: spans / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), maxMs: latencies[latencies.length - 1] ?? NaN, failures, over100: latencies.filter((l) => l > 100).length }
+  return { name, spans, requests: latencies.length, seconds, spansPerSecond: spans / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), maxMs: latencies[latencies.length - 1] ?? NaN, failures, over100: latencies.filter((l) => l > 100).length, latencies }
 }
 
 /**
@@ -210,7 +217,7 @@ function post(url: URL, agent: Agent, headers: Record<string, string>, body: Buf
  * exporters, each with its keepAlive agent). rate 0: flat out (each sends its next body when the
  * last is answered); else together `rate` spans/s, latency from each due time.
  */
-async function send(name: string, url: string, token: string, encoding: Encoding, bodies: readonly Body[], senders: number, rate: number): Promise<PhaseResult> {
+async function send(name: string, url: string, token: string, encoding: Encoding, bodies: readonly Body[], senders: number, rate: number, serverPid?: number): Promise<PhaseResult> {
   await checkpoint()
   clientLag.max = 0
   const headers = { authorization: `Bearer ${token}`, 'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json' }
@@ -221,6 +228,8 @@ async function send(name: string, url: string, token: string, encoding: Encoding
   let spans = 0
   let failures = 0
   const cpu0 = process.cpuUsage()
+  // The server's threads read over the timed window alone (after the checkpoint), as `seconds` is.
+  const threadsBefore = serverPid === undefined ? undefined : cpuOfThreads(serverPid)
   const started = performance.now()
   const spansPerBody = bodies[0]?.spans ?? 1
   try {
@@ -250,22 +259,27 @@ async function send(name: string, url: string, token: string, encoding: Encoding
   const seconds = (performance.now() - started) / 1000
   const cpu = process.cpuUsage(cpu0)
   clientCpu.set(name, (cpu.user + cpu.system) / 1e6 / seconds)
-  return summarise(name, latencies, spans, seconds, failures)
+  const result = summarise(name, latencies, spans, seconds, failures)
+  if (serverPid !== undefined && threadsBefore !== undefined) result.serverCpu = serverCpu(serverPid, threadsBefore, cpuOfThreads(serverPid), result)
+  return result
 }
 
 /**
- * The server process's CPU over a phase, from /proc per thread: its main thread (the event loop),
- * the two busiest other threads (the decode threads, under load: Node names no thread, so they are
- * told apart by their use) and the rest (V8's helpers, libuv's pool), in cores and µs per span.
+ * The server process's CPU over a phase, from /proc per thread (bench/server-load.ts cpuOfThreads):
+ * its main thread (the event loop), the two busiest other threads (the decode threads, under
+ * load: Node names no thread, so they are told apart by their use) and the rest (V8's helpers,
+ * libuv's pool), in cores and µs per span; and how long the event loop and the decode threads
+ * were ready to run but waited for a CPU, in ms per second of the phase.
  */
-function serverCpu(pid: number, before: Map<number, number>, after: Map<number, number>, r: PhaseResult): string {
-  const used = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)] as const)
-  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0
-  const others = used.filter(([tid]) => tid !== pid).map(([, s]) => s).sort((a, b) => b - a)
-  const busiest = (others[0] ?? 0) + (others[1] ?? 0)
-  const rest = others.slice(2).reduce((n, s) => n + s, 0)
+function serverCpu(pid: number, before: ReturnType<typeof cpuOfThreads>, after: ReturnType<typeof cpuOfThreads>, r: PhaseResult): string {
+  const used = [...after].map(([tid, t]) => ({ tid, ran: t.ran - (before.get(tid)?.ran ?? 0), waited: t.waited - (before.get(tid)?.waited ?? 0) }))
+  const main = used.find((t) => t.tid === pid) ?? { ran: 0, waited: 0 }
+  const others = used.filter((t) => t.tid !== pid).sort((a, b) => b.ran - a.ran)
+  const busiest = others.slice(0, 2)
+  const sum = (ts: readonly { ran: number }[]): number => ts.reduce((n, t) => n + t.ran, 0)
   const part = (label: string, seconds: number): string => `${label} ${(seconds / r.seconds).toFixed(2)} (${((seconds * 1e6) / r.spans).toFixed(1)} µs/span)`
-  return `server CPU in cores: ${part('all', main + busiest + rest)}; ${part('event loop', main)}, ${part('two busiest other threads', busiest)}, ${part('rest', rest)}`
+  const waited = (ts: readonly { waited: number }[]): string => ((ts.reduce((n, t) => n + t.waited, 0) * 1000) / r.seconds).toFixed(0)
+  return `server CPU in cores: ${part('all', main.ran + sum(others))}; ${part('event loop', main.ran)}, ${part('two busiest other threads', sum(busiest))}, ${part('rest', sum(others.slice(2)))}; waiting for a CPU, ms per s: event loop ${waited([main])}, the two busiest ${waited(busiest)}`
 }
 
 /** The senders' own CPU per phase, in cores (CPU seconds per second): what the client took from the two cores. */
@@ -584,6 +598,9 @@ async function cli(): Promise<void> {
   const rate = arg('rate', 20_000)
   const phases = (process.argv.find((a) => a.startsWith('--phases='))?.slice('--phases='.length) ?? 'protobuf,json,sdk,raw').split(',')
   const suffix = randomBytes(4).toString('hex')
+  const latencyAt = process.argv.indexOf('--latencies')
+  const latencyFile = latencyAt === -1 ? undefined : process.argv[latencyAt + 1]
+  if (process.argv.some((a) => a.startsWith('--latencies=')) || (latencyAt !== -1 && (latencyFile === undefined || latencyFile.startsWith('--')))) throw new Error('--latencies takes a file name after a space: --latencies FILE')
   const schema = `bench_otlp_${suffix}`
   const rawSchema = `bench_otlp_raw_${suffix}`
   // The old layout (a trace_spans row per span, as before migration 16) beside it, for the ratio.
@@ -595,6 +612,7 @@ async function cli(): Promise<void> {
   const rawStores = phases.includes('raw') ? await Promise.all([rawOldSchema, walSchemas.sets, walSchemas.rows].map((name) => openStore(`${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${name}`))) : []
   let server: ServerProcess | undefined
   const loadBefore = os.loadavg()
+  const startedAt = new Date().toISOString()
   try {
     const deployment = { id: randomBytes(16).toString('hex'), endpoint: 'support-bot', endpointVersion: '2.4.1', model: null, modelVersion: null, alias: null, codeHash: 'c'.repeat(40), inputs: [], environment: 'production', owner: 'bench', createdAt: Date.now() }
     await setup.createDeployment(deployment)
@@ -623,10 +641,9 @@ async function cli(): Promise<void> {
       notes.push(`${encoding}: ${flat.length + paced.length} bodies encoded by the real exporter in ${((performance.now() - t0) / 1000).toFixed(1)} s, mean ${Math.round(flat.reduce((n, b) => n + b.bytes.length, 0) / flat.length / 1024)} KiB; decode alone in one process: ${Math.round(decodeSpeed(encoding, flat.slice(0, 40))).toLocaleString('en-US')} spans/s`)
       push(await send(`${encoding} flat out`, server!.url, token, encoding, flat, exporters, 0))
       const pid = server!.proc.pid as number
-      const cpuBefore = cpuOfThreads(pid)
-      const pacedResult = await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate)
+      const pacedResult = await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate, pid)
       push(pacedResult)
-      notes.push(`${encoding} paced: ${serverCpu(pid, cpuBefore, cpuOfThreads(pid), pacedResult)}`)
+      notes.push(`${encoding} paced: ${pacedResult.serverCpu}`)
       const pacedName = `${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`
       notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency); the senders used ${(clientCpu.get(pacedName) ?? NaN).toFixed(2)} of a core`)
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)
@@ -701,6 +718,12 @@ async function cli(): Promise<void> {
     console.log('')
     console.log(stored === expected ? `verified: the server stored ${stored} spans, each acknowledged span exactly once` : `PROBLEM: the server stored ${stored} spans; ${expected} were acknowledged`)
     if (stored !== expected) process.exitCode = 1
+    // Only a verified run's latencies: a run that lost or doubled spans is not one to pool.
+    if (latencyFile !== undefined && stored === expected) {
+      // One line per phase; a group phase's name loses its transaction count, so runs pool by phase.
+      const run = `${startedAt} ${/[?&]host=\//.test(pgUrl) ? 'unix socket' : 'tcp'}`
+      appendFileSync(latencyFile, results.map((r) => `${JSON.stringify({ run, phase: r.name.replace(/ \(\d+ transactions\)$/, ''), latencies: r.latencies.map((l) => Math.round(l * 100) / 100) })}\n`).join(''))
+    }
   } finally {
     await server?.stop()
     await setup.close()

@@ -54,14 +54,18 @@ export function cpuByThread(pid: number): Map<string, number> {
   return out
 }
 
-/** CPU seconds of each thread of a process so far, by thread id, from /proc/PID/task (threads that ended are gone). */
-export function cpuOfThreads(pid: number): Map<number, number> {
-  const out = new Map<number, number>()
+/**
+ * Per thread of a process, by thread id, from /proc/PID/task/TID/schedstat: the seconds it ran on a
+ * CPU and the seconds it was ready to run but waited for one (the scheduler's run delay: on a
+ * loaded two-core machine, the time an event loop is held up by other threads and processes).
+ * Threads that ended are gone.
+ */
+export function cpuOfThreads(pid: number): Map<number, { ran: number; waited: number }> {
+  const out = new Map<number, { ran: number; waited: number }>()
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(Number(task), (Number(fields[11]) + Number(fields[12])) / 100)
+      const [ran, waited] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ').map(Number)
+      out.set(Number(task), { ran: ran / 1e9, waited: waited / 1e9 })
     } catch {
       // The thread ended between the listing and the read.
     }
