@@ -38,7 +38,7 @@ import { encodeBatchFrame } from '../src/store/http/wire.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { limitCpu } from './cpu-quota.js'
 import { createReferenceTable, REFERENCE_TABLE } from './reference-server.js'
-import { cpuByThread, cpuSeconds, dropSchema, makeAdminToken, newRunFor } from './server-load.js'
+import { cpuOfThreads, cpuSeconds, dropSchema, makeAdminToken, newRunFor } from './server-load.js'
 import pg from 'pg'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -236,8 +236,11 @@ async function main(): Promise<void> {
     // system calls) and V8's helpers (concurrent GC marking and sweeping), which a CPU profile of
     // the main thread does not show.
     for (const [i, name] of ['assay server 1', 'assay server 2', 'reference server 1', 'reference server 2'].entries()) {
-      const threads = [...cpuByThread(procs[i]?.proc.pid as number)].sort((a, b) => b[1] - a[1]).filter(([, s]) => s > 0)
-      console.log(`${name} (pid ${procs[i]?.proc.pid}), CPU seconds: ${threads.map(([t, s]) => `${t} ${s.toFixed(2)}`).join(', ')}`)
+      const pid = procs[i]?.proc.pid as number
+      const byTid = [...cpuOfThreads(pid)]
+      const threads = [['main thread', byTid.filter(([tid]) => tid === pid)], ['other threads', byTid.filter(([tid]) => tid !== pid)]] as const
+      const seconds = threads.map(([t, ts]) => [t, ts.reduce((n, [, c]) => n + c.ran, 0)] as const).sort((a, b) => b[1] - a[1]).filter(([, s]) => s > 0)
+      console.log(`${name} (pid ${procs[i]?.proc.pid}), CPU seconds: ${seconds.map(([t, s]) => `${t} ${s.toFixed(2)}`).join(', ')}`)
     }
   } finally {
     for (const p of procs) await p.stop()

@@ -55,6 +55,7 @@ import { decodeJsonTraces, decodeProtobufTraces } from '../src/otlp/decode-trace
 import { extractTraceFields, storedSpan, type TraceInput } from '../src/record/production.js'
 import { spanSetKeys, spanSetText, traceFieldValues } from '../src/store/production-rows.js'
 import { openStore } from '../src/store/open-store.js'
+import type { LatencyLine } from './otlp-pooled.js'
 import { cpuOfThreads, dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
 
 type Encoding = 'protobuf' | 'json'
@@ -721,8 +722,9 @@ async function cli(): Promise<void> {
     // Only a verified run's latencies: a run that lost or doubled spans is not one to pool.
     if (latencyFile !== undefined && stored === expected) {
       // One line per phase; a group phase's name loses its transaction count, so runs pool by phase.
-      const run = `${startedAt} ${/[?&]host=\//.test(pgUrl) ? 'unix socket' : 'tcp'}`
-      appendFileSync(latencyFile, results.map((r) => `${JSON.stringify({ run, phase: r.name.replace(/ \(\d+ transactions\)$/, ''), latencies: r.latencies.map((l) => Math.round(l * 100) / 100) })}\n`).join(''))
+      const connection = /[?&]host=\//.test(pgUrl) ? 'unix socket' : 'tcp'
+      const lines = results.map((r): LatencyLine => ({ run: startedAt, connection, phase: r.name.replace(/ \(\d+ transactions\)$/, ''), latencies: r.latencies.map((l) => Math.round(l * 100) / 100) }))
+      appendFileSync(latencyFile, lines.map((l) => `${JSON.stringify(l)}\n`).join(''))
     }
   } finally {
     await server?.stop()

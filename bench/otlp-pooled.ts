@@ -21,8 +21,10 @@ import { bootstrapInterval } from '../src/stats/bootstrap.js'
 import { quantileInterval } from '../src/stats/quantile-interval.js'
 
 export interface LatencyLine {
-  /** When the run started (ISO time) and its database connection ('tcp' or 'unix socket'). */
+  /** When the run started (ISO time). */
   run: string
+  /** How the run reached PostgreSQL: runs over different connections are not pooled together. */
+  connection: 'tcp' | 'unix socket'
   phase: string
   /** Milliseconds from each request's due time (paced) or send time (flat out) to its answer. */
   latencies: number[]
@@ -54,7 +56,7 @@ function cli(): void {
     for (const text of readFileSync(file, 'utf8').split('\n')) {
       if (text.trim() === '') continue
       const line = JSON.parse(text) as LatencyLine
-      const key = `${line.phase}, ${line.run.split(' ').slice(1).join(' ')}`
+      const key = `${line.phase}, ${line.connection}`
       groups.set(key, [...(groups.get(key) ?? []), line])
     }
   }

@@ -24,7 +24,7 @@ import pg from 'pg'
 import type { TraceInput } from '../src/record/production.js'
 import type { Store } from '../src/store/store.js'
 import { encodeBodies } from './otlp-ingest.js'
-import { dropSchema } from './server-load.js'
+import { cpuSeconds, dropSchema } from './server-load.js'
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -32,13 +32,8 @@ function arg(name: string): string | undefined {
 }
 
 /** CPU seconds (user + system) of these processes so far. */
-function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    ticks += Number(fields[11]) + Number(fields[12])
-  }
-  return ticks / 100 // USER_HZ on Linux
+function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((n, pid) => n + cpuSeconds(pid), 0)
 }
 
 /** The bodies, from --bodies FILE when it holds them (its deployment id replaced by this one: same length, so the protobuf stays valid). */
@@ -84,7 +79,7 @@ async function cli(): Promise<void> {
     console.log(`root ${root}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; ${callers} callers; ${bodies.length} bodies`)
     /** One pass: each body's traces (decoded beforehand: the decoder's CPU is not counted) through logTraces. */
     const pass = async (name: string, all: TraceInput[][], expect: 'stored' | 'unchanged'): Promise<void> => {
-      const pg0 = cpuSeconds(pids)
+      const pg0 = cpuSecondsOf(pids)
       const node0 = process.cpuUsage()
       let next = 0
       let count = 0
@@ -100,7 +95,7 @@ async function cli(): Promise<void> {
         }),
       )
       const node = process.cpuUsage(node0)
-      const pgCpu = cpuSeconds(pids) - pg0
+      const pgCpu = cpuSecondsOf(pids) - pg0
       console.log(`${name}: ${count} spans; node CPU per span ${((node.user + node.system) / count).toFixed(1)} µs; PostgreSQL CPU per span ${((pgCpu * 1e6) / count).toFixed(1)} µs`)
     }
     await pass('first (each trace but its last span)', first, 'stored')

@@ -25,7 +25,7 @@ import pg from 'pg'
 import { decodeProtobufTraces } from '../src/otlp/decode-traces.js'
 import { openStore } from '../src/store/open-store.js'
 import { encodeBodies } from './otlp-ingest.js'
-import { dropSchema } from './server-load.js'
+import { cpuSeconds, dropSchema } from './server-load.js'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -33,14 +33,8 @@ function arg(name: string, fallback: number): number {
 }
 
 /** CPU seconds (user + system) of these processes so far. */
-function cpuSeconds(pids: readonly number[]): number {
-  const tick = 100 // USER_HZ on Linux
-  let ticks = 0
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    ticks += Number(fields[11]) + Number(fields[12])
-  }
-  return ticks / tick
+function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((n, pid) => n + cpuSeconds(pid), 0)
 }
 
 /** The bodies of `spans` spans for this deployment, from --bodies FILE when it holds them (the deployment id is replaced). */
@@ -105,13 +99,13 @@ async function cli(): Promise<void> {
       await profiler.post('Profiler.start')
     }
     const load = os.loadavg()
-    const pg0 = cpuSeconds(pids)
+    const pg0 = cpuSecondsOf(pids)
     const node0 = process.cpuUsage()
     const t0 = performance.now()
     const stored = await store16(bodies.slice(warmup))
     const seconds = (performance.now() - t0) / 1000
     const node = process.cpuUsage(node0)
-    const pgCpu = cpuSeconds(pids) - pg0
+    const pgCpu = cpuSecondsOf(pids) - pg0
     if (profiler !== null) {
       const { profile } = await profiler.post('Profiler.stop')
       writeFileSync(process.argv[profileAt + 1], JSON.stringify(profile))

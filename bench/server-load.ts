@@ -38,22 +38,6 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-/** CPU seconds of a process's main thread and of its other threads (V8's GC helpers, libuv's pool), from /proc/PID/task. */
-export function cpuByThread(pid: number): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
-      const name = task === String(pid) ? 'main thread' : 'other threads'
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out
-}
-
 /**
  * Per thread of a process, by thread id, from /proc/PID/task/TID/schedstat: the seconds it ran on a
  * CPU and the seconds it was ready to run but waited for one (the scheduler's run delay: on a
