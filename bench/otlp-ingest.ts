@@ -56,7 +56,7 @@ import { extractTraceFields, storedSpan, type TraceInput } from '../src/record/p
 import { spanSetKeys, spanSetText, traceFieldValues } from '../src/store/production-rows.js'
 import { openStore } from '../src/store/open-store.js'
 import type { LatencyLine } from './otlp-pooled.js'
-import { cpuOfThreads, dropSchema, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
+import { cpuOfThreads, dropSchema, machineCpu, makeAdminToken, startServerProcess, type ServerProcess } from './server-load.js'
 
 type Encoding = 'protobuf' | 'json'
 
@@ -81,6 +81,8 @@ interface PhaseResult {
   latencies: number[]
   /** The server's CPU by thread over the phase (serverCpu), for a phase given the server's pid. */
   serverCpu?: string
+  /** The machine's CPU over the phase: PostgreSQL's processes by role, autovacuum, WAL syncs (machineSplit). */
+  machine?: string
 }
 
 const MODELS = ['gpt-4o-mini', 'claude-haiku', 'llama-3-70b']
@@ -231,6 +233,7 @@ async function send(name: string, url: string, token: string, encoding: Encoding
   const cpu0 = process.cpuUsage()
   // The server's threads read over the timed window alone (after the checkpoint), as `seconds` is.
   const threadsBefore = serverPid === undefined ? undefined : cpuOfThreads(serverPid)
+  const machineBefore = serverPid === undefined ? undefined : await machineState()
   const started = performance.now()
   const spansPerBody = bodies[0]?.spans ?? 1
   try {
@@ -262,7 +265,46 @@ async function send(name: string, url: string, token: string, encoding: Encoding
   clientCpu.set(name, (cpu.user + cpu.system) / 1e6 / seconds)
   const result = summarise(name, latencies, spans, seconds, failures)
   if (serverPid !== undefined && threadsBefore !== undefined) result.serverCpu = serverCpu(serverPid, threadsBefore, cpuOfThreads(serverPid), result)
+  if (machineBefore !== undefined) result.machine = machineSplit(machineBefore, await machineState(), result)
   return result
+}
+
+/** machineCpu with PostgreSQL's own counts: autovacuum and autoanalyze runs, WAL syncs and their time. */
+async function machineState(): Promise<ReturnType<typeof machineCpu> & { vacuums: number; analyzes: number; walSyncs: number; walSyncMs: number; walWriteMs: number }> {
+  const cpu = machineCpu()
+  if (checkpointUrl === undefined) return { ...cpu, vacuums: NaN, analyzes: NaN, walSyncs: NaN, walSyncMs: NaN, walWriteMs: NaN }
+  const client = new pg.Client({ connectionString: checkpointUrl })
+  await client.connect()
+  try {
+    const v = await client.query<{ vacuums: string; analyzes: string }>('SELECT sum(autovacuum_count) AS vacuums, sum(autoanalyze_count) AS analyzes FROM pg_stat_all_tables')
+    const w = await client.query<{ wal_sync: string; wal_sync_time: number; wal_write_time: number }>('SELECT wal_sync, wal_sync_time, wal_write_time FROM pg_stat_wal')
+    return { ...cpu, vacuums: Number(v.rows[0].vacuums), analyzes: Number(v.rows[0].analyzes), walSyncs: Number(w.rows[0].wal_sync), walSyncMs: w.rows[0].wal_sync_time, walWriteMs: w.rows[0].wal_write_time }
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Where the two cores went over a phase: the machine's busy CPU, PostgreSQL's processes by role
+ * (backends, walwriter, autovacuum workers, ...) in cores and µs per span, how long PostgreSQL's
+ * backends waited for a CPU, and the autovacuum/autoanalyze runs and WAL syncs in the window
+ * (the sync time is 0 unless track_wal_io_timing is on).
+ */
+function machineSplit(before: Awaited<ReturnType<typeof machineState>>, after: Awaited<ReturnType<typeof machineState>>, r: PhaseResult): string {
+  const roles = new Map<string, { ran: number; waited: number }>()
+  for (const [pid, p] of after.postgres) {
+    const b = before.postgres.get(pid)
+    const sum = roles.get(p.role) ?? { ran: 0, waited: 0 }
+    sum.ran += p.ran - (b?.ran ?? 0)
+    sum.waited += p.waited - (b?.waited ?? 0)
+    roles.set(p.role, sum)
+  }
+  const cores = (seconds: number): string => `${(seconds / r.seconds).toFixed(2)} (${((seconds * 1e6) / r.spans).toFixed(1)} µs/span)`
+  const pgAll = [...roles.values()].reduce((n, x) => n + x.ran, 0)
+  const byRole = [...roles].filter(([, x]) => x.ran / r.seconds >= 0.005).sort((a, b) => b[1].ran - a[1].ran).map(([role, x]) => `${role} ${cores(x.ran)}`)
+  const backendWait = (((roles.get('backend')?.waited ?? 0) * 1000) / r.seconds).toFixed(0)
+  const syncs = after.walSyncs - before.walSyncs
+  return `machine busy ${((after.busy - before.busy) / r.seconds).toFixed(2)} cores, idle ${((after.idle - before.idle) / r.seconds).toFixed(2)}; PostgreSQL ${cores(pgAll)}: ${byRole.join(', ')}; its backends waited for a CPU ${backendWait} ms per s; autovacuum runs ${after.vacuums - before.vacuums}, autoanalyze runs ${after.analyzes - before.analyzes}; WAL syncs ${syncs} (${(syncs / r.seconds).toFixed(0)}/s, sync time ${(after.walSyncMs - before.walSyncMs).toFixed(0)} ms, write time ${(after.walWriteMs - before.walWriteMs).toFixed(0)} ms)`
 }
 
 /**
@@ -645,6 +687,7 @@ async function cli(): Promise<void> {
       const pacedResult = await send(`${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`, server!.url, token, encoding, paced, exporters, rate, pid)
       push(pacedResult)
       notes.push(`${encoding} paced: ${pacedResult.serverCpu}`)
+      notes.push(`${encoding} paced: ${pacedResult.machine}`)
       const pacedName = `${encoding} paced at ${rate.toLocaleString('en-US')} spans/s`
       notes.push(`${encoding} paced: the senders started a request at most ${clientLag.max.toFixed(1)} ms after its due time (client-side delay, counted in the latency); the senders used ${(clientCpu.get(pacedName) ?? NaN).toFixed(2)} of a core`)
       expected += [...flat, ...paced].reduce((n, b) => n + b.spans, 0)

@@ -57,6 +57,34 @@ export function cpuOfThreads(pid: number): Map<number, { ran: number; waited: nu
   return out
 }
 
+/**
+ * The machine's CPU so far, for a window's split: busy and idle seconds of all CPUs from /proc/stat,
+ * and PostgreSQL's processes (every process named `postgres`) by their role from their title
+ * ("postgres: walwriter", "postgres: autovacuum worker", a backend's "postgres: USER DB ADDR ..."),
+ * each as {ran, waited} seconds from /proc/PID/schedstat. A process that ends inside a window
+ * (an autovacuum worker) is missing from the later reading: its CPU is in `busy` only.
+ */
+export function machineCpu(): { busy: number; idle: number; postgres: Map<number, { role: string; ran: number; waited: number }> } {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n')
+  const ticks = cpu.split(/\s+/).slice(1).map(Number)
+  const idle = (ticks[3] + ticks[4]) / 100
+  const busy = ticks.slice(0, 8).reduce((a, b) => a + b, 0) / 100 - idle
+  const postgres = new Map<number, { role: string; ran: number; waited: number }>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()
+      const role = !title.startsWith('postgres: ') ? 'postmaster' : /^postgres: (checkpointer|background writer|walwriter|autovacuum launcher|autovacuum worker|logical replication launcher|stats collector)/.exec(title)?.[1] ?? 'backend'
+      const [ran, waited] = readFileSync(`/proc/${entry}/schedstat`, 'utf8').split(' ').map(Number)
+      postgres.set(Number(entry), { role, ran: ran / 1e9, waited: waited / 1e9 })
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return { busy, idle, postgres }
+}
+
 export interface ServerProcess {
   url: string
   port: number
