@@ -13,6 +13,7 @@ import {
   binCounts,
 } from '../stats/index.js'
 import { MONITOR_DECISIONS, type DriftItem, type LoadedMonitor, type MonitorDecision, type MonitorSpec } from './monitor-spec.js'
+import { guardrailTriggered } from '../record/production.js'
 import { isTraceColumns, traceColumnsFromRows, type TraceCodes, type TraceColumnNeeds, type TraceColumns, type TraceFeatureColumn } from '../record/trace-columns.js'
 import type { DecisionWindow, TraceRow } from './trace-row.js'
 
@@ -276,8 +277,8 @@ function driftValues(d: DriftItem, s: Screened, withClusters = false): DriftValu
     categorySource = c.features[d.feature]?.categories
   } else if (d.score !== undefined) numberSource = c.scores[d.score]
   else if (d.rate === 'guardrail') {
-    // The guardrail acted unless its action is absent or 'none'.
-    acted = Uint8Array.from(c.guardrailAction?.values ?? [], (action) => (action !== 'none' ? 1 : 0))
+    // Acted: the eval-record view's rule (guardrailTriggered: not none/allow/pass, any case); absent: did not act.
+    acted = Uint8Array.from(c.guardrailAction?.values ?? [], guardrailTriggered)
   } else numberSource = c.scores[d.rate as string]
   const numbers = new Float64Array(accepted.length)
   let categories: string[] | null = null
