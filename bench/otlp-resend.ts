@@ -24,16 +24,11 @@ import pg from 'pg'
 import type { TraceInput } from '../src/record/production.js'
 import type { Store } from '../src/store/store.js'
 import { encodeBodies } from './otlp-ingest.js'
-import { cpuSeconds, dropSchema } from './server-load.js'
+import { cpuSecondsOf, dropSchema } from './server-load.js'
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? undefined : process.argv[i + 1]
-}
-
-/** CPU seconds (user + system) of these processes so far. */
-function cpuSecondsOf(pids: readonly number[]): number {
-  return pids.reduce((n, pid) => n + cpuSeconds(pid), 0)
 }
 
 /** The bodies, from --bodies FILE when it holds them (its deployment id replaced by this one: same length, so the protobuf stays valid). */

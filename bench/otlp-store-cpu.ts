@@ -25,16 +25,11 @@ import pg from 'pg'
 import { decodeProtobufTraces } from '../src/otlp/decode-traces.js'
 import { openStore } from '../src/store/open-store.js'
 import { encodeBodies } from './otlp-ingest.js'
-import { cpuSeconds, dropSchema } from './server-load.js'
+import { cpuSecondsOf, dropSchema } from './server-load.js'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : Number(process.argv[i + 1])
-}
-
-/** CPU seconds (user + system) of these processes so far. */
-function cpuSecondsOf(pids: readonly number[]): number {
-  return pids.reduce((n, pid) => n + cpuSeconds(pid), 0)
 }
 
 /** The bodies of `spans` spans for this deployment, from --bodies FILE when it holds them (the deployment id is replaced). */

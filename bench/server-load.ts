@@ -38,6 +38,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+/** CPU seconds (user + system) of these processes so far, summed (cpuSeconds of each). */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((n, pid) => n + cpuSeconds(pid), 0)
+}
+
 /**
  * Per thread of a process, by thread id, from /proc/PID/task/TID/schedstat: the seconds it ran on a
  * CPU and the seconds it was ready to run but waited for one (the scheduler's run delay: on a

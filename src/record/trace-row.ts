@@ -12,7 +12,7 @@ export interface TraceRow {
   costUsd?: number
   /** Feedback, evaluator and guardrail outcome scores by name. */
   scores?: Record<string, number>
-  /** What the guardrail did: absent, or 'none', 'allow', 'allowed', 'pass', 'passed' in any case, when it did not act; anything else ('block', 'redact', ...) counts as a trigger (production.ts guardrailTriggered, the rule of the eval-record view too). */
+  /** What the guardrail did ('none', 'allow', 'block', 'redact', ...); whether it acted is production.ts guardrailTriggered's rule alone (absent: it did not). */
   guardrailAction?: string
   /** Input features by name: numbers, or category strings. */
   features?: Record<string, number | string>
