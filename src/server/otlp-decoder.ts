@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AssayError, type ErrorCode } from '../errors.js'
 import { decodeJsonTraces, decodeProtobufTraces } from '../otlp/decode-traces.js'
+import { parseOtlpJsonBySpan } from '../otlp/otlp-json.js'
 import { prepareTraces, type PreparedTraces } from '../store/trace-write.js'
-import { parseJsonBody } from './request-body.js'
+import { JSON_DEPTH_LIMIT, parseJsonBody } from './request-body.js'
 
 /**
  * OTLP request bodies decoded and their traces prepared for the store (trace-write.ts
@@ -36,8 +37,16 @@ export const INLINE_BYTES = 64 * 1024
 export function decodeAndPrepare(task: DecodeTask): DecodedRequest {
   const decoded = task.encoding === 'protobuf'
     ? decodeProtobufTraces(task.bytes, task.defaultDeployment)
-    : decodeJsonTraces(parseJsonBody(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength).toString('utf8')), task.defaultDeployment)
+    : decodeJsonTraces(parseJson(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength)), task.defaultDeployment)
   return { prepared: prepareTraces(decoded.traces), decodeRejected: decoded.rejected }
+}
+
+/**
+ * An OTLP/JSON body parsed span by span (otlp-json.ts: no 500 KB string per body); a body that
+ * way does not take, bad JSON or nesting past the limit included, is parsed whole, which words the error.
+ */
+function parseJson(bytes: Buffer): unknown {
+  return parseOtlpJsonBySpan(bytes, JSON_DEPTH_LIMIT) ?? parseJsonBody(bytes.toString('utf8'))
 }
 
 /**

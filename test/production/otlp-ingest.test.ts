@@ -258,6 +258,18 @@ describe('hostile OTLP requests', () => {
     assert.equal((await post('x', { 'content-encoding': 'br' })).status, 400)
   })
 
+  test('JSON nested past the depth limit, inside a span or around the request: 413 ASSAY_VALUE_TOO_LARGE, nothing stored', async () => {
+    const before = await stored()
+    const deep = '{"arrayValue":{"values":['.repeat(60) + '{"intValue":1}' + ']}}'.repeat(60)
+    const inSpan = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${hex(16)}","spanId":"${hex(8)}","attributes":[{"key":"k","value":${deep}}]}]}]}]}`
+    for (const text of [inSpan, '{"resourceSpans":' + '['.repeat(200) + ']'.repeat(200) + '}']) {
+      const r = await post(text, { 'content-type': 'application/json' })
+      assert.equal(r.status, 413)
+      assert.equal((r.json() as { error: { code: string } }).error.code, 'ASSAY_VALUE_TOO_LARGE')
+    }
+    assert.equal(await stored(), before)
+  })
+
   test('the X-Assay-Deployment header names the deployment of spans that do not', async () => {
     const traceId = hex(16)
     const body = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: hex(8), name: 'x', kind: 1, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: 1700000000100000000 }] }] }] })
