@@ -12,7 +12,7 @@
  *
  * `--root DIR` takes decodeAndPrepare from DIR/dist (a built checkout, e.g. a worktree of an older
  * commit; default this one), so two builds are compared on the same bodies: run them alternately.
- * Results: bench/results/otlp.md ("Decode without the oneof").
+ * Results: bench/results/otlp.md ("Decode without the oneof", "JSON without the large string").
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -47,17 +47,33 @@ async function cli(): Promise<void> {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<'protobuf' | 'json', string[]>
   const { decodeAndPrepare } = (await import(pathToFileURL(path.join(root, 'dist/server/otlp-decoder.js')).href)) as { decodeAndPrepare: Decode }
   console.log(`root ${root}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; node ${process.version}; bodies ${file}`)
-  for (const encoding of ['protobuf', 'json'] as const) {
-    const bodies = saved[encoding].map((b) => Buffer.from(b, 'base64'))
+  /** CPU per span of `step` over every body, best and median of 7 passes. */
+  const measure = (bodies: Buffer[], step: (bytes: Buffer) => unknown): string => {
     const passes: number[] = []
     for (let pass = 0; pass < 7; pass++) {
       const before = process.cpuUsage()
-      for (const bytes of bodies) decodeAndPrepare({ bytes, encoding })
+      for (const bytes of bodies) step(bytes)
       const used = process.cpuUsage(before)
       passes.push((used.user + used.system) / spans)
     }
     passes.sort((a, b) => a - b)
-    console.log(`${encoding}: decodeAndPrepare ${passes[0].toFixed(2)} µs per span best, ${passes[3].toFixed(2)} median (${spans} spans in ${bodies.length} bodies)`)
+    return `${passes[0].toFixed(2)} µs per span best, ${passes[3].toFixed(2)} median`
+  }
+  const bodies = { protobuf: saved.protobuf.map((b) => Buffer.from(b, 'base64')), json: saved.json.map((b) => Buffer.from(b, 'base64')) }
+  for (const encoding of ['protobuf', 'json'] as const) {
+    console.log(`${encoding}: decodeAndPrepare ${measure(bodies[encoding], (bytes) => decodeAndPrepare({ bytes, encoding }))} (${spans} spans in ${bodies[encoding].length} bodies)`)
+  }
+  // Why JSON bodies are parsed span by span (src/otlp/otlp-json.ts): a whole body's text is one
+  // large string, which costs far more per byte than the same bytes in pieces of 16 KiB.
+  const json = bodies.json
+  const piecesOf = (bytes: Buffer): void => {
+    for (let at = 0; at < bytes.length; at += 16_384) bytes.toString('utf8', at, Math.min(bytes.length, at + 16_384))
+  }
+  console.log(`json bodies (mean ${Math.round(json.reduce((n, b) => n + b.length, 0) / json.length / 1024)} KiB): UTF-8 to one string ${measure(json, (b) => b.toString('utf8'))}; to strings of 16 KiB ${measure(json, piecesOf)}`)
+  const bySpanFile = path.join(root, 'dist/otlp/otlp-json.js')
+  if (existsSync(bySpanFile)) {
+    const { parseOtlpJsonBySpan } = (await import(pathToFileURL(bySpanFile).href)) as { parseOtlpJsonBySpan: (bytes: Buffer, depthLimit: number) => unknown }
+    console.log(`json bodies: JSON.parse of one string ${measure(json, (b) => JSON.parse(b.toString('utf8')))}; parsed span by span, with the depth scan ${measure(json, (b) => parseOtlpJsonBySpan(b, 100))}`)
   }
 }
 

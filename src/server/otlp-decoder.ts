@@ -37,7 +37,7 @@ export const INLINE_BYTES = 64 * 1024
 export function decodeAndPrepare(task: DecodeTask): DecodedRequest {
   const decoded = task.encoding === 'protobuf'
     ? decodeProtobufTraces(task.bytes, task.defaultDeployment)
-    : decodeJsonTraces(parseJson(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength)), task.defaultDeployment)
+    : decodeJsonTraces(parseOtlpJsonBody(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength)), task.defaultDeployment)
   return { prepared: prepareTraces(decoded.traces), decodeRejected: decoded.rejected }
 }
 
@@ -45,7 +45,7 @@ export function decodeAndPrepare(task: DecodeTask): DecodedRequest {
  * An OTLP/JSON body parsed span by span (otlp-json.ts: no 500 KB string per body); a body that
  * way does not take, bad JSON or nesting past the limit included, is parsed whole, which words the error.
  */
-function parseJson(bytes: Buffer): unknown {
+export function parseOtlpJsonBody(bytes: Buffer): unknown {
   return parseOtlpJsonBySpan(bytes, JSON_DEPTH_LIMIT) ?? parseJsonBody(bytes.toString('utf8'))
 }
 

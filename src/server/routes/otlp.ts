@@ -5,8 +5,8 @@ import { decodeJsonTraces, decodeProtobufTraces, encodeExportResponse, type Deco
 import { ROUTES } from '../../store/http/routes.js'
 import type { LogTracesResult } from '../../store/store.js'
 import { preparedTraceWriter } from '../../store/trace-write.js'
+import { parseOtlpJsonBody } from '../otlp-decoder.js'
 import { tooLarge } from '../request-body.js'
-import { parseJsonBody } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
 import { logPreparedTracesAs, logTracesAs } from './production.js'
 
@@ -50,7 +50,7 @@ export function otlpRoutes(): RouteSpec[] {
           result = await logPreparedTracesAs(state, caller, writer, decoded.prepared)
           rejections = [...decoded.decodeRejected, ...result.rejected]
         } else {
-          const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(bytes, fallback) : decodeJsonTraces(parseJsonBody(bytes.toString('utf8')), fallback)
+          const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(bytes, fallback) : decodeJsonTraces(parseOtlpJsonBody(bytes), fallback)
           result = await logTracesAs(state, caller, decoded.traces)
           rejections = [...decoded.rejected, ...result.rejected]
         }
