@@ -70,10 +70,14 @@ async function cli(): Promise<void> {
     for (let at = 0; at < bytes.length; at += 16_384) bytes.toString('utf8', at, Math.min(bytes.length, at + 16_384))
   }
   console.log(`json bodies (mean ${Math.round(json.reduce((n, b) => n + b.length, 0) / json.length / 1024)} KiB): UTF-8 to one string ${measure(json, (b) => b.toString('utf8'))}; to strings of 16 KiB ${measure(json, piecesOf)}`)
+  const { parseJsonBody, JSON_DEPTH_LIMIT } = (await import(pathToFileURL(path.join(root, 'dist/server/request-body.js')).href)) as { parseJsonBody: (text: string) => unknown; JSON_DEPTH_LIMIT: number }
+  const whole = `the whole body as one string, its depth scan and JSON.parse (parseJsonBody) ${measure(json, (b) => parseJsonBody(b.toString('utf8')))}`
   const bySpanFile = path.join(root, 'dist/otlp/otlp-json.js')
   if (existsSync(bySpanFile)) {
     const { parseOtlpJsonBySpan } = (await import(pathToFileURL(bySpanFile).href)) as { parseOtlpJsonBySpan: (bytes: Buffer, depthLimit: number) => unknown }
-    console.log(`json bodies: JSON.parse of one string ${measure(json, (b) => JSON.parse(b.toString('utf8')))}; parsed span by span, with the depth scan ${measure(json, (b) => parseOtlpJsonBySpan(b, 100))}`)
+    console.log(`json bodies: ${whole}; parsed span by span, with its depth scan ${measure(json, (b) => parseOtlpJsonBySpan(b, JSON_DEPTH_LIMIT))}`)
+  } else {
+    console.log(`json bodies: ${whole}`)
   }
 }
 

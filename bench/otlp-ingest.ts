@@ -708,7 +708,7 @@ async function cli(): Promise<void> {
     // The encodings in the order --phases names them: a phase later in a run writes into bigger
     // tables after more checkpoints, so `--phases=json,protobuf` against the default order tells
     // the encoding from its place (bench/results/otlp.md "JSON without the large string").
-    for (const encoding of phases.filter((p): p is Encoding => p === 'protobuf' || p === 'json')) {
+    for (const encoding of new Set(phases.filter((p): p is Encoding => p === 'protobuf' || p === 'json'))) {
       const bodies = await run(encoding)
       if (encoding === 'protobuf') protoBodies = bodies
     }

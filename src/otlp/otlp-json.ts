@@ -58,22 +58,39 @@ function keyIs(bytes: Buffer, start: number, end: number, expected: Buffer): boo
   return end - start === expected.length && bytes.compare(expected, 0, expected.length, start, end) === 0
 }
 
+/** A spans array holding spans: where it sits in the body, and each span's start and end. */
 interface SpansArray {
   resource: number
   scope: number
   /** The positions of its brackets: what lies between is left out of the rest of the body. */
   open: number
   close: number
-  /** Each span object's start and end. */
+  /** Start and end of each span object, in pairs. */
   spans: number[]
 }
 
 /**
+ * Bodies that are cheaper parsed whole: more spans arrays than an exporter sends (one per
+ * instrumentation scope and resource), or spans averaging under MIN_SPAN_BYTES (a real span is
+ * several hundred bytes). Each piece costs a string and a parse call; a 16 MiB body of a million
+ * `{}` pieces took 2.5× the CPU and memory of the whole parse before these bounds.
+ */
+const MAX_SPANS_ARRAYS = 4096
+const MIN_SPAN_BYTES = 64
+
+/** Where the scan is inside a spans array: what may come next besides whitespace. */
+const AFTER_OPEN = 0 // a span or ']'
+const AFTER_SPAN = 1 // ',' or ']'
+const AFTER_COMMA = 2 // a span
+
+/**
  * The body parsed as `JSON.parse` of its UTF-8 text would, or undefined when the caller must
- * parse it whole (see above). `depthLimit` is the deepest nesting of arrays and objects taken.
+ * parse it whole (see above). `depthLimit` is the deepest nesting of arrays and objects taken,
+ * counted as src/server/request-body.ts jsonDepth counts it on text (this one counts on bytes in
+ * the same scan, which a layer below the server cannot import).
  */
 export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown {
-  const isObject = new Uint8Array(depthLimit + 2)
+  const isObject = new Uint8Array(depthLimit + 1)
   const pathKeySeen = new Uint8Array(SPAN_DEPTH)
   /** The containers at depths 1..pathDepth are all on the way to the spans. */
   let pathDepth = 0
@@ -84,10 +101,10 @@ export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown 
   let resource = -1
   let scope = -1
   const arrays: SpansArray[] = []
-  let current: SpansArray | undefined
-  /** Inside a spans array: 0 after '[', 1 after a span, 2 after ','. */
-  let expect = 0
+  let current: SpansArray = { resource: -1, scope: -1, open: -1, close: -1, spans: [] }
+  let expect = AFTER_OPEN
   let spanStart = 0
+  let spanCount = 0
   const n = bytes.length
   for (let i = 0; i < n; i++) {
     const c = bytes[i]
@@ -98,11 +115,13 @@ export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown 
       if (isWhitespace(c)) continue
       if (depth === SPANS_DEPTH) {
         if (c === COMMA) {
-          if (expect !== 1) return undefined
-          expect = 2
+          if (expect !== AFTER_SPAN) return undefined
+          expect = AFTER_COMMA
           continue
         }
-        if (c === OPEN_OBJECT ? expect === 1 : c !== CLOSE_ARRAY || expect === 2) return undefined
+        if (c === OPEN_OBJECT && expect === AFTER_SPAN) return undefined
+        if (c === CLOSE_ARRAY && expect === AFTER_COMMA) return undefined
+        if (c !== OPEN_OBJECT && c !== CLOSE_ARRAY) return undefined
       } else if (c === COMMA) {
         continue
       } else if (c !== OPEN_OBJECT && c !== CLOSE_ARRAY) {
@@ -156,7 +175,7 @@ export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown 
           pathDepth = depth
           if (depth === SPANS_DEPTH) {
             current = { resource, scope, open: i, close: -1, spans: [] }
-            expect = 0
+            expect = AFTER_OPEN
           }
         }
       }
@@ -165,12 +184,13 @@ export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown 
       if (depth === 0 || isObject[depth] !== (c === CLOSE_OBJECT ? 1 : 0)) return undefined
       if (pathDepth === depth) {
         if (depth === SPAN_DEPTH) {
-          ;(current as SpansArray).spans.push(spanStart, i + 1)
-          expect = 1
-        } else if (depth === SPANS_DEPTH) {
-          ;(current as SpansArray).close = i
-          arrays.push(current as SpansArray)
-          current = undefined
+          current.spans.push(spanStart, i + 1)
+          expect = AFTER_SPAN
+          if (++spanCount * MIN_SPAN_BYTES > i + 65_536) return undefined
+        } else if (depth === SPANS_DEPTH && current.spans.length > 0) {
+          // An empty one stays in the rest of the body, which parses it the same.
+          current.close = i
+          if (arrays.push(current) > MAX_SPANS_ARRAYS) return undefined
         }
         pathDepth = depth - 1
       }
@@ -184,17 +204,26 @@ export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown 
   return assemble(bytes, arrays)
 }
 
-/** The body without its spans parsed in one string, then each span parsed and put in its place. */
+/**
+ * The rest of the body (the spans arrays emptied) parsed in one string, then each span parsed and
+ * put in its place. Why the result is JSON.parse's of the whole text: every byte outside the span
+ * objects is in the rest, so JSON.parse checks it; only the separators between spans are left
+ * out of it, and the scan checked those. The rest is parsed first, so that a body bad there costs
+ * no span parses before it is handed back.
+ */
 function assemble(bytes: Buffer, arrays: SpansArray[]): unknown {
-  const rest: Buffer[] = []
-  let at = 0
+  let size = bytes.length
+  for (const array of arrays) size -= array.close - array.open - 1
+  const rest = Buffer.allocUnsafe(size)
+  let from = 0
+  let to = 0
   for (const array of arrays) {
-    rest.push(bytes.subarray(at, array.open + 1))
-    at = array.close
+    to += bytes.copy(rest, to, from, array.open + 1)
+    from = array.close
   }
-  rest.push(bytes.subarray(at))
+  bytes.copy(rest, to, from)
   try {
-    const body = JSON.parse(Buffer.concat(rest).toString('utf8')) as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] }
+    const body = JSON.parse(rest.toString('utf8')) as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] }
     for (const array of arrays) {
       // The scan found this array at this place; JSON.parse, reading the same keys, put an empty one there.
       const spans = body.resourceSpans[array.resource].scopeSpans[array.scope].spans

@@ -14,7 +14,8 @@ export const JSON_DEPTH_LIMIT = 100
 /**
  * The deepest nesting of `[` and `{` in JSON text, counted in one pass without parsing, so that
  * a body nested a million deep is refused in milliseconds instead of being built and walked.
- * Stops counting (returns limit + 1) as soon as the limit is passed.
+ * Stops counting (returns limit + 1) as soon as the limit is passed. OTLP/JSON bodies are counted
+ * the same way on their bytes, in the scan that splits them (src/otlp/otlp-json.ts).
  */
 export function jsonDepth(text: string, limit: number = JSON_DEPTH_LIMIT): number {
   let depth = 0

@@ -14,7 +14,9 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { isAssayError } from '../../src/errors.js'
+import { parseOtlpJsonBySpan } from '../../src/otlp/otlp-json.js'
 import { decodeAndPrepare, INLINE_BYTES, OtlpDecoder, type DecodedRequest } from '../../src/server/otlp-decoder.js'
+import { JSON_DEPTH_LIMIT } from '../../src/server/request-body.js'
 
 const DEPLOYMENT = 'd'.repeat(32)
 
@@ -83,6 +85,8 @@ test('a body past the inline limit is decoded in a thread, with the result of th
     const threaded = await decoder.decode({ bytes, encoding })
     assert.equal(decoder.started, 1, 'one thread started, then reused while idle')
     const inPlace = decodeAndPrepare({ bytes, encoding })
+    // The exporter's JSON takes the span-by-span parse (otlp-json.ts), not the whole-body one it falls back to.
+    if (encoding === 'json') assert.deepEqual(parseOtlpJsonBySpan(bytes, JSON_DEPTH_LIMIT), JSON.parse(bytes.toString('utf8')))
     assert.equal(threaded.prepared.traces.length, 150)
     assert.equal(threaded.prepared.traces.reduce((n, t) => n + t.spanCount, 0), 600)
     assert.deepEqual([threaded.prepared.rejected, threaded.decodeRejected], [[], []])
@@ -106,6 +110,8 @@ test('a large body that is not OTLP is refused from the thread with its catalogu
   const junk = Buffer.alloc(INLINE_BYTES + 10, 0xff)
   await assert.rejects(decoder.decode({ bytes: junk, encoding: 'protobuf' }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_INVALID_TRACE')
   await assert.rejects(decoder.decode({ bytes: Buffer.alloc(INLINE_BYTES + 10, 0x41), encoding: 'json' }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_MALFORMED_JSON')
+  const deep = Buffer.from(`{"resourceSpans":[],"pad":"${'p'.repeat(INLINE_BYTES)}","x":${'['.repeat(JSON_DEPTH_LIMIT)}${']'.repeat(JSON_DEPTH_LIMIT)}}`)
+  await assert.rejects(decoder.decode({ bytes: deep, encoding: 'json' }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_VALUE_TOO_LARGE')
   // The thread is still there for the next body.
   assert.equal((await decoder.decode({ bytes: bodies.protobuf, encoding: 'protobuf' })).prepared.traces.length, 150)
 })

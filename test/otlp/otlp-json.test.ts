@@ -60,11 +60,16 @@ test('bodies of every shape the encoding allows parse span by span to what JSON.
     JSON.stringify({ resourceSpans: [{ scopeSpans: [{ scope: {} }, {}] }, {}] }),
     '{}',
     '  \n{ "resourceSpans" : [ { "scopeSpans" : [ { "spans" : [ { } , {"a":[]} ] } ] } ] }  \n',
+    // "__proto__" keys at every level of the way: JSON.parse makes them own properties, as here.
+    '{"__proto__":{"a":1},"resourceSpans":[{"__proto__":[],"scopeSpans":[{"__proto__":1,"spans":[{"__proto__":{"x":2}}]}]}]}',
+    // "spans" and the other path keys where they are not on the way: kept in the rest as they are.
+    '{"resourceSpans":[{"resource":{"spans":[{"a":1}],"scopeSpans":[{"spans":[{}]}]},"scopeSpans":[{"scope":{"spans":[1]},"spans":[{"b":2}]}]}]}',
   ]
   for (const text of texts) {
     const got = bySpan(text)
     assert.notEqual(got, undefined, text.slice(0, 80))
     assert.deepEqual(got, JSON.parse(text))
+    assert.equal(JSON.stringify(got), JSON.stringify(JSON.parse(text)), 'keys in the same order')
   }
 })
 
@@ -95,15 +100,31 @@ test('what the scan cannot place is handed back to be parsed whole', () => {
     '{}x',
     '',
     '   ',
+    // Only the parse of the rest of the body refuses these: it must not be left out.
+    '{}"x"',
+    '"x"{}',
+    '{"resourceSpans":[{"scopeSpans":[{"spans":[{"a":1}]}]}],"x":tru}',
+    '\ufeff{"resourceSpans":[{"scopeSpans":[{"spans":[{"a":1}]}]}]}',
   ]
   for (const text of handedBack) assert.equal(bySpan(text), undefined, text)
+  // Valid bodies cheaper parsed whole: more spans arrays than exporters send, spans of a few bytes.
+  const manyScopes = `{"resourceSpans":[{"scopeSpans":[${Array(5000).fill(`{"spans":[${JSON.stringify(span(0))}]}`).join(',')}]}]}`
+  const tinySpans = `{"resourceSpans":[{"scopeSpans":[{"spans":[${Array(5000).fill('{"a":1}').join(',')}]}]}]}`
+  for (const text of [manyScopes, tinySpans]) {
+    assert.doesNotThrow(() => JSON.parse(text))
+    assert.equal(bySpan(text), undefined)
+  }
+  assert.notEqual(bySpan(`{"resourceSpans":[{"scopeSpans":[${Array(4000).fill(`{"spans":[${JSON.stringify(span(0))}]}`).join(',')}]}]}`), undefined, 'under the bound on spans arrays')
 })
 
 test('nesting past the limit is handed back, inside a span or around it, and refused by the whole parse (413)', () => {
   const deepValue = (levels: number): string => '{"arrayValue":{"values":['.repeat(levels) + '{"intValue":1}' + ']}}'.repeat(levels)
   const inSpan = (levels: number): string => `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${'ab'.repeat(16)}","attributes":[{"key":"k","value":${deepValue(levels)}}]}]}]}]}`
   assert.notEqual(bySpan(inSpan(10)), undefined)
-  const tooDeep = [inSpan(60), '['.repeat(LIMIT + 1) + ']'.repeat(LIMIT + 1), '{"a":'.repeat(LIMIT + 1) + '1' + '}'.repeat(LIMIT + 1)]
+  // Exactly at the limit is taken (the root object and LIMIT - 1 arrays), one more level is not: counted as jsonDepth counts.
+  const aside = (levels: number): string => `{"resourceSpans":[],"x":${'['.repeat(levels)}${']'.repeat(levels)}}`
+  assert.deepEqual(bySpan(aside(LIMIT - 1)), JSON.parse(aside(LIMIT - 1)))
+  const tooDeep = [inSpan(60), aside(LIMIT), '{"a":'.repeat(LIMIT + 1) + '1' + '}'.repeat(LIMIT + 1)]
   for (const text of tooDeep) {
     assert.equal(bySpan(text), undefined)
     assert.throws(() => decodeAndPrepare({ bytes: Buffer.from(text), encoding: 'json' }), (e: unknown) => isAssayError(e) && e.code === 'ASSAY_VALUE_TOO_LARGE')
@@ -112,13 +133,13 @@ test('nesting past the limit is handed back, inside a span or around it, and ref
 
 test('mutated bodies, byte by byte: never accepted where JSON.parse refuses, never parsed to something else', () => {
   // Bytes, not text: a cut may split a UTF-8 sequence, which both ways must decode alike.
-  const base = Buffer.from(JSON.stringify(body(2, 2, 2)))
-  const pieces = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '1', 'null', '"spans"', '"resourceSpans":', '{"a":1}', '\\"', 'é', '\xff'].map((p) => Buffer.from(p, p === '\xff' ? 'latin1' : 'utf8'))
+  const bases = [Buffer.from(JSON.stringify(body(2, 2, 2))), Buffer.from(JSON.stringify(body(1, 2, 2), null, '\t').replace(/\n/g, '\r\n'))]
+  const pieces = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '\t', '\r\n', '1', 'null', '"spans"', '"resourceSpans":', '{"a":1}', '\\"', 'é', '\xff'].map((p) => Buffer.from(p, p === '\xff' ? 'latin1' : 'utf8'))
   const mutation = fc.record({ at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), cut: fc.nat(3), insert: fc.option(fc.nat(pieces.length - 1), { freq: 3 }) })
   let accepted = 0
   let refusedByJson = 0
-  fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => {
-    let bytes = base
+  fc.assert(fc.property(fc.nat(bases.length - 1), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
+    let bytes = bases[which]
     for (const m of mutations) {
       const at = Math.floor(m.at * bytes.length)
       bytes = Buffer.concat([bytes.subarray(0, at), m.insert === null ? Buffer.alloc(0) : pieces[m.insert], bytes.subarray(at + m.cut)])

@@ -262,7 +262,7 @@ describe('hostile OTLP requests', () => {
     const before = await stored()
     const deep = '{"arrayValue":{"values":['.repeat(60) + '{"intValue":1}' + ']}}'.repeat(60)
     const inSpan = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${hex(16)}","spanId":"${hex(8)}","attributes":[{"key":"k","value":${deep}}]}]}]}]}`
-    for (const text of [inSpan, '{"resourceSpans":' + '['.repeat(200) + ']'.repeat(200) + '}']) {
+    for (const text of [inSpan, '{"resourceSpans":[],"x":' + '['.repeat(200) + ']'.repeat(200) + '}']) {
       const r = await post(text, { 'content-type': 'application/json' })
       assert.equal(r.status, 413)
       assert.equal((r.json() as { error: { code: string } }).error.code, 'ASSAY_VALUE_TOO_LARGE')
