@@ -13,8 +13,8 @@
  *
  * The result equals `JSON.parse` of the whole body. Anything the scan does not expect (a key
  * written with escapes or given twice at those levels, a non-object where a span or a resource
- * is, a separator out of place, a piece that does not parse, nesting past the limit) answers
- * `undefined`, and the caller parses the whole body the usual way, which also words every error
+ * is, a separator out of place, a piece that does not parse, nesting past the limit), and a
+ * shape cheaper parsed whole (MAX_SPANS_ARRAYS, MIN_SPAN_BYTES), answers `undefined`, and the caller parses the whole body the usual way, which also words every error
  * (src/server/otlp-decoder.ts). test/otlp/otlp-json.test.ts compares both on mutated bodies.
  */
 
@@ -72,8 +72,9 @@ interface SpansArray {
 /**
  * Bodies that are cheaper parsed whole: more spans arrays than an exporter sends (one per
  * instrumentation scope and resource), or spans averaging under MIN_SPAN_BYTES (a real span is
- * several hundred bytes). Each piece costs a string and a parse call; a 16 MiB body of a million
- * `{}` pieces took 2.5× the CPU and memory of the whole parse before these bounds.
+ * several hundred bytes; the first 64 KiB are let through before the average counts). Each piece
+ * costs a string and a parse call: a 16 MiB body of a million one-span scopes took 2.5× the CPU
+ * and memory of the whole parse before these bounds (bench/otlp-json-hostile.ts).
  */
 const MAX_SPANS_ARRAYS = 4096
 const MIN_SPAN_BYTES = 64
@@ -186,7 +187,7 @@ export function parseOtlpJsonBySpan(bytes: Buffer, depthLimit: number): unknown 
         if (depth === SPAN_DEPTH) {
           current.spans.push(spanStart, i + 1)
           expect = AFTER_SPAN
-          if (++spanCount * MIN_SPAN_BYTES > i + 65_536) return undefined
+          if (++spanCount * MIN_SPAN_BYTES > i + 65_536) return undefined // too many spans for the bytes so far
         } else if (depth === SPANS_DEPTH && current.spans.length > 0) {
           // An empty one stays in the rest of the body, which parses it the same.
           current.close = i

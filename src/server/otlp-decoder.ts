@@ -3,7 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AssayError, type ErrorCode } from '../errors.js'
-import { decodeJsonTraces, decodeProtobufTraces } from '../otlp/decode-traces.js'
+import { decodeJsonTraces, decodeProtobufTraces, type DecodedTraces } from '../otlp/decode-traces.js'
 import { parseOtlpJsonBySpan } from '../otlp/otlp-json.js'
 import { prepareTraces, type PreparedTraces } from '../store/trace-write.js'
 import { JSON_DEPTH_LIMIT, parseJsonBody } from './request-body.js'
@@ -35,18 +35,19 @@ export const INLINE_BYTES = 64 * 1024
 
 /** The decode and the preparation, on whichever thread runs it (a thread then hands the result over with packForTransfer). */
 export function decodeAndPrepare(task: DecodeTask): DecodedRequest {
-  const decoded = task.encoding === 'protobuf'
-    ? decodeProtobufTraces(task.bytes, task.defaultDeployment)
-    : decodeJsonTraces(parseOtlpJsonBody(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength)), task.defaultDeployment)
+  const decoded = decodeOtlpBody(task.bytes, task.encoding, task.defaultDeployment)
   return { prepared: prepareTraces(decoded.traces), decodeRejected: decoded.rejected }
 }
 
 /**
- * An OTLP/JSON body parsed span by span (otlp-json.ts: no 500 KB string per body); a body that
- * way does not take, bad JSON or nesting past the limit included, is parsed whole, which words the error.
+ * An OTLP request body decoded to traces. JSON is parsed span by span (otlp-json.ts: no 500 KB
+ * string per body); a body that way does not take, bad JSON or nesting past the limit included,
+ * is parsed whole, which words the error.
  */
-export function parseOtlpJsonBody(bytes: Buffer): unknown {
-  return parseOtlpJsonBySpan(bytes, JSON_DEPTH_LIMIT) ?? parseJsonBody(bytes.toString('utf8'))
+export function decodeOtlpBody(bytes: Uint8Array, encoding: DecodeTask['encoding'], defaultDeployment?: string): DecodedTraces {
+  if (encoding === 'protobuf') return decodeProtobufTraces(bytes, defaultDeployment)
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return decodeJsonTraces(parseOtlpJsonBySpan(buffer, JSON_DEPTH_LIMIT) ?? parseJsonBody(buffer.toString('utf8')), defaultDeployment)
 }
 
 /**

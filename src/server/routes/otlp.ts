@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { AssayError } from '../../errors.js'
-import { decodeJsonTraces, decodeProtobufTraces, encodeExportResponse, type DecodedTraces } from '../../otlp/decode-traces.js'
+import { encodeExportResponse } from '../../otlp/decode-traces.js'
 import { ROUTES } from '../../store/http/routes.js'
 import type { LogTracesResult } from '../../store/store.js'
 import { preparedTraceWriter } from '../../store/trace-write.js'
-import { parseOtlpJsonBody } from '../otlp-decoder.js'
+import { decodeOtlpBody } from '../otlp-decoder.js'
 import { tooLarge } from '../request-body.js'
 import type { RouteSpec } from '../route.js'
 import { logPreparedTracesAs, logTracesAs } from './production.js'
@@ -50,7 +50,7 @@ export function otlpRoutes(): RouteSpec[] {
           result = await logPreparedTracesAs(state, caller, writer, decoded.prepared)
           rejections = [...decoded.decodeRejected, ...result.rejected]
         } else {
-          const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(bytes, fallback) : decodeJsonTraces(parseOtlpJsonBody(bytes), fallback)
+          const decoded = decodeOtlpBody(bytes, encoding, fallback)
           result = await logTracesAs(state, caller, decoded.traces)
           rejections = [...decoded.rejected, ...result.rejected]
         }
